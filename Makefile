@@ -1,0 +1,50 @@
+# aurinko_auth: `make demo` sets up and serves the broker; `make test` runs the whole suite.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+PIP := $(VENV)/bin/pip
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: install demo serve test test-fast lint format migrations-check bench clean
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PIP) install --quiet --upgrade pip
+	$(PIP) install --quiet -e '.[test,ews]'
+	touch $@
+
+install: $(VENV)/.installed
+
+# A development .env: random SECRET_KEY and encryption key, DEBUG on. Never used in production.
+.env: | $(VENV)/.installed
+	@echo "DEBUG=1" > $@
+	@echo "SECRET_KEY=$$($(PY) -c 'import secrets; print(secrets.token_urlsafe(50))')" >> $@
+	@echo "AURINKO_ENCRYPTION_KEYS=$$($(PY) -c 'from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())')" >> $@
+	@echo "wrote $@ (development settings)"
+
+demo: install .env
+	AURINKO_DEMO=1 $(PY) manage.py migrate --noinput
+	AURINKO_DEMO=1 $(PY) manage.py aurinko_demo --host $(HOST) --port $(PORT)
+	AURINKO_DEMO=1 $(PY) manage.py runserver $(HOST):$(PORT)
+
+test: install
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+test-fast: install
+	$(PY) -m pytest -m "not e2e" $(PYTEST_ARGS)
+
+lint: install
+	$(VENV)/bin/ruff check .
+
+format: install
+	$(VENV)/bin/ruff format .
+
+migrations-check: install .env
+	$(PY) manage.py makemigrations --check --dry-run
+
+bench: install
+	$(PY) bench/run.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache db.sqlite3 .sandbox

@@ -1,0 +1,125 @@
+"""Creating and updating accounts from a completed authorization."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from django.db import IntegrityError, models, transaction
+from django.utils import timezone
+
+from aurinko_auth.models import Account, App, TokenStatus
+from aurinko_auth.providers.base import Profile, Provider, TokenSet
+
+
+def find_identity(app: App, service_type: str, auth_user_id: str, *,
+                  daemon: bool = False, lock: bool = False) -> Account | None:
+    qs = Account.objects.filter(
+        app=app, service_type=service_type, auth_user_id=auth_user_id, daemon=daemon
+    )
+    if lock:
+        qs = qs.select_for_update()
+    return qs.first()
+
+
+def merge_credentials(old: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
+    """New credentials over old ones; a response without a refresh token keeps the old one."""
+    merged = dict(new)
+    if not merged.get("refresh_token") and old.get("refresh_token"):
+        merged["refresh_token"] = old["refresh_token"]
+    return merged
+
+
+@transaction.atomic
+def link_account(*, app: App, provider: Provider, profile: Profile, tokens: TokenSet | None,
+                 credentials: dict[str, Any] | None = None, requested_scopes: list[str],
+                 requested_native: list[str], account_type: str = "",
+                 daemon: bool = False) -> tuple[Account, bool]:
+    """Create the account for this remote identity, or update the one that exists (same id):
+    the same identity authorized again in the same app never duplicates."""
+    now = timezone.now()
+    new_credentials = credentials if credentials is not None else tokens.credentials()
+    native = (tokens.scope if tokens and tokens.scope is not None else requested_native)
+    fields = {
+        "login_string": profile.login_string or profile.email,
+        "email": profile.email,
+        "name": profile.name,
+        "server_url": profile.server_url,
+        "auth_org_id": profile.auth_org_id,
+        "auth_obtained_at": now,
+        "requested_scopes": requested_scopes,
+        "native_scopes": native,
+        "scopes": provider.unified_scopes(native) if tokens and tokens.scope is not None
+        else list(requested_scopes),
+        "token_status": TokenStatus.HEALTHY,
+        "active": True,
+        "last_error": "",
+        "access_token_expires_at": tokens.expires_at if tokens else None,
+    }
+    if profile.extra:
+        fields["extra_data"] = profile.extra
+    for attempt in range(2):
+        account = find_identity(app, provider.id, profile.auth_user_id, daemon=daemon, lock=True)
+        if account is not None:
+            for key, value in fields.items():
+                setattr(account, key, value)
+            if account_type:
+                account.account_type = account_type
+            account.credentials = merge_credentials(account.credentials, new_credentials)
+            account.credential_version += 1
+            account.save()
+            return account, False
+        try:
+            with transaction.atomic():
+                account = Account.objects.create(
+                    app=app, service_type=provider.id, auth_user_id=profile.auth_user_id,
+                    daemon=daemon, account_type=account_type, credentials=new_credentials,
+                    credential_version=1, **fields,
+                )
+            return account, True
+        except IntegrityError:
+            if attempt:  # a concurrent callback created it; the second pass updates it
+                raise
+    raise AssertionError("unreachable")
+
+
+logger = logging.getLogger("aurinko_auth.accounts")
+
+
+def revoke_grant(account: Account) -> bool:
+    """Revoke the provider grant (RFC 7009 where the provider has it), forget the provider
+    tokens and mark the account revoked. Returns whether the provider confirmed."""
+    from aurinko_auth.models import ProviderConfig
+    from aurinko_auth.providers.base import OAuth2Provider, ProviderCallError
+    from aurinko_auth.providers.registry import get_provider
+
+    provider = get_provider(account.service_type)
+    credentials = account.credentials
+    confirmed = False
+    if isinstance(provider, OAuth2Provider):
+        config = ProviderConfig.objects.filter(app_id=account.app_id,
+                                               service_type=account.service_type).first()
+        token, hint = credentials.get("refresh_token"), "refresh_token"
+        if not token:
+            token, hint = credentials.get("access_token"), "access_token"
+        if config is not None and token:
+            try:
+                confirmed = provider.revoke(config, token, hint)
+            except ProviderCallError as exc:
+                logger.warning("Revocation of account %s at %s failed: %s",
+                               account.pk, provider.id, exc.code)
+    with transaction.atomic():
+        Account.objects.filter(pk=account.pk).update(
+            credentials={}, active=False, token_status=TokenStatus.REVOKED,
+            credential_version=models.F("credential_version") + 1,
+            access_token_expires_at=None, updated_at=timezone.now(),
+        )
+        account.tokens.all().delete()
+    return confirmed
+
+
+def delete_account(account: Account) -> None:
+    """Revoke at the provider when possible, then delete the account and its tokens."""
+    if account.credentials:
+        revoke_grant(account)
+    account.delete()

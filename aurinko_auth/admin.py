@@ -1,0 +1,101 @@
+"""Admin for app owners. Secrets are write-only: client secrets are shown once, provider
+secrets and tokens never."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.contrib import admin, messages
+from django.http import HttpRequest
+
+from aurinko_auth import services
+from aurinko_auth.models import Account, App, AppMembership, ProviderConfig
+
+
+class ProviderConfigForm(forms.ModelForm):
+    client_secret = forms.CharField(
+        label="OAuth client secret", required=False, strip=True,
+        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "off"}),
+        help_text="Write-only. Leave empty to keep the stored secret.",
+    )
+    service_account_key = forms.CharField(
+        label="Service-account key (JSON)", required=False,
+        widget=forms.Textarea(attrs={"rows": 2, "placeholder": "(write-only)"}),
+        help_text="Write-only. Leave empty to keep the stored key.",
+    )
+
+    class Meta:
+        model = ProviderConfig
+        fields = ["service_type", "client_id", "client_secret", "tenant", "service_account_key",
+                  "endpoints"]
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        for name in ("client_secret", "service_account_key"):
+            if not data.get(name) and self.instance.pk:
+                data[name] = getattr(self.instance, name)
+        return data
+
+
+class ProviderConfigInline(admin.StackedInline):
+    model = ProviderConfig
+    form = ProviderConfigForm
+    extra = 0
+
+
+class MembershipInline(admin.TabularInline):
+    model = AppMembership
+    extra = 0
+    autocomplete_fields = ["user"]
+
+
+@admin.register(App)
+class AppAdmin(admin.ModelAdmin):
+    list_display = ["name", "client_id", "client_secret_hint", "active", "created_at"]
+    list_filter = ["active"]
+    search_fields = ["name", "client_id"]
+    readonly_fields = ["client_id", "client_secret_hint", "created_at", "updated_at"]
+    inlines = [MembershipInline, ProviderConfigInline]
+    actions = ["rotate_secret"]
+
+    def get_queryset(self, request: HttpRequest) -> Any:
+        qs = super().get_queryset(request)
+        if request.user.is_superuser:
+            return qs
+        return qs.filter(memberships__user=request.user).distinct()
+
+    def save_model(self, request: HttpRequest, obj: App, form: Any, change: bool) -> None:
+        secret = None if change else obj.set_client_secret()
+        obj.return_urls = services.validate_return_urls(obj.return_urls or [])
+        super().save_model(request, obj, form, change)
+        if not change:
+            AppMembership.objects.get_or_create(app=obj, user=request.user)
+            messages.warning(request, f"Client secret for {obj.name} (shown once, copy it "
+                                      f"now): {secret}")
+
+    @admin.action(description="Rotate the client secret")
+    def rotate_secret(self, request: HttpRequest, queryset: Any) -> None:
+        for app in queryset:
+            secret = services.rotate_secret(app)
+            messages.warning(request, f"New client secret for {app.name} (shown once): {secret}")
+
+
+@admin.register(Account)
+class AccountAdmin(admin.ModelAdmin):
+    list_display = ["id", "app", "service_type", "email", "account_type", "daemon", "active",
+                    "token_status", "auth_obtained_at"]
+    list_filter = ["service_type", "account_type", "daemon", "active", "token_status"]
+    search_fields = ["email", "login_string", "auth_user_id"]
+    list_select_related = ["app"]
+    exclude = ["credentials"]
+    readonly_fields = [f.name for f in Account._meta.fields if f.name != "credentials"]
+
+    def get_queryset(self, request: HttpRequest) -> Any:
+        qs = super().get_queryset(request)
+        if request.user.is_superuser:
+            return qs
+        return qs.filter(app__memberships__user=request.user).distinct()
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False

@@ -1,0 +1,176 @@
+"""The server-side API (``/v1/...``). Thin: authenticate, call a plain function, render JSON."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import Http404
+from rest_framework import exceptions as drf_exceptions
+from rest_framework.parsers import FormParser, JSONParser
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.renderers import JSONRenderer
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from aurinko_auth import accounts
+from aurinko_auth.api.authentication import (
+    AccountTokenAuthentication,
+    ClientCredentialsAuthentication,
+)
+from aurinko_auth.api.serializers import account_json
+from aurinko_auth.auth import Principal
+from aurinko_auth.exceptions import AurinkoError, InvalidRequest, NotFound
+from aurinko_auth.flows import codes
+from aurinko_auth.models import Account
+from aurinko_auth.providers.registry import canonical_service_type
+
+ACCOUNT_ID_HEADERS = ("HTTP_X_AURINKO_ACCOUNTID", "HTTP_X_AURINKO_ACCOUNT_ID")
+
+
+def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
+    """Every API error is JSON ``{"code", "message"}``."""
+    headers: dict[str, str] = {}
+    if isinstance(exc, AurinkoError):
+        body, status = exc.as_dict(), exc.status
+    elif isinstance(exc, Http404):
+        body, status = {"code": "not_found", "message": "Not found."}, 404
+    elif isinstance(exc, drf_exceptions.APIException):
+        status = exc.status_code
+        code = exc.default_code
+        if isinstance(exc, drf_exceptions.NotAuthenticated):
+            code = "unauthorized"
+        detail = exc.detail if isinstance(exc.detail, str) else str(exc.default_detail)
+        body = {"code": str(code), "message": str(detail)}
+        if isinstance(exc, drf_exceptions.Throttled) and exc.wait:
+            headers["Retry-After"] = str(int(exc.wait))
+    else:
+        return None
+    if status == 401:
+        view = context.get("view")
+        request = context.get("request")
+        if view is not None and request is not None:
+            header = view.get_authenticate_header(request)
+            if header:
+                headers["WWW-Authenticate"] = header
+    return Response(body, status=status, headers=headers)
+
+
+class AurinkoAPIView(APIView):
+    renderer_classes = [JSONRenderer]
+    parser_classes = [JSONParser, FormParser]
+    permission_classes = [IsAuthenticated]
+    authentication_classes = [AccountTokenAuthentication, ClientCredentialsAuthentication]
+
+    def get_exception_handler(self) -> Any:
+        return exception_handler
+
+    @property
+    def principal(self) -> Principal:
+        return self.request.user  # type: ignore[return-value]
+
+    def selected_account(self, request: Request) -> Account:
+        """The account a call is about: the account token's own, else ``X-Aurinko-AccountId``
+        among the app's accounts (404 when it is not one of them)."""
+        principal = self.principal
+        raw = next((request.META[h] for h in ACCOUNT_ID_HEADERS if request.META.get(h)), None)
+        if principal.account is not None:
+            if raw is not None and raw.strip() != str(principal.account.pk):
+                raise NotFound("No such account for this token.")
+            return principal.account
+        if raw is None:
+            raise InvalidRequest("Send an account token, or X-Aurinko-AccountId with the "
+                                 "app's credentials.", code="account.missing")
+        return self.app_account(raw)
+
+    def app_account(self, raw: str | int) -> Account:
+        raw = str(raw).strip()
+        if not raw.isdigit() or len(raw) > 18:
+            raise NotFound("No such account.")
+        account = Account.objects.filter(app=self.principal.app, pk=int(raw)).first()
+        if account is None:
+            raise NotFound("No such account.")
+        account.app = self.principal.app
+        return account
+
+
+class ClientOnlyView(AurinkoAPIView):
+    authentication_classes = [ClientCredentialsAuthentication]
+
+
+class TokenExchangeView(ClientOnlyView):
+    """``POST /v1/auth/token/{code}``: the app redeems a one-time code."""
+
+    def post(self, request: Request, code: str) -> Response:
+        return Response(codes.redeem(self.principal.app, code))
+
+
+class AccountView(AurinkoAPIView):
+    """``GET /v1/account`` and ``DELETE /v1/account``."""
+
+    def get(self, request: Request) -> Response:
+        return Response(account_json(self.selected_account(request)))
+
+    def delete(self, request: Request) -> Response:
+        accounts.delete_account(self.selected_account(request))
+        return Response(status=204)
+
+
+class AccountTokenView(AurinkoAPIView):
+    """``DELETE /v1/account/token``: revoke the provider grant; the account stays, inactive."""
+
+    def delete(self, request: Request) -> Response:
+        account = self.selected_account(request)
+        confirmed = accounts.revoke_grant(account)
+        return Response({"revoked": True, "providerConfirmed": confirmed})
+
+
+def _bool_param(value: str | None, name: str) -> bool | None:
+    if value in (None, ""):
+        return None
+    lowered = value.lower()
+    if lowered in ("true", "1", "yes"):
+        return True
+    if lowered in ("false", "0", "no"):
+        return False
+    raise InvalidRequest(f"{name} must be true or false.")
+
+
+def _int_param(value: str | None, name: str, default: int, maximum: int) -> int:
+    if value in (None, ""):
+        return default
+    if not value.isdigit():
+        raise InvalidRequest(f"{name} must be a non-negative integer.")
+    return min(int(value), maximum)
+
+
+class AmAccountsView(ClientOnlyView):
+    """``GET /v1/am/accounts``: the app's accounts, paginated (``limit``, ``offset``) and
+    filtered (``serviceType``, ``active``, ``daemon``)."""
+
+    def get(self, request: Request) -> Response:
+        qs = Account.objects.filter(app=self.principal.app).order_by("id")
+        params = request.query_params
+        if params.get("serviceType"):
+            qs = qs.filter(service_type=canonical_service_type(params["serviceType"]))
+        for name, field in (("active", "active"), ("daemon", "daemon")):
+            value = _bool_param(params.get(name), name)
+            if value is not None:
+                qs = qs.filter(**{field: value})
+        limit = max(_int_param(params.get("limit"), "limit", 50, 200), 1)
+        offset = _int_param(params.get("offset"), "offset", 0, 10**9)
+        total = qs.count()
+        records = [account_json(a) for a in qs[offset:offset + limit]]
+        return Response({"records": records, "totalSize": total, "offset": offset,
+                         "limit": limit})
+
+
+class AmAccountView(ClientOnlyView):
+    """``GET/DELETE /v1/am/accounts/{id}``."""
+
+    def get(self, request: Request, account_id: str) -> Response:
+        return Response(account_json(self.app_account(account_id)))
+
+    def delete(self, request: Request, account_id: str) -> Response:
+        accounts.delete_account(self.app_account(account_id))
+        return Response(status=204)

@@ -1,0 +1,10 @@
+from django.apps import AppConfig
+
+
+class AurinkoAuthConfig(AppConfig):
+    name = "aurinko_auth"
+    verbose_name = "Aurinko auth broker"
+    default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from aurinko_auth import checks  # noqa: F401  (registers the system checks)

@@ -1,0 +1,48 @@
+"""System checks (ids ``aurinko_auth.E00x`` / ``W00x``)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core import checks
+from django.core.exceptions import ImproperlyConfigured
+
+from aurinko_auth import crypto
+from aurinko_auth.conf import aurinko_settings
+from aurinko_auth.netutil import is_secure_or_loopback
+
+
+@checks.register(checks.Tags.security, deploy=False)
+def check_settings(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMessage]:
+    errors: list[checks.CheckMessage] = []
+    if not crypto.configured_keys() and not aurinko_settings.DEMO:
+        errors.append(checks.Error(
+            "No encryption key: provider tokens and passwords cannot be stored.",
+            hint="Set AURINKO_ENCRYPTION_KEYS (python manage.py aurinko_keygen prints one).",
+            id="aurinko_auth.E001",
+        ))
+    else:
+        try:
+            crypto.reset_keys()
+            crypto.encrypt("check")
+        except ImproperlyConfigured as exc:
+            errors.append(checks.Error(str(exc), id="aurinko_auth.E002"))
+    if not is_secure_or_loopback(aurinko_settings.public_url):
+        errors.append(checks.Error(
+            f"AURINKO_PUBLIC_URL {aurinko_settings.public_url!r} must be https "
+            "(http only on loopback).", id="aurinko_auth.E003",
+        ))
+    from aurinko_auth.providers import registry
+
+    try:
+        duplicates = registry.duplicate_ids()
+    except ImportError as exc:
+        errors.append(checks.Error(f"A provider could not be imported: {exc}",
+                                   id="aurinko_auth.E004"))
+    else:
+        if duplicates:
+            errors.append(checks.Error(
+                f"Several providers declare the service type(s) {', '.join(duplicates)}.",
+                id="aurinko_auth.E005",
+            ))
+    return errors

@@ -1,0 +1,99 @@
+"""One settings object for aurinko_auth, read from ``settings.AURINKO_AUTH``.
+
+Modelled on DRF's ``api_settings``: defaults live in one place, unknown keys raise, and the
+object is reloaded whenever ``AURINKO_AUTH`` changes (``override_settings`` in tests).
+The library reads only ``django.conf.settings``; environment variables stop at ``project/``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings as django_settings
+from django.core.exceptions import ImproperlyConfigured
+from django.core.signals import setting_changed
+
+DEFAULTS: dict[str, Any] = {
+    # The broker's external base URL, e.g. "https://auth.example.com". The provider callback
+    # is {PUBLIC_URL}/v1/auth/callback.
+    "PUBLIC_URL": "http://127.0.0.1:8000",
+    # Fernet keys (urlsafe base64, 32 bytes). The first encrypts, all decrypt.
+    "ENCRYPTION_KEYS": [],
+    # Demo mode: allows running without ENCRYPTION_KEYS (a key is derived from SECRET_KEY).
+    "DEMO": False,
+    # CIDR ranges a user-supplied server may resolve into (password providers, SugarCRM).
+    "ALLOWED_PRIVATE_NETWORKS": [],
+    # Provider classes, by dotted path; each declares its own service type id.
+    "PROVIDERS": [
+        "aurinko_auth.providers.google.GoogleProvider",
+        "aurinko_auth.providers.office365.Office365Provider",
+    ],
+    # Lifetimes, in seconds.
+    "STATE_TTL": 600,
+    "CODE_TTL": 120,
+    # Refresh a provider access token this many seconds before it expires.
+    "REFRESH_LEEWAY": 120,
+    # Outgoing HTTP timeouts (connect, read) in seconds.
+    "HTTP_TIMEOUT": (5.0, 20.0),
+    # The cookie that binds a pending authorization to the browser that started it.
+    "FLOW_COOKIE_NAME": "aurinko_flow",
+    "FLOW_COOKIE_SAMESITE": "Lax",
+    # Longest accepted query parameter values.
+    "MAX_RETURN_URL_LENGTH": 2048,
+    "MAX_STATE_LENGTH": 1024,
+}
+
+
+class AurinkoSettings:
+    """Attribute access to ``AURINKO_AUTH`` with defaults."""
+
+    def __init__(self, user_settings: dict[str, Any] | None = None) -> None:
+        self._user_settings = user_settings
+        self._cached: dict[str, Any] = {}
+
+    @property
+    def user_settings(self) -> dict[str, Any]:
+        if self._user_settings is None:
+            self._user_settings = dict(getattr(django_settings, "AURINKO_AUTH", {}) or {})
+            unknown = set(self._user_settings) - set(DEFAULTS)
+            if unknown:
+                raise ImproperlyConfigured(
+                    f"Unknown AURINKO_AUTH setting(s): {', '.join(sorted(unknown))}"
+                )
+        return self._user_settings
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("_") or name not in DEFAULTS:
+            raise AttributeError(f"Invalid aurinko_auth setting: {name!r}")
+        if name not in self._cached:
+            self._cached[name] = self.user_settings.get(name, DEFAULTS[name])
+        return self._cached[name]
+
+    @property
+    def public_url(self) -> str:
+        return str(self.PUBLIC_URL).rstrip("/")
+
+    @property
+    def callback_url(self) -> str:
+        return f"{self.public_url}/v1/auth/callback"
+
+    def reload(self) -> None:
+        self._user_settings = None
+        self._cached = {}
+        # Caches that derive from settings.
+        from aurinko_auth import crypto
+        from aurinko_auth.providers import registry
+
+        crypto.reset_keys()
+        registry.reset()
+
+
+aurinko_settings = AurinkoSettings()
+
+
+def _reload(*, setting: str, **kwargs: Any) -> None:
+    if setting in ("AURINKO_AUTH", "SECRET_KEY"):
+        aurinko_settings.reload()
+
+
+setting_changed.connect(_reload)

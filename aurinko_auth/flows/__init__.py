@@ -1,0 +1,2 @@
+"""The flows as plain functions: no HTTP objects in, no responses out. They raise
+:mod:`aurinko_auth.exceptions` errors; views turn those into pages, redirects or JSON."""

@@ -1,0 +1,233 @@
+"""What every browser flow shares: the authorize request, the redirect to the provider, and
+the provider's callback up to a linked account."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from oauthlib.oauth2.rfc6749.clients.base import Client as OAuthClient
+
+from aurinko_auth import returnurls, scopes
+from aurinko_auth.conf import aurinko_settings
+from aurinko_auth.exceptions import (
+    AccessDenied,
+    AurinkoError,
+    FlowRedirectError,
+    InvalidClient,
+    InvalidRequest,
+    ProviderError,
+    ProviderNotConfigured,
+)
+from aurinko_auth.flows import state as flow_state
+from aurinko_auth.models import Account, App, AuthState, FlowKind, ProviderConfig
+from aurinko_auth.providers.base import OAuth2Provider, Provider
+from aurinko_auth.providers.registry import get_provider
+
+
+@dataclass
+class AuthorizeRequest:
+    """The query of ``/v1/auth/authorize*`` (Aurinko's parameter names)."""
+
+    client_id: str = ""
+    service_type: str = ""
+    scopes: str = ""
+    response_type: str = ""
+    return_url: str = ""
+    state: str = ""
+    login_hint: str = ""
+    server_url: str = ""
+    account_id: str = ""
+    extra: dict[str, str] = field(default_factory=dict)
+
+    FIELDS = {
+        "clientId": "client_id", "serviceType": "service_type", "scopes": "scopes",
+        "responseType": "response_type", "returnUrl": "return_url", "state": "state",
+        "loginHint": "login_hint", "serverUrl": "server_url", "accountId": "account_id",
+    }
+
+    @classmethod
+    def from_query(cls, query: Mapping[str, str], extra_names: tuple[str, ...] = ()) -> AuthorizeRequest:
+        values = {attr: (query.get(name) or "").strip() for name, attr in cls.FIELDS.items()}
+        extra = {name: (query.get(name) or "").strip() for name in extra_names}
+        return cls(**values, extra=extra)
+
+
+@dataclass
+class Started:
+    """An authorization was started: send the browser to ``redirect_url``."""
+
+    redirect_url: str
+
+
+def new_pkce_pair() -> tuple[str, str]:
+    """A PKCE (RFC 7636) code verifier and its S256 challenge, made by oauthlib."""
+    client = OAuthClient("")
+    verifier = client.create_code_verifier(64)
+    return verifier, client.create_code_challenge(verifier, "S256")
+
+
+def resolve_app(client_id: str) -> App:
+    app = App.objects.filter(client_id=client_id, active=True).first() if client_id else None
+    if app is None:
+        raise InvalidClient()
+    return app
+
+
+def resolve_target(req: AuthorizeRequest) -> App:
+    """The app and its validated returnUrl. Failures here show a 400 page, never a redirect."""
+    app = resolve_app(req.client_id)
+    returnurls.match(req.return_url, app.return_urls,
+                     max_length=aurinko_settings.MAX_RETURN_URL_LENGTH)
+    return app
+
+
+def redirect_error(req_return_url: str, state: str | None) -> Callable[[AurinkoError], FlowRedirectError]:
+    def wrap(error: AurinkoError) -> FlowRedirectError:
+        return FlowRedirectError(error, return_url=req_return_url, state=state)
+    return wrap
+
+
+def provider_config(app: App, provider: Provider) -> ProviderConfig:
+    config = ProviderConfig.objects.filter(app=app, service_type=provider.id).first()
+    if config is None:
+        raise ProviderNotConfigured(f"The app has no {provider.id} configuration.")
+    return config
+
+
+def check_common(req: AuthorizeRequest, app: App) -> tuple[Provider, list[str]]:
+    if len(req.state) > aurinko_settings.MAX_STATE_LENGTH:
+        raise InvalidRequest("state is too long.")
+    if len(req.login_hint) > 320:
+        raise InvalidRequest("loginHint is too long.")
+    provider = get_provider(req.service_type)
+    unified = scopes.parse_scopes(req.scopes)
+    scopes.check_allowed(unified, app.allowed_scopes)
+    return provider, unified
+
+
+def existing_account_for(app: App, provider: Provider, req: AuthorizeRequest) -> Account | None:
+    """The account a re-authorization is about: ``accountId``, else the ``loginHint`` email."""
+    qs = Account.objects.filter(app=app, service_type=provider.id, daemon=False)
+    if req.account_id:
+        if not req.account_id.isdigit():
+            raise InvalidRequest("accountId must be a number.")
+        account = qs.filter(pk=int(req.account_id)).first()
+        if account is None:
+            raise InvalidRequest("accountId is not an account of this app and service type.")
+        return account
+    if req.login_hint:
+        return qs.filter(email__iexact=req.login_hint).order_by("-id").first()
+    return None
+
+
+def start_oauth(*, app: App, provider: OAuth2Provider, kind: str, unified: list[str],
+                params: dict[str, Any], browser_id: str, login_hint: str = "",
+                existing: Account | None = None, select_account: bool = False,
+                force_consent: bool = False) -> Started:
+    """Create the pending authorization and build the provider's authorization URL."""
+    config = provider_config(app, provider)
+    native = provider.native_scopes(unified)
+    needs_consent = force_consent or not (
+        existing is not None
+        and existing.credentials.get("refresh_token")
+        and set(native) <= set(existing.native_scopes or [])
+    )
+    verifier, challenge = new_pkce_pair()
+    params = {**params, "scopes": unified, "native": native}
+    state = flow_state.create(
+        app=app, kind=kind, service_type=provider.id, params=params,
+        secrets={"code_verifier": verifier}, browser_id=browser_id,
+    )
+    url = provider.authorization_url(
+        config, state=state, redirect_uri=aurinko_settings.callback_url, scopes=native,
+        code_challenge=challenge, login_hint=login_hint,
+        needs_consent=needs_consent, select_account=select_account,
+    )
+    return Started(url)
+
+
+@dataclass
+class OAuthResult:
+    """A callback that got tokens and a profile from the provider."""
+
+    pending: AuthState
+    provider: OAuth2Provider
+    config: ProviderConfig
+    tokens: Any
+    profile: Any
+
+
+def complete_oauth(pending: AuthState, query: Mapping[str, str]) -> OAuthResult:
+    """Exchange the provider's code and read the profile. Raises domain errors (the caller
+    wraps them into an error redirect to the pending authorization's returnUrl)."""
+    provider = get_provider(pending.service_type)
+    if not isinstance(provider, OAuth2Provider):
+        raise InvalidRequest("This provider does not use OAuth.")
+    error = query.get("error")
+    if error:
+        if error == "access_denied":
+            raise AccessDenied("The user declined the authorization.")
+        # The provider's own words stay in our logs; the app gets the code.
+        raise ProviderError(f"The provider returned an error: {error[:64]}.",
+                            code=error[:64], status=400)
+    code = query.get("code")
+    if not code or len(code) > 4096:
+        raise InvalidRequest("The provider returned no code.")
+    config = provider_config(pending.app, provider)
+    tokens = provider.exchange_code(
+        config, code=code, redirect_uri=aurinko_settings.callback_url,
+        code_verifier=pending.secrets.get("code_verifier"),
+    )
+    profile = provider.fetch_profile(config, tokens)
+    return OAuthResult(pending, provider, config, tokens, profile)
+
+
+def consent_retry(result: OAuthResult, browser_id: str) -> Started | None:
+    """Google issues a refresh token only on its consent screen. When the provider returned
+    none and we hold none for this identity, go back once with the consent prompt, so the
+    account does not die at the first expiry."""
+    provider, pending = result.provider, result.pending
+    if result.tokens.refresh_token or not provider.wants_refresh_token() \
+            or pending.params.get("consentForced"):
+        return None
+    existing = Account.objects.filter(
+        app=pending.app, service_type=provider.id, auth_user_id=result.profile.auth_user_id,
+        daemon=False,
+    ).first()
+    if existing is not None and existing.credentials.get("refresh_token"):
+        return None
+    params = {k: v for k, v in pending.params.items() if k not in ("scopes", "native")}
+    params["consentForced"] = True
+    return start_oauth(
+        app=pending.app, provider=provider, kind=pending.kind,
+        unified=pending.params.get("scopes", []), params=params, browser_id=browser_id,
+        login_hint=result.profile.email, force_consent=True,
+    )
+
+
+def _callback_for(kind: str) -> Callable[[AuthState, Mapping[str, str], str], str]:
+    """The completion function of each flow kind, listed explicitly."""
+    from aurinko_auth.flows import account
+
+    handlers = {FlowKind.ACCOUNT: account.complete}
+    return handlers[kind]
+
+
+def handle_callback(query: Mapping[str, str], browser_id: str | None) -> str:
+    """Resume the pending authorization named by ``state`` and return where to send the
+    browser. StateError (no returnUrl known) propagates; anything later becomes a
+    FlowRedirectError to the app's returnUrl."""
+    pending = flow_state.consume(query.get("state"), browser_id)
+    wrap = redirect_error(pending.params["returnUrl"], pending.params.get("state"))
+    try:
+        return _callback_for(pending.kind)(pending, query, browser_id or "")
+    except AurinkoError as exc:
+        raise wrap(exc) from None
+
+
+def success_url(pending: AuthState, **extra: str | None) -> str:
+    params: dict[str, str | None] = {"status": "success", "state": pending.params.get("state")}
+    params.update(extra)
+    return returnurls.with_params(pending.params["returnUrl"], params)

@@ -1,0 +1,111 @@
+"""Manage apps from scripts and infrastructure-as-code.
+
+    manage.py aurinko_app create --name NAME --return-url URL [--return-url URL ...]
+                                 [--scopes "Mail.Read Mail.Send"] [--owner USERNAME]
+    manage.py aurinko_app provider CLIENT_ID SERVICE_TYPE --oauth-client-id ID
+                                 --oauth-client-secret SECRET [--tenant T]
+                                 [--service-account-key FILE] [--endpoint NAME=URL ...]
+    manage.py aurinko_app list
+    manage.py aurinko_app rotate-secret CLIENT_ID
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db import transaction
+
+from aurinko_auth import services
+from aurinko_auth.exceptions import AurinkoError
+from aurinko_auth.models import App
+
+
+class Command(BaseCommand):
+    help = "Create and configure aurinko_auth apps (prints JSON)."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        sub = parser.add_subparsers(dest="action", required=True)
+        create = sub.add_parser("create", help="Register an app; prints clientId/clientSecret.")
+        create.add_argument("--name", required=True)
+        create.add_argument("--return-url", action="append", default=[], dest="return_urls")
+        create.add_argument("--scopes", default="")
+        create.add_argument("--owner", default=None)
+
+        provider = sub.add_parser("provider", help="Set an app's provider configuration.")
+        provider.add_argument("client_id")
+        provider.add_argument("service_type")
+        provider.add_argument("--oauth-client-id", default="")
+        provider.add_argument("--oauth-client-secret", default=None)
+        provider.add_argument("--tenant", default="")
+        provider.add_argument("--service-account-key", default=None)
+        provider.add_argument("--endpoint", action="append", default=[], dest="endpoints",
+                              metavar="NAME=URL")
+
+        sub.add_parser("list", help="List apps.")
+        rotate = sub.add_parser("rotate-secret", help="Issue a new client secret.")
+        rotate.add_argument("client_id")
+
+    def emit(self, data: Any) -> None:
+        self.stdout.write(json.dumps(data, indent=None))
+
+    def get_app(self, client_id: str) -> App:
+        app = App.objects.filter(client_id=client_id).first()
+        if app is None:
+            raise CommandError(f"No app with clientId {client_id!r}.")
+        return app
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        try:
+            getattr(self, "handle_" + options["action"].replace("-", "_"))(options)
+        except AurinkoError as exc:
+            raise CommandError(exc.message) from None
+
+    def handle_create(self, options: dict[str, Any]) -> None:
+        owner = None
+        if options["owner"]:
+            owner = get_user_model().objects.filter(username=options["owner"]).first()
+            if owner is None:
+                raise CommandError(f"No user {options['owner']!r}.")
+        app, secret = services.create_app(
+            name=options["name"], return_urls=options["return_urls"],
+            scopes=options["scopes"], owner=owner,
+        )
+        self.emit({"clientId": app.client_id, "clientSecret": secret})
+
+    def handle_provider(self, options: dict[str, Any]) -> None:
+        endpoints: dict[str, str] = {}
+        for item in options["endpoints"]:
+            name, sep, url = item.partition("=")
+            if not sep or not name or not url:
+                raise CommandError(f"--endpoint takes NAME=URL, got {item!r}.")
+            endpoints[name.strip()] = url.strip()
+        key = None
+        if options["service_account_key"]:
+            with open(options["service_account_key"], encoding="utf-8") as fh:
+                key = fh.read()
+        with transaction.atomic():
+            config = services.configure_provider(
+                self.get_app(options["client_id"]), options["service_type"],
+                client_id=options["oauth_client_id"], client_secret=options["oauth_client_secret"],
+                tenant=options["tenant"], service_account_key=key, endpoints=endpoints,
+            )
+        self.emit({"clientId": options["client_id"], "serviceType": config.service_type,
+                   "oauthClientId": config.client_id, "tenant": config.tenant or None,
+                   "endpoints": config.endpoints})
+
+    def handle_list(self, options: dict[str, Any]) -> None:
+        apps = App.objects.prefetch_related("provider_configs").order_by("id")
+        self.emit([
+            {"clientId": a.client_id, "name": a.name, "active": a.active,
+             "returnUrls": a.return_urls, "scopes": a.allowed_scopes,
+             "providers": sorted(c.service_type for c in a.provider_configs.all())}
+            for a in apps
+        ])
+
+    def handle_rotate_secret(self, options: dict[str, Any]) -> None:
+        app = self.get_app(options["client_id"])
+        secret = services.rotate_secret(app)
+        self.emit({"clientId": app.client_id, "clientSecret": secret})

@@ -1,0 +1,277 @@
+"""aurinko_auth's data model.
+
+App ─┬─ AppMembership ── auth user (app owners and team)
+     ├─ ProviderConfig (one per service type: the owner's OAuth client at that provider)
+     ├─ Account ── AccountToken (our opaque bearer tokens, stored hashed)
+     ├─ AuthState (a pending authorization: single use, expiring, bound to one browser)
+     └─ AuthCode (one-time code a client app redeems for an account token)
+"""
+
+from __future__ import annotations
+
+import secrets
+from datetime import timedelta
+from typing import Any
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+
+from aurinko_auth import crypto
+from aurinko_auth.fields import EncryptedJSONField, EncryptedTextField
+
+
+def generate_client_id() -> str:
+    return secrets.token_hex(16)
+
+
+class App(models.Model):
+    """A client application registered by an app owner."""
+
+    name = models.CharField("name", max_length=200)
+    client_id = models.CharField(
+        "client id", max_length=64, unique=True, default=generate_client_id, editable=False
+    )
+    client_secret_hash = models.CharField(max_length=64, editable=False)
+    client_secret_hint = models.CharField(
+        "client secret", max_length=16, editable=False, help_text="Last characters only."
+    )
+    members = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, through="AppMembership", related_name="aurinko_apps", blank=True
+    )
+    return_urls = models.JSONField(
+        "authorized return URLs", default=list, blank=True,
+        help_text="Exact URLs; https, or http on loopback hosts.",
+    )
+    allowed_scopes = models.JSONField("allowed scopes", default=list, blank=True)
+    active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = "app"
+        ordering = ["name", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.client_id})"
+
+    def set_client_secret(self) -> str:
+        """Generate a new client secret, store its hash and return the plaintext (shown once)."""
+        secret = crypto.new_token(crypto.PREFIX_CLIENT_SECRET)
+        self.client_secret_hash = crypto.hash_token(secret)
+        self.client_secret_hint = "…" + secret[-4:]
+        return secret
+
+    def check_client_secret(self, secret: str) -> bool:
+        return bool(self.client_secret_hash) and crypto.check_token(secret, self.client_secret_hash)
+
+
+class AppMembership(models.Model):
+    class Role(models.TextChoices):
+        OWNER = "owner", "Owner"
+        ADMIN = "admin", "Admin"
+        VIEWER = "viewer", "Viewer"
+
+    app = models.ForeignKey(App, on_delete=models.CASCADE, related_name="memberships")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="aurinko_memberships"
+    )
+    role = models.CharField(max_length=16, choices=Role.choices, default=Role.OWNER)
+
+    class Meta:
+        verbose_name = "team member"
+        constraints = [
+            models.UniqueConstraint(fields=["app", "user"], name="aurinko_membership_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} ({self.role}) in {self.app.name}"
+
+
+class ProviderConfig(models.Model):
+    """The app owner's credentials at one provider, plus endpoint overrides."""
+
+    app = models.ForeignKey(App, on_delete=models.CASCADE, related_name="provider_configs")
+    service_type = models.CharField("service type", max_length=32)
+    client_id = models.CharField("OAuth client id", max_length=255, blank=True)
+    client_secret = EncryptedTextField("OAuth client secret", blank=True)
+    tenant = models.CharField(max_length=255, blank=True)
+    service_account_key = EncryptedTextField("service-account key", blank=True)
+    endpoints = models.JSONField(
+        "endpoint overrides", default=dict, blank=True,
+        help_text='{"authorize": "https://...", "token": "https://..."}; may use {tenant}.',
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = "provider configuration"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["app", "service_type"], name="aurinko_providerconfig_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.service_type} for {self.app.name}"
+
+
+class TokenStatus(models.TextChoices):
+    HEALTHY = "healthy", "Healthy"
+    RETRYING = "retrying", "Retrying"
+    NEEDS_REAUTH = "needs_reauth", "Needs re-authorization"
+    APP_MISCONFIGURED = "app_misconfigured", "App misconfigured"
+    REVOKED = "revoked", "Revoked"
+
+    @classmethod
+    def public(cls, value: str) -> str:
+        """Aurinko's three public states: active, invalid, dead."""
+        if value == cls.HEALTHY:
+            return "active"
+        if value in (cls.RETRYING, cls.APP_MISCONFIGURED):
+            return "invalid"
+        return "dead"
+
+
+class Account(models.Model):
+    """One linked remote identity at one provider for one app."""
+
+    class Type(models.TextChoices):
+        NONE = "", "None"
+        PRIMARY = "primary", "Primary"
+        SECONDARY = "secondary", "Secondary"
+
+    app = models.ForeignKey(App, on_delete=models.CASCADE, related_name="accounts")
+    service_type = models.CharField("service type", max_length=32)
+    account_type = models.CharField(
+        "type", max_length=16, choices=Type.choices, blank=True, default=Type.NONE
+    )
+    daemon = models.BooleanField(default=False)
+    active = models.BooleanField(default=True)
+    login_string = models.CharField(max_length=320, blank=True)
+    email = models.CharField(max_length=320, blank=True)
+    name = models.CharField(max_length=255, blank=True)
+    server_url = models.CharField(max_length=2048, blank=True)
+    auth_user_id = models.CharField("remote user id", max_length=255)
+    auth_org_id = models.CharField("remote org id", max_length=255, blank=True)
+    auth_obtained_at = models.DateTimeField(null=True, blank=True)
+    # Unified scope names: what the app asked for and what the provider granted.
+    requested_scopes = models.JSONField(default=list, blank=True)
+    scopes = models.JSONField("granted scopes", default=list, blank=True)
+    native_scopes = models.JSONField("granted native scopes", default=list, blank=True)
+    token_status = models.CharField(
+        max_length=24, choices=TokenStatus.choices, default=TokenStatus.HEALTHY
+    )
+    # The provider's tokens (or password credentials), encrypted at rest.
+    credentials = EncryptedJSONField()
+    # Incremented on every credential write; guards concurrent refreshes.
+    credential_version = models.PositiveIntegerField(default=0)
+    access_token_expires_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.CharField(max_length=255, blank=True)
+    extra_data = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = "account"
+        ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["app", "service_type", "auth_user_id", "daemon"],
+                name="aurinko_account_identity_unique",
+            )
+        ]
+        indexes = [
+            models.Index(fields=["app", "service_type", "active"], name="aurinko_acc_app_svc_idx"),
+            models.Index(fields=["access_token_expires_at"], name="aurinko_acc_expiry_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.service_type} {self.email or self.auth_user_id} (#{self.pk})"
+
+    @property
+    def public_token_status(self) -> str:
+        return TokenStatus.public(self.token_status)
+
+
+class AccountToken(models.Model):
+    """An opaque bearer token for one account, stored as its SHA-256 only."""
+
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="tokens")
+    token_hash = models.CharField(max_length=64, unique=True, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = "account access token"
+
+    def __str__(self) -> str:
+        return f"token for account #{self.account_id}"
+
+    @classmethod
+    def issue(cls, account: Account) -> str:
+        token = crypto.new_token(crypto.PREFIX_ACCOUNT_TOKEN)
+        cls.objects.create(account=account, token_hash=crypto.hash_token(token))
+        return token
+
+
+class FlowKind(models.TextChoices):
+    ACCOUNT = "account", "Account"
+    USER = "user", "User"
+    DAEMON = "daemon", "Service account"
+
+
+class AuthState(models.Model):
+    """A pending authorization between our redirect to the provider and its callback."""
+
+    state_hash = models.CharField(max_length=64, unique=True, editable=False)
+    app = models.ForeignKey(App, on_delete=models.CASCADE, related_name="+")
+    kind = models.CharField(max_length=16, choices=FlowKind.choices)
+    service_type = models.CharField(max_length=32)
+    # The caller's request (returnUrl, state, responseType, scopes, ...): nothing secret.
+    params = models.JSONField(default=dict)
+    # PKCE verifier, nonce and the like.
+    secrets = EncryptedJSONField()
+    browser_hash = models.CharField(max_length=64, editable=False)
+    expires_at = models.DateTimeField()
+    used_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = "pending authorization"
+        indexes = [models.Index(fields=["expires_at"], name="aurinko_state_expiry_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.kind} flow for {self.service_type} (#{self.pk})"
+
+    @property
+    def expired(self) -> bool:
+        return self.expires_at <= timezone.now()
+
+
+class AuthCode(models.Model):
+    """A one-time code handed to the returnUrl, redeemed with the app's client credentials."""
+
+    code_hash = models.CharField(max_length=64, unique=True, editable=False)
+    app = models.ForeignKey(App, on_delete=models.CASCADE, related_name="+")
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="+")
+    payload = models.JSONField(default=dict, blank=True)
+    expires_at = models.DateTimeField()
+    used_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = "authorization code"
+        indexes = [models.Index(fields=["expires_at"], name="aurinko_code_expiry_idx")]
+
+    def __str__(self) -> str:
+        return f"code for account #{self.account_id}"
+
+    @classmethod
+    def issue(cls, app: App, account: Account, ttl: int, **payload: Any) -> str:
+        code = crypto.new_token(crypto.PREFIX_CODE)
+        cls.objects.create(
+            code_hash=crypto.hash_token(code), app=app, account=account, payload=payload,
+            expires_at=timezone.now() + timedelta(seconds=ttl),
+        )
+        return code

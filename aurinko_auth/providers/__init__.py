@@ -1,0 +1,7 @@
+from aurinko_auth.providers.base import (  # noqa: F401
+    OAuth2Provider,
+    PasswordProvider,
+    Profile,
+    Provider,
+    TokenSet,
+)

@@ -1,0 +1,375 @@
+"""Provider bases. A provider is a small declarative class: its service type id, endpoints,
+scope map and lifecycle facts as class attributes, with a few hooks for quirks
+(``parse_profile``, ``extra_authorize_params``). All protocol logic lives here.
+
+OAuth parameter handling is oauthlib's (through requests-oauthlib's ``OAuth2Session``): we
+never build or parse OAuth messages by hand.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any, ClassVar
+
+import requests
+from django.utils import timezone
+from oauthlib.oauth2.rfc6749.errors import OAuth2Error
+from requests_oauthlib import OAuth2Session
+
+from aurinko_auth.exceptions import (
+    AccessDenied,
+    ProviderError,
+    ProviderNotConfigured,
+    UnsupportedScope,
+)
+from aurinko_auth.netutil import is_secure_or_loopback
+
+if TYPE_CHECKING:
+    from aurinko_auth.models import ProviderConfig
+
+logger = logging.getLogger("aurinko_auth.providers")
+
+# Failure classes of a provider call (see ProviderCallError.failure).
+TERMINAL_USER = "terminal_user"
+TERMINAL_APP = "terminal_app"
+TRANSIENT = "transient"
+CONFIG = "config"
+
+
+class ProviderCallError(ProviderError):
+    """A token, profile or revocation call failed. ``failure`` classifies it for the token
+    lifecycle: terminal_user (re-authorize), terminal_app (fix the app's credentials),
+    transient (retry later) or config (wrong endpoint, tenant or data centre)."""
+
+    def __init__(self, message: str, *, code: str = "provider_error", failure: str = TRANSIENT,
+                 status: int | None = None) -> None:
+        super().__init__(message, code=code, status=status)
+        self.failure = failure
+
+
+@dataclass
+class Profile:
+    """Who the user is at the provider."""
+
+    auth_user_id: str
+    email: str = ""
+    name: str = ""
+    login_string: str = ""
+    auth_org_id: str = ""
+    server_url: str = ""
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class TokenSet:
+    """A parsed token response."""
+
+    access_token: str
+    refresh_token: str = ""
+    token_type: str = "Bearer"
+    expires_at: datetime | None = None
+    scope: list[str] | None = None  # native scopes granted, when the provider says
+    id_token: str = ""
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def credentials(self) -> dict[str, Any]:
+        data: dict[str, Any] = {"access_token": self.access_token, "token_type": self.token_type}
+        if self.refresh_token:
+            data["refresh_token"] = self.refresh_token
+        return data
+
+
+class Provider:
+    """Base of every provider. ``id`` is the canonical ``serviceType``."""
+
+    id: ClassVar[str] = ""
+    name: ClassVar[str] = ""
+    kind: ClassVar[str] = ""
+    # Unified scope -> native scopes. A unified scope missing here is unsupported.
+    scope_map: ClassVar[dict[str, tuple[str, ...]]] = {}
+    # Endpoint names and their default URLs (may contain {tenant}).
+    endpoints: ClassVar[dict[str, str]] = {}
+    default_tenant: ClassVar[str] = ""
+
+    def native_scopes(self, unified: list[str]) -> list[str]:
+        native: list[str] = []
+        for scope in unified:
+            if scope not in self.scope_map:
+                raise UnsupportedScope(f"{self.id} does not support the scope {scope}.")
+            for item in self.scope_map[scope]:
+                if item not in native:
+                    native.append(item)
+        return native
+
+    def unified_scopes(self, native: list[str]) -> list[str]:
+        """Unified scopes fully covered by granted native scopes."""
+        granted = set(native)
+        return [u for u, n in self.scope_map.items() if n and set(n) <= granted]
+
+    def endpoint(self, name: str, config: ProviderConfig | None) -> str:
+        """The URL of a named endpoint: the app's override, else the default; ``{tenant}`` is
+        filled from the configuration. Only https, or http on loopback, is ever used."""
+        overrides = (config.endpoints if config is not None else None) or {}
+        url = overrides.get(name) or self.endpoints.get(name)
+        if not url:
+            raise ProviderNotConfigured(f"{self.id} has no {name!r} endpoint.", code="config")
+        tenant = (config.tenant if config is not None else "") or self.default_tenant
+        url = url.replace("{tenant}", tenant)
+        if not is_secure_or_loopback(url):
+            raise ProviderNotConfigured(
+                f"The {self.id} {name!r} endpoint must use https (http only on loopback)."
+            )
+        return url
+
+    def has_endpoint(self, name: str, config: ProviderConfig | None) -> bool:
+        overrides = (config.endpoints if config is not None else None) or {}
+        return bool(overrides.get(name) or self.endpoints.get(name))
+
+
+class OAuth2Provider(Provider):
+    """Authorization code grant with PKCE (S256), token exchange, refresh, revocation and a
+    profile call. Subclasses declare endpoints and scopes and implement ``parse_profile``."""
+
+    kind = "oauth2"
+    # Native scopes always requested (identity, offline access).
+    base_scopes: ClassVar[tuple[str, ...]] = ()
+    scope_delimiter: ClassVar[str] = " "
+    pkce: ClassVar[bool] = True
+    # How the client authenticates at the token endpoint: "client_secret_post" or
+    # "client_secret_basic".
+    token_auth_method: ClassVar[str] = "client_secret_post"
+    # Lifecycle facts (used by refresh scheduling and `aurinko_doctor`).
+    rotates_refresh_tokens: ClassVar[bool] = False
+    returns_expires_in: ClassVar[bool] = True
+    inactivity_limit_days: ClassVar[int | None] = None
+    refresh_token_cap: ClassVar[int | None] = None
+    # Provider error codes (besides invalid_grant) that mean "the user must authorize again".
+    terminal_user_errors: ClassVar[tuple[str, ...]] = ()
+
+    # --- hooks -----------------------------------------------------------------------------
+    def extra_authorize_params(self, *, config: ProviderConfig, login_hint: str,
+                               needs_consent: bool, select_account: bool) -> dict[str, str]:
+        """Provider-specific authorization parameters (offline access, prompts)."""
+        params: dict[str, str] = {}
+        if login_hint:
+            params["login_hint"] = login_hint
+        if select_account:
+            params["prompt"] = "select_account"
+        return params
+
+    def parse_profile(self, data: dict[str, Any], tokens: TokenSet) -> Profile:
+        """Turn the userinfo response (and the token response) into a Profile."""
+        raise NotImplementedError
+
+    def wants_refresh_token(self) -> bool:
+        return True
+
+    # --- protocol --------------------------------------------------------------------------
+    def _timeout(self) -> tuple[float, float]:
+        from aurinko_auth.conf import aurinko_settings
+
+        return tuple(aurinko_settings.HTTP_TIMEOUT)  # type: ignore[return-value]
+
+    def _session(self, config: ProviderConfig, *, scope: list[str] | None = None,
+                 state: str | None = None, redirect_uri: str | None = None) -> OAuth2Session:
+        if not config.client_id:
+            raise ProviderNotConfigured(f"The app's {self.id} configuration has no client id.")
+        session = OAuth2Session(
+            client_id=config.client_id, scope=scope, state=state, redirect_uri=redirect_uri
+        )
+        session.register_compliance_hook("access_token_response", self._check_token_http)
+        session.register_compliance_hook("refresh_token_response", self._check_token_http)
+        return session
+
+    def authorization_url(self, config: ProviderConfig, *, state: str, redirect_uri: str,
+                          scopes: list[str], code_challenge: str | None, login_hint: str = "",
+                          needs_consent: bool = True, select_account: bool = False) -> str:
+        native = list(self.base_scopes) + [s for s in scopes if s not in self.base_scopes]
+        session = self._session(config, scope=native, state=state, redirect_uri=redirect_uri)
+        extra = self.extra_authorize_params(
+            config=config, login_hint=login_hint, needs_consent=needs_consent,
+            select_account=select_account,
+        )
+        if self.pkce and code_challenge:
+            extra.update(code_challenge=code_challenge, code_challenge_method="S256")
+        url, _ = session.authorization_url(self.endpoint("authorize", config), **extra)
+        return url
+
+    def _client_auth(self, config: ProviderConfig) -> dict[str, Any]:
+        if self.token_auth_method == "client_secret_basic":
+            return {"auth": requests.auth.HTTPBasicAuth(config.client_id, config.client_secret)}
+        return {"client_secret": config.client_secret, "include_client_id": True}
+
+    def exchange_code(self, config: ProviderConfig, *, code: str, redirect_uri: str,
+                      code_verifier: str | None) -> TokenSet:
+        session = self._session(config, redirect_uri=redirect_uri)
+        kwargs: dict[str, Any] = {"code": code, "timeout": self._timeout()}
+        if self.pkce and code_verifier:
+            kwargs["code_verifier"] = code_verifier
+        kwargs.update(self._client_auth(config))
+        token = self._call(
+            "token exchange",
+            lambda: session.fetch_token(self.endpoint("token", config), **kwargs),
+        )
+        return self.parse_token(token)
+
+    def refresh(self, config: ProviderConfig, refresh_token: str) -> TokenSet:
+        session = self._session(config)
+        kwargs: dict[str, Any] = {"timeout": self._timeout()}
+        if self.token_auth_method == "client_secret_basic":
+            kwargs["auth"] = requests.auth.HTTPBasicAuth(config.client_id, config.client_secret)
+        else:
+            kwargs.update(client_id=config.client_id, client_secret=config.client_secret)
+        token = self._call(
+            "token refresh",
+            lambda: session.refresh_token(
+                self.endpoint("token", config), refresh_token=refresh_token, **kwargs
+            ),
+        )
+        tokens = self.parse_token(token)
+        if not tokens.refresh_token:
+            tokens.refresh_token = refresh_token  # a response without one keeps the old one
+        return tokens
+
+    def revoke(self, config: ProviderConfig, token: str, token_type_hint: str = "") -> bool:
+        """RFC 7009 revocation. Returns False when the provider has no revocation endpoint."""
+        if not self.has_endpoint("revoke", config):
+            return False
+        data = {"token": token}
+        if token_type_hint:
+            data["token_type_hint"] = token_type_hint
+        auth = None
+        if self.token_auth_method == "client_secret_basic":
+            auth = (config.client_id, config.client_secret)
+        else:
+            data.update(client_id=config.client_id, client_secret=config.client_secret)
+        response = self._call(
+            "revocation",
+            lambda: requests.post(
+                self.endpoint("revoke", config), data=data, auth=auth, timeout=self._timeout()
+            ),
+        )
+        # 200 revoked; 400 invalid_token means it was already gone (RFC 7009 §2.2).
+        if response.status_code >= 500:
+            raise ProviderCallError(
+                f"{self.id} revocation failed with HTTP {response.status_code}.",
+                failure=TRANSIENT,
+            )
+        return response.status_code < 400
+
+    def fetch_profile(self, config: ProviderConfig, tokens: TokenSet) -> Profile:
+        url = self.endpoint("userinfo", config)
+        response = self._call(
+            "profile request",
+            lambda: requests.get(
+                url, headers={"Authorization": f"Bearer {tokens.access_token}",
+                              "Accept": "application/json"},
+                timeout=self._timeout(),
+            ),
+        )
+        if response.status_code >= 400:
+            raise ProviderCallError(
+                f"{self.id} profile request failed with HTTP {response.status_code}.",
+                failure=TRANSIENT if response.status_code >= 500 else CONFIG,
+            )
+        try:
+            data = response.json()
+        except ValueError:
+            data = None
+        if not isinstance(data, dict):
+            raise ProviderCallError(f"{self.id} returned a profile that is not JSON.")
+        profile = self.parse_profile(data, tokens)
+        if not profile.auth_user_id:
+            raise ProviderCallError(f"{self.id} returned a profile without a user id.")
+        return profile
+
+    # --- parsing and errors ----------------------------------------------------------------
+    def parse_token(self, token: dict[str, Any]) -> TokenSet:
+        access_token = token.get("access_token")
+        if not access_token:
+            raise ProviderCallError(f"{self.id} returned no access token.")
+        expires_at = None
+        if token.get("expires_in") not in (None, ""):
+            try:
+                expires_at = timezone.now() + timedelta(seconds=int(token["expires_in"]))
+            except (TypeError, ValueError):
+                expires_at = None
+        scope = token.get("scope")
+        if isinstance(scope, str):
+            scope = [s for s in scope.replace(",", " ").split() if s]
+        known = {"access_token", "refresh_token", "token_type", "expires_in", "expires_at",
+                 "scope", "id_token"}
+        return TokenSet(
+            access_token=access_token,
+            refresh_token=token.get("refresh_token") or "",
+            token_type=token.get("token_type") or "Bearer",
+            expires_at=expires_at,
+            scope=list(scope) if scope else None,
+            id_token=token.get("id_token") or "",
+            extra={k: v for k, v in token.items() if k not in known},
+        )
+
+    def classify_oauth_error(self, error: str, description: str) -> str:
+        if error == "invalid_grant" or error in self.terminal_user_errors:
+            return TERMINAL_USER
+        if error in ("invalid_client", "unauthorized_client"):
+            return TERMINAL_APP
+        if error in ("temporarily_unavailable", "server_error", "slow_down"):
+            return TRANSIENT
+        return CONFIG
+
+    def _check_token_http(self, response: requests.Response) -> requests.Response:
+        """Compliance hook: a 5xx or 429 is transient whatever its body says."""
+        if response.status_code >= 500 or response.status_code == 429:
+            raise ProviderCallError(
+                f"{self.id} token endpoint answered HTTP {response.status_code}.",
+                code="provider_unavailable", failure=TRANSIENT,
+            )
+        return response
+
+    def _call(self, what: str, fn: Any) -> Any:
+        try:
+            return fn()
+        except ProviderCallError:
+            raise
+        except OAuth2Error as exc:
+            error = exc.error or "provider_error"
+            failure = self.classify_oauth_error(error, exc.description or "")
+            logger.info("%s %s failed: %s", self.id, what, error)
+            if error == "access_denied":
+                raise AccessDenied(f"{self.id} denied access.") from None
+            raise ProviderCallError(
+                f"{self.id} {what} failed: {error}.", code=error, failure=failure
+            ) from None
+        except requests.Timeout:
+            logger.info("%s %s timed out", self.id, what)
+            raise ProviderCallError(
+                f"{self.id} did not answer in time ({what}).", code="provider_timeout",
+                failure=TRANSIENT,
+            ) from None
+        except requests.RequestException as exc:
+            logger.info("%s %s failed: %s", self.id, what, type(exc).__name__)
+            raise ProviderCallError(
+                f"{self.id} could not be reached ({what}).", code="provider_unreachable",
+                failure=TRANSIENT,
+            ) from None
+        except (ValueError, KeyError, TypeError):
+            # oauthlib could not parse the body (not JSON, not form-encoded).
+            logger.info("%s %s returned an unreadable response", self.id, what)
+            raise ProviderCallError(
+                f"{self.id} returned an unreadable response ({what}).",
+                code="provider_bad_response", failure=TRANSIENT,
+            ) from None
+
+
+class PasswordProvider(Provider):
+    """Providers signed in with our own hosted form (EWS, IMAP). ``form_fields`` names the
+    fields the sign-in form asks for; ``verify`` performs a real login and returns a Profile."""
+
+    kind = "password"
+    form_fields: ClassVar[tuple[str, ...]] = ("login", "password")
+
+    def verify(self, config: ProviderConfig | None, data: dict[str, str]) -> Profile:
+        raise NotImplementedError

@@ -1,0 +1,76 @@
+"""Authorized return URLs: validation of registered URLs, exact matching of requested ones,
+and building the redirect back to the app."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+from aurinko_auth.exceptions import InvalidReturnUrl
+from aurinko_auth.netutil import is_loopback_host
+
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+_FORBIDDEN_CHARS = frozenset("\\\x00\r\n\t <>\"'`{}|^")
+
+
+def _parse(url: str, *, max_length: int) -> tuple:
+    """Split a URL and refuse anything ambiguous: we only ever redirect to plain, absolute
+    http(s) URLs with no credentials, no fragment and no path tricks."""
+    if not url or len(url) > max_length:
+        raise InvalidReturnUrl("returnUrl is missing or too long.")
+    if not url.isascii() or any(c in _FORBIDDEN_CHARS for c in url):
+        raise InvalidReturnUrl("returnUrl contains characters that are not allowed.")
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError:
+        raise InvalidReturnUrl("returnUrl is not a valid URL.") from None
+    if parts.scheme not in _DEFAULT_PORTS or not parts.hostname or not parts.netloc:
+        raise InvalidReturnUrl("returnUrl must be an absolute http(s) URL.")
+    if "@" in parts.netloc or parts.username or parts.password:
+        raise InvalidReturnUrl("returnUrl must not contain credentials.")
+    if parts.fragment or "#" in url:
+        raise InvalidReturnUrl("returnUrl must not contain a fragment.")
+    if parts.scheme == "http" and not is_loopback_host(parts.hostname):
+        raise InvalidReturnUrl("returnUrl must use https (http only on loopback hosts).")
+    segments = parts.path.split("/")
+    if any(s in ("..", ".") for s in segments) or "%2e" in parts.path.lower() \
+            or "//" in parts.path or "*" in url:
+        raise InvalidReturnUrl("returnUrl path is not allowed.")
+    return parts.scheme, parts.hostname.lower(), port or _DEFAULT_PORTS[parts.scheme], \
+        parts.path or "/", parse_qsl(parts.query, keep_blank_values=True)
+
+
+def validate_registered(url: str) -> str:
+    """Validate a return URL an app owner registers (no wildcard, no fragment, https)."""
+    _parse(url, max_length=2048)
+    return url
+
+
+def match(url: str, registered: Iterable[str], *, max_length: int = 2048) -> str:
+    """Return ``url`` if it matches one registered URL exactly (scheme, host, port and path; the
+    query string may be extended), else raise :class:`InvalidReturnUrl`."""
+    scheme, host, port, path, query = _parse(url, max_length=max_length)
+    for candidate in registered:
+        try:
+            c_scheme, c_host, c_port, c_path, c_query = _parse(candidate, max_length=2048)
+        except InvalidReturnUrl:
+            continue
+        if (scheme, host, port, path) == (c_scheme, c_host, c_port, c_path) and all(
+            pair in query for pair in c_query
+        ):
+            return url
+    raise InvalidReturnUrl()
+
+
+def with_params(url: str, params: dict[str, str | None]) -> str:
+    """``url`` with ``params`` added to its query string (None values are left out)."""
+    parts = urlsplit(url)
+    query = parse_qsl(parts.query, keep_blank_values=True)
+    query += [(k, v) for k, v in params.items() if v is not None]
+    return urlunsplit((parts.scheme, parts.netloc, parts.path, urlencode(query), ""))
+
+
+def origin(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}".lower()

@@ -1,0 +1,92 @@
+"""Managing apps and provider configurations (used by the command line and the admin)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import transaction
+
+from aurinko_auth import returnurls, scopes
+from aurinko_auth.exceptions import AurinkoError, InvalidRequest
+from aurinko_auth.models import App, AppMembership, ProviderConfig
+from aurinko_auth.netutil import is_secure_or_loopback
+from aurinko_auth.providers.base import OAuth2Provider
+from aurinko_auth.providers.registry import get_provider
+
+
+def validate_return_urls(urls: list[str]) -> list[str]:
+    cleaned = []
+    for url in urls:
+        try:
+            returnurls.validate_registered(url.strip())
+        except AurinkoError as exc:
+            raise InvalidRequest(f"Return URL {url[:200]!r}: {exc.message}") from None
+        if url.strip() not in cleaned:
+            cleaned.append(url.strip())
+    return cleaned
+
+
+@transaction.atomic
+def create_app(*, name: str, return_urls: list[str], scopes: str | list[str] = "",
+               owner: Any = None) -> tuple[App, str]:
+    """Register an app. Returns it and its client secret (the only time it is shown)."""
+    if not name.strip():
+        raise InvalidRequest("An app needs a name.")
+    allowed = scopes_list(scopes)
+    app = App(name=name.strip(), return_urls=validate_return_urls(return_urls),
+              allowed_scopes=allowed)
+    secret = app.set_client_secret()
+    app.save()
+    if owner is not None:
+        AppMembership.objects.create(app=app, user=owner, role=AppMembership.Role.OWNER)
+    return app, secret
+
+
+def scopes_list(value: str | list[str]) -> list[str]:
+    if isinstance(value, list):
+        value = " ".join(value)
+    return scopes.parse_scopes(value)
+
+
+def rotate_secret(app: App) -> str:
+    secret = app.set_client_secret()
+    app.save(update_fields=["client_secret_hash", "client_secret_hint", "updated_at"])
+    return secret
+
+
+def validate_endpoints(provider: Any, endpoints: dict[str, str]) -> dict[str, str]:
+    known = set(provider.endpoints) | {"authorize", "token", "userinfo", "revoke", "api"}
+    for name, url in endpoints.items():
+        if name not in known:
+            raise InvalidRequest(
+                f"{provider.id} has no endpoint {name!r} (known: {', '.join(sorted(known))})."
+            )
+        if not is_secure_or_loopback(url.replace("{tenant}", "tenant")):
+            raise InvalidRequest(f"Endpoint {name!r} must use https (http only on loopback).")
+    return endpoints
+
+
+def configure_provider(app: App, service_type: str, *, client_id: str = "",
+                       client_secret: str | None = None, tenant: str = "",
+                       service_account_key: str | None = None,
+                       endpoints: dict[str, str] | None = None) -> ProviderConfig:
+    """Create or update an app's configuration for one provider. A secret left as None keeps
+    the stored one (write-only)."""
+    provider = get_provider(service_type)
+    if isinstance(provider, OAuth2Provider) and not client_id:
+        existing = ProviderConfig.objects.filter(app=app, service_type=provider.id).first()
+        if existing is None or not existing.client_id:
+            raise InvalidRequest(f"{provider.id} needs an OAuth client id.")
+    config, _ = ProviderConfig.objects.get_or_create(app=app, service_type=provider.id)
+    if client_id:
+        config.client_id = client_id
+    if client_secret is not None:
+        config.client_secret = client_secret
+    config.tenant = tenant or config.tenant
+    if service_account_key is not None:
+        config.service_account_key = service_account_key
+    if endpoints:
+        config.endpoints = {**(config.endpoints or {}),
+                            **validate_endpoints(provider, endpoints)}
+    config.save()
+    return config

@@ -1,0 +1,98 @@
+"""Browser-facing views of the flows (``/v1/auth/...``). Thin: parse, call a flow, redirect
+or render. Failures before a returnUrl is trusted render a 400 page; later ones redirect to
+the returnUrl with ``status=error``."""
+
+from __future__ import annotations
+
+import logging
+
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import render
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET
+
+from aurinko_auth import returnurls
+from aurinko_auth.conf import aurinko_settings
+from aurinko_auth.exceptions import AurinkoError, FlowRedirectError
+from aurinko_auth.flows import account as account_flow
+from aurinko_auth.flows import authorize
+from aurinko_auth.flows import state as flow_state
+
+logger = logging.getLogger("aurinko_auth.flows")
+
+
+def error_page(request: HttpRequest, error: AurinkoError, status: int = 400) -> HttpResponse:
+    logger.info("flow refused: %s", error.code)
+    response = render(request, "aurinko_auth/error.html",
+                      {"code": error.code, "message": error.message}, status=status)
+    response["Referrer-Policy"] = "no-referrer"
+    return response
+
+
+def redirect(url: str) -> HttpResponseRedirect:
+    response = HttpResponseRedirect(url)
+    # The URL may carry a code or token: never leak it to the next page's Referer.
+    response["Referrer-Policy"] = "no-referrer"
+    return response
+
+
+def error_redirect(exc: FlowRedirectError) -> HttpResponseRedirect:
+    logger.info("flow failed: %s", exc.error.code)
+    return redirect(returnurls.with_params(exc.return_url, {
+        "status": "error", "error": exc.error.code, "message": exc.error.message,
+        "state": exc.state or None,
+    }))
+
+
+def browser_id(request: HttpRequest) -> tuple[str, bool]:
+    """The browser id from our flow cookie, or a new one (True when it must be set)."""
+    existing = request.COOKIES.get(aurinko_settings.FLOW_COOKIE_NAME, "")
+    if existing.startswith("abr_") and 40 <= len(existing) <= 100:
+        return existing, False
+    return flow_state.new_browser_id(), True
+
+
+def set_browser_cookie(request: HttpRequest, response: HttpResponse, value: str) -> None:
+    samesite = aurinko_settings.FLOW_COOKIE_SAMESITE
+    secure = aurinko_settings.public_url.startswith("https://") or request.is_secure() \
+        or samesite == "None"
+    response.set_cookie(
+        aurinko_settings.FLOW_COOKIE_NAME, value, max_age=30 * 24 * 3600, path="/v1/auth/",
+        secure=secure, httponly=True, samesite=samesite,
+    )
+
+
+def start_flow(request: HttpRequest, start) -> HttpResponse:  # noqa: ANN001
+    bid, is_new = browser_id(request)
+    try:
+        started = start(bid)
+    except FlowRedirectError as exc:
+        return error_redirect(exc)
+    except AurinkoError as exc:
+        return error_page(request, exc)
+    response = redirect(started.redirect_url)
+    if is_new:
+        set_browser_cookie(request, response, bid)
+    return response
+
+
+@never_cache
+@require_GET
+def authorize_view(request: HttpRequest) -> HttpResponse:
+    """``GET /v1/auth/authorize``: the Account flow."""
+    req = authorize.AuthorizeRequest.from_query(request.GET)
+    return start_flow(request, lambda bid: account_flow.start(req, bid))
+
+
+@never_cache
+@require_GET
+def callback_view(request: HttpRequest) -> HttpResponse:
+    """``GET /v1/auth/callback``: the provider's redirect back, for every flow."""
+    bid = request.COOKIES.get(aurinko_settings.FLOW_COOKIE_NAME)
+    try:
+        url = authorize.handle_callback(request.GET, bid)
+    except FlowRedirectError as exc:
+        return error_redirect(exc)
+    except AurinkoError as exc:
+        return error_page(request, exc)
+    return redirect(url)

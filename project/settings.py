@@ -1,0 +1,143 @@
+"""Settings of the demo/dev/production project. The only place that reads the environment
+(django-environ); the aurinko_auth app reads ``AURINKO_AUTH`` only. Every variable is listed in
+the README's configuration table."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import environ
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+env = environ.Env()
+# Variables may also come from a file: AURINKO_ENV_FILE, else ./.env when present (`make .env`
+# writes one for development). Real environment variables win over the file.
+_env_file = os.environ.get("AURINKO_ENV_FILE") or BASE_DIR / ".env"
+if Path(_env_file).is_file():
+    env.read_env(str(_env_file), overwrite=False)
+
+DEMO = env.bool("AURINKO_DEMO", default=False)
+DEBUG = env.bool("DEBUG", default=DEMO)
+SECRET_KEY = env.str("SECRET_KEY", default="")
+SECRET_KEY_MISSING = not SECRET_KEY
+if SECRET_KEY_MISSING:
+    # An unguessable key for this process only (so management commands such as
+    # makemigrations work on a fresh clone); `check` and `runserver` refuse it outside DEBUG.
+    from django.core.management.utils import get_random_secret_key
+
+    SECRET_KEY = get_random_secret_key()
+
+PUBLIC_URL = env.str("AURINKO_PUBLIC_URL", default="http://127.0.0.1:8000").rstrip("/")
+_public_host = urlsplit(PUBLIC_URL).hostname or "127.0.0.1"
+ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=[_public_host, "127.0.0.1", "localhost"])
+CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[PUBLIC_URL])
+
+# The sandbox identity provider (django-oauth-toolkit) mounted under /sandbox/ for the demo.
+SANDBOX = env.bool("AURINKO_SANDBOX", default=DEMO)
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "rest_framework",
+    "aurinko_auth",
+]
+if SANDBOX:
+    INSTALLED_APPS += ["oauth2_provider", "project.sandbox"]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "project.urls"
+WSGI_APPLICATION = "project.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+DATABASES = {
+    "default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}"),
+}
+DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=60))
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+
+# A shared cache (e.g. redis://127.0.0.1:6379/0) for several workers; local memory otherwise.
+CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}
+
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+]
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+STATIC_URL = "static/"
+STATIC_ROOT = BASE_DIR / "staticfiles"
+
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if env.bool(
+    "BEHIND_TLS_PROXY", default=False) else None
+SESSION_COOKIE_SECURE = PUBLIC_URL.startswith("https://")
+CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+
+AURINKO_AUTH = {
+    "PUBLIC_URL": PUBLIC_URL,
+    "ENCRYPTION_KEYS": env.list("AURINKO_ENCRYPTION_KEYS", default=[]),
+    "ALLOWED_PRIVATE_NETWORKS": env.list("AURINKO_ALLOWED_PRIVATE_NETWORKS", default=[]),
+    "DEMO": DEMO,
+}
+
+# oauthlib refuses plain-http endpoints unless told otherwise. aurinko_auth itself only ever
+# allows http for loopback hosts, so allow it when the broker runs on loopback (dev, tests).
+if urlsplit(PUBLIC_URL).scheme == "http":
+    os.environ.setdefault("OAUTHLIB_INSECURE_TRANSPORT", "1")
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "loggers": {
+        "aurinko_auth": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
+        # Request logs would print URLs, and callback URLs carry codes: keep them at WARNING.
+        "django.server": {"handlers": ["console"], "level": "WARNING", "propagate": False},
+    },
+}
+
+from django.core import checks  # noqa: E402
+
+
+@checks.register(checks.Tags.security)
+def _secret_key_check(app_configs=None, **kwargs):
+    if SECRET_KEY_MISSING and not DEBUG:
+        return [checks.Error("SECRET_KEY is not set.", hint="Set the SECRET_KEY variable.",
+                             id="project.E001")]
+    return []
+
+
+if SANDBOX:
+    from project.sandbox.settings import *  # noqa: E402,F401,F403

@@ -1,0 +1,11 @@
+from django.conf import settings
+from django.contrib import admin
+from django.urls import include, path
+
+urlpatterns = [
+    path("admin/", admin.site.urls),
+    path("", include("aurinko_auth.urls")),
+]
+
+if getattr(settings, "SANDBOX", False):
+    urlpatterns += [path("sandbox/", include("project.sandbox.urls"))]

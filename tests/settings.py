@@ -1,0 +1,15 @@
+"""Test settings: the project's settings with fixed test keys and fast hashing.
+DATABASE_URL picks the database (SQLite by default, PostgreSQL in CI)."""
+
+import os
+
+os.environ.setdefault("SECRET_KEY", "tests-only-secret-key")
+# Test-only keys; never used anywhere else.
+os.environ.setdefault("AURINKO_ENCRYPTION_KEYS", "EP13v8kMEIzprRkJb6MOcG9bKtKgUG9ql-BEkwkb5r0=")
+os.environ.setdefault("DEBUG", "0")
+
+from project.settings import *  # noqa: E402,F403
+
+TEST_SECOND_KEY = "pWM_U18my-Ta3x24hppV3AIan-piTZrVMmp1yavCU0A="
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+LOGGING["loggers"]["aurinko_auth"]["level"] = "DEBUG"  # noqa: F405  (tests assert no secrets)
