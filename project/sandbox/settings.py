@@ -1,1 +1,25 @@
-# Placeholder: filled by the sandbox identity provider work.
+"""django-oauth-toolkit settings of the sandbox, imported by the demo project settings (when
+AURINKO_SANDBOX is on) and by ``peer_settings`` (the standalone test server)."""
+
+import os
+from pathlib import Path
+
+from project.sandbox.keys import load_or_create_rsa_key
+from project.sandbox.scopes import SANDBOX_SCOPES
+
+_key_file = os.environ.get(
+    "SANDBOX_OIDC_KEY_FILE", str(Path(__file__).resolve().parents[2] / ".sandbox" / "oidc.pem")
+)
+
+OAUTH2_PROVIDER = {
+    "OIDC_ENABLED": True,
+    "OIDC_RSA_PRIVATE_KEY": load_or_create_rsa_key(_key_file),
+    "PKCE_REQUIRED": True,
+    "ROTATE_REFRESH_TOKEN": True,
+    "ACCESS_TOKEN_EXPIRE_SECONDS": int(os.environ.get("SANDBOX_ACCESS_TOKEN_SECONDS", "3600")),
+    "SCOPES": SANDBOX_SCOPES,
+    "DEFAULT_SCOPES": ["openid"],
+    "ALLOWED_REDIRECT_URI_SCHEMES": ["http", "https"],
+    "OAUTH2_VALIDATOR_CLASS": "project.sandbox.validators.SandboxValidator",
+}
+LOGIN_URL = "/sandbox/login/"

@@ -1,0 +1,10 @@
+def sandbox_endpoints(base_url: str) -> dict[str, str]:
+    """Endpoint overrides that point a provider configuration at a sandbox server."""
+    base = base_url.rstrip("/") + "/sandbox/o/"
+    return {
+        "authorize": base + "authorize/",
+        "token": base + "token/",
+        "userinfo": base + "userinfo/",
+        "revoke": base + "revoke_token/",
+        "api": base,
+    }

@@ -1,0 +1,10 @@
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+
+urlpatterns = [
+    path("o/", include("oauth2_provider.urls", namespace="oauth2_provider")),
+    path("login/", auth_views.LoginView.as_view(template_name="sandbox/login.html"),
+         name="sandbox-login"),
+    path("logout/", auth_views.LogoutView.as_view(next_page="/sandbox/login/"),
+         name="sandbox-logout"),
+]

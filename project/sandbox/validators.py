@@ -1,0 +1,28 @@
+"""ID token and userinfo claims shaped like the providers the sandbox stands in for."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from oauth2_provider.oauth2_validators import OAuth2Validator
+
+SANDBOX_TENANT_ID = "5a9b1c2d-0000-4000-8000-5a4db0c5a4db"
+
+
+class SandboxValidator(OAuth2Validator):
+    # Every claim regardless of scope: Google's and Microsoft's userinfo answer email and name
+    # for the openid/email/profile scopes the broker always asks.
+    oidc_claim_scope = None
+
+    def get_additional_claims(self, request: Any) -> dict[str, Any]:
+        user = request.user
+        email = user.email or f"{user.get_username()}@example.com"
+        return {
+            "email": email,
+            "email_verified": True,
+            "name": user.get_full_name() or user.get_username(),
+            "preferred_username": email,
+            "hd": email.rpartition("@")[2],  # Google Workspace hosted domain
+            "tid": SANDBOX_TENANT_ID,  # Microsoft tenant id
+            "oid": f"00000000-0000-4000-8000-{user.pk:012d}",  # Microsoft object id
+        }

@@ -1,0 +1,141 @@
+"""A real OAuth2/OpenID Connect server for end-to-end tests: the sandbox identity provider
+(django-oauth-toolkit) running in its own process on loopback.
+
+    peer = OAuthPeer.start(tmp_path)      # migrates, serves on a free port
+    peer.add_user("alice", "pw")
+    client_id, secret = peer.add_client(redirect_uri)
+    peer.endpoints()                      # endpoint overrides for a ProviderConfig
+    peer.stop()
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import parse_qs, urljoin, urlsplit
+
+import requests
+
+from project.sandbox.endpoints import sandbox_endpoints
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@dataclass
+class OAuthPeer:
+    base_url: str
+    process: subprocess.Popen
+    env: dict[str, str]
+    log_path: Path
+
+    @classmethod
+    def start(cls, workdir: Path, *, access_token_seconds: int = 3600,
+              host: str = "127.0.0.1") -> OAuthPeer:
+        workdir.mkdir(parents=True, exist_ok=True)
+        env = {
+            **os.environ,
+            "DJANGO_SETTINGS_MODULE": "project.sandbox.peer_settings",
+            "SANDBOX_DB": str(workdir / "sandbox.sqlite3"),
+            "SANDBOX_OIDC_KEY_FILE": str(workdir / "oidc.pem"),
+            "SANDBOX_ACCESS_TOKEN_SECONDS": str(access_token_seconds),
+            "PYTHONPATH": str(ROOT),
+        }
+        env.pop("DATABASE_URL", None)
+        cls._manage(env, "migrate", "--noinput", "-v", "0")
+        port = free_port()
+        log_path = workdir / "peer.log"
+        log = open(log_path, "wb")  # noqa: SIM115  (kept open for the child's lifetime)
+        process = subprocess.Popen(
+            [sys.executable, "-m", "gunicorn", "--no-control-socket", "-b", f"127.0.0.1:{port}",
+             "-w", "2", "--threads", "4", "--timeout", "60",
+             "django.core.wsgi:get_wsgi_application()"],
+            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+        )
+        peer = cls(f"http://{host}:{port}", process, env, log_path)
+        peer._wait_ready()
+        return peer
+
+    @staticmethod
+    def _manage(env: dict[str, str], *args: str) -> str:
+        result = subprocess.run(
+            [sys.executable, "-m", "django", *args], cwd=ROOT, env=env,
+            capture_output=True, text=True, timeout=120,
+        )
+        if result.returncode != 0:
+            raise RuntimeError(f"sandbox {args[0]} failed:\n{result.stdout}\n{result.stderr}")
+        return result.stdout
+
+    def _wait_ready(self, timeout: float = 30.0) -> None:
+        url = self.url("/sandbox/o/.well-known/openid-configuration")
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"sandbox exited:\n{self.log_path.read_text()}")
+            try:
+                if requests.get(url, timeout=2).status_code == 200:
+                    return
+            except requests.RequestException:
+                pass
+            time.sleep(0.2)
+        self.stop()
+        raise RuntimeError(f"sandbox did not start:\n{self.log_path.read_text()}")
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+
+    def url(self, path: str) -> str:
+        return urljoin(self.base_url, path)
+
+    def add_user(self, username: str, password: str, email: str = "", name: str = "") -> None:
+        self._manage(self.env, "sandbox_seed", "--user",
+                     f"{username}:{password}:{email}:{name}")
+
+    def add_client(self, *redirect_uris: str, grant: str = "authorization-code",
+                   client_id: str | None = None) -> tuple[str, str]:
+        client_id = client_id or "client-" + secrets.token_hex(6)
+        secret = secrets.token_urlsafe(24)
+        args = ["sandbox_seed", "--client-id", client_id, "--client-secret", secret,
+                "--grant", grant]
+        for uri in redirect_uris:
+            args += ["--redirect-uri", uri]
+        self._manage(self.env, *args)
+        return client_id, secret
+
+    def endpoints(self) -> dict[str, str]:
+        """Endpoint overrides that point a provider configuration at this server."""
+        return sandbox_endpoints(self.base_url)
+
+    def login(self, session: requests.Session, login_url: str, username: str,
+              password: str) -> requests.Response:
+        """Post the sandbox login form (the CSRF token is the cookie Django set)."""
+        page = session.get(login_url, timeout=10)
+        page.raise_for_status()
+        host = urlsplit(login_url).hostname
+        token = session.cookies.get("sandbox_csrftoken", domain=host) or session.cookies.get(
+            "sandbox_csrftoken")
+        nxt = parse_qs(urlsplit(login_url).query).get("next", [""])[0]
+        return session.post(
+            login_url, allow_redirects=False, timeout=10,
+            data={"csrfmiddlewaretoken": token, "username": username, "password": password,
+                  "next": nxt},
+            headers={"Referer": login_url},
+        )
+
