@@ -37,8 +37,11 @@ def parse_authorization(header: str) -> tuple[str, str]:
 def account_from_token(token: str) -> Principal:
     if not token.startswith(crypto.PREFIX_ACCOUNT_TOKEN) or len(token) > 200:
         raise AuthenticationFailed("Invalid account token.", code="token.invalid")
+    # Provider credentials are not loaded (deferred): authentication never needs them, and
+    # decrypting them on every request would cost time and keep secrets in memory.
     row = (
         AccountToken.objects.select_related("account__app")
+        .defer("account__credentials")
         .filter(token_hash=crypto.hash_token(token))
         .first()
     )

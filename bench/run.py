@@ -1,0 +1,201 @@
+#!/usr/bin/env python
+"""Benchmarks of what the broker costs per request (issue 9). Prints ratios measured in one
+run (these machines are noisy: absolute numbers alone mean little) and writes RESULTS.md.
+
+B1  GET /v1/account (Bearer account token) vs a bare Django JSON view (the ceiling) vs a
+    django-oauth-toolkit protected resource (the usual alternative): same gunicorn, same DB.
+B2  GET /v1/account at 1,000 and at 1,000,000 accounts and tokens (PostgreSQL).
+
+    python bench/run.py [--scale 1000000] [--duration 10] [--connections 8] [--workers 2]
+Needs PostgreSQL (BENCH_DATABASE_URL, default postgres://postgres@127.0.0.1:5432/aurinko_bench)
+and wrk (Debian package `wrk`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import os
+import platform
+import random
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+from urllib.parse import urlsplit
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from bench.seed import bench_token  # noqa: E402
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def run(cmd: list[str], env: dict[str, str], **kw) -> subprocess.CompletedProcess:
+    return subprocess.run(cmd, cwd=ROOT, env=env, check=True, **kw)
+
+
+def recreate_database(url: str) -> None:
+    import psycopg
+
+    parts = urlsplit(url)
+    name = parts.path.lstrip("/")
+    admin = parts._replace(path="/postgres").geturl()
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{name}"')
+
+
+class Server:
+    def __init__(self, env: dict[str, str], workers: int) -> None:
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "gunicorn", "--no-control-socket", "-w", str(workers),
+             "-b", f"127.0.0.1:{self.port}", "--log-level", "warning",
+             "django.core.wsgi:get_wsgi_application()"],
+            cwd=ROOT, env=env)
+        import requests
+
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                requests.get(self.url + "/bench/bare", timeout=1)
+                return
+            except requests.RequestException:
+                time.sleep(0.2)
+        raise RuntimeError("gunicorn did not start")
+
+    def stop(self) -> None:
+        self.proc.terminate()
+        self.proc.wait(timeout=20)
+
+
+LAT = re.compile(r"^\s*(50|99)%\s+([\d.]+)(us|ms|s)\s*$", re.M)
+
+
+def wrk(url: str, header: str | None, duration: int, connections: int) -> dict[str, float]:
+    cmd = ["wrk", "-t1", f"-c{connections}", f"-d{duration}s", "--latency", url]
+    if header:
+        cmd[1:1] = ["-H", header]
+    out = subprocess.run(cmd, check=True, capture_output=True, text=True).stdout
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+    non2xx = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", out)
+    if non2xx:
+        raise RuntimeError(f"{url}: {non2xx.group(1)} error responses\n{out}")
+    lat = {}
+    for pct, value, unit in LAT.findall(out):
+        factor = {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
+        lat[pct] = float(value) * factor
+    return {"rps": rps, "p50": lat.get("50", 0.0), "p99": lat.get("99", 0.0)}
+
+
+def measure(server: Server, targets: dict[str, tuple[str, str | None]], duration: int,
+            connections: int, rounds: int) -> dict[str, dict[str, float]]:
+    """Each target ``rounds`` times, interleaved; keep each target's best round."""
+    best: dict[str, dict[str, float]] = {}
+    for path, header in targets.values():  # warm up every worker and connection
+        wrk(server.url + path, header, 2, connections)
+    for _ in range(rounds):
+        for name, (path, header) in targets.items():
+            result = wrk(server.url + path, header, duration, connections)
+            if name not in best or result["rps"] > best[name]["rps"]:
+                best[name] = result
+    return best
+
+
+def table(results: dict[str, dict[str, float]]) -> list[str]:
+    lines = ["| endpoint | req/s | p50 ms | p99 ms |", "|---|---:|---:|---:|"]
+    for name, r in results.items():
+        lines.append(f"| {name} | {r['rps']:.0f} | {r['p50']:.2f} | {r['p99']:.2f} |")
+    return lines
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--scale", type=int, default=1_000_000)
+    parser.add_argument("--duration", type=int, default=10)
+    parser.add_argument("--connections", type=int, default=8)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--output", default=str(ROOT / "bench" / "RESULTS.md"))
+    args = parser.parse_args()
+    if not shutil.which("wrk"):
+        print("wrk is missing: apt-get install wrk", file=sys.stderr)
+        return 2
+    from cryptography.fernet import Fernet
+
+    db = os.environ.get("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/aurinko_bench")
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "bench.settings", "DATABASE_URL": db,
+           "SECRET_KEY": "bench-not-secret", "AURINKO_ENCRYPTION_KEYS": Fernet.generate_key().decode(),
+           "AURINKO_SANDBOX": "0", "AURINKO_DEMO": "0", "DEBUG": "0", "PYTHONPATH": str(ROOT),
+           "AURINKO_ENV_FILE": "/dev/null"}
+    recreate_database(db)
+    run([sys.executable, "-m", "django", "migrate", "--noinput", "-v", "0"], env)
+
+    def seed(n: int) -> None:
+        run([sys.executable, "-m", "bench.seed", "--accounts", str(n)], env)
+
+    small = 1000
+    seed(small)
+    rng = random.Random(7)
+    report = ["# Benchmark results\n",
+              f"- date: {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC",
+              f"- machine: {platform.node()} {platform.machine()}, {os.cpu_count()} cores, "
+              f"Python {platform.python_version()}",
+              f"- command: `python bench/run.py --scale {args.scale} --duration {args.duration} "
+              f"--connections {args.connections} --workers {args.workers} --rounds {args.rounds}`",
+              f"- server: gunicorn sync, {args.workers} workers, PostgreSQL on loopback; "
+              f"load: wrk -t1 -c{args.connections}, best of {args.rounds} interleaved rounds",
+              ""]
+
+    def targets(n: int) -> dict[str, tuple[str, str | None]]:
+        token = bench_token(rng.randrange(n))
+        return {
+            "bare Django view": ("/bench/bare", None),
+            "GET /v1/account": ("/v1/account", f"Authorization: Bearer {token}"),
+            "DOT protected resource": ("/bench/dot", "Authorization: Bearer dot-bench-token"),
+        }
+
+    server = Server(env, args.workers)
+    try:
+        b1 = measure(server, targets(small), args.duration, args.connections, args.rounds)
+    finally:
+        server.stop()
+    bare, acct, dot = (b1["bare Django view"], b1["GET /v1/account"],
+                       b1["DOT protected resource"])
+    report += ["## B1: authenticated request (1,000 accounts)", "", *table(b1), "",
+               f"- /v1/account / bare view throughput: **{acct['rps'] / bare['rps']:.2f}** "
+               "(target >= 0.85)",
+               f"- /v1/account / DOT resource throughput: **{acct['rps'] / dot['rps']:.2f}** "
+               "(target > 1)", ""]
+
+    seed(args.scale)
+    server = Server(env, args.workers)
+    try:
+        big = measure(server, {"GET /v1/account": targets(args.scale)["GET /v1/account"]},
+                      args.duration, args.connections, args.rounds)["GET /v1/account"]
+    finally:
+        server.stop()
+    report += [f"## B2: scale ({small:,} vs {args.scale:,} accounts and tokens)", "",
+               "| accounts | req/s | p50 ms | p99 ms |", "|---:|---:|---:|---:|",
+               f"| {small:,} | {acct['rps']:.0f} | {acct['p50']:.2f} | {acct['p99']:.2f} |",
+               f"| {args.scale:,} | {big['rps']:.0f} | {big['p50']:.2f} | {big['p99']:.2f} |",
+               "", f"- p50 at {args.scale:,} / p50 at {small:,}: "
+               f"**{big['p50'] / acct['p50']:.2f}** (target <= 1.2)", ""]
+    text = "\n".join(report)
+    print(text)
+    Path(args.output).write_text(text + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
