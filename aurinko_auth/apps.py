@@ -7,4 +7,4 @@ class AurinkoAuthConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from aurinko_auth import checks  # noqa: F401  (registers the system checks)
+        from aurinko_auth import checks, signals  # noqa: F401  (registers checks and receivers)

@@ -10,9 +10,11 @@ import base64
 import binascii
 from dataclasses import dataclass
 
+from django.core.cache import BaseCache, caches
 from django.utils import timezone
 
 from aurinko_auth import crypto
+from aurinko_auth.conf import aurinko_settings
 from aurinko_auth.exceptions import AuthenticationFailed
 from aurinko_auth.models import Account, AccountToken, App
 
@@ -34,17 +36,40 @@ def parse_authorization(header: str) -> tuple[str, str]:
     return scheme.lower(), value.strip()
 
 
+TOKEN_CACHE_PREFIX = "aurinko:tok:"
+
+
+def auth_cache() -> BaseCache | None:
+    alias = aurinko_settings.AUTH_CACHE
+    return caches[alias] if alias else None
+
+
+def token_cache_key(token_hash: str) -> str:
+    return TOKEN_CACHE_PREFIX + token_hash
+
+
+def _lookup_token(token_hash: str) -> AccountToken | None:
+    """One indexed query: token -> account -> app. Provider credentials are deferred:
+    authentication never needs them, and decrypting them on every request would cost time
+    and keep secrets in memory. (Sliced, not ``first()``, to avoid a needless ORDER BY.)"""
+    rows = list(
+        AccountToken.objects.select_related("account__app")
+        .defer("account__credentials")
+        .filter(token_hash=token_hash)[:1]
+    )
+    return rows[0] if rows else None
+
+
 def account_from_token(token: str) -> Principal:
     if not token.startswith(crypto.PREFIX_ACCOUNT_TOKEN) or len(token) > 200:
         raise AuthenticationFailed("Invalid account token.", code="token.invalid")
-    # Provider credentials are not loaded (deferred): authentication never needs them, and
-    # decrypting them on every request would cost time and keep secrets in memory.
-    row = (
-        AccountToken.objects.select_related("account__app")
-        .defer("account__credentials")
-        .filter(token_hash=crypto.hash_token(token))
-        .first()
-    )
+    token_hash = crypto.hash_token(token)
+    cache = auth_cache()
+    row = cache.get(token_cache_key(token_hash)) if cache is not None else None
+    if row is None:
+        row = _lookup_token(token_hash)
+        if row is not None and cache is not None:
+            cache.set(token_cache_key(token_hash), row, aurinko_settings.AUTH_CACHE_TIMEOUT)
     if row is None or (row.expires_at is not None and row.expires_at <= timezone.now()):
         raise AuthenticationFailed("Invalid account token.", code="token.invalid")
     account = row.account

@@ -38,6 +38,12 @@ DEFAULTS: dict[str, Any] = {
     # The cookie that binds a pending authorization to the browser that started it.
     "FLOW_COOKIE_NAME": "aurinko_flow",
     "FLOW_COOKIE_SAMESITE": "Lax",
+    # Cache alias for account-token lookups (e.g. "default" backed by Redis), or None. With a
+    # cache, an authenticated request costs no query; revoking or deleting a token or account
+    # removes its entries at once, other changes (tokenStatus, app disabled) show within
+    # AUTH_CACHE_TIMEOUT. A per-process cache (locmem) only invalidates in its own process.
+    "AUTH_CACHE": None,
+    "AUTH_CACHE_TIMEOUT": 30,
     # Longest accepted query parameter values.
     "MAX_RETURN_URL_LENGTH": 2048,
     "MAX_STATE_LENGTH": 1024,

@@ -109,6 +109,9 @@ AURINKO_AUTH = {
     "ENCRYPTION_KEYS": env.list("AURINKO_ENCRYPTION_KEYS", default=[]),
     "ALLOWED_PRIVATE_NETWORKS": env.list("AURINKO_ALLOWED_PRIVATE_NETWORKS", default=[]),
     "DEMO": DEMO,
+    # Cache alias for account-token lookups ("" = off); see the README before enabling it.
+    "AUTH_CACHE": env.str("AURINKO_AUTH_CACHE", default="") or None,
+    "AUTH_CACHE_TIMEOUT": env.int("AURINKO_AUTH_CACHE_TIMEOUT", default=30),
 }
 
 # oauthlib refuses plain-http endpoints unless told otherwise. aurinko_auth itself only ever

@@ -1,0 +1,89 @@
+"""The account-token cache (AUTH_CACHE): no query when warm, and revocation takes effect at
+once."""
+
+from __future__ import annotations
+
+import pytest
+from django.conf import settings as django_settings
+from django.core.cache import caches
+
+from aurinko_auth.models import Account
+
+
+@pytest.fixture
+def cached(settings):
+    settings.AURINKO_AUTH = {**django_settings.AURINKO_AUTH, "AUTH_CACHE": "default"}
+    caches["default"].clear()
+    yield
+    caches["default"].clear()
+
+
+@pytest.fixture
+def token_for(app_factory, account_factory, account_token_factory):
+    def make():
+        app, _ = app_factory()
+        account = account_factory(app)
+        return app, account, account_token_factory(account)
+    return make
+
+
+def get_account(client, token):
+    return client.get("/v1/account", HTTP_AUTHORIZATION=f"Bearer {token}")
+
+
+def test_without_cache_one_query(client, token_for, django_assert_num_queries):
+    _, _, token = token_for()
+    with django_assert_num_queries(1):
+        assert get_account(client, token).status_code == 200
+
+
+def test_warm_cache_costs_no_query(cached, client, token_for, django_assert_num_queries):
+    _, account, token = token_for()
+    assert get_account(client, token).status_code == 200
+    with django_assert_num_queries(0):
+        response = get_account(client, token)
+    assert response.status_code == 200
+    assert response.json()["id"] == account.pk
+
+
+def test_cached_entry_holds_no_provider_secret(cached, client, token_for):
+    _, account, token = token_for()
+    get_account(client, token)
+    from aurinko_auth import crypto
+    from aurinko_auth.auth import token_cache_key
+
+    row = caches["default"].get(token_cache_key(crypto.hash_token(token)))
+    assert row is not None
+    assert "credentials" not in row.account.__dict__
+
+
+def test_revoked_token_stops_at_once(cached, client, token_for):
+    _, account, token = token_for()
+    assert get_account(client, token).status_code == 200
+    account.tokens.all().delete()
+    assert get_account(client, token).status_code == 401
+
+
+def test_deleted_account_stops_at_once(cached, client, token_for):
+    _, account, token = token_for()
+    assert get_account(client, token).status_code == 200
+    Account.objects.get(pk=account.pk).delete()
+    assert get_account(client, token).status_code == 401
+
+
+def test_account_change_is_seen_at_once(cached, client, token_for):
+    _, account, token = token_for()
+    assert get_account(client, token).json()["name"] == ""
+    account.name = "Renamed"
+    account.save()
+    assert get_account(client, token).json()["name"] == "Renamed"
+
+
+def test_disabled_app_stops_at_once(cached, client, token_for):
+    app, _, token = token_for()
+    assert get_account(client, token).status_code == 200
+    app.active = False
+    app.save()
+    response = get_account(client, token)
+    assert response.status_code == 401
+    assert response.json()["code"] == "client.inactive"
