@@ -123,11 +123,14 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "filters": {"redact_query": {"()": "aurinko_auth.logging.RedactQueryStrings"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain",
+                             "filters": ["redact_query"]}},
     "loggers": {
         "aurinko_auth": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-        # Request logs would print URLs, and callback URLs carry codes: keep them at WARNING.
-        "django.server": {"handlers": ["console"], "level": "WARNING", "propagate": False},
+        # Request logs print URLs, and callback URLs carry codes: the filter redacts queries.
+        "django.server": {"handlers": ["console"], "level": "INFO", "propagate": False},
+        "django.request": {"handlers": ["console"], "level": "WARNING", "propagate": False},
     },
 }
 
