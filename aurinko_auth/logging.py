@@ -7,10 +7,13 @@ import logging
 import re
 
 _QUERY = re.compile(r"\?[^\s\"']*")
+# Our own secrets have recognisable prefixes (crypto.PREFIX_*); codes also travel in paths
+# (POST /v1/auth/token/{code}).
+_OWN_SECRETS = re.compile(r"\b(aat|aus|acd|acs|ast|abr)_[A-Za-z0-9_\-]+")
 
 
 def redact_query_strings(text: str) -> str:
-    return _QUERY.sub("?[redacted]", text)
+    return _OWN_SECRETS.sub(r"\1_[redacted]", _QUERY.sub("?[redacted]", text))
 
 
 class RedactQueryStrings(logging.Filter):

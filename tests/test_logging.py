@@ -14,6 +14,7 @@ def test_filter_rewrites_args_and_message():
                                None)
     assert RedactQueryStrings().filter(record)
     assert "x=1" not in record.getMessage()
+    assert "acd_secret" not in record.getMessage()
     record = logging.LogRecord("x", logging.INFO, __file__, 1,
                                "redirect to https://app.example.com/cb?code=acd_1", None, None)
     RedactQueryStrings().filter(record)
