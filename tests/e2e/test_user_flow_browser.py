@@ -9,10 +9,13 @@ http://127.0.0.1:<port> while the broker runs on http://localhost:<port> (anothe
 from __future__ import annotations
 
 import functools
+import hashlib
+import hmac
 import json
 import os
 import tempfile
 import threading
+import time
 from collections.abc import Iterator
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -33,19 +36,50 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic"
                  "--disable-component-update", "--disable-sync"]
 
 
-class _QuietHandler(SimpleHTTPRequestHandler):
+class _AddinHandler(SimpleHTTPRequestHandler):
+    """The example's static files, plus the two endpoints of the app's own backend that code
+    mode needs (they hold the client secret; the page never does)."""
+
     def log_message(self, format: str, *args: object) -> None:  # noqa: A002
         pass
 
+    def do_POST(self) -> None:  # noqa: N802
+        backend = self.server.app_backend  # type: ignore[attr-defined]
+        body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+        if self.path == "/api/aurinko/exchange":
+            answer = requests.post(f"{backend['broker']}/v1/auth/token/{body['code']}",
+                                   auth=(backend["clientId"], backend["secret"]), timeout=10)
+            result = answer.json()
+            result.pop("accessToken", None)  # the page needs the session only
+        elif self.path == "/api/aurinko/sign":
+            me = requests.get(f"{backend['broker']}/v1/user", timeout=10,
+                              headers={"X-Aurinko-Session": body["userSession"]}).json()
+            timestamp = str(int(time.time()))
+            key = hmac.new(backend["secret"].encode(), b"aurinko_auth user signature v1",
+                           hashlib.sha256).hexdigest()
+            signature = hmac.new(key.encode(), (me["id"] + timestamp).encode(),
+                                 hashlib.sha256).hexdigest()
+            result = {"userId": me["id"], "timestamp": timestamp, "userSignature": signature}
+        else:
+            self.send_error(404)
+            return
+        data = json.dumps(result).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
 
 @pytest.fixture
-def addin_site() -> Iterator[str]:
-    """The example add-in served from its own origin."""
-    handler = functools.partial(_QuietHandler, directory=str(EXAMPLE_DIR))
+def addin_site() -> Iterator[tuple[str, dict[str, str]]]:
+    """The example add-in served from its own origin: ``(base_url, backend_config)``."""
+    handler = functools.partial(_AddinHandler, directory=str(EXAMPLE_DIR))
     server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    server.app_backend = {}  # type: ignore[attr-defined]
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}"
+    yield f"http://127.0.0.1:{server.server_address[1]}", server.app_backend  # type: ignore[attr-defined]
     server.shutdown()
     server.server_close()
 
@@ -82,6 +116,25 @@ def chromium(request, monkeypatch):
             context.close()
 
 
+def _configure(broker, oauth_peer, addin_site: str, app_factory, provider_config_factory):
+    """An app whose return URL is the example's callback page, with Google and Office 365
+    both served by the sandbox."""
+    assert broker.url.startswith("http://localhost:")
+    callback = broker.url + "/v1/auth/callback"
+    app, secret = app_factory(return_urls=[addin_site + "/callback.html"],
+                              scopes="Mail.Read")
+    client_id, client_secret = oauth_peer.add_client(callback)
+    provider_config_factory(app, "Google", client_id=client_id, client_secret=client_secret,
+                            endpoints=oauth_peer.endpoints())
+    # The secondary provider: the same sandbox reached as "localhost", where the browser has
+    # no sandbox session yet, so another sandbox user signs in.
+    client_id2, client_secret2 = oauth_peer.add_client(callback)
+    provider_config_factory(
+        app, "Office365", client_id=client_id2, client_secret=client_secret2,
+        endpoints=sandbox_endpoints(oauth_peer.base_url.replace("127.0.0.1", "localhost")))
+    return app, secret
+
+
 def _sign_in_popup(page, button: str, username: str, password: str) -> None:
     with page.expect_popup() as opened:
         page.click(button)
@@ -103,20 +156,8 @@ def _sign_in_popup(page, button: str, username: str, password: str) -> None:
 def test_add_in_signs_in_links_reads_user_and_logs_out(page_host, broker, oauth_peer,
                                                        addin_site, chromium, app_factory,
                                                        provider_config_factory):
-    assert broker.url.startswith("http://localhost:")
-    addin_site = addin_site.replace("127.0.0.1", page_host)
-    callback = broker.url + "/v1/auth/callback"
-    app, secret = app_factory(return_urls=[addin_site + "/callback.html"],
-                              scopes="Mail.Read")
-    client_id, client_secret = oauth_peer.add_client(callback)
-    provider_config_factory(app, "Google", client_id=client_id, client_secret=client_secret,
-                            endpoints=oauth_peer.endpoints())
-    # The secondary provider: the same sandbox reached as "localhost", where the browser has
-    # no sandbox session yet, so another sandbox user signs in.
-    client_id2, client_secret2 = oauth_peer.add_client(callback)
-    provider_config_factory(
-        app, "Office365", client_id=client_id2, client_secret=client_secret2,
-        endpoints=sandbox_endpoints(oauth_peer.base_url.replace("127.0.0.1", "localhost")))
+    addin_site = addin_site[0].replace("127.0.0.1", page_host)
+    app = _configure(broker, oauth_peer, addin_site, app_factory, provider_config_factory)[0]
 
     page = chromium.new_page()
     query = urlencode({"broker": broker.url, "clientId": app.client_id, "primary": "Google",
@@ -148,7 +189,6 @@ def test_add_in_signs_in_links_reads_user_and_logs_out(page_host, broker, oauth_
     broker_page.close()
 
     # Link a secondary account (another provider, another sandbox user).
-    page.wait_for_timeout(0)
     _sign_in_popup(page, "#link", "bob", "bob-pw")
     page.wait_for_function(
         "document.querySelector('#status').textContent.includes('2 accounts')")
@@ -168,3 +208,31 @@ def test_add_in_signs_in_links_reads_user_and_logs_out(page_host, broker, oauth_
     replay = requests.get(broker.url + "/v1/user", headers={"Cookie": f"{name}={copied}"},
                           timeout=10)
     assert replay.status_code == 401 and replay.json()["code"] == "session.revoked"
+
+
+def test_add_in_code_mode_in_a_browser_blocking_third_party_cookies(
+        broker, oauth_peer, addin_site, chromium, app_factory, provider_config_factory):
+    """The Office-dialog path, in a popup: code mode, the app's backend redeems the code, the
+    page calls with X-Aurinko-Session, and links a secondary account by userSignature."""
+    site, backend = addin_site
+    app, secret = _configure(broker, oauth_peer, site, app_factory, provider_config_factory)
+    backend.update(broker=broker.url, clientId=app.client_id, secret=secret)
+    page = chromium.new_page()
+    query = urlencode({"broker": broker.url, "clientId": app.client_id, "primary": "Google",
+                       "secondary": "Office365", "mode": "code"})
+    page.goto(f"{site}/index.html?{query}")
+    page.wait_for_selector("#status[data-state=signed-out]")
+
+    _sign_in_popup(page, "#signin", "alice", "alice-pw")
+    page.wait_for_selector("#status[data-state=signed-in]")
+    assert sessions.cookie_name(app.pk) not in {c["name"] for c in chromium.cookies()}
+    _sign_in_popup(page, "#link", "bob", "bob-pw")
+    page.wait_for_function(
+        "document.querySelector('#status').textContent.includes('2 accounts')")
+    shown = json.loads(page.text_content("#user"))
+    assert [(a["type"], a["email"]) for a in shown["accounts"]] == [
+        ("primary", "alice@example.com"), ("secondary", "bob@example.com")]
+
+    page.click("#logout")
+    page.wait_for_selector("#status[data-state=signed-out]")
+    assert UserSession.objects.get().revoked_at is not None
