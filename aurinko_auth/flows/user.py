@@ -73,30 +73,11 @@ def start(req: authorize.AuthorizeRequest, browser_id: str, *, role: str,
     """Validate a User-flow request and send the browser to the provider."""
     app = authorize.resolve_target(req)  # InvalidClient / InvalidReturnUrl: a 400 page
     try:
-        role = (role or "").strip().lower()
-        if role not in ROLES:
-            raise InvalidRequest("accountRole must be 'primary' or 'secondary'.")
-        response_type = (req.response_type or "cookie").lower()
-        if response_type not in RESPONSE_TYPES:
-            raise InvalidRequest("responseType must be 'cookie', 'code' or 'none'.")
         provider, unified = authorize.check_common(req, app)
+        params, select_account = begin(app, req, provider, role=role, cookies=cookies,
+                                       client=client)
         if not isinstance(provider, OAuth2Provider):
             raise InvalidRequest(f"{provider.id} signs in with a password form, not OAuth.")
-        params: dict[str, Any] = {
-            "returnUrl": req.return_url, "state": req.state, "responseType": response_type,
-            "role": role, "client": client.as_dict(),
-        }
-        select_account = False
-        if role == SECONDARY:
-            user, session = signed_in_user(app, req, cookies)
-            params.update(userId=str(user.pk), sessionId=session.pk if session else None)
-            # The provider may still be signed in as the account linked first: make it ask.
-            select_account = Account.objects.filter(
-                user=user, service_type=provider.id).exists()
-        elif response_type == "cookie":
-            replaced = _cookie_session(app, cookies)
-            if replaced is not None:
-                params["replacesSession"] = replaced.pk
         existing = authorize.existing_account_for(
             app, provider, dataclasses.replace(req, account_id=""))
         return authorize.start_oauth(
@@ -106,6 +87,35 @@ def start(req: authorize.AuthorizeRequest, browser_id: str, *, role: str,
         )
     except AurinkoError as exc:
         raise authorize.redirect_error(req.return_url, req.state)(exc) from None
+
+
+def begin(app: App, req: authorize.AuthorizeRequest, provider: Provider, *, role: str,
+          cookies: Mapping[str, str], client: ClientInfo) -> tuple[dict[str, Any], bool]:
+    """Check the User-flow part of a request and return the pending authorization's params
+    (``kind=user``) and whether the provider must offer an account choice. Every provider
+    kind starts with this: OAuth here, password forms (EWS, IMAP) with their own form, then
+    all end in :func:`complete_linked`. Raises NotSignedIn for a secondary without a user."""
+    role = (role or "").strip().lower()
+    if role not in ROLES:
+        raise InvalidRequest("accountRole must be 'primary' or 'secondary'.")
+    response_type = (req.response_type or "cookie").lower()
+    if response_type not in RESPONSE_TYPES:
+        raise InvalidRequest("responseType must be 'cookie', 'code' or 'none'.")
+    params: dict[str, Any] = {
+        "returnUrl": req.return_url, "state": req.state, "responseType": response_type,
+        "role": role, "client": client.as_dict(),
+    }
+    select_account = False
+    if role == SECONDARY:
+        user, session = signed_in_user(app, req, cookies)
+        params.update(userId=str(user.pk), sessionId=session.pk if session else None)
+        # The provider may still be signed in as the account linked first: make it ask.
+        select_account = Account.objects.filter(user=user, service_type=provider.id).exists()
+    elif response_type == "cookie":
+        replaced = _cookie_session(app, cookies)
+        if replaced is not None:
+            params["replacesSession"] = replaced.pk
+    return params, select_account
 
 
 def _cookie_session(app: App, cookies: Mapping[str, str]) -> UserSession | None:

@@ -23,6 +23,7 @@ from urllib.parse import urlencode
 
 import pytest
 import requests
+from django.db import connections
 
 from aurinko_auth import sessions
 from aurinko_auth.models import Account, AppUser, UserSession
@@ -114,6 +115,9 @@ def chromium(request, monkeypatch):
             context.set_default_timeout(20_000)
             yield context
             context.close()
+            # While playwright's loop runs, Django keys connections by that context: close the
+            # one the test used here, or PostgreSQL can't drop the test database.
+            connections.close_all()
 
 
 def _configure(broker, oauth_peer, addin_site: str, app_factory, provider_config_factory):

@@ -376,3 +376,33 @@ def test_cleanup_deletes_ended_sessions(signed_in):
         expires_at=timezone.now() - timedelta(days=2))
     call_command("aurinko_cleanup")
     assert UserSession.objects.count() == 1
+
+
+@pytest.mark.parametrize("override,error_id", [
+    ({"SESSION_COOKIE_SAMESITE": "none"}, "aurinko_auth.E030"),
+    ({"SESSION_COOKIE_SECURE": False}, "aurinko_auth.E031"),
+    ({"SESSION_COOKIE_NAME": "aurinko_session"}, "aurinko_auth.E032"),
+])
+def test_session_cookie_settings_are_checked(settings, override, error_id):
+    from aurinko_auth.checks import check_session_cookie
+
+    assert check_session_cookie() == []
+    settings.AURINKO_AUTH = {**settings.AURINKO_AUTH, **override}
+    assert [e.id for e in check_session_cookie()] == [error_id]
+
+
+def test_cookie_name_domain_and_samesite_are_settings(signed_in, settings):
+    app, user, token, browser = signed_in()
+    settings.AURINKO_AUTH = {**settings.AURINKO_AUTH, "SESSION_COOKIE_NAME": "sess_{app_id}",
+                             "SESSION_COOKIE_DOMAIN": "example.com",
+                             "SESSION_COOKIE_SAMESITE": "Lax"}
+    from django.http import HttpResponse
+
+    response = HttpResponse()
+    sessions.set_cookie(response, app.pk, token)
+    morsel = response.cookies[f"sess_{app.pk}"]
+    assert morsel["domain"] == "example.com" and morsel["samesite"] == "Lax"
+    renamed = Client()
+    renamed.cookies[f"sess_{app.pk}"] = token
+    assert renamed.get("/v1/user").status_code == 200
+    assert_error(browser.get("/v1/user"), 401, "unauthorized")  # the old name is not read
