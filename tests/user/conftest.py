@@ -94,3 +94,13 @@ def _record(mocked: responses.RequestsMock, service_type: str, sub: str, email: 
             "token_type": "Bearer"})
         mocked.get(O365_ME, json={"id": sub, "mail": email, "displayName": "Someone",
                                   "userPrincipalName": email})
+
+
+@pytest.fixture(autouse=True)
+def _fresh_origin_cache():
+    """The allowed-origins cache outlives a test's rolled-back apps: start each test clean."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()
