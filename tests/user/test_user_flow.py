@@ -366,3 +366,27 @@ def test_user_signature_key_follows_secret_rotation(app_pair, sign_in):
     _, final = sign_in(app, service_type="Office365", sub="o-1", accountRole="secondary",
                        browser=Client(), **_signed(app, str(user.pk), new_secret))
     assert query_of(final["Location"])["status"] == "success"
+
+
+def test_no_secret_in_logs(app_pair, sign_in, caplog):
+    import logging
+
+    caplog.set_level(logging.DEBUG)
+    app, secret = app_pair
+    browser = Client()
+    _, final = sign_in(app, browser=browser)
+    token = cookie_of(final, app).value
+    _, final = sign_in(app, service_type="Office365", sub="o-1", accountRole="secondary",
+                       responseType="code", browser=browser)
+    code = query_of(final["Location"])["code"]
+    body = Client().post(f"/v1/auth/token/{code}", HTTP_AUTHORIZATION=basic(app, secret)).json()
+    browser.get("/v1/user")
+    browser.post("/v1/user/logout", HTTP_ORIGIN="https://evil.example.net")
+    browser.post("/v1/user/logout", HTTP_ORIGIN="https://app.example.com")
+    # Ours and Django's (request warnings). requests-oauthlib logs token responses at DEBUG
+    # on its own logger: keep that logger above DEBUG in production.
+    logged = "\n".join(r.getMessage() + str(r.args) for r in caplog.records
+                       if r.name.startswith(("aurinko_auth", "django")))
+    assert "/v1/user/logout" in logged  # the refused logout was logged, without secrets
+    for value in (token, code, body["accessToken"], secret, "ya29.g-1", "1//g-1", "eyJ.o-1"):
+        assert value not in logged
