@@ -27,6 +27,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from django.db import transaction
+from django.utils import timezone
 
 from aurinko_auth import sessions
 from aurinko_auth.accounts import link_account
@@ -236,7 +237,7 @@ def complete_linked(pending: AuthState, *, provider: Provider, profile: Profile,
             if replaced:
                 # No fixation: the browser's earlier session ends with this sign-in.
                 UserSession.objects.filter(pk=replaced, revoked_at__isnull=True).update(
-                    revoked_at=account.auth_obtained_at)
+                    revoked_at=timezone.now())
             token = sessions.start(user, user_agent=client.get("userAgent", ""),
                                    ip=client.get("ip"))
             return authorize.Completed(authorize.success_url(pending), session_token=token,
