@@ -10,7 +10,14 @@ from django.contrib import admin, messages
 from django.http import HttpRequest
 
 from aurinko_auth import services
-from aurinko_auth.models import Account, App, AppMembership, ProviderConfig
+from aurinko_auth.models import (
+    Account,
+    App,
+    AppMembership,
+    AppUser,
+    ProviderConfig,
+    UserSession,
+)
 
 
 class ProviderConfigForm(forms.ModelForm):
@@ -99,3 +106,55 @@ class AccountAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
+
+
+class UserAccountInline(admin.TabularInline):
+    model = Account
+    fields = ["service_type", "account_type", "email", "active", "token_status"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+    show_change_link = True
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+class UserSessionInline(admin.TabularInline):
+    model = UserSession
+    fields = ["created_at", "last_used_at", "expires_at", "revoked_at", "user_agent", "ip"]
+    readonly_fields = fields  # the token hash stays out of the admin
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(AppUser)
+class AppUserAdmin(admin.ModelAdmin):
+    list_display = ["id", "app", "email", "trusted_identity", "created_at"]
+    list_filter = ["trusted_identity"]
+    search_fields = ["email", "id"]
+    list_select_related = ["app"]
+    readonly_fields = ["id", "app", "email", "auth_org_id", "trusted_identity", "created_at",
+                       "updated_at"]
+    inlines = [UserAccountInline, UserSessionInline]
+    actions = ["end_sessions"]
+
+    def get_queryset(self, request: HttpRequest) -> Any:
+        qs = super().get_queryset(request)
+        if request.user.is_superuser:
+            return qs
+        return qs.filter(app__memberships__user=request.user).distinct()
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    @admin.action(description="End all sessions of the selected users")
+    def end_sessions(self, request: HttpRequest, queryset: Any) -> None:
+        from django.utils import timezone
+
+        ended = UserSession.objects.filter(user__in=queryset, revoked_at__isnull=True).update(
+            revoked_at=timezone.now())
+        messages.info(request, f"Ended {ended} session(s).")

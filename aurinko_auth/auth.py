@@ -1,22 +1,25 @@
 """Authenticating API callers, free of DRF so any view (and benchmarks) can use it.
 
 * account token: ``Authorization: Bearer aat_...``: one indexed query (token -> account -> app);
-* client credentials: ``Authorization: Basic base64(clientId:clientSecret)``.
+* client credentials: ``Authorization: Basic base64(clientId:clientSecret)``;
+* user session: the ``AUR{appId}`` cookie or ``X-Aurinko-Session``: one indexed query
+  (session -> user -> app), see :func:`user_from_session`.
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from django.core.cache import BaseCache, caches
 from django.utils import timezone
 
-from aurinko_auth import crypto
+from aurinko_auth import crypto, origins, sessions
 from aurinko_auth.conf import aurinko_settings
-from aurinko_auth.exceptions import AuthenticationFailed
-from aurinko_auth.models import Account, AccountToken, App
+from aurinko_auth.exceptions import AuthenticationFailed, CsrfFailed, InvalidRequest
+from aurinko_auth.models import Account, AccountToken, App, AppUser, UserSession
 
 
 @dataclass
@@ -26,6 +29,9 @@ class Principal:
     app: App
     account: Account | None = None
     via: str = "client"  # "token" | "client" | "session"
+    user: AppUser | None = None
+    session: UserSession | None = None
+    from_cookie: bool = False
 
     is_authenticated = True
     is_anonymous = False
@@ -98,3 +104,77 @@ def app_from_credentials(client_id: str, secret: str) -> Principal:
     if not app.active:
         raise AuthenticationFailed("The app is disabled.", code="client.inactive")
     return Principal(app=app, via="client")
+
+
+def user_from_session(*, header: str | None, cookies: Mapping[str, str], origin: str | None,
+                      client_id: str | None = None) -> Principal | None:
+    """The signed-in app user, from ``X-Aurinko-Session`` (``header``) or a session cookie.
+    Returns None when the request carries neither; raises AuthenticationFailed (401) for a
+    forged, expired, revoked or logged-out session.
+
+    A browser sends the cookies of every app it signed in to, whichever page asks: a cookie
+    only counts when the request's ``Origin`` (if any) is one of its app's origins, so one
+    app's page can never read another app's user. ``client_id`` picks one app when a browser
+    holds sessions of several."""
+    if header is not None:
+        header = header.strip()
+        found = sessions.find([header])
+        if not found:
+            raise AuthenticationFailed("Invalid session.", code="session.invalid")
+        return _valid_principal(found[0], from_cookie=False)
+    by_app = sessions.session_cookies(cookies)
+    if not by_app:
+        return None
+    candidates = [s for s in sessions.find(by_app.values())
+                  if by_app.get(s.user.app_id) and crypto.check_token(by_app[s.user.app_id],
+                                                                      s.token_hash)]
+    if client_id:
+        candidates = [s for s in candidates if s.user.app.client_id == client_id]
+    if origin:
+        allowed = [s for s in candidates if origins.is_allowed_for_app(origin, s.user.app)]
+        if candidates and not allowed:
+            raise CsrfFailed("The session cookie belongs to an app that does not allow this "
+                             "origin.", code="origin_not_allowed")
+        candidates = allowed
+    if not candidates:
+        raise AuthenticationFailed("Invalid session.", code="session.invalid")
+    valid = [s for s in candidates if s.is_valid()]
+    if not valid:
+        raise AuthenticationFailed("The session has ended; sign in again.",
+                                   code=sessions.failure_reason(candidates[0]))
+    if len(valid) > 1:
+        raise InvalidRequest("This browser is signed in to several apps: pass clientId.",
+                             code="session.ambiguous")
+    return _valid_principal(valid[0], from_cookie=True)
+
+
+def _valid_principal(session: UserSession, *, from_cookie: bool) -> Principal:
+    if not session.is_valid():
+        raise AuthenticationFailed("The session has ended; sign in again.",
+                                   code=sessions.failure_reason(session))
+    app = session.user.app
+    if not app.active:
+        raise AuthenticationFailed("The app is disabled.", code="client.inactive")
+    sessions.touch(session)
+    return Principal(app=app, via="session", user=session.user, session=session,
+                     from_cookie=from_cookie)
+
+
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def check_csrf(principal: Principal, *, method: str, origin: str | None,
+               requested_with: str | None) -> None:
+    """CSRF rule for cookie-authenticated requests that change state: the ``Origin`` must be
+    one of the app's origins, or the request carries ``X-Requested-With`` (a header no page
+    can send cross-site without passing a CORS preflight, which only allowed origins pass).
+    Requests authenticated by a header token carry no ambient credential and need neither."""
+    if not principal.from_cookie or method.upper() in SAFE_METHODS:
+        return
+    if origin and origins.normalize(origin):
+        if origins.is_allowed_for_app(origin, principal.app):
+            return
+        raise CsrfFailed("The request's Origin is not one of the app's origins.")
+    if requested_with:
+        return
+    raise CsrfFailed()

@@ -46,3 +46,27 @@ def check_settings(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckM
                 id="aurinko_auth.E005",
             ))
     return errors
+
+
+@checks.register(checks.Tags.security)
+def check_session_cookie(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMessage]:
+    """The User flow's session cookie settings (ids E030-E039)."""
+    errors: list[checks.CheckMessage] = []
+    samesite = aurinko_settings.SESSION_COOKIE_SAMESITE
+    if samesite not in ("Lax", "Strict", "None"):
+        errors.append(checks.Error(
+            f"AURINKO_AUTH['SESSION_COOKIE_SAMESITE'] is {samesite!r}.",
+            hint="Use 'None' (add-ins, iframes, other sites), 'Lax' or 'Strict'.",
+            id="aurinko_auth.E030",
+        ))
+    elif samesite == "None" and not aurinko_settings.SESSION_COOKIE_SECURE:
+        errors.append(checks.Error(
+            "SESSION_COOKIE_SAMESITE 'None' needs SESSION_COOKIE_SECURE: browsers drop "
+            "SameSite=None cookies that are not Secure.", id="aurinko_auth.E031",
+        ))
+    if "{app_id}" not in str(aurinko_settings.SESSION_COOKIE_NAME):
+        errors.append(checks.Error(
+            "AURINKO_AUTH['SESSION_COOKIE_NAME'] must contain {app_id}: one cookie per app.",
+            id="aurinko_auth.E032",
+        ))
+    return errors

@@ -44,6 +44,24 @@ DEFAULTS: dict[str, Any] = {
     # AUTH_CACHE_TIMEOUT. A per-process cache (locmem) only invalidates in its own process.
     "AUTH_CACHE": None,
     "AUTH_CACHE_TIMEOUT": 30,
+    # User flow sessions (seconds): ended after SESSION_IDLE_TIMEOUT without use, and in any
+    # case SESSION_LIFETIME after sign-in. Last use is written at most every
+    # SESSION_TOUCH_INTERVAL seconds, so a session read stays one query.
+    "SESSION_IDLE_TIMEOUT": 14 * 24 * 3600,
+    "SESSION_LIFETIME": 60 * 24 * 3600,
+    "SESSION_TOUCH_INTERVAL": 60,
+    # The session cookie: "{app_id}" is the app's numeric id (Aurinko's AUR{appId}).
+    "SESSION_COOKIE_NAME": "AUR{app_id}",
+    "SESSION_COOKIE_DOMAIN": None,
+    # "None" lets add-ins in iframes and pages on other sites use the cookie (with CORS).
+    "SESSION_COOKIE_SAMESITE": "None",
+    "SESSION_COOKIE_SECURE": True,
+    # userSignature (secondary linking without the cookie): largest accepted clock difference.
+    "USER_SIGNATURE_MAX_AGE": 300,
+    # CORS with credentials for the apps' return-URL origins on the session API; extra origins
+    # allowed for every app, and how long browsers may cache a preflight (seconds).
+    "CORS_EXTRA_ORIGINS": [],
+    "CORS_MAX_AGE": 600,
     # Longest accepted query parameter values.
     "MAX_RETURN_URL_LENGTH": 2048,
     "MAX_STATE_LENGTH": 1024,

@@ -112,3 +112,12 @@ def constant_time_equals(a: str, b: str) -> bool:
 
 def check_token(token: str, stored_hash: str) -> bool:
     return constant_time_equals(hash_token(token), stored_hash)
+
+
+USER_SIGNING_LABEL = b"aurinko_auth user signature v1"
+
+
+def user_signing_key(client_secret: str) -> str:
+    """The key of the User flow's ``userSignature``: HMAC-SHA256(clientSecret, label), hex.
+    The app derives it from its secret; we keep it encrypted, never the secret itself."""
+    return hmac.new(client_secret.encode(), USER_SIGNING_LABEL, hashlib.sha256).hexdigest()

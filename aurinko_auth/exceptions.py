@@ -114,3 +114,26 @@ class FlowRedirectError(Exception):
         self.error = error
         self.return_url = return_url
         self.state = state
+
+
+class NotSignedIn(AurinkoError):
+    """User flow: linking a secondary account needs a signed-in user (session or signature)."""
+
+    code = "not_signed_in"
+    status = 401
+    default_message = "No user is signed in: sign in with a primary account first."
+
+
+class AccountLinkedElsewhere(AurinkoError):
+    """The remote identity is already linked to another user of the app: never moved."""
+
+    code = "account_linked_elsewhere"
+    status = 409
+    default_message = "This account is already linked to another user of this app."
+
+
+class CsrfFailed(AurinkoError):
+    code = "csrf_failed"
+    status = 403
+    default_message = ("A cookie-authenticated request that changes state must come from one of "
+                       "the app's origins (Origin header) or carry X-Requested-With.")

@@ -3,6 +3,8 @@
 App ─┬─ AppMembership ── auth user (app owners and team)
      ├─ ProviderConfig (one per service type: the owner's OAuth client at that provider)
      ├─ Account ── AccountToken (our opaque bearer tokens, stored hashed)
+     ├─ AppUser (User flow) ─┬─ Account.user (one primary, any number of secondary)
+     │                       └─ UserSession (cookie or X-Aurinko-Session, stored hashed)
      ├─ AuthState (a pending authorization: single use, expiring, bound to one browser)
      └─ AuthCode (one-time code a client app redeems for an account token)
 """
@@ -10,6 +12,7 @@ App ─┬─ AppMembership ── auth user (app owners and team)
 from __future__ import annotations
 
 import secrets
+import uuid
 from datetime import timedelta
 from typing import Any
 
@@ -44,6 +47,9 @@ class App(models.Model):
         help_text="Exact URLs; https, or http on loopback hosts.",
     )
     allowed_scopes = models.JSONField("allowed scopes", default=list, blank=True)
+    # The key that verifies `userSignature` (User flow), derived from the client secret when it
+    # is set: the secret itself is never kept (see docs/user-flow.md).
+    user_signing_key = EncryptedTextField(blank=True, editable=False)
     active = models.BooleanField(default=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -60,6 +66,7 @@ class App(models.Model):
         secret = crypto.new_token(crypto.PREFIX_CLIENT_SECRET)
         self.client_secret_hash = crypto.hash_token(secret)
         self.client_secret_hint = "…" + secret[-4:]
+        self.user_signing_key = crypto.user_signing_key(secret)
         return secret
 
     def check_client_secret(self, secret: str) -> bool:
@@ -142,6 +149,10 @@ class Account(models.Model):
         SECONDARY = "secondary", "Secondary"
 
     app = models.ForeignKey(App, on_delete=models.CASCADE, related_name="accounts")
+    # The app user this account is linked to (User flow); its role is `account_type`.
+    user = models.ForeignKey(
+        "AppUser", on_delete=models.CASCADE, related_name="accounts", null=True, blank=True
+    )
     service_type = models.CharField("service type", max_length=32)
     account_type = models.CharField(
         "type", max_length=16, choices=Type.choices, blank=True, default=Type.NONE
@@ -179,7 +190,11 @@ class Account(models.Model):
             models.UniqueConstraint(
                 fields=["app", "service_type", "auth_user_id", "daemon"],
                 name="aurinko_account_identity_unique",
-            )
+            ),
+            models.UniqueConstraint(
+                fields=["user"], condition=models.Q(account_type="primary"),
+                name="aurinko_account_one_primary_per_user",
+            ),
         ]
         indexes = [
             models.Index(fields=["app", "service_type", "active"], name="aurinko_acc_app_svc_idx"),
@@ -275,3 +290,52 @@ class AuthCode(models.Model):
             expires_at=timezone.now() + timedelta(seconds=ttl),
         )
         return code
+
+
+class AppUser(models.Model):
+    """An app user created by the User flow: one primary account (its sign-in identity), any
+    number of secondary accounts, and sessions."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    app = models.ForeignKey(App, on_delete=models.CASCADE, related_name="users")
+    email = models.CharField(max_length=320, blank=True)
+    auth_org_id = models.CharField("remote org id", max_length=255, blank=True)
+    # True when an OAuth provider asserted the primary identity (not a password form).
+    trusted_identity = models.BooleanField(default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = "app user"
+        ordering = ["created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.email or self.pk} in {self.app_id}"
+
+
+class UserSession(models.Model):
+    """A signed-in app user: the cookie or ``X-Aurinko-Session`` value, stored as SHA-256."""
+
+    token_hash = models.CharField(max_length=64, unique=True, editable=False)
+    user = models.ForeignKey(AppUser, on_delete=models.CASCADE, related_name="sessions")
+    created_at = models.DateTimeField(auto_now_add=True)
+    # Written at most once a minute (SESSION_TOUCH_INTERVAL), so reads stay one query.
+    last_used_at = models.DateTimeField()
+    expires_at = models.DateTimeField(help_text="Absolute end of the session.")
+    idle_timeout = models.PositiveIntegerField(help_text="Seconds without use that end it.")
+    user_agent = models.CharField(max_length=300, blank=True)
+    ip = models.GenericIPAddressField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = "user session"
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["expires_at"], name="aurinko_session_expiry_idx")]
+
+    def __str__(self) -> str:
+        return f"session #{self.pk} of {self.user_id}"
+
+    def is_valid(self, now: Any = None) -> bool:
+        now = now or timezone.now()
+        return (self.revoked_at is None and self.expires_at > now
+                and self.last_used_at + timedelta(seconds=self.idle_timeout) > now)

@@ -50,7 +50,8 @@ def scopes_list(value: str | list[str]) -> list[str]:
 
 def rotate_secret(app: App) -> str:
     secret = app.set_client_secret()
-    app.save(update_fields=["client_secret_hash", "client_secret_hint", "updated_at"])
+    app.save(update_fields=["client_secret_hash", "client_secret_hint", "user_signing_key",
+                           "updated_at"])
     return secret
 
 

@@ -11,12 +11,13 @@ from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
-from aurinko_auth import returnurls
+from aurinko_auth import returnurls, sessions
 from aurinko_auth.conf import aurinko_settings
 from aurinko_auth.exceptions import AurinkoError, FlowRedirectError
 from aurinko_auth.flows import account as account_flow
 from aurinko_auth.flows import authorize
 from aurinko_auth.flows import state as flow_state
+from aurinko_auth.flows import user as user_flow
 
 logger = logging.getLogger("aurinko_auth.flows")
 
@@ -76,12 +77,46 @@ def start_flow(request: HttpRequest, start) -> HttpResponse:  # noqa: ANN001
     return response
 
 
+def client_info(request: HttpRequest) -> user_flow.ClientInfo:
+    """The browser's user agent and address (REMOTE_ADDR: put the broker behind a proxy that
+    sets it, e.g. gunicorn's --forwarded-allow-ips, to record the real client)."""
+    return user_flow.ClientInfo(user_agent=request.META.get("HTTP_USER_AGENT", ""),
+                                ip=request.META.get("REMOTE_ADDR"))
+
+
+def finish_flow(result: str | authorize.Completed) -> HttpResponse:
+    """The response that ends a flow: a redirect to the app, with the session cookie when the
+    flow signed a user in. Password forms (EWS, IMAP) end with this too."""
+    if isinstance(result, str):
+        return redirect(result)
+    response = redirect(result.redirect_url)
+    if result.session_token and result.app_id is not None:
+        sessions.set_cookie(response, result.app_id, result.session_token)
+    return response
+
+
+def _user_flow(request: HttpRequest, role: str) -> HttpResponse:
+    req = authorize.AuthorizeRequest.from_query(request.GET, user_flow.EXTRA_PARAMS)
+    return start_flow(request, lambda bid: user_flow.start(
+        req, bid, role=role, cookies=request.COOKIES, client=client_info(request)))
+
+
 @never_cache
 @require_GET
 def authorize_view(request: HttpRequest) -> HttpResponse:
-    """``GET /v1/auth/authorize``: the Account flow."""
+    """``GET /v1/auth/authorize``: the Account flow, or the User flow with ``userAccount``
+    (the Outlook add-in form)."""
+    if "userAccount" in request.GET:
+        return _user_flow(request, request.GET.get("userAccount", ""))
     req = authorize.AuthorizeRequest.from_query(request.GET)
     return start_flow(request, lambda bid: account_flow.start(req, bid))
+
+
+@never_cache
+@require_GET
+def authorize_user_view(request: HttpRequest) -> HttpResponse:
+    """``GET /v1/auth/authorizeUser``: the User flow."""
+    return _user_flow(request, request.GET.get("accountRole", ""))
 
 
 @never_cache
@@ -90,9 +125,9 @@ def callback_view(request: HttpRequest) -> HttpResponse:
     """``GET /v1/auth/callback``: the provider's redirect back, for every flow."""
     bid = request.COOKIES.get(aurinko_settings.FLOW_COOKIE_NAME)
     try:
-        url = authorize.handle_callback(request.GET, bid)
+        result = authorize.handle_callback(request.GET, bid)
     except FlowRedirectError as exc:
         return error_redirect(exc)
     except AurinkoError as exc:
         return error_page(request, exc)
-    return redirect(url)
+    return finish_flow(result)

@@ -41,3 +41,27 @@ class ClientCredentialsAuthentication(authentication.BaseAuthentication):
 
     def authenticate_header(self, request: Request) -> str:
         return 'Basic realm="aurinko"'
+
+
+class UserSessionAuthentication(authentication.BaseAuthentication):
+    """A User-flow session: ``X-Aurinko-Session: <userSession>`` or the ``AUR{appId}`` cookie.
+    Cookie-authenticated requests that change state pass the CSRF rule of
+    :func:`aurinko_auth.auth.check_csrf`; an unknown or ended session is a 401."""
+
+    def authenticate(self, request: Request) -> tuple[auth.Principal, Any] | None:
+        meta = request.META
+        client_id = (meta.get("HTTP_X_AURINKO_CLIENTID") or meta.get("HTTP_X_AURINKO_CLIENT_ID")
+                     or request.query_params.get("clientId"))
+        principal = auth.user_from_session(
+            header=meta.get("HTTP_X_AURINKO_SESSION"), cookies=request.COOKIES,
+            origin=meta.get("HTTP_ORIGIN"), client_id=client_id,
+        )
+        if principal is None:
+            return None
+        auth.check_csrf(principal, method=request.method or "GET",
+                        origin=meta.get("HTTP_ORIGIN"),
+                        requested_with=meta.get("HTTP_X_REQUESTED_WITH"))
+        return principal, principal.session
+
+    def authenticate_header(self, request: Request) -> str:
+        return 'Session realm="aurinko"'

@@ -17,7 +17,9 @@ from aurinko_auth import accounts
 from aurinko_auth.api.authentication import (
     AccountTokenAuthentication,
     ClientCredentialsAuthentication,
+    UserSessionAuthentication,
 )
+from aurinko_auth.api.cors import CorsMixin
 from aurinko_auth.api.serializers import account_json
 from aurinko_auth.auth import Principal
 from aurinko_auth.exceptions import AurinkoError, InvalidRequest, NotFound
@@ -56,11 +58,12 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
     return Response(body, status=status, headers=headers)
 
 
-class AurinkoAPIView(APIView):
+class AurinkoAPIView(CorsMixin, APIView):
     renderer_classes = [JSONRenderer]
     parser_classes = [JSONParser, FormParser]
     permission_classes = [IsAuthenticated]
-    authentication_classes = [AccountTokenAuthentication, ClientCredentialsAuthentication]
+    authentication_classes = [AccountTokenAuthentication, ClientCredentialsAuthentication,
+                              UserSessionAuthentication]
 
     def get_exception_handler(self) -> Any:
         return exception_handler
@@ -71,7 +74,8 @@ class AurinkoAPIView(APIView):
 
     def selected_account(self, request: Request) -> Account:
         """The account a call is about: the account token's own, else ``X-Aurinko-AccountId``
-        among the app's accounts (404 when it is not one of them)."""
+        among the app's accounts, or the signed-in user's for a session (404 when it is not one
+        of them)."""
         principal = self.principal
         raw = next((request.META[h] for h in ACCOUNT_ID_HEADERS if request.META.get(h)), None)
         if principal.account is not None:
@@ -80,14 +84,17 @@ class AurinkoAPIView(APIView):
             return principal.account
         if raw is None:
             raise InvalidRequest("Send an account token, or X-Aurinko-AccountId with the "
-                                 "app's credentials.", code="account.missing")
+                                 "app's credentials or a user session.", code="account.missing")
         return self.app_account(raw)
 
     def app_account(self, raw: str | int) -> Account:
         raw = str(raw).strip()
         if not raw.isdigit() or len(raw) > 18:
             raise NotFound("No such account.")
-        account = Account.objects.filter(app=self.principal.app, pk=int(raw)).first()
+        qs = Account.objects.filter(app=self.principal.app, pk=int(raw))
+        if self.principal.via == "session":
+            qs = qs.filter(user=self.principal.user)
+        account = qs.first()
         if account is None:
             raise NotFound("No such account.")
         account.app = self.principal.app
@@ -95,7 +102,10 @@ class AurinkoAPIView(APIView):
 
 
 class ClientOnlyView(AurinkoAPIView):
+    """Server-to-server calls with the client secret: no CORS, so browsers can't be used."""
+
     authentication_classes = [ClientCredentialsAuthentication]
+    cors_enabled = False
 
 
 class TokenExchangeView(ClientOnlyView):
@@ -112,7 +122,11 @@ class AccountView(AurinkoAPIView):
         return Response(account_json(self.selected_account(request)))
 
     def delete(self, request: Request) -> Response:
-        accounts.delete_account(self.selected_account(request))
+        account = self.selected_account(request)
+        if self.principal.via == "session" and account.account_type == Account.Type.PRIMARY:
+            raise InvalidRequest("The primary account is the user's sign-in identity; it "
+                                 "cannot be deleted with a session.", code="account.primary")
+        accounts.delete_account(account)
         return Response(status=204)
 
 

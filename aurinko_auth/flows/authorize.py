@@ -61,6 +61,16 @@ class Started:
     redirect_url: str
 
 
+@dataclass
+class Completed:
+    """A flow finished with more than a redirect: a User-flow session whose cookie the view
+    sets (for ``app_id``) before sending the browser to ``redirect_url``."""
+
+    redirect_url: str
+    session_token: str | None = None
+    app_id: int | None = None
+
+
 def new_pkce_pair() -> tuple[str, str]:
     """A PKCE (RFC 7636) code verifier and its S256 challenge, made by oauthlib."""
     client = OAuthClient("")
@@ -207,15 +217,15 @@ def consent_retry(result: OAuthResult, browser_id: str) -> Started | None:
     )
 
 
-def _callback_for(kind: str) -> Callable[[AuthState, Mapping[str, str], str], str]:
+def _callback_for(kind: str) -> Callable[[AuthState, Mapping[str, str], str], str | Completed]:
     """The completion function of each flow kind, listed explicitly."""
-    from aurinko_auth.flows import account
+    from aurinko_auth.flows import account, user
 
-    handlers = {FlowKind.ACCOUNT: account.complete}
+    handlers = {FlowKind.ACCOUNT: account.complete, FlowKind.USER: user.complete}
     return handlers[kind]
 
 
-def handle_callback(query: Mapping[str, str], browser_id: str | None) -> str:
+def handle_callback(query: Mapping[str, str], browser_id: str | None) -> str | Completed:
     """Resume the pending authorization named by ``state`` and return where to send the
     browser. StateError (no returnUrl known) propagates; anything later becomes a
     FlowRedirectError to the app's returnUrl."""

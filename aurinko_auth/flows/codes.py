@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from aurinko_auth import crypto
 from aurinko_auth.exceptions import InvalidCode
-from aurinko_auth.models import AccountToken, App, AuthCode
+from aurinko_auth.models import AccountToken, App, AuthCode, FlowKind
 
 
 def redeem(app: App, code: str) -> dict[str, Any]:
@@ -30,7 +30,17 @@ def redeem(app: App, code: str) -> dict[str, Any]:
             "accountId": row.account_id,
             "accessToken": AccountToken.issue(row.account),
         }
+        result.update(_flow_extras(row))
         return result
+
+
+def _flow_extras(row: AuthCode) -> dict[str, Any]:
+    """Fields a flow adds to the redemption (the User flow: ``userId``, ``userSession``)."""
+    if row.payload.get("kind") == FlowKind.USER:
+        from aurinko_auth.flows import user
+
+        return user.redeemed(row)
+    return {}
 
 
 def purge_expired() -> int:

@@ -1,0 +1,96 @@
+"""The session API of the User flow: ``/v1/user``, logout, unlinking a secondary account, and
+the user's sessions. Authenticated by the session cookie or ``X-Aurinko-Session`` only."""
+
+from __future__ import annotations
+
+from django.db.models import Q
+from django.utils import timezone
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from aurinko_auth import accounts, sessions
+from aurinko_auth.api.authentication import UserSessionAuthentication
+from aurinko_auth.api.serializers import session_json, user_json
+from aurinko_auth.api.views import AurinkoAPIView
+from aurinko_auth.exceptions import InvalidRequest, NotFound
+from aurinko_auth.models import Account, UserSession
+
+
+class UserAPIView(AurinkoAPIView):
+    authentication_classes = [UserSessionAuthentication]
+
+    def ended(self, response: Response) -> Response:
+        """Clear the cookie when the request's own session just ended."""
+        if self.principal.from_cookie:
+            sessions.clear_cookie(response, self.principal.app.pk)
+        return response
+
+
+def _int_id(raw: str) -> int:
+    raw = raw.strip()
+    if not raw.isdigit() or len(raw) > 18:
+        raise NotFound()
+    return int(raw)
+
+
+class UserView(UserAPIView):
+    """``GET /v1/user``: the signed-in user and its accounts (two queries, any number of
+    accounts)."""
+
+    def get(self, request: Request) -> Response:
+        user = self.principal.user
+        return Response(user_json(user, list(Account.objects.filter(user=user))))
+
+
+class LogoutView(UserAPIView):
+    """``POST /v1/user/logout``: ends the session server-side and clears the cookie; a copy of
+    the cookie stops working too."""
+
+    def post(self, request: Request) -> Response:
+        sessions.revoke(self.principal.session)
+        return self.ended(Response(status=204))
+
+
+class UserAccountView(UserAPIView):
+    """``DELETE /v1/user/accounts/{id}``: unlink (revoke at the provider and delete) one of the
+    user's secondary accounts."""
+
+    def delete(self, request: Request, account_id: str) -> Response:
+        account = Account.objects.filter(
+            pk=_int_id(account_id), user=self.principal.user, app=self.principal.app).first()
+        if account is None:
+            raise NotFound("No such account of this user.")
+        if account.account_type != Account.Type.SECONDARY:
+            raise InvalidRequest("Only secondary accounts can be unlinked; the primary account "
+                                 "is the user's sign-in identity.", code="account.primary")
+        account.app = self.principal.app
+        accounts.delete_account(account)
+        return Response(status=204)
+
+
+class SessionsView(UserAPIView):
+    """``GET /v1/user/sessions``: the user's active sessions."""
+
+    def get(self, request: Request) -> Response:
+        now = timezone.now()
+        qs = UserSession.objects.filter(
+            Q(user=self.principal.user) & Q(revoked_at__isnull=True) & Q(expires_at__gt=now))
+        current = self.principal.session
+        records = [session_json(s, current) for s in qs.order_by("-created_at")[:200]
+                   if s.is_valid(now)]
+        return Response({"records": records})
+
+
+class SessionView(UserAPIView):
+    """``DELETE /v1/user/sessions/{id}``: end one of the user's sessions (another device)."""
+
+    def delete(self, request: Request, session_id: str) -> Response:
+        session = UserSession.objects.filter(
+            pk=_int_id(session_id), user=self.principal.user, revoked_at__isnull=True).first()
+        if session is None:
+            raise NotFound("No such session of this user.")
+        sessions.revoke(session)
+        response = Response(status=204)
+        if session.pk == self.principal.session.pk:
+            return self.ended(response)
+        return response

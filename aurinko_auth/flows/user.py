@@ -1,0 +1,299 @@
+"""The User flow: app users, their primary and secondary accounts, and sessions.
+
+``GET /v1/auth/authorizeUser?accountRole=primary|secondary`` (or the add-in form
+``/v1/auth/authorize?userAccount=...``) -> provider -> ``GET /v1/auth/callback`` -> returnUrl,
+with the session cookie set (``responseType=cookie``), a ``code`` the app redeems for
+``userSession`` (``code``), or nothing (``none``).
+
+* primary: the remote identity that is already the primary account of a user of this app signs
+  that user in; any other identity gets a new user. Every primary sign-in mints a new session.
+* secondary: links the account to the signed-in user (the session cookie, or ``userId`` +
+  ``timestamp`` + ``userSignature``). An account linked to another user is never moved.
+
+:func:`complete_linked` is the entry point for every provider kind: OAuth callbacks call it
+here, password forms (EWS, IMAP) call it with their verified Profile and credentials.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import dataclasses
+import hashlib
+import hmac
+import time
+import uuid
+from collections.abc import Mapping
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from aurinko_auth import sessions
+from aurinko_auth.accounts import link_account
+from aurinko_auth.conf import aurinko_settings
+from aurinko_auth.exceptions import (
+    AccountLinkedElsewhere,
+    AurinkoError,
+    InvalidRequest,
+    NotSignedIn,
+)
+from aurinko_auth.flows import authorize
+from aurinko_auth.models import (
+    Account,
+    App,
+    AppUser,
+    AuthCode,
+    AuthState,
+    FlowKind,
+    UserSession,
+)
+from aurinko_auth.providers.base import OAuth2Provider, Profile, Provider, TokenSet
+
+PRIMARY = Account.Type.PRIMARY
+SECONDARY = Account.Type.SECONDARY
+ROLES = (PRIMARY, SECONDARY)
+RESPONSE_TYPES = ("cookie", "code", "none")
+# Query parameters of the User flow besides the Account flow's.
+EXTRA_PARAMS = ("accountRole", "userAccount", "userId", "timestamp", "userSignature")
+
+
+@dataclasses.dataclass
+class ClientInfo:
+    """The browser that signs in, recorded on its session."""
+
+    user_agent: str = ""
+    ip: str | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"userAgent": self.user_agent[:sessions.MAX_USER_AGENT], "ip": self.ip}
+
+
+def start(req: authorize.AuthorizeRequest, browser_id: str, *, role: str,
+          cookies: Mapping[str, str], client: ClientInfo) -> authorize.Started:
+    """Validate a User-flow request and send the browser to the provider."""
+    app = authorize.resolve_target(req)  # InvalidClient / InvalidReturnUrl: a 400 page
+    try:
+        provider, unified = authorize.check_common(req, app)
+        params, select_account = begin(app, req, provider, role=role, cookies=cookies,
+                                       client=client)
+        if not isinstance(provider, OAuth2Provider):
+            raise InvalidRequest(f"{provider.id} signs in with a password form, not OAuth.")
+        existing = authorize.existing_account_for(
+            app, provider, dataclasses.replace(req, account_id=""))
+        return authorize.start_oauth(
+            app=app, provider=provider, kind=FlowKind.USER, unified=unified, params=params,
+            browser_id=browser_id, login_hint=req.login_hint, existing=existing,
+            select_account=select_account,
+        )
+    except AurinkoError as exc:
+        raise authorize.redirect_error(req.return_url, req.state)(exc) from None
+
+
+def begin(app: App, req: authorize.AuthorizeRequest, provider: Provider, *, role: str,
+          cookies: Mapping[str, str], client: ClientInfo) -> tuple[dict[str, Any], bool]:
+    """Check the User-flow part of a request and return the pending authorization's params
+    (``kind=user``) and whether the provider must offer an account choice. Every provider
+    kind starts with this: OAuth here, password forms (EWS, IMAP) with their own form, then
+    all end in :func:`complete_linked`. Raises NotSignedIn for a secondary without a user."""
+    role = (role or "").strip().lower()
+    if role not in ROLES:
+        raise InvalidRequest("accountRole must be 'primary' or 'secondary'.")
+    response_type = (req.response_type or "cookie").lower()
+    if response_type not in RESPONSE_TYPES:
+        raise InvalidRequest("responseType must be 'cookie', 'code' or 'none'.")
+    params: dict[str, Any] = {
+        "returnUrl": req.return_url, "state": req.state, "responseType": response_type,
+        "role": role, "client": client.as_dict(),
+    }
+    select_account = False
+    if role == SECONDARY:
+        user, session = signed_in_user(app, req, cookies)
+        params.update(userId=str(user.pk), sessionId=session.pk if session else None)
+        # The provider may still be signed in as the account linked first: make it ask.
+        select_account = Account.objects.filter(user=user, service_type=provider.id).exists()
+    elif response_type == "cookie":
+        replaced = _cookie_session(app, cookies)
+        if replaced is not None:
+            params["replacesSession"] = replaced.pk
+    return params, select_account
+
+
+def _cookie_session(app: App, cookies: Mapping[str, str]) -> UserSession | None:
+    token = cookies.get(sessions.cookie_name(app.pk))
+    found = [s for s in sessions.find([token] if token else []) if s.user.app_id == app.pk]
+    return found[0] if found else None
+
+
+def signed_in_user(app: App, req: authorize.AuthorizeRequest,
+                   cookies: Mapping[str, str]) -> tuple[AppUser, UserSession | None]:
+    """The user a secondary account is linked to: from ``userId`` + ``timestamp`` +
+    ``userSignature`` when given, else from the app's session cookie."""
+    extra = req.extra
+    if extra.get("userSignature") or extra.get("userId") or extra.get("timestamp"):
+        user_id = verify_signature(app, extra.get("userId", ""), extra.get("timestamp", ""),
+                                   extra.get("userSignature", ""))
+        user = AppUser.objects.filter(app=app, pk=user_id).first()
+        if user is None:
+            raise NotSignedIn("userId is not a user of this app.")
+        return user, None
+    session = _cookie_session(app, cookies)
+    if session is None:
+        raise NotSignedIn("No user is signed in: sign in with a primary account first, or "
+                          "pass userId, timestamp and userSignature.")
+    if not session.is_valid():
+        raise NotSignedIn("The user's session has ended: sign in with the primary account "
+                          "again.")
+    return session.user, session
+
+
+def signature(key: str, user_id: str, timestamp: str) -> str:
+    """Hex HMAC-SHA256 of ``userId + timestamp`` keyed with the app's user-signing key."""
+    return hmac.new(key.encode(), f"{user_id}{timestamp}".encode(), hashlib.sha256).hexdigest()
+
+
+def _decode_signature(value: str) -> bytes | None:
+    value = value.strip()
+    if len(value) == 64:
+        try:
+            return bytes.fromhex(value)
+        except ValueError:
+            pass
+    try:
+        padded = value + "=" * (-len(value) % 4)
+        raw = base64.b64decode(padded.replace("-", "+").replace("_", "/"), validate=True)
+    except (binascii.Error, ValueError):
+        return None
+    return raw if len(raw) == 32 else None
+
+
+def verify_signature(app: App, user_id: str, timestamp: str, user_signature: str) -> uuid.UUID:
+    """Check ``userSignature`` (hex or base64 HMAC-SHA256 over ``userId + timestamp``) and the
+    timestamp's age (Unix seconds or milliseconds). Returns the user id."""
+    if not (user_id and timestamp and user_signature):
+        raise NotSignedIn("userId, timestamp and userSignature go together.",
+                          code="signature.invalid")
+    try:
+        parsed_id = uuid.UUID(user_id)
+    except ValueError:
+        raise NotSignedIn("userId is not a user id.", code="signature.invalid") from None
+    if not timestamp.isdigit() or len(timestamp) > 16:
+        raise NotSignedIn("timestamp must be Unix time in seconds or milliseconds.",
+                          code="signature.invalid")
+    seconds = int(timestamp) / (1000 if len(timestamp) >= 13 else 1)
+    if abs(time.time() - seconds) > int(aurinko_settings.USER_SIGNATURE_MAX_AGE):
+        raise NotSignedIn("The userSignature timestamp is too old (or in the future).",
+                          code="signature.expired")
+    if not app.user_signing_key:
+        raise NotSignedIn("This app's client secret predates userSignature: rotate it.",
+                          code="signature.unavailable")
+    provided = _decode_signature(user_signature)
+    expected = bytes.fromhex(signature(app.user_signing_key, user_id, timestamp))
+    if provided is None or not hmac.compare_digest(provided, expected):
+        raise NotSignedIn("userSignature does not match.", code="signature.invalid")
+    return parsed_id
+
+
+def complete(pending: AuthState, query: Mapping[str, str],
+             browser_id: str) -> str | authorize.Completed:
+    """The provider's callback of a User flow."""
+    result = authorize.complete_oauth(pending, query)
+    retry = authorize.consent_retry(result, browser_id)
+    if retry is not None:
+        return retry.redirect_url
+    return complete_linked(pending, provider=result.provider, profile=result.profile,
+                           tokens=result.tokens)
+
+
+def complete_linked(pending: AuthState, *, provider: Provider, profile: Profile,
+                    tokens: TokenSet | None = None,
+                    credentials: dict[str, Any] | None = None) -> authorize.Completed:
+    """Finish a User flow once the provider vouched for ``profile``: link the account (OAuth
+    ``tokens``, or password ``credentials``), sign the user in or add the secondary account,
+    and say where the browser goes next. All in one transaction: nothing half-written."""
+    app = pending.app
+    role = pending.params["role"]
+    response_type = pending.params["responseType"]
+    with transaction.atomic():
+        if role == SECONDARY:
+            user = _resume_user(pending)
+        account, _created = link_account(
+            app=app, provider=provider, profile=profile, tokens=tokens, credentials=credentials,
+            requested_scopes=pending.params.get("scopes", []),
+            requested_native=pending.params.get("native", []),
+        )
+        if role == SECONDARY:
+            _attach_secondary(account, user)
+        else:
+            user = _sign_in_primary(app, account, provider, profile)
+        client = pending.params.get("client") or {}
+        if response_type == "code":
+            code = AuthCode.issue(app, account, aurinko_settings.CODE_TTL, kind=FlowKind.USER,
+                                  userId=str(user.pk), startSession=role == PRIMARY,
+                                  client=client)
+            return authorize.Completed(authorize.success_url(pending, code=code))
+        if response_type == "cookie" and role == PRIMARY:
+            replaced = pending.params.get("replacesSession")
+            if replaced:
+                # No fixation: the browser's earlier session ends with this sign-in.
+                UserSession.objects.filter(pk=replaced, revoked_at__isnull=True).update(
+                    revoked_at=timezone.now())
+            token = sessions.start(user, user_agent=client.get("userAgent", ""),
+                                   ip=client.get("ip"))
+            return authorize.Completed(authorize.success_url(pending), session_token=token,
+                                       app_id=app.pk)
+        return authorize.Completed(authorize.success_url(pending))
+
+
+def _resume_user(pending: AuthState) -> AppUser:
+    user = AppUser.objects.select_for_update().filter(
+        app=pending.app, pk=pending.params.get("userId")).first()
+    session_id = pending.params.get("sessionId")
+    if user is None or (session_id and not sessions.is_active(session_id)):
+        raise NotSignedIn("The user signed out while the account was being linked.")
+    return user
+
+
+def _attach_secondary(account: Account, user: AppUser) -> None:
+    if account.user_id is None:
+        account.user = user
+        account.account_type = SECONDARY
+        account.save(update_fields=["user", "account_type", "updated_at"])
+    elif account.user_id != user.pk:
+        raise AccountLinkedElsewhere()
+    # The user's own account again (primary or secondary): its role stays.
+
+
+def _sign_in_primary(app: App, account: Account, provider: Provider,
+                     profile: Profile) -> AppUser:
+    if account.user_id is not None:
+        if account.account_type != PRIMARY:
+            raise AccountLinkedElsewhere(
+                "This account is linked to a user as a secondary account; it cannot sign in.")
+        user = AppUser.objects.get(pk=account.user_id)
+    else:
+        user = AppUser(app=app)
+    # Identity comes from the primary account only; never matched by email.
+    user.email = profile.email
+    user.auth_org_id = profile.auth_org_id
+    user.trusted_identity = isinstance(provider, OAuth2Provider)
+    user.save()
+    if account.user_id is None:
+        account.user = user
+        account.account_type = PRIMARY
+        account.save(update_fields=["user", "account_type", "updated_at"])
+    return user
+
+
+def redeemed(code: AuthCode) -> dict[str, Any]:
+    """What ``POST /v1/auth/token/{code}`` adds for a User-flow code: ``userId``, and for a
+    primary sign-in a new ``userSession`` (minted now: the code row never held it)."""
+    user = AppUser.objects.filter(pk=code.payload.get("userId"), app_id=code.app_id).first()
+    if user is None:
+        raise InvalidRequest("The user of this code no longer exists.", code="code.invalid")
+    extra: dict[str, Any] = {"userId": str(user.pk)}
+    if code.payload.get("startSession"):
+        client = code.payload.get("client") or {}
+        extra["userSession"] = sessions.start(user, user_agent=client.get("userAgent", ""),
+                                              ip=client.get("ip"))
+    return extra

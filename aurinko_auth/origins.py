@@ -1,0 +1,64 @@
+"""Which web origins may use the session API: the origins of an app's authorized return URLs
+(the pages the app already trusts to receive codes and sessions), plus
+``CORS_EXTRA_ORIGINS`` and the broker's own origin. Used by CORS and by the CSRF rule."""
+
+from __future__ import annotations
+
+from django.core.cache import cache
+from django.db.models.signals import post_delete, post_save
+
+from aurinko_auth import returnurls
+from aurinko_auth.conf import aurinko_settings
+from aurinko_auth.models import App
+
+_CACHE_KEY = "aurinko_auth:cors_origins:v1"
+_CACHE_SECONDS = 60
+
+
+def normalize(origin: str | None) -> str:
+    """``scheme://host[:port]`` lower-cased, or "" for a missing or opaque ("null") origin."""
+    origin = (origin or "").strip()
+    if not origin or origin == "null" or len(origin) > 300 or "://" not in origin:
+        return ""
+    return origin.rstrip("/").lower()
+
+
+def _common() -> set[str]:
+    extra = {normalize(o) for o in aurinko_settings.CORS_EXTRA_ORIGINS}
+    extra.add(normalize(returnurls.origin(aurinko_settings.public_url)))
+    return {o for o in extra if o}
+
+
+def app_origins(app: App) -> set[str]:
+    origins = {normalize(returnurls.origin(url)) for url in app.return_urls or []}
+    return {o for o in origins if o} | _common()
+
+
+def is_allowed_for_app(origin: str | None, app: App) -> bool:
+    value = normalize(origin)
+    return bool(value) and value in app_origins(app)
+
+
+def all_allowed() -> set[str]:
+    """Every origin of every active app (cached briefly in the shared cache)."""
+    cached = cache.get(_CACHE_KEY)
+    if cached is None:
+        cached = set()
+        for urls in App.objects.filter(active=True).values_list("return_urls", flat=True):
+            cached |= {normalize(returnurls.origin(u)) for u in urls or []}
+        cached.discard("")
+        cache.set(_CACHE_KEY, cached, _CACHE_SECONDS)
+    return set(cached) | _common()
+
+
+def is_allowed(origin: str | None) -> bool:
+    value = normalize(origin)
+    return bool(value) and value in all_allowed()
+
+
+def _forget(**kwargs: object) -> None:
+    cache.delete(_CACHE_KEY)
+
+
+post_save.connect(_forget, sender=App, dispatch_uid="aurinko_auth.origins.save")
+post_delete.connect(_forget, sender=App, dispatch_uid="aurinko_auth.origins.delete")

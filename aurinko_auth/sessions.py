@@ -1,0 +1,136 @@
+"""User sessions (User flow): minting, looking up, touching, revoking, and the cookie.
+
+A session is an opaque ``aus_...`` token, stored as SHA-256 only. It is valid while it is not
+revoked, before its absolute ``expires_at`` and within ``idle_timeout`` of its last use. Reading
+one is a single indexed query (session -> user -> app); the last-use time is written at most
+once per ``SESSION_TOUCH_INTERVAL`` so most reads write nothing.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from collections.abc import Iterable, Mapping
+from datetime import timedelta
+from functools import lru_cache
+
+from django.http import HttpResponse
+from django.utils import timezone
+
+from aurinko_auth import crypto
+from aurinko_auth.conf import aurinko_settings
+from aurinko_auth.models import AppUser, UserSession
+
+MAX_USER_AGENT = 300
+
+
+def start(user: AppUser, *, user_agent: str = "", ip: str | None = None) -> str:
+    """Mint a new session for ``user`` and return its token (shown once, never stored)."""
+    token = crypto.new_token(crypto.PREFIX_SESSION)
+    now = timezone.now()
+    UserSession.objects.create(
+        token_hash=crypto.hash_token(token), user=user, last_used_at=now,
+        expires_at=now + timedelta(seconds=int(aurinko_settings.SESSION_LIFETIME)),
+        idle_timeout=int(aurinko_settings.SESSION_IDLE_TIMEOUT),
+        user_agent=(user_agent or "")[:MAX_USER_AGENT], ip=clean_ip(ip),
+    )
+    return token
+
+
+def clean_ip(value: str | None) -> str | None:
+    try:
+        return str(ipaddress.ip_address((value or "").strip()))
+    except ValueError:
+        return None
+
+
+def looks_like_token(token: str | None) -> bool:
+    return bool(token) and token.startswith(crypto.PREFIX_SESSION) and len(token) <= 200
+
+
+def find(tokens: Iterable[str]) -> list[UserSession]:
+    """The sessions named by ``tokens``, with their user and app: one indexed query."""
+    hashes = [crypto.hash_token(t) for t in tokens if looks_like_token(t)]
+    if not hashes:
+        return []
+    return list(UserSession.objects.select_related("user__app").filter(token_hash__in=hashes))
+
+
+def failure_reason(session: UserSession) -> str:
+    """Why a session is no longer valid: a machine code for the 401."""
+    if session.revoked_at is not None:
+        return "session.revoked"
+    return "session.expired"
+
+
+def touch(session: UserSession) -> None:
+    """Record use, at most once per SESSION_TOUCH_INTERVAL (the only write on the read path)."""
+    now = timezone.now()
+    if now - session.last_used_at < timedelta(seconds=int(aurinko_settings.SESSION_TOUCH_INTERVAL)):
+        return
+    UserSession.objects.filter(pk=session.pk, revoked_at__isnull=True).update(last_used_at=now)
+    session.last_used_at = now
+
+
+def revoke(session: UserSession) -> None:
+    UserSession.objects.filter(pk=session.pk, revoked_at__isnull=True).update(
+        revoked_at=timezone.now())
+
+
+def is_active(session_id: int) -> bool:
+    session = UserSession.objects.filter(pk=session_id).first()
+    return session is not None and session.is_valid()
+
+
+def purge_expired() -> int:
+    """Delete sessions that ended (expired or revoked) more than a day ago."""
+    cutoff = timezone.now() - timedelta(days=1)
+    deleted, _ = UserSession.objects.filter(expires_at__lt=cutoff).delete()
+    revoked, _ = UserSession.objects.filter(revoked_at__lt=cutoff).delete()
+    return deleted + revoked
+
+
+# --- the cookie ------------------------------------------------------------------------------
+
+def cookie_name(app_id: int) -> str:
+    return str(aurinko_settings.SESSION_COOKIE_NAME).format(app_id=app_id)
+
+
+@lru_cache(maxsize=8)
+def _name_pattern(template: str) -> re.Pattern[str]:
+    before, _, after = template.partition("{app_id}")
+    return re.compile(re.escape(before) + r"([0-9]{1,18})" + re.escape(after))
+
+
+def session_cookies(cookies: Mapping[str, str]) -> dict[int, str]:
+    """``{app_id: token}`` for every session cookie the browser sent (at most a few)."""
+    pattern = _name_pattern(str(aurinko_settings.SESSION_COOKIE_NAME))
+    found: dict[int, str] = {}
+    for name, value in cookies.items():
+        match = pattern.fullmatch(name)
+        if match and looks_like_token(value):
+            found[int(match.group(1))] = value
+        if len(found) >= 10:
+            break
+    return found
+
+
+def set_cookie(response: HttpResponse, app_id: int, token: str) -> None:
+    response.set_cookie(
+        cookie_name(app_id), token, max_age=int(aurinko_settings.SESSION_LIFETIME), path="/",
+        domain=aurinko_settings.SESSION_COOKIE_DOMAIN, secure=bool(
+            aurinko_settings.SESSION_COOKIE_SECURE),
+        httponly=True, samesite=aurinko_settings.SESSION_COOKIE_SAMESITE,
+    )
+
+
+def clear_cookie(response: HttpResponse, app_id: int) -> None:
+    response.delete_cookie(
+        cookie_name(app_id), path="/", domain=aurinko_settings.SESSION_COOKIE_DOMAIN,
+        samesite=aurinko_settings.SESSION_COOKIE_SAMESITE,
+    )
+    # delete_cookie sets Secure only for __Secure-/__Host- names or SameSite=None; keep the
+    # attributes of the cookie it replaces so browsers accept the deletion.
+    if aurinko_settings.SESSION_COOKIE_SECURE:
+        response.cookies[cookie_name(app_id)]["secure"] = True
+    response.cookies[cookie_name(app_id)]["httponly"] = True
