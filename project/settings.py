@@ -131,6 +131,10 @@ LOGGING = {
         # Request logs print URLs, and callback URLs carry codes: the filter redacts queries.
         "django.server": {"handlers": ["console"], "level": "INFO", "propagate": False},
         "django.request": {"handlers": ["console"], "level": "WARNING", "propagate": False},
+        # requests-oauthlib and oauthlib log whole token requests and responses at DEBUG:
+        # keep them quiet whatever the root level is.
+        "requests_oauthlib": {"handlers": ["console"], "level": "WARNING", "propagate": False},
+        "oauthlib": {"handlers": ["console"], "level": "WARNING", "propagate": False},
     },
 }
 

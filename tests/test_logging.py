@@ -19,3 +19,10 @@ def test_filter_rewrites_args_and_message():
                                "redirect to https://app.example.com/cb?code=acd_1", None, None)
     RedactQueryStrings().filter(record)
     assert "acd_1" not in record.getMessage()
+
+
+def test_oauth_libraries_never_log_tokens_at_debug():
+    # They log token requests and responses at DEBUG; the project pins them at WARNING.
+    for name in ("requests_oauthlib", "oauthlib"):
+        logger = logging.getLogger(name)
+        assert not logger.isEnabledFor(logging.INFO), name
