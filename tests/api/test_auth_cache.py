@@ -87,3 +87,15 @@ def test_disabled_app_stops_at_once(cached, client, token_for):
     response = get_account(client, token)
     assert response.status_code == 401
     assert response.json()["code"] == "client.inactive"
+
+
+def test_api_answers_json_whatever_accept_says(client, token_for):
+    _, account, token = token_for()
+    response = client.get("/v1/account", HTTP_AUTHORIZATION=f"Bearer {token}",
+                          HTTP_ACCEPT="text/html")
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/json"
+    assert response.json()["id"] == account.pk
+    response = client.get("/v1/account", HTTP_ACCEPT="text/html")
+    assert response.status_code == 401
+    assert response.json()["code"] == "unauthorized"
