@@ -30,3 +30,12 @@ def linked_account(app_factory, provider_config_factory, account_factory, accoun
         return account, account_token_factory(account)
 
     return make
+
+
+@pytest.fixture(autouse=True)
+def _clear_rate_limits():
+    from django.core.cache import caches
+
+    caches["default"].clear()
+    yield
+    caches["default"].clear()
