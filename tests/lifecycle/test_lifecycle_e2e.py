@@ -18,6 +18,7 @@ import subprocess
 import sys
 import threading
 import time
+import uuid
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
@@ -102,7 +103,7 @@ def broker_factory(transactional_db, tmp_path):
     workers, on the test database; stopped (by its PID) before the database is flushed."""
     started: list[Broker] = []
 
-    def start(keys: str = KEY_A, port: int | None = None) -> Broker:
+    def start(keys: str = KEY_A, port: int | None = None, **extra_env: str) -> Broker:
         port = port or free_port()
         url = f"http://127.0.0.1:{port}"
         log_path = tmp_path / f"broker-{port}-{len(started)}.log"
@@ -110,7 +111,7 @@ def broker_factory(transactional_db, tmp_path):
         process = subprocess.Popen(
             [sys.executable, "-m", "gunicorn", "--no-control-socket", "-b", f"127.0.0.1:{port}",
              "-w", "4", "--timeout", "60", "project.wsgi:application"],
-            cwd=ROOT, env={**broker_env(keys), "AURINKO_PUBLIC_URL": url},
+            cwd=ROOT, env={**broker_env(keys), "AURINKO_PUBLIC_URL": url, **extra_env},
             stdout=log, stderr=subprocess.STDOUT,
         )
         broker = Broker(url, process, log_path)
@@ -297,3 +298,44 @@ def test_key_rotation_round_trip_after_the_old_key_is_removed(peer, broker_facto
     after = Account.objects.get(pk=erin["accountId"])
     assert after.credential_version == before.credential_version + 1
     assert peer_tokens(peer, "erin")["revoked_refresh_tokens"] == 1
+
+
+def test_rate_limit_is_shared_by_all_workers_through_redis(peer, broker_factory, linked):
+    """CACHE_URL=redis://...: the per-account Direct API limit holds across 4 worker
+    processes (a per-process cache would let each worker count on its own)."""
+    import redis
+
+    try:
+        redis.Redis(host="127.0.0.1", port=6379, socket_timeout=2).ping()
+    except redis.RedisError:
+        pytest.skip("no Redis on 127.0.0.1:6379")
+    prefix = f"e2e-{uuid.uuid4().hex}"
+    broker = broker_factory(
+        DJANGO_SETTINGS_MODULE="tests.lifecycle.broker_settings",
+        CACHE_URL="redis://127.0.0.1:6379/0", TEST_CACHE_PREFIX=prefix,
+        # Per day, so the 12 calls cannot straddle a window boundary.
+        TEST_DIRECT_RATE_LIMIT_ACCOUNT="5/d",
+    )
+    carol = linked(broker, "carol")
+    statuses, retry_after = [], []
+    lock = threading.Lock()
+
+    def call() -> None:
+        r = direct_me(broker, carol["accessToken"])
+        with lock:
+            statuses.append(r.status_code)
+            if r.status_code == 429:
+                assert r.json()["code"] == "rate_limited"
+                retry_after.append(int(r.headers["Retry-After"]))
+
+    threads = [threading.Thread(target=call) for _ in range(12)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(statuses) == [200] * 5 + [429] * 7, statuses
+    assert all(0 < wait <= 86400 for wait in retry_after)
+    client = redis.Redis(host="127.0.0.1", port=6379)
+    keys = client.keys(f"{prefix}:*")
+    assert keys  # the counter lives in Redis
+    client.delete(*keys)
