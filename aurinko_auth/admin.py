@@ -42,6 +42,8 @@ class ProviderConfigInline(admin.StackedInline):
     model = ProviderConfig
     form = ProviderConfigForm
     extra = 0
+    # An app-level refresh failure (e.g. an expired client secret); saving clears the pause.
+    readonly_fields = ["last_error", "last_error_at"]
 
 
 class MembershipInline(admin.TabularInline):
@@ -84,7 +86,7 @@ class AppAdmin(admin.ModelAdmin):
 @admin.register(Account)
 class AccountAdmin(admin.ModelAdmin):
     list_display = ["id", "app", "service_type", "email", "account_type", "daemon", "active",
-                    "token_status", "auth_obtained_at"]
+                    "token_status", "last_error", "access_token_expires_at", "auth_obtained_at"]
     list_filter = ["service_type", "account_type", "daemon", "active", "token_status"]
     search_fields = ["email", "login_string", "auth_user_id"]
     list_select_related = ["app"]

@@ -200,13 +200,8 @@ def _refresh_locked(pk: int, *, horizon: datetime | None, skip_locked: bool) -> 
                 f"({config.last_error}); fix the provider configuration.",
                 code=config.last_error or "invalid_client", failure=base.TERMINAL_APP), now,
                 record_app=False)
-        refresh_token = (row.credentials or {}).get("refresh_token")
-        if not refresh_token:
-            return _fail(row, config, base.ProviderCallError(
-                "The provider issued no refresh token; authorize the account again.",
-                code="no_refresh_token", failure=base.TERMINAL_USER), now)
         try:
-            tokens = provider.refresh(config, refresh_token)
+            tokens = provider.renew(config, row)
         except base.ProviderCallError as exc:
             return _fail(row, config, exc, now)
         except ProviderNotConfigured as exc:

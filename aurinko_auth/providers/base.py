@@ -28,7 +28,7 @@ from aurinko_auth.exceptions import (
 from aurinko_auth.netutil import is_secure_or_loopback
 
 if TYPE_CHECKING:
-    from aurinko_auth.models import ProviderConfig
+    from aurinko_auth.models import Account, ProviderConfig
 
 logger = logging.getLogger("aurinko_auth.providers")
 
@@ -251,6 +251,19 @@ class OAuth2Provider(Provider):
         if not tokens.refresh_token:
             tokens.refresh_token = refresh_token  # a response without one keeps the old one
         return tokens
+
+    def renew(self, config: ProviderConfig, account: Account) -> TokenSet:
+        """New tokens for a stored account. The token lifecycle (:mod:`aurinko_auth.tokens`)
+        calls this while it holds the account's refresh lock. Default: the refresh-token grant.
+        Service-account providers override it for daemon accounts (client credentials, JWT
+        bearer). Raise :class:`ProviderCallError` with the right ``failure`` class."""
+        refresh_token = (account.credentials or {}).get("refresh_token")
+        if not refresh_token:
+            raise ProviderCallError(
+                "The provider issued no refresh token; authorize the account again.",
+                code="no_refresh_token", failure=TERMINAL_USER,
+            )
+        return self.refresh(config, refresh_token)
 
     def revoke(self, config: ProviderConfig, token: str, token_type_hint: str = "") -> bool:
         """RFC 7009 revocation. Returns False when the provider has no revocation endpoint."""
