@@ -82,8 +82,9 @@ def _local_lock(pk: int):
 @dataclass
 class Outcome:
     """What a refresh attempt did. ``result``: ``refreshed``, ``current`` (the stored token was
-    still good, e.g. another worker had just refreshed it), ``failed``, ``skipped`` (locked by
-    another machine, or not due any more) or ``inactive``."""
+    still good, e.g. another worker had just refreshed it), ``failed``, ``paused`` (the app's
+    provider configuration has an app-level failure on record), ``skipped`` (locked by
+    another machine) or ``inactive``."""
 
     result: str
     account: Account | None = None
@@ -195,11 +196,13 @@ def _refresh_locked(pk: int, *, horizon: datetime | None, skip_locked: bool) -> 
                 code="provider.not_configured", failure=base.CONFIG), now)
         if config.refresh_blocked:
             # One app-level failure is on record: do not hammer the provider with every account.
-            return _fail(row, config, base.ProviderCallError(
+            outcome = _fail(row, config, base.ProviderCallError(
                 f"The app's {row.service_type} credentials were refused "
                 f"({config.last_error}); fix the provider configuration.",
                 code=config.last_error or "invalid_client", failure=base.TERMINAL_APP), now,
                 record_app=False)
+            outcome.result = "paused"
+            return outcome
         try:
             tokens = provider.renew(config, row)
         except base.ProviderCallError as exc:

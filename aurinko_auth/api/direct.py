@@ -103,7 +103,8 @@ def forwarded_headers(request: Any) -> dict[str, str]:
     headers = {}
     for name, value in request.headers.items():
         lowered = name.lower()
-        if (lowered in HOP_BY_HOP or lowered in DROPPED_REQUEST or lowered in connection_tokens
+        if (not value or lowered in HOP_BY_HOP or lowered in DROPPED_REQUEST
+                or lowered in connection_tokens
                 or lowered.startswith(DROPPED_REQUEST_PREFIXES)):
             continue
         headers[name] = value

@@ -194,3 +194,66 @@ def test_parse_rate():
         parse_rate("ten/m")
     with pytest.raises(ValueError):
         parse_rate("10/w")
+
+
+@responses.activate
+def test_refresh_command_pauses_apps_with_an_app_level_failure(app_factory,
+                                                               provider_config_factory,
+                                                               account_factory):
+    app, _ = app_factory()
+    config = provider_config_factory(app, "Google")
+    now = timezone.now()
+    accounts = [account_factory(app, access_token_expires_at=now) for _ in range(3)]
+    responses.post(GOOGLE_TOKEN, status=401, json={"error": "invalid_client",
+                                                   "error_description": "Unauthorized"})
+    out = run("aurinko_refresh", "--batch-size", "1")
+    # The first account discovers it; the others are not even touched.
+    assert len(responses.calls) == 1
+    assert "0 refreshed" in out and "1 failed" in out
+    assert out.count("provider.app_misconfigured") == 1
+    assert [Account.objects.get(pk=a.pk).token_status for a in accounts] == [
+        TokenStatus.APP_MISCONFIGURED, TokenStatus.HEALTHY, TokenStatus.HEALTHY]
+    out = run("aurinko_refresh")
+    assert f"app {app.client_id} Google: refreshes paused (invalid_client)" in out
+    assert "3 account(s) waiting" in out and "0 account(s) with tokens" in out
+    assert len(responses.calls) == 1
+    # A changed configuration resumes them.
+    config.refresh_from_db()
+    config.client_secret = "rotated"
+    config.save()
+    responses.replace(responses.POST, GOOGLE_TOKEN, json={"access_token": "ok",
+                                                          "expires_in": 3600})
+    out = run("aurinko_refresh")
+    assert "done: 3 refreshed" in out
+    assert all(Account.objects.get(pk=a.pk).token_status == TokenStatus.HEALTHY
+               for a in accounts)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_waiting_for_a_stuck_refresh_is_bounded(linked_account, settings):
+    """REFRESH_LOCK_TIMEOUT: a caller gives up waiting for another worker's refresh with a
+    503 refresh_busy instead of hanging."""
+    if connection.vendor != "postgresql":
+        pytest.skip("row locks need PostgreSQL")
+    import psycopg
+    from django.conf import settings as dj
+
+    from aurinko_auth import tokens
+    from aurinko_auth.exceptions import ProviderUnavailable
+
+    settings.AURINKO_AUTH = {**settings.AURINKO_AUTH, "REFRESH_LOCK_TIMEOUT": 0.3}
+    account, _ = linked_account()
+    db = dj.DATABASES["default"]
+    other = psycopg.connect(host=db["HOST"] or "127.0.0.1", port=db["PORT"] or 5432,
+                            user=db["USER"], dbname=connection.settings_dict["NAME"])
+    try:
+        other.execute("BEGIN")
+        other.execute("SELECT id FROM aurinko_auth_account WHERE id = %s FOR UPDATE",
+                      [account.pk])
+        with pytest.raises(ProviderUnavailable) as info:
+            tokens.fresh_access_token(account)
+        assert info.value.code == "refresh_busy" and info.value.retry_after == 5
+    finally:
+        other.rollback()
+        other.close()
+    assert Account.objects.get(pk=account.pk).token_status == TokenStatus.HEALTHY

@@ -13,11 +13,11 @@ from datetime import timedelta
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
-from django.db.models import Q
+from django.db.models import Exists, F, OuterRef, Q
 from django.utils import timezone
 
 from aurinko_auth import tokens
-from aurinko_auth.models import Account
+from aurinko_auth.models import Account, ProviderConfig
 
 
 class Command(BaseCommand):
@@ -44,10 +44,22 @@ class Command(BaseCommand):
         ).filter(Q(refresh_retry_at__isnull=True) | Q(refresh_retry_at__lte=started))
         if options["service_type"]:
             due = due.filter(service_type__iexact=options["service_type"])
+        # Configurations with an app-level failure on record (and unchanged since): one line
+        # for each, and their accounts wait instead of failing one by one.
+        paused = ProviderConfig.objects.filter(
+            last_error_at__isnull=False, updated_at__lte=F("last_error_at"))
+        for config in paused.select_related("app"):
+            waiting = due.filter(app_id=config.app_id, service_type=config.service_type).count()
+            self.stderr.write(f"app {config.app.client_id} {config.service_type}: refreshes "
+                              f"paused ({config.last_error}) until the provider configuration "
+                              f"changes; {waiting} account(s) waiting")
+        due = due.exclude(Exists(paused.filter(app_id=OuterRef("app_id"),
+                                               service_type=OuterRef("service_type"))))
         total = due.count()
         self.stdout.write(f"{total} account(s) with tokens expiring before "
                           f"{horizon.isoformat(timespec='seconds')}")
-        counts = {"refreshed": 0, "current": 0, "failed": 0, "skipped": 0, "inactive": 0}
+        counts = {"refreshed": 0, "current": 0, "failed": 0, "paused": 0, "skipped": 0,
+                  "inactive": 0}
         done, last_pk = 0, 0
         limit = options["limit"] or total
         while done < limit:
@@ -70,4 +82,4 @@ class Command(BaseCommand):
         self.stdout.write(self.style.SUCCESS(
             f"done: {counts['refreshed']} refreshed, {counts['current']} already fresh, "
             f"{counts['skipped']} skipped (busy elsewhere), {counts['failed']} failed, "
-            f"{counts['inactive']} inactive"))
+            f"{counts['paused']} paused (app-level failure), {counts['inactive']} inactive"))
