@@ -12,6 +12,7 @@ endpoint as slow as a busy real one) on loopback.
 
 from __future__ import annotations
 
+import http.client
 import json
 import os
 import subprocess
@@ -32,7 +33,7 @@ from django.db import connection
 from django.utils import timezone
 
 from aurinko_auth import crypto
-from aurinko_auth.models import Account
+from aurinko_auth.models import Account, ProviderConfig
 from tests.e2e.conftest import follow_until
 from tests.peers.oauth_server import ROOT, OAuthPeer, free_port
 
@@ -57,7 +58,7 @@ def peer(tmp_path_factory):
     # A token endpoint as slow as a busy real one, so the 20 calls overlap the refresh.
     with mock.patch.dict(os.environ, {"SANDBOX_TOKEN_DELAY_MS": "400"}):
         peer = OAuthPeer.start(tmp_path_factory.mktemp("lifecycle-peer"))
-    for name in ("carol", "dave", "erin"):
+    for name in ("carol", "dave", "erin", "frank", "grace", "heidi"):
         peer.add_user(name, f"{name}-pw", f"{name}@example.com", name.title())
     yield peer
     peer.stop()
@@ -316,12 +317,12 @@ def test_rate_limit_is_shared_by_all_workers_through_redis(peer, broker_factory,
         # Per day, so the 12 calls cannot straddle a window boundary.
         TEST_DIRECT_RATE_LIMIT_ACCOUNT="5/d",
     )
-    carol = linked(broker, "carol")
+    frank = linked(broker, "frank")
     statuses, retry_after = [], []
     lock = threading.Lock()
 
     def call() -> None:
-        r = direct_me(broker, carol["accessToken"])
+        r = direct_me(broker, frank["accessToken"])
         with lock:
             statuses.append(r.status_code)
             if r.status_code == 429:
@@ -339,3 +340,75 @@ def test_rate_limit_is_shared_by_all_workers_through_redis(peer, broker_factory,
     keys = client.keys(f"{prefix}:*")
     assert keys  # the counter lives in Redis
     client.delete(*keys)
+
+
+def test_direct_api_passes_requests_through_a_real_server(peer, broker_factory, linked):
+    """Method, body, query, status and content type through gunicorn to a real protected
+    API; credentials and cookies stay behind; traversal is refused on the raw URI."""
+    broker = broker_factory()
+    grace = linked(broker, "grace")
+    headers = {"Authorization": f"Bearer {grace['accessToken']}",
+               "Cookie": "sessionid=broker-session", "X-Aurinko-AccountId": str(grace["accountId"]),
+               "X-Forwarded-For": "10.1.2.3", "Prefer": "return=minimal",
+               "Content-Type": "application/json"}
+    r = requests.post(f"{broker.url}/v1/direct/echo/items?status=201&q=a%20b", timeout=30,
+                      headers=headers, data=b'{"subject": "hello"}')
+    assert r.status_code == 201, r.text
+    assert r.headers["Content-Type"] == "application/json"
+    assert "Set-Cookie" not in r.headers
+    assert r.headers["X-Request-Id"] == "sandbox-request"
+    echoed = r.json()
+    assert echoed["user"]["username"] == "grace"
+    assert echoed["method"] == "POST"
+    assert echoed["path"] == "/sandbox/api/echo/items"
+    assert echoed["query"] == "status=201&q=a%20b"
+    assert echoed["body"] == '{"subject": "hello"}'
+    sent = {k.lower(): v for k, v in echoed["headers"].items()}
+    assert sent["prefer"] == "return=minimal" and sent["content-type"] == "application/json"
+    for name in ("cookie", "x-aurinko-accountid", "x-forwarded-for"):
+        assert name not in sent, name
+
+    r = requests.put(f"{broker.url}/v1/direct/echo?status=409&type=text/plain", timeout=30,
+                     headers={"Authorization": f"Bearer {grace['accessToken']}",
+                              "Content-Type": "text/plain"}, data=b"conflict")
+    assert r.status_code == 409 and r.text == "conflict"
+    assert r.headers["Content-Type"].startswith("text/plain")
+
+    # Traversal towards the peer's token endpoint, as the raw request line sends it.
+    for path in ("../o/token/", "%2e%2e/o/token/", "%252e%252e/o/token/", "..%2fo/token/"):
+        conn = http.client.HTTPConnection("127.0.0.1", urlsplit(broker.url).port, timeout=30)
+        conn.request("GET", f"/v1/direct/{path}",
+                     headers={"Authorization": f"Bearer {grace['accessToken']}"})
+        response = conn.getresponse()
+        body = json.loads(response.read())
+        conn.close()
+        assert response.status == 400, (path, body)
+        assert body["code"] == "direct.invalid_path"
+
+
+def test_refused_client_credentials_pause_the_app_once(peer, broker_factory, linked):
+    """invalid_client from the real token endpoint: one app-level record, 502 for callers,
+    no further token requests, resumed when the configuration is fixed."""
+    broker = broker_factory()
+    heidi = linked(broker, "heidi")
+    config = ProviderConfig.objects.get(app__client_id=heidi["app"].client_id)
+    config.client_secret = "not-the-secret"
+    config.save()
+    expire_now(peer, "heidi", heidi["accountId"])
+    for _ in range(3):
+        r = direct_me(broker, heidi["accessToken"])
+        assert r.status_code == 502, r.text
+        assert r.json()["code"] == "provider.app_misconfigured"
+    config.refresh_from_db()
+    assert config.last_error == "invalid_client" and config.refresh_blocked
+    me = requests.get(f"{broker.url}/v1/account", timeout=10,
+                      headers={"Authorization": f"Bearer {heidi['accessToken']}"}).json()
+    assert me["active"] is True and me["tokenStatus"] == "invalid"
+    assert broker.log().count("provider configuration was refused") == 1
+    assert peer_tokens(peer, "heidi")["revoked_refresh_tokens"] == 0
+
+    config.client_secret = heidi["client_secret"]
+    config.save()
+    r = direct_me(broker, heidi["accessToken"])
+    assert r.status_code == 200 and r.json()["username"] == "heidi"
+    assert ProviderConfig.objects.get(pk=config.pk).last_error == ""
