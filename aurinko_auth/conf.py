@@ -37,7 +37,7 @@ DEFAULTS: dict[str, Any] = {
     "HTTP_TIMEOUT": (5.0, 20.0),
     # Longest wait, in seconds, for another worker's refresh of the same account (the row lock
     # is held during that refresh's HTTP call, itself bounded by HTTP_TIMEOUT).
-    "REFRESH_LOCK_TIMEOUT": 60,
+    "REFRESH_LOCK_TIMEOUT": 25,
     # Backoff after a transient refresh failure: BASE * 2**(failures - 1) seconds, at most MAX
     # (a provider's Retry-After wins). Configuration errors wait MAX.
     "REFRESH_RETRY_BASE": 15,

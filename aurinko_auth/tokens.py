@@ -211,8 +211,11 @@ def _refresh_locked(pk: int, *, horizon: datetime | None, skip_locked: bool) -> 
             return _fail(row, config, base.ProviderCallError(
                 exc.message, code=exc.code, failure=base.CONFIG), now)
 
+        old = row.credentials or {}
         fields: dict[str, Any] = {
-            "credentials": merge_credentials(row.credentials or {}, tokens.credentials()),
+            # Keys a provider keeps beside the tokens (instance URL, API domain) survive; a
+            # response without a refresh token keeps the old one.
+            "credentials": {**old, **merge_credentials(old, tokens.credentials())},
             "access_token_expires_at": tokens.expires_at,
             "token_status": TokenStatus.HEALTHY,
             "last_error": "",

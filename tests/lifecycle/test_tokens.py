@@ -70,6 +70,17 @@ def test_expired_token_is_refreshed_and_keeps_refresh_token(linked_account):
 
 
 @responses.activate
+def test_provider_keys_beside_the_tokens_survive_a_refresh(linked_account):
+    account, _ = linked_account(credentials={
+        "access_token": "old", "refresh_token": "rt", "instance_url": "https://eu1.example.com"})
+    responses.post(GOOGLE_TOKEN, json=GOOGLE_REFRESHED)
+    tokens.fresh_access_token(account)
+    assert Account.objects.get(pk=account.pk).credentials == {
+        "access_token": "ya29.a0-new", "refresh_token": "rt", "token_type": "Bearer",
+        "instance_url": "https://eu1.example.com"}
+
+
+@responses.activate
 def test_token_within_leeway_is_refreshed(linked_account, settings):
     account, _ = linked_account(expires_in=60)  # REFRESH_LEEWAY is 120
     responses.post(GOOGLE_TOKEN, json=GOOGLE_REFRESHED)

@@ -109,16 +109,15 @@ class Command(BaseCommand):
                     for column, value in zip(columns, values, strict=True):
                         if not value:
                             continue
-                        token = value.encode("ascii")
                         try:
-                            primary.decrypt(token)
+                            primary.decrypt(value.encode("ascii"))
                             counts["current"] += 1
                             continue
-                        except InvalidToken:
+                        except (InvalidToken, UnicodeEncodeError):
                             pass
                         try:
                             rotated = crypto.rotate(value)
-                        except crypto.DecryptionError:
+                        except (crypto.DecryptionError, UnicodeEncodeError):
                             counts["undecryptable"] += 1
                             self.stderr.write(f"{label}:{pk} {column}: no configured key "
                                               "decrypts it")
