@@ -18,6 +18,10 @@ from aurinko_auth.exceptions import RateLimited
 PERIODS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 
 
+def _now() -> float:
+    return time.time()
+
+
 def parse_rate(rate: str | None) -> tuple[int, int] | None:
     """``"120/m"`` -> ``(120, 60)``; the period is s, m, h or d, optionally with a count
     (``"10/30s"``). ``None`` or an empty string: no limit."""
@@ -38,7 +42,7 @@ def hit(scope: str, ident: str, rate: str | None) -> None:
     if parsed is None:
         return
     limit, period = parsed
-    now = time.time()
+    now = _now()
     window = int(now // period)
     key = f"aurinko:rl:{scope}:{ident}:{window}"
     cache = caches[aurinko_settings.RATE_LIMIT_CACHE]

@@ -273,22 +273,24 @@ def test_provider_timeout_and_unreachable(client, linked_account):
 
 @responses.activate
 def test_rate_limit_per_account_and_per_app(client, linked_account, account_factory,
-                                            account_token_factory, settings):
+                                            account_token_factory, settings, monkeypatch):
     settings.AURINKO_AUTH = {**settings.AURINKO_AUTH, "DIRECT_RATE_LIMIT_ACCOUNT": "2/m",
                              "DIRECT_RATE_LIMIT_APP": "3/h"}
+    # A fixed clock: the windows cannot roll over mid-test, and Retry-After is exact.
+    monkeypatch.setattr("aurinko_auth.ratelimit._now", lambda: 1_000_000.5)
     account, token = linked_account(expires_in=3600)
     responses.get(f"{API}/me", json={"ok": True})
     assert [client.get("/v1/direct/me", **bearer(token)).status_code
             for _ in range(3)] == [200, 200, 429]
     r = client.get("/v1/direct/me", **bearer(token))
     assert r.json()["code"] == "rate_limited"
-    assert 1 <= int(r["Retry-After"]) <= 60
+    assert r["Retry-After"] == "20"  # the minute window ends at 1_000_020
     # Another account of the same app has its own budget, but the app's is shared.
     other = account_factory(account.app, access_token_expires_at=account.access_token_expires_at)
     other_token = account_token_factory(other)
     assert client.get("/v1/direct/me", **bearer(other_token)).status_code == 200
     r = client.get("/v1/direct/me", **bearer(other_token))
-    assert r.status_code == 429 and 60 < int(r["Retry-After"]) <= 3600
+    assert r.status_code == 429 and r["Retry-After"] == "800"  # the hour ends at 1_000_800
     assert len(responses.calls) == 3
 
 
