@@ -48,6 +48,10 @@ DEFAULTS: dict[str, Any] = {
     "DIRECT_MAX_REQUEST_BYTES": 10 * 1024 * 1024,
     "DIRECT_MAX_RESPONSE_BYTES": 50 * 1024 * 1024,
     "DIRECT_RATE_LIMIT_ACCOUNT": "300/m",
+    # When the provider answers 401 to a token we held for valid, refresh and retry the call
+    # once; at most this often per account, so an API that always says 401 cannot turn every
+    # call into a refresh (None: never).
+    "DIRECT_REFRESH_ON_401": "1/5m",
     "DIRECT_RATE_LIMIT_APP": "3000/m",
     # The Django cache alias rate limits count in. Share it between workers and machines
     # (Redis: CACHE_URL=redis://...); a per-process cache counts per worker.

@@ -141,15 +141,33 @@ def fresh_access_token(account: Account) -> str:
     return token
 
 
+def replace_rejected_token(account: Account, rejected: str) -> str | None:
+    """The provider answered HTTP 401 to ``rejected`` although we held it for valid (revoked
+    early, clock skew, or a provider that tells no expiry). Returns a different token to retry
+    with: the one another worker stored meanwhile, else a freshly refreshed one; ``None`` when
+    there is none. Raises like :func:`fresh_access_token` when the refresh fails."""
+    ensure_usable(account)
+    outcome = refresh_account(account, rejected=rejected)
+    if outcome.account is not None:
+        _copy_state(outcome.account, account)
+    if outcome.error is not None:
+        raise outcome.error
+    ensure_usable(account)
+    token = (account.credentials or {}).get("access_token")
+    return token if token and token != rejected else None
+
+
 def refresh_account(account: Account | int, *, horizon: datetime | None = None,
-                    skip_locked: bool = False) -> Outcome:
+                    skip_locked: bool = False, rejected: str | None = None) -> Outcome:
     """Refresh one account's provider token if it is due before ``horizon`` (default: now plus
-    ``REFRESH_LEEWAY``), single-flight. With ``skip_locked`` an account another worker is
-    refreshing right now is skipped instead of waited for (``aurinko_refresh``)."""
+    ``REFRESH_LEEWAY``), or if its stored access token is still ``rejected``; single-flight.
+    With ``skip_locked`` an account another worker is refreshing right now is skipped instead
+    of waited for (``aurinko_refresh``)."""
     pk = account if isinstance(account, int) else account.pk
     with _local_lock(pk):
         try:
-            return _refresh_locked(pk, horizon=horizon, skip_locked=skip_locked)
+            return _refresh_locked(pk, horizon=horizon, skip_locked=skip_locked,
+                                   rejected=rejected)
         except OperationalError as exc:
             # lock_timeout: another worker's refresh of this account is taking too long.
             if "lock" not in str(exc).lower():
@@ -160,7 +178,8 @@ def refresh_account(account: Account | int, *, horizon: datetime | None = None,
                 retry_after=5))
 
 
-def _refresh_locked(pk: int, *, horizon: datetime | None, skip_locked: bool) -> Outcome:
+def _refresh_locked(pk: int, *, horizon: datetime | None, skip_locked: bool,
+                    rejected: str | None = None) -> Outcome:
     with transaction.atomic():
         if connection.vendor == "postgresql":
             timeout_ms = int(float(aurinko_settings.REFRESH_LOCK_TIMEOUT) * 1000)
@@ -177,7 +196,10 @@ def _refresh_locked(pk: int, *, horizon: datetime | None, skip_locked: bool) -> 
         if not row.active or row.token_status not in REFRESHABLE:
             return Outcome("inactive", row, _inactive_error(row))
         now = timezone.now()
-        if not needs_refresh(row, horizon):
+        if rejected is not None:
+            if (row.credentials or {}).get("access_token") != rejected:
+                return Outcome("current", row)  # someone already replaced the refused token
+        elif not needs_refresh(row, horizon):
             return Outcome("current", row)
         if row.refresh_retry_at is not None and row.refresh_retry_at > now:
             wait = max(1, int((row.refresh_retry_at - now).total_seconds()))

@@ -29,6 +29,7 @@ from aurinko_auth.exceptions import (
     ProviderError,
     ProviderNotConfigured,
     ProviderUnavailable,
+    RateLimited,
 )
 from aurinko_auth.models import ProviderConfig
 from aurinko_auth.providers.base import OAuth2Provider
@@ -160,11 +161,35 @@ class DirectAPIView(AurinkoAPIView):
         if query:
             url += "?" + query
         headers = forwarded_headers(django_request)
-        headers["Authorization"] = f"Bearer {access_token}"
+        upstream = self.send(provider, account, request.method, url, headers, body,
+                             access_token)
+        if upstream.status_code == 401 and self.may_refresh_on_401(account):
+            # The provider refused a token we held for valid: replace it once and retry (the
+            # body is in memory, so the retry sends the same request).
+            replacement = tokens.replace_rejected_token(account, access_token)
+            if replacement is not None:
+                upstream.close()
+                upstream = self.send(provider, account, request.method, url, headers, body,
+                                     replacement)
+        return self.relay(upstream, head=request.method == "HEAD")
+
+    @staticmethod
+    def may_refresh_on_401(account: Any) -> bool:
         try:
-            upstream = requests.request(
-                request.method, url, headers=headers, data=body or None, stream=True,
-                allow_redirects=False, timeout=tuple(aurinko_settings.DIRECT_TIMEOUT),
+            ratelimit.hit("direct_401_refresh", str(account.pk),
+                          aurinko_settings.DIRECT_REFRESH_ON_401)
+        except RateLimited:
+            return False
+        return bool(aurinko_settings.DIRECT_REFRESH_ON_401)
+
+    @staticmethod
+    def send(provider: Any, account: Any, method: str, url: str, headers: dict[str, str],
+             body: bytes, access_token: str) -> requests.Response:
+        try:
+            return requests.request(
+                method, url, headers={**headers, "Authorization": f"Bearer {access_token}"},
+                data=body or None, stream=True, allow_redirects=False,
+                timeout=tuple(aurinko_settings.DIRECT_TIMEOUT),
             )
         except requests.Timeout:
             raise ProviderUnavailable(f"{provider.id} did not answer in time.",
@@ -174,7 +199,6 @@ class DirectAPIView(AurinkoAPIView):
                         type(exc).__name__)
             raise ProviderError(f"{provider.id} could not be reached.",
                                 code="provider_unreachable") from None
-        return self.relay(upstream, head=request.method == "HEAD")
 
     def relay(self, upstream: requests.Response, *, head: bool) -> HttpResponseBase:
         limit = int(aurinko_settings.DIRECT_MAX_RESPONSE_BYTES)

@@ -298,3 +298,69 @@ def test_account_state_is_unchanged_by_a_refused_call(client, linked_account):
     account, token = linked_account(expires_in=3600)
     client.get("/v1/direct/../x", **bearer(token))
     assert Account.objects.get(pk=account.pk).credential_version == 1
+
+
+GRAPH_401 = {"error": {"code": "InvalidAuthenticationToken",
+                       "message": "Access token has expired or is not yet valid."}}
+
+
+@responses.activate
+def test_provider_401_refreshes_once_and_retries(client, linked_account):
+    account, token = linked_account(expires_in=3600)  # we think it is valid; the provider not
+    old = account.credentials["access_token"]
+    refresh = responses.post(GOOGLE_TOKEN, json={"access_token": "ya29.after401",
+                                                 "expires_in": 3599})
+    refused = responses.post(f"{API}/send", status=401, json=GRAPH_401,
+                             match=[matchers.header_matcher({"Authorization": f"Bearer {old}"})])
+    accepted = responses.post(
+        f"{API}/send", status=202, body=b"",
+        match=[matchers.header_matcher({"Authorization": "Bearer ya29.after401"})])
+    r = client.post("/v1/direct/send", data=b'{"to": "a"}', content_type="application/json",
+                    **bearer(token))
+    assert r.status_code == 202
+    assert refresh.call_count == 1 and refused.call_count == 1 and accepted.call_count == 1
+    assert accepted.calls[0].request.body == b'{"to": "a"}'  # the same request again
+    assert Account.objects.get(pk=account.pk).credentials["access_token"] == "ya29.after401"
+
+
+@responses.activate
+def test_provider_401_refresh_is_bounded_per_account(client, linked_account):
+    _, token = linked_account(expires_in=3600)
+    refresh = responses.post(GOOGLE_TOKEN, json={"access_token": "ya29.n", "expires_in": 3599})
+    responses.get(f"{API}/always401", status=401, json=GRAPH_401)
+    for _ in range(3):
+        r = client.get("/v1/direct/always401", **bearer(token))
+        assert r.status_code == 401 and b"InvalidAuthenticationToken" in b"".join(
+            r.streaming_content)
+    assert refresh.call_count == 1  # DIRECT_REFRESH_ON_401 = 1 per 5 minutes
+
+
+@responses.activate
+def test_provider_401_after_another_worker_refreshed_reuses_its_token(client, linked_account):
+    account, token = linked_account(expires_in=3600)
+    old = account.credentials["access_token"]
+    refresh = responses.post(GOOGLE_TOKEN, json={"access_token": "unused", "expires_in": 1})
+
+    def other_worker_refreshes(request):
+        Account.objects.filter(pk=account.pk).update(
+            credentials={"access_token": "from-other-worker", "refresh_token": "rt"},
+            credential_version=2)
+        return 401, {}, '{"error": "invalid_token"}'
+
+    responses.add_callback(responses.GET, f"{API}/me", callback=other_worker_refreshes,
+                           match=[matchers.header_matcher({"Authorization": f"Bearer {old}"})])
+    responses.get(f"{API}/me", json={"ok": True},
+                  match=[matchers.header_matcher({"Authorization": "Bearer from-other-worker"})])
+    r = client.get("/v1/direct/me", **bearer(token))
+    assert r.status_code == 200
+    assert refresh.call_count == 0
+
+
+@responses.activate
+def test_provider_401_with_a_revoked_grant_deactivates(client, linked_account):
+    account, token = linked_account(expires_in=3600)
+    responses.get(f"{API}/me", status=401, json=GRAPH_401)
+    responses.post(GOOGLE_TOKEN, status=400, json={"error": "invalid_grant"})
+    r = client.get("/v1/direct/me", **bearer(token))
+    assert r.status_code == 401 and r.json()["code"] == "account_inactive"
+    assert not Account.objects.get(pk=account.pk).active

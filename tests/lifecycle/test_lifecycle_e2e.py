@@ -58,7 +58,7 @@ def peer(tmp_path_factory):
     # A token endpoint as slow as a busy real one, so the 20 calls overlap the refresh.
     with mock.patch.dict(os.environ, {"SANDBOX_TOKEN_DELAY_MS": "400"}):
         peer = OAuthPeer.start(tmp_path_factory.mktemp("lifecycle-peer"))
-    for name in ("carol", "dave", "erin", "frank", "grace", "heidi"):
+    for name in ("carol", "dave", "erin", "frank", "grace", "heidi", "ivan"):
         peer.add_user(name, f"{name}-pw", f"{name}@example.com", name.title())
     yield peer
     peer.stop()
@@ -188,7 +188,7 @@ def test_twenty_concurrent_calls_after_expiry_refresh_exactly_once(peer, broker_
     # The old provider token really is dead at the peer now.
     refused = requests.get(peer.url("/sandbox/api/me"), timeout=10, headers={
         "Authorization": f"Bearer {old.credentials['access_token']}"})
-    assert refused.status_code == 403
+    assert refused.status_code == 401
 
     barrier = threading.Barrier(20)
     results: list[requests.Response | Exception] = []
@@ -412,3 +412,19 @@ def test_refused_client_credentials_pause_the_app_once(peer, broker_factory, lin
     r = direct_me(broker, heidi["accessToken"])
     assert r.status_code == 200 and r.json()["username"] == "heidi"
     assert ProviderConfig.objects.get(pk=config.pk).last_error == ""
+
+
+def test_token_revoked_early_at_the_provider_is_replaced_on_401(peer, broker_factory, linked):
+    """The broker holds the token for valid, the provider no longer does: the Direct API
+    refreshes once on the provider's 401 and retries the call."""
+    broker = broker_factory()
+    ivan = linked(broker, "ivan")
+    peer_tokens(peer, "ivan", "--expire")  # only at the peer; the broker's row says valid
+    before = Account.objects.get(pk=ivan["accountId"])
+    assert before.access_token_expires_at > timezone.now() + timedelta(minutes=5)
+    r = direct_me(broker, ivan["accessToken"])
+    assert r.status_code == 200, r.text
+    assert r.json()["username"] == "ivan"
+    after = Account.objects.get(pk=ivan["accountId"])
+    assert after.credential_version == before.credential_version + 1
+    assert peer_tokens(peer, "ivan")["revoked_refresh_tokens"] == 1
