@@ -54,6 +54,8 @@ def link_account(*, app: App, provider: Provider, profile: Profile, tokens: Toke
         "token_status": TokenStatus.HEALTHY,
         "active": True,
         "last_error": "",
+        "refresh_failures": 0,
+        "refresh_retry_at": None,
         "access_token_expires_at": tokens.expires_at if tokens else None,
     }
     if profile.extra:

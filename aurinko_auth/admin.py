@@ -49,6 +49,8 @@ class ProviderConfigInline(admin.StackedInline):
     model = ProviderConfig
     form = ProviderConfigForm
     extra = 0
+    # An app-level refresh failure (e.g. an expired client secret); saving clears the pause.
+    readonly_fields = ["last_error", "last_error_at"]
 
 
 class MembershipInline(admin.TabularInline):
@@ -91,7 +93,7 @@ class AppAdmin(admin.ModelAdmin):
 @admin.register(Account)
 class AccountAdmin(admin.ModelAdmin):
     list_display = ["id", "app", "service_type", "email", "account_type", "daemon", "active",
-                    "token_status", "auth_obtained_at"]
+                    "token_status", "last_error", "access_token_expires_at", "auth_obtained_at"]
     list_filter = ["service_type", "account_type", "daemon", "active", "token_status"]
     search_fields = ["email", "login_string", "auth_user_id"]
     list_select_related = ["app"]

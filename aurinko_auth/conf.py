@@ -35,6 +35,27 @@ DEFAULTS: dict[str, Any] = {
     "REFRESH_LEEWAY": 120,
     # Outgoing HTTP timeouts (connect, read) in seconds.
     "HTTP_TIMEOUT": (5.0, 20.0),
+    # Longest wait, in seconds, for another worker's refresh of the same account (the row lock
+    # is held during that refresh's HTTP call, itself bounded by HTTP_TIMEOUT).
+    "REFRESH_LOCK_TIMEOUT": 25,
+    # Backoff after a transient refresh failure: BASE * 2**(failures - 1) seconds, at most MAX
+    # (a provider's Retry-After wins). Configuration errors wait MAX.
+    "REFRESH_RETRY_BASE": 15,
+    "REFRESH_RETRY_MAX": 900,
+    # The Direct API (/v1/direct/...): timeouts (connect, read), size limits in bytes, and rate
+    # limits "N/s", "N/m", "N/h" or "N/d" per account and per app (None: unlimited).
+    "DIRECT_TIMEOUT": (5.0, 60.0),
+    "DIRECT_MAX_REQUEST_BYTES": 10 * 1024 * 1024,
+    "DIRECT_MAX_RESPONSE_BYTES": 50 * 1024 * 1024,
+    "DIRECT_RATE_LIMIT_ACCOUNT": "300/m",
+    # When the provider answers 401 to a token we held for valid, refresh and retry the call
+    # once; at most this often per account, so an API that always says 401 cannot turn every
+    # call into a refresh (None: never).
+    "DIRECT_REFRESH_ON_401": "1/5m",
+    "DIRECT_RATE_LIMIT_APP": "3000/m",
+    # The Django cache alias rate limits count in. Share it between workers and machines
+    # (Redis: CACHE_URL=redis://...); a per-process cache counts per worker.
+    "RATE_LIMIT_CACHE": "default",
     # The cookie that binds a pending authorization to the browser that started it.
     "FLOW_COOKIE_NAME": "aurinko_flow",
     "FLOW_COOKIE_SAMESITE": "Lax",

@@ -105,6 +105,31 @@ class AccountInactive(AurinkoError):
     default_message = "The account is inactive and must be authorized again."
 
 
+class ProviderUnavailable(ProviderError):
+    """The provider cannot be used right now (outage, its rate limit, a refresh backing off).
+    ``retry_after`` (seconds) becomes the response's ``Retry-After``."""
+
+    code = "provider_unavailable"
+    status = 503
+    default_message = "The provider is temporarily unavailable; try again later."
+
+    def __init__(self, message: str | None = None, *, code: str | None = None,
+                 status: int | None = None, retry_after: int | None = None) -> None:
+        super().__init__(message, code=code, status=status)
+        self.retry_after = retry_after
+
+
+class RateLimited(AurinkoError):
+    code = "rate_limited"
+    status = 429
+    default_message = "Too many requests; slow down."
+
+    def __init__(self, message: str | None = None, *, code: str | None = None,
+                 retry_after: int | None = None) -> None:
+        super().__init__(message, code=code)
+        self.retry_after = retry_after
+
+
 class FlowRedirectError(Exception):
     """A browser-flow failure after the returnUrl is known: the view redirects to it with
     ``status=error``, ``error``, ``message`` and the caller's ``state``."""

@@ -108,6 +108,10 @@ class ProviderConfig(models.Model):
         "endpoint overrides", default=dict, blank=True,
         help_text='{"authorize": "https://...", "token": "https://..."}; may use {tenant}.',
     )
+    # App-level refresh failure (invalid_client, expired secret): recorded once here instead of
+    # on every account; refreshes for this configuration pause until it is changed.
+    last_error = models.CharField(max_length=255, blank=True, editable=False)
+    last_error_at = models.DateTimeField(null=True, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -121,6 +125,11 @@ class ProviderConfig(models.Model):
 
     def __str__(self) -> str:
         return f"{self.service_type} for {self.app.name}"
+
+    @property
+    def refresh_blocked(self) -> bool:
+        """An app-level failure was recorded and the configuration has not changed since."""
+        return self.last_error_at is not None and self.updated_at <= self.last_error_at
 
 
 class TokenStatus(models.TextChoices):
@@ -179,6 +188,10 @@ class Account(models.Model):
     credential_version = models.PositiveIntegerField(default=0)
     access_token_expires_at = models.DateTimeField(null=True, blank=True)
     last_error = models.CharField(max_length=255, blank=True)
+    # Transient refresh failures in a row, and when the next refresh may be tried (backoff,
+    # or the provider's Retry-After).
+    refresh_failures = models.PositiveIntegerField(default=0)
+    refresh_retry_at = models.DateTimeField(null=True, blank=True)
     extra_data = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)

@@ -1,8 +1,10 @@
-from django.urls import path
+from django.urls import path, re_path
 
 from aurinko_auth import views
 from aurinko_auth.api import user_views
 from aurinko_auth.api import views as api
+from aurinko_auth.api.direct import DirectAPIView
+from aurinko_auth.health import health_view
 
 app_name = "aurinko_auth"
 
@@ -22,4 +24,6 @@ urlpatterns = [
     path("v1/account/token", api.AccountTokenView.as_view(), name="account-token"),
     path("v1/am/accounts", api.AmAccountsView.as_view(), name="am-accounts"),
     path("v1/am/accounts/<str:account_id>", api.AmAccountView.as_view(), name="am-account"),
+    re_path(r"^v1/direct/(?P<path>.*)$", DirectAPIView.as_view(), name="direct"),
+    path("v1/health", health_view, name="health"),
 ]

@@ -48,6 +48,9 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
             headers["Retry-After"] = str(int(exc.wait))
     else:
         return None
+    retry_after = getattr(exc, "retry_after", None)
+    if retry_after is not None and "Retry-After" not in headers:
+        headers["Retry-After"] = str(int(retry_after))
     if status == 401:
         view = context.get("view")
         request = context.get("request")

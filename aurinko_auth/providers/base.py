@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from email.utils import parsedate_to_datetime
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import requests
@@ -27,7 +28,7 @@ from aurinko_auth.exceptions import (
 from aurinko_auth.netutil import is_secure_or_loopback
 
 if TYPE_CHECKING:
-    from aurinko_auth.models import ProviderConfig
+    from aurinko_auth.models import Account, ProviderConfig
 
 logger = logging.getLogger("aurinko_auth.providers")
 
@@ -44,9 +45,27 @@ class ProviderCallError(ProviderError):
     transient (retry later) or config (wrong endpoint, tenant or data centre)."""
 
     def __init__(self, message: str, *, code: str = "provider_error", failure: str = TRANSIENT,
-                 status: int | None = None) -> None:
+                 status: int | None = None, retry_after: int | None = None) -> None:
         super().__init__(message, code=code, status=status)
         self.failure = failure
+        # Seconds the provider asked us to wait (429/503 Retry-After), when it said.
+        self.retry_after = retry_after
+
+
+def parse_retry_after(value: str | None) -> int | None:
+    """``Retry-After`` as seconds: delta-seconds or an HTTP date (RFC 9110 §10.2.3)."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return int(value)
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        return None
+    return max(0, int((when - timezone.now()).total_seconds()))
 
 
 @dataclass
@@ -233,6 +252,19 @@ class OAuth2Provider(Provider):
             tokens.refresh_token = refresh_token  # a response without one keeps the old one
         return tokens
 
+    def renew(self, config: ProviderConfig, account: Account) -> TokenSet:
+        """New tokens for a stored account. The token lifecycle (:mod:`aurinko_auth.tokens`)
+        calls this while it holds the account's refresh lock. Default: the refresh-token grant.
+        Service-account providers override it for daemon accounts (client credentials, JWT
+        bearer). Raise :class:`ProviderCallError` with the right ``failure`` class."""
+        refresh_token = (account.credentials or {}).get("refresh_token")
+        if not refresh_token:
+            raise ProviderCallError(
+                "The provider issued no refresh token; authorize the account again.",
+                code="no_refresh_token", failure=TERMINAL_USER,
+            )
+        return self.refresh(config, refresh_token)
+
     def revoke(self, config: ProviderConfig, token: str, token_type_hint: str = "") -> bool:
         """RFC 7009 revocation. Returns False when the provider has no revocation endpoint."""
         if not self.has_endpoint("revoke", config):
@@ -312,7 +344,8 @@ class OAuth2Provider(Provider):
         )
 
     def classify_oauth_error(self, error: str, description: str) -> str:
-        if error == "invalid_grant" or error in self.terminal_user_errors:
+        # BAD_REFRESH_TOKEN: HubSpot's non-OAuth answer for a dead refresh token.
+        if error in ("invalid_grant", "BAD_REFRESH_TOKEN") or error in self.terminal_user_errors:
             return TERMINAL_USER
         if error in ("invalid_client", "unauthorized_client"):
             return TERMINAL_APP
@@ -326,7 +359,22 @@ class OAuth2Provider(Provider):
             raise ProviderCallError(
                 f"{self.id} token endpoint answered HTTP {response.status_code}.",
                 code="provider_unavailable", failure=TRANSIENT,
+                retry_after=parse_retry_after(response.headers.get("Retry-After")),
             )
+        if response.status_code >= 400:
+            # Some providers answer a dead refresh token without an OAuth "error" member
+            # (HubSpot: {"status": "BAD_REFRESH_TOKEN", ...}); classify those by that code.
+            try:
+                body = response.json()
+            except ValueError:
+                body = None
+            if isinstance(body, dict) and not body.get("error") and isinstance(
+                    body.get("status"), str) and body["status"].isupper():
+                error = body["status"]
+                raise ProviderCallError(
+                    f"{self.id} token endpoint refused: {error}.", code=error,
+                    failure=self.classify_oauth_error(error, str(body.get("message") or "")),
+                )
         return response
 
     def _call(self, what: str, fn: Any) -> Any:

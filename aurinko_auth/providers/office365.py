@@ -3,11 +3,19 @@ platform v2.0 and Microsoft Graph."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import jwt
 
-from aurinko_auth.providers.base import OAuth2Provider, Profile, TokenSet
+from aurinko_auth.providers.base import (
+    CONFIG,
+    TERMINAL_APP,
+    TERMINAL_USER,
+    OAuth2Provider,
+    Profile,
+    TokenSet,
+)
 
 GRAPH = "https://graph.microsoft.com/"
 
@@ -40,6 +48,25 @@ class Office365Provider(OAuth2Provider):
     rotates_refresh_tokens = True
     inactivity_limit_days = 90  # AADSTS700082 after 90 days unused
     terminal_user_errors = ("interaction_required", "consent_required", "login_required")
+    # AADSTS codes in error_description that settle the class whatever the OAuth error says:
+    # 700082 unused for 90 days, 70043 sign-in frequency (conditional access), 50173 grant
+    # revoked after a password change, 65001 consent withdrawn, 700084 SPA token lifetime;
+    # 7000215/7000222 invalid or expired client secret, 700016 app not in the tenant;
+    # 90002/90072 unknown tenant or user not in it.
+    aadsts_classes = {
+        "AADSTS700082": TERMINAL_USER, "AADSTS70043": TERMINAL_USER,
+        "AADSTS50173": TERMINAL_USER, "AADSTS65001": TERMINAL_USER,
+        "AADSTS700084": TERMINAL_USER,
+        "AADSTS7000215": TERMINAL_APP, "AADSTS7000222": TERMINAL_APP,
+        "AADSTS700016": TERMINAL_APP,
+        "AADSTS90002": CONFIG, "AADSTS90072": CONFIG,
+    }
+
+    def classify_oauth_error(self, error: str, description: str) -> str:
+        match = re.search(r"AADSTS\d+", description or "")
+        if match and match.group(0) in self.aadsts_classes:
+            return self.aadsts_classes[match.group(0)]
+        return super().classify_oauth_error(error, description)
 
     def parse_token(self, token: dict[str, Any]) -> TokenSet:
         tokens = super().parse_token(token)

@@ -22,6 +22,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "project.sandbox.middleware.SlowTokenEndpoint",
 ]
 ROOT_URLCONF = "project.sandbox.peer_urls"
 TEMPLATES = [{

@@ -16,6 +16,9 @@ OAUTH2_PROVIDER = {
     "OIDC_RSA_PRIVATE_KEY": load_or_create_rsa_key(_key_file),
     "PKCE_REQUIRED": True,
     "ROTATE_REFRESH_TOKEN": True,
+    # The strictest rotation a provider does: replaying a used refresh token revokes the whole
+    # token family, so a client that ever refreshes twice loses the grant (and tests see it).
+    "REFRESH_TOKEN_REUSE_PROTECTION": True,
     "ACCESS_TOKEN_EXPIRE_SECONDS": int(os.environ.get("SANDBOX_ACCESS_TOKEN_SECONDS", "3600")),
     "SCOPES": SANDBOX_SCOPES,
     "DEFAULT_SCOPES": ["openid"],
