@@ -23,10 +23,12 @@ install: $(VENV)/.installed
 	@echo "AURINKO_ENCRYPTION_KEYS=$$($(PY) -c 'from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())')" >> $@
 	@echo "wrote $@ (development settings)"
 
+DEMO_ENV := AURINKO_DEMO=1 AURINKO_PUBLIC_URL=http://$(HOST):$(PORT)
+
 demo: install .env
-	AURINKO_DEMO=1 $(PY) manage.py migrate --noinput
-	AURINKO_DEMO=1 $(PY) manage.py aurinko_demo --host $(HOST) --port $(PORT)
-	AURINKO_DEMO=1 $(PY) manage.py runserver $(HOST):$(PORT)
+	$(DEMO_ENV) $(PY) manage.py migrate --noinput
+	$(DEMO_ENV) $(PY) manage.py aurinko_demo --host $(HOST) --port $(PORT)
+	$(DEMO_ENV) $(PY) manage.py runserver $(HOST):$(PORT)
 
 test: install
 	$(PY) -m pytest $(PYTEST_ARGS)

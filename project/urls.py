@@ -8,4 +8,9 @@ urlpatterns = [
 ]
 
 if getattr(settings, "SANDBOX", False):
-    urlpatterns += [path("sandbox/", include("project.sandbox.urls"))]
+    from project import demo
+
+    urlpatterns += [
+        path("sandbox/", include("project.sandbox.urls")),
+        path("demo/return", demo.return_page, name="demo-return"),
+    ]
