@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 import requests
 from django.utils import timezone
-from oauthlib.oauth2.rfc6749.errors import OAuth2Error
+from oauthlib.oauth2.rfc6749.errors import MissingTokenError, OAuth2Error
 from requests_oauthlib import OAuth2Session
 
 from aurinko_auth.exceptions import (
@@ -382,6 +382,14 @@ class OAuth2Provider(Provider):
             return fn()
         except ProviderCallError:
             raise
+        except MissingTokenError:
+            # A 200 whose body has no token (an HTML page, a proxy's answer): not an OAuth
+            # error the provider chose, so it is a bad response, like unparsable ones.
+            logger.info("%s %s returned no token", self.id, what)
+            raise ProviderCallError(
+                f"{self.id} returned an unreadable response ({what}).",
+                code="provider_bad_response", failure=TRANSIENT,
+            ) from None
         except OAuth2Error as exc:
             error = exc.error or "provider_error"
             failure = self.classify_oauth_error(error, exc.description or "")
