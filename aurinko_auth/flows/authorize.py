@@ -209,9 +209,9 @@ def consent_retry(result: OAuthResult, browser_id: str) -> Started | None:
 
 def _callback_for(kind: str) -> Callable[[AuthState, Mapping[str, str], str], str]:
     """The completion function of each flow kind, listed explicitly."""
-    from aurinko_auth.flows import account
+    from aurinko_auth.flows import account, daemon
 
-    handlers = {FlowKind.ACCOUNT: account.complete}
+    handlers = {FlowKind.ACCOUNT: account.complete, FlowKind.DAEMON: daemon.complete}
     return handlers[kind]
 
 

@@ -1,8 +1,14 @@
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
+from project.sandbox import daemon
+
 urlpatterns = [
     path("o/", include("oauth2_provider.urls", namespace="oauth2_provider")),
+    # Service-account stand-ins (Microsoft admin consent, per-tenant token, Google JWT grant).
+    path("adminconsent/<str:tenant>/", daemon.admin_consent, name="sandbox-adminconsent"),
+    path("t/<str:tenant>/token/", daemon.tenant_token, name="sandbox-tenant-token"),
+    path("jwt/token/", daemon.jwt_token, name="sandbox-jwt-token"),
     path("login/", auth_views.LoginView.as_view(template_name="sandbox/login.html"),
          name="sandbox-login"),
     path("logout/", auth_views.LogoutView.as_view(next_page="/sandbox/login/"),
