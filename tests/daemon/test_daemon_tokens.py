@@ -289,3 +289,15 @@ def test_mailbox_header_on_ordinary_account(client, app_factory, account_factory
     r = client.get("/v1/account", HTTP_AUTHORIZATION=f"Bearer {token}",
                    HTTP_X_AURINKO_MAILBOX="bob@example.com")
     assert r.status_code == 400 and r.json()["code"] == "mailbox.not_daemon"
+
+
+def test_admin_form_rejects_malformed_key(app_factory):
+    from aurinko_auth.admin import ProviderConfigForm
+
+    app, _ = app_factory()
+    form = ProviderConfigForm(data={"service_type": "Google", "client_id": "cid",
+                                    "service_account_key": '{"type": "service_account"}',
+                                    "endpoints": "{}"},
+                              instance=ProviderConfig(app=app))
+    assert not form.is_valid()
+    assert "client_email" in str(form.errors["service_account_key"])

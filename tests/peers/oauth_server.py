@@ -114,7 +114,8 @@ class OAuthPeer:
                    client_id: str | None = None) -> tuple[str, str]:
         client_id = client_id or "client-" + secrets.token_hex(6)
         secret = secrets.token_urlsafe(24)
-        args = ["sandbox_seed", "--client-id", client_id, "--client-secret", secret,
+        # "=" form: a random secret may start with "-", which argparse takes for an option.
+        args = ["sandbox_seed", f"--client-id={client_id}", f"--client-secret={secret}",
                 "--grant", grant]
         for uri in redirect_uris:
             args += ["--redirect-uri", uri]
