@@ -324,3 +324,16 @@ def test_scope_outside_app_is_refused(client, daemon_app):
     app, _, _ = daemon_app("Office365")
     r = start(client, app, scopes="Mail.ReadWrite")
     assert query_of(r["Location"])["error"] == "scope.invalid"
+
+
+def test_office365_configured_tenant_is_the_default(client, daemon_app):
+    app, _, _ = daemon_app("Office365", tenant=TENANT)
+    assert urlsplit(start(client, app)["Location"]).path == f"/{TENANT}/v2.0/adminconsent"
+    app, _, _ = daemon_app("Office365", tenant="common")  # multi-tenant Account-flow setting
+    assert urlsplit(start(client, app)["Location"]).path == "/organizations/v2.0/adminconsent"
+
+
+def test_response_type_cookie_is_refused(client, daemon_app):
+    app, _, _ = daemon_app("Office365")
+    q = query_of(start(client, app, responseType="cookie")["Location"])
+    assert q["status"] == "error" and q["error"] == "invalid_request"
