@@ -37,6 +37,21 @@ class ProviderConfigForm(forms.ModelForm):
         fields = ["service_type", "client_id", "client_secret", "tenant", "service_account_key",
                   "endpoints"]
 
+    def clean_service_account_key(self) -> str:
+        from aurinko_auth.exceptions import AurinkoError
+        from aurinko_auth.providers.registry import get_provider
+        from aurinko_auth.services import validate_service_account_key
+
+        key = self.cleaned_data.get("service_account_key") or ""
+        service_type = self.data.get(self.add_prefix("service_type")) or \
+            self.instance.service_type
+        if key:
+            try:
+                validate_service_account_key(get_provider(service_type), key)
+            except AurinkoError as exc:
+                raise forms.ValidationError(exc.message) from None
+        return key
+
     def clean(self) -> dict[str, Any]:
         data = super().clean()
         for name in ("client_secret", "service_account_key"):

@@ -67,6 +67,20 @@ def validate_endpoints(provider: Any, endpoints: dict[str, str]) -> dict[str, st
     return endpoints
 
 
+def validate_service_account_key(provider: Any, key: str) -> str:
+    """A Google service-account JSON key, checked before it is stored (encrypted); an empty
+    string removes the stored key."""
+    from aurinko_auth.daemon_tokens import parse_service_account_key
+
+    if not key.strip():
+        return ""
+    if provider.id != "Google":
+        raise InvalidRequest(f"{provider.id} takes no service-account key (Google only).",
+                             code="service_account_key.invalid")
+    parse_service_account_key(key)
+    return key
+
+
 def configure_provider(app: App, service_type: str, *, client_id: str = "",
                        client_secret: str | None = None, tenant: str = "",
                        service_account_key: str | None = None,
@@ -85,7 +99,7 @@ def configure_provider(app: App, service_type: str, *, client_id: str = "",
         config.client_secret = client_secret
     config.tenant = tenant or config.tenant
     if service_account_key is not None:
-        config.service_account_key = service_account_key
+        config.service_account_key = validate_service_account_key(provider, service_account_key)
     if endpoints:
         config.endpoints = {**(config.endpoints or {}),
                             **validate_endpoints(provider, endpoints)}

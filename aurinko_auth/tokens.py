@@ -117,16 +117,22 @@ def ensure_usable(account: Account) -> None:
         )
 
 
-def fresh_access_token(account: Account) -> str:
+def fresh_access_token(account: Account, mailbox: str | None = None) -> str:
     """The account's provider access token, refreshed first when expired or expiring within
     ``REFRESH_LEEWAY``. Safe to call from any number of threads, workers and machines at
-    once: one of them refreshes, the others wait and reuse its token.
+    once: one of them refreshes, the others wait and reuse its token. Daemon (service)
+    accounts have no refresh token: their app-only or per-``mailbox`` token comes from
+    :func:`aurinko_auth.daemon_tokens.daemon_access_token`.
 
     Raises :class:`AccountInactive` (401) for inactive accounts and when the refresh token was
     revoked, :class:`ProviderUnavailable` (503, with ``retry_after``) while the provider is
     failing or backing off, and :class:`ProviderError` (502) when the app's provider
     configuration is broken. ``account`` is updated in place."""
     ensure_usable(account)
+    if account.daemon:
+        from aurinko_auth.daemon_tokens import daemon_access_token
+
+        return daemon_access_token(account, mailbox)
     if not needs_refresh(account):
         return account.credentials["access_token"]
     outcome = refresh_account(account)

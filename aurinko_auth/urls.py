@@ -11,6 +11,7 @@ app_name = "aurinko_auth"
 urlpatterns = [
     path("v1/auth/authorize", views.authorize_view, name="authorize"),
     path("v1/auth/authorizeUser", views.authorize_user_view, name="authorize-user"),
+    path("v1/auth/authorizeDaemon", views.authorize_daemon_view, name="authorize-daemon"),
     path("v1/auth/callback", views.callback_view, name="callback"),
     path("v1/auth/token/<str:code>", api.TokenExchangeView.as_view(), name="token"),
     path("v1/user", user_views.UserView.as_view(), name="user"),

@@ -16,6 +16,7 @@ from aurinko_auth.conf import aurinko_settings
 from aurinko_auth.exceptions import AurinkoError, FlowRedirectError
 from aurinko_auth.flows import account as account_flow
 from aurinko_auth.flows import authorize
+from aurinko_auth.flows import daemon as daemon_flow
 from aurinko_auth.flows import state as flow_state
 from aurinko_auth.flows import user as user_flow
 
@@ -117,6 +118,14 @@ def authorize_view(request: HttpRequest) -> HttpResponse:
 def authorize_user_view(request: HttpRequest) -> HttpResponse:
     """``GET /v1/auth/authorizeUser``: the User flow."""
     return _user_flow(request, request.GET.get("accountRole", ""))
+
+
+@never_cache
+@require_GET
+def authorize_daemon_view(request: HttpRequest) -> HttpResponse:
+    """``GET /v1/auth/authorizeDaemon``: the Service Account flow (Office 365, Google)."""
+    req = authorize.AuthorizeRequest.from_query(request.GET, extra_names=("tenant",))
+    return start_flow(request, lambda bid: daemon_flow.start(req, bid))
 
 
 @never_cache

@@ -154,7 +154,8 @@ class DirectAPIView(AurinkoAPIView):
             raise ProviderNotConfigured(f"The app has no {provider.id} configuration.")
         base = provider.endpoint("api", config).rstrip("/")
         body = read_body(django_request)
-        access_token = tokens.fresh_access_token(account)
+        access_token = tokens.fresh_access_token(
+            account, mailbox=getattr(request, "aurinko_mailbox", None))
 
         url = f"{base}/{target}"
         query = django_request.META.get("QUERY_STRING", "")
@@ -163,7 +164,8 @@ class DirectAPIView(AurinkoAPIView):
         headers = forwarded_headers(django_request)
         upstream = self.send(provider, account, request.method, url, headers, body,
                              access_token)
-        if upstream.status_code == 401 and self.may_refresh_on_401(account):
+        if upstream.status_code == 401 and not account.daemon \
+                and self.may_refresh_on_401(account):
             # The provider refused a token we held for valid: replace it once and retry (the
             # body is in memory, so the retry sends the same request).
             replacement = tokens.replace_rejected_token(account, access_token)

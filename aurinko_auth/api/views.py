@@ -13,7 +13,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from aurinko_auth import accounts
+from aurinko_auth import accounts, daemon_tokens
 from aurinko_auth.api.authentication import (
     AccountTokenAuthentication,
     ClientCredentialsAuthentication,
@@ -85,7 +85,14 @@ class AurinkoAPIView(CorsMixin, APIView):
     def selected_account(self, request: Request) -> Account:
         """The account a call is about: the account token's own, else ``X-Aurinko-AccountId``
         among the app's accounts, or the signed-in user's for a session (404 when it is not one
-        of them)."""
+        of them). ``X-Aurinko-Mailbox`` (daemon accounts) is validated here too."""
+        account = self._selected_account(request)
+        # A daemon account acts for one mailbox per call; a bad mailbox is a 400 here, before
+        # anything reaches the provider. Views read it from request.aurinko_mailbox.
+        request.aurinko_mailbox = daemon_tokens.requested_mailbox(account, request.META)
+        return account
+
+    def _selected_account(self, request: Request) -> Account:
         principal = self.principal
         raw = next((request.META[h] for h in ACCOUNT_ID_HEADERS if request.META.get(h)), None)
         if principal.account is not None:

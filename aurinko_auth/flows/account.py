@@ -14,7 +14,7 @@ from aurinko_auth.accounts import link_account
 from aurinko_auth.conf import aurinko_settings
 from aurinko_auth.exceptions import AurinkoError, InvalidRequest
 from aurinko_auth.flows import authorize
-from aurinko_auth.models import AccountToken, AuthCode, AuthState, FlowKind
+from aurinko_auth.models import Account, AccountToken, AuthCode, AuthState, FlowKind
 from aurinko_auth.providers.base import OAuth2Provider
 
 RESPONSE_TYPES = ("code", "token")
@@ -61,9 +61,15 @@ def complete(pending: AuthState, query: Mapping[str, str], browser_id: str) -> s
                 "The signed-in identity is not the account being re-authorized.",
                 code="account.mismatch",
             )
-        if pending.params["responseType"] == "token":
-            token = AccountToken.issue(account)
-            return authorize.success_url(pending, accountId=str(account.pk), accessToken=token)
-        code = AuthCode.issue(pending.app, account, aurinko_settings.CODE_TTL)
-        return authorize.success_url(pending, code=code)
+        return finish(pending, account)
+
+
+def finish(pending: AuthState, account: Account) -> str:
+    """The success redirect of a flow that linked ``account``: a one-time ``code``, or with
+    ``responseType=token`` the account token itself. Call it inside the flow's transaction."""
+    if pending.params["responseType"] == "token":
+        token = AccountToken.issue(account)
+        return authorize.success_url(pending, accountId=str(account.pk), accessToken=token)
+    code = AuthCode.issue(pending.app, account, aurinko_settings.CODE_TTL)
+    return authorize.success_url(pending, code=code)
 

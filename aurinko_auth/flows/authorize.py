@@ -219,9 +219,10 @@ def consent_retry(result: OAuthResult, browser_id: str) -> Started | None:
 
 def _callback_for(kind: str) -> Callable[[AuthState, Mapping[str, str], str], str | Completed]:
     """The completion function of each flow kind, listed explicitly."""
-    from aurinko_auth.flows import account, user
+    from aurinko_auth.flows import account, daemon, user
 
-    handlers = {FlowKind.ACCOUNT: account.complete, FlowKind.USER: user.complete}
+    handlers = {FlowKind.ACCOUNT: account.complete, FlowKind.USER: user.complete,
+                FlowKind.DAEMON: daemon.complete}
     return handlers[kind]
 
 

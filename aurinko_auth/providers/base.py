@@ -127,14 +127,16 @@ class Provider:
         granted = set(native)
         return [u for u, n in self.scope_map.items() if n and set(n) <= granted]
 
-    def endpoint(self, name: str, config: ProviderConfig | None) -> str:
+    def endpoint(self, name: str, config: ProviderConfig | None, *,
+                 tenant: str | None = None) -> str:
         """The URL of a named endpoint: the app's override, else the default; ``{tenant}`` is
-        filled from the configuration. Only https, or http on loopback, is ever used."""
+        filled from ``tenant`` when given (the daemon flow's consented tenant), else from the
+        configuration. Only https, or http on loopback, is ever used."""
         overrides = (config.endpoints if config is not None else None) or {}
         url = overrides.get(name) or self.endpoints.get(name)
         if not url:
             raise ProviderNotConfigured(f"{self.id} has no {name!r} endpoint.", code="config")
-        tenant = (config.tenant if config is not None else "") or self.default_tenant
+        tenant = tenant or (config.tenant if config is not None else "") or self.default_tenant
         url = url.replace("{tenant}", tenant)
         if not is_secure_or_loopback(url):
             raise ProviderNotConfigured(

@@ -18,6 +18,8 @@ class GoogleProvider(OAuth2Provider):
         "userinfo": "https://openidconnect.googleapis.com/v1/userinfo",
         "revoke": "https://oauth2.googleapis.com/revoke",
         "api": "https://www.googleapis.com",
+        # Service accounts: the JWT bearer grant (RFC 7523); also the assertion's audience.
+        "jwtbearer": "https://oauth2.googleapis.com/token",
     }
     base_scopes = ("openid", "email", "profile")
     scope_map = {

@@ -7,7 +7,9 @@ from aurinko_auth.providers.office365 import Office365Provider
 
 def _scopes() -> dict[str, str]:
     scopes = {"openid": "OpenID Connect", "email": "Email address", "profile": "Basic profile",
-              "offline_access": "Offline access"}
+              "offline_access": "Offline access",
+              # Office 365 app-only tokens (client credentials, service accounts).
+              "https://graph.microsoft.com/.default": "Application permissions (Office365)"}
     for provider in (GoogleProvider, Office365Provider):
         for native in provider.base_scopes:
             scopes.setdefault(native, native)

@@ -1,12 +1,16 @@
 from django.contrib.auth import views as auth_views
 from django.urls import include, path, re_path
 
-from project.sandbox import api
+from project.sandbox import api, daemon
 
 urlpatterns = [
     path("o/", include("oauth2_provider.urls", namespace="oauth2_provider")),
     path("api/me", api.MeView.as_view(), name="sandbox-api-me"),
     re_path(r"^api/echo(?:/.*)?$", api.EchoView.as_view(), name="sandbox-api-echo"),
+    # Service-account stand-ins (Microsoft admin consent, per-tenant token, Google JWT grant).
+    path("adminconsent/<str:tenant>/", daemon.admin_consent, name="sandbox-adminconsent"),
+    path("t/<str:tenant>/token/", daemon.tenant_token, name="sandbox-tenant-token"),
+    path("jwt/token/", daemon.jwt_token, name="sandbox-jwt-token"),
     path("login/", auth_views.LoginView.as_view(template_name="sandbox/login.html"),
          name="sandbox-login"),
     path("logout/", auth_views.LogoutView.as_view(next_page="/sandbox/login/"),

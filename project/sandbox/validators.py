@@ -6,6 +6,7 @@ from typing import Any
 
 from oauth2_provider.oauth2_validators import OAuth2Validator
 
+CONSUMER_DOMAINS = ("gmail.com", "googlemail.com")
 SANDBOX_TENANT_ID = "5a9b1c2d-0000-4000-8000-5a4db0c5a4db"
 
 
@@ -17,12 +18,15 @@ class SandboxValidator(OAuth2Validator):
     def get_additional_claims(self, request: Any) -> dict[str, Any]:
         user = request.user
         email = user.email or f"{user.get_username()}@example.com"
-        return {
+        domain = email.rpartition("@")[2]
+        claims = {
             "email": email,
             "email_verified": True,
             "name": user.get_full_name() or user.get_username(),
             "preferred_username": email,
-            "hd": email.rpartition("@")[2],  # Google Workspace hosted domain
             "tid": SANDBOX_TENANT_ID,  # Microsoft tenant id
             "oid": f"00000000-0000-4000-8000-{user.pk:012d}",  # Microsoft object id
         }
+        if domain not in CONSUMER_DOMAINS:
+            claims["hd"] = domain  # Google Workspace hosted domain; consumer accounts have none
+        return claims

@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import secrets
 import socket
@@ -22,7 +23,7 @@ from urllib.parse import parse_qs, urljoin, urlsplit
 
 import requests
 
-from project.sandbox.endpoints import sandbox_endpoints
+from project.sandbox.endpoints import sandbox_daemon_endpoints, sandbox_endpoints
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -50,6 +51,7 @@ class OAuthPeer:
             "SANDBOX_DB": str(workdir / "sandbox.sqlite3"),
             "SANDBOX_OIDC_KEY_FILE": str(workdir / "oidc.pem"),
             "SANDBOX_ACCESS_TOKEN_SECONDS": str(access_token_seconds),
+            "SANDBOX_SERVICE_ACCOUNTS_FILE": str(workdir / "service-accounts.json"),
             "PYTHONPATH": str(ROOT),
         }
         env.pop("DATABASE_URL", None)
@@ -123,6 +125,24 @@ class OAuthPeer:
     def endpoints(self) -> dict[str, str]:
         """Endpoint overrides that point a provider configuration at this server."""
         return sandbox_endpoints(self.base_url)
+
+    def daemon_endpoints(self, service_type: str) -> dict[str, str]:
+        """Overrides for the service-account flow: Microsoft's admin consent and per-tenant
+        token endpoint, or Google's JWT bearer token endpoint."""
+        return {**self.endpoints(), **sandbox_daemon_endpoints(self.base_url, service_type)}
+
+    def add_service_account(self, client_email: str, key_id: str, public_pem: str, *,
+                            domain: str, scopes: list[str]) -> None:
+        """Register a Google service account (its public key, under ``key_id``) with
+        domain-wide delegation of ``scopes`` for ``domain``; read by the server per request."""
+        path = Path(self.env["SANDBOX_SERVICE_ACCOUNTS_FILE"])
+        data = json.loads(path.read_text()) if path.is_file() else {}
+        entry = data.setdefault(client_email, {"keys": {}})
+        entry["keys"][key_id] = public_pem
+        entry.update(domain=domain, scopes=list(scopes))
+        tmp = path.with_suffix(".tmp")
+        tmp.write_text(json.dumps(data))
+        tmp.replace(path)
 
     def login(self, session: requests.Session, login_url: str, username: str,
               password: str) -> requests.Response:
