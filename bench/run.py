@@ -30,7 +30,7 @@ from urllib.parse import urlsplit
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.seed import bench_token  # noqa: E402
+from bench.seed import BENCH_SESSION, bench_token  # noqa: E402
 
 
 def free_port() -> int:
@@ -174,6 +174,7 @@ def main() -> int:
             "bare Django view": (plain, "/bench/bare", None),
             "GET /v1/account": (plain, "/v1/account", account_header(small)),
             "GET /v1/account, cache on": (cached, "/v1/account", account_header(small)),
+            "GET /v1/user (5 accounts)": (plain, "/v1/user", f"X-Aurinko-Session: {BENCH_SESSION}"),
             "DOT protected resource": (plain, "/bench/dot",
                                        "Authorization: Bearer dot-bench-token"),
         }, args.duration, args.connections, args.rounds)

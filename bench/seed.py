@@ -8,6 +8,7 @@ the missing rows. Token i is ``aat_bench_{i:08d}`` so the runner knows some plai
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
 import time
@@ -17,6 +18,31 @@ import django
 
 def bench_token(i: int) -> str:
     return f"aat_bench_{i:08d}"
+
+
+BENCH_SESSION = "aus_bench_session_with_five_accounts"
+
+
+def seed_user(app, crypto) -> None:  # noqa: ANN001
+    """One app user with 5 linked accounts and a session whose token is BENCH_SESSION."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from aurinko_auth.models import Account, AppUser, UserSession
+
+    if UserSession.objects.filter(token_hash=crypto.hash_token(BENCH_SESSION)).exists():
+        return
+    user = AppUser.objects.create(app=app, email="user@bench.example")
+    for i in range(5):
+        Account.objects.create(
+            app=app, user=user, service_type="Google" if i else "Office365",
+            account_type="primary" if i == 0 else "secondary", email=f"s{i}@bench.example",
+            auth_user_id=f"bench-user-{i}", credentials={"access_token": "x"})
+    now = timezone.now()
+    UserSession.objects.create(token_hash=crypto.hash_token(BENCH_SESSION), user=user,
+                               last_used_at=now, expires_at=now + timedelta(days=3650),
+                               idle_timeout=3650 * 24 * 3600)
 
 
 def main() -> None:
@@ -48,33 +74,38 @@ def main() -> None:
             user=user, application=dot_app, token="dot-bench-token", scope="read",
             expires=timezone.now() + timezone.timedelta(days=3650))
 
-    have = Account.objects.filter(app=app).count()
+    seed_user(app, crypto)
+    have = Account.objects.filter(app=app, auth_user_id__startswith="bench-").exclude(
+        auth_user_id__startswith="bench-user-").count()
     if have >= args.accounts:
         print(f"seed: {have} accounts already")
         return
     started = time.monotonic()
-    credentials = crypto.encrypt('{"access_token":"bench","refresh_token":"bench"}')
+    credentials_json = '{"access_token":"bench","refresh_token":"bench"}'
     now = timezone.now()
     if connection.vendor == "postgresql":
-        account_cols = ["app_id", "service_type", "account_type", "daemon", "active",
-                        "login_string", "email", "name", "server_url", "auth_user_id",
-                        "auth_org_id", "auth_obtained_at", "requested_scopes", "scopes",
-                        "native_scopes", "token_status", "credentials", "credential_version",
-                        "access_token_expires_at", "last_error", "extra_data", "created_at",
-                        "updated_at"]
+        # Column values come from a template instance, so the COPY follows the model as it
+        # evolves; only the identity columns vary per row.
+        template = Account(app=app, service_type="Google", auth_org_id="bench.example",
+                           auth_obtained_at=now, requested_scopes=["Mail.Read"],
+                           scopes=["Mail.Read"], credentials=json.loads(credentials_json),
+                           credential_version=1)
+        fields = [f for f in Account._meta.concrete_fields if not f.primary_key]
+        base = {f.column: f.get_db_prep_save(f.pre_save(template, add=True), connection)
+                for f in fields}
+        columns = list(base)
         with transaction.atomic(), connection.cursor() as cur:
             raw = cur.cursor
-            with raw.copy(f"COPY aurinko_auth_account ({', '.join(account_cols)}) FROM STDIN") \
+            with raw.copy(f"COPY aurinko_auth_account ({', '.join(columns)}) FROM STDIN") \
                     as copy:
                 for i in range(have, args.accounts):
-                    copy.write_row((
-                        app.pk, "Google", "", False, True, f"u{i}@bench.example",
-                        f"u{i}@bench.example", f"User {i}", "", f"bench-{i}", "bench.example",
-                        now, '["Mail.Read"]', '["Mail.Read"]', "[]", "healthy", credentials, 1,
-                        None, "", "{}", now, now))
+                    row = dict(base, login_string=f"u{i}@bench.example",
+                               email=f"u{i}@bench.example", name=f"User {i}",
+                               auth_user_id=f"bench-{i}")
+                    copy.write_row([row[c] for c in columns])
             cur.execute(
                 "SELECT id, auth_user_id FROM aurinko_auth_account WHERE app_id = %s AND "
-                "auth_user_id LIKE 'bench-%%' AND id NOT IN (SELECT account_id FROM "
+                "auth_user_id LIKE 'bench-%%' AND auth_user_id NOT LIKE 'bench-user-%%' AND id NOT IN (SELECT account_id FROM "
                 "aurinko_auth_accounttoken)", [app.pk])
             rows = cur.fetchall()
             with raw.copy("COPY aurinko_auth_accounttoken (account_id, token_hash, created_at)"
@@ -96,7 +127,7 @@ def main() -> None:
                         AccountToken(account=a, token_hash=crypto.hash_token(
                             bench_token(int(a.auth_user_id.split("-")[1])))) for a in created)
                 batch = []
-    total = Account.objects.filter(app=app).count()
+    total = Account.objects.filter(app=app).count() - 5
     print(f"seed: {total} accounts ({total - have} new) in {time.monotonic() - started:.1f}s")
 
 

@@ -52,9 +52,9 @@ def test_cached_entry_holds_no_provider_secret(cached, client, token_for):
     from aurinko_auth import crypto
     from aurinko_auth.auth import token_cache_key
 
-    row = caches["default"].get(token_cache_key(crypto.hash_token(token)))
-    assert row is not None
-    assert "credentials" not in row.account.__dict__
+    cached_account, _expires = caches["default"].get(token_cache_key(crypto.hash_token(token)))
+    assert cached_account.pk == account.pk
+    assert "credentials" not in cached_account.__dict__
 
 
 def test_revoked_token_stops_at_once(cached, client, token_for):
@@ -99,3 +99,40 @@ def test_api_answers_json_whatever_accept_says(client, token_for):
     response = client.get("/v1/account", HTTP_ACCEPT="text/html")
     assert response.status_code == 401
     assert response.json()["code"] == "unauthorized"
+
+
+def test_token_lookup_builds_the_same_instances_as_the_orm(token_for, django_assert_num_queries):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from aurinko_auth.auth import account_from_token
+
+    app, account, token = token_for()
+    Account.objects.filter(pk=account.pk).update(
+        scopes=["Mail.Read"], auth_obtained_at=timezone.now() - timedelta(days=1),
+        extra_data={"locale": "fi"}, daemon=True)
+    with django_assert_num_queries(1):
+        principal = account_from_token(token)
+    expected = Account.objects.select_related("app").get(pk=account.pk)
+    for field in Account._meta.concrete_fields:
+        if field.attname != "credentials":
+            assert getattr(principal.account, field.attname) == getattr(expected, field.attname)
+    for field in type(app)._meta.concrete_fields:
+        assert getattr(principal.app, field.attname) == getattr(expected.app, field.attname)
+    assert "credentials" not in principal.account.__dict__  # deferred, never decrypted here
+    assert principal.account.credentials == expected.credentials  # loads on demand
+
+
+def test_expired_account_token_is_refused(client, token_for):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from aurinko_auth.models import AccountToken
+
+    _, account, token = token_for()
+    AccountToken.objects.filter(account=account).update(
+        expires_at=timezone.now() - timedelta(seconds=1))
+    response = get_account(client, token)
+    assert response.status_code == 401 and response.json()["code"] == "token.invalid"
