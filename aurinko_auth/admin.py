@@ -74,8 +74,21 @@ class MembershipInline(admin.TabularInline):
     autocomplete_fields = ["user"]
 
 
+class OwnerScopedAdmin(admin.ModelAdmin):
+    """Staff see only what belongs to apps they are members of; superusers see everything.
+    ``owner_lookup`` is the path from the model to the membership's user."""
+
+    owner_lookup = "app__memberships__user"
+
+    def get_queryset(self, request: HttpRequest) -> Any:
+        qs = super().get_queryset(request)
+        if request.user.is_superuser:
+            return qs
+        return qs.filter(**{self.owner_lookup: request.user}).distinct()
+
+
 @admin.register(App)
-class AppAdmin(admin.ModelAdmin):
+class AppAdmin(OwnerScopedAdmin):
     list_display = ["name", "client_id", "client_secret_hint", "active", "created_at"]
     list_filter = ["active"]
     search_fields = ["name", "client_id"]
@@ -83,11 +96,7 @@ class AppAdmin(admin.ModelAdmin):
     inlines = [MembershipInline, ProviderConfigInline]
     actions = ["rotate_secret"]
 
-    def get_queryset(self, request: HttpRequest) -> Any:
-        qs = super().get_queryset(request)
-        if request.user.is_superuser:
-            return qs
-        return qs.filter(memberships__user=request.user).distinct()
+    owner_lookup = "memberships__user"
 
     def save_model(self, request: HttpRequest, obj: App, form: Any, change: bool) -> None:
         secret = None if change else obj.set_client_secret()
@@ -106,7 +115,7 @@ class AppAdmin(admin.ModelAdmin):
 
 
 @admin.register(Account)
-class AccountAdmin(admin.ModelAdmin):
+class AccountAdmin(OwnerScopedAdmin):
     list_display = ["id", "app", "service_type", "email", "account_type", "daemon", "active",
                     "token_status", "last_error", "access_token_expires_at", "auth_obtained_at"]
     list_filter = ["service_type", "account_type", "daemon", "active", "token_status"]
@@ -115,11 +124,6 @@ class AccountAdmin(admin.ModelAdmin):
     exclude = ["credentials"]
     readonly_fields = [f.name for f in Account._meta.fields if f.name != "credentials"]
 
-    def get_queryset(self, request: HttpRequest) -> Any:
-        qs = super().get_queryset(request)
-        if request.user.is_superuser:
-            return qs
-        return qs.filter(app__memberships__user=request.user).distinct()
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
@@ -149,7 +153,7 @@ class UserSessionInline(admin.TabularInline):
 
 
 @admin.register(AppUser)
-class AppUserAdmin(admin.ModelAdmin):
+class AppUserAdmin(OwnerScopedAdmin):
     list_display = ["id", "app", "email", "trusted_identity", "created_at"]
     list_filter = ["trusted_identity"]
     search_fields = ["email", "id"]
@@ -159,11 +163,6 @@ class AppUserAdmin(admin.ModelAdmin):
     inlines = [UserAccountInline, UserSessionInline]
     actions = ["end_sessions"]
 
-    def get_queryset(self, request: HttpRequest) -> Any:
-        qs = super().get_queryset(request)
-        if request.user.is_superuser:
-            return qs
-        return qs.filter(app__memberships__user=request.user).distinct()
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
