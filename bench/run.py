@@ -55,9 +55,10 @@ def recreate_database(url: str) -> None:
 
 
 class Server:
-    def __init__(self, env: dict[str, str], workers: int, **extra_env: str) -> None:
+    def __init__(self, env: dict[str, str], workers: int, port: int | None = None,
+                 **extra_env: str) -> None:
         env = {**env, **extra_env}
-        self.port = free_port()
+        self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "gunicorn", "--no-control-socket", "-w", str(workers),
@@ -130,6 +131,8 @@ def main() -> int:
     parser.add_argument("--connections", type=int, default=8)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--flows", type=int, default=100)
+    parser.add_argument("--skip-flows", action="store_true")
     parser.add_argument("--output", default=str(ROOT / "bench" / "RESULTS.md"))
     args = parser.parse_args()
     if not shutil.which("wrk"):
@@ -204,6 +207,16 @@ def main() -> int:
                f"| {args.scale:,} | {big['rps']:.0f} | {big['p50']:.2f} | {big['p99']:.2f} |",
                "", f"- p50 at {args.scale:,} / p50 at {small:,}: "
                f"**{big['p50'] / acct['p50']:.2f}** (target <= 1.2)", ""]
+    if not args.skip_flows:
+        from bench.flows import measure_flows
+
+        b3 = measure_flows(env, args.workers, args.flows)
+        report += ["## B3: flow cost (Account flow against a real OAuth2 server on loopback)", "",
+                   f"- {b3['flows']} complete flows (authorize, sign-in at the server, callback, "
+                   f"code exchange, GET /v1/account) in {b3['seconds']:.1f} s: "
+                   f"**{b3['flows_per_second']:.1f} flows/s** sequentially",
+                   f"- the broker's own CPU time per flow (all gunicorn processes): "
+                   f"**{b3['broker_cpu_ms']:.1f} ms**", ""]
     text = "\n".join(report)
     print(text)
     Path(args.output).write_text(text + "\n")
