@@ -32,7 +32,10 @@ def cpu_seconds(pid: int) -> float:
     return total
 
 
-def configure_app(env: dict[str, str], peer: OAuthPeer, callback: str) -> tuple[str, str]:
+def configure_app(env: dict[str, str], peer: OAuthPeer,
+                  callback: str) -> tuple[str, str, str]:
+    """An app whose Google configuration points at the peer: (clientId, clientSecret, the
+    peer's client id)."""
     import json
     import subprocess
     import sys
@@ -50,7 +53,7 @@ def configure_app(env: dict[str, str], peer: OAuthPeer, callback: str) -> tuple[
         args += ["--endpoint", f"{name}={url}"]
     subprocess.run([sys.executable, "-m", "django", "aurinko_app", *args], cwd=ROOT, env=env,
                    check=True, capture_output=True)
-    return created["clientId"], created["clientSecret"]
+    return created["clientId"], created["clientSecret"], client_id
 
 
 def measure_flows(env: dict[str, str], workers: int, flows: int) -> dict[str, float]:
@@ -61,7 +64,7 @@ def measure_flows(env: dict[str, str], workers: int, flows: int) -> dict[str, fl
             port = free_port()
             base = f"http://127.0.0.1:{port}"
             env = {**env, "AURINKO_PUBLIC_URL": base}
-            client_id, secret = configure_app(env, peer, base + "/v1/auth/callback")
+            client_id, secret, _ = configure_app(env, peer, base + "/v1/auth/callback")
             server = Server(env, workers, port=port)
             try:
                 start_url = (f"{base}/v1/auth/authorize?clientId={client_id}&serviceType=Google"

@@ -133,6 +133,8 @@ def main() -> int:
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--flows", type=int, default=100)
     parser.add_argument("--skip-flows", action="store_true")
+    parser.add_argument("--refresh-accounts", type=int, default=200)
+    parser.add_argument("--skip-refresh", action="store_true")
     parser.add_argument("--output", default=str(ROOT / "bench" / "RESULTS.md"))
     args = parser.parse_args()
     if not shutil.which("wrk"):
@@ -217,6 +219,18 @@ def main() -> int:
                    f"**{b3['flows_per_second']:.1f} flows/s** sequentially",
                    f"- the broker's own CPU time per flow (all gunicorn processes): "
                    f"**{b3['broker_cpu_ms']:.1f} ms**", ""]
+    if not args.skip_refresh:
+        from bench.refresh import measure_refresh
+
+        b4 = measure_refresh(env, args.refresh_accounts)
+        report += [f"## B4: refresh ({args.refresh_accounts} expiring accounts, real refresh "
+                   "tokens rotated by django-oauth-toolkit)", "",
+                   f"- `aurinko_refresh`, one process: **{b4[1]['rate']:.1f} accounts/s** "
+                   f"({b4[1]['failed']:.0f} transient failures, retried later)",
+                   f"- two processes at once (`FOR UPDATE SKIP LOCKED`): "
+                   f"**{b4[2]['rate']:.1f} accounts/s** ({b4[2]['failed']:.0f} transient "
+                   "failures); the peer's count of rotated refresh tokens equals the broker's "
+                   "count of refreshes (no account refreshed twice)", ""]
     text = "\n".join(report)
     print(text)
     Path(args.output).write_text(text + "\n")
