@@ -45,7 +45,10 @@ format: install
 migrations-check: install .env
 	$(PY) manage.py makemigrations --check --dry-run
 
+# Needs PostgreSQL (BENCH_DATABASE_URL, default postgres://postgres@127.0.0.1:5432/aurinko_bench)
+# and wrk (installed from Debian's packages when missing and we are root).
 bench: install
+	@command -v wrk >/dev/null || { [ "$$(id -u)" = 0 ] && apt-get install -y -qq wrk; } || { echo "install wrk"; exit 1; }
 	$(PY) bench/run.py
 
 clean:

@@ -68,8 +68,12 @@ def measure_refresh(env: dict[str, str], accounts: int) -> dict[int, dict[str, f
                 seconds = time.monotonic() - started
                 refreshed = counted(outputs, "refreshed")
                 failed = counted(outputs, "failed")
-                if refreshed + failed != accounts:
-                    raise RuntimeError(f"{refreshed} + {failed} of {accounts}:\n{finished}")
+                # Every account was handled by one process or the other; an account that
+                # failed transiently in one may show up again in the other as "failed" too
+                # (its backoff, without a provider call), so this is a lower bound.
+                handled = refreshed + failed + counted(outputs, "already fresh")
+                if handled < accounts:
+                    raise RuntimeError(f"only {handled} of {accounts} handled:\n{finished}")
                 # Exactly once: every refresh grant rotates (revokes) one refresh token at
                 # the peer, so the peer's count must equal the broker's.
                 rotated = json.loads(python(peer.env, "-m", "django", "sandbox_tokens",
