@@ -8,3 +8,6 @@ class AurinkoAuthConfig(AppConfig):
 
     def ready(self) -> None:
         from aurinko_auth import checks  # noqa: F401  (registers the system checks)
+        from aurinko_auth import logfilter
+
+        logfilter.install()
