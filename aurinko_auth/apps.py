@@ -7,7 +7,6 @@ class AurinkoAuthConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from aurinko_auth import checks  # noqa: F401  (registers the system checks)
-        from aurinko_auth import logfilter
+        from aurinko_auth import checks, logfilter  # noqa: F401  (checks registers itself)
 
         logfilter.install()
