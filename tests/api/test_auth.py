@@ -99,3 +99,10 @@ def test_basic_wrong_secret(client, app_with_account):
     r = client.get("/v1/account", HTTP_AUTHORIZATION=basic(app.client_id, "acs_nope"),
                    HTTP_X_AURINKO_ACCOUNTID=str(account.pk))
     assert r.status_code == 401 and r["WWW-Authenticate"]
+
+
+def test_get_account_request_is_one_query(client, app_with_account, django_assert_num_queries):
+    token = app_with_account[3]
+    with django_assert_num_queries(1):
+        r = client.get("/v1/account", HTTP_AUTHORIZATION=f"Bearer {token}")
+    assert r.status_code == 200
