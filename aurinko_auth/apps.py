@@ -7,4 +7,6 @@ class AurinkoAuthConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from aurinko_auth import checks, signals  # noqa: F401  (registers checks and receivers)
+        from aurinko_auth import checks, logfilter, signals  # noqa: F401  (they register)
+
+        logfilter.install()

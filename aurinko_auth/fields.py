@@ -27,6 +27,10 @@ class EncryptedTextField(models.TextField):
             return value
         return crypto.encrypt(value)
 
+    def value_to_string(self, obj: Any) -> str:
+        # Never serialise the plaintext (dumpdata, admin history); empty stays visible.
+        return "<encrypted>" if self.value_from_object(obj) else ""
+
 
 class EncryptedJSONField(models.TextField):
     """A JSON document stored as a Fernet token (empty dict when unset)."""

@@ -394,6 +394,14 @@ class OAuth2Provider(Provider):
             ) from None
         except OAuth2Error as exc:
             error = exc.error or "provider_error"
+            if error == "missing_token":
+                # oauthlib's word for a body it could not read as a token (an HTML error
+                # page, a proxy): the provider answered nonsense, not an OAuth error.
+                logger.info("%s %s returned an unreadable response", self.id, what)
+                raise ProviderCallError(
+                    f"{self.id} returned an unreadable response ({what}).",
+                    code="provider_bad_response", failure=TRANSIENT,
+                ) from None
             failure = self.classify_oauth_error(error, exc.description or "")
             logger.info("%s %s failed: %s", self.id, what, error)
             if error == "access_denied":

@@ -1,0 +1,70 @@
+"""/v1/account: read, delete, and revoke the provider grant."""
+
+from __future__ import annotations
+
+from urllib.parse import parse_qs
+
+import pytest
+import responses as responses_lib
+
+from aurinko_auth.models import Account, AccountToken
+
+REVOKE_URL = "https://oauth2.googleapis.com/revoke"
+
+
+@pytest.fixture
+def mocked():
+    with responses_lib.RequestsMock() as rsps:
+        yield rsps
+
+
+@pytest.fixture
+def google_account(app_with_account, provider_config_factory):
+    provider_config_factory(app_with_account[0], "Google")
+    return app_with_account
+
+
+def test_account_json_shape(client, google_account):
+    _, _, account, token, _ = google_account
+    body = client.get("/v1/account", HTTP_AUTHORIZATION=f"Bearer {token}").json()
+    assert set(body) == {"id", "serviceType", "type", "daemon", "active", "loginString",
+                         "email", "name", "serverUrl", "authUserId", "authOrgId",
+                         "authObtainedAt", "scopes", "tokenStatus"}
+    assert body["serviceType"] == "Google" and body["scopes"] == ["Mail.Read"]
+    assert "provider-rt" not in str(body) and "provider-at" not in str(body)
+
+
+def test_revoke_token(client, google_account, mocked):
+    app, _, account, token, _ = google_account
+    rt = account.credentials["refresh_token"]
+    mocked.post(REVOKE_URL, status=200)
+    r = client.delete("/v1/account/token", HTTP_AUTHORIZATION=f"Bearer {token}")
+    assert r.status_code == 200, r.content
+    assert r.json() == {"revoked": True, "providerConfirmed": True}
+    sent = parse_qs(mocked.calls[0].request.body)
+    assert sent["token"] == [rt]
+    account.refresh_from_db()
+    assert account.active is False and account.credentials == {}
+    assert account.public_token_status == "dead"
+    assert not AccountToken.objects.filter(account=account).exists()
+
+
+def test_revoke_provider_down_still_revokes_locally(client, google_account, mocked):
+    _, _, account, _, auth = google_account
+    mocked.post(REVOKE_URL, status=503)
+    r = client.delete("/v1/account/token", HTTP_AUTHORIZATION=auth,
+                      HTTP_X_AURINKO_ACCOUNTID=str(account.pk))
+    assert r.status_code == 200 and r.json()["providerConfirmed"] is False
+    account.refresh_from_db()
+    assert account.active is False and account.credentials == {}
+
+
+def test_delete_account(client, google_account, mocked):
+    _, _, account, token, _ = google_account
+    mocked.post(REVOKE_URL, status=200)
+    r = client.delete("/v1/account", HTTP_AUTHORIZATION=f"Bearer {token}")
+    assert r.status_code == 204
+    assert not Account.objects.filter(pk=account.pk).exists()
+    assert not AccountToken.objects.exists()
+    assert len(mocked.calls) == 1
+    assert client.get("/v1/account", HTTP_AUTHORIZATION=f"Bearer {token}").status_code == 401

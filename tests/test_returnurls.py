@@ -1,0 +1,121 @@
+"""Return URLs: exact matching, and a 400 page (never a redirect) for anything else."""
+
+from __future__ import annotations
+
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+
+from aurinko_auth import returnurls
+from aurinko_auth.exceptions import InvalidReturnUrl
+from tests.conftest import RETURN_URL
+
+REGISTERED = [RETURN_URL, "https://app.example.com/q?a=1", "http://127.0.0.1:9000/cb"]
+
+BAD = [
+    "https://evil@app.example.com/callback",
+    "https://app.example.com@evil.com/callback",
+    "//app.example.com/callback",
+    "https://app.example.com\\@evil.com/callback",
+    "https:\\\\app.example.com/callback",
+    "https://app.example.com:8443/callback",
+    "http://app.example.com/callback",
+    "https://evil.example.com/callback",
+    "https://app.example.com/callback2",
+    "https://app.example.com/callback/",
+    "https://app.example.com/other/../callback",
+    "https://app.example.com/x/%2e%2e/callback",
+    "https://app.example.com/%2E%2E/callback",
+    "https://\u0430pp.example.com/callback",  # Cyrillic a
+    "https://app.example.com/callback?" + "x" * 5000,
+    "https://app.example.com/callback#frag",
+    "javascript:alert(1)//app.example.com/callback",
+    "ftp://app.example.com/callback",
+    "https://app.example.com/q?b=2",
+    "https://app.example.com//callback",
+    "",
+]
+
+
+@pytest.mark.parametrize("url", BAD)
+def test_match_rejects(url):
+    with pytest.raises(InvalidReturnUrl):
+        returnurls.match(url, REGISTERED)
+
+
+@pytest.mark.parametrize("url", [
+    RETURN_URL, "https://APP.example.com/callback", "https://app.example.com:443/callback",
+    "https://app.example.com/callback?x=1", "https://app.example.com/q?a=1",
+    "https://app.example.com/q?a=1&b=2", "http://127.0.0.1:9000/cb",
+])
+def test_match_accepts(url):
+    assert returnurls.match(url, REGISTERED) == url
+
+
+@pytest.mark.parametrize("url", [
+    "http://app.example.com/cb", "https://*.example.com/cb", "https://a.com/cb#x",
+    "https://u:p@a.com/cb", "javascript:alert(1)",
+])
+def test_validate_registered_rejects(url):
+    with pytest.raises(InvalidReturnUrl):
+        returnurls.validate_registered(url)
+
+
+def test_with_params_keeps_existing_query():
+    url = returnurls.with_params("https://a.com/cb?a=1", {"status": "success", "x": None})
+    assert parse_qs(urlsplit(url).query) == {"a": ["1"], "status": ["success"]}
+
+
+@pytest.fixture
+def authorize(client, app_factory, provider_config_factory):
+    app, _ = app_factory(return_urls=REGISTERED)
+    provider_config_factory(app, "Google")
+
+    def get(**over):
+        params = {"clientId": app.client_id, "serviceType": "Google", "scopes": "Mail.Read",
+                  "returnUrl": RETURN_URL, "state": "s1"}
+        params.update(over)
+        return client.get("/v1/auth/authorize", {k: v for k, v in params.items()
+                                                 if v is not None})
+
+    return get
+
+
+def test_authorize_valid_redirects_to_provider(authorize):
+    r = authorize()
+    assert r.status_code == 302
+    assert urlsplit(r["Location"]).netloc == "accounts.google.com"
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("url", BAD[:-1] + [None])
+def test_authorize_bad_return_url_is_400_page(authorize, url):
+    r = authorize(returnUrl=url)
+    assert r.status_code == 400
+    assert "Location" not in r
+    assert b"returnurl.invalid" in r.content or b"returnUrl" in r.content
+
+
+def test_authorize_unknown_client_is_400_page(authorize):
+    r = authorize(clientId="nope")
+    assert r.status_code == 400 and "Location" not in r
+
+
+@pytest.mark.parametrize("over,error", [
+    ({"serviceType": "Nope"}, "servicetype.invalid"),
+    ({"scopes": "Mail.Read Bogus.Scope"}, None),
+    ({"scopes": "Contacts.Read"}, None),
+    ({"responseType": "cookie"}, "invalid_request"),
+    ({"serviceType": "Office365"}, "provider.not_configured"),
+])
+def test_after_valid_return_url_errors_redirect(authorize, over, error):
+    r = authorize(**over)
+    assert r.status_code == 302, r.content
+    loc = urlsplit(r["Location"])
+    assert f"{loc.scheme}://{loc.netloc}{loc.path}" == RETURN_URL
+    q = parse_qs(loc.query)
+    assert q["status"] == ["error"] and q["state"] == ["s1"] and q["message"][0]
+    if error:
+        assert q["error"] == [error]
+    else:
+        assert q["error"][0]
