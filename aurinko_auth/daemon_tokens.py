@@ -39,7 +39,7 @@ from requests_oauthlib import OAuth2Session
 
 from aurinko_auth import crypto
 from aurinko_auth.conf import aurinko_settings
-from aurinko_auth.exceptions import InvalidRequest, ProviderNotConfigured
+from aurinko_auth.exceptions import AccountInactive, InvalidRequest, ProviderNotConfigured
 from aurinko_auth.models import Account, ProviderConfig, TokenStatus
 from aurinko_auth.providers.base import (
     CONFIG,
@@ -331,8 +331,8 @@ def daemon_access_token(account: Account, mailbox: str | None = None) -> str:
     if not account.daemon:
         raise InvalidRequest("Not a service (daemon) account.", code="account.not_daemon")
     if account.token_status == TokenStatus.REVOKED or not account.active:
-        raise ProviderCallError("The service account was revoked; authorize it again.",
-                                code="token.dead", failure=TERMINAL_USER, status=401)
+        # The same answer as every inactive account (tokens.ensure_usable).
+        raise AccountInactive("The service account was revoked; authorize it again.")
     provider = get_provider(account.service_type)
     assert isinstance(provider, OAuth2Provider)
     if mailbox is not None:

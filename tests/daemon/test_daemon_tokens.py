@@ -329,3 +329,12 @@ def test_direct_api_uses_the_mailbox_token_of_a_google_daemon(google_account, cl
                          HTTP_X_AURINKO_ACCOUNTID=str(account.pk),
                          HTTP_X_AURINKO_MAILBOX="eve@evil.example")
     assert outside.status_code == 400
+
+
+def test_revoked_daemon_account_answers_like_every_inactive_account(office_account):
+    from aurinko_auth.exceptions import AccountInactive
+
+    account = office_account(active=False, token_status=TokenStatus.REVOKED)
+    with pytest.raises(AccountInactive) as raised:
+        daemon_access_token(account)
+    assert raised.value.code == "account_inactive" and raised.value.status == 401
