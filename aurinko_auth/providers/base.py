@@ -187,7 +187,10 @@ class OAuth2Provider(Provider):
                           scopes: list[str], code_challenge: str | None, login_hint: str = "",
                           needs_consent: bool = True, select_account: bool = False) -> str:
         native = list(self.base_scopes) + [s for s in scopes if s not in self.base_scopes]
-        session = self._session(config, scope=native, state=state, redirect_uri=redirect_uri)
+        # oauthlib joins a list with spaces; a provider with another delimiter (Zoho: comma)
+        # gets the string already joined.
+        scope: Any = native if self.scope_delimiter == " " else self.scope_delimiter.join(native)
+        session = self._session(config, scope=scope, state=state, redirect_uri=redirect_uri)
         extra = self.extra_authorize_params(
             config=config, login_hint=login_hint, needs_consent=needs_consent,
             select_account=select_account,
