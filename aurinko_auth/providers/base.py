@@ -9,6 +9,7 @@ never build or parse OAuth messages by hand.
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -162,6 +163,29 @@ class OAuth2Provider(Provider):
     def parse_profile(self, data: dict[str, Any], tokens: TokenSet) -> Profile:
         """Turn the userinfo response (and the token response) into a Profile."""
         raise NotImplementedError
+
+    def callback_config(self, config: ProviderConfig,
+                        query: Mapping[str, str]) -> ProviderConfig:
+        """The configuration for the token exchange and profile call, given the callback's
+        query. Providers whose callback names the user's data centre (Zoho's
+        ``accounts-server``) return a copy with those endpoints; the default is unchanged."""
+        return config
+
+    def account_config(self, config: ProviderConfig,
+                       extra_data: Mapping[str, Any]) -> ProviderConfig:
+        """The configuration for calls on behalf of an existing account (refresh,
+        revocation), given the account's ``extra_data`` (e.g. its data centre)."""
+        return config
+
+    @staticmethod
+    def with_endpoints(config: ProviderConfig, endpoints: Mapping[str, str]) -> ProviderConfig:
+        """An unsaved copy of ``config`` with ``endpoints`` as overrides; the app's own
+        overrides win, so a configured endpoint is never replaced by callback data."""
+        from copy import copy
+
+        derived = copy(config)
+        derived.endpoints = {**dict(endpoints), **(config.endpoints or {})}
+        return derived
 
     def wants_refresh_token(self) -> bool:
         return True

@@ -4,9 +4,29 @@
 
 from __future__ import annotations
 
+import re
+from collections.abc import Mapping
 from typing import Any
+from urllib.parse import urlsplit
 
 from aurinko_auth.providers.base import OAuth2Provider, Profile, TokenSet
+
+# Zoho's accounts servers: accounts.zoho.com, .eu, .in, .com.au, .jp, .ca, .sa, .uk, .com.cn,
+# accounts.zohocloud.ca. The callback names one; anything else is ignored, so a forged
+# callback cannot send our client secret elsewhere.
+_ACCOUNTS_HOST = re.compile(r"^accounts\.zoho(cloud)?\.(com|eu|in|jp|ca|sa|uk|com\.au|com\.cn)$")
+_ACCOUNT_ENDPOINTS = {"authorize": "/oauth/v2/auth", "token": "/oauth/v2/token",
+                      "revoke": "/oauth/v2/token/revoke", "userinfo": "/oauth/user/info"}
+
+
+def accounts_server(value: str) -> str:
+    """``https://accounts.zoho.<dc>`` when ``value`` names a Zoho accounts server, else ''."""
+    parts = urlsplit((value or "").strip())
+    host = (parts.hostname or "").lower()
+    if parts.scheme != "https" or parts.port or not _ACCOUNTS_HOST.match(host) \
+            or parts.path not in ("", "/"):
+        return ""
+    return f"https://{host}"
 
 
 class ZohoProvider(OAuth2Provider):
@@ -49,6 +69,28 @@ class ZohoProvider(OAuth2Provider):
         if login_hint:
             params["login_hint"] = login_hint
         return params
+
+    def _dc_config(self, config: Any, server: str) -> Any:
+        server = accounts_server(server)
+        if not server:
+            return config
+        return self.with_endpoints(config, {k: server + path
+                                            for k, path in _ACCOUNT_ENDPOINTS.items()})
+
+    def callback_config(self, config: Any, query: Mapping[str, str]) -> Any:
+        # The callback carries location=eu&accounts-server=https://accounts.zoho.eu.
+        return self._dc_config(config, query.get("accounts-server", ""))
+
+    def account_config(self, config: Any, extra_data: Mapping[str, Any]) -> Any:
+        return self._dc_config(config, str(extra_data.get("accounts_server") or ""))
+
+    def fetch_profile(self, config: Any, tokens: TokenSet) -> Profile:
+        profile = super().fetch_profile(config, tokens)
+        token_url = urlsplit(self.endpoint("token", config))
+        server = accounts_server(f"{token_url.scheme}://{token_url.netloc}")
+        if server:
+            profile.extra["accounts_server"] = server
+        return profile
 
     def parse_profile(self, data: dict[str, Any], tokens: TokenSet) -> Profile:
         email = data.get("Email") or ""
