@@ -30,6 +30,7 @@ DEFAULTS: dict[str, Any] = {
         "aurinko_auth.providers.zoho.ZohoProvider",
         "aurinko_auth.providers.salesforce.SalesforceProvider",
         "aurinko_auth.providers.hubspot.HubSpotProvider",
+        "aurinko_auth.providers.sugarcrm.SugarCRMProvider",
     ],
     # Lifetimes, in seconds.
     "STATE_TTL": 600,
