@@ -106,7 +106,8 @@ def revoke_grant(account: Account) -> bool:
             token, hint = credentials.get("access_token"), "access_token"
         if config is not None and token:
             try:
-                confirmed = provider.revoke(config, token, hint)
+                confirmed = provider.revoke(provider.config_for_account(config, account),
+                                            token, hint)
             except ProviderCallError as exc:
                 logger.warning("Revocation of account %s at %s failed: %s",
                                account.pk, provider.id, exc.code)

@@ -27,6 +27,10 @@ DEFAULTS: dict[str, Any] = {
     "PROVIDERS": [
         "aurinko_auth.providers.google.GoogleProvider",
         "aurinko_auth.providers.office365.Office365Provider",
+        "aurinko_auth.providers.zoho.ZohoProvider",
+        "aurinko_auth.providers.salesforce.SalesforceProvider",
+        "aurinko_auth.providers.hubspot.HubSpotProvider",
+        "aurinko_auth.providers.sugarcrm.SugarCRMProvider",
     ],
     # Lifetimes, in seconds.
     "STATE_TTL": 600,

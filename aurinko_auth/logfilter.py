@@ -8,7 +8,10 @@ from __future__ import annotations
 
 import logging
 
-NOISY_LOGGERS = ("requests_oauthlib.oauth2_session", "requests_oauthlib", "oauthlib")
+# urllib3 logs every request line at DEBUG, and some provider endpoints carry a token in the
+# path (HubSpot's token information).
+NOISY_LOGGERS = ("requests_oauthlib.oauth2_session", "requests_oauthlib", "oauthlib",
+                 "urllib3.connectionpool")
 
 
 class DropDebug(logging.Filter):

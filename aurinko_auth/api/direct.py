@@ -152,7 +152,8 @@ class DirectAPIView(AurinkoAPIView):
                                                service_type=account.service_type).first()
         if config is None:
             raise ProviderNotConfigured(f"The app has no {provider.id} configuration.")
-        base = provider.endpoint("api", config).rstrip("/")
+        base = provider.endpoint("api", provider.config_for_account(config, account))
+        base = base.rstrip("/")
         body = read_body(django_request)
         access_token = tokens.fresh_access_token(
             account, mailbox=getattr(request, "aurinko_mailbox", None))

@@ -185,7 +185,7 @@ def complete_oauth(pending: AuthState, query: Mapping[str, str]) -> OAuthResult:
     code = query.get("code")
     if not code or len(code) > 4096:
         raise InvalidRequest("The provider returned no code.")
-    config = provider_config(pending.app, provider)
+    config = provider.callback_config(provider_config(pending.app, provider), query)
     tokens = provider.exchange_code(
         config, code=code, redirect_uri=aurinko_settings.callback_url,
         code_verifier=pending.secrets.get("code_verifier"),

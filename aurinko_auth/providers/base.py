@@ -9,6 +9,7 @@ never build or parse OAuth messages by hand.
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from email.utils import parsedate_to_datetime
@@ -184,8 +185,45 @@ class OAuth2Provider(Provider):
         """Turn the userinfo response (and the token response) into a Profile."""
         raise NotImplementedError
 
+    def callback_config(self, config: ProviderConfig,
+                        query: Mapping[str, str]) -> ProviderConfig:
+        """The configuration for the token exchange and profile call, given the callback's
+        query. Providers whose callback names the user's data centre (Zoho's
+        ``accounts-server``) return a copy with those endpoints; the default is unchanged."""
+        return config
+
+    def account_config(self, config: ProviderConfig,
+                       extra_data: Mapping[str, Any]) -> ProviderConfig:
+        """The configuration for calls on behalf of an existing account (refresh,
+        revocation), given the account's ``extra_data`` (e.g. its data centre)."""
+        return config
+
+    def config_for_account(self, config: ProviderConfig, account: Any) -> ProviderConfig:
+        """The configuration for every call on behalf of ``account`` (refresh, revocation,
+        the Direct API): :meth:`account_config` for its ``extra_data``, and, where the API
+        host differs per account (``api_from_server_url``), its ``serverUrl`` as ``api``
+        unless the app overrides it."""
+        config = self.account_config(config, account.extra_data or {})
+        if self.api_from_server_url and account.server_url:
+            config = self.with_endpoints(config, {"api": account.server_url})
+        return config
+
+    @staticmethod
+    def with_endpoints(config: ProviderConfig, endpoints: Mapping[str, str]) -> ProviderConfig:
+        """An unsaved copy of ``config`` with ``endpoints`` as overrides; the app's own
+        overrides win, so a configured endpoint is never replaced by callback data."""
+        from copy import copy
+
+        derived = copy(config)
+        derived.endpoints = {**dict(endpoints), **(config.endpoints or {})}
+        return derived
+
     def wants_refresh_token(self) -> bool:
         return True
+
+    # The API host differs per account (a Salesforce instance, a Zoho data centre): the
+    # account's serverUrl is its ``api`` endpoint.
+    api_from_server_url: ClassVar[bool] = False
 
     # --- protocol --------------------------------------------------------------------------
     def _timeout(self) -> tuple[float, float]:
@@ -208,7 +246,10 @@ class OAuth2Provider(Provider):
                           scopes: list[str], code_challenge: str | None, login_hint: str = "",
                           needs_consent: bool = True, select_account: bool = False) -> str:
         native = list(self.base_scopes) + [s for s in scopes if s not in self.base_scopes]
-        session = self._session(config, scope=native, state=state, redirect_uri=redirect_uri)
+        # oauthlib joins a list with spaces; a provider with another delimiter (Zoho: comma)
+        # gets the string already joined.
+        scope: Any = native if self.scope_delimiter == " " else self.scope_delimiter.join(native)
+        session = self._session(config, scope=scope, state=state, redirect_uri=redirect_uri)
         extra = self.extra_authorize_params(
             config=config, login_hint=login_hint, needs_consent=needs_consent,
             select_account=select_account,
@@ -259,6 +300,7 @@ class OAuth2Provider(Provider):
         calls this while it holds the account's refresh lock. Default: the refresh-token grant.
         Service-account providers override it for daemon accounts (client credentials, JWT
         bearer). Raise :class:`ProviderCallError` with the right ``failure`` class."""
+        config = self.config_for_account(config, account)
         refresh_token = (account.credentials or {}).get("refresh_token")
         if not refresh_token:
             raise ProviderCallError(

@@ -26,6 +26,13 @@ class SandboxValidator(OAuth2Validator):
             "preferred_username": email,
             "tid": SANDBOX_TENANT_ID,  # Microsoft tenant id
             "oid": f"00000000-0000-4000-8000-{user.pk:012d}",  # Microsoft object id
+            # Salesforce's userinfo names the user and the org.
+            "user_id": f"005SANDBOX{user.pk:08d}",
+            "organization_id": "00DSANDBOX00000001",
+            # Zoho's /oauth/user/info keys.
+            "ZUID": 20000000000 + user.pk,
+            "Email": email,
+            "Display_Name": user.get_full_name() or user.get_username(),
         }
         if domain not in CONSUMER_DOMAINS:
             claims["hd"] = domain  # Google Workspace hosted domain; consumer accounts have none

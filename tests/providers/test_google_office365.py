@@ -142,3 +142,33 @@ def test_endpoints_must_be_https_or_loopback():
         GoogleProvider().endpoint("token", config(endpoints={"token": "http://evil.example/t"}))
     assert GoogleProvider().endpoint(
         "token", config(endpoints={"token": "http://127.0.0.1:9/t"})) == "http://127.0.0.1:9/t"
+
+
+@responses.activate
+def test_calls_for_an_account_go_to_its_data_centre_and_instance(app_factory, account_factory,
+                                                                 provider_config_factory):
+    from aurinko_auth.providers.salesforce import SalesforceProvider
+    from aurinko_auth.providers.zoho import ZohoProvider
+
+    app, _ = app_factory()
+    zoho_config = provider_config_factory(app, "Zoho")
+    zoho = account_factory(app, "Zoho", server_url="https://www.zohoapis.eu",
+                           extra_data={"accounts_server": "https://accounts.zoho.eu"},
+                           credentials={"access_token": "a", "refresh_token": "zr"})
+    responses.post("https://accounts.zoho.eu/oauth/v2/token",
+                   json={"access_token": "new", "expires_in": 3600, "token_type": "Bearer"})
+    assert ZohoProvider().renew(zoho_config, zoho).access_token == "new"
+    assert responses.calls[0].request.url.startswith("https://accounts.zoho.eu/")
+    config = ZohoProvider().config_for_account(zoho_config, zoho)
+    assert ZohoProvider().endpoint("api", config) == "https://www.zohoapis.eu"
+
+    sf_config = provider_config_factory(app, "Salesforce")
+    sf = account_factory(app, "Salesforce", server_url="https://acme.my.salesforce.com")
+    assert SalesforceProvider().endpoint(
+        "api", SalesforceProvider().config_for_account(sf_config, sf)
+    ) == "https://acme.my.salesforce.com"
+    # An app's own override still wins (sovereign clouds, test peers).
+    sf_config.endpoints = {"api": "https://override.example.com"}
+    assert SalesforceProvider().endpoint(
+        "api", SalesforceProvider().config_for_account(sf_config, sf)
+    ) == "https://override.example.com"

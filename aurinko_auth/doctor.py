@@ -1,0 +1,79 @@
+"""Checks an app's provider configurations against each provider's lifecycle facts and says
+what will break. Used by ``python manage.py aurinko_doctor``."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import requests
+
+from aurinko_auth.exceptions import AurinkoError
+from aurinko_auth.models import App, ProviderConfig
+from aurinko_auth.netutil import is_secure_or_loopback
+from aurinko_auth.providers.base import OAuth2Provider
+from aurinko_auth.providers.registry import get_provider
+
+ERROR = "error"
+WARNING = "warning"
+
+
+@dataclass
+class Finding:
+    level: str
+    service_type: str
+    message: str
+
+
+def check_config(config: ProviderConfig, *, probe: bool = True) -> list[Finding]:
+    found: list[Finding] = []
+
+    def add(level: str, message: str) -> None:
+        found.append(Finding(level, config.service_type, message))
+
+    try:
+        provider = get_provider(config.service_type)
+    except AurinkoError:
+        add(ERROR, "no provider is registered for this service type")
+        return found
+    for name, url in (config.endpoints or {}).items():
+        if name not in provider.endpoints:
+            add(WARNING, f"endpoint override {name!r} is not used by {provider.id}")
+        if not is_secure_or_loopback(str(url)):
+            add(ERROR, f"endpoint {name!r} ({url}) must use https (http only on loopback)")
+    if not isinstance(provider, OAuth2Provider):
+        return found
+    if not config.client_id:
+        add(ERROR, "missing OAuth client id")
+    if not config.client_secret:
+        add(ERROR, "missing OAuth client secret")
+    if provider.refresh_token_cap:
+        add(WARNING, f"{provider.id} keeps at most {provider.refresh_token_cap} refresh tokens "
+                     "per user and client; each new consent beyond that revokes the oldest")
+    if provider.inactivity_limit_days:
+        add(WARNING, f"refresh tokens unused for {provider.inactivity_limit_days} days expire; "
+                     "keep accounts refreshed")
+    if provider.id == "Office365":
+        add(WARNING, "Microsoft client secrets expire (24 months at most): note the expiry "
+                     "date in Entra ID and rotate before it")
+    if probe:
+        try:
+            token_url = provider.endpoint("token", config)
+        except AurinkoError as exc:
+            add(ERROR, f"token endpoint: {exc}")
+        else:
+            try:
+                # Any HTTP answer (even 400/405) proves the endpoint is there.
+                requests.head(token_url, timeout=provider._timeout(), allow_redirects=False)
+            except requests.RequestException as exc:
+                add(ERROR, f"token endpoint {token_url} is unreachable ({type(exc).__name__})")
+    return found
+
+
+def check_app(app: App, *, probe: bool = True) -> list[Finding]:
+    found: list[Finding] = []
+    configs = list(app.provider_configs.order_by("service_type"))
+    if not configs:
+        found.append(Finding(WARNING, "-", "the app has no provider configuration"))
+    for config in configs:
+        found.extend(check_config(config, probe=probe))
+    return found

@@ -1,0 +1,102 @@
+"""HubSpot CRM over OAuth 2.0. The user and the hub (portal) come from the token-information
+endpoint ``/oauth/v1/access-tokens/{token}``; the hub id is the account's ``authOrgId``.
+Token errors arrive as ``{"status": "BAD_REFRESH_TOKEN", "message": ...}``, not RFC 6749."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import requests
+
+from aurinko_auth.providers.base import (
+    TERMINAL_APP,
+    TERMINAL_USER,
+    OAuth2Provider,
+    Profile,
+    ProviderCallError,
+    TokenSet,
+)
+
+_USER_ERRORS = ("BAD_REFRESH_TOKEN", "BAD_AUTH_CODE", "EXPIRED_AUTH_CODE", "invalid_grant")
+_APP_ERRORS = ("BAD_CLIENT_ID", "BAD_CLIENT_SECRET", "BAD_REDIRECT_URI", "invalid_client")
+
+
+class HubSpotProvider(OAuth2Provider):
+    id = "HubSpot"
+    name = "HubSpot"
+    endpoints = {
+        "authorize": "https://app.hubspot.com/oauth/authorize",
+        "token": "https://api.hubapi.com/oauth/v1/token",
+        "userinfo": "https://api.hubapi.com/oauth/v1/access-tokens/{token}",
+        "api": "https://api.hubapi.com",
+    }
+    base_scopes = ("oauth",)
+    scope_map = {
+        "Contacts.Read": ("crm.objects.contacts.read",),
+        "Contacts.ReadWrite": ("crm.objects.contacts.read", "crm.objects.contacts.write"),
+        "Tasks.Read": ("crm.objects.contacts.read",),
+        "Tasks.ReadWrite": ("crm.objects.contacts.read", "crm.objects.contacts.write"),
+    }
+    pkce = False
+    rotates_refresh_tokens = False
+    terminal_user_errors = _USER_ERRORS
+
+    def extra_authorize_params(self, *, config: Any, login_hint: str, needs_consent: bool,
+                               select_account: bool) -> dict[str, str]:
+        return {}
+
+    def classify_oauth_error(self, error: str, description: str) -> str:
+        if error in _APP_ERRORS:
+            return TERMINAL_APP
+        return super().classify_oauth_error(error, description)
+
+    def _check_token_http(self, response: requests.Response) -> requests.Response:
+        response = super()._check_token_http(response)
+        if response.status_code >= 400:
+            try:
+                body = response.json()
+            except ValueError:
+                body = {}
+            status = (body.get("status") or body.get("error") or "") if isinstance(body, dict) \
+                else ""
+            if status:
+                raise ProviderCallError(
+                    f"{self.id} token call failed: {status}.", code=status,
+                    failure=self.classify_oauth_error(status, ""), status=response.status_code,
+                )
+        return response
+
+    def fetch_profile(self, config: Any, tokens: TokenSet) -> Profile:
+        url = self.endpoint("userinfo", config)
+        # The token-information endpoint takes the token in its path (HubSpot's design).
+        url = url.replace("%7Btoken%7D", "{token}").replace(
+            "{token}", requests.utils.quote(tokens.access_token, safe=""))
+        response = self._call("profile request",
+                              lambda: requests.get(url, headers={"Accept": "application/json"},
+                                                   timeout=self._timeout()))
+        if response.status_code >= 400:
+            raise ProviderCallError(
+                f"{self.id} token information request failed with HTTP "
+                f"{response.status_code}.",
+                failure=TERMINAL_USER if response.status_code in (401, 404) else "transient",
+            )
+        try:
+            data = response.json()
+        except ValueError:
+            data = None
+        if not isinstance(data, dict):
+            raise ProviderCallError(f"{self.id} returned token information that is not JSON.")
+        profile = self.parse_profile(data, tokens)
+        if not profile.auth_user_id:
+            raise ProviderCallError(f"{self.id} returned token information without a user.")
+        return profile
+
+    def parse_profile(self, data: dict[str, Any], tokens: TokenSet) -> Profile:
+        email = data.get("user") or ""
+        return Profile(
+            auth_user_id=str(data.get("user_id") or ""),
+            email=email,
+            login_string=email,
+            auth_org_id=str(data.get("hub_id") or ""),
+            extra={"hub_domain": data.get("hub_domain", "")} if data.get("hub_domain") else {},
+        )

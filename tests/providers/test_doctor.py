@@ -1,0 +1,61 @@
+from __future__ import annotations
+
+import http.server
+import threading
+
+import pytest
+from django.core.management import CommandError, call_command
+
+
+@pytest.fixture
+def token_server():
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_HEAD(self):  # noqa: N802
+            self.send_response(405)
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.HTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}/token"
+    server.shutdown()
+    server.server_close()
+
+
+def test_healthy_config_passes(app_factory, provider_config_factory, token_server, capsys):
+    app, _ = app_factory()
+    provider_config_factory(app, "Google", endpoints={"token": token_server})
+    call_command("aurinko_doctor", app.client_id)
+    out = capsys.readouterr().out
+    assert "ERROR" not in out
+
+
+def test_problems_reported_and_exit_non_zero(app_factory, provider_config_factory, capsys):
+    app, _ = app_factory()
+    provider_config_factory(app, "Zoho", client_secret="",
+                            endpoints={"authorize": "http://idp.example.net/auth",
+                                       "token": "http://127.0.0.1:9/token"})
+    with pytest.raises(CommandError) as info:
+        call_command("aurinko_doctor", app.client_id)
+    assert info.value.returncode == 2
+    out = capsys.readouterr().out
+    assert "missing OAuth client secret" in out
+    assert "'authorize'" in out and "https" in out
+    assert "unreachable" in out
+    assert "at most 20 refresh tokens" in out
+
+
+def test_office365_secret_expiry_reminder(app_factory, provider_config_factory, capsys):
+    app, _ = app_factory()
+    provider_config_factory(app, "Office365")
+    call_command("aurinko_doctor", app.client_id, "--no-probe")
+    out = capsys.readouterr().out
+    assert "client secrets expire" in out and "90 days" in out
+
+
+def test_unknown_app(db):
+    with pytest.raises(CommandError, match="No app"):
+        call_command("aurinko_doctor", "nope")
