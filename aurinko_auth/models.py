@@ -339,3 +339,6 @@ class UserSession(models.Model):
         now = now or timezone.now()
         return (self.revoked_at is None and self.expires_at > now
                 and self.last_used_at + timedelta(seconds=self.idle_timeout) > now)
+
+
+from aurinko_auth.webhook_models import OutboxEvent, WebhookDelivery, WebhookEndpoint  # noqa: E402,F401
