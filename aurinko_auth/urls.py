@@ -3,6 +3,7 @@ from django.urls import path
 from aurinko_auth import views
 from aurinko_auth.api import user_views
 from aurinko_auth.api import views as api
+from aurinko_auth.api.schema import schema_view
 
 app_name = "aurinko_auth"
 
@@ -22,4 +23,5 @@ urlpatterns = [
     path("v1/account/token", api.AccountTokenView.as_view(), name="account-token"),
     path("v1/am/accounts", api.AmAccountsView.as_view(), name="am-accounts"),
     path("v1/am/accounts/<str:account_id>", api.AmAccountView.as_view(), name="am-account"),
+    path("v1/schema", schema_view, name="schema"),
 ]
