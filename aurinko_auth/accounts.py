@@ -8,6 +8,7 @@ from typing import Any
 from django.db import IntegrityError, models, transaction
 from django.utils import timezone
 
+from aurinko_auth import events
 from aurinko_auth.models import Account, App, TokenStatus
 from aurinko_auth.providers.base import Profile, Provider, TokenSet
 
@@ -63,6 +64,7 @@ def link_account(*, app: App, provider: Provider, profile: Profile, tokens: Toke
     for attempt in range(2):
         account = find_identity(app, provider.id, profile.auth_user_id, daemon=daemon, lock=True)
         if account is not None:
+            old_scopes = list(account.scopes or [])
             for key, value in fields.items():
                 setattr(account, key, value)
             if account_type:
@@ -70,6 +72,11 @@ def link_account(*, app: App, provider: Provider, profile: Profile, tokens: Toke
             account.credentials = merge_credentials(account.credentials, new_credentials)
             account.credential_version += 1
             account.save()
+            payload = events.account_payload(account)
+            events.emit(app, "account.reauthorized", payload, account=account)
+            if sorted(old_scopes) != sorted(account.scopes or []):
+                events.emit(app, "account.scopes_changed",
+                            {**payload, "previousScopes": old_scopes}, account=account)
             return account, False
         try:
             with transaction.atomic():
@@ -78,6 +85,8 @@ def link_account(*, app: App, provider: Provider, profile: Profile, tokens: Toke
                     daemon=daemon, account_type=account_type, credentials=new_credentials,
                     credential_version=1, **fields,
                 )
+                events.emit(app, "account.created", events.account_payload(account),
+                            account=account)
             return account, True
         except IntegrityError:
             if attempt:  # a concurrent callback created it; the second pass updates it
@@ -125,4 +134,7 @@ def delete_account(account: Account) -> None:
     """Revoke at the provider when possible, then delete the account and its tokens."""
     if account.credentials:
         revoke_grant(account)
-    account.delete()
+    with transaction.atomic():
+        events.emit(account.app_id, "account.deleted", events.account_payload(account),
+                    account=account.pk)
+        account.delete()

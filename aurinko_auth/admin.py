@@ -174,3 +174,6 @@ class AppUserAdmin(OwnerScopedAdmin):
         ended = UserSession.objects.filter(user__in=queryset, revoked_at__isnull=True).update(
             revoked_at=timezone.now())
         messages.info(request, f"Ended {ended} session(s).")
+
+
+from aurinko_auth import webhook_admin  # noqa: E402,F401  (registers the webhook admin)

@@ -87,6 +87,13 @@ DEFAULTS: dict[str, Any] = {
     # allowed for every app, and how long browsers may cache a preflight (seconds).
     "CORS_EXTRA_ORIGINS": [],
     "CORS_MAX_AGE": 600,
+    # Webhooks (docs/webhooks.md): per-attempt (connect, read) timeout, attempts before an
+    # event is dead, backoff base/cap in seconds, and how long a claimed event stays leased.
+    "WEBHOOK_TIMEOUT": (3.0, 10.0),
+    "WEBHOOK_MAX_ATTEMPTS": 10,
+    "WEBHOOK_BACKOFF_BASE": 10,
+    "WEBHOOK_BACKOFF_MAX": 6 * 3600,
+    "WEBHOOK_LEASE": 120,
     # Longest accepted query parameter values.
     "MAX_RETURN_URL_LENGTH": 2048,
     "MAX_STATE_LENGTH": 1024,

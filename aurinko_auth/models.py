@@ -47,6 +47,12 @@ class App(models.Model):
         help_text="Exact URLs; https, or http on loopback hosts.",
     )
     allowed_scopes = models.JSONField("allowed scopes", default=list, blank=True)
+    # Unified scopes the app needs now; an account that has not granted one of them lists it
+    # in `missingScopes` (docs/scopes.md). Empty: what each account last requested.
+    required_scopes = models.JSONField(
+        "required scopes", default=list, blank=True,
+        help_text='e.g. ["Mail.Read", "Calendar.Read"]; empty = what each account last requested.',
+    )
     # The key that verifies `userSignature` (User flow), derived from the client secret when it
     # is set: the secret itself is never kept (see docs/user-flow.md).
     user_signing_key = EncryptedTextField(blank=True, editable=False)
@@ -352,3 +358,6 @@ class UserSession(models.Model):
         now = now or timezone.now()
         return (self.revoked_at is None and self.expires_at > now
                 and self.last_used_at + timedelta(seconds=self.idle_timeout) > now)
+
+
+from aurinko_auth.webhook_models import OutboxEvent, WebhookDelivery, WebhookEndpoint  # noqa: E402,F401

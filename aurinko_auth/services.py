@@ -48,10 +48,15 @@ def scopes_list(value: str | list[str]) -> list[str]:
     return scopes.parse_scopes(value)
 
 
+@transaction.atomic
 def rotate_secret(app: App) -> str:
+    from aurinko_auth import events
+
     secret = app.set_client_secret()
     app.save(update_fields=["client_secret_hash", "client_secret_hint", "user_signing_key",
                            "updated_at"])
+    events.emit(app, "app.secret_rotated", {"clientId": app.client_id,
+                                            "secretHint": app.client_secret_hint})
     return secret
 
 

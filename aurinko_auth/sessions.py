@@ -14,10 +14,11 @@ from collections.abc import Iterable, Mapping
 from datetime import timedelta
 from functools import lru_cache
 
+from django.db import transaction
 from django.http import HttpResponse
 from django.utils import timezone
 
-from aurinko_auth import crypto
+from aurinko_auth import crypto, events
 from aurinko_auth.conf import aurinko_settings
 from aurinko_auth.models import AppUser, UserSession
 
@@ -28,12 +29,15 @@ def start(user: AppUser, *, user_agent: str = "", ip: str | None = None) -> str:
     """Mint a new session for ``user`` and return its token (shown once, never stored)."""
     token = crypto.new_token(crypto.PREFIX_SESSION)
     now = timezone.now()
-    UserSession.objects.create(
+    with transaction.atomic():
+        session = UserSession.objects.create(
         token_hash=crypto.hash_token(token), user=user, last_used_at=now,
         expires_at=now + timedelta(seconds=int(aurinko_settings.SESSION_LIFETIME)),
         idle_timeout=int(aurinko_settings.SESSION_IDLE_TIMEOUT),
         user_agent=(user_agent or "")[:MAX_USER_AGENT], ip=clean_ip(ip),
-    )
+        )
+        events.emit(user.app_id, "session.created",
+                    {"sessionId": session.pk, "userId": str(user.pk)})
     return token
 
 
@@ -73,8 +77,11 @@ def touch(session: UserSession) -> None:
 
 
 def revoke(session: UserSession) -> None:
-    UserSession.objects.filter(pk=session.pk, revoked_at__isnull=True).update(
-        revoked_at=timezone.now())
+    with transaction.atomic():
+        if UserSession.objects.filter(pk=session.pk, revoked_at__isnull=True).update(
+                revoked_at=timezone.now()):
+            events.emit(session.user.app_id, "session.revoked",
+                        {"sessionId": session.pk, "userId": str(session.user_id)})
 
 
 def is_active(session_id: int) -> bool:

@@ -45,6 +45,7 @@ from typing import Any
 from django.db import OperationalError, connection, models, transaction
 from django.utils import timezone
 
+from aurinko_auth import events
 from aurinko_auth.accounts import merge_credentials
 from aurinko_auth.conf import aurinko_settings
 from aurinko_auth.exceptions import (
@@ -265,9 +266,15 @@ def _refresh_locked(pk: int, *, horizon: datetime | None, skip_locked: bool,
         if config.last_error:
             ProviderConfig.objects.filter(pk=config.pk).update(last_error="",
                                                                last_error_at=None)
+        was = row.token_status
         for key, value in fields.items():
             setattr(row, key, value)
         row.credential_version += 1
+        if was != TokenStatus.HEALTHY:
+            # In the refresh's transaction: the outbox row commits with the new state.
+            events.emit(row.app_id, "account.recovered",
+                        {**events.account_payload(row), "previousTokenStatus": was},
+                        account=row)
         logger.info("account %s: provider token refreshed", pk)
         return Outcome("refreshed", row)
 
@@ -327,9 +334,17 @@ def _fail(row: Account, config: ProviderConfig | None, exc: base.ProviderCallErr
         error = ProviderUnavailable(
             f"The provider could not refresh the account's token ({exc.code}); retry later.",
             code="provider_unavailable", retry_after=max(1, wait))
+    was = row.token_status
     Account.objects.filter(pk=row.pk).update(**update)
     for key, value in update.items():
         setattr(row, key, value)
+    # Events (in the caller's transaction): needs_reauth once, when the grant is gone;
+    # refresh_failed at the first failure of a streak, not at every retry.
+    payload = {**events.account_payload(row), "failure": failure, "error": exc.code[:255]}
+    if failure == base.TERMINAL_USER:
+        events.emit(row.app_id, "account.needs_reauth", payload, account=row)
+    elif was == TokenStatus.HEALTHY:
+        events.emit(row.app_id, "account.refresh_failed", payload, account=row)
     return Outcome("failed", row, error)
 
 

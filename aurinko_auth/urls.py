@@ -4,6 +4,7 @@ from aurinko_auth import views
 from aurinko_auth.api import user_views
 from aurinko_auth.api import views as api
 from aurinko_auth.api.direct import DirectAPIView
+from aurinko_auth.api.schema import schema_view
 from aurinko_auth.health import health_view
 
 app_name = "aurinko_auth"
@@ -27,4 +28,5 @@ urlpatterns = [
     path("v1/am/accounts/<str:account_id>", api.AmAccountView.as_view(), name="am-account"),
     re_path(r"^v1/direct/(?P<path>.*)$", DirectAPIView.as_view(), name="direct"),
     path("v1/health", health_view, name="health"),
+    path("v1/schema", schema_view, name="schema"),
 ]

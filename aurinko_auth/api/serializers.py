@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from aurinko_auth.models import Account, AppUser, UserSession
+from aurinko_auth.models import Account, App, AppUser, UserSession
 
 
 def isoformat(value: datetime | None) -> str | None:
@@ -14,7 +14,18 @@ def isoformat(value: datetime | None) -> str | None:
     return value.isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
-def account_json(account: Account) -> dict[str, Any]:
+def missing_scopes(account: Account, app: App) -> list[str]:
+    """Scopes the app requires (``App.required_scopes``, or else what this account last
+    requested) that the provider has not granted to this account, in the required order."""
+    granted = set(account.scopes or [])
+    required = app.required_scopes or account.requested_scopes or []
+    return [scope for scope in required if scope not in granted]
+
+
+def account_json(account: Account, app: App | None = None) -> dict[str, Any]:
+    """``app`` is the account's app when the caller has it (saves a query per account)."""
+    app = app if app is not None else account.app
+    granted = list(account.scopes or [])
     return {
         "id": account.pk,
         "serviceType": account.service_type,
@@ -28,7 +39,10 @@ def account_json(account: Account) -> dict[str, Any]:
         "authUserId": account.auth_user_id,
         "authOrgId": account.auth_org_id or None,
         "authObtainedAt": isoformat(account.auth_obtained_at),
-        "scopes": list(account.scopes or []),
+        "scopes": granted,
+        "requestedScopes": list(account.requested_scopes or []),
+        "grantedScopes": granted,
+        "missingScopes": missing_scopes(account, app),
         "tokenStatus": account.public_token_status,
     }
 
@@ -42,7 +56,7 @@ def user_json(user: AppUser, accounts: list[Account]) -> dict[str, Any]:
         "email": user.email,
         "authOrgId": user.auth_org_id or None,
         "trustedIdentity": user.trusted_identity,
-        "accounts": [account_json(a) for a in ordered],
+        "accounts": [account_json(a, user.app) for a in ordered],
     }
 
 

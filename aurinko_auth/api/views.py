@@ -191,7 +191,7 @@ class AmAccountsView(ClientOnlyView):
         limit = max(_int_param(params.get("limit"), "limit", 50, 200), 1)
         offset = _int_param(params.get("offset"), "offset", 0, 10**9)
         total = qs.count()
-        records = [account_json(a) for a in qs[offset:offset + limit]]
+        records = [account_json(a, self.principal.app) for a in qs[offset:offset + limit]]
         return Response({"records": records, "totalSize": total, "offset": offset,
                          "limit": limit})
 

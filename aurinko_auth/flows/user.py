@@ -29,7 +29,7 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
-from aurinko_auth import sessions
+from aurinko_auth import events, sessions
 from aurinko_auth.accounts import link_account
 from aurinko_auth.conf import aurinko_settings
 from aurinko_auth.exceptions import (
@@ -277,7 +277,11 @@ def _sign_in_primary(app: App, account: Account, provider: Provider,
     user.email = profile.email
     user.auth_org_id = profile.auth_org_id
     user.trusted_identity = isinstance(provider, OAuth2Provider)
+    created = user._state.adding
     user.save()
+    if created:
+        events.emit(app, "user.created", {"userId": str(user.pk), "email": user.email},
+                    account=account)
     if account.user_id is None:
         account.user = user
         account.account_type = PRIMARY

@@ -29,7 +29,9 @@ def test_account_json_shape(client, google_account):
     body = client.get("/v1/account", HTTP_AUTHORIZATION=f"Bearer {token}").json()
     assert set(body) == {"id", "serviceType", "type", "daemon", "active", "loginString",
                          "email", "name", "serverUrl", "authUserId", "authOrgId",
-                         "authObtainedAt", "scopes", "tokenStatus"}
+                         "authObtainedAt", "scopes", "tokenStatus",
+                         # the scope ledger (docs/scopes.md)
+                         "requestedScopes", "grantedScopes", "missingScopes"}
     assert body["serviceType"] == "Google" and body["scopes"] == ["Mail.Read"]
     assert "provider-rt" not in str(body) and "provider-at" not in str(body)
 

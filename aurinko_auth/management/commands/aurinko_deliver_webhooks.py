@@ -1,0 +1,33 @@
+"""Deliver pending webhooks from the outbox. Safe to run on several machines at once."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from django.core.management.base import BaseCommand
+
+from aurinko_auth import webhooks
+
+
+class Command(BaseCommand):
+    help = "Deliver pending webhook events (loop; --once for a single pass, e.g. from cron)."
+
+    def add_arguments(self, parser: Any) -> None:
+        parser.add_argument("--once", action="store_true",
+                            help="Deliver what is due now, then exit.")
+        parser.add_argument("--batch-size", type=int, default=50)
+        parser.add_argument("--sleep", type=float, default=2.0,
+                            help="Seconds to wait when nothing is due.")
+
+    def handle(self, *args: Any, once: bool, batch_size: int, sleep: float,
+               **options: Any) -> None:
+        total = 0
+        while True:
+            done = webhooks.deliver_batch(batch_size)
+            total += done
+            if once and done < batch_size:
+                break
+            if not done:
+                time.sleep(sleep)
+        self.stdout.write(f"Attempted {total} webhook deliveries.")

@@ -1,0 +1,86 @@
+"""The OpenAPI schema at /v1/schema: valid, and true to the real responses."""
+
+from __future__ import annotations
+
+import base64
+
+import jsonschema
+import pytest
+from drf_spectacular.validation import validate_schema
+from referencing import Registry, Resource
+
+from aurinko_auth.models import UserSession
+
+
+@pytest.fixture
+def schema(client):
+    response = client.get("/v1/schema?format=json")
+    assert response.status_code == 200
+    return response.json()
+
+
+def check(schema: dict, path: str, method: str, response) -> None:
+    """Validate a real response body against the schema of that operation and status."""
+    operation = schema["paths"][path][method]
+    spec = operation["responses"][str(response.status_code)]
+    if "content" not in spec:
+        assert not response.content
+        return
+    body_schema = spec["content"]["application/json"]["schema"]
+    registry = Registry().with_resource("urn:schema", Resource.opaque(schema))
+
+    def resolve(node):  # point local refs at the whole document
+        if isinstance(node, dict):
+            return {k: ("urn:schema" + v if k == "$ref" else resolve(v)) for k, v in node.items()}
+        if isinstance(node, list):
+            return [resolve(v) for v in node]
+        return node
+
+    jsonschema.Draft202012Validator(resolve(body_schema), registry=registry).validate(
+        response.json())
+
+
+def test_schema_is_valid_openapi(schema):
+    validate_schema(schema)
+    assert set(schema["components"]["securitySchemes"]) == {
+        "accountToken", "clientCredentials", "userSessionHeader", "userSessionCookie"}
+    assert "/v1/account" in schema["paths"] and "/v1/user" in schema["paths"]
+
+
+def test_real_responses_match_the_schema(schema, client, app_factory, account_factory,
+                                         account_token_factory):
+    app, secret = app_factory()
+    account = account_factory(app, requested_scopes=["Mail.Read"], scopes=["Mail.Read"])
+    bearer = {"HTTP_AUTHORIZATION": f"Bearer {account_token_factory(account)}"}
+    basic = {"HTTP_AUTHORIZATION": "Basic " + base64.b64encode(
+        f"{app.client_id}:{secret}".encode()).decode()}
+    cases = [
+        ("/v1/account", "get", client.get("/v1/account", **bearer), 200),
+        ("/v1/account", "get", client.get("/v1/account"), 401),
+        ("/v1/am/accounts", "get", client.get("/v1/am/accounts", **basic), 200),
+        ("/v1/am/accounts", "get", client.get("/v1/am/accounts?limit=x", **basic), 400),
+        ("/v1/am/accounts/{account_id}", "get",
+         client.get(f"/v1/am/accounts/{account.pk}", **basic), 200),
+        ("/v1/am/accounts/{account_id}", "get", client.get("/v1/am/accounts/999", **basic), 404),
+        ("/v1/auth/token/{code}", "post", client.post("/v1/auth/token/nope", **basic), 400),
+        ("/v1/user", "get", client.get("/v1/user"), 401),
+    ]
+    for path, method, response, status in cases:
+        assert response.status_code == status, (path, response.content)
+        check(schema, path, method, response)
+
+
+def test_user_session_responses_match_the_schema(schema, client, app_factory, account_factory):
+    from aurinko_auth import sessions
+    from aurinko_auth.models import AppUser
+
+    app, _ = app_factory()
+    user = AppUser.objects.create(app=app, email="ann@example.com")
+    account_factory(app, user=user, account_type="primary")
+    token = sessions.start(user)
+    header = {"HTTP_X_AURINKO_SESSION": token}
+    check(schema, "/v1/user", "get", client.get("/v1/user", **header))
+    check(schema, "/v1/user/sessions", "get", client.get("/v1/user/sessions", **header))
+    session = UserSession.objects.get()
+    response = client.delete(f"/v1/user/sessions/{session.pk}", **header)
+    check(schema, "/v1/user/sessions/{session_id}", "delete", response)
