@@ -345,20 +345,30 @@ class OAuth2Provider(Provider):
                 timeout=self._timeout(),
             ),
         )
+        return self.profile_from_response(response, tokens)
+
+    def profile_http_failure(self, status: int) -> str:
+        """The failure class of an HTTP error from the profile endpoint."""
+        return TRANSIENT if status >= 500 else CONFIG
+
+    def profile_from_response(self, response: requests.Response, tokens: TokenSet, *,
+                              what: str = "profile") -> Profile:
+        """Check, decode and parse a profile response: shared by every provider's profile
+        call, whatever endpoint and authentication it uses."""
         if response.status_code >= 400:
             raise ProviderCallError(
-                f"{self.id} profile request failed with HTTP {response.status_code}.",
-                failure=TRANSIENT if response.status_code >= 500 else CONFIG,
+                f"{self.id} {what} request failed with HTTP {response.status_code}.",
+                failure=self.profile_http_failure(response.status_code),
             )
         try:
             data = response.json()
         except ValueError:
             data = None
         if not isinstance(data, dict):
-            raise ProviderCallError(f"{self.id} returned a profile that is not JSON.")
+            raise ProviderCallError(f"{self.id} returned a {what} that is not JSON.")
         profile = self.parse_profile(data, tokens)
         if not profile.auth_user_id:
-            raise ProviderCallError(f"{self.id} returned a profile without a user id.")
+            raise ProviderCallError(f"{self.id} returned a {what} without a user id.")
         return profile
 
     # --- parsing and errors ----------------------------------------------------------------

@@ -11,6 +11,7 @@ import requests
 from aurinko_auth.providers.base import (
     TERMINAL_APP,
     TERMINAL_USER,
+    TRANSIENT,
     OAuth2Provider,
     Profile,
     ProviderCallError,
@@ -74,22 +75,11 @@ class HubSpotProvider(OAuth2Provider):
         response = self._call("profile request",
                               lambda: requests.get(url, headers={"Accept": "application/json"},
                                                    timeout=self._timeout()))
-        if response.status_code >= 400:
-            raise ProviderCallError(
-                f"{self.id} token information request failed with HTTP "
-                f"{response.status_code}.",
-                failure=TERMINAL_USER if response.status_code in (401, 404) else "transient",
-            )
-        try:
-            data = response.json()
-        except ValueError:
-            data = None
-        if not isinstance(data, dict):
-            raise ProviderCallError(f"{self.id} returned token information that is not JSON.")
-        profile = self.parse_profile(data, tokens)
-        if not profile.auth_user_id:
-            raise ProviderCallError(f"{self.id} returned token information without a user.")
-        return profile
+        return self.profile_from_response(response, tokens, what="token information")
+
+    def profile_http_failure(self, status: int) -> str:
+        # The token information of a revoked or unknown token answers 401/404.
+        return TERMINAL_USER if status in (401, 404) else TRANSIENT
 
     def parse_profile(self, data: dict[str, Any], tokens: TokenSet) -> Profile:
         email = data.get("user") or ""

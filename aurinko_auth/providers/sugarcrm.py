@@ -14,7 +14,7 @@ from requests_oauthlib import OAuth2Session
 from aurinko_auth.exceptions import InvalidRequest
 from aurinko_auth.hostguard import resolve_public_host
 from aurinko_auth.netutil import is_secure_or_loopback
-from aurinko_auth.providers.base import OAuth2Provider, Profile, ProviderCallError, TokenSet
+from aurinko_auth.providers.base import OAuth2Provider, Profile, TokenSet
 
 DEFAULT_CLIENT_ID = "sugar"
 DEFAULT_PLATFORM = "aurinko_auth"
@@ -103,21 +103,8 @@ class SugarCRMProvider(OAuth2Provider):
         response = self._call("profile request", lambda: requests.get(
             url, headers={"OAuth-Token": tokens.access_token, "Accept": "application/json"},
             timeout=self._timeout(), allow_redirects=False))
-        if response.status_code >= 400:
-            raise ProviderCallError(f"{self.id} profile request failed with HTTP "
-                                    f"{response.status_code}.",
-                                    failure="transient" if response.status_code >= 500
-                                    else "config")
-        try:
-            data = response.json()
-        except ValueError:
-            data = None
-        if not isinstance(data, dict):
-            raise ProviderCallError(f"{self.id} returned a profile that is not JSON.")
-        profile = self.parse_profile(data, tokens)
+        profile = self.profile_from_response(response, tokens)
         profile.server_url = normalize_server_url(server_url)
-        if not profile.auth_user_id:
-            raise ProviderCallError(f"{self.id} returned a profile without a user id.")
         return profile
 
     def parse_profile(self, data: dict[str, Any], tokens: TokenSet) -> Profile:
