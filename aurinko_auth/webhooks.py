@@ -6,22 +6,20 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
-import ipaddress
 import json
 import logging
 import random
-import socket
 import time
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
-from urllib.parse import urlsplit
 
 import requests
 from django.db import transaction
 from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
+from aurinko_auth import netguard
 from aurinko_auth.conf import aurinko_settings
 from aurinko_auth.webhook_models import SECRET_PREFIX, OutboxEvent, WebhookDelivery
 
@@ -58,28 +56,17 @@ class BlockedAddress(Exception):
 
 
 def check_webhook_host(url: str) -> None:
-    """Refuse a receiver whose host resolves to a private, loopback, link-local or otherwise
-    non-public address, unless it is inside ``ALLOWED_PRIVATE_NETWORKS`` (SSRF guard).
-    To be unified with ``netguard`` at merge."""
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise BlockedAddress("unsupported_url")
-    allowed = [ipaddress.ip_network(n, strict=False)
-               for n in aurinko_settings.ALLOWED_PRIVATE_NETWORKS]
+    """Refuse a receiver whose host resolves to a non-public address, unless it is inside
+    ``ALLOWED_PRIVATE_NETWORKS`` (SSRF guard, :mod:`aurinko_auth.netguard`)."""
+    webhook_session(url).close()
+
+
+def webhook_session(url: str) -> requests.Session:
+    """A session pinned to the receiver's checked address (no DNS rebinding)."""
     try:
-        addresses = [ipaddress.ip_address(parts.hostname)]
-    except ValueError:
-        port = parts.port or (443 if parts.scheme == "https" else 80)
-        try:
-            infos = socket.getaddrinfo(parts.hostname, port, proto=socket.IPPROTO_TCP)
-        except (socket.gaierror, UnicodeError) as exc:
-            raise BlockedAddress("dns_error") from exc
-        addresses = [ipaddress.ip_address(info[4][0].split("%", 1)[0]) for info in infos]
-    for ip in addresses:
-        if getattr(ip, "ipv4_mapped", None):
-            ip = ip.ipv4_mapped
-        if not ip.is_global and not any(ip in net for net in allowed):
-            raise BlockedAddress("private_address")
+        return netguard.pinned_session(url)
+    except netguard.BlockedHost as exc:
+        raise BlockedAddress(exc.code.split(".", 1)[-1]) from None
 
 
 def backoff(attempts: int) -> float:
@@ -129,12 +116,13 @@ def send(event: OutboxEvent) -> Result:
     status_code: int | None = None
     error = ""
     try:
-        check_webhook_host(endpoint.url)
+        session = webhook_session(endpoint.url)
         headers = signed_headers(endpoint.signing_secrets(), f"msg_{event.event_id.hex}", body)
         headers["user-agent"] = "aurinko-auth-webhooks"
-        response = requests.post(endpoint.url, data=body, headers=headers,
-                                 timeout=tuple(aurinko_settings.WEBHOOK_TIMEOUT),
-                                 allow_redirects=False)
+        with session:
+            response = session.post(endpoint.url, data=body, headers=headers,
+                                    timeout=tuple(aurinko_settings.WEBHOOK_TIMEOUT),
+                                    allow_redirects=False)
         status_code = response.status_code
         response.close()
         if 300 <= status_code < 400:

@@ -12,7 +12,7 @@ from oauthlib.oauth2 import LegacyApplicationClient
 from requests_oauthlib import OAuth2Session
 
 from aurinko_auth.exceptions import InvalidRequest
-from aurinko_auth.hostguard import resolve_public_host
+from aurinko_auth.netguard import resolve_public_host
 from aurinko_auth.netutil import is_secure_or_loopback
 from aurinko_auth.providers.base import OAuth2Provider, Profile, TokenSet
 

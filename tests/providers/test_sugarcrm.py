@@ -21,7 +21,7 @@ SERVER = "https://crm.example.com"
 
 @pytest.fixture
 def public_dns():
-    with mock.patch("aurinko_auth.hostguard.socket.getaddrinfo",
+    with mock.patch("aurinko_auth.netguard._getaddrinfo",
                     return_value=[(2, 1, 6, "", ("93.184.216.34", 443))]) as patched:
         yield patched
 
@@ -80,7 +80,7 @@ def test_refresh_errors(public_dns, status, body, failure):
 
 @pytest.mark.parametrize("address", ["127.0.0.1", "10.0.0.5", "169.254.169.254", "::1"])
 def test_private_instance_refused(address):
-    with mock.patch("aurinko_auth.hostguard.socket.getaddrinfo",
+    with mock.patch("aurinko_auth.netguard._getaddrinfo",
                     return_value=[(2, 1, 6, "", (address, 443))]), \
             pytest.raises(InvalidRequest, match="public"):
         SugarCRMProvider().sign_in(config(), {"serverUrl": SERVER, "login": "a",

@@ -1,0 +1,121 @@
+"""SSRF guard for every server a user or an app owner names (webhook receivers, self-hosted
+SugarCRM; IMAP and EWS next): the host is resolved once, every address it resolves to must be
+public unless it lies in ``ALLOWED_PRIVATE_NETWORKS``, and the connection then goes to the
+address that was checked, so a second DNS answer cannot point it elsewhere (DNS rebinding).
+
+Numeric host forms (``2130706433``, ``0x7f.1``, ``[::1]``) are resolved by the system
+resolver like names, so they are checked like any other address.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import socket
+from typing import Any
+from urllib.parse import urlsplit
+
+import requests
+from requests.adapters import HTTPAdapter
+
+from aurinko_auth.exceptions import InvalidRequest
+
+_getaddrinfo = socket.getaddrinfo  # one name, so tests can stand in for DNS
+DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+class BlockedHost(InvalidRequest):
+    """The server may not be contacted; ``code`` says why."""
+
+    code = "host.private_address"
+    default_message = "The server's address is not a public address."
+
+
+def allowed_networks() -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
+    from aurinko_auth.conf import aurinko_settings
+
+    return [ipaddress.ip_network(n, strict=False)
+            for n in aurinko_settings.ALLOWED_PRIVATE_NETWORKS or ()]
+
+
+def is_allowed(address: str) -> bool:
+    ip = ipaddress.ip_address(address.split("%", 1)[0])
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        ip = ip.ipv4_mapped
+    # is_global is False for private, loopback, link-local, shared (100.64/10), reserved,
+    # unspecified and documentation ranges; multicast is refused explicitly.
+    if ip.is_global and not ip.is_multicast:
+        return True
+    return any(ip in network for network in allowed_networks())
+
+
+def resolve(host: str, port: int) -> str:
+    """The checked address to connect to for ``host``; BlockedHost otherwise."""
+    if not host or len(host) > 253 or "\x00" in host:
+        raise BlockedHost("The server's host name is not valid.", code="host.invalid")
+    try:
+        infos = _getaddrinfo(host.strip("[]"), port, proto=socket.IPPROTO_TCP)
+    except (OSError, UnicodeError):
+        raise BlockedHost("The server's host name does not resolve.",
+                          code="host.dns_error") from None
+    addresses = [info[4][0] for info in infos]
+    # Every answer must be allowed: one public record beside a private one is no excuse.
+    if not addresses or not all(is_allowed(a) for a in addresses):
+        raise BlockedHost()
+    return addresses[0]
+
+
+def resolve_public_host(url: str) -> str:
+    """The checked address of ``url``'s host (http or https URLs only)."""
+    parts = urlsplit(url)
+    if parts.scheme not in DEFAULT_PORTS or not parts.hostname:
+        raise BlockedHost("The server URL must be an http(s) URL.", code="host.unsupported_url")
+    try:
+        port = parts.port or DEFAULT_PORTS[parts.scheme]
+    except ValueError:
+        raise BlockedHost("The server URL has an invalid port.", code="host.invalid") from None
+    return resolve(parts.hostname, port)
+
+
+class PinnedAdapter(HTTPAdapter):
+    """Sends requests for ``hostname`` to ``address``, keeping the name for the Host header,
+    TLS SNI and certificate verification."""
+
+    def __init__(self, hostname: str, address: str, **kwargs: Any) -> None:
+        self.hostname = hostname.lower()
+        self.address = address
+        super().__init__(**kwargs)
+
+    def build_connection_pool_key_attributes(self, request: Any, verify: Any,
+                                             cert: Any = None) -> tuple[dict, dict]:
+        host_params, pool_kwargs = super().build_connection_pool_key_attributes(
+            request, verify, cert)
+        if (host_params.get("host") or "").lower() != self.hostname:
+            raise BlockedHost("A request left the pinned host.", code="host.unpinned")
+        host_params = {**host_params, "host": self.address}
+        if host_params.get("scheme") == "https":
+            pool_kwargs = {**pool_kwargs, "server_hostname": self.hostname,
+                           "assert_hostname": self.hostname}
+        return host_params, pool_kwargs
+
+    def send(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:
+        request.headers["Host"] = urlsplit(request.url).netloc
+        return super().send(request, **kwargs)
+
+
+def pinned_session(url: str) -> requests.Session:
+    """A session whose requests to ``url``'s origin go to the checked address (and nowhere
+    else: no proxies from the environment, no redirects to other hosts through it)."""
+    address = resolve_public_host(url)
+    parts = urlsplit(url)
+    session = requests.Session()
+    session.trust_env = False
+    # Anything but this origin fails instead of leaving the pin (longest prefix wins).
+    session.mount("http://", _Refuse())
+    session.mount("https://", _Refuse())
+    session.mount(f"{parts.scheme}://{parts.netloc}", PinnedAdapter(parts.hostname or "", address))
+    return session
+
+
+class _Refuse(HTTPAdapter):
+    def send(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:
+        raise BlockedHost("A request left the pinned host.", code="host.unpinned")
