@@ -68,3 +68,28 @@ class EchoView(SandboxAPIView):
         response["Set-Cookie"] = "provider_session=1"  # the broker must not pass this on
         response["X-Request-Id"] = "sandbox-request"
         return response
+
+
+SANDBOX_HUB_ID = 62515
+
+
+@csrf_exempt
+def hubspot_token_info(request: HttpRequest, token: str) -> HttpResponse:
+    """HubSpot's token-information endpoint (``GET /oauth/v1/access-tokens/{token}``): the
+    token in the path is checked by django-oauth-toolkit's own validator."""
+    from oauth2_provider.oauth2_validators import OAuth2Validator
+    from oauthlib.common import Request as OAuthRequest
+
+    oauth_request = OAuthRequest(request.build_absolute_uri())
+    if not OAuth2Validator().validate_bearer_token(token, [], oauth_request):
+        return JsonResponse({"status": "error", "message": "The access token is invalid.",
+                             "category": "EXPIRED_AUTHENTICATION"}, status=401)
+    access = oauth_request.access_token
+    user = access.user
+    return JsonResponse({
+        "user": user.email or f"{user.get_username()}@example.com",
+        "hub_domain": "sandbox.hubspot.example", "scopes": access.scope.split(),
+        "hub_id": SANDBOX_HUB_ID, "app_id": access.application_id,
+        "expires_in": max(0, int((access.expires - access.created).total_seconds())),
+        "user_id": user.pk, "token_type": "access",
+    })

@@ -14,7 +14,9 @@ _key_file = os.environ.get(
 OAUTH2_PROVIDER = {
     "OIDC_ENABLED": True,
     "OIDC_RSA_PRIVATE_KEY": load_or_create_rsa_key(_key_file),
-    "PKCE_REQUIRED": True,
+    # PKCE for every client except those registered as "nopkce-..." (stand-ins for providers
+    # that do not support it, such as HubSpot's classic flow).
+    "PKCE_REQUIRED": lambda client_id: not str(client_id).startswith("nopkce-"),
     "ROTATE_REFRESH_TOKEN": True,
     # The strictest rotation a provider does: replaying a used refresh token revokes the whole
     # token family, so a client that ever refreshes twice loses the grant (and tests see it).

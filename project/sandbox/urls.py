@@ -6,6 +6,8 @@ from project.sandbox import api, daemon
 urlpatterns = [
     path("o/", include("oauth2_provider.urls", namespace="oauth2_provider")),
     path("api/me", api.MeView.as_view(), name="sandbox-api-me"),
+    path("hubspot/access-tokens/<str:token>", api.hubspot_token_info,
+         name="sandbox-hubspot-token-info"),
     re_path(r"^api/echo(?:/.*)?$", api.EchoView.as_view(), name="sandbox-api-echo"),
     # Service-account stand-ins (Microsoft admin consent, per-tenant token, Google JWT grant).
     path("adminconsent/<str:tenant>/", daemon.admin_consent, name="sandbox-adminconsent"),
