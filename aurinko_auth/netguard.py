@@ -119,3 +119,8 @@ def pinned_session(url: str) -> requests.Session:
 class _Refuse(HTTPAdapter):
     def send(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:
         raise BlockedHost("A request left the pinned host.", code="host.unpinned")
+
+
+def pinned_connection(host: str, port: int, timeout: float) -> socket.socket:
+    """A TCP connection to the checked address of ``host`` (for protocols other than HTTP)."""
+    return socket.create_connection((resolve(host, port), port), timeout=timeout)

@@ -14,6 +14,7 @@ urlpatterns = [
     path("v1/auth/authorizeUser", views.authorize_user_view, name="authorize-user"),
     path("v1/auth/authorizeDaemon", views.authorize_daemon_view, name="authorize-daemon"),
     path("v1/auth/callback", views.callback_view, name="callback"),
+    path("v1/auth/password/<str:state>", views.password_view, name="password"),
     path("v1/auth/token/<str:code>", api.TokenExchangeView.as_view(), name="token"),
     path("v1/user", user_views.UserView.as_view(), name="user"),
     path("v1/user/logout", user_views.LogoutView.as_view(), name="user-logout"),

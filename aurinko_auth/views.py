@@ -9,11 +9,13 @@ import logging
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET
+from django.views.decorators.csrf import csrf_protect
+from django.views.decorators.debug import sensitive_post_parameters
+from django.views.decorators.http import require_GET, require_http_methods
 
 from aurinko_auth import returnurls, sessions
 from aurinko_auth.conf import aurinko_settings
-from aurinko_auth.exceptions import AurinkoError, FlowRedirectError
+from aurinko_auth.exceptions import AurinkoError, FlowRedirectError, StateError
 from aurinko_auth.flows import account as account_flow
 from aurinko_auth.flows import authorize
 from aurinko_auth.flows import daemon as daemon_flow
@@ -140,3 +142,37 @@ def callback_view(request: HttpRequest) -> HttpResponse:
     except AurinkoError as exc:
         return error_page(request, exc)
     return finish_flow(result)
+
+
+@sensitive_post_parameters("password")
+@never_cache
+@csrf_protect
+@require_http_methods(["GET", "POST"])
+def password_view(request: HttpRequest, state: str) -> HttpResponse:
+    """``/v1/auth/password/{state}``: our hosted sign-in form for password providers."""
+    from aurinko_auth.flows import password as password_flow
+
+    bid = request.COOKIES.get(aurinko_settings.FLOW_COOKIE_NAME)
+    try:
+        pending, provider = password_flow.pending_form(state, bid)
+    except AurinkoError as exc:
+        return error_page(request, exc)
+    error, values = None, {}
+    if request.method == "POST":
+        try:
+            return redirect(password_flow.submit(state, bid, request.POST))
+        except StateError as exc:
+            return error_page(request, exc)
+        except AurinkoError as exc:
+            logger.info("password sign-in refused: %s", exc.code)
+            error = exc.message
+            values = {k: request.POST.get(k, "")[:256] for k in provider.form_fields
+                      if k != "password"}
+    response = render(request, "aurinko_auth/password_form.html", {
+        "provider": provider, "error": error, "values": values,
+        "app_name": pending.app.name,
+    }, status=400 if error else 200)
+    # same-origin, not no-referrer: with no-referrer Chromium sends "Origin: null" on the
+    # POST and Django's CSRF check refuses it; the state never leaves our origin either way.
+    response["Referrer-Policy"] = "same-origin"
+    return response

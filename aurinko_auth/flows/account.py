@@ -15,7 +15,7 @@ from aurinko_auth.conf import aurinko_settings
 from aurinko_auth.exceptions import AurinkoError, InvalidRequest
 from aurinko_auth.flows import authorize
 from aurinko_auth.models import Account, AccountToken, AuthCode, AuthState, FlowKind
-from aurinko_auth.providers.base import OAuth2Provider
+from aurinko_auth.providers.base import OAuth2Provider, PasswordProvider
 
 RESPONSE_TYPES = ("code", "token")
 
@@ -28,8 +28,15 @@ def start(req: authorize.AuthorizeRequest, browser_id: str) -> authorize.Started
         if response_type not in RESPONSE_TYPES:
             raise InvalidRequest("responseType must be 'code' or 'token'.")
         provider, unified = authorize.check_common(req, app)
+        if isinstance(provider, PasswordProvider):
+            from aurinko_auth.flows import password
+
+            return password.start(app=app, provider=provider, kind=FlowKind.ACCOUNT,
+                                  unified=unified, browser_id=browser_id, params={
+                                      "returnUrl": req.return_url, "state": req.state,
+                                      "responseType": response_type})
         if not isinstance(provider, OAuth2Provider):
-            raise InvalidRequest(f"{provider.id} signs in with a password form, not OAuth.")
+            raise InvalidRequest(f"{provider.id} cannot be signed in yet.")
         existing = authorize.existing_account_for(app, provider, req)
         params = {
             "returnUrl": req.return_url, "state": req.state, "responseType": response_type,

@@ -34,10 +34,11 @@ def create(*, app: App, kind: str, service_type: str, params: dict[str, Any],
     return state
 
 
-def consume(state: str | None, browser_id: str | None) -> AuthState:
-    """Claim a pending authorization exactly once. Raises :class:`StateError` whose code says
-    why it failed: ``state.missing``, ``state.invalid`` (unknown or forged), ``state.expired``,
-    ``state.used`` or ``state.browser_mismatch``."""
+def check(state: str | None, browser_id: str | None) -> AuthState:
+    """The pending authorization named by ``state`` if this browser may resume it, without
+    using it up (a password form shown again after a wrong password). Raises
+    :class:`StateError` whose code says why: ``state.missing``, ``state.invalid`` (unknown or
+    forged), ``state.expired``, ``state.used`` or ``state.browser_mismatch``."""
     if not state:
         raise StateError("The provider returned no state.", code="state.missing")
     if len(state) > 200 or not state.startswith(crypto.PREFIX_STATE):
@@ -67,6 +68,11 @@ def consume(state: str | None, browser_id: str | None) -> AuthState:
         raise StateError(
             "This authorization was started in another browser.", code="state.browser_mismatch"
         )
+    return row
+
+
+def claim(row: AuthState) -> AuthState:
+    """Use a checked pending authorization up, exactly once (one conditional UPDATE)."""
     claimed = AuthState.objects.filter(pk=row.pk, used_at__isnull=True).update(
         used_at=timezone.now()
     )
@@ -76,6 +82,11 @@ def consume(state: str | None, browser_id: str | None) -> AuthState:
             code="state.used",
         )
     return row
+
+
+def consume(state: str | None, browser_id: str | None) -> AuthState:
+    """Claim a pending authorization exactly once (:func:`check`, then :func:`claim`)."""
+    return claim(check(state, browser_id))
 
 
 def purge_expired() -> int:

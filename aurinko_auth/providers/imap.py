@@ -1,0 +1,130 @@
+"""IMAP mailboxes, signed in with our hosted password form. The credentials are checked by a
+real login (TLS, or STARTTLS before any credential is sent; certificates verified) over a
+connection pinned to the address the SSRF guard checked."""
+
+from __future__ import annotations
+
+import contextlib
+import imaplib
+import ssl
+from typing import Any, ClassVar
+
+from aurinko_auth import netguard
+from aurinko_auth.exceptions import InvalidRequest
+from aurinko_auth.providers.base import PasswordProvider, Profile
+
+SECURITY = ("ssl", "starttls")
+DEFAULT_PORTS = {"ssl": 993, "starttls": 143}
+MAX_LENGTHS = {"login": 320, "password": 1024, "host": 253, "smtpHost": 253}
+
+
+class SignInFailed(InvalidRequest):
+    """The server refused or could not be used; shown on the form, no account is made."""
+
+    code = "credentials.invalid"
+    default_message = "The server did not accept this login and password."
+
+
+def _tls_context() -> ssl.SSLContext:
+    from aurinko_auth.conf import aurinko_settings
+
+    return ssl.create_default_context(cafile=aurinko_settings.PASSWORD_CA_BUNDLE or None)
+
+
+class _Pinned:
+    """imaplib's socket goes to the address netguard checked (no second DNS lookup)."""
+
+    def _create_socket(self, timeout: float | None) -> Any:
+        return netguard.pinned_connection(self.host, self.port, timeout or 15.0)
+
+
+class PinnedIMAP4(_Pinned, imaplib.IMAP4):
+    pass
+
+
+class PinnedIMAP4SSL(imaplib.IMAP4_SSL):
+    def _create_socket(self, timeout: float | None) -> Any:
+        sock = netguard.pinned_connection(self.host, self.port, timeout or 15.0)
+        return self.ssl_context.wrap_socket(sock, server_hostname=self.host)
+
+
+class IMAPProvider(PasswordProvider):
+    id = "IMAP"
+    name = "IMAP"
+    form_fields: ClassVar[tuple[str, ...]] = ("login", "password", "host", "port", "security")
+    # IMAP reads and writes mail; sending needs SMTP, which this sign-in does not check.
+    scope_map = {"Mail.Read": ("imap",), "Mail.ReadWrite": ("imap",), "Mail.Drafts": ("imap",)}
+
+    def clean(self, data: dict[str, str]) -> dict[str, Any]:
+        """Validate the form; raise InvalidRequest with a message for the user."""
+        values = {k: (data.get(k) or "").strip() for k in (
+            "login", "host", "port", "security", "smtpHost", "smtpPort")}
+        values["password"] = data.get("password") or ""
+        for key, value in values.items():
+            if "\x00" in value:
+                raise InvalidRequest("The form contains characters that are not allowed.")
+            if len(value) > MAX_LENGTHS.get(key, 16):
+                raise InvalidRequest(f"The {key} field is too long.")
+        if not values["login"] or not values["password"] or not values["host"]:
+            raise InvalidRequest("Enter the login, the password and the IMAP server.")
+        security = values["security"] or "ssl"
+        if security not in SECURITY:
+            raise InvalidRequest("Security must be SSL/TLS or STARTTLS.")
+        port = values["port"] or str(DEFAULT_PORTS[security])
+        if not port.isdigit() or not 0 < int(port) < 65536:
+            raise InvalidRequest("The port must be a number from 1 to 65535.")
+        cleaned = {"login": values["login"], "password": values["password"],
+                   "host": values["host"].lower().strip("[]"), "port": int(port),
+                   "security": security}
+        if values["smtpHost"]:
+            smtp_port = values["smtpPort"] or "587"
+            if not smtp_port.isdigit() or not 0 < int(smtp_port) < 65536:
+                raise InvalidRequest("The SMTP port must be a number from 1 to 65535.")
+            cleaned.update(smtpHost=values["smtpHost"].lower(), smtpPort=int(smtp_port))
+        return cleaned
+
+    def verify(self, config: Any, data: dict[str, Any]) -> Profile:
+        """A real login (then LOGOUT). Raises SignInFailed or netguard.BlockedHost."""
+        from aurinko_auth.conf import aurinko_settings
+
+        timeout = float(aurinko_settings.PASSWORD_TIMEOUT[1])
+        host, port = data["host"], data["port"]
+        try:
+            if data["security"] == "ssl":
+                client: imaplib.IMAP4 = PinnedIMAP4SSL(host, port, ssl_context=_tls_context(),
+                                                       timeout=timeout)
+            else:
+                client = PinnedIMAP4(host, port, timeout=timeout)
+                client.starttls(_tls_context())  # before any credential is sent
+            try:
+                client.login(data["login"], data["password"])
+            finally:
+                with contextlib.suppress(imaplib.IMAP4.error, OSError):
+                    client.logout()
+        except netguard.BlockedHost:
+            raise
+        except imaplib.IMAP4.abort:
+            raise SignInFailed("The server closed the connection: is it an IMAP server?",
+                               code="server.not_imap") from None
+        except imaplib.IMAP4.error as exc:
+            text = str(exc).lower()
+            if "auth" in text or "login" in text or "credential" in text:
+                raise SignInFailed() from None
+            raise SignInFailed("The server did not answer like an IMAP server.",
+                               code="server.not_imap") from None
+        except (ssl.SSLError, ssl.CertificateError):
+            raise SignInFailed("The server's TLS certificate could not be verified.",
+                               code="server.tls_failed") from None
+        except TimeoutError:
+            raise SignInFailed("The server did not answer in time.",
+                               code="server.timeout") from None
+        except OSError:
+            raise SignInFailed("The server could not be reached.",
+                               code="server.unreachable") from None
+        login = data["login"]
+        return Profile(
+            auth_user_id=f"{login.lower()}@{host}:{port}",
+            email=login if "@" in login else "",
+            login_string=login,
+            server_url=f"{'imaps' if data['security'] == 'ssl' else 'imap'}://{host}:{port}",
+        )

@@ -1,0 +1,31 @@
+from __future__ import annotations
+
+import shutil
+
+import pytest
+from django.conf import settings as django_settings
+
+from tests.peers.dovecot import Dovecot
+
+USERS = {"alice@example.com": "imap-secret-1", "bob": "imap-secret-2"}
+
+
+@pytest.fixture
+def dovecot():
+    """A fresh server per test: Dovecot's per-IP penalty after failed logins lives in the
+    server and would slow every later login from 127.0.0.1."""
+    if not shutil.which("dovecot") and not shutil.os.path.exists("/usr/sbin/dovecot"):
+        pytest.skip("Debian's dovecot-imapd is not installed (.ci/run installs it)")
+    server = Dovecot.start(USERS)
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def imap_settings(settings, dovecot):
+    """Loopback allowed (the test server) and its CA trusted."""
+    settings.AURINKO_AUTH = {**django_settings.AURINKO_AUTH,
+                             "ALLOWED_PRIVATE_NETWORKS": ["127.0.0.1/32"],
+                             "PASSWORD_CA_BUNDLE": str(dovecot.ca_path),
+                             "PASSWORD_TIMEOUT": (3.0, 10.0)}
+    return dovecot

@@ -1,0 +1,181 @@
+"""IMAP through the hosted form, against a real Dovecot on loopback."""
+
+from __future__ import annotations
+
+import logging
+import socket
+import threading
+
+import pytest
+from django.conf import settings as django_settings
+from django.db import connection
+
+from aurinko_auth import netguard
+from aurinko_auth.models import Account, AuthState
+from aurinko_auth.providers.imap import IMAPProvider, SignInFailed
+from tests.conftest import RETURN_URL
+from tests.flows.conftest import basic, query_of
+from tests.password.conftest import USERS
+
+provider = IMAPProvider()
+
+
+def form(host="127.0.0.1", port=None, security="ssl", login="alice@example.com",
+         password=None, dovecot=None):
+    if port is None:
+        port = dovecot.imaps_port if security == "ssl" else dovecot.imap_port
+    return {"login": login, "password": USERS.get(login, "x") if password is None else password,
+            "host": host, "port": str(port), "security": security}
+
+
+@pytest.mark.parametrize("security", ["ssl", "starttls"])
+def test_good_password(imap_settings, security):
+    profile = provider.verify(None, provider.clean(form(security=security,
+                                                        dovecot=imap_settings)))
+    assert profile.login_string == "alice@example.com"
+    assert profile.server_url.startswith("imaps://" if security == "ssl" else "imap://")
+
+
+@pytest.mark.parametrize("security", ["ssl", "starttls"])
+def test_wrong_password(imap_settings, security):
+    with pytest.raises(SignInFailed) as refused:
+        provider.verify(None, provider.clean(form(security=security, password="wrong",
+                                                  dovecot=imap_settings)))
+    assert refused.value.code == "credentials.invalid"
+
+
+def test_untrusted_certificate(imap_settings, settings):
+    settings.AURINKO_AUTH = {**settings.AURINKO_AUTH, "PASSWORD_CA_BUNDLE": None}
+    with pytest.raises(SignInFailed) as refused:
+        provider.verify(None, provider.clean(form(dovecot=imap_settings)))
+    assert refused.value.code == "server.tls_failed"
+
+
+def test_closed_port(imap_settings):
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]  # bound, not listening: refused
+        with pytest.raises(SignInFailed) as refused:
+            provider.verify(None, provider.clean(form(port=port, dovecot=imap_settings)))
+    assert refused.value.code == "server.unreachable"
+
+
+def silent_or_talking(greeting: bytes | None):
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen()
+    held = []
+
+    def accept():
+        conn, _ = server.accept()
+        held.append(conn)
+        if greeting:
+            conn.sendall(greeting)
+
+    threading.Thread(target=accept, daemon=True).start()
+    return server, held
+
+
+def test_slow_server_times_out(imap_settings, settings):
+    settings.AURINKO_AUTH = {**settings.AURINKO_AUTH, "PASSWORD_TIMEOUT": (1.0, 1.0)}
+    server, held = silent_or_talking(None)
+    try:
+        with pytest.raises(SignInFailed) as refused:
+            provider.verify(None, provider.clean(form(port=server.getsockname()[1],
+                                                      security="starttls",
+                                                      dovecot=imap_settings)))
+        assert refused.value.code == "server.timeout"
+    finally:
+        server.close()
+        for conn in held:
+            conn.close()
+
+
+def test_server_that_is_not_imap(imap_settings):
+    server, held = silent_or_talking(b"SSH-2.0-OpenSSH_9.2\r\n")
+    try:
+        with pytest.raises(SignInFailed) as refused:
+            provider.verify(None, provider.clean(form(port=server.getsockname()[1],
+                                                      security="starttls",
+                                                      dovecot=imap_settings)))
+        assert refused.value.code == "server.not_imap"
+    finally:
+        server.close()
+        for conn in held:
+            conn.close()
+
+
+def test_private_server_refused_before_any_socket(monkeypatch, settings):
+    settings.AURINKO_AUTH = {**django_settings.AURINKO_AUTH, "ALLOWED_PRIVATE_NETWORKS": []}
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("a socket was opened")
+
+    monkeypatch.setattr(socket, "create_connection", refuse)
+    for host in ("127.0.0.1", "10.0.0.1", "169.254.169.254", "2130706433", "0x7f.1"):
+        with pytest.raises(netguard.BlockedHost):
+            provider.verify(None, provider.clean(form(host=host, port=993)))
+
+
+@pytest.mark.parametrize(("field", "value"), [
+    ("login", "a\x00b"), ("host", "h" * 300), ("port", "70000"), ("security", "none"),
+    ("password", ""), ("login", "x" * 400),
+])
+def test_bad_form_values(field, value):
+    data = {"login": "a@example.com", "password": "p", "host": "imap.example.com",
+            "port": "993", "security": "ssl", field: value}
+    with pytest.raises(Exception) as refused:
+        provider.clean(data)
+    assert getattr(refused.value, "status", None) == 400
+
+
+# --- the Account flow through the form -------------------------------------------------------
+
+@pytest.fixture
+def imap_app(app_factory, imap_settings):
+    app, secret = app_factory(scopes="Mail.Read")
+    return app, secret, imap_settings
+
+
+def start(client, app):
+    response = client.get("/v1/auth/authorize", {
+        "clientId": app.client_id, "serviceType": "imap", "scopes": "Mail.Read",
+        "returnUrl": RETURN_URL, "state": "s-imap"})
+    assert response.status_code == 302
+    assert "/v1/auth/password/ast_" in response["Location"]
+    return response["Location"].split("://", 1)[1].split("/", 1)[1]
+
+
+def test_account_flow_through_the_form(client, imap_app, caplog):
+    caplog.set_level(logging.DEBUG)
+    app, secret, dovecot = imap_app
+    path = "/" + start(client, app)
+    page = client.get(path)
+    assert page.status_code == 200 and b'name="password"' in page.content
+    assert page["Referrer-Policy"] == "same-origin"
+    data = form(dovecot=dovecot, password="wrong")
+    wrong = client.post(path, data)
+    assert wrong.status_code == 400 and b"did not accept" in wrong.content
+    assert b"wrong" not in wrong.content  # the password is never echoed
+    assert not Account.objects.exists() and AuthState.objects.get().used_at is None
+    done = client.post(path, {**data, "password": USERS["alice@example.com"]})
+    assert done.status_code == 302 and done["Location"].startswith(RETURN_URL)
+    back = query_of(done["Location"])
+    assert back["status"] == "success" and back["state"] == "s-imap"
+    token = client.post(f"/v1/auth/token/{back['code']}",
+                        HTTP_AUTHORIZATION=basic(app.client_id, secret)).json()["accessToken"]
+    me = client.get("/v1/account", HTTP_AUTHORIZATION=f"Bearer {token}").json()
+    assert me["serviceType"] == "IMAP" and me["loginString"] == "alice@example.com"
+    assert me["serverUrl"].startswith("imaps://127.0.0.1:")
+    account = Account.objects.get()
+    assert account.credentials["password"] == USERS["alice@example.com"]
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT credentials FROM aurinko_auth_account")
+        assert USERS["alice@example.com"] not in cursor.fetchone()[0]  # encrypted at rest
+    # The used form cannot be replayed; signing in again updates the same account.
+    assert client.post(path, {**data, "password": USERS["alice@example.com"]}).status_code == 400
+    again = "/" + start(client, app)
+    client.post(again, {**data, "password": USERS["alice@example.com"]})
+    assert Account.objects.get().pk == account.pk
+    assert not any(USERS["alice@example.com"] in r.getMessage() for r in caplog.records)
+
