@@ -8,3 +8,8 @@ class AurinkoAuthConfig(AppConfig):
 
     def ready(self) -> None:
         from aurinko_auth import checks  # noqa: F401  (registers the system checks)
+
+        # Admin sign-ins and their failures go to the audit log.
+        from aurinko_auth.audit import connect_signals
+
+        connect_signals()

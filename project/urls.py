@@ -2,6 +2,10 @@ from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 
+admin.site.site_header = "Aurinko auth broker"
+admin.site.site_title = "Aurinko auth broker"
+admin.site.index_title = "Your apps"
+
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("", include("aurinko_auth.urls")),
