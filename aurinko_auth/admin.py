@@ -364,7 +364,7 @@ class AppAdmin(AppScopedAdminMixin, admin.ModelAdmin):
         obj = self.get_object(request, object_id)
         if not has_role(request, obj.pk, Role.OWNER):
             raise PermissionDenied
-        form = RotateSecretForm(request.POST or None)
+        form = RotateSecretForm(request.POST if request.method == "POST" else None)
         if request.method == "POST" and form.is_valid():
             with transaction.atomic():
                 secret = services.rotate_secret(obj)

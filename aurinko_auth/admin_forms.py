@@ -224,11 +224,15 @@ class ProviderConfigForm(forms.ModelForm):
         return config
 
 
-class UserByNameField(forms.CharField):
+class UserByNameField(forms.Field):
     """A staff user chosen by username (or email): owners never get a list of all users."""
 
+    widget = forms.TextInput
+
     def to_python(self, value: Any) -> Any:
-        value = super().to_python(value)
+        if hasattr(value, "get_username"):
+            return value
+        value = str(value or "").strip()[:254]
         if not value:
             return None
         User = get_user_model()
@@ -254,7 +258,7 @@ class UserByNameField(forms.CharField):
 
 
 class MembershipForm(forms.ModelForm):
-    user = UserByNameField(label="Username or email", max_length=254)
+    user = UserByNameField(label="Username or email")
 
     class Meta:
         model = AppMembership

@@ -190,7 +190,9 @@ class AppScopedInlineMixin:
 
     def _allowed(self, request: HttpRequest, obj: App | None, minimum: str) -> bool:
         if obj is None:
-            return is_superuser(request)
+            # Asked without a parent (e.g. by InlineModelAdmin.get_queryset, whose rows are
+            # then limited to the parent app): whether the user has the role anywhere.
+            return is_superuser(request) or bool(app_ids_with(request, minimum))
         return has_role(request, obj.pk, minimum)
 
     def has_view_permission(self, request: HttpRequest, obj: App | None = None) -> bool:
