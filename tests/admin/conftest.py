@@ -92,3 +92,86 @@ def form_data(response: Any) -> dict[str, Any]:
         for form in formset.forms:
             add(form)
     return data
+
+
+# -- A real browser (Debian Chromium through playwright) ----------------------------------
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
+                 "--no-first-run", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync"]
+
+
+@pytest.fixture
+def screenshots() -> Any:
+    """``screenshots(page, name)`` saves a full-page PNG at 1280 px outside the repository
+    ($AURINKO_ARTIFACTS/admin, default /tmp/aurinko-screenshots/admin)."""
+    import os
+    from pathlib import Path
+
+    root = Path(os.environ.get("AURINKO_ARTIFACTS") or "/tmp/aurinko-screenshots") / "admin"
+    root.mkdir(parents=True, exist_ok=True)
+
+    def shoot(page: Any, name: str) -> Path:
+        path = root / f"{name}.png"
+        page.screenshot(path=str(path), full_page=True)
+        return path
+
+    shoot.root = root
+    return shoot
+
+
+@pytest.fixture
+def browser(monkeypatch):
+    """A headless Chromium, one per test. playwright's sync API runs an event loop in this
+    thread, so Django's async-safety check must be relaxed for the test's own ORM calls."""
+    import os
+    import shutil
+    import tempfile
+    from pathlib import Path
+
+    if not os.path.exists(CHROMIUM):
+        pytest.skip("Chromium is not installed (apt-get install chromium)")
+    from playwright.sync_api import sync_playwright
+
+    # Short: Chromium's singleton socket path must fit in a unix socket address.
+    home = Path(tempfile.mkdtemp(prefix="aur-cr-", dir="/tmp"))
+    for var, name in (("XDG_CONFIG_HOME", "cfg"), ("XDG_CACHE_HOME", "cache"),
+                      ("TMPDIR", "tmp")):
+        path = home / name
+        path.mkdir()
+        monkeypatch.setenv(var, str(path))
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    try:
+        with sync_playwright() as pw:
+            instance = pw.chromium.launch(executable_path=CHROMIUM, headless=True,
+                                          args=CHROMIUM_ARGS)
+            try:
+                yield instance
+            finally:
+                instance.close()
+    finally:
+        shutil.rmtree(home, ignore_errors=True)
+
+
+@pytest.fixture
+def sign_in(browser, live_server):
+    """``sign_in(username) -> page``: a fresh browser context signed in to the admin through
+    the real login form, 1280 px wide."""
+    contexts = []
+
+    def make(username: str) -> Any:
+        context = browser.new_context(viewport={"width": 1280, "height": 900},
+                                      base_url=live_server.url)
+        contexts.append(context)
+        page = context.new_page()
+        page.goto("/admin/")
+        page.fill("#id_username", username)
+        page.fill("#id_password", PASSWORD)
+        page.click("input[type=submit]")
+        page.wait_for_url("**/admin/")
+        return page
+
+    yield make
+    for context in contexts:
+        context.close()
