@@ -16,6 +16,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.cache import add_never_cache_headers
 from django.utils.html import format_html, format_html_join
+from django.utils.safestring import mark_safe
 
 from aurinko_auth import accounts, audit, crypto, services
 from aurinko_auth.admin_forms import (
@@ -83,11 +84,21 @@ class MembershipInline(AppScopedInlineMixin, admin.TabularInline):
     extra = 0
     change_role = Role.OWNER  # only owners manage the team
     verbose_name = "team member"
-    verbose_name_plural = "team (owners manage members and the client secret; admins change "\
-                          "settings; viewers only look)"
+    verbose_name_plural = "team"
+
+    readonly_fields = ["member"]
 
     def get_queryset(self, request: HttpRequest) -> QuerySet:
         return super().get_queryset(request).select_related("user")
+
+    def get_fields(self, request: HttpRequest, obj: App | None = None) -> list[Any]:
+        # Read-only, the user is shown as text (not a link to the user admin).
+        return ["user", "role"] if self.has_change_permission(request, obj) else ["member",
+                                                                                   "role"]
+
+    @admin.display(description="user")
+    def member(self, obj: AppMembership) -> str:
+        return obj.user.get_username()
 
 
 class ProviderConfigInline(AppScopedInlineMixin, admin.StackedInline):
@@ -96,14 +107,14 @@ class ProviderConfigInline(AppScopedInlineMixin, admin.StackedInline):
     extra = 0
     readonly_fields = ["secret_status", "key_status", "endpoint_list"]
     edit_fields = [
-        "service_type", "client_id", "new_client_secret", "clear_client_secret", "tenant",
-        "key_file", "clear_service_account_key", "endpoints",
+        "service_type", "client_id", ("new_client_secret", "clear_client_secret"), "tenant",
+        ("key_file", "clear_service_account_key"), "endpoints",
     ]
     # Read-only rendering shows model values: the secrets must never be among them.
     view_fields = ["service_type", "client_id", "secret_status", "tenant", "key_status",
                    "endpoint_list"]
 
-    def get_fields(self, request: HttpRequest, obj: App | None = None) -> list[str]:
+    def get_fields(self, request: HttpRequest, obj: App | None = None) -> list[Any]:
         if self.has_change_permission(request, obj):
             return list(self.edit_fields)
         return list(self.view_fields)
@@ -121,7 +132,7 @@ class ProviderConfigInline(AppScopedInlineMixin, admin.StackedInline):
     def endpoint_list(self, obj: ProviderConfig) -> str:
         if not obj.endpoints:
             return "none (the provider's defaults)"
-        return format_html_join(format_html("<br>"), "{} = {}", sorted(obj.endpoints.items()))
+        return format_html_join(mark_safe("<br>"), "{} = {}", sorted(obj.endpoints.items()))
 
 
 @admin.register(App)
@@ -136,10 +147,13 @@ class AppAdmin(AppScopedAdminMixin, admin.ModelAdmin):
     list_filter = ["active"]
     search_fields = ["name", "client_id"]
     readonly_fields = ["client_id", "client_secret_hint", "dashboard_link", "created_at",
-                       "updated_at"]
+                       "updated_at", "return_url_list", "scope_list"]
     inlines = [MembershipInline, ProviderConfigInline]
     actions = ["enable_apps", "disable_apps"]
     change_form_template = "admin/aurinko_auth/app/change_form.html"
+
+    class Media:
+        css = {"all": ["aurinko_auth/admin.css"]}
 
     # -- permissions: any staff user may register an app (and becomes its owner)
     def has_module_permission(self, request: HttpRequest) -> bool:
@@ -164,14 +178,26 @@ class AppAdmin(AppScopedAdminMixin, admin.ModelAdmin):
     def get_fieldsets(self, request: HttpRequest, obj: App | None = None) -> Any:
         if obj is None:
             return [(None, {"fields": ["name", "return_urls", "allowed_scopes"]})]
+        settings = ["name", "active", "return_urls", "allowed_scopes"]
+        if not self.has_change_permission(request, obj):
+            settings = ["name", "active", "return_url_list", "scope_list"]
         return [
-            ("Credentials", {"fields": ["client_id", "client_secret_hint", "dashboard_link"]}),
-            ("Settings", {"fields": ["name", "active", "return_urls", "allowed_scopes"]}),
+            ("Credentials", {"fields": ["client_id", "client_secret_hint"]}),
+            ("Settings", {"fields": settings}),
             ("Record", {"fields": ["created_at", "updated_at"], "classes": ["collapse"]}),
         ]
 
     def get_inlines(self, request: HttpRequest, obj: App | None) -> list[Any]:
         return [] if obj is None else list(self.inlines)
+
+    @admin.display(description="authorized return URLs")
+    def return_url_list(self, obj: App) -> str:
+        return format_html_join(mark_safe("<br>"), "{}", ((u,) for u in obj.return_urls)) \
+            or "none"
+
+    @admin.display(description="allowed scopes")
+    def scope_list(self, obj: App) -> str:
+        return ", ".join(obj.allowed_scopes) or "none"
 
     @admin.display(description="your role")
     def your_role(self, obj: App) -> str:
@@ -271,6 +297,13 @@ class AppAdmin(AppScopedAdminMixin, admin.ModelAdmin):
         messages.success(request, f"The app “{obj.name}” was created. Copy its client secret "
                                   "now: it is shown only once.")
         return HttpResponseRedirect(reverse("admin:aurinko_auth_app_secret", args=[obj.pk]))
+
+    def add_view(self, request: HttpRequest, form_url: str = "",
+                 extra_context: dict[str, Any] | None = None) -> HttpResponse:
+        # Creating always continues to the page that shows the new secret.
+        context = {**(extra_context or {}), "show_save_and_add_another": False,
+                   "show_save_and_continue": False}
+        return super().add_view(request, form_url, context)
 
     def change_view(self, request: HttpRequest, object_id: str, form_url: str = "",
                     extra_context: dict[str, Any] | None = None) -> HttpResponse:
@@ -429,7 +462,7 @@ class AppAdmin(AppScopedAdminMixin, admin.ModelAdmin):
 
 @admin.register(Account)
 class AccountAdmin(AppScopedAdminMixin, admin.ModelAdmin):
-    list_display = ["who", "app_name", "service_type", "account_type", "daemon", "active",
+    list_display = ["who", "app_name", "service_type", "account_type", "active",
                     "token_status", "last_error", "auth_obtained_at"]
     list_select_related = ["app"]
     list_filter = [ScopedAppFilter, ServiceTypeFilter, "account_type", "active",
@@ -534,6 +567,7 @@ class AuditEventAdmin(AppScopedAdminMixin, admin.ModelAdmin):
     fields = ["created_at", "event", "app", "actor_name", "ip", "details_pretty"]
     readonly_fields = fields
     actions = None
+    empty_value_display = "—"
 
     def get_queryset(self, request: HttpRequest) -> QuerySet:
         qs = admin.ModelAdmin.get_queryset(self, request)
@@ -568,15 +602,10 @@ class AuditEventAdmin(AppScopedAdminMixin, admin.ModelAdmin):
 
     @admin.display(description="details")
     def summary(self, obj: AuditEvent) -> str:
-        return ", ".join(f"{k}: {_short(v)}" for k, v in (obj.details or {}).items()) or "—"
+        return obj.summary or "—"
 
     @admin.display(description="details")
     def details_pretty(self, obj: AuditEvent) -> str:
         return format_html("<pre>{}</pre>", json.dumps(obj.details or {}, indent=2,
                                                        sort_keys=True))
 
-
-def _short(value: Any) -> str:
-    if isinstance(value, list):
-        return " ".join(str(v) for v in value)
-    return str(value)

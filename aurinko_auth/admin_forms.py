@@ -266,6 +266,8 @@ class MembershipForm(forms.ModelForm):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        self.fields["role"].help_text = ("Owners manage the team and the client secret; admins "
+                                         "change settings and accounts; viewers only look.")
         if self.instance.pk and "user" in self.initial:
             # The inline's queryset selects the user: no query per row.
             self.initial["user"] = self.instance.user

@@ -330,3 +330,11 @@ class AuditEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_event_display()} at {self.created_at:%Y-%m-%d %H:%M:%S}"
+
+    @property
+    def summary(self) -> str:
+        """The details as one line of text ("service_type: Google, fields: name tenant")."""
+        def text(value: Any) -> str:
+            return " ".join(map(str, value)) if isinstance(value, list) else str(value)
+
+        return ", ".join(f"{k}: {text(v)}" for k, v in (self.details or {}).items())
