@@ -144,7 +144,6 @@ class AppAdmin(AppScopedAdminMixin, admin.ModelAdmin):
     list_display = ["name", "client_id", "client_secret_hint", "active", "your_role",
                     "account_count", "dashboard_link", "created_at"]
     list_display_links = ["name"]
-    list_filter = ["active"]
     search_fields = ["name", "client_id"]
     readonly_fields = ["client_id", "client_secret_hint", "dashboard_link", "created_at",
                        "updated_at", "return_url_list", "scope_list"]
