@@ -150,6 +150,11 @@ def browser(monkeypatch):
                 yield instance
             finally:
                 instance.close()
+                # Django keeps connections per context, and the test's ORM calls ran in
+                # playwright's: close that connection here, or it outlives the test.
+                from django.db import connections
+
+                connections.close_all()
     finally:
         shutil.rmtree(home, ignore_errors=True)
 
