@@ -8,5 +8,8 @@ class AurinkoAuthConfig(AppConfig):
 
     def ready(self) -> None:
         from aurinko_auth import checks, logfilter, signals  # noqa: F401  (they register)
+        from aurinko_auth.audit import connect_signals
 
         logfilter.install()
+        # Admin sign-ins and their failures go to the audit log.
+        connect_signals()

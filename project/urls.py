@@ -2,6 +2,12 @@ from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 
+admin.site.site_header = "Aurinko auth broker"
+admin.site.site_title = "Aurinko auth broker"
+admin.site.index_title = "Your apps"
+# Owners see three models: the list pages need the width more than a navigation sidebar.
+admin.site.enable_nav_sidebar = False
+
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("", include("aurinko_auth.urls")),

@@ -291,16 +291,25 @@ def test_mailbox_header_on_ordinary_account(client, app_factory, account_factory
     assert r.status_code == 400 and r.json()["code"] == "mailbox.not_daemon"
 
 
-def test_admin_form_rejects_malformed_key(app_factory):
-    from aurinko_auth.admin import ProviderConfigForm
+def test_admin_form_rejects_malformed_key(app_factory, sa_key):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from aurinko_auth.admin_forms import ProviderConfigForm
 
     app, _ = app_factory()
-    form = ProviderConfigForm(data={"service_type": "Google", "client_id": "cid",
-                                    "service_account_key": '{"type": "service_account"}',
-                                    "endpoints": "{}"},
-                              instance=ProviderConfig(app=app))
-    assert not form.is_valid()
-    assert "client_email" in str(form.errors["service_account_key"])
+
+    def errors(key_text: str):
+        form = ProviderConfigForm(
+            data={"service_type": "Google", "client_id": "cid", "endpoints": ""},
+            files={"key_file": SimpleUploadedFile("key.json", key_text.encode())},
+            instance=ProviderConfig(app=app))
+        assert not form.is_valid()
+        return str(form.errors.get("key_file"))
+
+    assert "client_email" in errors('{"type": "service_account"}')
+    bad_key = json.loads(sa_key().json_text)
+    bad_key["private_key"] = "-----BEGIN PRIVATE KEY-----\nnot a key\n-----END PRIVATE KEY-----\n"
+    assert errors(json.dumps(bad_key)) != "None"  # a key that does not load is refused too
 
 
 # --- the Direct API with daemon accounts ------------------------------------------------------

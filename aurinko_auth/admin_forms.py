@@ -1,0 +1,303 @@
+"""Forms of the owner admin. Secrets are write-only: a form field for a secret never renders
+the stored value, and an empty field keeps it."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from django import forms
+from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
+
+from aurinko_auth import scopes, services
+from aurinko_auth.exceptions import AurinkoError
+from aurinko_auth.models import App, AppMembership, ProviderConfig
+from aurinko_auth.providers.base import OAuth2Provider
+from aurinko_auth.providers.registry import all_providers, get_provider
+
+MAX_KEY_FILE_BYTES = 64 * 1024
+SCOPE_HELP = {
+    "Mail.Read": "read mail",
+    "Mail.ReadWrite": "read and change mail",
+    "Mail.Send": "send mail",
+    "Mail.Drafts": "write drafts",
+    "Calendar.Read": "read calendars",
+    "Calendar.ReadWrite": "read and change calendars",
+    "Contacts.Read": "read contacts",
+    "Contacts.ReadWrite": "read and change contacts",
+    "Tasks.Read": "read tasks",
+    "Tasks.ReadWrite": "read and change tasks",
+}
+
+
+def _lines(value: str) -> list[str]:
+    return [line.strip() for line in (value or "").splitlines() if line.strip()]
+
+
+class AppForm(forms.ModelForm):
+    """Name, return URLs (one per line) and allowed scopes (checkboxes)."""
+
+    return_urls = forms.CharField(
+        label="Authorized return URLs", required=False,
+        widget=forms.Textarea(attrs={"rows": 4, "cols": 80, "spellcheck": "false",
+                                     "placeholder": "https://app.example.com/aurinko/callback"}),
+        help_text="One URL per line, matched exactly (a trailing slash differs). https, or "
+                  "http on loopback hosts (localhost, 127.0.0.1) for development. No fragment, "
+                  "no wildcard.",
+    )
+    allowed_scopes = forms.MultipleChoiceField(
+        label="Allowed scopes", required=False,
+        choices=[(s, f"{s} ({SCOPE_HELP.get(s, '')})") for s in scopes.UNIFIED_SCOPES],
+        widget=forms.CheckboxSelectMultiple,
+        help_text="The scopes this app may request. A request for any other scope is refused.",
+    )
+
+    class Meta:
+        model = App
+        fields = ["name", "active", "return_urls", "allowed_scopes"]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if self.instance.pk and "return_urls" not in self.data:
+            self.initial["return_urls"] = "\n".join(self.instance.return_urls or [])
+
+    def clean_name(self) -> str:
+        name = self.cleaned_data["name"].strip()
+        if not name:
+            raise ValidationError("An app needs a name.")
+        return name
+
+    def clean_return_urls(self) -> list[str]:
+        try:
+            return services.validate_return_urls(_lines(self.cleaned_data["return_urls"]))
+        except AurinkoError as exc:
+            raise ValidationError(exc.message, code=exc.code) from None
+
+    def clean_allowed_scopes(self) -> list[str]:
+        try:
+            return services.scopes_list(list(self.cleaned_data["allowed_scopes"]))
+        except AurinkoError as exc:
+            raise ValidationError(exc.message, code=exc.code) from None
+
+
+def validate_service_account_key(raw: bytes) -> str:
+    """The uploaded service-account key as text, checked like every stored key
+    (:func:`aurinko_auth.services.validate_service_account_key`: JSON, ``type``,
+    ``client_email``, a private key that loads)."""
+    from aurinko_auth.exceptions import AurinkoError
+    from aurinko_auth.providers.google import GoogleProvider
+    from aurinko_auth.services import validate_service_account_key as validate
+
+    if len(raw) > MAX_KEY_FILE_BYTES:
+        raise ValidationError("The key file is too large.")
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise ValidationError("The key file is not valid JSON.") from None
+    try:
+        return validate(GoogleProvider(), text)
+    except AurinkoError as exc:
+        raise ValidationError(exc.message) from None
+
+
+def service_account_email(config: ProviderConfig) -> str:
+    """The stored key's client_email (not secret) to show which key is stored."""
+    if not config.service_account_key:
+        return ""
+    try:
+        return str(json.loads(config.service_account_key).get("client_email") or "")
+    except (ValueError, AttributeError):
+        return ""
+
+
+class ProviderConfigForm(forms.ModelForm):
+    """One provider configuration. The OAuth client secret and the service-account key are
+    write-only: they are never rendered, an empty field keeps the stored value."""
+
+    service_type = forms.ChoiceField(label="Service type")
+    new_client_secret = forms.CharField(
+        label="OAuth client secret", required=False, strip=True, max_length=4096,
+        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"}),
+    )
+    clear_client_secret = forms.BooleanField(label="Remove the stored secret", required=False)
+    key_file = forms.FileField(
+        label="Service-account key (JSON file)", required=False,
+        widget=forms.FileInput(attrs={"accept": "application/json,.json"}),
+    )
+    clear_service_account_key = forms.BooleanField(label="Remove the stored key",
+                                                   required=False)
+    endpoints = forms.CharField(
+        label="Endpoint overrides", required=False,
+        widget=forms.Textarea(attrs={"rows": 3, "cols": 80, "spellcheck": "false",
+                                     "placeholder": "token = https://login.example.com/token"}),
+        help_text="One per line: name = URL. Names: authorize, token, userinfo, revoke, api "
+                  "(and the provider's own). A URL may contain {tenant}. https, or http on "
+                  "loopback.",
+    )
+
+    class Meta:
+        model = ProviderConfig
+        fields = ["service_type", "client_id", "tenant", "endpoints"]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["service_type"].choices = [("", "---------")] + [
+            (p.id, p.name or p.id) for p in all_providers()
+        ]
+        instance = self.instance
+        if instance.pk:
+            # One configuration per provider: to switch provider, delete and add.
+            self.fields["service_type"].disabled = True
+            if "endpoints" not in self.data:
+                self.initial["endpoints"] = "\n".join(
+                    f"{k} = {v}" for k, v in (instance.endpoints or {}).items()
+                )
+        self.fields["new_client_secret"].help_text = (
+            "A secret is stored. Type a new one to replace it; leave empty to keep it."
+            if instance.pk and instance.client_secret else "Write-only: never shown again."
+        )
+        email = service_account_email(instance) if instance.pk else ""
+        self.fields["key_file"].help_text = (
+            f"A key for {email} is stored. Upload a new file to replace it."
+            if email else "Write-only: the JSON key from your provider's console, used for "
+                          "service-account (daemon) access."
+        )
+
+    def clean_endpoints(self) -> dict[str, str]:
+        endpoints: dict[str, str] = {}
+        for line in _lines(self.cleaned_data.get("endpoints", "")):
+            name, sep, url = line.partition("=")
+            if not sep or not name.strip() or not url.strip():
+                raise ValidationError(f"Write each override as name = URL (got {line[:80]!r}).")
+            endpoints[name.strip()] = url.strip()
+        return endpoints
+
+    def clean_key_file(self) -> str | None:
+        upload = self.cleaned_data.get("key_file")
+        if not upload:
+            return None
+        return validate_service_account_key(upload.read(MAX_KEY_FILE_BYTES + 1))
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        service_type = data.get("service_type")
+        if not service_type:
+            return data
+        try:
+            provider = get_provider(service_type)
+        except AurinkoError as exc:
+            self.add_error("service_type", exc.message)
+            return data
+        data["service_type"] = provider.id
+        if "endpoints" in data:
+            try:
+                services.validate_endpoints(provider, data["endpoints"])
+            except AurinkoError as exc:
+                self.add_error("endpoints", exc.message)
+        if isinstance(provider, OAuth2Provider) and not data.get("client_id"):
+            self.add_error("client_id", f"{provider.name or provider.id} needs an OAuth "
+                                        "client id.")
+        return data
+
+    @property
+    def secret_changed(self) -> bool:
+        data = getattr(self, "cleaned_data", {})
+        return bool(data.get("new_client_secret") or data.get("clear_client_secret"))
+
+    @property
+    def key_changed(self) -> bool:
+        data = getattr(self, "cleaned_data", {})
+        return bool(data.get("key_file") or data.get("clear_service_account_key"))
+
+    def save(self, commit: bool = True) -> ProviderConfig:
+        config = super().save(commit=False)
+        data = self.cleaned_data
+        if data.get("new_client_secret"):
+            config.client_secret = data["new_client_secret"]
+        elif data.get("clear_client_secret"):
+            config.client_secret = ""
+        if data.get("key_file"):
+            config.service_account_key = data["key_file"]
+        elif data.get("clear_service_account_key"):
+            config.service_account_key = ""
+        if commit:
+            config.save()
+        return config
+
+
+class UserByNameField(forms.Field):
+    """A staff user chosen by username (or email): owners never get a list of all users."""
+
+    widget = forms.TextInput
+
+    def to_python(self, value: Any) -> Any:
+        if hasattr(value, "get_username"):
+            return value
+        value = str(value or "").strip()[:254]
+        if not value:
+            return None
+        User = get_user_model()
+        users = User._default_manager.filter(is_active=True, is_staff=True)
+        user = users.filter(**{User.USERNAME_FIELD: value}).first()
+        if user is None and "@" in value:
+            matches = list(users.filter(email__iexact=value)[:2])
+            user = matches[0] if len(matches) == 1 else None
+        if user is None:
+            raise ValidationError(
+                f"No staff user {value[:150]!r}. Ask a superuser to create the account (with "
+                "staff status) first.", code="invalid_user",
+            )
+        return user
+
+    def prepare_value(self, value: Any) -> Any:
+        if hasattr(value, "get_username"):
+            return value.get_username()
+        return value
+
+    def has_changed(self, initial: Any, data: Any) -> bool:
+        return str(self.prepare_value(initial) or "") != str(data or "").strip()
+
+
+class MembershipForm(forms.ModelForm):
+    user = UserByNameField(label="Username or email")
+
+    class Meta:
+        model = AppMembership
+        fields = ["user", "role"]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["role"].help_text = ("Owners manage the team and the client secret; admins "
+                                         "change settings and accounts; viewers only look.")
+        if self.instance.pk and "user" in self.initial:
+            # The inline's queryset selects the user: no query per row.
+            self.initial["user"] = self.instance.user
+
+
+class MembershipFormSet(forms.BaseInlineFormSet):
+    """Every app keeps at least one owner, and a user is a member once."""
+
+    def clean(self) -> None:
+        super().clean()
+        owners, seen = 0, set()
+        for form in self.forms:
+            if not hasattr(form, "cleaned_data") or not form.cleaned_data:
+                continue
+            if self.can_delete and self._should_delete_form(form):
+                continue
+            user = form.cleaned_data.get("user")
+            if user is not None:
+                if user.pk in seen:
+                    raise ValidationError(f"{user.get_username()} is listed twice.")
+                seen.add(user.pk)
+            if form.cleaned_data.get("role") == AppMembership.Role.OWNER:
+                owners += 1
+        if not owners:
+            raise ValidationError("An app needs at least one owner.")
+
+
+class RotateSecretForm(forms.Form):
+    confirm = forms.BooleanField(
+        label="I understand the current secret stops working immediately.", required=True,
+    )
