@@ -23,6 +23,15 @@ def find_identity(app: App, service_type: str, auth_user_id: str, *,
     return qs.first()
 
 
+def _audit_linked(app: App, account: Account, *, created: bool) -> None:
+    """The audit log's record of a linking, in the linking's transaction (no secrets)."""
+    from aurinko_auth import audit
+
+    audit.record(audit.Event.ACCOUNT_LINKED, app=app, accountId=account.pk,
+                 serviceType=account.service_type, email=account.email, created=created,
+                 daemon=account.daemon)
+
+
 def merge_credentials(old: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
     """New credentials over old ones; a response without a refresh token keeps the old one."""
     merged = dict(new)
@@ -72,6 +81,7 @@ def link_account(*, app: App, provider: Provider, profile: Profile, tokens: Toke
             account.credentials = merge_credentials(account.credentials, new_credentials)
             account.credential_version += 1
             account.save()
+            _audit_linked(app, account, created=False)
             payload = events.account_payload(account)
             events.emit(app, "account.reauthorized", payload, account=account)
             if sorted(old_scopes) != sorted(account.scopes or []):
@@ -85,6 +95,7 @@ def link_account(*, app: App, provider: Provider, profile: Profile, tokens: Toke
                     daemon=daemon, account_type=account_type, credentials=new_credentials,
                     credential_version=1, **fields,
                 )
+                _audit_linked(app, account, created=True)
                 events.emit(app, "account.created", events.account_payload(account),
                             account=account)
             return account, True
@@ -134,7 +145,11 @@ def delete_account(account: Account) -> None:
     """Revoke at the provider when possible, then delete the account and its tokens."""
     if account.credentials:
         revoke_grant(account)
+    from aurinko_auth import audit
+
     with transaction.atomic():
         events.emit(account.app_id, "account.deleted", events.account_payload(account),
                     account=account.pk)
+        audit.record(audit.Event.ACCOUNT_UNLINKED, app=account.app_id, accountId=account.pk,
+                     serviceType=account.service_type, email=account.email)
         account.delete()

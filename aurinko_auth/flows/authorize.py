@@ -235,6 +235,11 @@ def handle_callback(query: Mapping[str, str], browser_id: str | None) -> str | C
     try:
         return _callback_for(pending.kind)(pending, query, browser_id or "")
     except AurinkoError as exc:
+        from aurinko_auth import audit
+
+        # The failed sign-in stays in the app's audit log (its writes were rolled back).
+        audit.record(audit.Event.AUTH_FAILED, app=pending.app_id, error=exc.code,
+                     serviceType=pending.service_type, flow=pending.kind)
         raise wrap(exc) from None
 
 

@@ -370,3 +370,19 @@ def test_nothing_secret_in_logs(google_app, caplog):
                    GOOGLE_TOKEN_RESPONSE["access_token"], GOOGLE_TOKEN_RESPONSE["refresh_token"],
                    "4/0AeaYSHprovider-code"):
         assert secret not in text
+
+
+def test_linking_and_failures_go_to_the_audit_log(google_app):
+    from aurinko_auth.models import AuditEvent
+
+    google_app.complete(google_app.start())
+    linked = AuditEvent.objects.get(event="account.linked")
+    assert linked.app_id == google_app.app.pk
+    assert linked.details["accountId"] == Account.objects.get().pk
+    assert linked.details["created"] is True
+    state = google_app.start()
+    google_app.http.post(GOOGLE_TOKEN, status=400, json={"error": "invalid_grant"})
+    google_app.callback(state=state, code="4/x")
+    failed = AuditEvent.objects.get(event="auth.failed")
+    assert failed.details["error"] == "invalid_grant" and failed.app_id == google_app.app.pk
+    assert "4/x" not in str(failed.details)
