@@ -68,6 +68,10 @@ DEFAULTS: dict[str, Any] = {
     # and (connect, read) timeouts of the login check.
     "PASSWORD_CA_BUNDLE": None,
     "PASSWORD_TIMEOUT": (5.0, 15.0),
+    # Failed sign-ins on the hosted password form (EWS, IMAP, SugarCRM), per client IP and
+    # per login; once used up the form answers 429 until the window ends. None: no limit.
+    "PASSWORD_FAILURE_RATE_IP": "30/h",
+    "PASSWORD_FAILURE_RATE_LOGIN": "10/h",
     # Cache alias for account-token lookups (e.g. "default" backed by Redis), or None. With a
     # cache, an authenticated request costs no query; revoking or deleting a token or account
     # removes its entries at once, other changes (tokenStatus, app disabled) show within

@@ -35,6 +35,27 @@ def parse_rate(rate: str | None) -> tuple[int, int] | None:
     return int(num), int(count) * PERIODS[unit]
 
 
+def _key(scope: str, ident: str, period: int, now: float) -> tuple[str, int]:
+    window = int(now // period)
+    return f"aurinko:rl:{scope}:{ident}:{window}", window
+
+
+def check(scope: str, ident: str, rate: str | None) -> None:
+    """Raise :class:`RateLimited` when ``(scope, ident)`` has used up the current window,
+    without counting anything (count failures afterwards with :func:`hit`)."""
+    parsed = parse_rate(rate)
+    if parsed is None:
+        return
+    limit, period = parsed
+    now = _now()
+    key, window = _key(scope, ident, period, now)
+    count = caches[aurinko_settings.RATE_LIMIT_CACHE].get(key) or 0
+    if count >= limit:
+        retry_after = max(1, math.ceil((window + 1) * period - now))
+        raise RateLimited(f"Too many attempts; retry in {retry_after} s.",
+                          retry_after=retry_after)
+
+
 def hit(scope: str, ident: str, rate: str | None) -> None:
     """Count one request for ``(scope, ident)``; raise :class:`RateLimited` (429, with
     ``retry_after``) once the limit of the current window is exceeded."""
@@ -43,8 +64,7 @@ def hit(scope: str, ident: str, rate: str | None) -> None:
         return
     limit, period = parsed
     now = _now()
-    window = int(now // period)
-    key = f"aurinko:rl:{scope}:{ident}:{window}"
+    key, window = _key(scope, ident, period, now)
     cache = caches[aurinko_settings.RATE_LIMIT_CACHE]
     if cache.add(key, 1, timeout=period + 1):
         count = 1

@@ -157,21 +157,27 @@ def password_view(request: HttpRequest, state: str) -> HttpResponse:
         pending, provider = password_flow.pending_form(state, bid)
     except AurinkoError as exc:
         return error_page(request, exc)
-    error, values = None, {}
+    error, values, status, retry_after = None, {}, 200, None
     if request.method == "POST":
         try:
-            return redirect(password_flow.submit(state, bid, request.POST))
+            return finish_flow(password_flow.submit(state, bid, request.POST,
+                                                    ip=client_info(request).ip))
+        except FlowRedirectError as exc:
+            return error_redirect(exc)
         except StateError as exc:
             return error_page(request, exc)
         except AurinkoError as exc:
             logger.info("password sign-in refused: %s", exc.code)
-            error = exc.message
+            error, status = exc.message, (429 if exc.status == 429 else 400)
             values = {k: request.POST.get(k, "")[:256] for k in provider.form_fields
                       if k != "password"}
+            retry_after = getattr(exc, "retry_after", None)
     response = render(request, "aurinko_auth/password_form.html", {
         "provider": provider, "error": error, "values": values,
         "app_name": pending.app.name,
-    }, status=400 if error else 200)
+    }, status=status)
+    if status == 429 and retry_after:
+        response["Retry-After"] = str(retry_after)
     # same-origin, not no-referrer: with no-referrer Chromium sends "Origin: null" on the
     # POST and Django's CSRF check refuses it; the state never leaves our origin either way.
     response["Referrer-Policy"] = "same-origin"

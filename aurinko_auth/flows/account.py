@@ -15,7 +15,7 @@ from aurinko_auth.conf import aurinko_settings
 from aurinko_auth.exceptions import AurinkoError, InvalidRequest
 from aurinko_auth.flows import authorize
 from aurinko_auth.models import Account, AccountToken, AuthCode, AuthState, FlowKind
-from aurinko_auth.providers.base import OAuth2Provider, PasswordProvider
+from aurinko_auth.providers.base import FormSignIn, OAuth2Provider
 
 RESPONSE_TYPES = ("code", "token")
 
@@ -28,7 +28,7 @@ def start(req: authorize.AuthorizeRequest, browser_id: str) -> authorize.Started
         if response_type not in RESPONSE_TYPES:
             raise InvalidRequest("responseType must be 'code' or 'token'.")
         provider, unified = authorize.check_common(req, app)
-        if isinstance(provider, PasswordProvider):
+        if isinstance(provider, FormSignIn):
             from aurinko_auth.flows import password
 
             return password.start(app=app, provider=provider, kind=FlowKind.ACCOUNT,

@@ -1,30 +1,40 @@
-"""Password sign-in (IMAP; EWS next) through our own hosted form, for the Account flow.
+"""Sign-in through our own hosted form (EWS, IMAP, SugarCRM) for the Account and User flows.
 
-authorize -> our form (``/v1/auth/password/{state}``) -> a real login at the server -> the
-account (credentials encrypted) -> returnUrl with a code, exactly like the OAuth flows. A
-wrong password shows the form again and leaves the pending authorization usable until it
-expires; only a successful login uses it up.
+authorize -> our form (``/v1/auth/password/{state}``) -> a real sign-in at the server -> the
+account (credentials or provider tokens encrypted) -> returnUrl, exactly like the OAuth flows
+(a code, a token, or a User-flow session). A failed sign-in shows the form again and leaves the
+pending authorization usable until it expires; only a successful sign-in uses it up. Failed
+sign-ins are rate-limited per client IP and per login, before any server is contacted.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
 from typing import Any
 
 from django.db import transaction
+from django.utils import timezone
 
-from aurinko_auth.accounts import link_account
+from aurinko_auth import audit, crypto, ratelimit
 from aurinko_auth.conf import aurinko_settings
-from aurinko_auth.exceptions import InvalidRequest
+from aurinko_auth.exceptions import AurinkoError, InvalidRequest, StateError
 from aurinko_auth.flows import authorize
 from aurinko_auth.flows import state as flow_state
-from aurinko_auth.models import App, AuthState, ProviderConfig
-from aurinko_auth.providers.base import PasswordProvider
+from aurinko_auth.models import App, AuthState, FlowKind, ProviderConfig
+from aurinko_auth.providers.base import FormSignIn, Provider, SignedIn
 from aurinko_auth.providers.registry import get_provider
 
+logger = logging.getLogger("aurinko_auth.flows")
 
-def start(*, app: App, provider: PasswordProvider, kind: str, unified: list[str],
+KINDS = (FlowKind.ACCOUNT, FlowKind.USER)
+
+
+def start(*, app: App, provider: Provider, kind: str, unified: list[str],
           params: dict[str, Any], browser_id: str) -> authorize.Started:
+    """Record the pending authorization and send the browser to our form."""
+    if kind not in KINDS:
+        raise InvalidRequest(f"{provider.id} cannot be used in this flow.")
     native = provider.native_scopes(unified)
     state = flow_state.create(
         app=app, kind=kind, service_type=provider.id,
@@ -34,29 +44,72 @@ def start(*, app: App, provider: PasswordProvider, kind: str, unified: list[str]
     return authorize.Started(f"{aurinko_settings.public_url}/v1/auth/password/{state}")
 
 
-def pending_form(state: str, browser_id: str | None) -> tuple[AuthState, PasswordProvider]:
+def pending_form(state: str, browser_id: str | None) -> tuple[AuthState, FormSignIn]:
     """The pending authorization behind a form (StateError when it cannot be resumed)."""
     pending = flow_state.check(state, browser_id)
     provider = get_provider(pending.service_type)
-    if not isinstance(provider, PasswordProvider):
-        raise InvalidRequest("This authorization does not use a password form.")
+    if not isinstance(provider, FormSignIn) or pending.kind not in KINDS:
+        raise StateError("This authorization does not use a sign-in form.")
     return pending, provider
 
 
-def submit(state: str, browser_id: str | None, data: Mapping[str, str]) -> str:
-    """Check the credentials by a real login; on success link the account and return the
-    redirect to the app. Raises InvalidRequest (and subclasses) for the form to show."""
-    from aurinko_auth.flows import account as account_flow
+def _limits(ip: str | None, login: str) -> list[tuple[str, str, str | None]]:
+    limits = [("pwlogin", crypto.hash_token(login), aurinko_settings.PASSWORD_FAILURE_RATE_LOGIN)]
+    if ip:
+        limits.append(("pwip", ip, aurinko_settings.PASSWORD_FAILURE_RATE_IP))
+    return limits
 
+
+def submit(state: str, browser_id: str | None, data: Mapping[str, str], *,
+           ip: str | None = None) -> str | authorize.Completed:
+    """Check the form's credentials by a real sign-in; on success link the account and return
+    where the browser goes (a redirect URL, or a Completed User flow with its session).
+
+    Raises InvalidRequest (and subclasses, RateLimited included) for the form to show,
+    StateError when the authorization cannot be resumed, and FlowRedirectError when the sign-in
+    succeeded but the flow cannot end well (the app learns why at its returnUrl)."""
     pending, provider = pending_form(state, browser_id)
-    credentials = provider.clean({key: data.get(key) or "" for key in data})
+    cleaned = provider.clean(data)
+    limits = _limits(ip, provider.login_of(cleaned))
+    for scope, ident, rate in limits:
+        ratelimit.check(scope, ident, rate)
     config = ProviderConfig.objects.filter(app=pending.app, service_type=provider.id).first()
-    profile = provider.verify(config, credentials)
-    with transaction.atomic():
-        flow_state.claim(pending)
-        linked, _ = link_account(
-            app=pending.app, provider=provider, profile=profile, tokens=None,
-            credentials=credentials, requested_scopes=pending.params.get("scopes", []),
-            requested_native=pending.params.get("native", []),
-        )
-        return account_flow.finish(pending, linked)
+    try:
+        signed = provider.sign_in(config, cleaned)
+    except AurinkoError as exc:
+        for scope, ident, rate in limits:
+            ratelimit.hit(scope, ident, rate)
+        audit.record(audit.Event.AUTH_FAILED, app=pending.app_id, error=exc.code,
+                     serviceType=pending.service_type, flow=pending.kind)
+        raise
+    try:
+        with transaction.atomic():
+            flow_state.claim(pending)
+            return _complete(pending, provider, signed)
+    except StateError:
+        raise
+    except AurinkoError as exc:
+        # The sign-in worked but the flow cannot end (the user signed out meanwhile, the
+        # account belongs to another user): use the authorization up and tell the app.
+        AuthState.objects.filter(pk=pending.pk, used_at__isnull=True).update(
+            used_at=timezone.now())
+        audit.record(audit.Event.AUTH_FAILED, app=pending.app_id, error=exc.code,
+                     serviceType=pending.service_type, flow=pending.kind)
+        raise authorize.redirect_error(pending.params["returnUrl"],
+                                       pending.params.get("state"))(exc) from None
+
+
+def _complete(pending: AuthState, provider: Any, signed: SignedIn) -> str | authorize.Completed:
+    from aurinko_auth.accounts import link_account
+    from aurinko_auth.flows import account as account_flow
+    from aurinko_auth.flows import user as user_flow
+
+    if pending.kind == FlowKind.USER:
+        return user_flow.complete_linked(pending, provider=provider, profile=signed.profile,
+                                         tokens=signed.tokens, credentials=signed.credentials)
+    linked, _ = link_account(
+        app=pending.app, provider=provider, profile=signed.profile, tokens=signed.tokens,
+        credentials=signed.credentials, requested_scopes=pending.params.get("scopes", []),
+        requested_native=pending.params.get("native", []),
+    )
+    return account_flow.finish(pending, linked)

@@ -48,7 +48,7 @@ from aurinko_auth.models import (
     FlowKind,
     UserSession,
 )
-from aurinko_auth.providers.base import OAuth2Provider, Profile, Provider, TokenSet
+from aurinko_auth.providers.base import FormSignIn, OAuth2Provider, Profile, Provider, TokenSet
 
 PRIMARY = Account.Type.PRIMARY
 SECONDARY = Account.Type.SECONDARY
@@ -77,8 +77,13 @@ def start(req: authorize.AuthorizeRequest, browser_id: str, *, role: str,
         provider, unified = authorize.check_common(req, app)
         params, select_account = begin(app, req, provider, role=role, cookies=cookies,
                                        client=client)
+        if isinstance(provider, FormSignIn):
+            from aurinko_auth.flows import password
+
+            return password.start(app=app, provider=provider, kind=FlowKind.USER,
+                                  unified=unified, params=params, browser_id=browser_id)
         if not isinstance(provider, OAuth2Provider):
-            raise InvalidRequest(f"{provider.id} signs in with a password form, not OAuth.")
+            raise InvalidRequest(f"{provider.id} cannot be signed in yet.")
         existing = authorize.existing_account_for(
             app, provider, dataclasses.replace(req, account_id=""))
         return authorize.start_oauth(

@@ -1,4 +1,5 @@
 from aurinko_auth.providers.base import (  # noqa: F401
+    FormSignIn,
     OAuth2Provider,
     PasswordProvider,
     Profile,

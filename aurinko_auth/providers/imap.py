@@ -7,6 +7,7 @@ from __future__ import annotations
 import contextlib
 import imaplib
 import ssl
+from collections.abc import Mapping
 from typing import Any, ClassVar
 
 from aurinko_auth import netguard
@@ -48,14 +49,30 @@ class PinnedIMAP4SSL(imaplib.IMAP4_SSL):
         return self.ssl_context.wrap_socket(sock, server_hostname=self.host)
 
 
+def _login(client: imaplib.IMAP4, login: str, password: str) -> None:
+    """LOGIN for ASCII credentials; SASL PLAIN (RFC 4616, UTF-8) for the others, which
+    LOGIN cannot carry. A server that announces LOGINDISABLED gets PLAIN too."""
+    ascii_only = login.isascii() and password.isascii()
+    if ascii_only and "LOGINDISABLED" not in client.capabilities:
+        client.login(login, password)
+        return
+    if "AUTH=PLAIN" not in client.capabilities:
+        raise SignInFailed("The server cannot accept this login or password (it offers no "
+                           "AUTH=PLAIN for non-ASCII characters).", code="server.auth_plain")
+    message = b"\0" + login.encode() + b"\0" + password.encode()
+    client.authenticate("PLAIN", lambda _challenge: message)
+
+
 class IMAPProvider(PasswordProvider):
     id = "IMAP"
     name = "IMAP"
-    form_fields: ClassVar[tuple[str, ...]] = ("login", "password", "host", "port", "security")
+    form_fields: ClassVar[tuple[str, ...]] = (
+        "login", "password", "host", "port", "security", "smtpHost", "smtpPort")
+    form_template = "aurinko_auth/password_fields/imap.html"
     # IMAP reads and writes mail; sending needs SMTP, which this sign-in does not check.
     scope_map = {"Mail.Read": ("imap",), "Mail.ReadWrite": ("imap",), "Mail.Drafts": ("imap",)}
 
-    def clean(self, data: dict[str, str]) -> dict[str, Any]:
+    def clean(self, data: Mapping[str, str]) -> dict[str, Any]:
         """Validate the form; raise InvalidRequest with a message for the user."""
         values = {k: (data.get(k) or "").strip() for k in (
             "login", "host", "port", "security", "smtpHost", "smtpPort")}
@@ -95,13 +112,20 @@ class IMAPProvider(PasswordProvider):
                                                        timeout=timeout)
             else:
                 client = PinnedIMAP4(host, port, timeout=timeout)
+                if "STARTTLS" not in client.capabilities:
+                    with contextlib.suppress(imaplib.IMAP4.error, OSError):
+                        client.logout()
+                    raise SignInFailed(
+                        "The server does not offer STARTTLS; the password is never sent "
+                        "unencrypted. Choose SSL/TLS or another port.",
+                        code="server.no_starttls")
                 client.starttls(_tls_context())  # before any credential is sent
             try:
-                client.login(data["login"], data["password"])
+                _login(client, data["login"], data["password"])
             finally:
                 with contextlib.suppress(imaplib.IMAP4.error, OSError):
                     client.logout()
-        except netguard.BlockedHost:
+        except (netguard.BlockedHost, SignInFailed):
             raise
         except imaplib.IMAP4.abort:
             raise SignInFailed("The server closed the connection: is it an IMAP server?",
