@@ -51,12 +51,12 @@ def test_untrusted_certificate(imap_settings, settings):
     assert refused.value.code == "server.tls_failed"
 
 
-def test_closed_port(imap_settings):
+def test_closed_port(loopback_settings):
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]  # bound, not listening: refused
         with pytest.raises(SignInFailed) as refused:
-            provider.verify(None, provider.clean(form(port=port, dovecot=imap_settings)))
+            provider.verify(None, provider.clean(form(port=port)))
     assert refused.value.code == "server.unreachable"
 
 
@@ -76,14 +76,14 @@ def silent_or_talking(greeting: bytes | None):
     return server, held
 
 
-def test_slow_server_times_out(imap_settings, settings):
+def test_slow_server_times_out(loopback_settings):
+    settings = loopback_settings
     settings.AURINKO_AUTH = {**settings.AURINKO_AUTH, "PASSWORD_TIMEOUT": (1.0, 1.0)}
     server, held = silent_or_talking(None)
     try:
         with pytest.raises(SignInFailed) as refused:
             provider.verify(None, provider.clean(form(port=server.getsockname()[1],
-                                                      security="starttls",
-                                                      dovecot=imap_settings)))
+                                                      security="starttls")))
         assert refused.value.code == "server.timeout"
     finally:
         server.close()
@@ -91,13 +91,12 @@ def test_slow_server_times_out(imap_settings, settings):
             conn.close()
 
 
-def test_server_that_is_not_imap(imap_settings):
+def test_server_that_is_not_imap(loopback_settings):
     server, held = silent_or_talking(b"SSH-2.0-OpenSSH_9.2\r\n")
     try:
         with pytest.raises(SignInFailed) as refused:
             provider.verify(None, provider.clean(form(port=server.getsockname()[1],
-                                                      security="starttls",
-                                                      dovecot=imap_settings)))
+                                                      security="starttls")))
         assert refused.value.code == "server.not_imap"
     finally:
         server.close()
