@@ -59,3 +59,19 @@ def test_office365_secret_expiry_reminder(app_factory, provider_config_factory, 
 def test_unknown_app(db):
     with pytest.raises(CommandError, match="No app"):
         call_command("aurinko_doctor", "nope")
+
+
+def test_accounts_without_offline_scope_are_reported(app_factory, provider_config_factory,
+                                                     account_factory, capsys):
+    app, _ = app_factory()
+    provider_config_factory(app, "Office365")
+    granted = ["openid", "email", "offline_access", "https://graph.microsoft.com/Mail.Read"]
+    account_factory(app, service_type="Office365", native_scopes=granted)
+    call_command("aurinko_doctor", app.client_id, "--no-probe")
+    assert "offline_access" not in capsys.readouterr().out
+    for _ in range(2):  # an admin policy stripped offline_access from these grants
+        account_factory(app, service_type="Office365",
+                        native_scopes=["openid", "https://graph.microsoft.com/Mail.Read"])
+    account_factory(app, service_type="Office365", native_scopes=["openid"], active=False)
+    call_command("aurinko_doctor", app.client_id, "--no-probe")
+    assert "2 active account(s) were granted no 'offline_access'" in capsys.readouterr().out
