@@ -10,7 +10,7 @@ import threading
 import pytest
 
 from aurinko_auth import sessions
-from aurinko_auth.models import Account, AppUser, AuthState, UserSession
+from aurinko_auth.models import Account, AppUser, AuditEvent, AuthState, UserSession
 from aurinko_auth.providers.imap import IMAPProvider, SignInFailed
 from tests.conftest import RETURN_URL
 from tests.flows.conftest import query_of
@@ -98,6 +98,9 @@ def test_user_flow_primary_then_secondary_through_the_form(client, imap_app):
     alice = Account.objects.get()
     assert alice.user_id == user.pk and alice.account_type == "primary"
     assert not user.trusted_identity  # a password sign-in proves no e-mail domain
+    signed_in = AuditEvent.objects.get(event="user.signin")
+    assert signed_in.app_id == app.pk and signed_in.details["userId"] == str(user.pk)
+    assert signed_in.details["serviceType"] == "IMAP" and signed_in.details["created"] is True
     # A second mailbox, linked to the signed-in user as a secondary account.
     secondary = open_form(client, app, path="/v1/auth/authorizeUser", accountRole="secondary")
     done = client.post(secondary, form(login="bob", dovecot=dovecot))
