@@ -77,28 +77,19 @@ def silent_or_talking(greeting: bytes | None):
     return server, held
 
 
-def test_slow_server_times_out(loopback_settings):
-    settings = loopback_settings
-    settings.AURINKO_AUTH = {**settings.AURINKO_AUTH, "PASSWORD_TIMEOUT": (1.0, 1.0)}
-    server, held = silent_or_talking(None)
+@pytest.mark.parametrize(("greeting", "code"), [
+    (None, "server.timeout"),  # accepts, then never says a word
+    (b"SSH-2.0-OpenSSH_9.2\r\n", "server.not_imap"),  # another protocol
+])
+def test_server_that_does_not_speak_imap(loopback_settings, greeting, code):
+    loopback_settings.AURINKO_AUTH = {**loopback_settings.AURINKO_AUTH,
+                                      "PASSWORD_TIMEOUT": (1.0, 1.0)}
+    server, held = silent_or_talking(greeting)
     try:
         with pytest.raises(SignInFailed) as refused:
             provider.verify(None, provider.clean(form(port=server.getsockname()[1],
                                                       security="starttls")))
-        assert refused.value.code == "server.timeout"
-    finally:
-        server.close()
-        for conn in held:
-            conn.close()
-
-
-def test_server_that_is_not_imap(loopback_settings):
-    server, held = silent_or_talking(b"SSH-2.0-OpenSSH_9.2\r\n")
-    try:
-        with pytest.raises(SignInFailed) as refused:
-            provider.verify(None, provider.clean(form(port=server.getsockname()[1],
-                                                      security="starttls")))
-        assert refused.value.code == "server.not_imap"
+        assert refused.value.code == code
     finally:
         server.close()
         for conn in held:
