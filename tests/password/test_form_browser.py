@@ -24,12 +24,17 @@ def broker(live_server, settings, imap_settings):
     return live_server
 
 
-def _page(browser):
-    """A page whose visits to the app's returnUrl are answered by a stand-in app page."""
+def _open(browser, broker, app, path: str, **params: str):
+    """A new browser context at the broker's ``path`` for an IMAP sign-in; its visits to the
+    app's returnUrl are answered by a stand-in app page."""
     context = browser.new_context()
     context.route("https://app.example.com/**", lambda route: route.fulfill(
         status=200, content_type="text/html", body="<p id=app>Back at the app</p>"))
-    return context, context.new_page()
+    page = context.new_page()
+    page.goto(f"{broker.url}{path}?" + urlencode({
+        "clientId": app.client_id, "serviceType": "IMAP", "scopes": "Mail.Read",
+        "returnUrl": RETURN_URL, **params}))
+    return context, page
 
 
 def _fill(page, login: str, password: str, port: int, *, starttls: bool = False) -> None:
@@ -45,10 +50,7 @@ def _fill(page, login: str, password: str, port: int, *, starttls: bool = False)
 def test_account_flow_in_a_browser(broker, browser, app_factory, imap_settings):
     dovecot = imap_settings
     app, secret = app_factory(scopes="Mail.Read")
-    context, page = _page(browser)
-    page.goto(f"{broker.url}/v1/auth/authorize?" + urlencode({
-        "clientId": app.client_id, "serviceType": "IMAP", "scopes": "Mail.Read",
-        "returnUrl": RETURN_URL, "state": "b-1"}))
+    context, page = _open(browser, broker, app, "/v1/auth/authorize", state="b-1")
     assert page.get_by_role("heading").inner_text() == "Sign in to your IMAP mailbox"
     _fill(page, "alice@example.com", "not-the-password", dovecot.imap_port, starttls=True)
     alert = page.get_by_role("alert")
@@ -74,10 +76,8 @@ def test_account_flow_in_a_browser(broker, browser, app_factory, imap_settings):
 def test_user_flow_sign_in_in_a_browser(broker, browser, app_factory, imap_settings):
     dovecot = imap_settings
     app, _ = app_factory(scopes="Mail.Read")
-    context, page = _page(browser)
-    page.goto(f"{broker.url}/v1/auth/authorizeUser?" + urlencode({
-        "clientId": app.client_id, "serviceType": "IMAP", "scopes": "Mail.Read",
-        "returnUrl": RETURN_URL, "state": "b-2", "accountRole": "primary"}))
+    context, page = _open(browser, broker, app, "/v1/auth/authorizeUser", state="b-2",
+                          accountRole="primary")
     _fill(page, "bob", USERS["bob"], dovecot.imaps_port)
     page.wait_for_url("https://app.example.com/**")
     assert query_of(page.url)["status"] == "success"
