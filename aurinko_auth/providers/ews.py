@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import re
 import ssl
 from collections.abc import Iterator, Mapping
 from types import SimpleNamespace
@@ -19,12 +20,16 @@ import requests
 from aurinko_auth import netguard
 from aurinko_auth.exceptions import InvalidRequest, ProviderNotConfigured
 from aurinko_auth.netutil import is_secure_or_loopback
-from aurinko_auth.providers.base import PasswordProvider, Profile
+from aurinko_auth.providers.base import PasswordProvider, Profile, SignedIn
 
 MAX_LENGTHS = {"login": 320, "password": 1024, "serverUrl": 2048}
 # The auth types this sign-in accepts (exchangelib's names): the server's WWW-Authenticate
 # decides which.
 AUTH_TYPES = ("NTLM", "basic")
+# SOAP autodiscover candidates for an e-mail domain (MS-OXDSCLI steps 1 and 2).
+AUTODISCOVER_URLS = ("https://{domain}/autodiscover/autodiscover.svc",
+                     "https://autodiscover.{domain}/autodiscover/autodiscover.svc")
+DOMAIN = re.compile(r"(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z0-9-]{2,63}")
 
 
 class SignInFailed(InvalidRequest):
@@ -36,42 +41,32 @@ class SignInFailed(InvalidRequest):
 
 @functools.cache
 def _exchangelib() -> SimpleNamespace:
-    """exchangelib (the ``ews`` extra) and our guarded Protocol, imported on first use so
+    """exchangelib (the ``ews`` extra) and our guarded protocols, imported on first use so
     that the provider registers without it."""
     try:
         import exchangelib
+        from exchangelib.autodiscover.protocol import AutodiscoverProtocol
         from exchangelib.protocol import CachingProtocol, Protocol
     except ImportError:
         raise ProviderNotConfigured(
             "EWS needs exchangelib: install aurinko-auth[ews].") from None
 
-    class _Uncached(CachingProtocol):
-        """exchangelib keeps one Protocol per (endpoint, credentials) in a process-wide
-        cache, failures included. A sign-in check must neither reuse another caller's
-        protocol (whose sessions are not guarded) nor keep the password around: always a
-        fresh instance."""
-
-        def __call__(cls, *args: Any, **kwargs: Any) -> Any:
-            return type.__call__(cls, *args, **kwargs)
-
-    class GuardedProtocol(Protocol, metaclass=_Uncached):
-        """exchangelib's Protocol whose sessions connect only through the SSRF guard, verify
-        TLS with PASSWORD_CA_BUNDLE and ignore the environment (proxies, CA variables). All
-        its sessions share one set of pins: each host is resolved once per sign-in."""
+    class Guarded:
+        """Sessions that connect only through the SSRF guard, verify TLS with
+        PASSWORD_CA_BUNDLE and ignore the environment (proxies, CA variables). All sessions
+        of one sign-in share ``pins``: each host is resolved once."""
 
         HTTP_ADAPTER_CLS = netguard.GuardedAdapter
-
-        def __init__(self, *args: Any, **kwargs: Any) -> None:
-            self.pins: dict[tuple[str, int], str] = {}
-            super().__init__(*args, **kwargs)
+        pins: dict[tuple[str, int], str]
 
         def raw_session(self, prefix: str, oauth2_client: Any = None,
                         oauth2_session_params: Any = None,
                         oauth2_token_endpoint: Any = None) -> requests.Session:
             from aurinko_auth.conf import aurinko_settings
 
-            session = super().raw_session(prefix, oauth2_client, oauth2_session_params,
-                                          oauth2_token_endpoint)
+            # exchangelib calls raw_session on the instance (a classmethod there).
+            session = super().raw_session(  # type: ignore[misc]
+                prefix, oauth2_client, oauth2_session_params, oauth2_token_endpoint)
             session.trust_env = False
             session.verify = aurinko_settings.PASSWORD_CA_BUNDLE or True
             adapter = session.get_adapter(prefix)
@@ -82,7 +77,7 @@ def _exchangelib() -> SimpleNamespace:
             return session
 
         def create_session(self) -> requests.Session:
-            session = super().create_session()
+            session = super().create_session()  # type: ignore[misc]
             if type(session.auth) is requests.auth.HTTPBasicAuth:
                 # requests sends str credentials as Latin-1 (and cannot send the others):
                 # UTF-8, as RFC 7617 and browsers do.
@@ -91,9 +86,25 @@ def _exchangelib() -> SimpleNamespace:
                     auth.username.encode(), auth.password.encode())
             return session
 
+    class _Uncached(CachingProtocol):
+        """exchangelib keeps one Protocol per (endpoint, credentials) in a process-wide
+        cache, failures included. A sign-in check must neither reuse another caller's
+        protocol (whose sessions are not guarded) nor keep the password around: always a
+        fresh instance."""
+
+        def __call__(cls, *args: Any, **kwargs: Any) -> Any:
+            return type.__call__(cls, *args, **kwargs)
+
+    class GuardedProtocol(Guarded, Protocol, metaclass=_Uncached):
+        pass
+
+    class GuardedAutodiscoverProtocol(Guarded, AutodiscoverProtocol):
+        pass
+
     return SimpleNamespace(Configuration=exchangelib.Configuration,
                            Credentials=exchangelib.Credentials,
-                           FailFast=exchangelib.FailFast, GuardedProtocol=GuardedProtocol)
+                           FailFast=exchangelib.FailFast, GuardedProtocol=GuardedProtocol,
+                           GuardedAutodiscoverProtocol=GuardedAutodiscoverProtocol)
 
 
 def _causes(exc: BaseException) -> Iterator[BaseException]:
@@ -124,6 +135,81 @@ def _failure(exc: BaseException) -> SignInFailed:
         return SignInFailed("The server could not be reached.", code="server.unreachable")
     return SignInFailed("The server did not answer like an Exchange (EWS) server.",
                         code="server.not_ews")
+
+
+def _domain_of(login: str) -> str | None:
+    """The domain of an e-mail login (IDNA-encoded), or None."""
+    if login.count("@") != 1:
+        return None
+    try:
+        domain = login.rsplit("@", 1)[1].lower().encode("idna").decode("ascii")
+    except UnicodeError:
+        return None
+    return domain if DOMAIN.fullmatch(domain) else None
+
+
+def _checked_url(url: str) -> str:
+    """A server URL from the form or from autodiscover: https (http on loopback only), a
+    host, no userinfo; a bare origin gets the standard EWS path."""
+    if "://" not in url:
+        url = f"https://{url}"
+    parts = urlsplit(url)
+    try:
+        parts.port  # noqa: B018 (an invalid port raises)
+    except ValueError:
+        raise InvalidRequest("The server URL has an invalid port.") from None
+    if parts.scheme not in ("https", "http") or not parts.hostname or parts.username \
+            or parts.password:
+        raise InvalidRequest("The server URL must be an https URL.")
+    if not is_secure_or_loopback(url):
+        raise InvalidRequest("The server URL must use https (http only on loopback).")
+    return _endpoint(url)
+
+
+def _autodiscover(ex: SimpleNamespace, login: str, password: str,
+                  pins: dict[tuple[str, int], str], timeout: tuple[float, ...]) -> str:
+    """The EWS endpoint of an e-mail login by SOAP autodiscover (GetUserSettings) at the
+    standard candidates for its domain, in order, each through the guard. A candidate that
+    refuses the password ends the search; unreachable ones are skipped."""
+    from exchangelib.errors import RedirectError
+
+    domain = _domain_of(login) or ""
+    blocked: netguard.BlockedHost | None = None
+    for template in AUTODISCOVER_URLS:
+        protocol = ex.GuardedAutodiscoverProtocol(config=ex.Configuration(
+            service_endpoint=template.format(domain=domain),
+            credentials=ex.Credentials(login, password), retry_policy=ex.FailFast()))
+        protocol.pins, protocol.TIMEOUT = pins, timeout
+        try:
+            if protocol.auth_type not in AUTH_TYPES:  # detected without credentials
+                continue
+            answer = protocol.get_user_settings(
+                user=login, settings=["external_ews_url", "internal_ews_url"])
+            answer.raise_errors()
+        except netguard.BlockedHost as exc:
+            blocked = blocked or exc
+            continue
+        except RedirectError:
+            continue  # MS-OXDSCLI redirects are not followed
+        except Exception as exc:  # noqa: BLE001 (requests', exchangelib's and its parser's)
+            failure = _failure(exc)
+            if failure.code == "credentials.invalid":
+                raise failure from None
+            continue
+        finally:
+            with contextlib.suppress(Exception):
+                protocol.close()
+        url = answer.user_settings.get("external_ews_url") or answer.user_settings.get(
+            "internal_ews_url")
+        if url and len(url) <= MAX_LENGTHS["serverUrl"] and "\x00" not in url:
+            try:
+                return _checked_url(url)
+            except InvalidRequest:
+                continue
+    if blocked is not None:
+        raise blocked
+    raise SignInFailed("No Exchange server was found for this e-mail address: enter the EWS "
+                       "server URL.", code="server.autodiscover_failed")
 
 
 def _endpoint(url: str) -> str:
@@ -158,24 +244,18 @@ class EWSProvider(PasswordProvider):
                 raise InvalidRequest(f"The {key} field is too long.")
         if not values["login"] or not values["password"]:
             raise InvalidRequest("Enter the login and the password.")
-        url = values["serverUrl"]
+        login, url = values["login"], values["serverUrl"]
         if not url:
-            raise InvalidRequest("Enter the EWS server URL, e.g. "
-                                 "https://mail.example.com/EWS/Exchange.asmx.")
-        if "://" not in url:
-            url = f"https://{url}"
-        parts = urlsplit(url)
-        try:
-            parts.port  # noqa: B018 (an invalid port raises)
-        except ValueError:
-            raise InvalidRequest("The server URL has an invalid port.") from None
-        if parts.scheme not in ("https", "http") or not parts.hostname or parts.username \
-                or parts.password:
-            raise InvalidRequest("The server URL must be an https URL.")
-        if not is_secure_or_loopback(url):
-            raise InvalidRequest("The server URL must use https (http only on loopback).")
-        return {"login": values["login"], "password": values["password"],
-                "serverUrl": _endpoint(url)}
+            if _domain_of(login) is None:
+                raise InvalidRequest("Enter the EWS server URL (finding it automatically "
+                                     "needs an e-mail address as the login).")
+            return {"login": login, "password": values["password"], "serverUrl": ""}
+        return {"login": login, "password": values["password"], "serverUrl": _checked_url(url)}
+
+    def sign_in(self, config: Any, data: dict[str, Any]) -> SignedIn:
+        profile = self.verify(config, data)
+        # What is kept is the endpoint signed in to (the discovered one, when autodiscovered).
+        return SignedIn(profile=profile, credentials={**data, "serverUrl": profile.server_url})
 
     def verify(self, config: Any, data: dict[str, Any]) -> Profile:
         """A real sign-in and one EWS call. Raises SignInFailed or netguard.BlockedHost."""
@@ -186,11 +266,14 @@ class EWSProvider(PasswordProvider):
         from exchangelib.properties import Mailbox
         from exchangelib.transport import NOAUTH, get_service_authtype
 
-        endpoint, login = data["serverUrl"], data["login"]
+        login, timeout = data["login"], tuple(aurinko_settings.PASSWORD_TIMEOUT)
+        pins: dict[tuple[str, int], str] = {}  # one DNS lookup per host for the whole sign-in
+        endpoint = data["serverUrl"] or _autodiscover(ex, login, data["password"], pins,
+                                                      timeout)
         protocol = ex.GuardedProtocol(config=ex.Configuration(
             service_endpoint=endpoint, credentials=ex.Credentials(login, data["password"]),
             retry_policy=ex.FailFast(), max_connections=1))
-        protocol.TIMEOUT = tuple(aurinko_settings.PASSWORD_TIMEOUT)
+        protocol.pins, protocol.TIMEOUT = pins, timeout
         try:
             # The server's WWW-Authenticate names the auth type (an unauthenticated
             # request, through the guard); only NTLM and Basic check a password.

@@ -150,6 +150,68 @@ def test_a_name_is_resolved_once_and_the_checked_address_is_used(ews_factory):
     assert profile.server_url == f"https://{NAME}:{server.port}/EWS/Exchange.asmx"
 
 
+# --- autodiscover ---------------------------------------------------------------------------
+
+def dns_for(mapping):
+    """A stand-in for DNS: the names in ``mapping`` and nothing else."""
+    def getaddrinfo(host, port, *args, **kwargs):
+        if host not in mapping:
+            raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
+        return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", (mapping[host], port))]
+    return getaddrinfo
+
+
+def test_autodiscover_when_the_server_url_is_blank(ews_factory, monkeypatch, client,
+                                                   app_factory):
+    server = ews_factory()
+    server.httpd.ews_url = f"https://{NAME}:{server.port}/EWS/Exchange.asmx"
+    with socket.socket() as closed:
+        closed.bind(("127.0.0.1", 0))  # bound, not listening: the first candidate is down
+        monkeypatch.setattr("aurinko_auth.providers.ews.AUTODISCOVER_URLS", (
+            f"https://{{domain}}:{closed.getsockname()[1]}/autodiscover/autodiscover.svc",
+            f"https://autodiscover.{{domain}}:{server.port}/autodiscover/autodiscover.svc"))
+        dns = mock.Mock(side_effect=dns_for({"example.com": "127.0.0.1",
+                                             "autodiscover.example.com": "127.0.0.1",
+                                             NAME: "127.0.0.1"}))
+        monkeypatch.setattr(netguard, "_getaddrinfo", dns)
+        app, secret = app_factory(scopes="Mail.Read Calendar.Read")
+        done = client.post(start(client, app), form(""))
+    assert done.status_code == 302 and query_of(done["Location"])["status"] == "success"
+    account = Account.objects.get()
+    assert account.server_url == server.httpd.ews_url
+    assert account.credentials["serverUrl"] == server.httpd.ews_url
+    assert sorted(c.args[0] for c in dns.call_args_list) == sorted([
+        "autodiscover.example.com", "example.com", NAME])  # each name looked up once
+    paths = [path for _, path, _ in server.requests]
+    assert paths[0] == "/autodiscover/autodiscover.svc" and paths[-1] == "/EWS/Exchange.asmx"
+
+
+def test_autodiscover_stops_at_a_wrong_password(ews_factory, monkeypatch):
+    server = ews_factory(auth=("Basic",))
+    monkeypatch.setattr("aurinko_auth.providers.ews.AUTODISCOVER_URLS", (
+        f"https://autodiscover.{{domain}}:{server.port}/autodiscover/autodiscover.svc",))
+    monkeypatch.setattr(netguard, "_getaddrinfo",
+                        dns_for({"autodiscover.example.com": "127.0.0.1"}))
+    with pytest.raises(SignInFailed) as refused:
+        provider.verify(None, provider.clean(form("", password="wrong")))
+    assert refused.value.code == "credentials.invalid"
+
+
+def test_autodiscover_finds_nothing(no_sockets, monkeypatch):
+    monkeypatch.setattr(netguard, "_getaddrinfo", dns_for({}))
+    with pytest.raises(netguard.BlockedHost) as refused:
+        provider.verify(None, provider.clean(form("")))
+    assert refused.value.code == "host.dns_error"
+
+
+def test_autodiscover_refuses_private_candidates_before_any_socket(no_sockets, monkeypatch):
+    monkeypatch.setattr(netguard, "_getaddrinfo", dns_for({
+        "example.com": "10.0.0.5", "autodiscover.example.com": "169.254.169.254"}))
+    with pytest.raises(netguard.BlockedHost) as refused:
+        provider.verify(None, provider.clean(form("")))
+    assert refused.value.code == "host.private_address"
+
+
 # --- SSRF: refused before any socket opens --------------------------------------------------
 
 @pytest.fixture
@@ -198,13 +260,14 @@ def test_an_unknown_host(no_sockets):
     ("login", "a\x00b"), ("password", "p\x00w"), ("serverUrl", "https://ews.example.com\x00/"),
     ("login", "x" * 321), ("password", "p" * 1025),
     ("serverUrl", "https://ews.example.com/" + "a" * 2100),
-    ("password", ""), ("login", " "),
-    ("serverUrl", ""), ("serverUrl", "http://ews.example.com/EWS/Exchange.asmx"),
+    ("password", ""), ("login", " "), ("login", "CORP\\carol"), ("login", "carol@bad_domain"),
+    ("serverUrl", "http://ews.example.com/EWS/Exchange.asmx"),
     ("serverUrl", "ftp://ews.example.com/"), ("serverUrl", "https://ews.example.com:99999/"),
     ("serverUrl", "https://user:pw@ews.example.com/"), ("serverUrl", "https:///EWS"),
 ])
 def test_bad_form_values(no_sockets, field, value):
-    data = {**form("https://ews.example.com/EWS/Exchange.asmx"), field: value}
+    url = "" if field == "login" and "\x00" not in value else "https://ews.example.com/EWS/"
+    data = {**form(url), field: value}
     with pytest.raises(InvalidRequest) as refused:
         provider.clean(data)
     assert refused.value.status == 400

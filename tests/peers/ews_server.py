@@ -39,12 +39,18 @@ from defusedxml import ElementTree as SafeET
 SOAP = "http://schemas.xmlsoap.org/soap/envelope/"
 MESSAGES = "http://schemas.microsoft.com/exchange/services/2006/messages"
 TYPES = "http://schemas.microsoft.com/exchange/services/2006/types"
+AUTODISCOVER = "http://schemas.microsoft.com/exchange/2010/Autodiscover"
+ADDRESSING = "http://www.w3.org/2005/08/addressing"
+XSI = "http://www.w3.org/2001/XMLSchema-instance"
 PATH = "/EWS/Exchange.asmx"
-NAMES = ("localhost", "ews.example.test")
+AUTODISCOVER_PATH = "/autodiscover/autodiscover.svc"
+NAMES = ("localhost", "ews.example.test", "example.com", "autodiscover.example.com")
 
 ET.register_namespace("s", SOAP)
 ET.register_namespace("m", MESSAGES)
 ET.register_namespace("t", TYPES)
+ET.register_namespace("a", ADDRESSING)
+ET.register_namespace("i", XSI)
 
 
 def self_signed(directory: Path) -> tuple[Path, Path, bytes]:
@@ -149,14 +155,18 @@ class Handler(http.server.BaseHTTPRequestHandler):
             self._send(200, b"<!doctype html><title>Welcome</title><p>It works.</p>",
                        "text/html; charset=utf-8")
             return
-        if self.command != "POST" or self.path != PATH:
+        path = self.path.lower()
+        if self.command != "POST" or path not in (PATH.lower(), AUTODISCOVER_PATH):
             self._send(404, b"Not Found", "text/plain")
             return
         user = self._authenticate()
         if user is None:
             return
         self.server.signed_in.append(user)
-        self._soap(body, user)
+        if path == AUTODISCOVER_PATH:
+            self._autodiscover(body, user)
+        else:
+            self._soap(body, user)
 
     # --- authentication -----------------------------------------------------------------------
     def _authenticate(self) -> User | None:
@@ -211,6 +221,51 @@ class Handler(http.server.BaseHTTPRequestHandler):
         return user
 
     # --- SOAP ---------------------------------------------------------------------------------
+    def _autodiscover(self, body: bytes, user: User) -> None:
+        """SOAP autodiscover's GetUserSettings: the EWS URL of the user's own mailbox."""
+        try:
+            envelope = SafeET.fromstring(body)
+            request = envelope.find(f"{{{SOAP}}}Body/{{{AUTODISCOVER}}}GetUserSettingsRequestMessage"
+                                    f"/{{{AUTODISCOVER}}}Request")
+            asked = (request.findtext(f"{{{AUTODISCOVER}}}Users/{{{AUTODISCOVER}}}User/"
+                                      f"{{{AUTODISCOVER}}}Mailbox") or "").strip().lower()
+            wanted = [e.text for e in request.iterfind(
+                f"{{{AUTODISCOVER}}}RequestedSettings/{{{AUTODISCOVER}}}Setting")]
+        except (SafeET.ParseError, AttributeError):
+            self._send(400, b"Bad Request", "text/plain")
+            return
+        envelope = ET.Element(f"{{{SOAP}}}Envelope")
+        header = ET.SubElement(envelope, f"{{{SOAP}}}Header")
+        ET.SubElement(header, f"{{{ADDRESSING}}}Action", {f"{{{SOAP}}}mustUnderstand": "1"}).text = (
+            "http://schemas.microsoft.com/exchange/2010/Autodiscover/Autodiscover/"
+            "GetUserSettingsResponse")
+        info = ET.SubElement(header, f"{{{AUTODISCOVER}}}ServerVersionInfo")
+        for name, value in (("MajorVersion", "15"), ("MinorVersion", "1"),
+                            ("MajorBuildNumber", "2507"), ("MinorBuildNumber", "6"),
+                            ("Version", "Exchange2015")):
+            ET.SubElement(info, f"{{{AUTODISCOVER}}}{name}").text = value
+        message = ET.SubElement(ET.SubElement(envelope, f"{{{SOAP}}}Body"),
+                                f"{{{AUTODISCOVER}}}GetUserSettingsResponseMessage")
+        response = ET.SubElement(message, f"{{{AUTODISCOVER}}}Response")
+        ET.SubElement(response, f"{{{AUTODISCOVER}}}ErrorCode").text = "NoError"
+        ET.SubElement(response, f"{{{AUTODISCOVER}}}ErrorMessage")
+        answer = ET.SubElement(ET.SubElement(response, f"{{{AUTODISCOVER}}}UserResponses"),
+                               f"{{{AUTODISCOVER}}}UserResponse")
+        known = asked == user.smtp.lower()  # a user may only ask about their own mailbox
+        ET.SubElement(answer, f"{{{AUTODISCOVER}}}ErrorCode").text = (
+            "NoError" if known else "InvalidUser")
+        ET.SubElement(answer, f"{{{AUTODISCOVER}}}ErrorMessage").text = (
+            "No error." if known else f"Invalid user: '{asked}'")
+        ET.SubElement(answer, f"{{{AUTODISCOVER}}}RedirectTarget", {f"{{{XSI}}}nil": "true"})
+        ET.SubElement(answer, f"{{{AUTODISCOVER}}}UserSettingErrors")
+        settings = ET.SubElement(answer, f"{{{AUTODISCOVER}}}UserSettings")
+        if known and "ExternalEwsUrl" in wanted:
+            setting = ET.SubElement(settings, f"{{{AUTODISCOVER}}}UserSetting",
+                                    {f"{{{XSI}}}type": "StringSetting"})
+            ET.SubElement(setting, f"{{{AUTODISCOVER}}}Name").text = "ExternalEwsUrl"
+            ET.SubElement(setting, f"{{{AUTODISCOVER}}}Value").text = self.server.ews_url
+        self._send(200, ET.tostring(envelope, encoding="utf-8", xml_declaration=True))
+
     def _soap(self, body: bytes, user: User) -> None:
         try:
             envelope = SafeET.fromstring(body)
@@ -301,6 +356,8 @@ class EWSServer:
         httpd.auth = auth
         httpd.mode = mode
         httpd.requests = []
+        # What autodiscover answers as the EWS URL (tests may name it by a host name).
+        httpd.ews_url = f"https://127.0.0.1:{httpd.server_address[1]}{PATH}"
         httpd.signed_in = []
         httpd.stopping = threading.Event()
         # RFC 5929 tls-server-end-point: the NTLM client binds its answer to this certificate.
