@@ -337,3 +337,21 @@ def test_a_refused_host_is_shown_on_the_form(client, app_factory, no_sockets):
     refused = client.post(path, form("https://169.254.169.254/EWS/Exchange.asmx"))
     assert refused.status_code == 400 and b"not a public address" in refused.content
     assert not Account.objects.exists()
+
+
+def test_user_flow_primary_through_the_form(client, app_factory, ews_factory):
+    server = ews_factory(auth=("NTLM",))
+    app, _ = app_factory(scopes="Mail.Read Calendar.Read")
+    response = client.get("/v1/auth/authorizeUser", {
+        "clientId": app.client_id, "serviceType": "EWS", "scopes": "Mail.Read",
+        "returnUrl": RETURN_URL, "state": "s-user", "accountRole": "primary"})
+    assert response.status_code == 302 and "/v1/auth/password/ast_" in response["Location"]
+    path = "/" + response["Location"].split("://", 1)[1].split("/", 1)[1]
+    done = client.post(path, form(server.url))
+    assert done.status_code == 302
+    assert query_of(done["Location"]) == {"status": "success", "state": "s-user"}
+    account = Account.objects.get()
+    assert account.account_type == "primary" and account.user is not None
+    assert account.user.email == "alice@example.com"
+    me = client.get("/v1/user")  # the session cookie the flow set
+    assert me.status_code == 200 and me.json()["email"] == "alice@example.com"
