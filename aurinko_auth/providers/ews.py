@@ -213,10 +213,16 @@ def _autodiscover(ex: SimpleNamespace, login: str, password: str,
 
 
 def _endpoint(url: str) -> str:
-    """The serverUrl as the EWS endpoint: a bare origin gets the standard path."""
+    """The serverUrl as the EWS endpoint, normalized so that one server has one spelling
+    (the account's identity includes it): lower-case scheme and host, no default port, and
+    a bare origin gets the standard path."""
     parts = urlsplit(url)
+    scheme, host = parts.scheme.lower(), (parts.hostname or "").lower()
+    netloc = f"[{host}]" if ":" in host else host
+    if parts.port and parts.port != netguard.DEFAULT_PORTS[scheme]:
+        netloc = f"{netloc}:{parts.port}"
     path = parts.path if parts.path not in ("", "/") else "/EWS/Exchange.asmx"
-    return urlunsplit((parts.scheme, parts.netloc, path, parts.query, ""))
+    return urlunsplit((scheme, netloc, path, parts.query, ""))
 
 
 class EWSProvider(PasswordProvider):

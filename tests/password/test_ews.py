@@ -97,6 +97,16 @@ def test_a_bare_server_address_gets_the_ews_path(ews_factory):
     assert provider.verify(None, cleaned).email == "alice@example.com"
 
 
+@pytest.mark.parametrize(("typed", "endpoint"), [
+    ("HTTPS://Mail.Example.COM:443/EWS/Exchange.asmx", "https://mail.example.com/EWS/Exchange.asmx"),
+    ("mail.example.com", "https://mail.example.com/EWS/Exchange.asmx"),
+    ("https://mail.example.com:8443/", "https://mail.example.com:8443/EWS/Exchange.asmx"),
+    ("https://[2001:db8::1]/ews/exchange.asmx", "https://[2001:db8::1]/ews/exchange.asmx"),
+])
+def test_one_server_one_spelling(no_sockets, typed, endpoint):
+    assert provider.clean(form(typed))["serverUrl"] == endpoint
+
+
 def test_untrusted_certificate(ews_factory):
     server = ews_factory(trust=False)
     with pytest.raises(SignInFailed) as refused:
