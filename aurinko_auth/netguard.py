@@ -1,7 +1,8 @@
 """SSRF guard for every server a user or an app owner names (webhook receivers, self-hosted
-SugarCRM; IMAP and EWS next): the host is resolved once, every address it resolves to must be
+SugarCRM, IMAP, EWS): the host is resolved once, every address it resolves to must be
 public unless it lies in ``ALLOWED_PRIVATE_NETWORKS``, and the connection then goes to the
 address that was checked, so a second DNS answer cannot point it elsewhere (DNS rebinding).
+``pinned_session`` pins one origin; ``GuardedAdapter`` pins each host as requests reach it.
 
 Numeric host forms (``2130706433``, ``0x7f.1``, ``[::1]``) are resolved by the system
 resolver like names, so they are checked like any other address.
