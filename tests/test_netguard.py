@@ -3,7 +3,6 @@ host name for Host, SNI and certificate checks (no DNS rebinding)."""
 
 from __future__ import annotations
 
-import datetime as dt
 import http.server
 import ipaddress
 import socket
@@ -13,13 +12,10 @@ from unittest import mock
 
 import pytest
 import requests
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
 from django.conf import settings as django_settings
 
 from aurinko_auth import netguard
+from tests.peers.certs import self_signed
 
 NAME = "hooks.example.test"  # .test never resolves: only the pin can reach it
 
@@ -109,22 +105,8 @@ def test_pinned_session_connects_to_the_checked_address(loopback_allowed):
 
 
 def certificate(tmp_path, name: str):
-    key = ec.generate_private_key(ec.SECP256R1())
-    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)])
-    now = dt.datetime.now(dt.UTC)
-    cert = (x509.CertificateBuilder().subject_name(subject).issuer_name(subject)
-            .public_key(key.public_key()).serial_number(x509.random_serial_number())
-            .not_valid_before(now - dt.timedelta(minutes=1))
-            .not_valid_after(now + dt.timedelta(hours=1))
-            .add_extension(x509.SubjectAlternativeName([x509.DNSName(name)]), critical=False)
-            .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-            .sign(key, hashes.SHA256()))
-    cert_path, key_path = tmp_path / f"{name}.pem", tmp_path / f"{name}.key"
-    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    key_path.write_bytes(key.private_bytes(serialization.Encoding.PEM,
-                                           serialization.PrivateFormat.PKCS8,
-                                           serialization.NoEncryption()))
-    return cert_path, key_path
+    made = self_signed(tmp_path, (name,), addresses=(), stem=name)
+    return made.cert_path, made.key_path
 
 
 @pytest.mark.parametrize(("served_name", "ok"), [(NAME, True), ("other.example.test", False)])

@@ -22,6 +22,7 @@ from requests_oauthlib import OAuth2Session
 
 from aurinko_auth.exceptions import (
     AccessDenied,
+    InvalidRequest,
     ProviderError,
     ProviderNotConfigured,
     UnsupportedScope,
@@ -483,6 +484,13 @@ class OAuth2Provider(Provider):
                 f"{self.id} returned an unreadable response ({what}).",
                 code="provider_bad_response", failure=TRANSIENT,
             ) from None
+
+
+class SignInFailed(InvalidRequest):
+    """The server refused or could not be used; shown on the form, no account is made."""
+
+    code = "credentials.invalid"
+    default_message = "The server did not accept this login and password."
 
 
 @dataclass

@@ -20,7 +20,7 @@ import requests
 from aurinko_auth import netguard
 from aurinko_auth.exceptions import InvalidRequest, ProviderNotConfigured
 from aurinko_auth.netutil import is_secure_or_loopback
-from aurinko_auth.providers.base import PasswordProvider, Profile, SignedIn
+from aurinko_auth.providers.base import PasswordProvider, Profile, SignedIn, SignInFailed
 
 MAX_LENGTHS = {"login": 320, "password": 1024, "serverUrl": 2048}
 # The auth types this sign-in accepts (exchangelib's names): the server's WWW-Authenticate
@@ -30,13 +30,6 @@ AUTH_TYPES = ("NTLM", "basic")
 AUTODISCOVER_URLS = ("https://{domain}/autodiscover/autodiscover.svc",
                      "https://autodiscover.{domain}/autodiscover/autodiscover.svc")
 DOMAIN = re.compile(r"(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z0-9-]{2,63}")
-
-
-class SignInFailed(InvalidRequest):
-    """The server refused or could not be used; shown on the form, no account is made."""
-
-    code = "credentials.invalid"
-    default_message = "The server did not accept this login and password."
 
 
 @functools.cache

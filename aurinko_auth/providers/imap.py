@@ -12,18 +12,11 @@ from typing import Any, ClassVar
 
 from aurinko_auth import netguard
 from aurinko_auth.exceptions import InvalidRequest
-from aurinko_auth.providers.base import PasswordProvider, Profile
+from aurinko_auth.providers.base import PasswordProvider, Profile, SignInFailed
 
 SECURITY = ("ssl", "starttls")
 DEFAULT_PORTS = {"ssl": 993, "starttls": 143}
 MAX_LENGTHS = {"login": 320, "password": 1024, "host": 253, "smtpHost": 253}
-
-
-class SignInFailed(InvalidRequest):
-    """The server refused or could not be used; shown on the form, no account is made."""
-
-    code = "credentials.invalid"
-    default_message = "The server did not accept this login and password."
 
 
 def _tls_context() -> ssl.SSLContext:

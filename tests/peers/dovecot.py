@@ -4,8 +4,6 @@ localhost (trusted through the CA file in ``ca_path``). Stopped by its own PID."
 
 from __future__ import annotations
 
-import datetime as dt
-import ipaddress
 import os
 import shutil
 import socket
@@ -15,36 +13,10 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
-
+from tests.peers.certs import self_signed
 from tests.peers.oauth_server import free_port
 
 MAIL_UID = 65534  # nobody: Dovecot refuses root for mail processes
-
-
-def self_signed(directory: Path) -> tuple[Path, Path]:
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "localhost")])
-    now = dt.datetime.now(dt.UTC)
-    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name)
-            .public_key(key.public_key()).serial_number(x509.random_serial_number())
-            .not_valid_before(now - dt.timedelta(minutes=5))
-            .not_valid_after(now + dt.timedelta(days=1))
-            .add_extension(x509.SubjectAlternativeName([
-                x509.DNSName("localhost"), x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
-                critical=False)
-            .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-            .sign(key, hashes.SHA256()))
-    cert_path, key_path = directory / "cert.pem", directory / "key.pem"
-    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    key_path.write_bytes(key.private_bytes(serialization.Encoding.PEM,
-                                           serialization.PrivateFormat.PKCS8,
-                                           serialization.NoEncryption()))
-    os.chmod(key_path, 0o600)
-    return cert_path, key_path
 
 
 @dataclass
@@ -62,7 +34,8 @@ class Dovecot:
         # Dovecot's unprivileged processes must traverse every parent: not pytest's 0700 dirs.
         workdir = Path(tempfile.mkdtemp(prefix="aurinko-dovecot-"))
         os.chmod(workdir, 0o755)
-        cert, key = self_signed(workdir)
+        made = self_signed(workdir)
+        cert, key = made.cert_path, made.key_path
         mail = workdir / "mail"
         passwd = workdir / "passwd"
         lines = []

@@ -17,10 +17,8 @@ from __future__ import annotations
 
 import base64
 import binascii
-import datetime as dt
 import hashlib
 import http.server
-import ipaddress
 import ssl
 import tempfile
 import threading
@@ -30,11 +28,9 @@ from pathlib import Path
 
 import spnego
 import spnego.channel_bindings
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
 from defusedxml import ElementTree as SafeET
+
+from tests.peers.certs import self_signed
 
 SOAP = "http://schemas.xmlsoap.org/soap/envelope/"
 MESSAGES = "http://schemas.microsoft.com/exchange/services/2006/messages"
@@ -51,28 +47,6 @@ ET.register_namespace("m", MESSAGES)
 ET.register_namespace("t", TYPES)
 ET.register_namespace("a", ADDRESSING)
 ET.register_namespace("i", XSI)
-
-
-def self_signed(directory: Path) -> tuple[Path, Path, bytes]:
-    """A certificate for 127.0.0.1, localhost and ews.example.test; its DER too."""
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "localhost")])
-    now = dt.datetime.now(dt.UTC)
-    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name)
-            .public_key(key.public_key()).serial_number(x509.random_serial_number())
-            .not_valid_before(now - dt.timedelta(minutes=5))
-            .not_valid_after(now + dt.timedelta(days=1))
-            .add_extension(x509.SubjectAlternativeName(
-                [x509.DNSName(n) for n in NAMES]
-                + [x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), critical=False)
-            .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-            .sign(key, hashes.SHA256()))
-    cert_path, key_path = directory / "cert.pem", directory / "key.pem"
-    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    key_path.write_bytes(key.private_bytes(serialization.Encoding.PEM,
-                                           serialization.PrivateFormat.PKCS8,
-                                           serialization.NoEncryption()))
-    return cert_path, key_path, cert.public_bytes(serialization.Encoding.DER)
 
 
 @dataclass
@@ -335,7 +309,8 @@ class EWSServer:
               mode: str = "ews") -> EWSServer:
         workdir = tempfile.TemporaryDirectory(prefix="ews-")
         directory = Path(workdir.name)
-        cert_path, key_path, der = self_signed(directory)
+        made = self_signed(directory, NAMES)
+        cert_path, key_path, der = made.cert_path, made.key_path, made.der
         # pyspnego's NTLM acceptor reads users as DOMAIN:USER:PASSWORD lines.
         user_file = directory / "ntlm_users"
         lines = []
