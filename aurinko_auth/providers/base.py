@@ -501,6 +501,9 @@ class FormSignIn:
     form_fields: ClassVar[tuple[str, ...]] = ("login", "password")
     form_template: ClassVar[str] = ""
     form_noun: ClassVar[str] = "account"
+    # Whether the broker keeps the password (EWS, IMAP) or only what the sign-in returned
+    # (SugarCRM's tokens): the form tells the user which.
+    keeps_password: ClassVar[bool] = True
 
     def clean(self, data: Mapping[str, str]) -> dict[str, Any]:
         """The form's values, validated; raise InvalidRequest with a message for the user."""
