@@ -17,3 +17,15 @@ class SugarSession(models.Model):
 
     def __str__(self) -> str:
         return f"Sugar session on {self.platform} (#{self.pk})"
+
+
+class ZohoToken(models.Model):
+    """Which of the sandbox's Zoho data centres issued a code or refresh token (by its
+    SHA-256): like Zoho, a data centre refuses what another one issued."""
+
+    checksum = models.CharField(max_length=64, unique=True)
+    accounts_host = models.CharField(max_length=64)
+    created = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"Zoho token of {self.accounts_host} (#{self.pk})"

@@ -25,7 +25,11 @@ from urllib.parse import parse_qs, urljoin, urlsplit
 
 import requests
 
-from project.sandbox.endpoints import sandbox_daemon_endpoints, sandbox_endpoints
+from project.sandbox.endpoints import (
+    sandbox_daemon_endpoints,
+    sandbox_endpoints,
+    sandbox_zoho_endpoints,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -138,6 +142,11 @@ class OAuthPeer:
     def endpoints(self) -> dict[str, str]:
         """Endpoint overrides that point a provider configuration at this server."""
         return sandbox_endpoints(self.base_url)
+
+    def zoho_endpoints(self, sign_in_at: str = "accounts.zoho.eu") -> dict[str, str]:
+        """Overrides for Zoho: sign-in at the data centre ``sign_in_at``, everything else at
+        the data centre the callback names."""
+        return sandbox_zoho_endpoints(self.base_url, sign_in_at)
 
     def daemon_endpoints(self, service_type: str) -> dict[str, str]:
         """Overrides for the service-account flow: Microsoft's admin consent and per-tenant
