@@ -101,6 +101,8 @@ class SugarCRMProvider(FormSignIn, OAuth2Provider):
     rotates_refresh_tokens = True
     refresh_token_lifetime_days = 14  # Sugar's default refresh_expires_in (1209600 s)
     terminal_user_errors = ("need_login",)
+    requires_client_credentials = False
+    endpoints_per_account = True
 
     # --- configuration ---------------------------------------------------------------------
     def client_id(self, config: Any) -> str:
@@ -130,7 +132,12 @@ class SugarCRMProvider(FormSignIn, OAuth2Provider):
         return self.server_config(config, account.server_url)
 
     def _session(self, config: Any, **kwargs: Any) -> OAuth2Session:
+        from aurinko_auth.conf import aurinko_settings
+
         session = OAuth2Session(client=LegacyApplicationClient(client_id=self.client_id(config)))
+        if aurinko_settings.PASSWORD_CA_BUNDLE:
+            # On-premises instances with a private CA, like the password providers' servers.
+            session.verify = aurinko_settings.PASSWORD_CA_BUNDLE
         session.register_compliance_hook("access_token_response", self._check_token_http)
         session.register_compliance_hook("refresh_token_response", self._check_token_http)
         return session

@@ -59,3 +59,21 @@ def test_office365_secret_expiry_reminder(app_factory, provider_config_factory, 
 def test_unknown_app(db):
     with pytest.raises(CommandError, match="No app"):
         call_command("aurinko_doctor", "nope")
+
+
+def test_sugarcrm_needs_no_client_secret_and_is_not_probed(app_factory, provider_config_factory,
+                                                           capsys, monkeypatch):
+    """Sugar's built-in client 'sugar' has no secret, and its endpoints are on each user's
+    instance: nothing to probe, but the platform must be allowed there."""
+    import requests
+
+    def no_probe(*args, **kwargs):
+        raise AssertionError("probed")
+
+    monkeypatch.setattr(requests, "head", no_probe)
+    app, _ = app_factory()
+    provider_config_factory(app, "SugarCRM", client_id="", client_secret="", tenant="acme_sync")
+    call_command("aurinko_doctor", app.client_id)
+    out = capsys.readouterr().out
+    assert "ERROR" not in out
+    assert "'sugar'" in out and "'acme_sync'" in out

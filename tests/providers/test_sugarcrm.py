@@ -225,3 +225,44 @@ def test_revoke_logs_the_session_out(public_dns):
     logout = responses.calls[1].request
     assert logout.headers["OAuth-Token"] == DATA["refresh"]["access_token"]
     assert parse_qs(logout.body) == {"refresh_token": [DATA["refresh"]["refresh_token"]]}
+
+
+def test_configured_without_a_client_id(app_factory):
+    """Sugar's built-in client needs no registration: an app enables SugarCRM with only its
+    platform name; Google still needs a client id."""
+    from aurinko_auth import services
+
+    app, _ = app_factory()
+    cfg = services.configure_provider(app, "SugarCRM", tenant="acme_sync")
+    provider = SugarCRMProvider()
+    assert provider.client_id(cfg) == "sugar" and provider.platform(cfg) == "acme_sync"
+    with pytest.raises(InvalidRequest):
+        services.configure_provider(app, "Google")
+
+
+def test_private_ca_bundle_is_used(public_dns, monkeypatch, settings):
+    settings.AURINKO_AUTH = {**settings.AURINKO_AUTH, "PASSWORD_CA_BUNDLE": "/etc/corp-ca.pem"}
+    seen = []
+
+    def fake_send(adapter, request, **kwargs):
+        seen.append(kwargs.get("verify"))
+        raise ProviderCallError("stop", code="stop")
+
+    monkeypatch.setattr("requests.adapters.HTTPAdapter.send", fake_send)
+    with pytest.raises(ProviderCallError):
+        sign_in(config())
+    assert seen == ["/etc/corp-ca.pem"]
+
+
+def test_endpoint_overrides_with_placeholders_are_accepted(app_factory):
+    from aurinko_auth import services
+
+    app, _ = app_factory()
+    cfg = services.configure_provider(app, "SugarCRM", endpoints={
+        "token": "{server}/rest/v10/oauth2/token"})
+    assert cfg.endpoints == {"token": "{server}/rest/v10/oauth2/token"}
+    zoho = services.configure_provider(app, "Zoho", client_id="c", endpoints={
+        "token": "https://proxy.example.com/{accounts_host}/oauth/v2/token"})
+    assert "{accounts_host}" in zoho.endpoints["token"]
+    with pytest.raises(InvalidRequest):
+        services.configure_provider(app, "SugarCRM", endpoints={"token": "http://crm.example"})
