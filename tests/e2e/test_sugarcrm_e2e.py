@@ -12,7 +12,7 @@ import requests
 from django.conf import settings as django_settings
 from django.utils import timezone
 
-from aurinko_auth import tokens
+from aurinko_auth import sessions, tokens
 from aurinko_auth.models import Account, AuthState
 from tests.e2e.test_account_flow_e2e import RETURN_URL
 
@@ -184,3 +184,28 @@ def test_private_instance_refused_without_allowance(broker, oauth_peer, sugar, s
     assert refused.status_code == 400 and "not a public address" in refused.text
     assert oauth_peer.token_counts("alice") == before
     assert not Account.objects.exists()
+
+
+def test_user_flow_signs_the_user_in_with_sugar(broker, oauth_peer, sugar):
+    """The User flow through the same form: a SugarCRM primary account and a session."""
+    from aurinko_auth.models import AppUser
+
+    app, _, instance = sugar
+    browser = requests.Session()
+    start = browser.get(f"{broker.url}/v1/auth/authorizeUser", allow_redirects=False,
+                        timeout=10, params={
+                            "clientId": app.client_id, "serviceType": "SugarCRM",
+                            "accountRole": "primary", "scopes": "Contacts.Read",
+                            "returnUrl": RETURN_URL, "state": "u-1"})
+    assert start.status_code == 302, start.text[:500]
+    form_url = requests.compat.urljoin(start.url, start.headers["Location"])
+    browser.get(form_url, timeout=10)
+    done = submit(browser, form_url, serverUrl=instance, login="bob", password="bob-pw")
+    assert done.status_code == 302, done.text[:800]
+    back = parse_qs(urlsplit(done.headers["Location"]).query)
+    assert back["status"] == ["success"] and back["state"] == ["u-1"]
+    assert browser.cookies.get(sessions.cookie_name(app.pk))  # the User-flow session
+    user = AppUser.objects.get(app=app)
+    account = Account.objects.get(user=user)
+    assert account.service_type == "SugarCRM" and account.account_type == "primary"
+    assert account.email == "bob@example.com" and account.server_url == instance
