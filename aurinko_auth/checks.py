@@ -45,6 +45,30 @@ def check_settings(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckM
                 f"Several providers declare the service type(s) {', '.join(duplicates)}.",
                 id="aurinko_auth.E005",
             ))
+    errors.extend(_check_networks_and_rates())
+    return errors
+
+
+def _check_networks_and_rates() -> list[checks.CheckMessage]:
+    """Values read at request time: a typo must fail at start, not as a 500 on a sign-in."""
+    import ipaddress
+
+    from aurinko_auth import ratelimit
+
+    errors: list[checks.CheckMessage] = []
+    for network in aurinko_settings.ALLOWED_PRIVATE_NETWORKS or ():
+        try:
+            ipaddress.ip_network(network, strict=False)
+        except ValueError:
+            errors.append(checks.Error(
+                f"ALLOWED_PRIVATE_NETWORKS: {network!r} is not a network (use CIDR, e.g. "
+                "10.0.0.0/8).", id="aurinko_auth.E006"))
+    for name in ("PASSWORD_FAILURE_RATE_IP", "PASSWORD_FAILURE_RATE_LOGIN",
+                 "DIRECT_RATE_LIMIT_ACCOUNT", "DIRECT_RATE_LIMIT_APP"):
+        try:
+            ratelimit.parse_rate(getattr(aurinko_settings, name))
+        except ValueError as exc:
+            errors.append(checks.Error(f"{name}: {exc}", id="aurinko_auth.E007"))
     return errors
 
 

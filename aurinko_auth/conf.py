@@ -28,6 +28,7 @@ DEFAULTS: dict[str, Any] = {
         "aurinko_auth.providers.google.GoogleProvider",
         "aurinko_auth.providers.office365.Office365Provider",
         "aurinko_auth.providers.imap.IMAPProvider",
+        "aurinko_auth.providers.ews.EWSProvider",
         "aurinko_auth.providers.zoho.ZohoProvider",
         "aurinko_auth.providers.salesforce.SalesforceProvider",
         "aurinko_auth.providers.hubspot.HubSpotProvider",
@@ -64,8 +65,8 @@ DEFAULTS: dict[str, Any] = {
     # The cookie that binds a pending authorization to the browser that started it.
     "FLOW_COOKIE_NAME": "aurinko_flow",
     "FLOW_COOKIE_SAMESITE": "Lax",
-    # Password sign-in: a CA bundle for servers with private CAs (None: the system's; IMAP and
-    # SugarCRM instances), and (connect, read) timeouts of the IMAP login check.
+    # Password sign-in: a CA bundle for servers with private CAs (None: the system's; EWS,
+    # IMAP and SugarCRM instances), and (connect, read) timeouts of the EWS/IMAP login check.
     "PASSWORD_CA_BUNDLE": None,
     "PASSWORD_TIMEOUT": (5.0, 15.0),
     # Failed sign-ins on the hosted password form (EWS, IMAP, SugarCRM), per client IP and

@@ -59,6 +59,12 @@ def check_config(config: ProviderConfig, *, probe: bool = True) -> list[Finding]
     if provider.inactivity_limit_days:
         add(WARNING, f"refresh tokens unused for {provider.inactivity_limit_days} days expire; "
                      "keep accounts refreshed")
+    if provider.offline_scope:
+        lacking = _accounts_without(config, provider.offline_scope)
+        if lacking:
+            add(WARNING, f"{lacking} active account(s) were granted no {provider.offline_scope!r} "
+                         "scope, so no refresh token: they stop working when their access "
+                         "token expires (an admin policy may strip it; authorize them again)")
     if provider.id == "Office365":
         add(WARNING, "Microsoft client secrets expire (24 months at most): note the expiry "
                      "date in Entra ID and rotate before it")
@@ -74,6 +80,19 @@ def check_config(config: ProviderConfig, *, probe: bool = True) -> list[Finding]
             except requests.RequestException as exc:
                 add(ERROR, f"token endpoint {token_url} is unreachable ({type(exc).__name__})")
     return found
+
+
+def _accounts_without(config: ProviderConfig, scope: str) -> int:
+    """Active, non-daemon accounts of the config's app and provider whose granted native
+    scopes are known and lack ``scope`` (scanned in Python: JSON containment differs between
+    databases, and the doctor is an occasional admin command)."""
+    from aurinko_auth.models import Account
+
+    granted = Account.objects.filter(
+        app_id=config.app_id, service_type=config.service_type, active=True, daemon=False,
+    ).values_list("native_scopes", flat=True)
+    return sum(1 for scopes in granted.iterator(chunk_size=2000)
+               if scopes and scope not in scopes)
 
 
 def check_app(app: App, *, probe: bool = True) -> list[Finding]:

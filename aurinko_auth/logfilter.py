@@ -11,7 +11,12 @@ import logging
 # urllib3 logs every request line at DEBUG, and some provider endpoints carry a token in the
 # path (HubSpot's token information).
 NOISY_LOGGERS = ("requests_oauthlib.oauth2_session", "requests_oauthlib", "oauthlib",
-                 "urllib3.connectionpool")
+                 "urllib3.connectionpool",
+                 # exchangelib logs every EWS request's headers at DEBUG: with Basic auth,
+                 # the Authorization header is the password in base64. Its XML log and the
+                 # auth-type detection go too (filters do not reach child loggers).
+                 "exchangelib.util", "exchangelib.util.xml", "exchangelib.transport",
+                 "exchangelib.protocol", "exchangelib.services.common")
 
 
 class DropDebug(logging.Filter):

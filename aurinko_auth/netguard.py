@@ -1,7 +1,8 @@
 """SSRF guard for every server a user or an app owner names (webhook receivers, self-hosted
-SugarCRM; IMAP and EWS next): the host is resolved once, every address it resolves to must be
+SugarCRM, IMAP, EWS): the host is resolved once, every address it resolves to must be
 public unless it lies in ``ALLOWED_PRIVATE_NETWORKS``, and the connection then goes to the
 address that was checked, so a second DNS answer cannot point it elsewhere (DNS rebinding).
+``pinned_session`` pins one origin; ``GuardedAdapter`` pins each host as requests reach it.
 
 Numeric host forms (``2130706433``, ``0x7f.1``, ``[::1]``) are resolved by the system
 resolver like names, so they are checked like any other address.
@@ -95,6 +96,43 @@ class PinnedAdapter(HTTPAdapter):
         if host_params.get("scheme") == "https":
             pool_kwargs = {**pool_kwargs, "server_hostname": self.hostname,
                            "assert_hostname": self.hostname}
+        return host_params, pool_kwargs
+
+    def send(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:
+        request.headers["Host"] = urlsplit(request.url).netloc
+        return super().send(request, **kwargs)
+
+
+class GuardedAdapter(HTTPAdapter):
+    """Pins every host its requests go to, as they go: the first request to a host resolves
+    it once (:func:`resolve`: BlockedHost unless allowed) and every connection to that host
+    goes to the checked address, keeping the name for the Host header, TLS SNI and
+    certificate verification. For clients that choose their URLs themselves (exchangelib's
+    endpoints), where a single pinned origin would not do."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        self.pins: dict[tuple[str, int], str] = {}
+        super().__init__(*args, **kwargs)
+
+    def pin(self, host: str, port: int) -> str:
+        key = (host.lower().strip("[]"), port)
+        if key not in self.pins:
+            self.pins[key] = resolve(key[0], port)  # the only DNS lookup for this host
+        return self.pins[key]
+
+    def build_connection_pool_key_attributes(self, request: Any, verify: Any,
+                                             cert: Any = None) -> tuple[dict, dict]:
+        host_params, pool_kwargs = super().build_connection_pool_key_attributes(
+            request, verify, cert)
+        scheme, host = host_params.get("scheme") or "", host_params.get("host") or ""
+        if scheme not in DEFAULT_PORTS:
+            raise BlockedHost("The server URL must be an http(s) URL.",
+                              code="host.unsupported_url")
+        address = self.pin(host, host_params.get("port") or DEFAULT_PORTS[scheme])
+        name = host.lower().strip("[]")
+        host_params = {**host_params, "host": address}
+        if scheme == "https":
+            pool_kwargs = {**pool_kwargs, "server_hostname": name, "assert_hostname": name}
         return host_params, pool_kwargs
 
     def send(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:

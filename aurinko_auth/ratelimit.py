@@ -35,46 +35,54 @@ def parse_rate(rate: str | None) -> tuple[int, int] | None:
     return int(num), int(count) * PERIODS[unit]
 
 
-def _key(scope: str, ident: str, period: int, now: float) -> tuple[str, int]:
-    window = int(now // period)
-    return f"aurinko:rl:{scope}:{ident}:{window}", window
+class _Window:
+    """The current fixed window of ``(scope, ident)`` under ``rate``."""
+
+    def __init__(self, scope: str, ident: str, limit: int, period: int) -> None:
+        self.limit, self.period, self.now = limit, period, _now()
+        self.index = int(self.now // period)
+        self.key = f"aurinko:rl:{scope}:{ident}:{self.index}"
+        self.cache = caches[aurinko_settings.RATE_LIMIT_CACHE]
+
+    @classmethod
+    def of(cls, scope: str, ident: str, rate: str | None) -> _Window | None:
+        parsed = parse_rate(rate)
+        return None if parsed is None else cls(scope, ident, *parsed)
+
+    def count(self) -> int:
+        """Add one to the window's count and return it (atomic in the shared caches)."""
+        if self.cache.add(self.key, 1, timeout=self.period + 1):
+            return 1
+        try:
+            return self.cache.incr(self.key)
+        except ValueError:  # expired between add and incr
+            self.cache.add(self.key, 1, timeout=self.period + 1)
+            return 1
+
+    def refuse(self, message: str) -> RateLimited:
+        retry_after = max(1, math.ceil((self.index + 1) * self.period - self.now))
+        return RateLimited(f"{message}; retry in {retry_after} s.", retry_after=retry_after)
 
 
 def check(scope: str, ident: str, rate: str | None) -> None:
     """Raise :class:`RateLimited` when ``(scope, ident)`` has used up the current window,
-    without counting anything (count failures afterwards with :func:`hit`)."""
-    parsed = parse_rate(rate)
-    if parsed is None:
-        return
-    limit, period = parsed
-    now = _now()
-    key, window = _key(scope, ident, period, now)
-    count = caches[aurinko_settings.RATE_LIMIT_CACHE].get(key) or 0
-    if count >= limit:
-        retry_after = max(1, math.ceil((window + 1) * period - now))
-        raise RateLimited(f"Too many attempts; retry in {retry_after} s.",
-                          retry_after=retry_after)
+    without counting anything (count failures afterwards with :func:`count`)."""
+    window = _Window.of(scope, ident, rate)
+    if window is not None and (window.cache.get(window.key) or 0) >= window.limit:
+        raise window.refuse("Too many attempts")
+
+
+def count(scope: str, ident: str, rate: str | None) -> None:
+    """Count one event (a failed sign-in) for ``(scope, ident)``, never raising."""
+    window = _Window.of(scope, ident, rate)
+    if window is not None:
+        window.count()
 
 
 def hit(scope: str, ident: str, rate: str | None) -> None:
     """Count one request for ``(scope, ident)``; raise :class:`RateLimited` (429, with
     ``retry_after``) once the limit of the current window is exceeded."""
-    parsed = parse_rate(rate)
-    if parsed is None:
-        return
-    limit, period = parsed
-    now = _now()
-    key, window = _key(scope, ident, period, now)
-    cache = caches[aurinko_settings.RATE_LIMIT_CACHE]
-    if cache.add(key, 1, timeout=period + 1):
-        count = 1
-    else:
-        try:
-            count = cache.incr(key)
-        except ValueError:  # expired between add and incr
-            cache.add(key, 1, timeout=period + 1)
-            count = 1
-    if count > limit:
-        retry_after = max(1, math.ceil((window + 1) * period - now))
-        raise RateLimited(f"Rate limit exceeded ({limit} requests per {period} s); retry in "
-                          f"{retry_after} s.", retry_after=retry_after)
+    window = _Window.of(scope, ident, rate)
+    if window is not None and window.count() > window.limit:
+        raise window.refuse(f"Rate limit exceeded ({window.limit} requests per "
+                            f"{window.period} s)")

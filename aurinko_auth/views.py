@@ -169,7 +169,7 @@ def password_view(request: HttpRequest, state: str) -> HttpResponse:
         except AurinkoError as exc:
             logger.info("password sign-in refused: %s", exc.code)
             error, status = exc.message, (429 if exc.status == 429 else 400)
-            values = {k: request.POST.get(k, "")[:256] for k in provider.form_fields
+            values = {k: request.POST.get(k, "")[:2048] for k in provider.form_fields
                       if k != "password"}
             retry_after = getattr(exc, "retry_after", None)
     response = render(request, "aurinko_auth/password_form.html", {

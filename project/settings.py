@@ -112,6 +112,12 @@ AURINKO_AUTH = {
     # Cache alias for account-token lookups ("" = off); see the README before enabling it.
     "AUTH_CACHE": env.str("AURINKO_AUTH_CACHE", default="") or None,
     "AUTH_CACHE_TIMEOUT": env.int("AURINKO_AUTH_CACHE_TIMEOUT", default=30),
+    # Password sign-in (EWS, IMAP, SugarCRM): a private CA, and failed sign-ins allowed.
+    "PASSWORD_CA_BUNDLE": env.str("AURINKO_PASSWORD_CA_BUNDLE", default="") or None,
+    "PASSWORD_FAILURE_RATE_IP": env.str("AURINKO_PASSWORD_FAILURE_RATE_IP",
+                                        default="30/h") or None,
+    "PASSWORD_FAILURE_RATE_LOGIN": env.str("AURINKO_PASSWORD_FAILURE_RATE_LOGIN",
+                                           default="10/h") or None,
 }
 
 # oauthlib refuses plain-http endpoints unless told otherwise. aurinko_auth itself only ever

@@ -30,3 +30,15 @@ def test_public_url_must_be_https(settings):
 def test_duplicate_providers(settings):
     google = "aurinko_auth.providers.google.GoogleProvider"
     assert "aurinko_auth.E005" in ids(settings, PROVIDERS=[google, google])
+
+
+def test_bad_private_network(settings):
+    assert "aurinko_auth.E006" in ids(settings, ALLOWED_PRIVATE_NETWORKS=["10.0.0.0/33"])
+    assert "aurinko_auth.E006" not in ids(settings, ALLOWED_PRIVATE_NETWORKS=["10.0.0.0/8",
+                                                                              "fd00::/8"])
+
+
+def test_bad_rate(settings):
+    assert "aurinko_auth.E007" in ids(settings, PASSWORD_FAILURE_RATE_IP="ten per hour")
+    assert "aurinko_auth.E007" not in ids(settings, PASSWORD_FAILURE_RATE_IP="5/30s",
+                                          PASSWORD_FAILURE_RATE_LOGIN=None)

@@ -154,3 +154,68 @@ def test_allowed_networks_let_private_addresses_through(settings):
                              "ALLOWED_PRIVATE_NETWORKS": ["10.0.0.0/8"]}
     assert netguard.resolve_public_host("https://10.20.30.40/") == "10.20.30.40"
     assert ipaddress.ip_address("10.20.30.40") in netguard.allowed_networks()[0]
+
+
+# --- GuardedAdapter: every host pinned as requests reach it ----------------------------------
+
+def guarded_session():
+    session = requests.Session()
+    session.trust_env = False
+    adapter = netguard.GuardedAdapter()
+    session.mount("http://", adapter)
+    session.mount("https://", adapter)
+    return session, adapter
+
+
+def test_guarded_adapter_resolves_each_host_once_and_uses_the_checked_address(
+        loopback_allowed):
+    server = serve()
+    try:
+        session, adapter = guarded_session()
+        answers = {NAME: "127.0.0.1", "other.example.test": "10.0.0.1"}
+
+        def dns(host, port, *args, **kwargs):
+            return [(2, 1, 6, "", (answers[host], port))]
+
+        with mock.patch.object(netguard, "_getaddrinfo", side_effect=dns) as lookups:
+            for _ in range(3):
+                response = session.post(f"http://{NAME}:{server.server_port}/hook", timeout=5)
+                assert response.status_code == 204
+            assert lookups.call_count == 1  # later requests reuse the pin
+            with mock.patch.object(socket, "create_connection",
+                                   side_effect=AssertionError("a socket was opened")), \
+                    pytest.raises(netguard.BlockedHost):
+                session.post(f"http://other.example.test:{server.server_port}/", timeout=5)
+        assert server.seen == [f"{NAME}:{server.server_port}"] * 3
+        assert adapter.pins == {(NAME, server.server_port): "127.0.0.1"}
+    finally:
+        server.shutdown()
+
+
+@pytest.mark.parametrize(("served_name", "ok"), [(NAME, True), ("other.example.test", False)])
+def test_guarded_adapter_checks_the_certificate_against_the_name(
+        loopback_allowed, tmp_path, served_name, ok):
+    cert_path, key_path = certificate(tmp_path, served_name)
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert_path, key_path)
+    server = serve(context)
+    try:
+        session, _ = guarded_session()
+        url = f"https://{NAME}:{server.server_port}/hook"
+        with mock.patch.object(netguard, "_getaddrinfo",
+                               return_value=[(2, 1, 6, "", ("127.0.0.1", 0))]):
+            if ok:
+                assert session.post(url, timeout=5, verify=str(cert_path)).status_code == 204
+                assert server.seen == [f"{NAME}:{server.server_port}"]
+            else:
+                with pytest.raises(requests.exceptions.SSLError):
+                    session.post(url, timeout=5, verify=str(cert_path))
+    finally:
+        server.shutdown()
+
+
+def test_guarded_adapter_refuses_private_hosts_before_any_socket(no_sockets):
+    session, _ = guarded_session()
+    for host in ("127.0.0.1", "169.254.169.254", "[::1]", "2130706433", "0x7f.1"):
+        with pytest.raises(netguard.BlockedHost):
+            session.get(f"https://{host}/", timeout=5)

@@ -78,7 +78,7 @@ def submit(state: str, browser_id: str | None, data: Mapping[str, str], *,
         signed = provider.sign_in(config, cleaned)
     except AurinkoError as exc:
         for scope, ident, rate in limits:
-            ratelimit.hit(scope, ident, rate)
+            ratelimit.count(scope, ident, rate)
         audit.record(audit.Event.AUTH_FAILED, app=pending.app_id, error=exc.code,
                      serviceType=pending.service_type, flow=pending.kind)
         raise

@@ -29,7 +29,7 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
-from aurinko_auth import events, sessions
+from aurinko_auth import audit, events, sessions
 from aurinko_auth.accounts import link_account
 from aurinko_auth.conf import aurinko_settings
 from aurinko_auth.exceptions import (
@@ -291,6 +291,9 @@ def _sign_in_primary(app: App, account: Account, provider: Provider,
         account.user = user
         account.account_type = PRIMARY
         account.save(update_fields=["user", "account_type", "updated_at"])
+    audit.record(audit.Event.USER_SIGN_IN, app=app, actor_name=user.email,
+                 userId=str(user.pk), accountId=account.pk, serviceType=provider.id,
+                 created=created)
     return user
 
 

@@ -183,6 +183,9 @@ class OAuth2Provider(Provider):
     returns_expires_in: ClassVar[bool] = True
     inactivity_limit_days: ClassVar[int | None] = None
     refresh_token_cap: ClassVar[int | None] = None
+    # The native scope without which no refresh token is issued (None: offline access is an
+    # authorization parameter, as at Google and Zoho, or always on).
+    offline_scope: ClassVar[str | None] = None
     # Provider error codes (besides invalid_grant) that mean "the user must authorize again".
     terminal_user_errors: ClassVar[tuple[str, ...]] = ()
     # The app registers an OAuth client (id and secret) at the provider. False for SugarCRM,

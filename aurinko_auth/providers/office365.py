@@ -33,6 +33,7 @@ class Office365Provider(OAuth2Provider):
         "adminconsent": "https://login.microsoftonline.com/{tenant}/v2.0/adminconsent",
     }
     base_scopes = ("openid", "email", "profile", "offline_access", "User.Read")
+    offline_scope = "offline_access"
     scope_map = {
         "Mail.Read": ("Mail.Read",),
         "Mail.ReadWrite": ("Mail.ReadWrite",),

@@ -23,6 +23,7 @@ class SalesforceProvider(OAuth2Provider):
         "userinfo": LOGIN + "userinfo",
     }
     base_scopes = ("openid", "id", "refresh_token")
+    offline_scope = "refresh_token"
     # Salesforce has one data scope for the REST API; the object permissions are the user's.
     scope_map = {
         "Calendar.Read": ("api",),

@@ -96,12 +96,6 @@ def form_data(response: Any) -> dict[str, Any]:
 
 # -- A real browser (Debian Chromium through playwright) ----------------------------------
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
-                 "--no-first-run", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync"]
-
-
 @pytest.fixture
 def screenshots() -> Any:
     """``screenshots(page, name)`` saves a full-page PNG at 1280 px outside the repository
@@ -119,44 +113,6 @@ def screenshots() -> Any:
 
     shoot.root = root
     return shoot
-
-
-@pytest.fixture
-def browser(monkeypatch):
-    """A headless Chromium, one per test. playwright's sync API runs an event loop in this
-    thread, so Django's async-safety check must be relaxed for the test's own ORM calls."""
-    import os
-    import shutil
-    import tempfile
-    from pathlib import Path
-
-    if not os.path.exists(CHROMIUM):
-        pytest.skip("Chromium is not installed (apt-get install chromium)")
-    from playwright.sync_api import sync_playwright
-
-    # Short: Chromium's singleton socket path must fit in a unix socket address.
-    home = Path(tempfile.mkdtemp(prefix="aur-cr-", dir="/tmp"))
-    for var, name in (("XDG_CONFIG_HOME", "cfg"), ("XDG_CACHE_HOME", "cache"),
-                      ("TMPDIR", "tmp")):
-        path = home / name
-        path.mkdir()
-        monkeypatch.setenv(var, str(path))
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    try:
-        with sync_playwright() as pw:
-            instance = pw.chromium.launch(executable_path=CHROMIUM, headless=True,
-                                          args=CHROMIUM_ARGS)
-            try:
-                yield instance
-            finally:
-                instance.close()
-                # Django keeps connections per context, and the test's ORM calls ran in
-                # playwright's: close that connection here, or it outlives the test.
-                from django.db import connections
-
-                connections.close_all()
-    finally:
-        shutil.rmtree(home, ignore_errors=True)
 
 
 @pytest.fixture

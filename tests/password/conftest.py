@@ -7,7 +7,9 @@ from django.conf import settings as django_settings
 
 from tests.peers.dovecot import Dovecot
 
-USERS = {"alice@example.com": "imap-secret-1", "bob": "imap-secret-2"}
+USERS = {"alice@example.com": "imap-secret-1", "bob": "imap-secret-2",
+         # Not ASCII: LOGIN cannot carry it, SASL PLAIN (UTF-8) can.
+         "carol@example.com": "pässwörd-ß3"}
 
 
 @pytest.fixture
@@ -22,10 +24,27 @@ def dovecot():
 
 
 @pytest.fixture
-def imap_settings(settings, dovecot):
-    """Loopback allowed (the test server) and its CA trusted."""
+def loopback_settings(settings):
+    """Loopback allowed (test servers listen there); short timeouts."""
     settings.AURINKO_AUTH = {**django_settings.AURINKO_AUTH,
                              "ALLOWED_PRIVATE_NETWORKS": ["127.0.0.1/32"],
-                             "PASSWORD_CA_BUNDLE": str(dovecot.ca_path),
                              "PASSWORD_TIMEOUT": (3.0, 10.0)}
+    return settings
+
+
+@pytest.fixture
+def imap_settings(loopback_settings, dovecot):
+    """Loopback allowed (the test server) and its CA trusted."""
+    loopback_settings.AURINKO_AUTH = {**loopback_settings.AURINKO_AUTH,
+                                      "PASSWORD_CA_BUNDLE": str(dovecot.ca_path)}
     return dovecot
+
+
+@pytest.fixture(autouse=True)
+def _fresh_rate_limits():
+    """Failed sign-ins are counted in the cache: every test starts with none."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()

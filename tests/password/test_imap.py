@@ -11,6 +11,7 @@ from django.conf import settings as django_settings
 from django.db import connection
 
 from aurinko_auth import netguard
+from aurinko_auth.exceptions import InvalidRequest
 from aurinko_auth.models import Account, AuthState
 from aurinko_auth.providers.imap import IMAPProvider, SignInFailed
 from tests.conftest import RETURN_URL
@@ -51,12 +52,12 @@ def test_untrusted_certificate(imap_settings, settings):
     assert refused.value.code == "server.tls_failed"
 
 
-def test_closed_port(imap_settings):
+def test_closed_port(loopback_settings):
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]  # bound, not listening: refused
         with pytest.raises(SignInFailed) as refused:
-            provider.verify(None, provider.clean(form(port=port, dovecot=imap_settings)))
+            provider.verify(None, provider.clean(form(port=port)))
     assert refused.value.code == "server.unreachable"
 
 
@@ -76,29 +77,19 @@ def silent_or_talking(greeting: bytes | None):
     return server, held
 
 
-def test_slow_server_times_out(imap_settings, settings):
-    settings.AURINKO_AUTH = {**settings.AURINKO_AUTH, "PASSWORD_TIMEOUT": (1.0, 1.0)}
-    server, held = silent_or_talking(None)
+@pytest.mark.parametrize(("greeting", "code"), [
+    (None, "server.timeout"),  # accepts, then never says a word
+    (b"SSH-2.0-OpenSSH_9.2\r\n", "server.not_imap"),  # another protocol
+])
+def test_server_that_does_not_speak_imap(loopback_settings, greeting, code):
+    loopback_settings.AURINKO_AUTH = {**loopback_settings.AURINKO_AUTH,
+                                      "PASSWORD_TIMEOUT": (1.0, 1.0)}
+    server, held = silent_or_talking(greeting)
     try:
         with pytest.raises(SignInFailed) as refused:
             provider.verify(None, provider.clean(form(port=server.getsockname()[1],
-                                                      security="starttls",
-                                                      dovecot=imap_settings)))
-        assert refused.value.code == "server.timeout"
-    finally:
-        server.close()
-        for conn in held:
-            conn.close()
-
-
-def test_server_that_is_not_imap(imap_settings):
-    server, held = silent_or_talking(b"SSH-2.0-OpenSSH_9.2\r\n")
-    try:
-        with pytest.raises(SignInFailed) as refused:
-            provider.verify(None, provider.clean(form(port=server.getsockname()[1],
-                                                      security="starttls",
-                                                      dovecot=imap_settings)))
-        assert refused.value.code == "server.not_imap"
+                                                      security="starttls")))
+        assert refused.value.code == code
     finally:
         server.close()
         for conn in held:
@@ -112,9 +103,31 @@ def test_private_server_refused_before_any_socket(monkeypatch, settings):
         raise AssertionError("a socket was opened")
 
     monkeypatch.setattr(socket, "create_connection", refuse)
-    for host in ("127.0.0.1", "10.0.0.1", "169.254.169.254", "2130706433", "0x7f.1"):
+    monkeypatch.setattr(socket.socket, "connect", refuse)
+    for host in ("127.0.0.1", "10.0.0.1", "169.254.169.254", "[::1]", "::ffff:127.0.0.1",
+                 "2130706433", "0x7f.1", "0177.0.0.1", "localhost"):
         with pytest.raises(netguard.BlockedHost):
             provider.verify(None, provider.clean(form(host=host, port=993)))
+    # A name whose DNS answers include a private address.
+    answers = [(2, 1, 6, "", ("93.184.216.34", 993)), (2, 1, 6, "", ("10.1.2.3", 993))]
+    monkeypatch.setattr(netguard, "_getaddrinfo", lambda *a, **k: answers)
+    with pytest.raises(netguard.BlockedHost):
+        provider.verify(None, provider.clean(form(host="imap.rebind.example", port=993)))
+
+
+def test_smtp_fields_are_optional_and_checked():
+    data = {"login": "a@example.com", "password": "p", "host": "imap.example.com",
+            "port": "", "security": "starttls"}
+    assert "smtpHost" not in provider.clean(data)
+    assert provider.clean(data)["port"] == 143
+    cleaned = provider.clean({**data, "smtpHost": "SMTP.example.com"})
+    assert (cleaned["smtpHost"], cleaned["smtpPort"]) == ("smtp.example.com", 587)
+    assert provider.clean({**data, "smtpHost": "smtp.example.com",
+                           "smtpPort": "465"})["smtpPort"] == 465
+    for bad in ({"smtpHost": "smtp.example.com", "smtpPort": "0"},
+                {"smtpHost": "smtp\x00.example.com"}, {"smtpHost": "s" * 300}):
+        with pytest.raises(InvalidRequest):
+            provider.clean({**data, **bad})
 
 
 @pytest.mark.parametrize(("field", "value"), [

@@ -61,6 +61,22 @@ def test_unknown_app(db):
         call_command("aurinko_doctor", "nope")
 
 
+def test_accounts_without_offline_scope_are_reported(app_factory, provider_config_factory,
+                                                     account_factory, capsys):
+    app, _ = app_factory()
+    provider_config_factory(app, "Office365")
+    granted = ["openid", "email", "offline_access", "https://graph.microsoft.com/Mail.Read"]
+    account_factory(app, service_type="Office365", native_scopes=granted)
+    call_command("aurinko_doctor", app.client_id, "--no-probe")
+    assert "offline_access" not in capsys.readouterr().out
+    for _ in range(2):  # an admin policy stripped offline_access from these grants
+        account_factory(app, service_type="Office365",
+                        native_scopes=["openid", "https://graph.microsoft.com/Mail.Read"])
+    account_factory(app, service_type="Office365", native_scopes=["openid"], active=False)
+    call_command("aurinko_doctor", app.client_id, "--no-probe")
+    assert "2 active account(s) were granted no 'offline_access'" in capsys.readouterr().out
+
+
 def test_sugarcrm_needs_no_client_secret_and_is_not_probed(app_factory, provider_config_factory,
                                                            capsys, monkeypatch):
     """Sugar's built-in client 'sugar' has no secret, and its endpoints are on each user's
