@@ -195,7 +195,8 @@ class ProviderConfigForm(forms.ModelForm):
                 services.validate_endpoints(provider, data["endpoints"])
             except AurinkoError as exc:
                 self.add_error("endpoints", exc.message)
-        if isinstance(provider, OAuth2Provider) and not data.get("client_id"):
+        if isinstance(provider, OAuth2Provider) and provider.requires_client_credentials \
+                and not data.get("client_id"):
             self.add_error("client_id", f"{provider.name or provider.id} needs an OAuth "
                                         "client id.")
         return data

@@ -65,8 +65,8 @@ DEFAULTS: dict[str, Any] = {
     # The cookie that binds a pending authorization to the browser that started it.
     "FLOW_COOKIE_NAME": "aurinko_flow",
     "FLOW_COOKIE_SAMESITE": "Lax",
-    # Password sign-in (EWS, IMAP): a CA bundle for servers with private CAs (None: the system's),
-    # and (connect, read) timeouts of the login check.
+    # Password sign-in: a CA bundle for servers with private CAs (None: the system's; EWS,
+    # IMAP and SugarCRM instances), and (connect, read) timeouts of the EWS/IMAP login check.
     "PASSWORD_CA_BUNDLE": None,
     "PASSWORD_TIMEOUT": (5.0, 15.0),
     # Failed sign-ins on the hosted password form (EWS, IMAP, SugarCRM), per client IP and

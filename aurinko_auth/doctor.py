@@ -10,7 +10,7 @@ import requests
 from aurinko_auth.exceptions import AurinkoError
 from aurinko_auth.models import App, ProviderConfig
 from aurinko_auth.netutil import is_secure_or_loopback
-from aurinko_auth.providers.base import OAuth2Provider
+from aurinko_auth.providers.base import OAuth2Provider, example_endpoint
 from aurinko_auth.providers.registry import get_provider
 
 ERROR = "error"
@@ -38,14 +38,21 @@ def check_config(config: ProviderConfig, *, probe: bool = True) -> list[Finding]
     for name, url in (config.endpoints or {}).items():
         if name not in provider.endpoints:
             add(WARNING, f"endpoint override {name!r} is not used by {provider.id}")
-        if not is_secure_or_loopback(str(url)):
+        if not is_secure_or_loopback(example_endpoint(str(url))):
             add(ERROR, f"endpoint {name!r} ({url}) must use https (http only on loopback)")
     if not isinstance(provider, OAuth2Provider):
         return found
-    if not config.client_id:
+    if provider.requires_client_credentials and not config.client_id:
         add(ERROR, "missing OAuth client id")
-    if not config.client_secret:
+    if provider.requires_client_credentials and not config.client_secret:
         add(ERROR, "missing OAuth client secret")
+    if provider.id == "SugarCRM":
+        from aurinko_auth.providers.sugarcrm import SugarCRMProvider
+
+        sugar = SugarCRMProvider()
+        add(WARNING, f"users' Sugar instances must accept client id {sugar.client_id(config)!r} "
+                     f"and the platform {sugar.platform(config)!r} (Sugar 12+: Admin > "
+                     "Configure API Platforms); logins on another platform do not end ours")
     if provider.refresh_token_cap:
         add(WARNING, f"{provider.id} keeps at most {provider.refresh_token_cap} refresh tokens "
                      "per user and client; each new consent beyond that revokes the oldest")
@@ -61,7 +68,7 @@ def check_config(config: ProviderConfig, *, probe: bool = True) -> list[Finding]
     if provider.id == "Office365":
         add(WARNING, "Microsoft client secrets expire (24 months at most): note the expiry "
                      "date in Entra ID and rotate before it")
-    if probe:
+    if probe and not provider.endpoints_per_account:
         try:
             token_url = provider.endpoint("token", config)
         except AurinkoError as exc:

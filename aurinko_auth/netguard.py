@@ -143,9 +143,15 @@ class GuardedAdapter(HTTPAdapter):
 def pinned_session(url: str) -> requests.Session:
     """A session whose requests to ``url``'s origin go to the checked address (and nowhere
     else: no proxies from the environment, no redirects to other hosts through it)."""
+    return pin(requests.Session(), url)
+
+
+def pin(session: requests.Session, url: str) -> requests.Session:
+    """Pin an existing session (e.g. requests-oauthlib's ``OAuth2Session``) like
+    :func:`pinned_session`: resolve ``url``'s host once, check it, and send every request of
+    the session to that address; requests to any other origin fail."""
     address = resolve_public_host(url)
     parts = urlsplit(url)
-    session = requests.Session()
     session.trust_env = False
     # Anything but this origin fails instead of leaving the pin (longest prefix wins).
     session.mount("http://", _Refuse())

@@ -10,7 +10,7 @@ from aurinko_auth import returnurls, scopes
 from aurinko_auth.exceptions import AurinkoError, InvalidRequest
 from aurinko_auth.models import App, AppMembership, ProviderConfig
 from aurinko_auth.netutil import is_secure_or_loopback
-from aurinko_auth.providers.base import OAuth2Provider
+from aurinko_auth.providers.base import OAuth2Provider, example_endpoint
 from aurinko_auth.providers.registry import get_provider
 
 
@@ -67,7 +67,7 @@ def validate_endpoints(provider: Any, endpoints: dict[str, str]) -> dict[str, st
             raise InvalidRequest(
                 f"{provider.id} has no endpoint {name!r} (known: {', '.join(sorted(known))})."
             )
-        if not is_secure_or_loopback(url.replace("{tenant}", "tenant")):
+        if not is_secure_or_loopback(example_endpoint(url)):
             raise InvalidRequest(f"Endpoint {name!r} must use https (http only on loopback).")
     return endpoints
 
@@ -93,7 +93,8 @@ def configure_provider(app: App, service_type: str, *, client_id: str = "",
     """Create or update an app's configuration for one provider. A secret left as None keeps
     the stored one (write-only)."""
     provider = get_provider(service_type)
-    if isinstance(provider, OAuth2Provider) and not client_id:
+    if isinstance(provider, OAuth2Provider) and provider.requires_client_credentials \
+            and not client_id:
         existing = ProviderConfig.objects.filter(app=app, service_type=provider.id).first()
         if existing is None or not existing.client_id:
             raise InvalidRequest(f"{provider.id} needs an OAuth client id.")

@@ -41,6 +41,22 @@ TRANSIENT = "transient"
 CONFIG = "config"
 
 
+# Placeholders an endpoint override may contain, with example values: what the https rule is
+# checked against when an override is saved (the real values come per flow or per account).
+ENDPOINT_PLACEHOLDERS = {
+    "{tenant}": "tenant",
+    "{accounts_host}": "accounts.zoho.com",  # Zoho: the user's data centre
+    "{server}": "https://instance.example",  # SugarCRM: the account's instance URL
+}
+
+
+def example_endpoint(url: str) -> str:
+    """``url`` with its placeholders filled with example values."""
+    for placeholder, value in ENDPOINT_PLACEHOLDERS.items():
+        url = url.replace(placeholder, value)
+    return url
+
+
 class ProviderCallError(ProviderError):
     """A token, profile or revocation call failed. ``failure`` classifies it for the token
     lifecycle: terminal_user (re-authorize), terminal_app (fix the app's credentials),
@@ -173,6 +189,12 @@ class OAuth2Provider(Provider):
     offline_scope: ClassVar[str | None] = None
     # Provider error codes (besides invalid_grant) that mean "the user must authorize again".
     terminal_user_errors: ClassVar[tuple[str, ...]] = ()
+    # The app registers an OAuth client (id and secret) at the provider. False for SugarCRM,
+    # whose built-in public client "sugar" works without registration.
+    requires_client_credentials: ClassVar[bool] = True
+    # The endpoints live on each account's own server (SugarCRM's instance URL), not at one
+    # address the app's configuration names: `aurinko_doctor` cannot probe them.
+    endpoints_per_account: ClassVar[bool] = False
 
     # --- hooks -----------------------------------------------------------------------------
     def extra_authorize_params(self, *, config: ProviderConfig, login_hint: str,
@@ -512,6 +534,9 @@ class FormSignIn:
     form_fields: ClassVar[tuple[str, ...]] = ("login", "password")
     form_template: ClassVar[str] = ""
     form_noun: ClassVar[str] = "account"
+    # Whether the broker keeps the password (EWS, IMAP) or only what the sign-in returned
+    # (SugarCRM's tokens): the form tells the user which.
+    keeps_password: ClassVar[bool] = True
 
     def clean(self, data: Mapping[str, str]) -> dict[str, Any]:
         """The form's values, validated; raise InvalidRequest with a message for the user."""

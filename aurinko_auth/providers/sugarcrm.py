@@ -1,41 +1,92 @@
-"""SugarCRM (self-hosted or SugarCloud): the user gives the instance URL on our sign-in form;
-we use Sugar's OAuth 2.0 password grant at ``{serverUrl}/rest/v11/oauth2/token`` with client id
-``sugar`` (configurable) and a platform name of our own, because a second login on the same
-platform logs the first session out. Refresh tokens are single use (rotated)."""
+"""SugarCRM (self-hosted or SugarCloud), signed in through our hosted form: the user gives the
+instance URL, user name and password; we use Sugar's OAuth 2.0 password grant at
+``{serverUrl}/rest/v11/oauth2/token`` with client id ``sugar`` (configurable) and a platform
+name of our own, because a second login on the same platform logs the first session out.
+The account keeps Sugar's tokens, never the password. Refresh tokens are single use (rotated).
+
+Every request to the instance (token, profile, refresh, logout) goes through a session pinned
+to the address the SSRF guard checked (:func:`aurinko_auth.netguard.pin`): the instance URL is
+the user's, so a second DNS answer must not send the request (or the password) elsewhere.
+"""
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-from urllib.parse import urlsplit
+from collections.abc import Mapping
+from copy import copy
+from typing import TYPE_CHECKING, Any, ClassVar
+from urllib.parse import urlsplit, urlunsplit
 
 from oauthlib.oauth2 import LegacyApplicationClient
 from requests_oauthlib import OAuth2Session
 
+from aurinko_auth import netguard
 from aurinko_auth.exceptions import InvalidRequest
-from aurinko_auth.netguard import resolve_public_host
 from aurinko_auth.netutil import is_secure_or_loopback
-from aurinko_auth.providers.base import OAuth2Provider, Profile, TokenSet
+from aurinko_auth.providers.base import (
+    TRANSIENT,
+    FormSignIn,
+    OAuth2Provider,
+    Profile,
+    ProviderCallError,
+    SignedIn,
+    TokenSet,
+)
+
+if TYPE_CHECKING:
+    from aurinko_auth.models import Account, ProviderConfig
 
 DEFAULT_CLIENT_ID = "sugar"
 DEFAULT_PLATFORM = "aurinko_auth"
+# The instance URL is part of the account's identity (auth_user_id is "{user id}@{instance}",
+# at most 255 characters; Sugar's ids are 36-character UUIDs).
+MAX_LENGTHS = {"serverUrl": 200, "login": 320, "password": 1024}
+# Token-endpoint errors that mean "wrong user name or password": Sugar answers need_login
+# (HTTP 401); an OAuth 2.0 server answers invalid_grant (RFC 6749 §5.2).
+BAD_CREDENTIALS = ("invalid_grant", "need_login")
+
+
+class SignInFailed(InvalidRequest):
+    """Sugar refused the user name and password; shown on the form, no account is made."""
+
+    code = "credentials.invalid"
+    default_message = "The CRM did not accept this user name and password."
 
 
 def normalize_server_url(url: str) -> str:
-    """``https://host[:port][/path]`` without a trailing slash; http only on loopback."""
-    url = (url or "").strip().rstrip("/")
+    """``https://host[:port][/path]`` without a trailing slash, fragment or ``/rest/vNN``
+    suffix (users paste their browser's address, ``https://crm.example.com/#Home``); a bare
+    host name gets ``https://``. http only on loopback."""
+    url = (url or "").strip()
+    if url and "://" not in url:
+        url = "https://" + url
     parts = urlsplit(url)
-    if not parts.hostname or parts.query or parts.fragment or parts.username \
-            or not is_secure_or_loopback(url):
+    path = parts.path.rstrip("/")
+    for suffix in ("/rest/v11", "/rest/v10", "/index.php"):
+        if path.lower().endswith(suffix):
+            path = path[: -len(suffix)]
+    try:
+        parts.port  # noqa: B018  (raises ValueError for a bad port)
+    except ValueError:
+        raise InvalidRequest("The SugarCRM URL has an invalid port.") from None
+    if parts.scheme not in ("https", "http") or not parts.hostname or parts.query \
+            or parts.username or parts.password:
+        raise InvalidRequest("The SugarCRM URL must be an https URL of the instance.")
+    url = urlunsplit((parts.scheme.lower(), parts.netloc.lower(), path, "", ""))
+    if not is_secure_or_loopback(url):
         raise InvalidRequest("The SugarCRM URL must be an https URL of the instance.")
     return url
 
 
-class SugarCRMProvider(OAuth2Provider):
+class SugarCRMProvider(FormSignIn, OAuth2Provider):
     id = "SugarCRM"
     name = "SugarCRM"
     kind = "password"
     form_fields: ClassVar[tuple[str, ...]] = ("serverUrl", "login", "password")
-    # Paths below the instance URL; the instance is the account's serverUrl.
+    form_template = "aurinko_auth/password_fields/sugarcrm.html"
+    form_noun = "CRM"
+    keeps_password = False
+    # Paths below the instance URL; the instance is the account's serverUrl. An app may
+    # override them (with or without ``{server}``).
     endpoints = {
         "token": "{server}/rest/v11/oauth2/token",
         "userinfo": "{server}/rest/v11/me",
@@ -49,7 +100,11 @@ class SugarCRMProvider(OAuth2Provider):
     pkce = False
     rotates_refresh_tokens = True
     refresh_token_lifetime_days = 14  # Sugar's default refresh_expires_in (1209600 s)
+    terminal_user_errors = ("need_login",)
+    requires_client_credentials = False
+    endpoints_per_account = True
 
+    # --- configuration ---------------------------------------------------------------------
     def client_id(self, config: Any) -> str:
         return (config.client_id if config is not None else "") or DEFAULT_CLIENT_ID
 
@@ -57,53 +112,127 @@ class SugarCRMProvider(OAuth2Provider):
         return (config.tenant if config is not None else "") or DEFAULT_PLATFORM
 
     def url(self, name: str, config: Any, server_url: str) -> str:
+        """The URL of endpoint ``name`` at the instance ``server_url``."""
         server = normalize_server_url(server_url)
-        resolve_public_host(server)  # refuses private addresses unless allowed
         overrides = (config.endpoints if config is not None else None) or {}
         return (overrides.get(name) or self.endpoints[name]).replace("{server}", server)
 
-    def _grant(self, config: Any, server_url: str, **kw: Any) -> TokenSet:
-        client_id = self.client_id(config)
-        session = OAuth2Session(client=LegacyApplicationClient(client_id=client_id))
+    def server_config(self, config: ProviderConfig | None, server_url: str) -> ProviderConfig:
+        """An unsaved copy of ``config`` whose endpoints are the concrete URLs at the
+        instance (what :meth:`refresh`, :meth:`revoke` and the profile call use)."""
+        from aurinko_auth.models import ProviderConfig
+
+        derived = copy(config) if config is not None else ProviderConfig(service_type=self.id)
+        derived.endpoints = {**(derived.endpoints or {}),
+                             **{name: self.url(name, config, server_url)
+                                for name in self.endpoints}}
+        return derived
+
+    def config_for_account(self, config: ProviderConfig, account: Account) -> ProviderConfig:
+        return self.server_config(config, account.server_url)
+
+    def _session(self, config: Any, **kwargs: Any) -> OAuth2Session:
+        from aurinko_auth.conf import aurinko_settings
+
+        session = OAuth2Session(client=LegacyApplicationClient(client_id=self.client_id(config)))
+        if aurinko_settings.PASSWORD_CA_BUNDLE:
+            # On-premises instances with a private CA, like the password providers' servers.
+            session.verify = aurinko_settings.PASSWORD_CA_BUNDLE
         session.register_compliance_hook("access_token_response", self._check_token_http)
         session.register_compliance_hook("refresh_token_response", self._check_token_http)
-        url = self.url("token", config, server_url)
-        secret = (config.client_secret if config is not None else "") or ""
-        token = self._call("token request", lambda: session.fetch_token(
-            url, include_client_id=True, client_secret=secret, platform=self.platform(config),
-            timeout=self._timeout(), **kw))
-        return self.parse_token(token)
+        return session
 
-    def sign_in(self, config: Any, data: dict[str, str]) -> tuple[TokenSet, Profile]:
-        """Password grant with the form's serverUrl, login and password; then ``/me``."""
-        if not data.get("login") or not data.get("password"):
-            raise InvalidRequest("Enter the SugarCRM user name and password.")
-        server = normalize_server_url(data.get("serverUrl", ""))
-        tokens = self._grant(config, server, username=data["login"], password=data["password"])
-        profile = self.fetch_profile_at(config, server, tokens)
-        return tokens, profile
+    # --- the form --------------------------------------------------------------------------
+    def clean(self, data: Mapping[str, str]) -> dict[str, Any]:
+        values = {"serverUrl": (data.get("serverUrl") or "").strip(),
+                  "login": (data.get("login") or "").strip(),
+                  "password": data.get("password") or ""}
+        for key, value in values.items():
+            if "\x00" in value:
+                raise InvalidRequest("The form contains characters that are not allowed.")
+            if len(value) > MAX_LENGTHS[key]:
+                raise InvalidRequest(f"The {key} field is too long.")
+        if not values["serverUrl"] or not values["login"] or not values["password"]:
+            raise InvalidRequest("Enter the CRM address, the user name and the password.")
+        values["serverUrl"] = normalize_server_url(values["serverUrl"])
+        return values
 
-    def refresh_at(self, config: Any, server_url: str, refresh_token: str) -> TokenSet:
-        session = OAuth2Session(client_id=self.client_id(config))
-        session.register_compliance_hook("refresh_token_response", self._check_token_http)
-        url = self.url("token", config, server_url)
+    def sign_in(self, config: ProviderConfig | None, data: dict[str, Any]) -> SignedIn:
+        """Password grant at the instance with the cleaned form values, then ``/me``."""
+        server = data["serverUrl"]
+        instance = self.server_config(config, server)
+        token_url = self.endpoint("token", instance)
+        session = netguard.pin(self._session(config), token_url)
+        try:
+            token = self._call("token request", lambda: session.fetch_token(
+                token_url, username=data["login"], password=data["password"],
+                include_client_id=True, client_secret=self._secret(config),
+                platform=self.platform(config), timeout=self._timeout()))
+        except ProviderCallError as exc:
+            if exc.code in BAD_CREDENTIALS:
+                raise SignInFailed() from None
+            raise
+        tokens = self.parse_token(token)
+        profile = self.fetch_profile(instance, tokens)
+        profile.server_url = server
+        host = urlsplit(server)
+        instance_id = f"{host.netloc}{host.path}"
+        profile.auth_org_id = instance_id
+        # Sugar ids are unique per instance only (the admin is "1" everywhere).
+        profile.auth_user_id = f"{profile.auth_user_id}@{instance_id}"
+        return SignedIn(profile=profile, tokens=tokens)
+
+    def _secret(self, config: Any) -> str:
+        return (config.client_secret if config is not None else "") or ""
+
+    # --- calls on behalf of an account -----------------------------------------------------
+    def refresh(self, config: ProviderConfig, refresh_token: str) -> TokenSet:
+        """Refresh at the instance (``config`` from :meth:`config_for_account` or
+        :meth:`server_config`); Sugar rotates the refresh token."""
+        url = self.endpoint("token", config)
+        session = netguard.pin(self._session(config), url)
         token = self._call("token refresh", lambda: session.refresh_token(
             url, refresh_token=refresh_token, client_id=self.client_id(config),
-            client_secret=(config.client_secret if config is not None else "") or "",
-            platform=self.platform(config), timeout=self._timeout()))
+            client_secret=self._secret(config), platform=self.platform(config),
+            timeout=self._timeout()))
         tokens = self.parse_token(token)
         if not tokens.refresh_token:
             tokens.refresh_token = refresh_token
         return tokens
 
-    def fetch_profile_at(self, config: Any, server_url: str, tokens: TokenSet) -> Profile:
-        import requests
+    def refresh_at(self, config: ProviderConfig | None, server_url: str,
+                   refresh_token: str) -> TokenSet:
+        return self.refresh(self.server_config(config, server_url), refresh_token)
 
-        url = self.url("userinfo", config, server_url)
-        response = self._call("profile request", lambda: requests.get(
+    def revoke(self, config: ProviderConfig, token: str, token_type_hint: str = "") -> bool:
+        """Sugar has no RFC 7009 endpoint: ``/oauth2/logout`` ends the session of the
+        ``OAuth-Token`` header and forgets the ``refresh_token`` in the body. Given a refresh
+        token, we first redeem it (rotation makes it useless anyway) for a session to end."""
+        url = self.endpoint("revoke", config)
+        access_token, body = token, {}
+        if token_type_hint != "access_token":
+            tokens = self.refresh(config, token)
+            access_token, body = tokens.access_token, {"refresh_token": tokens.refresh_token}
+        session = netguard.pin(self._session(config), url)
+        response = self._call("logout", lambda: session.post(
+            url, data=body, headers={"OAuth-Token": access_token, "Accept": "application/json"},
+            timeout=self._timeout(), allow_redirects=False))
+        if response.status_code >= 500:
+            raise ProviderCallError(
+                f"{self.id} logout failed with HTTP {response.status_code}.", failure=TRANSIENT)
+        return response.status_code < 400
+
+    def fetch_profile(self, config: ProviderConfig, tokens: TokenSet) -> Profile:
+        url = self.endpoint("userinfo", config)
+        session = netguard.pin(self._session(config), url)
+        response = self._call("profile request", lambda: session.get(
             url, headers={"OAuth-Token": tokens.access_token, "Accept": "application/json"},
             timeout=self._timeout(), allow_redirects=False))
-        profile = self.profile_from_response(response, tokens)
+        return self.profile_from_response(response, tokens)
+
+    def fetch_profile_at(self, config: ProviderConfig | None, server_url: str,
+                         tokens: TokenSet) -> Profile:
+        profile = self.fetch_profile(self.server_config(config, server_url), tokens)
         profile.server_url = normalize_server_url(server_url)
         return profile
 
@@ -120,4 +249,3 @@ class SugarCRMProvider(OAuth2Provider):
             name=user.get("full_name") or "",
             login_string=user.get("user_name") or email,
         )
-

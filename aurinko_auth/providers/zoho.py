@@ -1,11 +1,18 @@
 """Zoho (Mail, Calendar, CRM) over Zoho Accounts OAuth 2.0. Zoho runs separate data centres
 (accounts.zoho.com, .eu, .in, .com.au, .jp, .ca, .com.cn, zohocloud.ca); the token response's
-``api_domain`` names the API host of the user's data centre, and we keep it as ``serverUrl``."""
+``api_domain`` names the API host of the user's data centre, and we keep it as ``serverUrl``.
+
+The callback's ``accounts-server`` (one of Zoho's own servers, nothing else) decides where the
+code is redeemed and where the account refreshes later (kept in ``extra_data``). An app's
+endpoint override wins; an override may contain ``{accounts_host}``, the host of that accounts
+server (``accounts.zoho.eu``; ``accounts.zoho.com`` until a callback names one), to route each
+data centre through the app's own URL (an egress proxy, a test server)."""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from copy import copy
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -17,6 +24,10 @@ from aurinko_auth.providers.base import OAuth2Provider, Profile, TokenSet
 _ACCOUNTS_HOST = re.compile(r"^accounts\.zoho(cloud)?\.(com|eu|in|jp|ca|sa|uk|com\.au|com\.cn)$")
 _ACCOUNT_ENDPOINTS = {"authorize": "/oauth/v2/auth", "token": "/oauth/v2/token",
                       "revoke": "/oauth/v2/token/revoke", "userinfo": "/oauth/user/info"}
+ACCOUNTS_HOST = "{accounts_host}"
+DEFAULT_ACCOUNTS_HOST = "accounts.zoho.com"
+# Set on a configuration derived for one data centre (never saved).
+_SERVER_ATTR = "zoho_accounts_server"
 
 
 def accounts_server(value: str) -> str:
@@ -75,8 +86,20 @@ class ZohoProvider(OAuth2Provider):
         server = accounts_server(server)
         if not server:
             return config
-        return self.with_endpoints(config, {k: server + path
-                                            for k, path in _ACCOUNT_ENDPOINTS.items()})
+        host = urlsplit(server).hostname or DEFAULT_ACCOUNTS_HOST
+        # The app's overrides win, with {accounts_host} naming this data centre.
+        overrides = {name: str(url).replace(ACCOUNTS_HOST, host)
+                     for name, url in (config.endpoints or {}).items()}
+        derived = copy(config)
+        derived.endpoints = {**{k: server + path for k, path in _ACCOUNT_ENDPOINTS.items()},
+                             **overrides}
+        setattr(derived, _SERVER_ATTR, server)
+        return derived
+
+    def endpoint(self, name: str, config: Any, *, tenant: str | None = None) -> str:
+        # An override for every data centre before any names one: Zoho's default (US).
+        return super().endpoint(name, config, tenant=tenant).replace(
+            ACCOUNTS_HOST, DEFAULT_ACCOUNTS_HOST)
 
     def callback_config(self, config: Any, query: Mapping[str, str]) -> Any:
         # The callback carries location=eu&accounts-server=https://accounts.zoho.eu.
@@ -87,8 +110,10 @@ class ZohoProvider(OAuth2Provider):
 
     def fetch_profile(self, config: Any, tokens: TokenSet) -> Profile:
         profile = super().fetch_profile(config, tokens)
-        token_url = urlsplit(self.endpoint("token", config))
-        server = accounts_server(f"{token_url.scheme}://{token_url.netloc}")
+        server = getattr(config, _SERVER_ATTR, "")
+        if not server:
+            token_url = urlsplit(self.endpoint("token", config))
+            server = accounts_server(f"{token_url.scheme}://{token_url.netloc}")
         if server:
             profile.extra["accounts_server"] = server
         return profile

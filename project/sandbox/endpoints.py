@@ -18,3 +18,15 @@ def sandbox_daemon_endpoints(base_url: str, service_type: str) -> dict[str, str]
         return {"adminconsent": root + "adminconsent/{tenant}/",
                 "token": root + "t/{tenant}/token/"}
     return {"jwtbearer": root + "jwt/token/"}
+
+
+def sandbox_zoho_endpoints(base_url: str, sign_in_at: str = "accounts.zoho.eu") -> dict[str, str]:
+    """Endpoint overrides for Zoho: the user signs in at the data centre ``sign_in_at``; token,
+    user info and revocation follow the data centre the callback names (``{accounts_host}``)."""
+    root = base_url.rstrip("/") + "/sandbox/zoho/"
+    return {
+        "authorize": root + sign_in_at + "/oauth/v2/auth",
+        "token": root + "{accounts_host}/oauth/v2/token",
+        "userinfo": root + "{accounts_host}/oauth/user/info",
+        "revoke": root + "{accounts_host}/oauth/v2/token/revoke",
+    }

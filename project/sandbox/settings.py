@@ -28,3 +28,6 @@ OAUTH2_PROVIDER = {
     "OAUTH2_VALIDATOR_CLASS": "project.sandbox.validators.SandboxValidator",
 }
 LOGIN_URL = "/sandbox/login/"
+# The default, spelled out: the sandbox's own models point at DOT's access tokens, and Django
+# resolves that swappable reference through this setting.
+OAUTH2_PROVIDER_ACCESS_TOKEN_MODEL = "oauth2_provider.AccessToken"

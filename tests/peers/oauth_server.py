@@ -5,6 +5,7 @@
     peer.add_user("alice", "pw")
     client_id, secret = peer.add_client(redirect_uri)
     peer.endpoints()                      # endpoint overrides for a ProviderConfig
+    instance = peer.add_sugar_client()    # SugarCRM's REST API v11 at this instance URL
     peer.stop()
 """
 
@@ -19,11 +20,16 @@ import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 from urllib.parse import parse_qs, urljoin, urlsplit
 
 import requests
 
-from project.sandbox.endpoints import sandbox_daemon_endpoints, sandbox_endpoints
+from project.sandbox.endpoints import (
+    sandbox_daemon_endpoints,
+    sandbox_endpoints,
+    sandbox_zoho_endpoints,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -122,9 +128,25 @@ class OAuthPeer:
         self._manage(self.env, *args)
         return client_id, secret
 
+    def add_sugar_client(self, client_id: str = "sugar") -> str:
+        """SugarCRM's public client (password and refresh grants, no secret). Returns the
+        instance URL the sandbox answers Sugar's REST API v11 under."""
+        self._manage(self.env, "sandbox_seed", f"--client-id={client_id}", "--public",
+                     "--grant", "password", "--name", "SugarCRM")
+        return self.url("/sandbox")
+
+    def token_counts(self, username: str, *args: str) -> dict[str, Any]:
+        """The user's token counts at the server (``sandbox_tokens``)."""
+        return json.loads(self._manage(self.env, "sandbox_tokens", username, *args))
+
     def endpoints(self) -> dict[str, str]:
         """Endpoint overrides that point a provider configuration at this server."""
         return sandbox_endpoints(self.base_url)
+
+    def zoho_endpoints(self, sign_in_at: str = "accounts.zoho.eu") -> dict[str, str]:
+        """Overrides for Zoho: sign-in at the data centre ``sign_in_at``, everything else at
+        the data centre the callback names."""
+        return sandbox_zoho_endpoints(self.base_url, sign_in_at)
 
     def daemon_endpoints(self, service_type: str) -> dict[str, str]:
         """Overrides for the service-account flow: Microsoft's admin consent and per-tenant

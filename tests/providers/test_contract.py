@@ -85,3 +85,51 @@ class TestZohoDataCentres:
         profile = provider.fetch_profile(config, tokens)
         assert profile.extra["accounts_server"] == "https://accounts.zoho.jp"
         assert profile.server_url == "https://www.zohoapis.jp"
+
+
+class TestZohoDataCentreTemplates:
+    """An app's override with ``{accounts_host}`` routes each data centre through the app's
+    own URL; the data centre still comes only from Zoho's own server names."""
+
+    TEMPLATE = "http://127.0.0.1:9/zoho/{accounts_host}/oauth/v2/token"
+
+    def _config(self, **endpoints):
+        from aurinko_auth.models import ProviderConfig
+
+        return ProviderConfig(service_type="Zoho", client_id="c", client_secret="s",
+                              endpoints=endpoints)
+
+    def test_template_filled_with_the_callbacks_data_centre(self):
+        provider = ZohoProvider()
+        config = provider.callback_config(self._config(token=self.TEMPLATE),
+                                          {"accounts-server": "https://accounts.zoho.eu"})
+        assert provider.endpoint("token", config) == \
+            "http://127.0.0.1:9/zoho/accounts.zoho.eu/oauth/v2/token"
+        # Endpoints the app did not override go to the data centre itself.
+        assert provider.endpoint("userinfo", config) == "https://accounts.zoho.eu/oauth/user/info"
+
+    def test_template_without_a_data_centre_is_zohos_default(self):
+        provider = ZohoProvider()
+        for query in ({}, {"accounts-server": "https://evil.example"}):
+            config = provider.callback_config(self._config(token=self.TEMPLATE), query)
+            assert provider.endpoint("token", config) == \
+                "http://127.0.0.1:9/zoho/accounts.zoho.com/oauth/v2/token"
+
+    def test_account_refresh_uses_the_template(self):
+        provider = ZohoProvider()
+        config = provider.account_config(self._config(token=self.TEMPLATE),
+                                         {"accounts_server": "https://accounts.zoho.in"})
+        assert provider.endpoint("token", config) == \
+            "http://127.0.0.1:9/zoho/accounts.zoho.in/oauth/v2/token"
+
+    @responses.activate
+    def test_profile_records_the_callbacks_data_centre_behind_a_template(self):
+        provider = ZohoProvider()
+        config = provider.callback_config(
+            self._config(token=self.TEMPLATE,
+                         userinfo="http://127.0.0.1:9/zoho/{accounts_host}/oauth/user/info"),
+            {"accounts-server": "https://accounts.zoho.jp"})
+        responses.get("http://127.0.0.1:9/zoho/accounts.zoho.jp/oauth/user/info",
+                      json={"ZUID": 7, "Email": "a@b.jp"})
+        profile = provider.fetch_profile(config, provider.parse_token({"access_token": "at"}))
+        assert profile.extra["accounts_server"] == "https://accounts.zoho.jp"

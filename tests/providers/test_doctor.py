@@ -75,3 +75,21 @@ def test_accounts_without_offline_scope_are_reported(app_factory, provider_confi
     account_factory(app, service_type="Office365", native_scopes=["openid"], active=False)
     call_command("aurinko_doctor", app.client_id, "--no-probe")
     assert "2 active account(s) were granted no 'offline_access'" in capsys.readouterr().out
+
+
+def test_sugarcrm_needs_no_client_secret_and_is_not_probed(app_factory, provider_config_factory,
+                                                           capsys, monkeypatch):
+    """Sugar's built-in client 'sugar' has no secret, and its endpoints are on each user's
+    instance: nothing to probe, but the platform must be allowed there."""
+    import requests
+
+    def no_probe(*args, **kwargs):
+        raise AssertionError("probed")
+
+    monkeypatch.setattr(requests, "head", no_probe)
+    app, _ = app_factory()
+    provider_config_factory(app, "SugarCRM", client_id="", client_secret="", tenant="acme_sync")
+    call_command("aurinko_doctor", app.client_id)
+    out = capsys.readouterr().out
+    assert "ERROR" not in out
+    assert "'sugar'" in out and "'acme_sync'" in out

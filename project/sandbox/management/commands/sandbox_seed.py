@@ -2,7 +2,8 @@
 
     manage.py sandbox_seed --user alice:alice-demo[:email[:Full Name]] ...
     manage.py sandbox_seed --client-id ID --client-secret SECRET --redirect-uri URL ...
-                           [--grant authorization-code|client-credentials] [--name NAME]
+                           [--grant authorization-code|client-credentials|password] [--name NAME]
+    manage.py sandbox_seed --client-id sugar --public --grant password   # SugarCRM's client
 """
 
 from __future__ import annotations
@@ -25,7 +26,9 @@ class Command(BaseCommand):
         parser.add_argument("--client-secret")
         parser.add_argument("--redirect-uri", action="append", default=[])
         parser.add_argument("--grant", default="authorization-code",
-                            choices=["authorization-code", "client-credentials"])
+                            choices=["authorization-code", "client-credentials", "password"])
+        parser.add_argument("--public", action="store_true",
+                            help="a public client without a secret (SugarCRM's 'sugar')")
         parser.add_argument("--name", default="aurinko broker")
 
     @transaction.atomic
@@ -45,17 +48,18 @@ class Command(BaseCommand):
             user.save()
             self.stdout.write(f"user {username}")
         if options["client_id"]:
-            if not options["client_secret"]:
+            if not options["client_secret"] and not options["public"]:
                 raise CommandError("--client-secret is required with --client-id")
             Application = get_application_model()
-            grant = (Application.GRANT_AUTHORIZATION_CODE
-                     if options["grant"] == "authorization-code"
-                     else Application.GRANT_CLIENT_CREDENTIALS)
+            grant = {"authorization-code": Application.GRANT_AUTHORIZATION_CODE,
+                     "client-credentials": Application.GRANT_CLIENT_CREDENTIALS,
+                     "password": Application.GRANT_PASSWORD}[options["grant"]]
             app = Application.objects.filter(client_id=options["client_id"]).first() \
                 or Application(client_id=options["client_id"])
             app.name = options["name"]
-            app.client_secret = options["client_secret"]
-            app.client_type = Application.CLIENT_CONFIDENTIAL
+            app.client_secret = "" if options["public"] else options["client_secret"]
+            app.client_type = (Application.CLIENT_PUBLIC if options["public"]
+                               else Application.CLIENT_CONFIDENTIAL)
             app.authorization_grant_type = grant
             app.redirect_uris = " ".join(options["redirect_uri"])
             app.skip_authorization = True

@@ -15,6 +15,8 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 from oauth2_provider.models import get_access_token_model, get_refresh_token_model
 
+from project.sandbox.models import SugarSession
+
 
 class Command(BaseCommand):
     help = "Show a sandbox user's token counts; --expire makes their access tokens expire."
@@ -40,4 +42,8 @@ class Command(BaseCommand):
             "access_tokens": AccessToken.objects.filter(user=user).count(),
             "valid_access_tokens": AccessToken.objects.filter(
                 user=user, expires__gt=timezone.now()).count(),
+            # SugarCRM: the platforms of the user's live sessions.
+            "sugar_platforms": sorted(SugarSession.objects.filter(
+                access_token__user=user, access_token__expires__gt=timezone.now(),
+            ).values_list("platform", flat=True)),
         }))
