@@ -22,7 +22,7 @@ from aurinko_auth.exceptions import AurinkoError, InvalidRequest, StateError
 from aurinko_auth.flows import authorize
 from aurinko_auth.flows import state as flow_state
 from aurinko_auth.models import App, AuthState, FlowKind, ProviderConfig
-from aurinko_auth.providers.base import FormSignIn, Provider, SignedIn
+from aurinko_auth.providers.base import FormSignIn, OAuth2Provider, Provider, SignedIn
 from aurinko_auth.providers.registry import get_provider
 
 logger = logging.getLogger("aurinko_auth.flows")
@@ -35,6 +35,10 @@ def start(*, app: App, provider: Provider, kind: str, unified: list[str],
     """Record the pending authorization and send the browser to our form."""
     if kind not in KINDS:
         raise InvalidRequest(f"{provider.id} cannot be used in this flow.")
+    if isinstance(provider, OAuth2Provider):
+        # Its tokens are refreshed and revoked with the app's configuration (SugarCRM: the
+        # client id and platform): an app enables such a provider explicitly.
+        authorize.provider_config(app, provider)
     native = provider.native_scopes(unified)
     state = flow_state.create(
         app=app, kind=kind, service_type=provider.id,

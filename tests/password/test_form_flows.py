@@ -174,3 +174,16 @@ def test_successful_sign_ins_are_not_counted(client, imap_app, settings):
         done = client.post(open_form(client, app), form(dovecot=dovecot))
         assert done.status_code == 302
     assert Account.objects.count() == 1
+
+
+def test_sugarcrm_needs_the_apps_configuration(client, app_factory):
+    """SugarCRM's tokens are refreshed with the app's configuration (client id, platform):
+    without one the flow ends at the app with a clear error, before any form."""
+    app, _ = app_factory(scopes="Contacts.Read")
+    response = client.get("/v1/auth/authorize", {
+        "clientId": app.client_id, "serviceType": "SugarCRM", "scopes": "Contacts.Read",
+        "returnUrl": RETURN_URL, "state": "s-sugar"})
+    assert response.status_code == 302
+    back = query_of(response["Location"])
+    assert back["status"] == "error" and back["error"] == "provider.not_configured"
+    assert not AuthState.objects.exists()
