@@ -234,6 +234,10 @@ class OAuth2Provider(Provider):
             config = self.with_endpoints(config, {"api": account.server_url})
         return config
 
+    def direct_auth_headers(self, access_token: str) -> dict[str, str]:
+        """How the Direct API presents the account's access token to the provider's API."""
+        return {"Authorization": f"Bearer {access_token}"}
+
     @staticmethod
     def with_endpoints(config: ProviderConfig, endpoints: Mapping[str, str]) -> ProviderConfig:
         """An unsaved copy of ``config`` with ``endpoints`` as overrides; the app's own

@@ -91,6 +91,8 @@ class SugarCRMProvider(FormSignIn, OAuth2Provider):
         "token": "{server}/rest/v11/oauth2/token",
         "userinfo": "{server}/rest/v11/me",
         "revoke": "{server}/rest/v11/oauth2/logout",
+        # The Direct API's base: /v1/direct/Contacts -> {server}/rest/v11/Contacts.
+        "api": "{server}/rest/v11",
     }
     scope_map = {
         "Calendar.Read": (), "Calendar.ReadWrite": (),
@@ -141,6 +143,9 @@ class SugarCRMProvider(FormSignIn, OAuth2Provider):
         session.register_compliance_hook("access_token_response", self._check_token_http)
         session.register_compliance_hook("refresh_token_response", self._check_token_http)
         return session
+
+    def direct_auth_headers(self, access_token: str) -> dict[str, str]:
+        return {"OAuth-Token": access_token}  # Sugar's REST API ignores Authorization
 
     # --- the form --------------------------------------------------------------------------
     def clean(self, data: Mapping[str, str]) -> dict[str, Any]:

@@ -209,3 +209,26 @@ def test_user_flow_signs_the_user_in_with_sugar(broker, oauth_peer, sugar):
     account = Account.objects.get(user=user)
     assert account.service_type == "SugarCRM" and account.account_type == "primary"
     assert account.email == "bob@example.com" and account.server_url == instance
+
+
+def test_direct_api_reaches_the_instance_with_sugars_header(broker, oauth_peer, sugar):
+    """``/v1/direct/me`` goes to ``{instance}/rest/v11/me`` with the account's token in
+    ``OAuth-Token`` (Sugar ignores ``Authorization``), through the SSRF guard."""
+    app, secret, instance = sugar
+    _, token = link_through_the_form(broker, app, secret, instance)
+    direct = requests.get(f"{broker.url}/v1/direct/me", timeout=10,
+                          headers={"Authorization": f"Bearer {token}"})
+    assert direct.status_code == 200, direct.text[:500]
+    assert direct.json()["current_user"]["user_name"] == "alice"
+
+
+def test_direct_api_refuses_an_instance_that_became_private(broker, oauth_peer, sugar,
+                                                            settings):
+    app, secret, instance = sugar
+    _, token = link_through_the_form(broker, app, secret, instance)
+    # The deployment no longer allows loopback: the instance is refused before any request.
+    settings.AURINKO_AUTH = {**settings.AURINKO_AUTH, "ALLOWED_PRIVATE_NETWORKS": []}
+    direct = requests.get(f"{broker.url}/v1/direct/me", timeout=10,
+                          headers={"Authorization": f"Bearer {token}"})
+    assert direct.status_code == 400
+    assert direct.json()["code"] == "host.private_address"
