@@ -538,6 +538,7 @@ class FormSignIn:
     form_fields: ClassVar[tuple[str, ...]] = ("login", "password")
     form_template: ClassVar[str] = ""
     form_noun: ClassVar[str] = "account"
+    login_label: ClassVar[str] = "Login (usually your e-mail address)"
     # Whether the broker keeps the password (EWS, IMAP) or only what the sign-in returned
     # (SugarCRM's tokens): the form tells the user which.
     keeps_password: ClassVar[bool] = True

@@ -84,6 +84,7 @@ class SugarCRMProvider(FormSignIn, OAuth2Provider):
     form_fields: ClassVar[tuple[str, ...]] = ("serverUrl", "login", "password")
     form_template = "aurinko_auth/password_fields/sugarcrm.html"
     form_noun = "CRM"
+    login_label = "SugarCRM user name"
     keeps_password = False
     # Paths below the instance URL; the instance is the account's serverUrl. An app may
     # override them (with or without ``{server}``).

@@ -82,6 +82,7 @@ def test_account_flow_through_the_form(broker, oauth_peer, sugar):
     assert page.status_code == 200
     assert '<label for="serverUrl">' in page.text and 'id="serverUrl"' in page.text
     assert "never the password" in page.text  # Sugar's form keeps tokens, not the password
+    assert '<label for="login">SugarCRM user name</label>' in page.text
 
     wrong = submit(browser, form_url, serverUrl=instance, login="alice", password="not-it")
     assert wrong.status_code == 400
