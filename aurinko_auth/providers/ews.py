@@ -20,7 +20,13 @@ import requests
 from aurinko_auth import netguard
 from aurinko_auth.exceptions import InvalidRequest, ProviderNotConfigured
 from aurinko_auth.netutil import is_secure_or_loopback
-from aurinko_auth.providers.base import PasswordProvider, Profile, SignedIn, SignInFailed
+from aurinko_auth.providers.base import (
+    PasswordProvider,
+    Profile,
+    SignedIn,
+    SignInFailed,
+    refuse_exchange_online,
+)
 
 MAX_LENGTHS = {"login": 320, "password": 1024, "serverUrl": 2048}
 # The auth types this sign-in accepts (exchangelib's names): the server's WWW-Authenticate
@@ -156,6 +162,7 @@ def _checked_url(url: str) -> str:
         raise InvalidRequest("The server URL must be an https URL.")
     if not is_secure_or_loopback(url):
         raise InvalidRequest("The server URL must use https (http only on loopback).")
+    refuse_exchange_online(parts.hostname)
     return _endpoint(url)
 
 

@@ -12,7 +12,12 @@ from typing import Any, ClassVar
 
 from aurinko_auth import netguard
 from aurinko_auth.exceptions import InvalidRequest
-from aurinko_auth.providers.base import PasswordProvider, Profile, SignInFailed
+from aurinko_auth.providers.base import (
+    PasswordProvider,
+    Profile,
+    SignInFailed,
+    refuse_exchange_online,
+)
 
 SECURITY = ("ssl", "starttls")
 DEFAULT_PORTS = {"ssl": 993, "starttls": 143}
@@ -83,6 +88,7 @@ class IMAPProvider(PasswordProvider):
         port = values["port"] or str(DEFAULT_PORTS[security])
         if not port.isdigit() or not 0 < int(port) < 65536:
             raise InvalidRequest("The port must be a number from 1 to 65535.")
+        refuse_exchange_online(values["host"])
         cleaned = {"login": values["login"], "password": values["password"],
                    "host": values["host"].lower().strip("[]"), "port": int(port),
                    "security": security}

@@ -10,6 +10,7 @@ import threading
 import pytest
 
 from aurinko_auth import sessions
+from aurinko_auth.exceptions import InvalidRequest
 from aurinko_auth.models import Account, AppUser, AuditEvent, AuthState, UserSession
 from aurinko_auth.providers.imap import IMAPProvider, SignInFailed
 from tests.conftest import RETURN_URL
@@ -187,3 +188,23 @@ def test_sugarcrm_needs_the_apps_configuration(client, app_factory):
     back = query_of(response["Location"])
     assert back["status"] == "error" and back["error"] == "provider.not_configured"
     assert not AuthState.objects.exists()
+
+
+@pytest.mark.parametrize(("service_type", "fields"), [
+    ("IMAP", {"host": "outlook.office365.com", "port": "993", "security": "ssl"}),
+    ("IMAP", {"host": "IMAP-MAIL.outlook.com.", "port": "993", "security": "ssl"}),
+    ("EWS", {"serverUrl": "https://outlook.office365.com/EWS/Exchange.asmx"}),
+])
+def test_exchange_online_is_sent_to_office365(service_type, fields, monkeypatch):
+    """Exchange Online refuses passwords since 2022: say so before any connection."""
+    from aurinko_auth.providers.registry import get_provider
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("a connection was attempted")
+
+    monkeypatch.setattr(socket, "create_connection", refuse)
+    provider = get_provider(service_type)
+    with pytest.raises(InvalidRequest) as refused:
+        provider.clean({"login": "alice@contoso.com", "password": "pw", **fields})
+    assert refused.value.code == "server.exchange_online"
+    assert "Office 365" in refused.value.message
