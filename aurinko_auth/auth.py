@@ -10,17 +10,20 @@ from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from django.core.cache import BaseCache, caches
-from django.db import connections, router
+from django.db import DatabaseError, InterfaceError, OperationalError, connections, router
+from django.db.models import DEFERRED, Field, Model
 from django.utils import timezone
 
 from aurinko_auth import crypto, origins, sessions
 from aurinko_auth.conf import aurinko_settings
 from aurinko_auth.exceptions import AuthenticationFailed, CsrfFailed, InvalidRequest
+from aurinko_auth.fields import EncryptedJSONField, EncryptedTextField
 from aurinko_auth.models import Account, AccountToken, App, AppUser, UserSession
 
 
@@ -39,13 +42,16 @@ class Principal:
     is_anonymous = False
 
 
+ENCRYPTED_FIELDS = (EncryptedTextField, EncryptedJSONField)
+
+
 def parse_authorization(header: str) -> tuple[str, str]:
     scheme, _, value = header.partition(" ")
     return scheme.lower(), value.strip()
 
 
 # Bump the version when the cached value's shape changes.
-TOKEN_CACHE_PREFIX = "aurinko:tok:v2:"
+TOKEN_CACHE_PREFIX = "aurinko:tok:v3:"
 
 
 def auth_cache() -> BaseCache | None:
@@ -57,6 +63,15 @@ def token_cache_key(token_hash: str) -> str:
     return TOKEN_CACHE_PREFIX + token_hash
 
 
+# What the lookup returns and the cache keeps: the account's column values, the app's column
+# values and the token's expiry, as plain Python values (cheap to pickle, no model state).
+TokenRow = tuple[tuple[Any, ...], tuple[Any, ...], Any]
+
+
+def _without_secrets(model: type[Model]) -> tuple[Field, ...]:
+    return tuple(f for f in model._meta.concrete_fields if not isinstance(f, ENCRYPTED_FIELDS))
+
+
 @dataclass(frozen=True)
 class _TokenQuery:
     """The hot-path lookup (token -> account -> app) as SQL compiled once per database.
@@ -64,20 +79,22 @@ class _TokenQuery:
     Building this query through the ORM on every request cost about three times the database
     round trip (bench/); the columns and the value converters still come from the models'
     ``_meta``, and instances are made with ``Model.from_db``, so the query follows the models.
-    Provider credentials are left out (deferred): authentication never needs them, and
-    decrypting them on every request would cost time and keep secrets in memory."""
+    Encrypted fields (the account's provider credentials, the app's user-signing key) are left
+    out (deferred): authentication never needs them, and decrypting them on every request
+    would cost time and keep secrets in memory."""
 
     sql: str
-    account_fields: tuple[Any, ...]
-    app_fields: tuple[Any, ...]
-    converters: tuple[tuple[Any, tuple[Any, ...]], ...]
+    n_account: int
+    n_app: int
+    converters: tuple[tuple[int, Any, tuple[Any, ...]], ...]
+    # PostgreSQL: the same query as a prepared statement (name, PREPARE, EXECUTE).
+    prepared: tuple[str, str, str] | None
 
     @classmethod
     def compile(cls, conn: Any) -> _TokenQuery:
         qn = conn.ops.quote_name
-        account_fields = tuple(f for f in Account._meta.concrete_fields
-                               if f.attname != "credentials")
-        app_fields = tuple(App._meta.concrete_fields)
+        account_fields = _without_secrets(Account)
+        app_fields = _without_secrets(App)
         expires = AccountToken._meta.get_field("expires_at")
         columns = ([(f, "a") for f in account_fields] + [(f, "p") for f in app_fields]
                    + [(expires, "t")])
@@ -91,62 +108,158 @@ class _TokenQuery:
             + f" JOIN {qn(App._meta.db_table)} p ON p.{qn(App._meta.pk.column)} = a.{qn(app_fk)}"
             + f" WHERE t.{qn(AccountToken._meta.get_field('token_hash').column)} = %s"
         )
-        converters = tuple(
-            (f.get_col(alias), tuple(conn.ops.get_db_converters(f.get_col(alias))
-                                     + f.get_db_converters(conn)))
-            for f, alias in columns
-        )
-        return cls(sql, account_fields, app_fields, converters)
+        converters = []
+        for i, (f, alias) in enumerate(columns):
+            expression = f.get_col(alias)
+            funcs = tuple(conn.ops.get_db_converters(expression) + f.get_db_converters(conn))
+            if funcs:  # most columns need none: skip them in the loop over the row
+                converters.append((i, expression, funcs))
+        prepared = None
+        if conn.vendor == "postgresql":
+            # Named after the SQL, so a statement of that name is always this statement.
+            name = "aurinko_token_" + hashlib.sha256(sql.encode()).hexdigest()[:16]
+            prepared = (name, f"PREPARE {name} AS " + sql.replace("%s", "$1"),
+                        f"EXECUTE {name}(%s)")
+        return cls(sql, len(account_fields), len(app_fields), tuple(converters), prepared)
 
-    def run(self, conn: Any, token_hash: str) -> tuple[Account, Any] | None:
+    def run(self, conn: Any, token_hash: str) -> TokenRow | None:
         with conn.cursor() as cursor:
-            cursor.execute(self.sql, [token_hash])
+            if (self.prepared is not None and aurinko_settings.AUTH_PREPARED_QUERY
+                    and not conn.in_atomic_block):
+                self._execute_prepared(conn, cursor, token_hash)
+            else:
+                cursor.execute(self.sql, [token_hash])
             row = cursor.fetchone()
         if row is None:
             return None
-        values = []
-        for value, (expression, converters) in zip(row, self.converters, strict=True):
-            for converter in converters:
-                value = converter(value, expression, conn)
-            values.append(value)
-        n = len(self.account_fields)
-        account = Account.from_db(conn.alias, [f.attname for f in self.account_fields],
-                                  values[:n])
-        account.app = App.from_db(conn.alias, [f.attname for f in self.app_fields],
-                                  values[n:n + len(self.app_fields)])
-        return account, values[-1]
+        values = list(row)
+        for i, expression, funcs in self.converters:
+            value = values[i]
+            for func in funcs:
+                value = func(value, expression, conn)
+            values[i] = value
+        n, m = self.n_account, self.n_account + self.n_app
+        return tuple(values[:n]), tuple(values[n:m]), values[m]
+
+    def _execute_prepared(self, conn: Any, cursor: Any, token_hash: str) -> None:
+        """PostgreSQL plans the three-table join anew for every plain query, which costs
+        several times its execution; a statement prepared once per connection skips that.
+        Only in autocommit (outside transactions), where a failed statement harms nothing:
+        a statement the server no longer has (a pooler reset the session) is prepared again."""
+        name, prepare, execute = self.prepared  # type: ignore[misc]
+        if conn.__dict__.get("_aurinko_prepared_on") is not conn.connection:
+            _prepare(cursor, prepare)
+            conn.__dict__["_aurinko_prepared_on"] = conn.connection
+        try:
+            cursor.execute(execute, [token_hash])
+        except DatabaseError as exc:
+            if _sqlstate(exc) != "26000":  # invalid_sql_statement_name
+                raise
+            _prepare(cursor, prepare)
+            cursor.execute(execute, [token_hash])
+
+
+def _sqlstate(exc: BaseException) -> str | None:
+    cause = exc.__cause__
+    return getattr(cause, "sqlstate", None) or getattr(cause, "pgcode", None)
+
+
+def _prepare(cursor: Any, statement: str) -> None:
+    try:
+        cursor.execute(statement)
+    except DatabaseError as exc:
+        if _sqlstate(exc) != "42P05":  # duplicate_prepared_statement: it is this statement
+            raise
+
+
+def _model_builder(model: type[Model]) -> Any:
+    """``build(db, values)`` -> an instance from the columns of :func:`_without_secrets`,
+    the other (encrypted) fields deferred: they load on access, like ``.defer()``."""
+    fields = model._meta.concrete_fields
+    kept = _without_secrets(model)
+    if len(kept) == len(fields):
+        def build(db: str, values: tuple[Any, ...]) -> Any:
+            return model.from_db(db, None, values)
+        return build
+    positions = [kept.index(f) if f in kept else None for f in fields]
+
+    def build_deferred(db: str, values: tuple[Any, ...]) -> Any:
+        full = [DEFERRED if i is None else values[i] for i in positions]
+        return model.from_db(db, None, full)
+    return build_deferred
 
 
 _token_queries: dict[str, _TokenQuery] = {}
+_builders: dict[type[Model], Any] = {}
 
 
-def _lookup_token(token_hash: str) -> tuple[Account, Any] | None:
-    """One indexed query: ``(account with its app, token expiry)``, or None."""
+def _lookup_token(token_hash: str) -> tuple[str, TokenRow | None]:
+    """One indexed query: ``(database alias, row)``; the row is None for an unknown token."""
     conn = connections[router.db_for_read(AccountToken)]
     query = _token_queries.get(conn.alias)
     if query is None:
         query = _token_queries[conn.alias] = _TokenQuery.compile(conn)
-    return query.run(conn, token_hash)
+    if (getattr(conn, "health_check_enabled", False) and not conn.health_check_done
+            and conn.connection is not None and not conn.in_atomic_block):
+        # CONN_HEALTH_CHECKS would send "SELECT 1" before this query, a second round trip
+        # on every request. This read is the health check instead: if the persistent
+        # connection turns out to be dead, it is closed and the read retried once on a new
+        # one, which is what the health check would have done. Outside transactions only.
+        conn.health_check_done = True
+        try:
+            return conn.alias, query.run(conn, token_hash)
+        except (OperationalError, InterfaceError):
+            conn.close()
+    return conn.alias, query.run(conn, token_hash)
 
 
-def account_from_token(token: str) -> Principal:
+def principal_from_row(db: str, row: TokenRow) -> Principal:
+    """The principal of a (cached or fresh) :func:`_lookup_token` row."""
+    builders = _builders
+    if not builders:
+        builders[Account] = _model_builder(Account)
+        builders[App] = _model_builder(App)
+    account = builders[Account](db, row[0])
+    account.app = builders[App](db, row[1])
+    return Principal(app=account.app, account=account, via="token")
+
+
+def token_row(token: str) -> tuple[str, TokenRow]:
+    """``(database alias, row)`` of a valid account token: at most one query, none when
+    the cache (``AUTH_CACHE``) holds it. Raises AuthenticationFailed for an unknown,
+    malformed or expired token, or when the app is disabled."""
     if not token.startswith(crypto.PREFIX_ACCOUNT_TOKEN) or len(token) > 200:
         raise AuthenticationFailed("Invalid account token.", code="token.invalid")
     token_hash = crypto.hash_token(token)
     cache = auth_cache()
     found = cache.get(token_cache_key(token_hash)) if cache is not None else None
     if found is None:
-        found = _lookup_token(token_hash)
-        if found is not None and cache is not None:
-            cache.set(token_cache_key(token_hash), found, aurinko_settings.AUTH_CACHE_TIMEOUT)
-    if found is None:
+        db, row = _lookup_token(token_hash)
+        if row is not None and cache is not None:
+            cache.set(token_cache_key(token_hash), (db, row), aurinko_settings.AUTH_CACHE_TIMEOUT)
+    else:
+        db, row = found
+    if row is None:
         raise AuthenticationFailed("Invalid account token.", code="token.invalid")
-    account, expires_at = found
+    expires_at = row[2]
     if expires_at is not None and expires_at <= timezone.now():
         raise AuthenticationFailed("Invalid account token.", code="token.invalid")
-    if not account.app.active:
+    if not row[1][_app_active_index()]:
         raise AuthenticationFailed("The app is disabled.", code="client.inactive")
-    return Principal(app=account.app, account=account, via="token")
+    return db, row
+
+
+_app_active: list[int] = []
+
+
+def _app_active_index() -> int:
+    if not _app_active:
+        _app_active.append(_without_secrets(App).index(App._meta.get_field("active")))
+    return _app_active[0]
+
+
+def account_from_token(token: str) -> Principal:
+    return principal_from_row(*token_row(token))
 
 
 def app_from_basic(value: str) -> Principal:

@@ -79,6 +79,11 @@ DEFAULTS: dict[str, Any] = {
     # AUTH_CACHE_TIMEOUT. A per-process cache (locmem) only invalidates in its own process.
     "AUTH_CACHE": None,
     "AUTH_CACHE_TIMEOUT": 30,
+    # PostgreSQL (psycopg 3): prepare the account-token query once per database connection
+    # instead of planning its three-table join on every request (most of the query's cost).
+    # Turn off behind a pooler in transaction mode that does not keep prepared statements
+    # (PgBouncer before 1.21, or max_prepared_statements = 0).
+    "AUTH_PREPARED_QUERY": True,
     # User flow sessions (seconds): ended after SESSION_IDLE_TIMEOUT without use, and in any
     # case SESSION_LIFETIME after sign-in. Last use is written at most every
     # SESSION_TOUCH_INTERVAL seconds, so a session read stays one query.

@@ -4,6 +4,7 @@ from aurinko_auth import views
 from aurinko_auth.api import user_views
 from aurinko_auth.api import views as api
 from aurinko_auth.api.direct import DirectAPIView
+from aurinko_auth.api.lean import lean_account_view
 from aurinko_auth.api.schema import schema_view
 from aurinko_auth.health import health_view
 
@@ -23,7 +24,7 @@ urlpatterns = [
     path("v1/user/sessions", user_views.SessionsView.as_view(), name="user-sessions"),
     path("v1/user/sessions/<str:session_id>", user_views.SessionView.as_view(),
          name="user-session"),
-    path("v1/account", api.AccountView.as_view(), name="account"),
+    path("v1/account", lean_account_view(api.AccountView), name="account"),
     path("v1/account/token", api.AccountTokenView.as_view(), name="account-token"),
     path("v1/am/accounts", api.AmAccountsView.as_view(), name="am-accounts"),
     path("v1/am/accounts/<str:account_id>", api.AmAccountView.as_view(), name="am-account"),

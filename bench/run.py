@@ -135,6 +135,7 @@ def main() -> int:
     parser.add_argument("--skip-flows", action="store_true")
     parser.add_argument("--refresh-accounts", type=int, default=200)
     parser.add_argument("--skip-refresh", action="store_true")
+    parser.add_argument("--only-b1", action="store_true", help="B1 only (skips B2, B3, B4)")
     parser.add_argument("--output", default=str(ROOT / "bench" / "RESULTS.md"))
     args = parser.parse_args()
     if not shutil.which("wrk"):
@@ -161,7 +162,8 @@ def main() -> int:
               f"- machine: {platform.node()} {platform.machine()}, {os.cpu_count()} cores, "
               f"Python {platform.python_version()}",
               f"- command: `python bench/run.py --scale {args.scale} --duration {args.duration} "
-              f"--connections {args.connections} --workers {args.workers} --rounds {args.rounds}`",
+              f"--connections {args.connections} --workers {args.workers} --rounds {args.rounds}"
+              f"{' --only-b1' if args.only_b1 else ''}`",
               f"- server: gunicorn sync, {args.workers} workers, PostgreSQL on loopback; "
               f"load: wrk -t1 -c{args.connections}, best of {args.rounds} interleaved rounds",
               ""]
@@ -195,6 +197,11 @@ def main() -> int:
                f"- /v1/account / DOT resource throughput: **{acct['rps'] / dot['rps']:.2f}** "
                f"without cache, **{warm['rps'] / dot['rps']:.2f}** with the cache (target > 1)",
                ""]
+    if args.only_b1:
+        text = "\n".join(report)
+        print(text)
+        Path(args.output).write_text(text + "\n")
+        return 0
 
     seed(args.scale)
     server = Server(env, args.workers)

@@ -17,6 +17,12 @@ class AccountTokenAuthentication(authentication.BaseAuthentication):
         scheme, value = auth.parse_authorization(request.META.get("HTTP_AUTHORIZATION", ""))
         if scheme != "bearer" or not value:
             return None
+        # The lean GET /v1/account (api/lean.py) may have looked this token up already.
+        memo = getattr(request._request, "_aurinko_bearer", None)
+        if memo is not None and memo[0] == value:
+            if isinstance(memo[1], Exception):
+                raise memo[1]
+            return memo[1], value
         return auth.account_from_token(value), value
 
     def authenticate_header(self, request: Request) -> str:

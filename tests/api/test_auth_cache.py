@@ -47,14 +47,23 @@ def test_warm_cache_costs_no_query(cached, client, token_for, django_assert_num_
 
 
 def test_cached_entry_holds_no_provider_secret(cached, client, token_for):
-    _, account, token = token_for()
-    get_account(client, token)
+    import pickle
+
     from aurinko_auth import crypto
     from aurinko_auth.auth import token_cache_key
 
-    cached_account, _expires = caches["default"].get(token_cache_key(crypto.hash_token(token)))
-    assert cached_account.pk == account.pk
-    assert "credentials" not in cached_account.__dict__
+    app, account, token = token_for()
+    assert app.user_signing_key and account.credentials["access_token"]
+    get_account(client, token)
+    entry = caches["default"].get(token_cache_key(crypto.hash_token(token)))
+    assert entry is not None and account.pk in entry[1][0]
+    # A compact tuple of column values: no model instances, no secrets (plain or encrypted).
+    blob = pickle.dumps(entry)
+    assert b"django.db.models" not in blob and b"aurinko_auth.models" not in blob
+    for secret in (account.credentials["access_token"], account.credentials["refresh_token"],
+                   app.user_signing_key):
+        assert secret.encode() not in blob
+    assert b"gAAAAA" not in blob  # no Fernet token (ciphertext) either
 
 
 def test_revoked_token_stops_at_once(cached, client, token_for):

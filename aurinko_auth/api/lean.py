@@ -1,0 +1,93 @@
+"""``GET /v1/account`` with an account token, the hottest request of the API, without DRF's
+dispatch (its Request wrapper, authenticator and permission loops and Response rendering
+cost more than the rest of the request together; see bench/RESULTS.md).
+
+Only the common case takes this path: ``GET``, ``Authorization: Bearer <token>`` that
+authenticates, and neither ``X-Aurinko-AccountId`` nor ``X-Aurinko-Mailbox``. Its response is
+the DRF view's, byte for byte: same body (DRF's JSONRenderer), ``Content-Type``, ``Allow``,
+CORS headers and ``Vary`` (tests/api/test_lean.py compares the two). Everything else (other
+methods, other credentials, errors, preflights, throttles or versioning configured in DRF)
+goes to :class:`aurinko_auth.api.views.AccountView`; a token this path already looked up is
+handed over (``request._aurinko_bearer``) so the DRF view does not query it again.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from django.http import HttpRequest, HttpResponse
+from django.utils.cache import patch_vary_headers
+from rest_framework.permissions import IsAuthenticated
+
+from aurinko_auth import auth, origins
+from aurinko_auth.api.authentication import AccountTokenAuthentication
+from aurinko_auth.api.serializers import account_json
+from aurinko_auth.api.views import ACCOUNT_ID_HEADERS, AccountView
+from aurinko_auth.daemon_tokens import MAILBOX_HEADER
+from aurinko_auth.exceptions import AurinkoError
+
+_BYPASSED_HEADERS = (*ACCOUNT_ID_HEADERS, MAILBOX_HEADER)
+
+
+def _allow_header(view_class: type[AccountView]) -> str:
+    """DRF's ``Allow`` header for the view (``head`` is added by ``View.setup`` for ``get``)."""
+    view = view_class()
+    view.setup(HttpRequest())
+    return ", ".join(view.allowed_methods)
+
+
+def _lean_applies(view_class: type[AccountView]) -> bool:
+    """The lean path skips nothing that is configured: the view's DRF policies are the ones it
+    reproduces (first authenticator = account token, IsAuthenticated, no throttles, no
+    versioning, JSON only)."""
+    return (view_class.authentication_classes[:1] == [AccountTokenAuthentication]
+            and list(view_class.permission_classes) == [IsAuthenticated]
+            and not view_class.throttle_classes and view_class.versioning_class is None
+            and len(view_class.renderer_classes) == 1)
+
+
+def lean_account_view(view_class: type[AccountView] = AccountView) -> Callable[..., HttpResponse]:
+    drf_view = view_class.as_view()
+    renderer = view_class._json
+    content_type = renderer.media_type
+    state: dict[str, Any] = {}
+
+    def view(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if request.method != "GET" or args or kwargs:
+            return drf_view(request, *args, **kwargs)
+        meta = request.META
+        scheme, value = auth.parse_authorization(meta.get("HTTP_AUTHORIZATION", ""))
+        if scheme != "bearer" or not value:
+            return drf_view(request)
+        if "allow" not in state:
+            state["applies"] = _lean_applies(view_class)
+            state["allow"] = _allow_header(view_class)
+        if not state["applies"]:
+            return drf_view(request)
+        try:
+            principal = auth.account_from_token(value)
+        except AurinkoError as exc:
+            request._aurinko_bearer = (value, exc)  # type: ignore[attr-defined]
+            return drf_view(request)
+        if any(h in meta for h in _BYPASSED_HEADERS):
+            request._aurinko_bearer = (value, principal)  # type: ignore[attr-defined]
+            return drf_view(request)
+        request.user = principal  # type: ignore[assignment]  (as DRF would set it)
+        response = HttpResponse(renderer.render(account_json(principal.account)),
+                                content_type=content_type)
+        response["Allow"] = state["allow"]
+        origin = meta.get("HTTP_ORIGIN")
+        if origin and origins.is_allowed(origin):
+            view_class._allow(response, origin)
+        patch_vary_headers(response, ("Origin",))
+        return response
+
+    # What DRF's as_view() carries (csrf_exempt, cls, initkwargs...): the URL resolver, CSRF
+    # middleware and the schema generator see the DRF view.
+    view.__dict__.update(drf_view.__dict__)
+    view.__doc__ = view_class.__doc__
+    view.__name__ = drf_view.__name__
+    view.__qualname__ = drf_view.__qualname__
+    view.__module__ = drf_view.__module__
+    return view

@@ -1,0 +1,126 @@
+"""The lean ``GET /v1/account`` (api/lean.py) answers exactly what the DRF view answers, and
+hands every other case to it without a second token lookup."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from django.conf import settings as django_settings
+from django.core.cache import caches
+from django.test import RequestFactory
+from django.urls import resolve
+
+from aurinko_auth.api.lean import lean_account_view
+from aurinko_auth.api.views import AccountView
+from aurinko_auth.models import Account
+
+ORIGIN = "https://app.example.com"  # the origin of tests.conftest.RETURN_URL
+
+
+@pytest.fixture
+def both(rf: RequestFactory):
+    """``both(**headers) -> (lean response, DRF response)`` for one GET /v1/account."""
+    lean, drf = lean_account_view(AccountView), AccountView.as_view()
+
+    def call(method: str = "get", **headers: str):
+        responses = []
+        for view in (lean, drf):
+            response = view(getattr(rf, method)("/v1/account", **headers))
+            if hasattr(response, "render"):
+                response.render()
+            responses.append(response)
+        return responses
+    return call
+
+
+def assert_same(lean, drf) -> None:
+    assert lean.status_code == drf.status_code
+    assert lean.content == drf.content
+    assert dict(lean.headers) == dict(drf.headers)
+
+
+@pytest.mark.parametrize("origin", [None, ORIGIN, "https://evil.example.com"])
+def test_lean_response_is_the_drf_response(both, app_with_account, origin):
+    _, _, account, token, _ = app_with_account
+    Account.objects.filter(pk=account.pk).update(name="Ünïcode \u2028 name", daemon=False,
+                                                 requested_scopes=["Mail.Read", "Mail.Send"])
+    headers = {"HTTP_AUTHORIZATION": f"Bearer {token}"}
+    if origin:
+        headers["HTTP_ORIGIN"] = origin
+    lean, drf = both(**headers)
+    assert lean.status_code == 200 and json.loads(lean.content)["id"] == account.pk
+    assert json.loads(lean.content)["missingScopes"] == ["Mail.Send"]
+    assert type(lean).__module__.startswith("django.")  # the lean path answered
+    assert_same(lean, drf)
+    if origin == ORIGIN:
+        assert lean["Access-Control-Allow-Origin"] == ORIGIN
+
+
+def test_lean_response_with_the_cache(both, app_with_account, settings):
+    settings.AURINKO_AUTH = {**django_settings.AURINKO_AUTH, "AUTH_CACHE": "default"}
+    caches["default"].clear()
+    try:
+        token = app_with_account[3]
+        first = both(HTTP_AUTHORIZATION=f"Bearer {token}")
+        warm = both(HTTP_AUTHORIZATION=f"Bearer {token}")
+        assert_same(*first)
+        assert_same(*warm)
+        assert first[0].content == warm[0].content
+    finally:
+        caches["default"].clear()
+
+
+@pytest.mark.parametrize("header", ["Bearer aat_unknown", "Bearer garbage", "Basic Zm9vOmJhcg==",
+                                    None])
+def test_failures_are_the_drf_failures(both, app_with_account, header):
+    lean, drf = both(**({"HTTP_AUTHORIZATION": header} if header else {}))
+    assert lean.status_code == 401
+    assert_same(lean, drf)
+
+
+def test_disabled_app_and_inactive_account(both, app_with_account):
+    app, _, account, token, _ = app_with_account
+    Account.objects.filter(pk=account.pk).update(active=False)
+    lean, drf = both(HTTP_AUTHORIZATION=f"Bearer {token}")
+    assert lean.status_code == 200 and json.loads(lean.content)["active"] is False
+    assert_same(lean, drf)
+    app.active = False
+    app.save()
+    lean, drf = both(HTTP_AUTHORIZATION=f"Bearer {token}")
+    assert lean.status_code == 401 and json.loads(lean.content)["code"] == "client.inactive"
+    assert_same(lean, drf)
+
+
+@pytest.mark.parametrize("extra", [
+    {"HTTP_X_AURINKO_ACCOUNTID": "999999"},  # not the token's account: 404 from the DRF view
+    {"HTTP_X_AURINKO_MAILBOX": "someone@example.com"},  # not a daemon account: 400
+])
+def test_other_cases_go_to_drf_with_one_query(client, app_with_account, extra,
+                                              django_assert_num_queries):
+    token = app_with_account[3]
+    with django_assert_num_queries(1):
+        response = client.get("/v1/account", HTTP_AUTHORIZATION=f"Bearer {token}", **extra)
+    assert response.status_code in (400, 404)
+    assert set(response.json()) == {"code", "message"}
+
+
+def test_failed_token_costs_one_query(client, app_with_account, django_assert_num_queries):
+    with django_assert_num_queries(1):
+        response = client.get("/v1/account", HTTP_AUTHORIZATION="Bearer aat_unknown")
+    assert response.status_code == 401 and response["WWW-Authenticate"] == 'Bearer realm="aurinko"'
+
+
+def test_route_still_looks_like_the_drf_view():
+    func = resolve("/v1/account").func
+    assert func.cls is AccountView and func.csrf_exempt is True
+
+
+def test_preflight_and_delete_still_work(client, app_with_account):
+    token = app_with_account[3]
+    preflight = client.options("/v1/account", HTTP_ORIGIN=ORIGIN,
+                               HTTP_ACCESS_CONTROL_REQUEST_METHOD="GET")
+    assert preflight.status_code == 204
+    assert preflight["Access-Control-Allow-Origin"] == ORIGIN
+    assert client.delete("/v1/account", HTTP_AUTHORIZATION=f"Bearer {token}").status_code == 204
+    assert client.get("/v1/account", HTTP_AUTHORIZATION=f"Bearer {token}").status_code == 401
