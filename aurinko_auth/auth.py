@@ -11,7 +11,7 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -224,10 +224,15 @@ def principal_from_row(db: str, row: TokenRow) -> Principal:
     return Principal(app=account.app, account=account, via="token")
 
 
-def token_row(token: str) -> tuple[str, TokenRow]:
-    """``(database alias, row)`` of a valid account token: at most one query, none when
-    the cache (``AUTH_CACHE``) holds it. Raises AuthenticationFailed for an unknown,
-    malformed or expired token, or when the app is disabled."""
+def token_entry(token: str, derive: Callable[[str, TokenRow], Any] | None = None,
+                ) -> tuple[str, TokenRow, Any]:
+    """``(database alias, row, derived)`` of a valid account token: at most one query, none
+    when the cache (``AUTH_CACHE``) holds it. Raises AuthenticationFailed for an unknown,
+    malformed or expired token, or when the app is disabled.
+
+    ``derive(db, row)``, if given, computes something from the row alone (the lean
+    GET /v1/account renders its JSON body): it is cached with the row when the row is read
+    from the database, so it shares the row's invalidation; None when nothing derived it."""
     if not token.startswith(crypto.PREFIX_ACCOUNT_TOKEN) or len(token) > 200:
         raise AuthenticationFailed("Invalid account token.", code="token.invalid")
     token_hash = crypto.hash_token(token)
@@ -235,10 +240,14 @@ def token_row(token: str) -> tuple[str, TokenRow]:
     found = cache.get(token_cache_key(token_hash)) if cache is not None else None
     if found is None:
         db, row = _lookup_token(token_hash)
+        derived = derive(db, row) if derive is not None and row is not None else None
         if row is not None and cache is not None:
-            cache.set(token_cache_key(token_hash), (db, row), aurinko_settings.AUTH_CACHE_TIMEOUT)
+            cache.set(token_cache_key(token_hash), (db, row, derived),
+                      aurinko_settings.AUTH_CACHE_TIMEOUT)
     else:
-        db, row = found
+        db, row, derived = found
+        if derived is None and derive is not None:
+            derived = derive(db, row)
     if row is None:
         raise AuthenticationFailed("Invalid account token.", code="token.invalid")
     expires_at = row[2]
@@ -246,7 +255,7 @@ def token_row(token: str) -> tuple[str, TokenRow]:
         raise AuthenticationFailed("Invalid account token.", code="token.invalid")
     if not row[1][_app_active_index()]:
         raise AuthenticationFailed("The app is disabled.", code="client.inactive")
-    return db, row
+    return db, row, derived
 
 
 _app_active: list[int] = []
@@ -259,7 +268,8 @@ def _app_active_index() -> int:
 
 
 def account_from_token(token: str) -> Principal:
-    return principal_from_row(*token_row(token))
+    db, row, _ = token_entry(token)
+    return principal_from_row(db, row)
 
 
 def app_from_basic(value: str) -> Principal:

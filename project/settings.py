@@ -51,13 +51,14 @@ INSTALLED_APPS = [
 if SANDBOX:
     INSTALLED_APPS += ["oauth2_provider", "project.sandbox"]
 
+# Session, authentication and messages are skipped for the JSON API (project/middleware.py).
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
-    "django.contrib.sessions.middleware.SessionMiddleware",
+    "project.middleware.BrowserSessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
-    "django.contrib.auth.middleware.AuthenticationMiddleware",
-    "django.contrib.messages.middleware.MessageMiddleware",
+    "project.middleware.BrowserAuthenticationMiddleware",
+    "project.middleware.BrowserMessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
 

@@ -18,6 +18,7 @@ from typing import Any
 
 from django.http import HttpRequest, HttpResponse
 from django.utils.cache import patch_vary_headers
+from django.utils.functional import SimpleLazyObject
 from rest_framework.permissions import IsAuthenticated
 
 from aurinko_auth import auth, origins
@@ -53,6 +54,11 @@ def lean_account_view(view_class: type[AccountView] = AccountView) -> Callable[.
     content_type = renderer.media_type
     state: dict[str, Any] = {}
 
+    def render_body(db: str, row: auth.TokenRow) -> bytes:
+        """The response body: a function of the token's row alone, so the token cache keeps
+        it with the row (and drops it with the row)."""
+        return renderer.render(account_json(auth.principal_from_row(db, row).account))
+
     def view(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         if request.method != "GET" or args or kwargs:
             return drf_view(request, *args, **kwargs)
@@ -66,16 +72,17 @@ def lean_account_view(view_class: type[AccountView] = AccountView) -> Callable[.
         if not state["applies"]:
             return drf_view(request)
         try:
-            principal = auth.account_from_token(value)
+            db, row, body = auth.token_entry(value, derive=render_body)
         except AurinkoError as exc:
             request._aurinko_bearer = (value, exc)  # type: ignore[attr-defined]
             return drf_view(request)
         if any(h in meta for h in _BYPASSED_HEADERS):
+            principal = auth.principal_from_row(db, row)
             request._aurinko_bearer = (value, principal)  # type: ignore[attr-defined]
             return drf_view(request)
-        request.user = principal  # type: ignore[assignment]  (as DRF would set it)
-        response = HttpResponse(renderer.render(account_json(principal.account)),
-                                content_type=content_type)
+        # As DRF would set it (built only if something reads it).
+        request.user = SimpleLazyObject(lambda: auth.principal_from_row(db, row))
+        response = HttpResponse(body, content_type=content_type)
         response["Allow"] = state["allow"]
         origin = meta.get("HTTP_ORIGIN")
         if origin and origins.is_allowed(origin):

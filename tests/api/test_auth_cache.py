@@ -145,3 +145,13 @@ def test_expired_account_token_is_refused(client, token_for):
         expires_at=timezone.now() - timedelta(seconds=1))
     response = get_account(client, token)
     assert response.status_code == 401 and response.json()["code"] == "token.invalid"
+
+
+def test_cached_body_follows_the_app(cached, client, token_for):
+    app, _, token = token_for()
+    cold = get_account(client, token)
+    warm = get_account(client, token)
+    assert cold.content == warm.content and warm.json()["missingScopes"] == []
+    app.required_scopes = ["Mail.Read"]
+    app.save()
+    assert get_account(client, token).json()["missingScopes"] == ["Mail.Read"]
