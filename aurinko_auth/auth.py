@@ -68,8 +68,25 @@ def token_cache_key(token_hash: str) -> str:
 TokenRow = tuple[tuple[Any, ...], tuple[Any, ...], Any]
 
 
-def _without_secrets(model: type[Model]) -> tuple[Field, ...]:
-    return tuple(f for f in model._meta.concrete_fields if not isinstance(f, ENCRYPTED_FIELDS))
+@dataclass(frozen=True)
+class Columns:
+    """Which account and app fields a token lookup reads (attnames; None: every field but
+    the encrypted ones). The others are deferred on the instances: they load on access."""
+
+    name: str
+    account: tuple[str, ...] | None = None
+    app: tuple[str, ...] | None = None
+
+    def fields(self, model: type[Model]) -> tuple[Field, ...]:
+        names = self.account if model is Account else self.app
+        if names is None:
+            return tuple(f for f in model._meta.concrete_fields
+                         if not isinstance(f, ENCRYPTED_FIELDS))
+        return tuple(model._meta.get_field(name) for name in names)
+
+
+# What authentication returns and the cache keeps.
+ALL_COLUMNS = Columns("all")
 
 
 @dataclass(frozen=True)
@@ -91,25 +108,25 @@ class _TokenQuery:
     prepared: tuple[str, str, str] | None
 
     @classmethod
-    def compile(cls, conn: Any) -> _TokenQuery:
+    def compile(cls, conn: Any, columns: Columns) -> _TokenQuery:
         qn = conn.ops.quote_name
-        account_fields = _without_secrets(Account)
-        app_fields = _without_secrets(App)
+        account_fields = columns.fields(Account)
+        app_fields = columns.fields(App)
         expires = AccountToken._meta.get_field("expires_at")
-        columns = ([(f, "a") for f in account_fields] + [(f, "p") for f in app_fields]
-                   + [(expires, "t")])
+        selected = ([(f, "a") for f in account_fields] + [(f, "p") for f in app_fields]
+                    + [(expires, "t")])
         token_fk = AccountToken._meta.get_field("account").column
         app_fk = Account._meta.get_field("app").column
         # Identifiers come from the models' _meta and are quoted; the token hash is a parameter.
         sql = (
-            "SELECT " + ", ".join(f"{alias}.{qn(f.column)}" for f, alias in columns)  # noqa: S608
+            "SELECT " + ", ".join(f"{alias}.{qn(f.column)}" for f, alias in selected)  # noqa: S608
             + f" FROM {qn(AccountToken._meta.db_table)} t"
             + f" JOIN {qn(Account._meta.db_table)} a ON a.{qn(Account._meta.pk.column)} = t.{qn(token_fk)}"
             + f" JOIN {qn(App._meta.db_table)} p ON p.{qn(App._meta.pk.column)} = a.{qn(app_fk)}"
             + f" WHERE t.{qn(AccountToken._meta.get_field('token_hash').column)} = %s"
         )
         converters = []
-        for i, (f, alias) in enumerate(columns):
+        for i, (f, alias) in enumerate(selected):
             expression = f.get_col(alias)
             funcs = tuple(conn.ops.get_db_converters(expression) + f.get_db_converters(conn))
             if funcs:  # most columns need none: skip them in the loop over the row
@@ -147,9 +164,10 @@ class _TokenQuery:
         Only in autocommit (outside transactions), where a failed statement harms nothing:
         a statement the server no longer has (a pooler reset the session) is prepared again."""
         name, prepare, execute = self.prepared  # type: ignore[misc]
-        if conn.__dict__.get("_aurinko_prepared_on") is not conn.connection:
+        prepared_on = conn.__dict__.setdefault("_aurinko_prepared", {})
+        if prepared_on.get(name) is not conn.connection:
             _prepare(cursor, prepare)
-            conn.__dict__["_aurinko_prepared_on"] = conn.connection
+            prepared_on[name] = conn.connection
         try:
             cursor.execute(execute, [token_hash])
         except DatabaseError as exc:
@@ -172,12 +190,11 @@ def _prepare(cursor: Any, statement: str) -> None:
             raise
 
 
-def _model_builder(model: type[Model]) -> Any:
-    """``build(db, values)`` -> an instance from the columns of :func:`_without_secrets`,
-    the other (encrypted) fields deferred: they load on access, like ``.defer()``."""
+def _model_builder(model: type[Model], kept: tuple[Field, ...]) -> Any:
+    """``build(db, values)`` -> an instance from the values of the ``kept`` fields, the
+    others deferred: they load on access, like ``.defer()``."""
     fields = model._meta.concrete_fields
-    kept = _without_secrets(model)
-    if len(kept) == len(fields):
+    if list(kept) == list(fields):
         def build(db: str, values: tuple[Any, ...]) -> Any:
             return model.from_db(db, None, values)
         return build
@@ -189,16 +206,22 @@ def _model_builder(model: type[Model]) -> Any:
     return build_deferred
 
 
-_token_queries: dict[str, _TokenQuery] = {}
-_builders: dict[type[Model], Any] = {}
+_token_queries: dict[tuple[str, str], _TokenQuery] = {}
+_builders: dict[str, tuple[Any, Any]] = {}
 
 
-def _lookup_token(token_hash: str) -> tuple[str, TokenRow | None]:
+def _query(conn: Any, columns: Columns) -> _TokenQuery:
+    query = _token_queries.get((conn.alias, columns.name))
+    if query is None:
+        query = _token_queries[conn.alias, columns.name] = _TokenQuery.compile(conn, columns)
+    return query
+
+
+def _lookup_token(token_hash: str, columns: Columns = ALL_COLUMNS,
+                  ) -> tuple[str, TokenRow | None]:
     """One indexed query: ``(database alias, row)``; the row is None for an unknown token."""
     conn = connections[router.db_for_read(AccountToken)]
-    query = _token_queries.get(conn.alias)
-    if query is None:
-        query = _token_queries[conn.alias] = _TokenQuery.compile(conn)
+    query = _query(conn, columns)
     if (getattr(conn, "health_check_enabled", False) and not conn.health_check_done
             and conn.connection is not None and not conn.in_atomic_block):
         # CONN_HEALTH_CHECKS would send "SELECT 1" before this query, a second round trip
@@ -213,33 +236,47 @@ def _lookup_token(token_hash: str) -> tuple[str, TokenRow | None]:
     return conn.alias, query.run(conn, token_hash)
 
 
-def principal_from_row(db: str, row: TokenRow) -> Principal:
-    """The principal of a (cached or fresh) :func:`_lookup_token` row."""
-    builders = _builders
-    if not builders:
-        builders[Account] = _model_builder(Account)
-        builders[App] = _model_builder(App)
-    account = builders[Account](db, row[0])
-    account.app = builders[App](db, row[1])
+_active_indexes: dict[str, int] = {}
+
+
+def _active_index(columns: Columns) -> int:
+    """Where ``App.active`` is in the app's values."""
+    index = _active_indexes.get(columns.name)
+    if index is None:
+        index = _active_indexes[columns.name] = columns.fields(App).index(
+            App._meta.get_field("active"))
+    return index
+
+
+def principal_from_row(db: str, row: TokenRow, columns: Columns = ALL_COLUMNS) -> Principal:
+    """The principal of a (cached or fresh) :func:`token_entry` row read with ``columns``."""
+    builders = _builders.get(columns.name)
+    if builders is None:
+        builders = _builders[columns.name] = (_model_builder(Account, columns.fields(Account)),
+                                              _model_builder(App, columns.fields(App)))
+    account = builders[0](db, row[0])
+    account.app = builders[1](db, row[1])
     return Principal(app=account.app, account=account, via="token")
 
 
 def token_entry(token: str, derive: Callable[[str, TokenRow], Any] | None = None,
-                ) -> tuple[str, TokenRow, Any]:
+                columns: Columns = ALL_COLUMNS) -> tuple[str, TokenRow, Any]:
     """``(database alias, row, derived)`` of a valid account token: at most one query, none
     when the cache (``AUTH_CACHE``) holds it. Raises AuthenticationFailed for an unknown,
     malformed or expired token, or when the app is disabled.
 
     ``derive(db, row)``, if given, computes something from the row alone (the lean
     GET /v1/account renders its JSON body): it is cached with the row when the row is read
-    from the database, so it shares the row's invalidation; None when nothing derived it."""
+    from the database, so it shares the row's invalidation; None when nothing derived it.
+    Only rows of ``ALL_COLUMNS`` are cached; other ``columns`` always query (use them when
+    there is no cache)."""
     if not token.startswith(crypto.PREFIX_ACCOUNT_TOKEN) or len(token) > 200:
         raise AuthenticationFailed("Invalid account token.", code="token.invalid")
     token_hash = crypto.hash_token(token)
-    cache = auth_cache()
+    cache = auth_cache() if columns is ALL_COLUMNS else None
     found = cache.get(token_cache_key(token_hash)) if cache is not None else None
     if found is None:
-        db, row = _lookup_token(token_hash)
+        db, row = _lookup_token(token_hash, columns)
         derived = derive(db, row) if derive is not None and row is not None else None
         if row is not None and cache is not None:
             cache.set(token_cache_key(token_hash), (db, row, derived),
@@ -253,18 +290,9 @@ def token_entry(token: str, derive: Callable[[str, TokenRow], Any] | None = None
     expires_at = row[2]
     if expires_at is not None and expires_at <= timezone.now():
         raise AuthenticationFailed("Invalid account token.", code="token.invalid")
-    if not row[1][_app_active_index()]:
+    if not row[1][_active_index(columns)]:
         raise AuthenticationFailed("The app is disabled.", code="client.inactive")
     return db, row, derived
-
-
-_app_active: list[int] = []
-
-
-def _app_active_index() -> int:
-    if not _app_active:
-        _app_active.append(_without_secrets(App).index(App._meta.get_field("active")))
-    return _app_active[0]
 
 
 def account_from_token(token: str) -> Principal:

@@ -23,12 +23,17 @@ from rest_framework.permissions import IsAuthenticated
 
 from aurinko_auth import auth, origins
 from aurinko_auth.api.authentication import AccountTokenAuthentication
-from aurinko_auth.api.serializers import account_json
+from aurinko_auth.api.serializers import (
+    ACCOUNT_JSON_APP_FIELDS,
+    ACCOUNT_JSON_FIELDS,
+    account_json,
+)
 from aurinko_auth.api.views import ACCOUNT_ID_HEADERS, AccountView
 from aurinko_auth.daemon_tokens import MAILBOX_HEADER
 from aurinko_auth.exceptions import AurinkoError
 
 _BYPASSED_HEADERS = (*ACCOUNT_ID_HEADERS, MAILBOX_HEADER)
+JSON_COLUMNS = auth.Columns("account_json", ACCOUNT_JSON_FIELDS, ACCOUNT_JSON_APP_FIELDS)
 
 
 def _allow_header(view_class: type[AccountView]) -> str:
@@ -54,10 +59,15 @@ def lean_account_view(view_class: type[AccountView] = AccountView) -> Callable[.
     content_type = renderer.media_type
     state: dict[str, Any] = {}
 
-    def render_body(db: str, row: auth.TokenRow) -> bytes:
-        """The response body: a function of the token's row alone, so the token cache keeps
-        it with the row (and drops it with the row)."""
-        return renderer.render(account_json(auth.principal_from_row(db, row).account))
+    def body_of(columns: auth.Columns) -> Callable[[str, auth.TokenRow], bytes]:
+        def render_body(db: str, row: auth.TokenRow) -> bytes:
+            """The response body: a function of the token's row alone, so the token cache
+            keeps it with the row (and drops it with the row)."""
+            return renderer.render(account_json(auth.principal_from_row(db, row, columns)
+                                                .account))
+        return render_body
+
+    render_all, render_json = body_of(auth.ALL_COLUMNS), body_of(JSON_COLUMNS)
 
     def view(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         if request.method != "GET" or args or kwargs:
@@ -71,17 +81,21 @@ def lean_account_view(view_class: type[AccountView] = AccountView) -> Callable[.
             state["allow"] = _allow_header(view_class)
         if not state["applies"]:
             return drf_view(request)
+        if any(h in meta for h in _BYPASSED_HEADERS):
+            return drf_view(request)
+        # With a token cache, the whole row (shared with every other view) and the body are
+        # cached; without one, only the columns of the body are read.
+        columns = auth.ALL_COLUMNS if auth.auth_cache() is not None else JSON_COLUMNS
         try:
-            db, row, body = auth.token_entry(value, derive=render_body)
+            db, row, body = auth.token_entry(
+                value, derive=render_all if columns is auth.ALL_COLUMNS else render_json,
+                columns=columns)
         except AurinkoError as exc:
             request._aurinko_bearer = (value, exc)  # type: ignore[attr-defined]
             return drf_view(request)
-        if any(h in meta for h in _BYPASSED_HEADERS):
-            principal = auth.principal_from_row(db, row)
-            request._aurinko_bearer = (value, principal)  # type: ignore[attr-defined]
-            return drf_view(request)
-        # As DRF would set it (built only if something reads it).
-        request.user = SimpleLazyObject(lambda: auth.principal_from_row(db, row))
+        # As DRF would set it (built only if something reads it; without the cache, fields
+        # outside the body's columns are deferred).
+        request.user = SimpleLazyObject(lambda: auth.principal_from_row(db, row, columns))
         response = HttpResponse(body, content_type=content_type)
         response["Allow"] = state["allow"]
         origin = meta.get("HTTP_ORIGIN")

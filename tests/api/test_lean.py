@@ -124,3 +124,24 @@ def test_preflight_and_delete_still_work(client, app_with_account):
     assert preflight["Access-Control-Allow-Origin"] == ORIGIN
     assert client.delete("/v1/account", HTTP_AUTHORIZATION=f"Bearer {token}").status_code == 204
     assert client.get("/v1/account", HTTP_AUTHORIZATION=f"Bearer {token}").status_code == 401
+
+
+def test_body_columns_are_all_account_json_reads(app_with_account, django_assert_num_queries):
+    from aurinko_auth import auth
+    from aurinko_auth.api.lean import JSON_COLUMNS
+    from aurinko_auth.api.serializers import account_json
+
+    _, _, account, token, _ = app_with_account
+    with django_assert_num_queries(1):
+        db, row, _ = auth.token_entry(token, columns=JSON_COLUMNS)
+        narrow = auth.principal_from_row(db, row, JSON_COLUMNS).account
+        body = account_json(narrow)  # a deferred field would cost a query here
+    assert body == account_json(Account.objects.select_related("app").get(pk=account.pk))
+
+
+def test_lean_path_is_one_query_without_the_cache(client, app_with_account,
+                                                  django_assert_num_queries):
+    token = app_with_account[3]
+    with django_assert_num_queries(1):
+        response = client.get("/v1/account", HTTP_AUTHORIZATION=f"Bearer {token}")
+    assert response.status_code == 200 and response.json()["id"] == app_with_account[2].pk
