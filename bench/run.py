@@ -14,6 +14,7 @@ and wrk (Debian package `wrk`).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as dt
 import os
 import platform
@@ -54,10 +55,30 @@ def recreate_database(url: str) -> None:
         conn.execute(f'CREATE DATABASE "{name}"')
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process (Linux /proc); 0 when it is gone or unreadable."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def children(pid: int) -> list[int]:
+    found = []
+    for task in Path(f"/proc/{pid}/task").glob("*"):
+        with contextlib.suppress(OSError):
+            found += [int(c) for c in (task / "children").read_text().split()]
+    return found
+
+
 class Server:
+    db_url = ""  # the database whose backends count as this server's CPU
+
     def __init__(self, env: dict[str, str], workers: int, port: int | None = None,
                  **extra_env: str) -> None:
         env = {**env, **extra_env}
+        self.db_url = env["DATABASE_URL"]
         self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.proc = subprocess.Popen(
@@ -80,15 +101,34 @@ class Server:
         self.proc.terminate()
         self.proc.wait(timeout=20)
 
+    def pids(self) -> list[int]:
+        """gunicorn's master and workers, and the database's client backends when the
+        database runs on this machine (their CPU is part of what a request costs)."""
+        import psycopg
+
+        pids = [self.proc.pid, *children(self.proc.pid)]
+        name = urlsplit(self.db_url).path.lstrip("/")
+        with psycopg.connect(self.db_url, autocommit=True) as conn:
+            rows = conn.execute("SELECT pid FROM pg_stat_activity WHERE datname = %s AND "
+                                "pid <> pg_backend_pid()", [name]).fetchall()
+        return pids + [pid for (pid,) in rows if Path(f"/proc/{pid}/stat").exists()]
+
 
 LAT = re.compile(r"^\s*(50|99)%\s+([\d.]+)(us|ms|s)\s*$", re.M)
 
 
-def wrk(url: str, header: str | None, duration: int, connections: int) -> dict[str, float]:
+def wrk(url: str, header: str | None, duration: int, connections: int,
+        server: Server | None = None) -> dict[str, float]:
     cmd = ["wrk", "-t1", f"-c{connections}", f"-d{duration}s", "--latency", url]
     if header:
         cmd[1:1] = ["-H", header]
+    before = {pid: cpu_seconds(pid) for pid in server.pids()} if server else {}
     out = subprocess.run(cmd, check=True, capture_output=True, text=True).stdout
+    cpu = 0.0
+    if server:
+        after = {pid: cpu_seconds(pid) for pid in server.pids()}
+        cpu = sum(after[pid] - before.get(pid, 0.0) for pid in after)
+    requests_done = int(re.search(r"(\d+) requests in", out).group(1))
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
     non2xx = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", out)
     if non2xx:
@@ -97,7 +137,8 @@ def wrk(url: str, header: str | None, duration: int, connections: int) -> dict[s
     for pct, value, unit in LAT.findall(out):
         factor = {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
         lat[pct] = float(value) * factor
-    return {"rps": rps, "p50": lat.get("50", 0.0), "p99": lat.get("99", 0.0)}
+    return {"rps": rps, "p50": lat.get("50", 0.0), "p99": lat.get("99", 0.0),
+            "cpu_us": cpu / max(requests_done, 1) * 1e6}
 
 
 Target = tuple[Server, str, str | None]
@@ -105,22 +146,27 @@ Target = tuple[Server, str, str | None]
 
 def measure(targets: dict[str, Target], duration: int, connections: int,
             rounds: int) -> dict[str, dict[str, float]]:
-    """Each target ``rounds`` times, interleaved; keep each target's best round."""
+    """Each target ``rounds`` times, interleaved; keep each target's best round, and its
+    least CPU per request (server processes and database backends) over the rounds."""
     best: dict[str, dict[str, float]] = {}
     for server, path, header in targets.values():  # warm up every worker and connection
         wrk(server.url + path, header, 2, connections)
     for _ in range(rounds):
         for name, (server, path, header) in targets.items():
-            result = wrk(server.url + path, header, duration, connections)
+            result = wrk(server.url + path, header, duration, connections, server)
+            cpu = min(result["cpu_us"], best.get(name, result)["cpu_us"])
             if name not in best or result["rps"] > best[name]["rps"]:
                 best[name] = result
+            best[name]["cpu_us"] = cpu
     return best
 
 
 def table(results: dict[str, dict[str, float]]) -> list[str]:
-    lines = ["| endpoint | req/s | p50 ms | p99 ms |", "|---|---:|---:|---:|"]
+    lines = ["| endpoint | req/s | p50 ms | p99 ms | CPU µs/request |",
+             "|---|---:|---:|---:|---:|"]
     for name, r in results.items():
-        lines.append(f"| {name} | {r['rps']:.0f} | {r['p50']:.2f} | {r['p99']:.2f} |")
+        lines.append(f"| {name} | {r['rps']:.0f} | {r['p50']:.2f} | {r['p99']:.2f} | "
+                     f"{r['cpu_us']:.0f} |")
     return lines
 
 
@@ -199,6 +245,10 @@ def main() -> int:
                f"- /v1/account / bare view behind the API's middleware (like for like): "
                f"**{acct['rps'] / bare_api['rps']:.2f}** without cache, "
                f"**{warm['rps'] / bare_api['rps']:.2f}** with the cache",
+               f"- CPU per request (gunicorn processes and PostgreSQL backends), bare view / "
+               f"/v1/account: **{bare['cpu_us'] / acct['cpu_us']:.2f}** without cache, "
+               f"**{bare['cpu_us'] / warm['cpu_us']:.2f}** "
+               "with the cache (what the throughput ratio tends to on a saturated machine)",
                f"- /v1/account / DOT resource throughput: **{acct['rps'] / dot['rps']:.2f}** "
                f"without cache, **{warm['rps'] / dot['rps']:.2f}** with the cache (target > 1)",
                ""]
