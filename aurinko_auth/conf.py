@@ -79,7 +79,7 @@ DEFAULTS: dict[str, Any] = {
     # AUTH_CACHE_TIMEOUT. A per-process cache (locmem) only invalidates in its own process.
     "AUTH_CACHE": None,
     "AUTH_CACHE_TIMEOUT": 30,
-    # PostgreSQL (psycopg 3): prepare the account-token query once per database connection
+    # PostgreSQL: prepare the account-token query once per database connection (PREPARE)
     # instead of planning its three-table join on every request (most of the query's cost).
     # Turn off behind a pooler in transaction mode that does not keep prepared statements
     # (PgBouncer before 1.21, or max_prepared_statements = 0).

@@ -7,8 +7,8 @@ authenticates, and neither ``X-Aurinko-AccountId`` nor ``X-Aurinko-Mailbox``. It
 the DRF view's, byte for byte: same body (DRF's JSONRenderer), ``Content-Type``, ``Allow``,
 CORS headers and ``Vary`` (tests/api/test_lean.py compares the two). Everything else (other
 methods, other credentials, errors, preflights, throttles or versioning configured in DRF)
-goes to :class:`aurinko_auth.api.views.AccountView`; a token this path already looked up is
-handed over (``request._aurinko_bearer``) so the DRF view does not query it again.
+goes to :class:`aurinko_auth.api.views.AccountView`; a token this path already looked up and
+refused is handed over (``request._aurinko_bearer``) so the DRF view does not query it again.
 """
 
 from __future__ import annotations
