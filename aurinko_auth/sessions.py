@@ -57,7 +57,9 @@ def find(tokens: Iterable[str]) -> list[UserSession]:
     hashes = [crypto.hash_token(t) for t in tokens if looks_like_token(t)]
     if not hashes:
         return []
-    return list(UserSession.objects.select_related("user__app").filter(token_hash__in=hashes))
+    # The app's encrypted user-signing key is never needed with a session: not decrypted.
+    return list(UserSession.objects.select_related("user__app").defer(
+        "user__app__user_signing_key").filter(token_hash__in=hashes))
 
 
 def failure_reason(session: UserSession) -> str:

@@ -10,7 +10,7 @@ from rest_framework.response import Response
 
 from aurinko_auth import accounts, sessions
 from aurinko_auth.api.authentication import UserSessionAuthentication
-from aurinko_auth.api.serializers import session_json, user_json
+from aurinko_auth.api.serializers import ACCOUNT_JSON_FIELDS, session_json, user_json
 from aurinko_auth.api.views import AurinkoAPIView
 from aurinko_auth.exceptions import InvalidRequest, NotFound
 from aurinko_auth.models import Account, UserSession
@@ -39,7 +39,10 @@ class UserView(UserAPIView):
 
     def get(self, request: Request) -> Response:
         user = self.principal.user
-        return Response(user_json(user, list(Account.objects.filter(user=user))))
+        # Only what the JSON shows: provider credentials are never loaded (nor decrypted).
+        accounts = Account.objects.filter(user_id=user.pk).only(*ACCOUNT_JSON_FIELDS, "user_id",
+                                                          "app_id")
+        return Response(user_json(user, list(accounts)))
 
 
 class LogoutView(UserAPIView):
