@@ -40,6 +40,19 @@ def imap_settings(loopback_settings, dovecot):
     return dovecot
 
 
+def account_of(client, app, secret: str, done, state: str) -> dict:
+    """The form's success redirect ``done`` -> the code redeemed -> ``GET /v1/account``."""
+    from tests.conftest import RETURN_URL
+    from tests.flows.conftest import basic, query_of
+
+    assert done.status_code == 302 and done["Location"].startswith(RETURN_URL)
+    back = query_of(done["Location"])
+    assert back["status"] == "success" and back["state"] == state
+    token = client.post(f"/v1/auth/token/{back['code']}",
+                        HTTP_AUTHORIZATION=basic(app.client_id, secret)).json()["accessToken"]
+    return client.get("/v1/account", HTTP_AUTHORIZATION=f"Bearer {token}").json()
+
+
 @pytest.fixture(autouse=True)
 def _fresh_rate_limits():
     """Failed sign-ins are counted in the cache: every test starts with none."""

@@ -18,7 +18,8 @@ from aurinko_auth.exceptions import InvalidRequest
 from aurinko_auth.models import Account, AuthState
 from aurinko_auth.providers.ews import EWSProvider, SignInFailed
 from tests.conftest import RETURN_URL
-from tests.flows.conftest import basic, query_of
+from tests.flows.conftest import query_of
+from tests.password.conftest import account_of
 from tests.peers.ews_server import EWSServer, User
 
 pytest.importorskip("exchangelib")
@@ -315,13 +316,8 @@ def test_account_flow_through_the_form(client, app_factory, ews_factory, caplog,
     assert server.url.encode() in wrong.content  # the other fields are
     assert not Account.objects.exists() and AuthState.objects.get().used_at is None
 
-    done = client.post(path, {**data, "password": ALICE.password})
-    assert done.status_code == 302 and done["Location"].startswith(RETURN_URL)
-    back = query_of(done["Location"])
-    assert back["status"] == "success" and back["state"] == "s-ews"
-    token = client.post(f"/v1/auth/token/{back['code']}",
-                        HTTP_AUTHORIZATION=basic(app.client_id, secret)).json()["accessToken"]
-    me = client.get("/v1/account", HTTP_AUTHORIZATION=f"Bearer {token}").json()
+    me = account_of(client, app, secret, client.post(path, {**data, "password": ALICE.password}),
+                    "s-ews")
     assert me["serviceType"] == "EWS" and me["loginString"] == "alice@example.com"
     assert me["email"] == "alice@example.com" and me["serverUrl"] == server.url
     account = Account.objects.get()

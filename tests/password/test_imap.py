@@ -15,8 +15,7 @@ from aurinko_auth.exceptions import InvalidRequest
 from aurinko_auth.models import Account, AuthState
 from aurinko_auth.providers.imap import IMAPProvider, SignInFailed
 from tests.conftest import RETURN_URL
-from tests.flows.conftest import basic, query_of
-from tests.password.conftest import USERS
+from tests.password.conftest import USERS, account_of
 
 provider = IMAPProvider()
 
@@ -171,13 +170,8 @@ def test_account_flow_through_the_form(client, imap_app, caplog):
     assert wrong.status_code == 400 and b"did not accept" in wrong.content
     assert b"wrong" not in wrong.content  # the password is never echoed
     assert not Account.objects.exists() and AuthState.objects.get().used_at is None
-    done = client.post(path, {**data, "password": USERS["alice@example.com"]})
-    assert done.status_code == 302 and done["Location"].startswith(RETURN_URL)
-    back = query_of(done["Location"])
-    assert back["status"] == "success" and back["state"] == "s-imap"
-    token = client.post(f"/v1/auth/token/{back['code']}",
-                        HTTP_AUTHORIZATION=basic(app.client_id, secret)).json()["accessToken"]
-    me = client.get("/v1/account", HTTP_AUTHORIZATION=f"Bearer {token}").json()
+    me = account_of(client, app, secret, client.post(path, {**data, "password": USERS["alice@example.com"]}),
+                    "s-imap")
     assert me["serviceType"] == "IMAP" and me["loginString"] == "alice@example.com"
     assert me["serverUrl"].startswith("imaps://127.0.0.1:")
     account = Account.objects.get()
