@@ -182,7 +182,9 @@ def main() -> int:
     parser.add_argument("--refresh-accounts", type=int, default=200)
     parser.add_argument("--skip-refresh", action="store_true")
     parser.add_argument("--only-b1", action="store_true", help="B1 only (skips B2, B3, B4)")
-    parser.add_argument("--output", default=str(ROOT / "bench" / "RESULTS.md"))
+    # RESULTS.md is the curated record (runs, machine, what changed): a run writes its own
+    # report, to be copied there by hand.
+    parser.add_argument("--output", default=str(ROOT / "bench" / "last-run.md"))
     args = parser.parse_args()
     if not shutil.which("wrk"):
         print("wrk is missing: apt-get install wrk", file=sys.stderr)
