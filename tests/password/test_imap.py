@@ -186,3 +186,18 @@ def test_account_flow_through_the_form(client, imap_app, caplog):
     assert Account.objects.get().pk == account.pk
     assert not any(USERS["alice@example.com"] in r.getMessage() for r in caplog.records)
 
+
+
+def test_unknown_host_is_a_clear_form_error(client, imap_app, monkeypatch):
+    """A name that does not resolve: the form says so (no socket is ever opened)."""
+    app, _, dovecot = imap_app
+
+    def nxdomain(*args, **kwargs):
+        raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
+
+    monkeypatch.setattr(netguard, "_getaddrinfo", nxdomain)
+    path = "/" + start(client, app)
+    refused = client.post(path, form(host="imap.nowhere.example", port=993))
+    assert refused.status_code == 400
+    assert b"host name does not resolve" in refused.content
+    assert not Account.objects.exists()
