@@ -17,14 +17,20 @@ from typing import Any
 
 from django.core.cache import BaseCache, caches
 from django.db import DatabaseError, InterfaceError, OperationalError, connections, router
-from django.db.models import DEFERRED, Field, Model
+from django.db.models import Field, Model
 from django.utils import timezone
 
 from aurinko_auth import crypto, origins, sessions
 from aurinko_auth.conf import aurinko_settings
 from aurinko_auth.exceptions import AuthenticationFailed, CsrfFailed, InvalidRequest
-from aurinko_auth.fields import EncryptedJSONField, EncryptedTextField
 from aurinko_auth.models import Account, AccountToken, App, AppUser, UserSession
+from aurinko_auth.rowquery import (
+    Converters,
+    convert,
+    converters_for,
+    model_builder,
+    readable_fields,
+)
 
 
 @dataclass
@@ -40,9 +46,6 @@ class Principal:
 
     is_authenticated = True
     is_anonymous = False
-
-
-ENCRYPTED_FIELDS = (EncryptedTextField, EncryptedJSONField)
 
 
 def parse_authorization(header: str) -> tuple[str, str]:
@@ -78,11 +81,7 @@ class Columns:
     app: tuple[str, ...] | None = None
 
     def fields(self, model: type[Model]) -> tuple[Field, ...]:
-        names = self.account if model is Account else self.app
-        if names is None:
-            return tuple(f for f in model._meta.concrete_fields
-                         if not isinstance(f, ENCRYPTED_FIELDS))
-        return tuple(model._meta.get_field(name) for name in names)
+        return readable_fields(model, self.account if model is Account else self.app)
 
 
 # What authentication returns and the cache keeps.
@@ -103,7 +102,7 @@ class _TokenQuery:
     sql: str
     n_account: int
     n_app: int
-    converters: tuple[tuple[int, Any, tuple[Any, ...]], ...]
+    converters: Converters
     # PostgreSQL: the same query as a prepared statement (name, PREPARE, EXECUTE).
     prepared: tuple[str, str, str] | None
 
@@ -125,19 +124,14 @@ class _TokenQuery:
             + f" JOIN {qn(App._meta.db_table)} p ON p.{qn(App._meta.pk.column)} = a.{qn(app_fk)}"
             + f" WHERE t.{qn(AccountToken._meta.get_field('token_hash').column)} = %s"
         )
-        converters = []
-        for i, (f, alias) in enumerate(selected):
-            expression = f.get_col(alias)
-            funcs = tuple(conn.ops.get_db_converters(expression) + f.get_db_converters(conn))
-            if funcs:  # most columns need none: skip them in the loop over the row
-                converters.append((i, expression, funcs))
+        converters = converters_for(conn, selected)
         prepared = None
         if conn.vendor == "postgresql":
             # Named after the SQL, so a statement of that name is always this statement.
             name = "aurinko_token_" + hashlib.sha256(sql.encode()).hexdigest()[:16]
             prepared = (name, f"PREPARE {name} AS " + sql.replace("%s", "$1"),
                         f"EXECUTE {name}(%s)")
-        return cls(sql, len(account_fields), len(app_fields), tuple(converters), prepared)
+        return cls(sql, len(account_fields), len(app_fields), converters, prepared)
 
     def run(self, conn: Any, token_hash: str) -> TokenRow | None:
         with conn.cursor() as cursor:
@@ -149,12 +143,7 @@ class _TokenQuery:
             row = cursor.fetchone()
         if row is None:
             return None
-        values = list(row)
-        for i, expression, funcs in self.converters:
-            value = values[i]
-            for func in funcs:
-                value = func(value, expression, conn)
-            values[i] = value
+        values = convert(row, self.converters, conn)
         n, m = self.n_account, self.n_account + self.n_app
         return tuple(values[:n]), tuple(values[n:m]), values[m]
 
@@ -188,22 +177,6 @@ def _prepare(cursor: Any, statement: str) -> None:
     except DatabaseError as exc:
         if _sqlstate(exc) != "42P05":  # duplicate_prepared_statement: it is this statement
             raise
-
-
-def _model_builder(model: type[Model], kept: tuple[Field, ...]) -> Any:
-    """``build(db, values)`` -> an instance from the values of the ``kept`` fields, the
-    others deferred: they load on access, like ``.defer()``."""
-    fields = model._meta.concrete_fields
-    if list(kept) == list(fields):
-        def build(db: str, values: tuple[Any, ...]) -> Any:
-            return model.from_db(db, None, values)
-        return build
-    positions = [kept.index(f) if f in kept else None for f in fields]
-
-    def build_deferred(db: str, values: tuple[Any, ...]) -> Any:
-        full = [DEFERRED if i is None else values[i] for i in positions]
-        return model.from_db(db, None, full)
-    return build_deferred
 
 
 _token_queries: dict[tuple[str, str], _TokenQuery] = {}
@@ -252,8 +225,8 @@ def principal_from_row(db: str, row: TokenRow, columns: Columns = ALL_COLUMNS) -
     """The principal of a (cached or fresh) :func:`token_entry` row read with ``columns``."""
     builders = _builders.get(columns.name)
     if builders is None:
-        builders = _builders[columns.name] = (_model_builder(Account, columns.fields(Account)),
-                                              _model_builder(App, columns.fields(App)))
+        builders = _builders[columns.name] = (model_builder(Account, columns.fields(Account)),
+                                              model_builder(App, columns.fields(App)))
     account = builders[0](db, row[0])
     account.app = builders[1](db, row[1])
     return Principal(app=account.app, account=account, via="token")

@@ -14,13 +14,14 @@ from collections.abc import Iterable, Mapping
 from datetime import timedelta
 from functools import lru_cache
 
-from django.db import transaction
+from django.db import router, transaction
 from django.http import HttpResponse
 from django.utils import timezone
 
 from aurinko_auth import crypto, events
 from aurinko_auth.conf import aurinko_settings
-from aurinko_auth.models import AppUser, UserSession
+from aurinko_auth.models import App, AppUser, UserSession
+from aurinko_auth.rowquery import ChainQuery
 
 MAX_USER_AGENT = 300
 
@@ -57,9 +58,13 @@ def find(tokens: Iterable[str]) -> list[UserSession]:
     hashes = [crypto.hash_token(t) for t in tokens if looks_like_token(t)]
     if not hashes:
         return []
-    # The app's encrypted user-signing key is never needed with a session: not decrypted.
-    return list(UserSession.objects.select_related("user__app").defer(
-        "user__app__user_signing_key").filter(token_hash__in=hashes))
+    # SQL compiled once (rowquery); the app's encrypted user-signing key is never read.
+    return [session for session, _user, _app in _SESSIONS.rows(
+        router.db_for_read(UserSession), hashes)]
+
+
+_SESSIONS = ChainQuery([(UserSession, None), (AppUser, None), (App, None)], ["user", "app"],
+                       where="token_hash")
 
 
 def failure_reason(session: UserSession) -> str:

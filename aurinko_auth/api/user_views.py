@@ -3,6 +3,7 @@ the user's sessions. Authenticated by the session cookie or ``X-Aurinko-Session`
 
 from __future__ import annotations
 
+from django.db import router
 from django.db.models import Q
 from django.utils import timezone
 from rest_framework.request import Request
@@ -14,6 +15,7 @@ from aurinko_auth.api.serializers import ACCOUNT_JSON_FIELDS, session_json, user
 from aurinko_auth.api.views import AurinkoAPIView
 from aurinko_auth.exceptions import InvalidRequest, NotFound
 from aurinko_auth.models import Account, UserSession
+from aurinko_auth.rowquery import ChainQuery
 
 
 class UserAPIView(AurinkoAPIView):
@@ -33,16 +35,18 @@ def _int_id(raw: str) -> int:
     return int(raw)
 
 
+_USER_ACCOUNTS = ChainQuery([(Account, (*ACCOUNT_JSON_FIELDS, "user", "app"))], where="user")
+
+
 class UserView(UserAPIView):
     """``GET /v1/user``: the signed-in user and its accounts (two queries, any number of
     accounts)."""
 
     def get(self, request: Request) -> Response:
         user = self.principal.user
-        # Only what the JSON shows: provider credentials are never loaded (nor decrypted).
-        accounts = Account.objects.filter(user_id=user.pk).only(*ACCOUNT_JSON_FIELDS, "user_id",
-                                                          "app_id")
-        return Response(user_json(user, list(accounts)))
+        # Only what the JSON shows (SQL compiled once): provider credentials are never read.
+        accounts = [a for (a,) in _USER_ACCOUNTS.rows(router.db_for_read(Account), [user.pk])]
+        return Response(user_json(user, accounts))
 
 
 class LogoutView(UserAPIView):

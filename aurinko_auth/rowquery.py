@@ -1,0 +1,141 @@
+"""Hot-path reads as SQL compiled once, instances made with ``Model.from_db``.
+
+Building a queryset's SQL through the ORM costs several times the database round trip of the
+small indexed lookups every authenticated request makes (bench/RESULTS.md). The SQL here is
+still derived from the models' ``_meta`` (tables, columns, quoted names), the values still go
+through the fields' converters, and instances come from ``Model.from_db`` with the fields not
+read deferred (they load on access, like ``.defer()``), so the lookups follow the models.
+Encrypted fields are never read unless named: a lookup has no use for provider credentials or
+signing keys, and decrypting them on every request would cost time and keep secrets in memory.
+
+Used by the account-token lookup (:mod:`aurinko_auth.auth`), the session lookup
+(:func:`aurinko_auth.sessions.find`) and the accounts of ``GET /v1/user``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from django.db import connections
+from django.db.models import DEFERRED, Field, Model
+
+from aurinko_auth.fields import EncryptedJSONField, EncryptedTextField
+
+ENCRYPTED_FIELDS = (EncryptedTextField, EncryptedJSONField)
+# Converters of the selected columns that need one: (position, column expression, functions).
+Converters = tuple[tuple[int, Any, tuple[Any, ...]], ...]
+# IN lists longer than this are compiled for the call, not kept.
+MAX_CACHED_PARAMS = 8
+
+
+def readable_fields(model: type[Model], names: Sequence[str] | None = None
+                    ) -> tuple[Field, ...]:
+    """The fields a lookup reads: ``names`` (names or attnames), or else every concrete field
+    but the encrypted ones."""
+    if names is None:
+        return tuple(f for f in model._meta.concrete_fields
+                     if not isinstance(f, ENCRYPTED_FIELDS))
+    return tuple(model._meta.get_field(name) for name in names)
+
+
+def model_builder(model: type[Model], kept: tuple[Field, ...]) -> Callable[[str, Any], Model]:
+    """``build(db, values)`` -> an instance from the values of the ``kept`` fields, the
+    others deferred: they load on access, like ``.defer()``."""
+    fields = model._meta.concrete_fields
+    if list(kept) == list(fields):
+        def build(db: str, values: Any) -> Model:
+            return model.from_db(db, None, values)
+        return build
+    positions = [kept.index(f) if f in kept else None for f in fields]
+
+    def build_deferred(db: str, values: Any) -> Model:
+        return model.from_db(db, None, [DEFERRED if i is None else values[i]
+                                        for i in positions])
+    return build_deferred
+
+
+def converters_for(conn: Any, selected: Sequence[tuple[Field, str]]) -> Converters:
+    """The value converters (backend's, then field's) of ``(field, table alias)`` columns, as
+    the ORM's compiler would apply them; columns that need none are skipped."""
+    found = []
+    for i, (field, alias) in enumerate(selected):
+        expression = field.get_col(alias)
+        funcs = tuple(conn.ops.get_db_converters(expression) + field.get_db_converters(conn))
+        if funcs:
+            found.append((i, expression, funcs))
+    return tuple(found)
+
+
+def convert(row: Sequence[Any], converters: Converters, conn: Any) -> list[Any]:
+    values = list(row)
+    for i, expression, funcs in converters:
+        value = values[i]
+        for func in funcs:
+            value = func(value, expression, conn)
+        values[i] = value
+    return values
+
+
+class ChainQuery:
+    """Rows of models chained by foreign keys (``links[i]`` on ``models[i]`` points to
+    ``models[i + 1]``), filtered by ``where`` of the first model being one of some values:
+
+        SELECT <readable columns of each> FROM first t0 JOIN second t1 ON ... WHERE t0.col IN (...)
+
+    :meth:`rows` returns one tuple of instances per row, each linked to the next (no further
+    query to follow ``session.user.app``)."""
+
+    def __init__(self, models: Sequence[tuple[type[Model], Sequence[str] | None]],
+                 links: Sequence[str] = (), *, where: str) -> None:
+        if len(links) != len(models) - 1:
+            raise ValueError("one link between each pair of models")
+        self.models = tuple(model for model, _ in models)
+        self.fields = tuple(readable_fields(model, names) for model, names in models)
+        self.links = tuple(links)
+        self.where = self.models[0]._meta.get_field(where)
+        self.builders = tuple(model_builder(m, f) for m, f in zip(self.models, self.fields,
+                                                                   strict=True))
+        self._compiled: dict[tuple[str, int], tuple[str, Converters]] = {}
+
+    def _compile(self, conn: Any, count: int) -> tuple[str, Converters]:
+        qn = conn.ops.quote_name
+        selected = [(f, f"t{i}") for i, fields in enumerate(self.fields) for f in fields]
+        tables = f"{qn(self.models[0]._meta.db_table)} t0"
+        for i, link in enumerate(self.links):
+            fk = self.models[i]._meta.get_field(link)
+            target = self.models[i + 1]
+            tables += (f" JOIN {qn(target._meta.db_table)} t{i + 1}"
+                       f" ON t{i + 1}.{qn(fk.target_field.column)} = t{i}.{qn(fk.column)}")
+        # Identifiers come from the models' _meta and are quoted; values are parameters.
+        sql = ("SELECT " + ", ".join(f"{alias}.{qn(f.column)}" for f, alias in selected)  # noqa: S608
+               + f" FROM {tables} WHERE t0.{qn(self.where.column)} IN ("
+               + ", ".join(["%s"] * count) + ")")
+        return sql, converters_for(conn, selected)
+
+    def rows(self, using: str, values: Sequence[Any]) -> list[tuple[Model, ...]]:
+        if not values:
+            return []
+        conn = connections[using]
+        key = (using, len(values))
+        compiled = self._compiled.get(key)
+        if compiled is None:
+            compiled = self._compile(conn, len(values))
+            if len(values) <= MAX_CACHED_PARAMS:
+                self._compiled[key] = compiled
+        sql, converters = compiled
+        params = [self.where.get_db_prep_value(v, conn, prepared=False) for v in values]
+        with conn.cursor() as cursor:
+            cursor.execute(sql, params)
+            fetched = cursor.fetchall()
+        found = []
+        for row in fetched:
+            row_values = convert(row, converters, conn)
+            instances, start = [], 0
+            for fields, build in zip(self.fields, self.builders, strict=True):
+                instances.append(build(using, row_values[start:start + len(fields)]))
+                start += len(fields)
+            for i, link in enumerate(self.links):
+                setattr(instances[i], link, instances[i + 1])
+            found.append(tuple(instances))
+        return found

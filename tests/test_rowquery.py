@@ -1,0 +1,77 @@
+"""rowquery.ChainQuery: SQL compiled once, instances equal to the ORM's, nothing encrypted read."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from aurinko_auth import crypto, sessions
+from aurinko_auth.models import Account, App, AppUser, UserSession
+from aurinko_auth.rowquery import ChainQuery
+
+pytestmark = pytest.mark.django_db
+
+SESSIONS = ChainQuery([(UserSession, None), (AppUser, None), (App, None)], ["user", "app"],
+                      where="token_hash")
+
+
+def test_rows_match_the_orm_and_are_linked(app_factory):
+    app, _ = app_factory()
+    user = AppUser.objects.create(app=app, email="u@example.com")
+    tokens = [sessions.start(user, user_agent=f"agent {i}", ip="192.0.2.1") for i in range(3)]
+    hashes = [crypto.hash_token(t) for t in tokens]
+    with CaptureQueriesContext(connection) as queries:
+        rows = SESSIONS.rows("default", hashes[:2])
+        for session, found_user, found_app in rows:
+            # Linked: following session.user.app costs nothing more.
+            assert session.user is found_user and found_user.app is found_app
+            assert found_app.client_id == app.client_id
+    assert len(queries) == 1
+    assert "user_signing_key" not in queries[0]["sql"]  # encrypted: never read
+    by_orm = {s.pk: s for s in UserSession.objects.filter(token_hash__in=hashes[:2])}
+    assert {s.pk for s, _, _ in rows} == set(by_orm)
+    for session, found_user, _ in rows:
+        expected = by_orm[session.pk]
+        for field in UserSession._meta.concrete_fields:
+            assert getattr(session, field.attname) == getattr(expected, field.attname)
+        assert isinstance(session.expires_at, dt.datetime) and session.expires_at.tzinfo
+        assert isinstance(found_user.pk, uuid.UUID) and found_user.pk == user.pk
+
+
+def test_deferred_encrypted_field_loads_on_access(app_factory):
+    app, _ = app_factory()
+    user = AppUser.objects.create(app=app)
+    token = sessions.start(user)
+    (_, _, found_app), = SESSIONS.rows("default", [crypto.hash_token(token)])
+    assert "user_signing_key" not in found_app.__dict__
+    with CaptureQueriesContext(connection) as queries:
+        assert found_app.user_signing_key == App.objects.get(pk=app.pk).user_signing_key
+    assert len(queries) == 2  # the deferred load, and the comparison's own query
+
+
+def test_filter_on_a_foreign_key_and_named_fields(app_factory, account_factory):
+    app, _ = app_factory()
+    user = AppUser.objects.create(app=app)
+    other = AppUser.objects.create(app=app)
+    mine = {account_factory(app, user=user).pk for _ in range(3)}
+    account_factory(app, user=other)
+    accounts = ChainQuery([(Account, ("id", "email", "user", "app"))], where="user")
+    with CaptureQueriesContext(connection) as queries:
+        rows = accounts.rows("default", [user.pk])
+    assert {a.pk for (a,) in rows} == mine
+    assert "credentials" not in queries[0]["sql"]
+    assert all(a.user_id == user.pk and a.app_id == app.pk for (a,) in rows)
+
+
+def test_no_values_no_query(db):
+    with CaptureQueriesContext(connection) as queries:
+        assert SESSIONS.rows("default", []) == []
+    assert len(queries) == 0
+
+
+def test_unknown_value_finds_nothing(db):
+    assert SESSIONS.rows("default", ["0" * 64]) == []
