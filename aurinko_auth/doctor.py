@@ -46,13 +46,6 @@ def check_config(config: ProviderConfig, *, probe: bool = True) -> list[Finding]
         add(ERROR, "missing OAuth client id")
     if provider.requires_client_credentials and not config.client_secret:
         add(ERROR, "missing OAuth client secret")
-    if provider.id == "SugarCRM":
-        from aurinko_auth.providers.sugarcrm import SugarCRMProvider
-
-        sugar = SugarCRMProvider()
-        add(WARNING, f"users' Sugar instances must accept client id {sugar.client_id(config)!r} "
-                     f"and the platform {sugar.platform(config)!r} (Sugar 12+: Admin > "
-                     "Configure API Platforms); logins on another platform do not end ours")
     if provider.refresh_token_cap:
         add(WARNING, f"{provider.id} keeps at most {provider.refresh_token_cap} refresh tokens "
                      "per user and client; each new consent beyond that revokes the oldest")
@@ -65,9 +58,8 @@ def check_config(config: ProviderConfig, *, probe: bool = True) -> list[Finding]
             add(WARNING, f"{lacking} active account(s) were granted no {provider.offline_scope!r} "
                          "scope, so no refresh token: they stop working when their access "
                          "token expires (an admin policy may strip it; authorize them again)")
-    if provider.id == "Office365":
-        add(WARNING, "Microsoft client secrets expire (24 months at most): note the expiry "
-                     "date in Entra ID and rotate before it")
+    for message in provider.config_warnings(config):
+        add(WARNING, message)
     if probe and not provider.endpoints_per_account:
         try:
             token_url = provider.endpoint("token", config)

@@ -20,7 +20,7 @@ import requests
 from django.http import HttpResponseBase, StreamingHttpResponse
 from rest_framework.request import Request
 
-from aurinko_auth import netguard, ratelimit, tokens
+from aurinko_auth import ratelimit, tokens
 from aurinko_auth.api.views import AurinkoAPIView
 from aurinko_auth.conf import aurinko_settings
 from aurinko_auth.exceptions import (
@@ -189,14 +189,7 @@ class DirectAPIView(AurinkoAPIView):
     def send(provider: Any, account: Any, method: str, url: str, headers: dict[str, str],
              body: bytes, access_token: str) -> requests.Response:
         try:
-            if provider.endpoints_per_account:
-                # A host the user named (a self-hosted SugarCRM): the SSRF guard checks it
-                # and the request goes to the checked address, as at sign-in.
-                session = netguard.pinned_session(url)
-                session.verify = aurinko_settings.PASSWORD_CA_BUNDLE or True
-            else:
-                session = requests.Session()
-            with session:
+            with provider.direct_session(url) as session:
                 return session.request(
                     method, url, headers={**headers, **provider.direct_auth_headers(
                         access_token)},

@@ -238,6 +238,15 @@ class OAuth2Provider(Provider):
         """How the Direct API presents the account's access token to the provider's API."""
         return {"Authorization": f"Bearer {access_token}"}
 
+    def direct_session(self, url: str) -> requests.Session:
+        """The session the Direct API sends ``url`` through (providers whose API host the
+        user names pin it through the SSRF guard)."""
+        return requests.Session()
+
+    def config_warnings(self, config: ProviderConfig) -> list[str]:
+        """What `aurinko_doctor` should remind the app owner of for this configuration."""
+        return []
+
     @staticmethod
     def with_endpoints(config: ProviderConfig, endpoints: Mapping[str, str]) -> ProviderConfig:
         """An unsaved copy of ``config`` with ``endpoints`` as overrides; the app's own

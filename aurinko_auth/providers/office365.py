@@ -63,6 +63,10 @@ class Office365Provider(OAuth2Provider):
         "AADSTS90002": CONFIG, "AADSTS90072": CONFIG,
     }
 
+    def config_warnings(self, config: Any) -> list[str]:
+        return ["Microsoft client secrets expire (24 months at most): note the expiry date in "
+                "Entra ID and rotate before it"]
+
     def classify_oauth_error(self, error: str, description: str) -> str:
         match = re.search(r"AADSTS\d+", description or "")
         if match and match.group(0) in self.aadsts_classes:

@@ -16,6 +16,7 @@ from copy import copy
 from typing import TYPE_CHECKING, Any, ClassVar
 from urllib.parse import urlsplit, urlunsplit
 
+import requests
 from oauthlib.oauth2 import LegacyApplicationClient
 from requests_oauthlib import OAuth2Session
 
@@ -31,6 +32,7 @@ from aurinko_auth.providers.base import (
     SignedIn,
     TokenSet,
 )
+from aurinko_auth.providers.base import SignInFailed as BaseSignInFailed
 
 if TYPE_CHECKING:
     from aurinko_auth.models import Account, ProviderConfig
@@ -45,10 +47,9 @@ MAX_LENGTHS = {"serverUrl": 200, "login": 320, "password": 1024}
 BAD_CREDENTIALS = ("invalid_grant", "need_login")
 
 
-class SignInFailed(InvalidRequest):
+class SignInFailed(BaseSignInFailed):
     """Sugar refused the user name and password; shown on the form, no account is made."""
 
-    code = "credentials.invalid"
     default_message = "The CRM did not accept this user name and password."
 
 
@@ -135,15 +136,24 @@ class SugarCRMProvider(FormSignIn, OAuth2Provider):
         return self.server_config(config, account.server_url)
 
     def _session(self, config: Any, **kwargs: Any) -> OAuth2Session:
-        from aurinko_auth.conf import aurinko_settings
-
         session = OAuth2Session(client=LegacyApplicationClient(client_id=self.client_id(config)))
-        if aurinko_settings.PASSWORD_CA_BUNDLE:
-            # On-premises instances with a private CA, like the password providers' servers.
-            session.verify = aurinko_settings.PASSWORD_CA_BUNDLE
         session.register_compliance_hook("access_token_response", self._check_token_http)
         session.register_compliance_hook("refresh_token_response", self._check_token_http)
         return session
+
+    @staticmethod
+    def _pinned(session: requests.Session, url: str) -> requests.Session:
+        """``session`` pinned to the checked address of the instance behind ``url``, trusting
+        the CA bundle of on-premises servers (like the password providers' servers)."""
+        from aurinko_auth.conf import aurinko_settings
+
+        session = netguard.pin(session, url)
+        session.verify = aurinko_settings.PASSWORD_CA_BUNDLE or True
+        return session
+
+    def direct_session(self, url: str) -> requests.Session:
+        # The instance is user-named: the Direct API goes through the SSRF guard too.
+        return self._pinned(requests.Session(), url)
 
     def direct_auth_headers(self, access_token: str) -> dict[str, str]:
         return {"OAuth-Token": access_token}  # Sugar's REST API ignores Authorization
@@ -168,7 +178,7 @@ class SugarCRMProvider(FormSignIn, OAuth2Provider):
         server = data["serverUrl"]
         instance = self.server_config(config, server)
         token_url = self.endpoint("token", instance)
-        session = netguard.pin(self._session(config), token_url)
+        session = self._pinned(self._session(config), token_url)
         try:
             token = self._call("token request", lambda: session.fetch_token(
                 token_url, username=data["login"], password=data["password"],
@@ -188,6 +198,11 @@ class SugarCRMProvider(FormSignIn, OAuth2Provider):
         profile.auth_user_id = f"{profile.auth_user_id}@{instance_id}"
         return SignedIn(profile=profile, tokens=tokens)
 
+    def config_warnings(self, config: ProviderConfig) -> list[str]:
+        return [f"users' Sugar instances must accept client id {self.client_id(config)!r} "
+                f"and the platform {self.platform(config)!r} (Sugar 12+: Admin > Configure "
+                "API Platforms); logins on another platform do not end ours"]
+
     def _secret(self, config: Any) -> str:
         return (config.client_secret if config is not None else "") or ""
 
@@ -196,7 +211,7 @@ class SugarCRMProvider(FormSignIn, OAuth2Provider):
         """Refresh at the instance (``config`` from :meth:`config_for_account` or
         :meth:`server_config`); Sugar rotates the refresh token."""
         url = self.endpoint("token", config)
-        session = netguard.pin(self._session(config), url)
+        session = self._pinned(self._session(config), url)
         token = self._call("token refresh", lambda: session.refresh_token(
             url, refresh_token=refresh_token, client_id=self.client_id(config),
             client_secret=self._secret(config), platform=self.platform(config),
@@ -219,7 +234,7 @@ class SugarCRMProvider(FormSignIn, OAuth2Provider):
         if token_type_hint != "access_token":
             tokens = self.refresh(config, token)
             access_token, body = tokens.access_token, {"refresh_token": tokens.refresh_token}
-        session = netguard.pin(self._session(config), url)
+        session = self._pinned(self._session(config), url)
         response = self._call("logout", lambda: session.post(
             url, data=body, headers={"OAuth-Token": access_token, "Accept": "application/json"},
             timeout=self._timeout(), allow_redirects=False))
@@ -230,17 +245,11 @@ class SugarCRMProvider(FormSignIn, OAuth2Provider):
 
     def fetch_profile(self, config: ProviderConfig, tokens: TokenSet) -> Profile:
         url = self.endpoint("userinfo", config)
-        session = netguard.pin(self._session(config), url)
+        session = self._pinned(self._session(config), url)
         response = self._call("profile request", lambda: session.get(
             url, headers={"OAuth-Token": tokens.access_token, "Accept": "application/json"},
             timeout=self._timeout(), allow_redirects=False))
         return self.profile_from_response(response, tokens)
-
-    def fetch_profile_at(self, config: ProviderConfig | None, server_url: str,
-                         tokens: TokenSet) -> Profile:
-        profile = self.fetch_profile(self.server_config(config, server_url), tokens)
-        profile.server_url = normalize_server_url(server_url)
-        return profile
 
     def parse_profile(self, data: dict[str, Any], tokens: TokenSet) -> Profile:
         user = data.get("current_user") or {}
