@@ -8,6 +8,7 @@ import json
 
 import pytest
 from django.db import connection
+from playwright.sync_api import expect
 
 from aurinko_auth import audit
 from aurinko_auth.models import App, AppMembership, ProviderConfig
@@ -68,8 +69,12 @@ def test_owner_creates_and_configures_an_app(sign_in, staff_factory, account_fac
 
     # A second return URL, a provider configuration with a key file, and a viewer.
     page.click("text=Continue to the app's settings")
-    assert secret not in page.content()
+    # Wait for the change page itself: reading the field while the navigation is still
+    # under way raced (the first return URL was lost once in CI).
+    page.wait_for_url(f"**/aurinko_auth/app/{app.pk}/change/")
     urls = page.locator("#id_return_urls")
+    expect(urls).to_have_value("https://inboxzero.example/aurinko/callback")
+    assert secret not in page.content()
     urls.fill(urls.input_value() + "\nhttp://localhost:3000/callback")
     page.click("#provider_configs-group .add-row a")
     page.select_option("#id_provider_configs-0-service_type", "Google")
