@@ -8,13 +8,14 @@ from typing import Any
 from django.db import IntegrityError, models, transaction
 from django.utils import timezone
 
-from aurinko_auth import events
 from aurinko_auth.models import Account, App, TokenStatus
 from aurinko_auth.providers.base import Profile, Provider, TokenSet
+from aurinko_auth.webhooks import events
 
 
-def find_identity(app: App, service_type: str, auth_user_id: str, *,
-                  daemon: bool = False, lock: bool = False) -> Account | None:
+def find_identity(
+    app: App, service_type: str, auth_user_id: str, *, daemon: bool = False, lock: bool = False
+) -> Account | None:
     qs = Account.objects.filter(
         app=app, service_type=service_type, auth_user_id=auth_user_id, daemon=daemon
     )
@@ -27,9 +28,15 @@ def _audit_linked(app: App, account: Account, *, created: bool) -> None:
     """The audit log's record of a linking, in the linking's transaction (no secrets)."""
     from aurinko_auth import audit
 
-    audit.record(audit.Event.ACCOUNT_LINKED, app=app, accountId=account.pk,
-                 serviceType=account.service_type, email=account.email, created=created,
-                 daemon=account.daemon)
+    audit.record(
+        audit.Event.ACCOUNT_LINKED,
+        app=app,
+        accountId=account.pk,
+        serviceType=account.service_type,
+        email=account.email,
+        created=created,
+        daemon=account.daemon,
+    )
 
 
 def merge_credentials(old: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
@@ -41,15 +48,23 @@ def merge_credentials(old: dict[str, Any], new: dict[str, Any]) -> dict[str, Any
 
 
 @transaction.atomic
-def link_account(*, app: App, provider: Provider, profile: Profile, tokens: TokenSet | None,
-                 credentials: dict[str, Any] | None = None, requested_scopes: list[str],
-                 requested_native: list[str], account_type: str = "",
-                 daemon: bool = False) -> tuple[Account, bool]:
+def link_account(
+    *,
+    app: App,
+    provider: Provider,
+    profile: Profile,
+    tokens: TokenSet | None,
+    credentials: dict[str, Any] | None = None,
+    requested_scopes: list[str],
+    requested_native: list[str],
+    account_type: str = "",
+    daemon: bool = False,
+) -> tuple[Account, bool]:
     """Create the account for this remote identity, or update the one that exists (same id):
     the same identity authorized again in the same app never duplicates."""
     now = timezone.now()
     new_credentials = credentials if credentials is not None else tokens.credentials()
-    native = (tokens.scope if tokens and tokens.scope is not None else requested_native)
+    native = tokens.scope if tokens and tokens.scope is not None else requested_native
     fields = {
         "login_string": profile.login_string or profile.email,
         "email": profile.email,
@@ -59,7 +74,8 @@ def link_account(*, app: App, provider: Provider, profile: Profile, tokens: Toke
         "auth_obtained_at": now,
         "requested_scopes": requested_scopes,
         "native_scopes": native,
-        "scopes": provider.unified_scopes(native) if tokens and tokens.scope is not None
+        "scopes": provider.unified_scopes(native)
+        if tokens and tokens.scope is not None
         else list(requested_scopes),
         "token_status": TokenStatus.HEALTHY,
         "active": True,
@@ -85,19 +101,29 @@ def link_account(*, app: App, provider: Provider, profile: Profile, tokens: Toke
             payload = events.account_payload(account)
             events.emit(app, "account.reauthorized", payload, account=account)
             if sorted(old_scopes) != sorted(account.scopes or []):
-                events.emit(app, "account.scopes_changed",
-                            {**payload, "previousScopes": old_scopes}, account=account)
+                events.emit(
+                    app,
+                    "account.scopes_changed",
+                    {**payload, "previousScopes": old_scopes},
+                    account=account,
+                )
             return account, False
         try:
             with transaction.atomic():
                 account = Account.objects.create(
-                    app=app, service_type=provider.id, auth_user_id=profile.auth_user_id,
-                    daemon=daemon, account_type=account_type, credentials=new_credentials,
-                    credential_version=1, **fields,
+                    app=app,
+                    service_type=provider.id,
+                    auth_user_id=profile.auth_user_id,
+                    daemon=daemon,
+                    account_type=account_type,
+                    credentials=new_credentials,
+                    credential_version=1,
+                    **fields,
                 )
                 _audit_linked(app, account, created=True)
-                events.emit(app, "account.created", events.account_payload(account),
-                            account=account)
+                events.emit(
+                    app, "account.created", events.account_payload(account), account=account
+                )
             return account, True
         except IntegrityError:
             if attempt:  # a concurrent callback created it; the second pass updates it
@@ -119,23 +145,29 @@ def revoke_grant(account: Account) -> bool:
     credentials = account.credentials
     confirmed = False
     if isinstance(provider, OAuth2Provider):
-        config = ProviderConfig.objects.filter(app_id=account.app_id,
-                                               service_type=account.service_type).first()
+        config = ProviderConfig.objects.filter(
+            app_id=account.app_id, service_type=account.service_type
+        ).first()
         token, hint = credentials.get("refresh_token"), "refresh_token"
         if not token:
             token, hint = credentials.get("access_token"), "access_token"
         if config is not None and token:
             try:
-                confirmed = provider.revoke(provider.config_for_account(config, account),
-                                            token, hint)
+                confirmed = provider.revoke(
+                    provider.config_for_account(config, account), token, hint
+                )
             except ProviderCallError as exc:
-                logger.warning("Revocation of account %s at %s failed: %s",
-                               account.pk, provider.id, exc.code)
+                logger.warning(
+                    "Revocation of account %s at %s failed: %s", account.pk, provider.id, exc.code
+                )
     with transaction.atomic():
         Account.objects.filter(pk=account.pk).update(
-            credentials={}, active=False, token_status=TokenStatus.REVOKED,
+            credentials={},
+            active=False,
+            token_status=TokenStatus.REVOKED,
             credential_version=models.F("credential_version") + 1,
-            access_token_expires_at=None, updated_at=timezone.now(),
+            access_token_expires_at=None,
+            updated_at=timezone.now(),
         )
         account.tokens.all().delete()
     return confirmed
@@ -148,8 +180,14 @@ def delete_account(account: Account) -> None:
     from aurinko_auth import audit
 
     with transaction.atomic():
-        events.emit(account.app_id, "account.deleted", events.account_payload(account),
-                    account=account.pk)
-        audit.record(audit.Event.ACCOUNT_UNLINKED, app=account.app_id, accountId=account.pk,
-                     serviceType=account.service_type, email=account.email)
+        events.emit(
+            account.app_id, "account.deleted", events.account_payload(account), account=account.pk
+        )
+        audit.record(
+            audit.Event.ACCOUNT_UNLINKED,
+            app=account.app_id,
+            accountId=account.pk,
+            serviceType=account.service_type,
+            email=account.email,
+        )
         account.delete()

@@ -7,9 +7,10 @@ class AurinkoAuthConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from aurinko_auth import checks, logfilter, signals  # noqa: F401  (they register)
+        from aurinko_auth import checks, signals  # noqa: F401  (they register)
         from aurinko_auth.audit import connect_signals
+        from aurinko_auth.security import redaction
 
-        logfilter.install()
+        redaction.install()
         # Admin sign-ins and their failures go to the audit log.
         connect_signals()

@@ -31,16 +31,35 @@ from aurinko_auth.models import App, AuditEvent
 Event = AuditEvent.Type
 
 # Events shown as "recent failures" on an app's dashboard.
-FAILURE_EVENTS: frozenset[str] = frozenset({
-    Event.ADMIN_SIGN_IN_FAILED, Event.USER_SIGN_IN_FAILED, Event.AUTH_FAILED,
-})
+FAILURE_EVENTS: frozenset[str] = frozenset(
+    {
+        Event.ADMIN_SIGN_IN_FAILED,
+        Event.USER_SIGN_IN_FAILED,
+        Event.AUTH_FAILED,
+    }
+)
 
 # Detail keys that would hold a secret. Matched case-insensitively on the whole key.
-SECRET_KEYS: frozenset[str] = frozenset({
-    "password", "secret", "client_secret", "token", "access_token", "refresh_token",
-    "id_token", "code", "credentials", "service_account_key", "private_key", "state",
-    "code_verifier", "session", "cookie", "authorization",
-})
+SECRET_KEYS: frozenset[str] = frozenset(
+    {
+        "password",
+        "secret",
+        "client_secret",
+        "token",
+        "access_token",
+        "refresh_token",
+        "id_token",
+        "code",
+        "credentials",
+        "service_account_key",
+        "private_key",
+        "state",
+        "code_verifier",
+        "session",
+        "cookie",
+        "authorization",
+    }
+)
 REDACTED = "[redacted]"
 
 logger = logging.getLogger("aurinko_auth.audit")
@@ -70,9 +89,15 @@ def _clean(details: dict[str, Any]) -> dict[str, Any]:
     return cleaned
 
 
-def record(event: str, *, app: App | int | None = None, actor: Any = None,
-           request: HttpRequest | None = None, actor_name: str = "",
-           **details: Any) -> AuditEvent:
+def record(
+    event: str,
+    *,
+    app: App | int | None = None,
+    actor: Any = None,
+    request: HttpRequest | None = None,
+    actor_name: str = "",
+    **details: Any,
+) -> AuditEvent:
     """Append one event to the audit log and return it.
 
     ``app`` is the app it concerns (an App or its id), ``actor`` the Django user who acted
@@ -87,9 +112,12 @@ def record(event: str, *, app: App | int | None = None, actor: Any = None,
             actor = user
     app_id = app.pk if isinstance(app, App) else app
     return AuditEvent.objects.create(
-        event=event, app_id=app_id, actor=actor,
+        event=event,
+        app_id=app_id,
+        actor=actor,
         actor_name=(actor.get_username() if actor is not None else actor_name)[:150],
-        ip=client_ip(request), details=_clean(details),
+        ip=client_ip(request),
+        details=_clean(details),
     )
 
 
@@ -97,8 +125,9 @@ def _on_login(sender: Any, request: HttpRequest | None, user: Any, **kwargs: Any
     record(Event.ADMIN_SIGN_IN, actor=user, request=request)
 
 
-def _on_login_failed(sender: Any, credentials: dict[str, Any],
-                     request: HttpRequest | None = None, **kwargs: Any) -> None:
+def _on_login_failed(
+    sender: Any, credentials: dict[str, Any], request: HttpRequest | None = None, **kwargs: Any
+) -> None:
     # The username is kept (it names who was targeted); the password never reaches us.
     username = str(credentials.get("username") or "")
     record(Event.ADMIN_SIGN_IN_FAILED, request=request, actor_name=username)

@@ -9,18 +9,20 @@ from django.core.exceptions import ImproperlyConfigured
 
 from aurinko_auth import crypto
 from aurinko_auth.conf import aurinko_settings
-from aurinko_auth.netutil import is_secure_or_loopback
+from aurinko_auth.security.transport import is_secure_or_loopback
 
 
 @checks.register(checks.Tags.security, deploy=False)
 def check_settings(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMessage]:
     errors: list[checks.CheckMessage] = []
     if not crypto.configured_keys() and not aurinko_settings.DEMO:
-        errors.append(checks.Error(
-            "No encryption key: provider tokens and passwords cannot be stored.",
-            hint="Set AURINKO_ENCRYPTION_KEYS (python manage.py aurinko_keygen prints one).",
-            id="aurinko_auth.E001",
-        ))
+        errors.append(
+            checks.Error(
+                "No encryption key: provider tokens and passwords cannot be stored.",
+                hint="Set AURINKO_ENCRYPTION_KEYS (python manage.py aurinko_keygen prints one).",
+                id="aurinko_auth.E001",
+            )
+        )
     else:
         try:
             crypto.reset_keys()
@@ -28,23 +30,29 @@ def check_settings(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckM
         except ImproperlyConfigured as exc:
             errors.append(checks.Error(str(exc), id="aurinko_auth.E002"))
     if not is_secure_or_loopback(aurinko_settings.public_url):
-        errors.append(checks.Error(
-            f"AURINKO_PUBLIC_URL {aurinko_settings.public_url!r} must be https "
-            "(http only on loopback).", id="aurinko_auth.E003",
-        ))
+        errors.append(
+            checks.Error(
+                f"AURINKO_PUBLIC_URL {aurinko_settings.public_url!r} must be https "
+                "(http only on loopback).",
+                id="aurinko_auth.E003",
+            )
+        )
     from aurinko_auth.providers import registry
 
     try:
         duplicates = registry.duplicate_ids()
     except ImportError as exc:
-        errors.append(checks.Error(f"A provider could not be imported: {exc}",
-                                   id="aurinko_auth.E004"))
+        errors.append(
+            checks.Error(f"A provider could not be imported: {exc}", id="aurinko_auth.E004")
+        )
     else:
         if duplicates:
-            errors.append(checks.Error(
-                f"Several providers declare the service type(s) {', '.join(duplicates)}.",
-                id="aurinko_auth.E005",
-            ))
+            errors.append(
+                checks.Error(
+                    f"Several providers declare the service type(s) {', '.join(duplicates)}.",
+                    id="aurinko_auth.E005",
+                )
+            )
     errors.extend(_check_networks_and_rates())
     return errors
 
@@ -53,18 +61,26 @@ def _check_networks_and_rates() -> list[checks.CheckMessage]:
     """Values read at request time: a typo must fail at start, not as a 500 on a sign-in."""
     import ipaddress
 
-    from aurinko_auth import ratelimit
+    from aurinko_auth.security import ratelimit
 
     errors: list[checks.CheckMessage] = []
     for network in aurinko_settings.ALLOWED_PRIVATE_NETWORKS or ():
         try:
             ipaddress.ip_network(network, strict=False)
         except ValueError:
-            errors.append(checks.Error(
-                f"ALLOWED_PRIVATE_NETWORKS: {network!r} is not a network (use CIDR, e.g. "
-                "10.0.0.0/8).", id="aurinko_auth.E006"))
-    for name in ("PASSWORD_FAILURE_RATE_IP", "PASSWORD_FAILURE_RATE_LOGIN",
-                 "DIRECT_RATE_LIMIT_ACCOUNT", "DIRECT_RATE_LIMIT_APP"):
+            errors.append(
+                checks.Error(
+                    f"ALLOWED_PRIVATE_NETWORKS: {network!r} is not a network (use CIDR, e.g. "
+                    "10.0.0.0/8).",
+                    id="aurinko_auth.E006",
+                )
+            )
+    for name in (
+        "PASSWORD_FAILURE_RATE_IP",
+        "PASSWORD_FAILURE_RATE_LOGIN",
+        "DIRECT_RATE_LIMIT_ACCOUNT",
+        "DIRECT_RATE_LIMIT_APP",
+    ):
         try:
             ratelimit.parse_rate(getattr(aurinko_settings, name))
         except ValueError as exc:
@@ -78,19 +94,26 @@ def check_session_cookie(app_configs: Any = None, **kwargs: Any) -> list[checks.
     errors: list[checks.CheckMessage] = []
     samesite = aurinko_settings.SESSION_COOKIE_SAMESITE
     if samesite not in ("Lax", "Strict", "None"):
-        errors.append(checks.Error(
-            f"AURINKO_AUTH['SESSION_COOKIE_SAMESITE'] is {samesite!r}.",
-            hint="Use 'None' (add-ins, iframes, other sites), 'Lax' or 'Strict'.",
-            id="aurinko_auth.E030",
-        ))
+        errors.append(
+            checks.Error(
+                f"AURINKO_AUTH['SESSION_COOKIE_SAMESITE'] is {samesite!r}.",
+                hint="Use 'None' (add-ins, iframes, other sites), 'Lax' or 'Strict'.",
+                id="aurinko_auth.E030",
+            )
+        )
     elif samesite == "None" and not aurinko_settings.SESSION_COOKIE_SECURE:
-        errors.append(checks.Error(
-            "SESSION_COOKIE_SAMESITE 'None' needs SESSION_COOKIE_SECURE: browsers drop "
-            "SameSite=None cookies that are not Secure.", id="aurinko_auth.E031",
-        ))
+        errors.append(
+            checks.Error(
+                "SESSION_COOKIE_SAMESITE 'None' needs SESSION_COOKIE_SECURE: browsers drop "
+                "SameSite=None cookies that are not Secure.",
+                id="aurinko_auth.E031",
+            )
+        )
     if "{app_id}" not in str(aurinko_settings.SESSION_COOKIE_NAME):
-        errors.append(checks.Error(
-            "AURINKO_AUTH['SESSION_COOKIE_NAME'] must contain {app_id}: one cookie per app.",
-            id="aurinko_auth.E032",
-        ))
+        errors.append(
+            checks.Error(
+                "AURINKO_AUTH['SESSION_COOKIE_NAME'] must contain {app_id}: one cookie per app.",
+                id="aurinko_auth.E032",
+            )
+        )
     return errors

@@ -151,12 +151,6 @@ class AurinkoSettings:
     def reload(self) -> None:
         self._user_settings = None
         self._cached = {}
-        # Caches that derive from settings.
-        from aurinko_auth import crypto
-        from aurinko_auth.providers import registry
-
-        crypto.reset_keys()
-        registry.reset()
 
 
 aurinko_settings = AurinkoSettings()

@@ -15,12 +15,16 @@ import hashlib
 import hmac
 import secrets
 from functools import lru_cache
+from typing import Any
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
+from django.core.signals import setting_changed
+
+from aurinko_auth.conf import aurinko_settings
 
 # Prefixes make a leaked value recognisable (secret scanners, logs) and show what it is.
 PREFIX_ACCOUNT_TOKEN = "aat_"
@@ -52,8 +56,6 @@ def demo_key() -> bytes:
 
 @lru_cache(maxsize=1)
 def _fernet() -> MultiFernet:
-    from aurinko_auth.conf import aurinko_settings
-
     keys = configured_keys()
     if not keys:
         if not aurinko_settings.DEMO:
@@ -72,6 +74,16 @@ def _fernet() -> MultiFernet:
 
 def reset_keys() -> None:
     _fernet.cache_clear()
+
+
+def _settings_changed(*, setting: str, **kwargs: Any) -> None:
+    # This module owns the key cache, so it listens for the settings it derives from
+    # (DRF's and DOT's settings modules do the same for theirs).
+    if setting in ("AURINKO_AUTH", "SECRET_KEY"):
+        reset_keys()
+
+
+setting_changed.connect(_settings_changed)
 
 
 def encrypt(plaintext: str) -> str:

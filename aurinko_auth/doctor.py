@@ -9,9 +9,9 @@ import requests
 
 from aurinko_auth.exceptions import AurinkoError
 from aurinko_auth.models import App, ProviderConfig
-from aurinko_auth.netutil import is_secure_or_loopback
 from aurinko_auth.providers.base import OAuth2Provider, example_endpoint
 from aurinko_auth.providers.registry import get_provider
+from aurinko_auth.security.transport import is_secure_or_loopback
 
 ERROR = "error"
 WARNING = "warning"
@@ -47,17 +47,26 @@ def check_config(config: ProviderConfig, *, probe: bool = True) -> list[Finding]
     if provider.requires_client_credentials and not config.client_secret:
         add(ERROR, "missing OAuth client secret")
     if provider.refresh_token_cap:
-        add(WARNING, f"{provider.id} keeps at most {provider.refresh_token_cap} refresh tokens "
-                     "per user and client; each new consent beyond that revokes the oldest")
+        add(
+            WARNING,
+            f"{provider.id} keeps at most {provider.refresh_token_cap} refresh tokens "
+            "per user and client; each new consent beyond that revokes the oldest",
+        )
     if provider.inactivity_limit_days:
-        add(WARNING, f"refresh tokens unused for {provider.inactivity_limit_days} days expire; "
-                     "keep accounts refreshed")
+        add(
+            WARNING,
+            f"refresh tokens unused for {provider.inactivity_limit_days} days expire; "
+            "keep accounts refreshed",
+        )
     if provider.offline_scope:
         lacking = _accounts_without(config, provider.offline_scope)
         if lacking:
-            add(WARNING, f"{lacking} active account(s) were granted no {provider.offline_scope!r} "
-                         "scope, so no refresh token: they stop working when their access "
-                         "token expires (an admin policy may strip it; authorize them again)")
+            add(
+                WARNING,
+                f"{lacking} active account(s) were granted no {provider.offline_scope!r} "
+                "scope, so no refresh token: they stop working when their access "
+                "token expires (an admin policy may strip it; authorize them again)",
+            )
     for message in provider.config_warnings(config):
         add(WARNING, message)
     if probe and not provider.endpoints_per_account:
@@ -81,10 +90,12 @@ def _accounts_without(config: ProviderConfig, scope: str) -> int:
     from aurinko_auth.models import Account
 
     granted = Account.objects.filter(
-        app_id=config.app_id, service_type=config.service_type, active=True, daemon=False,
+        app_id=config.app_id,
+        service_type=config.service_type,
+        active=True,
+        daemon=False,
     ).values_list("native_scopes", flat=True)
-    return sum(1 for scopes in granted.iterator(chunk_size=2000)
-               if scopes and scope not in scopes)
+    return sum(1 for scopes in granted.iterator(chunk_size=2000) if scopes and scope not in scopes)
 
 
 def check_app(app: App, *, probe: bool = True) -> list[Finding]:

@@ -9,8 +9,9 @@ class AurinkoError(Exception):
     status = 400
     default_message = "The request could not be processed."
 
-    def __init__(self, message: str | None = None, *, code: str | None = None,
-                 status: int | None = None) -> None:
+    def __init__(
+        self, message: str | None = None, *, code: str | None = None, status: int | None = None
+    ) -> None:
         self.message = message or self.default_message
         if code is not None:
             self.code = code
@@ -113,8 +114,14 @@ class ProviderUnavailable(ProviderError):
     status = 503
     default_message = "The provider is temporarily unavailable; try again later."
 
-    def __init__(self, message: str | None = None, *, code: str | None = None,
-                 status: int | None = None, retry_after: int | None = None) -> None:
+    def __init__(
+        self,
+        message: str | None = None,
+        *,
+        code: str | None = None,
+        status: int | None = None,
+        retry_after: int | None = None,
+    ) -> None:
         super().__init__(message, code=code, status=status)
         self.retry_after = retry_after
 
@@ -124,8 +131,9 @@ class RateLimited(AurinkoError):
     status = 429
     default_message = "Too many requests; slow down."
 
-    def __init__(self, message: str | None = None, *, code: str | None = None,
-                 retry_after: int | None = None) -> None:
+    def __init__(
+        self, message: str | None = None, *, code: str | None = None, retry_after: int | None = None
+    ) -> None:
         super().__init__(message, code=code)
         self.retry_after = retry_after
 
@@ -160,5 +168,7 @@ class AccountLinkedElsewhere(AurinkoError):
 class CsrfFailed(AurinkoError):
     code = "csrf_failed"
     status = 403
-    default_message = ("A cookie-authenticated request that changes state must come from one of "
-                       "the app's origins (Origin header) or carry X-Requested-With.")
+    default_message = (
+        "A cookie-authenticated request that changes state must come from one of "
+        "the app's origins (Origin header) or carry X-Requested-With."
+    )

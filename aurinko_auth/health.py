@@ -36,5 +36,6 @@ def health_view(request: HttpRequest) -> JsonResponse:
         logger.error("health: cache unreachable (%s)", type(exc).__name__)
         checks["cache"] = "error"
     healthy = all(value == "ok" for value in checks.values())
-    return JsonResponse({"status": "ok" if healthy else "error", **checks},
-                        status=200 if healthy else 503)
+    return JsonResponse(
+        {"status": "ok" if healthy else "error", **checks}, status=200 if healthy else 503
+    )

@@ -6,12 +6,13 @@ from typing import Any
 
 from django.db import transaction
 
-from aurinko_auth import returnurls, scopes
+from aurinko_auth import scopes
 from aurinko_auth.exceptions import AurinkoError, InvalidRequest
 from aurinko_auth.models import App, AppMembership, ProviderConfig
-from aurinko_auth.netutil import is_secure_or_loopback
 from aurinko_auth.providers.base import OAuth2Provider, example_endpoint
 from aurinko_auth.providers.registry import get_provider
+from aurinko_auth.security import returnurls
+from aurinko_auth.security.transport import is_secure_or_loopback
 
 
 def validate_return_urls(urls: list[str]) -> list[str]:
@@ -27,14 +28,16 @@ def validate_return_urls(urls: list[str]) -> list[str]:
 
 
 @transaction.atomic
-def create_app(*, name: str, return_urls: list[str], scopes: str | list[str] = "",
-               owner: Any = None) -> tuple[App, str]:
+def create_app(
+    *, name: str, return_urls: list[str], scopes: str | list[str] = "", owner: Any = None
+) -> tuple[App, str]:
     """Register an app. Returns it and its client secret (the only time it is shown)."""
     if not name.strip():
         raise InvalidRequest("An app needs a name.")
     allowed = scopes_list(scopes)
-    app = App(name=name.strip(), return_urls=validate_return_urls(return_urls),
-              allowed_scopes=allowed)
+    app = App(
+        name=name.strip(), return_urls=validate_return_urls(return_urls), allowed_scopes=allowed
+    )
     secret = app.set_client_secret()
     app.save()
     if owner is not None:
@@ -50,13 +53,15 @@ def scopes_list(value: str | list[str]) -> list[str]:
 
 @transaction.atomic
 def rotate_secret(app: App) -> str:
-    from aurinko_auth import events
+    from aurinko_auth.webhooks import events
 
     secret = app.set_client_secret()
-    app.save(update_fields=["client_secret_hash", "client_secret_hint", "user_signing_key",
-                           "updated_at"])
-    events.emit(app, "app.secret_rotated", {"clientId": app.client_id,
-                                            "secretHint": app.client_secret_hint})
+    app.save(
+        update_fields=["client_secret_hash", "client_secret_hint", "user_signing_key", "updated_at"]
+    )
+    events.emit(
+        app, "app.secret_rotated", {"clientId": app.client_id, "secretHint": app.client_secret_hint}
+    )
     return secret
 
 
@@ -75,26 +80,37 @@ def validate_endpoints(provider: Any, endpoints: dict[str, str]) -> dict[str, st
 def validate_service_account_key(provider: Any, key: str) -> str:
     """A Google service-account JSON key, checked before it is stored (encrypted); an empty
     string removes the stored key."""
-    from aurinko_auth.daemon_tokens import parse_service_account_key
+    from aurinko_auth.lifecycle.daemon_tokens import parse_service_account_key
 
     if not key.strip():
         return ""
     if provider.id != "Google":
-        raise InvalidRequest(f"{provider.id} takes no service-account key (Google only).",
-                             code="service_account_key.invalid")
+        raise InvalidRequest(
+            f"{provider.id} takes no service-account key (Google only).",
+            code="service_account_key.invalid",
+        )
     parse_service_account_key(key)
     return key
 
 
-def configure_provider(app: App, service_type: str, *, client_id: str = "",
-                       client_secret: str | None = None, tenant: str = "",
-                       service_account_key: str | None = None,
-                       endpoints: dict[str, str] | None = None) -> ProviderConfig:
+def configure_provider(
+    app: App,
+    service_type: str,
+    *,
+    client_id: str = "",
+    client_secret: str | None = None,
+    tenant: str = "",
+    service_account_key: str | None = None,
+    endpoints: dict[str, str] | None = None,
+) -> ProviderConfig:
     """Create or update an app's configuration for one provider. A secret left as None keeps
     the stored one (write-only)."""
     provider = get_provider(service_type)
-    if isinstance(provider, OAuth2Provider) and provider.requires_client_credentials \
-            and not client_id:
+    if (
+        isinstance(provider, OAuth2Provider)
+        and provider.requires_client_credentials
+        and not client_id
+    ):
         existing = ProviderConfig.objects.filter(app=app, service_type=provider.id).first()
         if existing is None or not existing.client_id:
             raise InvalidRequest(f"{provider.id} needs an OAuth client id.")
@@ -107,7 +123,6 @@ def configure_provider(app: App, service_type: str, *, client_id: str = "",
     if service_account_key is not None:
         config.service_account_key = validate_service_account_key(provider, service_account_key)
     if endpoints:
-        config.endpoints = {**(config.endpoints or {}),
-                            **validate_endpoints(provider, endpoints)}
+        config.endpoints = {**(config.endpoints or {}), **validate_endpoints(provider, endpoints)}
     config.save()
     return config

@@ -8,7 +8,7 @@ from typing import Any
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 
-from aurinko_auth.auth import auth_cache, token_cache_key
+from aurinko_auth.hotpath.auth import auth_cache, token_cache_key
 from aurinko_auth.models import Account, AccountToken, App
 
 
@@ -34,12 +34,18 @@ def _token_deleted(sender: Any, instance: AccountToken, **kwargs: Any) -> None:
 @receiver(post_save, sender=Account, dispatch_uid="aurinko_account_saved")
 def _account_saved(sender: Any, instance: Account, created: bool, **kwargs: Any) -> None:
     if not created and auth_cache() is not None:
-        forget_tokens(AccountToken.objects.filter(account_id=instance.pk)
-                      .values_list("token_hash", flat=True).iterator())
+        forget_tokens(
+            AccountToken.objects.filter(account_id=instance.pk)
+            .values_list("token_hash", flat=True)
+            .iterator()
+        )
 
 
 @receiver(post_save, sender=App, dispatch_uid="aurinko_app_saved")
 def _app_saved(sender: Any, instance: App, created: bool, **kwargs: Any) -> None:
     if not created and auth_cache() is not None:
-        forget_tokens(AccountToken.objects.filter(account__app_id=instance.pk)
-                      .values_list("token_hash", flat=True).iterator())
+        forget_tokens(
+            AccountToken.objects.filter(account__app_id=instance.pk)
+            .values_list("token_hash", flat=True)
+            .iterator()
+        )

@@ -4,9 +4,9 @@ from aurinko_auth import views
 from aurinko_auth.api import user_views
 from aurinko_auth.api import views as api
 from aurinko_auth.api.direct import DirectAPIView
-from aurinko_auth.api.lean import lean_account_view
 from aurinko_auth.api.schema import schema_view
 from aurinko_auth.health import health_view
+from aurinko_auth.hotpath.lean import lean_account_view
 
 app_name = "aurinko_auth"
 
@@ -19,11 +19,15 @@ urlpatterns = [
     path("v1/auth/token/<str:code>", api.TokenExchangeView.as_view(), name="token"),
     path("v1/user", user_views.UserView.as_view(), name="user"),
     path("v1/user/logout", user_views.LogoutView.as_view(), name="user-logout"),
-    path("v1/user/accounts/<str:account_id>", user_views.UserAccountView.as_view(),
-         name="user-account"),
+    path(
+        "v1/user/accounts/<str:account_id>",
+        user_views.UserAccountView.as_view(),
+        name="user-account",
+    ),
     path("v1/user/sessions", user_views.SessionsView.as_view(), name="user-sessions"),
-    path("v1/user/sessions/<str:session_id>", user_views.SessionView.as_view(),
-         name="user-session"),
+    path(
+        "v1/user/sessions/<str:session_id>", user_views.SessionView.as_view(), name="user-session"
+    ),
     path("v1/account", lean_account_view(api.AccountView), name="account"),
     path("v1/account/token", api.AccountTokenView.as_view(), name="account-token"),
     path("v1/am/accounts", api.AmAccountsView.as_view(), name="am-accounts"),

@@ -13,7 +13,7 @@ from django.views.decorators.csrf import csrf_protect
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_GET, require_http_methods
 
-from aurinko_auth import returnurls, sessions
+from aurinko_auth import usersessions
 from aurinko_auth.conf import aurinko_settings
 from aurinko_auth.exceptions import AurinkoError, FlowRedirectError, StateError
 from aurinko_auth.flows import account as account_flow
@@ -21,14 +21,19 @@ from aurinko_auth.flows import authorize
 from aurinko_auth.flows import daemon as daemon_flow
 from aurinko_auth.flows import state as flow_state
 from aurinko_auth.flows import user as user_flow
+from aurinko_auth.security import returnurls
 
 logger = logging.getLogger("aurinko_auth.flows")
 
 
 def error_page(request: HttpRequest, error: AurinkoError, status: int = 400) -> HttpResponse:
     logger.info("flow refused: %s", error.code)
-    response = render(request, "aurinko_auth/error.html",
-                      {"code": error.code, "message": error.message}, status=status)
+    response = render(
+        request,
+        "aurinko_auth/error.html",
+        {"code": error.code, "message": error.message},
+        status=status,
+    )
     response["Referrer-Policy"] = "no-referrer"
     return response
 
@@ -42,10 +47,17 @@ def redirect(url: str) -> HttpResponseRedirect:
 
 def error_redirect(exc: FlowRedirectError) -> HttpResponseRedirect:
     logger.info("flow failed: %s", exc.error.code)
-    return redirect(returnurls.with_params(exc.return_url, {
-        "status": "error", "error": exc.error.code, "message": exc.error.message,
-        "state": exc.state or None,
-    }))
+    return redirect(
+        returnurls.with_params(
+            exc.return_url,
+            {
+                "status": "error",
+                "error": exc.error.code,
+                "message": exc.error.message,
+                "state": exc.state or None,
+            },
+        )
+    )
 
 
 def browser_id(request: HttpRequest) -> tuple[str, bool]:
@@ -58,11 +70,19 @@ def browser_id(request: HttpRequest) -> tuple[str, bool]:
 
 def set_browser_cookie(request: HttpRequest, response: HttpResponse, value: str) -> None:
     samesite = aurinko_settings.FLOW_COOKIE_SAMESITE
-    secure = aurinko_settings.public_url.startswith("https://") or request.is_secure() \
+    secure = (
+        aurinko_settings.public_url.startswith("https://")
+        or request.is_secure()
         or samesite == "None"
+    )
     response.set_cookie(
-        aurinko_settings.FLOW_COOKIE_NAME, value, max_age=30 * 24 * 3600, path="/v1/auth/",
-        secure=secure, httponly=True, samesite=samesite,
+        aurinko_settings.FLOW_COOKIE_NAME,
+        value,
+        max_age=30 * 24 * 3600,
+        path="/v1/auth/",
+        secure=secure,
+        httponly=True,
+        samesite=samesite,
     )
 
 
@@ -83,8 +103,9 @@ def start_flow(request: HttpRequest, start) -> HttpResponse:  # noqa: ANN001
 def client_info(request: HttpRequest) -> user_flow.ClientInfo:
     """The browser's user agent and address (REMOTE_ADDR: put the broker behind a proxy that
     sets it, e.g. gunicorn's --forwarded-allow-ips, to record the real client)."""
-    return user_flow.ClientInfo(user_agent=request.META.get("HTTP_USER_AGENT", ""),
-                                ip=request.META.get("REMOTE_ADDR"))
+    return user_flow.ClientInfo(
+        user_agent=request.META.get("HTTP_USER_AGENT", ""), ip=request.META.get("REMOTE_ADDR")
+    )
 
 
 def finish_flow(result: str | authorize.Completed) -> HttpResponse:
@@ -94,14 +115,18 @@ def finish_flow(result: str | authorize.Completed) -> HttpResponse:
         return redirect(result)
     response = redirect(result.redirect_url)
     if result.session_token and result.app_id is not None:
-        sessions.set_cookie(response, result.app_id, result.session_token)
+        usersessions.set_cookie(response, result.app_id, result.session_token)
     return response
 
 
 def _user_flow(request: HttpRequest, role: str) -> HttpResponse:
     req = authorize.AuthorizeRequest.from_query(request.GET, user_flow.EXTRA_PARAMS)
-    return start_flow(request, lambda bid: user_flow.start(
-        req, bid, role=role, cookies=request.COOKIES, client=client_info(request)))
+    return start_flow(
+        request,
+        lambda bid: user_flow.start(
+            req, bid, role=role, cookies=request.COOKIES, client=client_info(request)
+        ),
+    )
 
 
 @never_cache
@@ -160,8 +185,9 @@ def password_view(request: HttpRequest, state: str) -> HttpResponse:
     error, values, status, retry_after = None, {}, 200, None
     if request.method == "POST":
         try:
-            return finish_flow(password_flow.submit(state, bid, request.POST,
-                                                    ip=client_info(request).ip))
+            return finish_flow(
+                password_flow.submit(state, bid, request.POST, ip=client_info(request).ip)
+            )
         except FlowRedirectError as exc:
             return error_redirect(exc)
         except StateError as exc:
@@ -169,13 +195,21 @@ def password_view(request: HttpRequest, state: str) -> HttpResponse:
         except AurinkoError as exc:
             logger.info("password sign-in refused: %s", exc.code)
             error, status = exc.message, (429 if exc.status == 429 else 400)
-            values = {k: request.POST.get(k, "")[:2048] for k in provider.form_fields
-                      if k != "password"}
+            values = {
+                k: request.POST.get(k, "")[:2048] for k in provider.form_fields if k != "password"
+            }
             retry_after = getattr(exc, "retry_after", None)
-    response = render(request, "aurinko_auth/password_form.html", {
-        "provider": provider, "error": error, "values": values,
-        "app_name": pending.app.name,
-    }, status=status)
+    response = render(
+        request,
+        "aurinko_auth/password_form.html",
+        {
+            "provider": provider,
+            "error": error,
+            "values": values,
+            "app_name": pending.app.name,
+        },
+        status=status,
+    )
     if status == 429 and retry_after:
         response["Retry-After"] = str(retry_after)
     # same-origin, not no-referrer: with no-referrer Chromium sends "Origin: null" on the

@@ -32,8 +32,7 @@ def cpu_seconds(pid: int) -> float:
     return total
 
 
-def configure_app(env: dict[str, str], peer: OAuthPeer,
-                  callback: str) -> tuple[str, str, str]:
+def configure_app(env: dict[str, str], peer: OAuthPeer, callback: str) -> tuple[str, str, str]:
     """An app whose Google configuration points at the peer: (clientId, clientSecret, the
     peer's client id)."""
     import json
@@ -42,17 +41,46 @@ def configure_app(env: dict[str, str], peer: OAuthPeer,
 
     from bench.run import ROOT
 
-    created = json.loads(subprocess.run(
-        [sys.executable, "-m", "django", "aurinko_app", "create", "--name", "bench flows",
-         "--return-url", RETURN_URL, "--scopes", "Mail.Read"],
-        cwd=ROOT, env=env, check=True, capture_output=True, text=True).stdout)
+    created = json.loads(
+        subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "django",
+                "aurinko_app",
+                "create",
+                "--name",
+                "bench flows",
+                "--return-url",
+                RETURN_URL,
+                "--scopes",
+                "Mail.Read",
+            ],
+            cwd=ROOT,
+            env=env,
+            check=True,
+            capture_output=True,
+            text=True,
+        ).stdout
+    )
     client_id, secret = peer.add_client(callback)
-    args = ["provider", created["clientId"], "Google", "--oauth-client-id", client_id,
-            f"--oauth-client-secret={secret}"]
+    args = [
+        "provider",
+        created["clientId"],
+        "Google",
+        "--oauth-client-id",
+        client_id,
+        f"--oauth-client-secret={secret}",
+    ]
     for name, url in peer.endpoints().items():
         args += ["--endpoint", f"{name}={url}"]
-    subprocess.run([sys.executable, "-m", "django", "aurinko_app", *args], cwd=ROOT, env=env,
-                   check=True, capture_output=True)
+    subprocess.run(
+        [sys.executable, "-m", "django", "aurinko_app", *args],
+        cwd=ROOT,
+        env=env,
+        check=True,
+        capture_output=True,
+    )
     return created["clientId"], created["clientSecret"], client_id
 
 
@@ -67,8 +95,10 @@ def measure_flows(env: dict[str, str], workers: int, flows: int) -> dict[str, fl
             client_id, secret, _ = configure_app(env, peer, base + "/v1/auth/callback")
             server = Server(env, workers, port=port)
             try:
-                start_url = (f"{base}/v1/auth/authorize?clientId={client_id}&serviceType=Google"
-                             f"&scopes=Mail.Read&returnUrl={RETURN_URL}&state=b")
+                start_url = (
+                    f"{base}/v1/auth/authorize?clientId={client_id}&serviceType=Google"
+                    f"&scopes=Mail.Read&returnUrl={RETURN_URL}&state=b"
+                )
                 one_flow(start_url, peer, base, client_id, secret)  # warm up
                 cpu_before, started = cpu_seconds(server.proc.pid), time.monotonic()
                 for _ in range(flows):
@@ -79,16 +109,22 @@ def measure_flows(env: dict[str, str], workers: int, flows: int) -> dict[str, fl
                 server.stop()
         finally:
             peer.stop()
-    return {"flows": flows, "seconds": seconds, "flows_per_second": flows / seconds,
-            "broker_cpu_ms": cpu / flows * 1000}
+    return {
+        "flows": flows,
+        "seconds": seconds,
+        "flows_per_second": flows / seconds,
+        "broker_cpu_ms": cpu / flows * 1000,
+    }
 
 
 def one_flow(start_url: str, peer: OAuthPeer, base: str, client_id: str, secret: str) -> None:
     browser = requests.Session()  # a new browser each time: sign-in included
     final = follow_until(browser, start_url, "app.example.com", peer, "alice", "alice-pw")
     code = parse_qs(urlsplit(final).query)["code"][0]
-    token = requests.post(f"{base}/v1/auth/token/{code}", auth=(client_id, secret),
-                          timeout=10).json()["accessToken"]
-    me = requests.get(f"{base}/v1/account", headers={"Authorization": f"Bearer {token}"},
-                      timeout=10)
+    token = requests.post(
+        f"{base}/v1/auth/token/{code}", auth=(client_id, secret), timeout=10
+    ).json()["accessToken"]
+    me = requests.get(
+        f"{base}/v1/account", headers={"Authorization": f"Bearer {token}"}, timeout=10
+    )
     me.raise_for_status()

@@ -32,13 +32,21 @@ Account.objects.bulk_create([Account(
 
 
 def python(env: dict[str, str], *args: str, stdin: str | None = None) -> str:
-    return subprocess.run([sys.executable, *args], cwd=ROOT, env=env, check=True,
-                          capture_output=True, text=True, input=stdin).stdout
+    return subprocess.run(
+        [sys.executable, *args],
+        cwd=ROOT,
+        env=env,
+        check=True,
+        capture_output=True,
+        text=True,
+        input=stdin,
+    ).stdout
 
 
 def counted(outputs: list[str], what: str) -> int:
-    return sum(int(out.rsplit("done: ", 1)[1].split(f" {what}")[0].rsplit(", ", 1)[-1])
-               for out in outputs)
+    return sum(
+        int(out.rsplit("done: ", 1)[1].split(f" {what}")[0].rsplit(", ", 1)[-1]) for out in outputs
+    )
 
 
 def measure_refresh(env: dict[str, str], accounts: int) -> dict[int, dict[str, float]]:
@@ -52,17 +60,42 @@ def measure_refresh(env: dict[str, str], accounts: int) -> dict[int, dict[str, f
         peer = OAuthPeer.start(Path(tmp))
         try:
             peer.add_user("alice", "alice-pw", "alice@example.com", "Alice")
-            app_id, _, peer_client = configure_app(env, peer,
-                                                   "http://127.0.0.1:9/v1/auth/callback")
+            app_id, _, peer_client = configure_app(env, peer, "http://127.0.0.1:9/v1/auth/callback")
             for processes in (1, 2):
-                grants = python(peer.env, "-m", "django", "sandbox_grants", "--client-id",
-                                peer_client, "--user", "alice", "--count", str(accounts))
+                grants = python(
+                    peer.env,
+                    "-m",
+                    "django",
+                    "sandbox_grants",
+                    "--client-id",
+                    peer_client,
+                    "--user",
+                    "alice",
+                    "--count",
+                    str(accounts),
+                )
                 python(env, "-c", SEED, app_id, f"p{processes}", stdin=grants)
                 started = time.monotonic()
-                runs = [subprocess.Popen(
-                    [sys.executable, "-m", "django", "aurinko_refresh", "--window", "900",
-                     "--batch-size", "20"], cwd=ROOT, env=env, stdout=subprocess.PIPE,
-                    stderr=subprocess.PIPE, text=True) for _ in range(processes)]
+                runs = [
+                    subprocess.Popen(
+                        [
+                            sys.executable,
+                            "-m",
+                            "django",
+                            "aurinko_refresh",
+                            "--window",
+                            "900",
+                            "--batch-size",
+                            "20",
+                        ],
+                        cwd=ROOT,
+                        env=env,
+                        stdout=subprocess.PIPE,
+                        stderr=subprocess.PIPE,
+                        text=True,
+                    )
+                    for _ in range(processes)
+                ]
                 finished = [run.communicate(timeout=600) for run in runs]
                 outputs = [out for out, _ in finished]
                 seconds = time.monotonic() - started
@@ -76,11 +109,14 @@ def measure_refresh(env: dict[str, str], accounts: int) -> dict[int, dict[str, f
                     raise RuntimeError(f"only {handled} of {accounts} handled:\n{finished}")
                 # Exactly once: every refresh grant rotates (revokes) one refresh token at
                 # the peer, so the peer's count must equal the broker's.
-                rotated = json.loads(python(peer.env, "-m", "django", "sandbox_tokens",
-                                            "alice"))["revoked_refresh_tokens"]
+                rotated = json.loads(python(peer.env, "-m", "django", "sandbox_tokens", "alice"))[
+                    "revoked_refresh_tokens"
+                ]
                 if rotated - rotated_before != refreshed:
-                    raise RuntimeError(f"peer rotated {rotated - rotated_before}, broker "
-                                       f"refreshed {refreshed}: a double refresh")
+                    raise RuntimeError(
+                        f"peer rotated {rotated - rotated_before}, broker "
+                        f"refreshed {refreshed}: a double refresh"
+                    )
                 rotated_before = rotated
                 rates[processes] = {"rate": refreshed / seconds, "failed": failed}
         finally:

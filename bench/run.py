@@ -75,17 +75,30 @@ def children(pid: int) -> list[int]:
 class Server:
     db_url = ""  # the database whose backends count as this server's CPU
 
-    def __init__(self, env: dict[str, str], workers: int, port: int | None = None,
-                 **extra_env: str) -> None:
+    def __init__(
+        self, env: dict[str, str], workers: int, port: int | None = None, **extra_env: str
+    ) -> None:
         env = {**env, **extra_env}
         self.db_url = env["DATABASE_URL"]
         self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "--no-control-socket", "-w", str(workers),
-             "-b", f"127.0.0.1:{self.port}", "--log-level", "warning",
-             "django.core.wsgi:get_wsgi_application()"],
-            cwd=ROOT, env=env)
+            [
+                sys.executable,
+                "-m",
+                "gunicorn",
+                "--no-control-socket",
+                "-w",
+                str(workers),
+                "-b",
+                f"127.0.0.1:{self.port}",
+                "--log-level",
+                "warning",
+                "django.core.wsgi:get_wsgi_application()",
+            ],
+            cwd=ROOT,
+            env=env,
+        )
         import requests
 
         deadline = time.monotonic() + 30
@@ -109,16 +122,19 @@ class Server:
         pids = [self.proc.pid, *children(self.proc.pid)]
         name = urlsplit(self.db_url).path.lstrip("/")
         with psycopg.connect(self.db_url, autocommit=True) as conn:
-            rows = conn.execute("SELECT pid FROM pg_stat_activity WHERE datname = %s AND "
-                                "pid <> pg_backend_pid()", [name]).fetchall()
+            rows = conn.execute(
+                "SELECT pid FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()",
+                [name],
+            ).fetchall()
         return pids + [pid for (pid,) in rows if Path(f"/proc/{pid}/stat").exists()]
 
 
 LAT = re.compile(r"^\s*(50|99)%\s+([\d.]+)(us|ms|s)\s*$", re.M)
 
 
-def wrk(url: str, header: str | None, duration: int, connections: int,
-        server: Server | None = None) -> dict[str, float]:
+def wrk(
+    url: str, header: str | None, duration: int, connections: int, server: Server | None = None
+) -> dict[str, float]:
     cmd = ["wrk", "-t1", f"-c{connections}", f"-d{duration}s", "--latency", url]
     if header:
         cmd[1:1] = ["-H", header]
@@ -137,15 +153,20 @@ def wrk(url: str, header: str | None, duration: int, connections: int,
     for pct, value, unit in LAT.findall(out):
         factor = {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
         lat[pct] = float(value) * factor
-    return {"rps": rps, "p50": lat.get("50", 0.0), "p99": lat.get("99", 0.0),
-            "cpu_us": cpu / max(requests_done, 1) * 1e6}
+    return {
+        "rps": rps,
+        "p50": lat.get("50", 0.0),
+        "p99": lat.get("99", 0.0),
+        "cpu_us": cpu / max(requests_done, 1) * 1e6,
+    }
 
 
 Target = tuple[Server, str, str | None]
 
 
-def measure(targets: dict[str, Target], duration: int, connections: int,
-            rounds: int) -> dict[str, dict[str, float]]:
+def measure(
+    targets: dict[str, Target], duration: int, connections: int, rounds: int
+) -> dict[str, dict[str, float]]:
     """Each target ``rounds`` times, interleaved; keep each target's best round, and its
     least CPU per request (server processes and database backends) over the rounds."""
     best: dict[str, dict[str, float]] = {}
@@ -162,11 +183,11 @@ def measure(targets: dict[str, Target], duration: int, connections: int,
 
 
 def table(results: dict[str, dict[str, float]]) -> list[str]:
-    lines = ["| endpoint | req/s | p50 ms | p99 ms | CPU µs/request |",
-             "|---|---:|---:|---:|---:|"]
+    lines = ["| endpoint | req/s | p50 ms | p99 ms | CPU µs/request |", "|---|---:|---:|---:|---:|"]
     for name, r in results.items():
-        lines.append(f"| {name} | {r['rps']:.0f} | {r['p50']:.2f} | {r['p99']:.2f} | "
-                     f"{r['cpu_us']:.0f} |")
+        lines.append(
+            f"| {name} | {r['rps']:.0f} | {r['p50']:.2f} | {r['p99']:.2f} | {r['cpu_us']:.0f} |"
+        )
     return lines
 
 
@@ -192,10 +213,18 @@ def main() -> int:
     from cryptography.fernet import Fernet
 
     db = os.environ.get("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/aurinko_bench")
-    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "bench.settings", "DATABASE_URL": db,
-           "SECRET_KEY": "bench-not-secret", "AURINKO_ENCRYPTION_KEYS": Fernet.generate_key().decode(),
-           "AURINKO_SANDBOX": "0", "AURINKO_DEMO": "0", "DEBUG": "0", "PYTHONPATH": str(ROOT),
-           "AURINKO_ENV_FILE": "/dev/null"}
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "bench.settings",
+        "DATABASE_URL": db,
+        "SECRET_KEY": "bench-not-secret",
+        "AURINKO_ENCRYPTION_KEYS": Fernet.generate_key().decode(),
+        "AURINKO_SANDBOX": "0",
+        "AURINKO_DEMO": "0",
+        "DEBUG": "0",
+        "PYTHONPATH": str(ROOT),
+        "AURINKO_ENV_FILE": "/dev/null",
+    }
     recreate_database(db)
     run([sys.executable, "-m", "django", "migrate", "--noinput", "-v", "0"], env)
 
@@ -205,16 +234,18 @@ def main() -> int:
     small = 1000
     seed(small)
     rng = random.Random(7)
-    report = ["# Benchmark results\n",
-              f"- date: {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC",
-              f"- machine: {platform.node()} {platform.machine()}, {os.cpu_count()} cores, "
-              f"Python {platform.python_version()}",
-              f"- command: `python bench/run.py --scale {args.scale} --duration {args.duration} "
-              f"--connections {args.connections} --workers {args.workers} --rounds {args.rounds}"
-              f"{' --only-b1' if args.only_b1 else ''}`",
-              f"- server: gunicorn sync, {args.workers} workers, PostgreSQL on loopback; "
-              f"load: wrk -t1 -c{args.connections}, best of {args.rounds} interleaved rounds",
-              ""]
+    report = [
+        "# Benchmark results\n",
+        f"- date: {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC",
+        f"- machine: {platform.node()} {platform.machine()}, {os.cpu_count()} cores, "
+        f"Python {platform.python_version()}",
+        f"- command: `python bench/run.py --scale {args.scale} --duration {args.duration} "
+        f"--connections {args.connections} --workers {args.workers} --rounds {args.rounds}"
+        f"{' --only-b1' if args.only_b1 else ''}`",
+        f"- server: gunicorn sync, {args.workers} workers, PostgreSQL on loopback; "
+        f"load: wrk -t1 -c{args.connections}, best of {args.rounds} interleaved rounds",
+        "",
+    ]
 
     def account_header(n: int) -> str:
         return f"Authorization: Bearer {bench_token(rng.randrange(n))}"
@@ -222,38 +253,58 @@ def main() -> int:
     # Two servers: without and with the account-token cache (AURINKO_AUTH_CACHE, here the
     # per-process local-memory cache).
     plain = Server(env, args.workers)
-    cached = Server(env, args.workers, AURINKO_AUTH_CACHE="default",
-                    CACHE_URL="locmemcache://")
+    cached = Server(env, args.workers, AURINKO_AUTH_CACHE="default", CACHE_URL="locmemcache://")
     try:
-        b1 = measure({
-            "bare Django view": (plain, "/bench/bare", None),
-            "bare Django view, API middleware": (plain, "/v1/bench/bare", None),
-            "GET /v1/account": (plain, "/v1/account", account_header(small)),
-            "GET /v1/account, cache on": (cached, "/v1/account", account_header(small)),
-            "GET /v1/user (5 accounts)": (plain, "/v1/user", f"X-Aurinko-Session: {BENCH_SESSION}"),
-            "DOT protected resource": (plain, "/bench/dot",
-                                       "Authorization: Bearer dot-bench-token"),
-        }, args.duration, args.connections, args.rounds)
+        b1 = measure(
+            {
+                "bare Django view": (plain, "/bench/bare", None),
+                "bare Django view, API middleware": (plain, "/v1/bench/bare", None),
+                "GET /v1/account": (plain, "/v1/account", account_header(small)),
+                "GET /v1/account, cache on": (cached, "/v1/account", account_header(small)),
+                "GET /v1/user (5 accounts)": (
+                    plain,
+                    "/v1/user",
+                    f"X-Aurinko-Session: {BENCH_SESSION}",
+                ),
+                "DOT protected resource": (
+                    plain,
+                    "/bench/dot",
+                    "Authorization: Bearer dot-bench-token",
+                ),
+            },
+            args.duration,
+            args.connections,
+            args.rounds,
+        )
     finally:
         plain.stop()
         cached.stop()
-    bare, acct, warm, dot = (b1["bare Django view"], b1["GET /v1/account"],
-                             b1["GET /v1/account, cache on"], b1["DOT protected resource"])
+    bare, acct, warm, dot = (
+        b1["bare Django view"],
+        b1["GET /v1/account"],
+        b1["GET /v1/account, cache on"],
+        b1["DOT protected resource"],
+    )
     bare_api = b1["bare Django view, API middleware"]
-    report += ["## B1: authenticated request (1,000 accounts)", "", *table(b1), "",
-               f"- /v1/account / bare view throughput: **{acct['rps'] / bare['rps']:.2f}** "
-               f"without cache, **{warm['rps'] / bare['rps']:.2f}** with the cache "
-               "(target >= 0.85)",
-               f"- /v1/account / bare view behind the API's middleware (like for like): "
-               f"**{acct['rps'] / bare_api['rps']:.2f}** without cache, "
-               f"**{warm['rps'] / bare_api['rps']:.2f}** with the cache",
-               f"- CPU per request (gunicorn processes and PostgreSQL backends), bare view / "
-               f"/v1/account: **{bare['cpu_us'] / acct['cpu_us']:.2f}** without cache, "
-               f"**{bare['cpu_us'] / warm['cpu_us']:.2f}** "
-               "with the cache (what the throughput ratio tends to on a saturated machine)",
-               f"- /v1/account / DOT resource throughput: **{acct['rps'] / dot['rps']:.2f}** "
-               f"without cache, **{warm['rps'] / dot['rps']:.2f}** with the cache (target > 1)",
-               ""]
+    report += [
+        "## B1: authenticated request (1,000 accounts)",
+        "",
+        *table(b1),
+        "",
+        f"- /v1/account / bare view throughput: **{acct['rps'] / bare['rps']:.2f}** "
+        f"without cache, **{warm['rps'] / bare['rps']:.2f}** with the cache "
+        "(target >= 0.85)",
+        f"- /v1/account / bare view behind the API's middleware (like for like): "
+        f"**{acct['rps'] / bare_api['rps']:.2f}** without cache, "
+        f"**{warm['rps'] / bare_api['rps']:.2f}** with the cache",
+        f"- CPU per request (gunicorn processes and PostgreSQL backends), bare view / "
+        f"/v1/account: **{bare['cpu_us'] / acct['cpu_us']:.2f}** without cache, "
+        f"**{bare['cpu_us'] / warm['cpu_us']:.2f}** "
+        "with the cache (what the throughput ratio tends to on a saturated machine)",
+        f"- /v1/account / DOT resource throughput: **{acct['rps'] / dot['rps']:.2f}** "
+        f"without cache, **{warm['rps'] / dot['rps']:.2f}** with the cache (target > 1)",
+        "",
+    ]
     if args.only_b1:
         text = "\n".join(report)
         print(text)
@@ -263,38 +314,56 @@ def main() -> int:
     seed(args.scale)
     server = Server(env, args.workers)
     try:
-        big = measure({"GET /v1/account": (server, "/v1/account", account_header(args.scale))},
-                      args.duration, args.connections, args.rounds)["GET /v1/account"]
+        big = measure(
+            {"GET /v1/account": (server, "/v1/account", account_header(args.scale))},
+            args.duration,
+            args.connections,
+            args.rounds,
+        )["GET /v1/account"]
     finally:
         server.stop()
-    report += [f"## B2: scale ({small:,} vs {args.scale:,} accounts and tokens)", "",
-               "| accounts | req/s | p50 ms | p99 ms |", "|---:|---:|---:|---:|",
-               f"| {small:,} | {acct['rps']:.0f} | {acct['p50']:.2f} | {acct['p99']:.2f} |",
-               f"| {args.scale:,} | {big['rps']:.0f} | {big['p50']:.2f} | {big['p99']:.2f} |",
-               "", f"- p50 at {args.scale:,} / p50 at {small:,}: "
-               f"**{big['p50'] / acct['p50']:.2f}** (target <= 1.2)", ""]
+    report += [
+        f"## B2: scale ({small:,} vs {args.scale:,} accounts and tokens)",
+        "",
+        "| accounts | req/s | p50 ms | p99 ms |",
+        "|---:|---:|---:|---:|",
+        f"| {small:,} | {acct['rps']:.0f} | {acct['p50']:.2f} | {acct['p99']:.2f} |",
+        f"| {args.scale:,} | {big['rps']:.0f} | {big['p50']:.2f} | {big['p99']:.2f} |",
+        "",
+        f"- p50 at {args.scale:,} / p50 at {small:,}: "
+        f"**{big['p50'] / acct['p50']:.2f}** (target <= 1.2)",
+        "",
+    ]
     if not args.skip_flows:
         from bench.flows import measure_flows
 
         b3 = measure_flows(env, args.workers, args.flows)
-        report += ["## B3: flow cost (Account flow against a real OAuth2 server on loopback)", "",
-                   f"- {b3['flows']} complete flows (authorize, sign-in at the server, callback, "
-                   f"code exchange, GET /v1/account) in {b3['seconds']:.1f} s: "
-                   f"**{b3['flows_per_second']:.1f} flows/s** sequentially",
-                   f"- the broker's own CPU time per flow (all gunicorn processes): "
-                   f"**{b3['broker_cpu_ms']:.1f} ms**", ""]
+        report += [
+            "## B3: flow cost (Account flow against a real OAuth2 server on loopback)",
+            "",
+            f"- {b3['flows']} complete flows (authorize, sign-in at the server, callback, "
+            f"code exchange, GET /v1/account) in {b3['seconds']:.1f} s: "
+            f"**{b3['flows_per_second']:.1f} flows/s** sequentially",
+            f"- the broker's own CPU time per flow (all gunicorn processes): "
+            f"**{b3['broker_cpu_ms']:.1f} ms**",
+            "",
+        ]
     if not args.skip_refresh:
         from bench.refresh import measure_refresh
 
         b4 = measure_refresh(env, args.refresh_accounts)
-        report += [f"## B4: refresh ({args.refresh_accounts} expiring accounts, real refresh "
-                   "tokens rotated by django-oauth-toolkit)", "",
-                   f"- `aurinko_refresh`, one process: **{b4[1]['rate']:.1f} accounts/s** "
-                   f"({b4[1]['failed']:.0f} transient failures, retried later)",
-                   f"- two processes at once (`FOR UPDATE SKIP LOCKED`): "
-                   f"**{b4[2]['rate']:.1f} accounts/s** ({b4[2]['failed']:.0f} transient "
-                   "failures); the peer's count of rotated refresh tokens equals the broker's "
-                   "count of refreshes (no account refreshed twice)", ""]
+        report += [
+            f"## B4: refresh ({args.refresh_accounts} expiring accounts, real refresh "
+            "tokens rotated by django-oauth-toolkit)",
+            "",
+            f"- `aurinko_refresh`, one process: **{b4[1]['rate']:.1f} accounts/s** "
+            f"({b4[1]['failed']:.0f} transient failures, retried later)",
+            f"- two processes at once (`FOR UPDATE SKIP LOCKED`): "
+            f"**{b4[2]['rate']:.1f} accounts/s** ({b4[2]['failed']:.0f} transient "
+            "failures); the peer's count of rotated refresh tokens equals the broker's "
+            "count of refreshes (no account refreshed twice)",
+            "",
+        ]
     text = "\n".join(report)
     print(text)
     Path(args.output).write_text(text + "\n")

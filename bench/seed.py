@@ -36,13 +36,22 @@ def seed_user(app, crypto) -> None:  # noqa: ANN001
     user = AppUser.objects.create(app=app, email="user@bench.example")
     for i in range(5):
         Account.objects.create(
-            app=app, user=user, service_type="Google" if i else "Office365",
-            account_type="primary" if i == 0 else "secondary", email=f"s{i}@bench.example",
-            auth_user_id=f"bench-user-{i}", credentials={"access_token": "x"})
+            app=app,
+            user=user,
+            service_type="Google" if i else "Office365",
+            account_type="primary" if i == 0 else "secondary",
+            email=f"s{i}@bench.example",
+            auth_user_id=f"bench-user-{i}",
+            credentials={"access_token": "x"},
+        )
     now = timezone.now()
-    UserSession.objects.create(token_hash=crypto.hash_token(BENCH_SESSION), user=user,
-                               last_used_at=now, expires_at=now + timedelta(days=3650),
-                               idle_timeout=3650 * 24 * 3600)
+    UserSession.objects.create(
+        token_hash=crypto.hash_token(BENCH_SESSION),
+        user=user,
+        last_used_at=now,
+        expires_at=now + timedelta(days=3650),
+        idle_timeout=3650 * 24 * 3600,
+    )
 
 
 def main() -> None:
@@ -67,16 +76,24 @@ def main() -> None:
         app.save()
     user, _ = get_user_model().objects.get_or_create(username="bench")
     dot_app, _ = Application.objects.get_or_create(
-        name="bench", defaults={"client_type": "confidential",
-                                "authorization_grant_type": "client-credentials"})
+        name="bench",
+        defaults={"client_type": "confidential", "authorization_grant_type": "client-credentials"},
+    )
     if not AccessToken.objects.filter(token="dot-bench-token").exists():
         AccessToken.objects.create(
-            user=user, application=dot_app, token="dot-bench-token", scope="read",
-            expires=timezone.now() + timezone.timedelta(days=3650))
+            user=user,
+            application=dot_app,
+            token="dot-bench-token",
+            scope="read",
+            expires=timezone.now() + timezone.timedelta(days=3650),
+        )
 
     seed_user(app, crypto)
-    have = Account.objects.filter(app=app, auth_user_id__startswith="bench-").exclude(
-        auth_user_id__startswith="bench-user-").count()
+    have = (
+        Account.objects.filter(app=app, auth_user_id__startswith="bench-")
+        .exclude(auth_user_id__startswith="bench-user-")
+        .count()
+    )
     if have >= args.accounts:
         print(f"seed: {have} accounts already")
         return
@@ -86,30 +103,43 @@ def main() -> None:
     if connection.vendor == "postgresql":
         # Column values come from a template instance, so the COPY follows the model as it
         # evolves; only the identity columns vary per row.
-        template = Account(app=app, service_type="Google", auth_org_id="bench.example",
-                           auth_obtained_at=now, requested_scopes=["Mail.Read"],
-                           scopes=["Mail.Read"], credentials=json.loads(credentials_json),
-                           credential_version=1)
+        template = Account(
+            app=app,
+            service_type="Google",
+            auth_org_id="bench.example",
+            auth_obtained_at=now,
+            requested_scopes=["Mail.Read"],
+            scopes=["Mail.Read"],
+            credentials=json.loads(credentials_json),
+            credential_version=1,
+        )
         fields = [f for f in Account._meta.concrete_fields if not f.primary_key]
-        base = {f.column: f.get_db_prep_save(f.pre_save(template, add=True), connection)
-                for f in fields}
+        base = {
+            f.column: f.get_db_prep_save(f.pre_save(template, add=True), connection) for f in fields
+        }
         columns = list(base)
         with transaction.atomic(), connection.cursor() as cur:
             raw = cur.cursor
-            with raw.copy(f"COPY aurinko_auth_account ({', '.join(columns)}) FROM STDIN") \
-                    as copy:
+            with raw.copy(f"COPY aurinko_auth_account ({', '.join(columns)}) FROM STDIN") as copy:
                 for i in range(have, args.accounts):
-                    row = dict(base, login_string=f"u{i}@bench.example",
-                               email=f"u{i}@bench.example", name=f"User {i}",
-                               auth_user_id=f"bench-{i}")
+                    row = dict(
+                        base,
+                        login_string=f"u{i}@bench.example",
+                        email=f"u{i}@bench.example",
+                        name=f"User {i}",
+                        auth_user_id=f"bench-{i}",
+                    )
                     copy.write_row([row[c] for c in columns])
             cur.execute(
                 "SELECT id, auth_user_id FROM aurinko_auth_account WHERE app_id = %s AND "
                 "auth_user_id LIKE 'bench-%%' AND auth_user_id NOT LIKE 'bench-user-%%' AND id NOT IN (SELECT account_id FROM "
-                "aurinko_auth_accounttoken)", [app.pk])
+                "aurinko_auth_accounttoken)",
+                [app.pk],
+            )
             rows = cur.fetchall()
-            with raw.copy("COPY aurinko_auth_accounttoken (account_id, token_hash, created_at)"
-                          " FROM STDIN") as copy:
+            with raw.copy(
+                "COPY aurinko_auth_accounttoken (account_id, token_hash, created_at) FROM STDIN"
+            ) as copy:
                 for account_id, auth_user_id in rows:
                     i = int(auth_user_id.split("-")[1])
                     copy.write_row((account_id, crypto.hash_token(bench_token(i)), now))
@@ -118,14 +148,27 @@ def main() -> None:
     else:
         batch = []
         for i in range(have, args.accounts):
-            batch.append(Account(app=app, service_type="Google", email=f"u{i}@bench.example",
-                                 auth_user_id=f"bench-{i}", credentials={"access_token": "b"}))
+            batch.append(
+                Account(
+                    app=app,
+                    service_type="Google",
+                    email=f"u{i}@bench.example",
+                    auth_user_id=f"bench-{i}",
+                    credentials={"access_token": "b"},
+                )
+            )
             if len(batch) == 5000 or i == args.accounts - 1:
                 with transaction.atomic():
                     created = Account.objects.bulk_create(batch)
                     AccountToken.objects.bulk_create(
-                        AccountToken(account=a, token_hash=crypto.hash_token(
-                            bench_token(int(a.auth_user_id.split("-")[1])))) for a in created)
+                        AccountToken(
+                            account=a,
+                            token_hash=crypto.hash_token(
+                                bench_token(int(a.auth_user_id.split("-")[1]))
+                            ),
+                        )
+                        for a in created
+                    )
                 batch = []
     total = Account.objects.filter(app=app).count() - 5
     print(f"seed: {total} accounts ({total - have} new) in {time.monotonic() - started:.1f}s")

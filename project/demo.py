@@ -25,14 +25,18 @@ def return_page(request: HttpRequest) -> HttpResponse:
     if code:
         client = _client()
         base = settings.AURINKO_AUTH["PUBLIC_URL"].rstrip("/")
-        exchanged = requests.post(f"{base}/v1/auth/token/{code}", timeout=10,
-                                  auth=(client["clientId"], client["clientSecret"]))
+        exchanged = requests.post(
+            f"{base}/v1/auth/token/{code}",
+            timeout=10,
+            auth=(client["clientId"], client["clientSecret"]),
+        )
         context["exchange_status"] = exchanged.status_code
         body = exchanged.json()
         if exchanged.ok:
             token = body["accessToken"]
-            account = requests.get(f"{base}/v1/account", timeout=10,
-                                   headers={"Authorization": f"Bearer {token}"})
+            account = requests.get(
+                f"{base}/v1/account", timeout=10, headers={"Authorization": f"Bearer {token}"}
+            )
             context["account"] = json.dumps(account.json(), indent=2, ensure_ascii=False)
             body = {**body, "accessToken": token[:8] + "…"}  # the app keeps it; we show less
         context["exchange"] = json.dumps(body, indent=2, ensure_ascii=False)

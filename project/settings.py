@@ -100,8 +100,9 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
 
-SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if env.bool(
-    "BEHIND_TLS_PROXY", default=False) else None
+SECURE_PROXY_SSL_HEADER = (
+    ("HTTP_X_FORWARDED_PROTO", "https") if env.bool("BEHIND_TLS_PROXY", default=False) else None
+)
 SESSION_COOKIE_SECURE = PUBLIC_URL.startswith("https://")
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 
@@ -117,10 +118,9 @@ AURINKO_AUTH = {
     "AUTH_PREPARED_QUERY": env.bool("AURINKO_AUTH_PREPARED_QUERY", default=True),
     # Password sign-in (EWS, IMAP, SugarCRM): a private CA, and failed sign-ins allowed.
     "PASSWORD_CA_BUNDLE": env.str("AURINKO_PASSWORD_CA_BUNDLE", default="") or None,
-    "PASSWORD_FAILURE_RATE_IP": env.str("AURINKO_PASSWORD_FAILURE_RATE_IP",
-                                        default="30/h") or None,
-    "PASSWORD_FAILURE_RATE_LOGIN": env.str("AURINKO_PASSWORD_FAILURE_RATE_LOGIN",
-                                           default="10/h") or None,
+    "PASSWORD_FAILURE_RATE_IP": env.str("AURINKO_PASSWORD_FAILURE_RATE_IP", default="30/h") or None,
+    "PASSWORD_FAILURE_RATE_LOGIN": env.str("AURINKO_PASSWORD_FAILURE_RATE_LOGIN", default="10/h")
+    or None,
 }
 
 # oauthlib refuses plain-http endpoints unless told otherwise. aurinko_auth itself only ever
@@ -132,9 +132,14 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "filters": {"redact_query": {"()": "aurinko_auth.logging.RedactQueryStrings"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain",
-                             "filters": ["redact_query"]}},
+    "filters": {"redact_query": {"()": "aurinko_auth.security.redaction.RedactQueryStrings"}},
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "plain",
+            "filters": ["redact_query"],
+        }
+    },
     "loggers": {
         "aurinko_auth": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
         # Request logs print URLs, and callback URLs carry codes: the filter redacts queries.
@@ -153,8 +158,11 @@ from django.core import checks  # noqa: E402
 @checks.register(checks.Tags.security)
 def _secret_key_check(app_configs=None, **kwargs):
     if SECRET_KEY_MISSING and not DEBUG:
-        return [checks.Error("SECRET_KEY is not set.", hint="Set the SECRET_KEY variable.",
-                             id="project.E001")]
+        return [
+            checks.Error(
+                "SECRET_KEY is not set.", hint="Set the SECRET_KEY variable.", id="project.E001"
+            )
+        ]
     return []
 
 

@@ -13,17 +13,28 @@ RETURN_URL = "https://app.example.com/callback"
 
 # Debian's Chromium, driven by playwright (browser tests of the admin and the flows).
 CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
-                 "--no-first-run", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync"]
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 
 
 @pytest.fixture
 def app_factory(db):
     """``app_factory(**kw) -> (app, client_secret)``."""
 
-    def make(name: str = "Test app", return_urls: list[str] | None = None,
-             scopes: str = "Mail.Read Mail.Send Calendar.Read", **kw: Any) -> tuple[App, str]:
+    def make(
+        name: str = "Test app",
+        return_urls: list[str] | None = None,
+        scopes: str = "Mail.Read Mail.Send Calendar.Read",
+        **kw: Any,
+    ) -> tuple[App, str]:
         app, secret = services.create_app(
             name=name, return_urls=return_urls or [RETURN_URL], scopes=scopes
         )
@@ -55,8 +66,9 @@ def account_factory(db):
         n = counter["n"]
         kw.setdefault("auth_user_id", f"remote-{n}")
         kw.setdefault("email", f"user{n}@example.com")
-        kw.setdefault("credentials", {"access_token": f"provider-at-{n}",
-                                      "refresh_token": f"provider-rt-{n}"})
+        kw.setdefault(
+            "credentials", {"access_token": f"provider-at-{n}", "refresh_token": f"provider-rt-{n}"}
+        )
         return Account.objects.create(app=app, service_type=service_type, **kw)
 
     return make
@@ -85,16 +97,16 @@ def browser(monkeypatch):
 
     # Short: Chromium's singleton socket path must fit in a unix socket address.
     home = Path(tempfile.mkdtemp(prefix="aur-cr-", dir="/tmp"))
-    for var, name in (("XDG_CONFIG_HOME", "cfg"), ("XDG_CACHE_HOME", "cache"),
-                      ("TMPDIR", "tmp")):
+    for var, name in (("XDG_CONFIG_HOME", "cfg"), ("XDG_CACHE_HOME", "cache"), ("TMPDIR", "tmp")):
         path = home / name
         path.mkdir()
         monkeypatch.setenv(var, str(path))
     monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
     try:
         with sync_playwright() as pw:
-            instance = pw.chromium.launch(executable_path=CHROMIUM, headless=True,
-                                          args=CHROMIUM_ARGS)
+            instance = pw.chromium.launch(
+                executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
+            )
             try:
                 yield instance
             finally:

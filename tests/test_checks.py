@@ -34,11 +34,13 @@ def test_duplicate_providers(settings):
 
 def test_bad_private_network(settings):
     assert "aurinko_auth.E006" in ids(settings, ALLOWED_PRIVATE_NETWORKS=["10.0.0.0/33"])
-    assert "aurinko_auth.E006" not in ids(settings, ALLOWED_PRIVATE_NETWORKS=["10.0.0.0/8",
-                                                                              "fd00::/8"])
+    assert "aurinko_auth.E006" not in ids(
+        settings, ALLOWED_PRIVATE_NETWORKS=["10.0.0.0/8", "fd00::/8"]
+    )
 
 
 def test_bad_rate(settings):
     assert "aurinko_auth.E007" in ids(settings, PASSWORD_FAILURE_RATE_IP="ten per hour")
-    assert "aurinko_auth.E007" not in ids(settings, PASSWORD_FAILURE_RATE_IP="5/30s",
-                                          PASSWORD_FAILURE_RATE_LOGIN=None)
+    assert "aurinko_auth.E007" not in ids(
+        settings, PASSWORD_FAILURE_RATE_IP="5/30s", PASSWORD_FAILURE_RATE_LOGIN=None
+    )

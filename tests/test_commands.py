@@ -8,8 +8,8 @@ from io import StringIO
 import pytest
 from django.core.management import CommandError, call_command
 
-from aurinko_auth.auth import app_from_credentials
 from aurinko_auth.exceptions import AuthenticationFailed
+from aurinko_auth.hotpath.auth import app_from_credentials
 from aurinko_auth.models import App, AppMembership, ProviderConfig
 
 pytestmark = pytest.mark.django_db
@@ -23,9 +23,19 @@ def run(*args: str) -> object:
 
 def test_create_prints_client_id_and_secret(django_user_model):
     owner = django_user_model.objects.create_user("owner")
-    created = run("create", "--name", "CRM sync", "--return-url", "https://a.example.com/cb",
-                  "--return-url", "http://127.0.0.1:3000/cb", "--scopes", "Mail.Read Mail.Send",
-                  "--owner", "owner")
+    created = run(
+        "create",
+        "--name",
+        "CRM sync",
+        "--return-url",
+        "https://a.example.com/cb",
+        "--return-url",
+        "http://127.0.0.1:3000/cb",
+        "--scopes",
+        "Mail.Read Mail.Send",
+        "--owner",
+        "owner",
+    )
     assert set(created) == {"clientId", "clientSecret"}
     app = App.objects.get(client_id=created["clientId"])
     assert app.return_urls == ["https://a.example.com/cb", "http://127.0.0.1:3000/cb"]
@@ -35,13 +45,16 @@ def test_create_prints_client_id_and_secret(django_user_model):
     assert app_from_credentials(created["clientId"], created["clientSecret"]).app == app
 
 
-@pytest.mark.parametrize("args", [
-    ["--return-url", "http://app.example.com/cb"],
-    ["--return-url", "https://app.example.com/cb#x"],
-    ["--return-url", "https://*.example.com/cb"],
-    ["--return-url", "https://a.example.com/cb", "--scopes", "Files.Read"],
-    ["--return-url", "https://a.example.com/cb", "--owner", "nobody"],
-])
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["--return-url", "http://app.example.com/cb"],
+        ["--return-url", "https://app.example.com/cb#x"],
+        ["--return-url", "https://*.example.com/cb"],
+        ["--return-url", "https://a.example.com/cb", "--scopes", "Files.Read"],
+        ["--return-url", "https://a.example.com/cb", "--owner", "nobody"],
+    ],
+)
 def test_create_rejects_bad_input(args):
     with pytest.raises(CommandError):
         run("create", "--name", "x", *args)
@@ -50,9 +63,19 @@ def test_create_rejects_bad_input(args):
 
 def test_provider_sets_configuration_with_endpoints():
     created = run("create", "--name", "x", "--return-url", "https://a.example.com/cb")
-    shown = run("provider", created["clientId"], "office365", "--oauth-client-id", "azure-app",
-                "--oauth-client-secret", "s3cret", "--tenant", "contoso.onmicrosoft.com",
-                "--endpoint", "token=https://login.microsoftonline.us/{tenant}/oauth2/v2.0/token")
+    shown = run(
+        "provider",
+        created["clientId"],
+        "office365",
+        "--oauth-client-id",
+        "azure-app",
+        "--oauth-client-secret",
+        "s3cret",
+        "--tenant",
+        "contoso.onmicrosoft.com",
+        "--endpoint",
+        "token=https://login.microsoftonline.us/{tenant}/oauth2/v2.0/token",
+    )
     assert shown["serviceType"] == "Office365" and shown["tenant"] == "contoso.onmicrosoft.com"
     assert "s3cret" not in json.dumps(shown)
     config = ProviderConfig.objects.get()
@@ -60,13 +83,23 @@ def test_provider_sets_configuration_with_endpoints():
     assert config.endpoints["token"].startswith("https://login.microsoftonline.us/")
 
 
-@pytest.mark.parametrize("endpoint", ["token=http://evil.example.com/token", "nosuch=https://x",
-                                      "token"])
+@pytest.mark.parametrize(
+    "endpoint", ["token=http://evil.example.com/token", "nosuch=https://x", "token"]
+)
 def test_provider_rejects_bad_endpoints(endpoint):
     created = run("create", "--name", "x", "--return-url", "https://a.example.com/cb")
     with pytest.raises(CommandError):
-        run("provider", created["clientId"], "Google", "--oauth-client-id", "g",
-            "--oauth-client-secret", "s", "--endpoint", endpoint)
+        run(
+            "provider",
+            created["clientId"],
+            "Google",
+            "--oauth-client-id",
+            "g",
+            "--oauth-client-secret",
+            "s",
+            "--endpoint",
+            endpoint,
+        )
 
 
 def test_provider_rejects_unknown_app_and_service_type():

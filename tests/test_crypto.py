@@ -23,12 +23,14 @@ def with_keys(settings, *keys: str) -> None:
     settings.AURINKO_AUTH = {**django_settings.AURINKO_AUTH, "ENCRYPTION_KEYS": list(keys)}
 
 
-def test_provider_secrets_are_ciphertext_in_the_database(app_factory, account_factory,
-                                                         provider_config_factory):
+def test_provider_secrets_are_ciphertext_in_the_database(
+    app_factory, account_factory, provider_config_factory
+):
     app, _ = app_factory()
     config = provider_config_factory(app, client_secret="GOCSPX-very-secret")
-    account = account_factory(app, credentials={"access_token": "ya29.plain",
-                                                "refresh_token": "1//plain"})
+    account = account_factory(
+        app, credentials={"access_token": "ya29.plain", "refresh_token": "1//plain"}
+    )
     stored = raw_column("aurinko_auth_account", "credentials", account.pk)
     assert "ya29.plain" not in stored and "1//plain" not in stored
     assert stored.startswith("gAAAAA")  # a Fernet token
@@ -75,11 +77,9 @@ def test_tokens_have_prefixes_and_are_hashed():
 
 
 def test_demo_key_is_derived_only_in_demo(settings):
-    settings.AURINKO_AUTH = {**django_settings.AURINKO_AUTH, "ENCRYPTION_KEYS": [],
-                             "DEMO": True}
+    settings.AURINKO_AUTH = {**django_settings.AURINKO_AUTH, "ENCRYPTION_KEYS": [], "DEMO": True}
     assert crypto.decrypt(crypto.encrypt("x")) == "x"
-    settings.AURINKO_AUTH = {**django_settings.AURINKO_AUTH, "ENCRYPTION_KEYS": [],
-                             "DEMO": False}
+    settings.AURINKO_AUTH = {**django_settings.AURINKO_AUTH, "ENCRYPTION_KEYS": [], "DEMO": False}
     from django.core.exceptions import ImproperlyConfigured
 
     with pytest.raises(ImproperlyConfigured):

@@ -1,6 +1,6 @@
 import logging
 
-from aurinko_auth.logging import RedactQueryStrings, redact_query_strings
+from aurinko_auth.security.redaction import RedactQueryStrings, redact_query_strings
 
 
 def test_redacts_query_in_request_line():
@@ -9,14 +9,27 @@ def test_redacts_query_in_request_line():
 
 
 def test_filter_rewrites_args_and_message():
-    record = logging.LogRecord("django.server", logging.INFO, __file__, 1, '"%s" %s %s',
-                               ("GET /v1/auth/token/acd_secret?x=1 HTTP/1.1", "200", "10"),
-                               None)
+    record = logging.LogRecord(
+        "django.server",
+        logging.INFO,
+        __file__,
+        1,
+        '"%s" %s %s',
+        ("GET /v1/auth/token/acd_secret?x=1 HTTP/1.1", "200", "10"),
+        None,
+    )
     assert RedactQueryStrings().filter(record)
     assert "x=1" not in record.getMessage()
     assert "acd_secret" not in record.getMessage()
-    record = logging.LogRecord("x", logging.INFO, __file__, 1,
-                               "redirect to https://app.example.com/cb?code=acd_1", None, None)
+    record = logging.LogRecord(
+        "x",
+        logging.INFO,
+        __file__,
+        1,
+        "redirect to https://app.example.com/cb?code=acd_1",
+        None,
+        None,
+    )
     RedactQueryStrings().filter(record)
     assert "acd_1" not in record.getMessage()
 

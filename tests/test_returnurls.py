@@ -6,8 +6,8 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from aurinko_auth import returnurls
 from aurinko_auth.exceptions import InvalidReturnUrl
+from aurinko_auth.security import returnurls
 from tests.conftest import RETURN_URL
 
 REGISTERED = [RETURN_URL, "https://app.example.com/q?a=1", "http://127.0.0.1:9000/cb"]
@@ -43,19 +43,32 @@ def test_match_rejects(url):
         returnurls.match(url, REGISTERED)
 
 
-@pytest.mark.parametrize("url", [
-    RETURN_URL, "https://APP.example.com/callback", "https://app.example.com:443/callback",
-    "https://app.example.com/callback?x=1", "https://app.example.com/q?a=1",
-    "https://app.example.com/q?a=1&b=2", "http://127.0.0.1:9000/cb",
-])
+@pytest.mark.parametrize(
+    "url",
+    [
+        RETURN_URL,
+        "https://APP.example.com/callback",
+        "https://app.example.com:443/callback",
+        "https://app.example.com/callback?x=1",
+        "https://app.example.com/q?a=1",
+        "https://app.example.com/q?a=1&b=2",
+        "http://127.0.0.1:9000/cb",
+    ],
+)
 def test_match_accepts(url):
     assert returnurls.match(url, REGISTERED) == url
 
 
-@pytest.mark.parametrize("url", [
-    "http://app.example.com/cb", "https://*.example.com/cb", "https://a.com/cb#x",
-    "https://u:p@a.com/cb", "javascript:alert(1)",
-])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://app.example.com/cb",
+        "https://*.example.com/cb",
+        "https://a.com/cb#x",
+        "https://u:p@a.com/cb",
+        "javascript:alert(1)",
+    ],
+)
 def test_validate_registered_rejects(url):
     with pytest.raises(InvalidReturnUrl):
         returnurls.validate_registered(url)
@@ -72,11 +85,15 @@ def authorize(client, app_factory, provider_config_factory):
     provider_config_factory(app, "Google")
 
     def get(**over):
-        params = {"clientId": app.client_id, "serviceType": "Google", "scopes": "Mail.Read",
-                  "returnUrl": RETURN_URL, "state": "s1"}
+        params = {
+            "clientId": app.client_id,
+            "serviceType": "Google",
+            "scopes": "Mail.Read",
+            "returnUrl": RETURN_URL,
+            "state": "s1",
+        }
         params.update(over)
-        return client.get("/v1/auth/authorize", {k: v for k, v in params.items()
-                                                 if v is not None})
+        return client.get("/v1/auth/authorize", {k: v for k, v in params.items() if v is not None})
 
     return get
 
@@ -101,13 +118,16 @@ def test_authorize_unknown_client_is_400_page(authorize):
     assert r.status_code == 400 and "Location" not in r
 
 
-@pytest.mark.parametrize("over,error", [
-    ({"serviceType": "Nope"}, "servicetype.invalid"),
-    ({"scopes": "Mail.Read Bogus.Scope"}, None),
-    ({"scopes": "Contacts.Read"}, None),
-    ({"responseType": "cookie"}, "invalid_request"),
-    ({"serviceType": "Office365"}, "provider.not_configured"),
-])
+@pytest.mark.parametrize(
+    "over,error",
+    [
+        ({"serviceType": "Nope"}, "servicetype.invalid"),
+        ({"scopes": "Mail.Read Bogus.Scope"}, None),
+        ({"scopes": "Contacts.Read"}, None),
+        ({"responseType": "cookie"}, "invalid_request"),
+        ({"serviceType": "Office365"}, "provider.not_configured"),
+    ],
+)
 def test_after_valid_return_url_errors_redirect(authorize, over, error):
     r = authorize(**over)
     assert r.status_code == 302, r.content

@@ -9,20 +9,21 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from aurinko_auth import crypto, sessions
+from aurinko_auth import crypto, usersessions
+from aurinko_auth.hotpath.rowquery import ChainQuery
 from aurinko_auth.models import Account, App, AppUser, UserSession
-from aurinko_auth.rowquery import ChainQuery
 
 pytestmark = pytest.mark.django_db
 
-SESSIONS = ChainQuery([(UserSession, None), (AppUser, None), (App, None)], ["user", "app"],
-                      where="token_hash")
+SESSIONS = ChainQuery(
+    [(UserSession, None), (AppUser, None), (App, None)], ["user", "app"], where="token_hash"
+)
 
 
 def test_rows_match_the_orm_and_are_linked(app_factory):
     app, _ = app_factory()
     user = AppUser.objects.create(app=app, email="u@example.com")
-    tokens = [sessions.start(user, user_agent=f"agent {i}", ip="192.0.2.1") for i in range(3)]
+    tokens = [usersessions.start(user, user_agent=f"agent {i}", ip="192.0.2.1") for i in range(3)]
     hashes = [crypto.hash_token(t) for t in tokens]
     with CaptureQueriesContext(connection) as queries:
         rows = SESSIONS.rows("default", hashes[:2])
@@ -45,8 +46,8 @@ def test_rows_match_the_orm_and_are_linked(app_factory):
 def test_deferred_encrypted_field_loads_on_access(app_factory):
     app, _ = app_factory()
     user = AppUser.objects.create(app=app)
-    token = sessions.start(user)
-    (_, _, found_app), = SESSIONS.rows("default", [crypto.hash_token(token)])
+    token = usersessions.start(user)
+    ((_, _, found_app),) = SESSIONS.rows("default", [crypto.hash_token(token)])
     assert "user_signing_key" not in found_app.__dict__
     with CaptureQueriesContext(connection) as queries:
         assert found_app.user_signing_key == App.objects.get(pk=app.pk).user_signing_key

@@ -9,12 +9,16 @@ from aurinko_auth.scopes import check_allowed, parse_scopes
 
 def test_parse_canonical_dedup_order():
     assert parse_scopes("mail.send, MAIL.READ Mail.Read\tcalendar.read") == [
-        "Mail.Read", "Mail.Send", "Calendar.Read"]
+        "Mail.Read",
+        "Mail.Send",
+        "Calendar.Read",
+    ]
     assert parse_scopes("") == [] and parse_scopes(None) == []
 
 
-@pytest.mark.parametrize("value", ["Mail.Read Bogus", "https://www.googleapis.com/auth/gmail",
-                                   "Mail.Read " * 200])
+@pytest.mark.parametrize(
+    "value", ["Mail.Read Bogus", "https://www.googleapis.com/auth/gmail", "Mail.Read " * 200]
+)
 def test_parse_rejects(value):
     with pytest.raises(InvalidScope):
         parse_scopes(value)
@@ -28,5 +32,6 @@ def test_check_allowed():
 
 def test_native_mapping():
     assert get_provider("Google").native_scopes(["Mail.Send"]) == [
-        "https://www.googleapis.com/auth/gmail.send"]
+        "https://www.googleapis.com/auth/gmail.send"
+    ]
     assert get_provider("Office365").native_scopes(["Calendar.Read"]) == ["Calendars.Read"]

@@ -1,4 +1,4 @@
-"""DRF authentication classes over :mod:`aurinko_auth.auth`."""
+"""DRF authentication classes over :mod:`aurinko_auth.hotpath.auth`."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from typing import Any
 from rest_framework import authentication
 from rest_framework.request import Request
 
-from aurinko_auth import auth
+from aurinko_auth.hotpath import auth
 
 
 class AccountTokenAuthentication(authentication.BaseAuthentication):
@@ -39,8 +39,7 @@ class ClientCredentialsAuthentication(authentication.BaseAuthentication):
             return auth.app_from_basic(value), None
         meta = request.META
         client_id = meta.get("HTTP_X_AURINKO_CLIENTID") or meta.get("HTTP_X_AURINKO_CLIENT_ID")
-        secret = meta.get("HTTP_X_AURINKO_CLIENTSECRET") or meta.get(
-            "HTTP_X_AURINKO_CLIENT_SECRET")
+        secret = meta.get("HTTP_X_AURINKO_CLIENTSECRET") or meta.get("HTTP_X_AURINKO_CLIENT_SECRET")
         if client_id and secret:
             return auth.app_from_credentials(client_id, secret), None
         return None
@@ -52,21 +51,29 @@ class ClientCredentialsAuthentication(authentication.BaseAuthentication):
 class UserSessionAuthentication(authentication.BaseAuthentication):
     """A User-flow session: ``X-Aurinko-Session: <userSession>`` or the ``AUR{appId}`` cookie.
     Cookie-authenticated requests that change state pass the CSRF rule of
-    :func:`aurinko_auth.auth.check_csrf`; an unknown or ended session is a 401."""
+    :func:`aurinko_auth.hotpath.auth.check_csrf`; an unknown or ended session is a 401."""
 
     def authenticate(self, request: Request) -> tuple[auth.Principal, Any] | None:
         meta = request.META
-        client_id = (meta.get("HTTP_X_AURINKO_CLIENTID") or meta.get("HTTP_X_AURINKO_CLIENT_ID")
-                     or request.query_params.get("clientId"))
+        client_id = (
+            meta.get("HTTP_X_AURINKO_CLIENTID")
+            or meta.get("HTTP_X_AURINKO_CLIENT_ID")
+            or request.query_params.get("clientId")
+        )
         principal = auth.user_from_session(
-            header=meta.get("HTTP_X_AURINKO_SESSION"), cookies=request.COOKIES,
-            origin=meta.get("HTTP_ORIGIN"), client_id=client_id,
+            header=meta.get("HTTP_X_AURINKO_SESSION"),
+            cookies=request.COOKIES,
+            origin=meta.get("HTTP_ORIGIN"),
+            client_id=client_id,
         )
         if principal is None:
             return None
-        auth.check_csrf(principal, method=request.method or "GET",
-                        origin=meta.get("HTTP_ORIGIN"),
-                        requested_with=meta.get("HTTP_X_REQUESTED_WITH"))
+        auth.check_csrf(
+            principal,
+            method=request.method or "GET",
+            origin=meta.get("HTTP_ORIGIN"),
+            requested_with=meta.get("HTTP_X_REQUESTED_WITH"),
+        )
         return principal, principal.session
 
     def authenticate_header(self, request: Request) -> str:

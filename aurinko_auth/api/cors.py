@@ -5,7 +5,7 @@ to add to MIDDLEWARE): an add-in or web page on one of the app's return-URL orig
 The allowed origin is echoed (never ``*``, which browsers refuse with credentials), with
 ``Access-Control-Allow-Credentials: true`` and ``Vary: Origin``; preflights are answered here,
 before authentication. Which *app's* session a page may use is decided later, per app, by
-:func:`aurinko_auth.auth.user_from_session`.
+:func:`aurinko_auth.hotpath.auth.user_from_session`.
 """
 
 from __future__ import annotations
@@ -15,13 +15,21 @@ from typing import Any
 from django.http import HttpRequest, HttpResponse
 from django.utils.cache import patch_vary_headers
 
-from aurinko_auth import origins
 from aurinko_auth.conf import aurinko_settings
+from aurinko_auth.security import origins
 
-ALLOW_HEADERS = ", ".join((
-    "Authorization", "Content-Type", "X-Requested-With", "X-Aurinko-Session",
-    "X-Aurinko-AccountId", "X-Aurinko-Account-Id", "X-Aurinko-ClientId", "X-Aurinko-Client-Id",
-))
+ALLOW_HEADERS = ", ".join(
+    (
+        "Authorization",
+        "Content-Type",
+        "X-Requested-With",
+        "X-Aurinko-Session",
+        "X-Aurinko-AccountId",
+        "X-Aurinko-Account-Id",
+        "X-Aurinko-ClientId",
+        "X-Aurinko-Client-Id",
+    )
+)
 
 
 class CorsMixin:
@@ -37,8 +45,11 @@ class CorsMixin:
             response = HttpResponse(status=204)
             if origins.is_allowed(origin):
                 self._allow(response, origin or "")
-                methods = [m.upper() for m in self.http_method_names  # type: ignore[attr-defined]
-                           if hasattr(self, m) and m not in ("options", "head", "trace")]
+                methods = [
+                    m.upper()
+                    for m in self.http_method_names  # type: ignore[attr-defined]
+                    if hasattr(self, m) and m not in ("options", "head", "trace")
+                ]
                 response["Access-Control-Allow-Methods"] = ", ".join(methods)
                 response["Access-Control-Allow-Headers"] = ALLOW_HEADERS
                 response["Access-Control-Max-Age"] = str(int(aurinko_settings.CORS_MAX_AGE))

@@ -20,7 +20,6 @@ import requests
 from django.http import HttpResponseBase, StreamingHttpResponse
 from rest_framework.request import Request
 
-from aurinko_auth import ratelimit, tokens
 from aurinko_auth.api.views import AurinkoAPIView
 from aurinko_auth.conf import aurinko_settings
 from aurinko_auth.exceptions import (
@@ -31,29 +30,68 @@ from aurinko_auth.exceptions import (
     ProviderUnavailable,
     RateLimited,
 )
+from aurinko_auth.lifecycle import tokens
 from aurinko_auth.models import ProviderConfig
 from aurinko_auth.providers.base import OAuth2Provider
 from aurinko_auth.providers.registry import get_provider
+from aurinko_auth.security import ratelimit
 
 logger = logging.getLogger("aurinko_auth.direct")
 
 PREFIX = "/v1/direct/"
-HOP_BY_HOP = frozenset({
-    "connection", "keep-alive", "proxy-authenticate", "proxy-authorization", "te", "trailer",
-    "trailers", "transfer-encoding", "upgrade",
-})
+HOP_BY_HOP = frozenset(
+    {
+        "connection",
+        "keep-alive",
+        "proxy-authenticate",
+        "proxy-authorization",
+        "te",
+        "trailer",
+        "trailers",
+        "transfer-encoding",
+        "upgrade",
+    }
+)
 # Never forwarded to the provider: ours, the client's credentials, and what requests sets.
-DROPPED_REQUEST = frozenset({
-    "host", "authorization", "cookie", "content-length", "accept-encoding", "forwarded",
-    "x-real-ip", "x-csrftoken",
-})
+DROPPED_REQUEST = frozenset(
+    {
+        "host",
+        "authorization",
+        "cookie",
+        "content-length",
+        "accept-encoding",
+        "forwarded",
+        "x-real-ip",
+        "x-csrftoken",
+    }
+)
 DROPPED_REQUEST_PREFIXES = ("x-aurinko-", "proxy-", "x-forwarded-")
-RETURNED = frozenset({
-    "content-type", "content-disposition", "content-language", "cache-control", "etag",
-    "last-modified", "expires", "link", "location", "retry-after", "preference-applied",
-})
-RETURNED_PREFIXES = ("x-ratelimit-", "ratelimit-", "x-ms-", "request-id", "client-request-id",
-                     "x-request-id", "x-goog-", "sforce-", "x-hubspot-")
+RETURNED = frozenset(
+    {
+        "content-type",
+        "content-disposition",
+        "content-language",
+        "cache-control",
+        "etag",
+        "last-modified",
+        "expires",
+        "link",
+        "location",
+        "retry-after",
+        "preference-applied",
+    }
+)
+RETURNED_PREFIXES = (
+    "x-ratelimit-",
+    "ratelimit-",
+    "x-ms-",
+    "request-id",
+    "client-request-id",
+    "x-request-id",
+    "x-goog-",
+    "sforce-",
+    "x-hubspot-",
+)
 SAFE_PATH_CHARS = "!$&'()*+,;=:@-._~%"
 
 
@@ -75,11 +113,14 @@ def clean_path(raw: str) -> str:
             previous, decoded = decoded, unquote(decoded)
         parts = decoded.replace("\\", "/").split("/")
         if any(part in (".", "..") for part in parts):
-            raise InvalidRequest("The Direct API path may not contain '.' or '..' segments.",
-                                 code="direct.invalid_path")
+            raise InvalidRequest(
+                "The Direct API path may not contain '.' or '..' segments.",
+                code="direct.invalid_path",
+            )
         if any(ord(ch) < 0x20 or ord(ch) == 0x7F for ch in decoded):
-            raise InvalidRequest("The Direct API path contains control characters.",
-                                 code="direct.invalid_path")
+            raise InvalidRequest(
+                "The Direct API path contains control characters.", code="direct.invalid_path"
+            )
         # Keep the client's own percent-encoding (an id may contain an encoded slash); encode
         # whatever is not allowed in a path segment.
         cleaned.append(quote(segment, safe=SAFE_PATH_CHARS))
@@ -93,7 +134,7 @@ def raw_direct_path(request: Any, decoded: str) -> str:
     raw_path = raw_uri.split("?", 1)[0]
     index = raw_path.find(PREFIX)
     if index >= 0:
-        return raw_path[index + len(PREFIX):]
+        return raw_path[index + len(PREFIX) :]
     return decoded
 
 
@@ -104,9 +145,13 @@ def forwarded_headers(request: Any) -> dict[str, str]:
     headers = {}
     for name, value in request.headers.items():
         lowered = name.lower()
-        if (not value or lowered in HOP_BY_HOP or lowered in DROPPED_REQUEST
-                or lowered in connection_tokens
-                or lowered.startswith(DROPPED_REQUEST_PREFIXES)):
+        if (
+            not value
+            or lowered in HOP_BY_HOP
+            or lowered in DROPPED_REQUEST
+            or lowered in connection_tokens
+            or lowered.startswith(DROPPED_REQUEST_PREFIXES)
+        ):
             continue
         headers[name] = value
     return headers
@@ -116,13 +161,19 @@ def read_body(request: Any) -> bytes:
     limit = int(aurinko_settings.DIRECT_MAX_REQUEST_BYTES)
     length = request.META.get("CONTENT_LENGTH") or ""
     if length.strip().isdigit() and int(length) > limit:
-        raise AurinkoError(f"The request body is larger than {limit} bytes.",
-                           code="direct.request_too_large", status=413)
+        raise AurinkoError(
+            f"The request body is larger than {limit} bytes.",
+            code="direct.request_too_large",
+            status=413,
+        )
     # Read the stream ourselves: request.body would apply DATA_UPLOAD_MAX_MEMORY_SIZE instead.
     body = request.read(limit + 1)
     if len(body) > limit:
-        raise AurinkoError(f"The request body is larger than {limit} bytes.",
-                           code="direct.request_too_large", status=413)
+        raise AurinkoError(
+            f"The request body is larger than {limit} bytes.",
+            code="direct.request_too_large",
+            status=413,
+        )
     return body
 
 
@@ -141,69 +192,82 @@ class DirectAPIView(AurinkoAPIView):
         target = clean_path(raw_direct_path(django_request, path))
         account = self.selected_account(request)
         tokens.ensure_usable(account)
-        ratelimit.hit("direct_account", str(account.pk),
-                      aurinko_settings.DIRECT_RATE_LIMIT_ACCOUNT)
+        ratelimit.hit("direct_account", str(account.pk), aurinko_settings.DIRECT_RATE_LIMIT_ACCOUNT)
         ratelimit.hit("direct_app", str(account.app_id), aurinko_settings.DIRECT_RATE_LIMIT_APP)
         provider = get_provider(account.service_type)
         if not isinstance(provider, OAuth2Provider):
-            raise InvalidRequest(f"The Direct API does not serve {provider.id} accounts.",
-                                 code="direct.unsupported")
-        config = ProviderConfig.objects.filter(app_id=account.app_id,
-                                               service_type=account.service_type).first()
+            raise InvalidRequest(
+                f"The Direct API does not serve {provider.id} accounts.", code="direct.unsupported"
+            )
+        config = ProviderConfig.objects.filter(
+            app_id=account.app_id, service_type=account.service_type
+        ).first()
         if config is None:
             raise ProviderNotConfigured(f"The app has no {provider.id} configuration.")
         base = provider.endpoint("api", provider.config_for_account(config, account))
         base = base.rstrip("/")
         body = read_body(django_request)
         access_token = tokens.fresh_access_token(
-            account, mailbox=getattr(request, "aurinko_mailbox", None))
+            account, mailbox=getattr(request, "aurinko_mailbox", None)
+        )
 
         url = f"{base}/{target}"
         query = django_request.META.get("QUERY_STRING", "")
         if query:
             url += "?" + query
         headers = forwarded_headers(django_request)
-        upstream = self.send(provider, account, request.method, url, headers, body,
-                             access_token)
-        if upstream.status_code == 401 and not account.daemon \
-                and self.may_refresh_on_401(account):
+        upstream = self.send(provider, account, request.method, url, headers, body, access_token)
+        if upstream.status_code == 401 and not account.daemon and self.may_refresh_on_401(account):
             # The provider refused a token we held for valid: replace it once and retry (the
             # body is in memory, so the retry sends the same request).
             replacement = tokens.replace_rejected_token(account, access_token)
             if replacement is not None:
                 upstream.close()
-                upstream = self.send(provider, account, request.method, url, headers, body,
-                                     replacement)
+                upstream = self.send(
+                    provider, account, request.method, url, headers, body, replacement
+                )
         return self.relay(upstream, head=request.method == "HEAD")
 
     @staticmethod
     def may_refresh_on_401(account: Any) -> bool:
         try:
-            ratelimit.hit("direct_401_refresh", str(account.pk),
-                          aurinko_settings.DIRECT_REFRESH_ON_401)
+            ratelimit.hit(
+                "direct_401_refresh", str(account.pk), aurinko_settings.DIRECT_REFRESH_ON_401
+            )
         except RateLimited:
             return False
         return bool(aurinko_settings.DIRECT_REFRESH_ON_401)
 
     @staticmethod
-    def send(provider: Any, account: Any, method: str, url: str, headers: dict[str, str],
-             body: bytes, access_token: str) -> requests.Response:
+    def send(
+        provider: Any,
+        account: Any,
+        method: str,
+        url: str,
+        headers: dict[str, str],
+        body: bytes,
+        access_token: str,
+    ) -> requests.Response:
         try:
             with provider.direct_session(url) as session:
                 return session.request(
-                    method, url, headers={**headers, **provider.direct_auth_headers(
-                        access_token)},
-                    data=body or None, stream=True, allow_redirects=False,
+                    method,
+                    url,
+                    headers={**headers, **provider.direct_auth_headers(access_token)},
+                    data=body or None,
+                    stream=True,
+                    allow_redirects=False,
                     timeout=tuple(aurinko_settings.DIRECT_TIMEOUT),
                 )
         except requests.Timeout:
-            raise ProviderUnavailable(f"{provider.id} did not answer in time.",
-                                      code="provider_timeout", status=504) from None
+            raise ProviderUnavailable(
+                f"{provider.id} did not answer in time.", code="provider_timeout", status=504
+            ) from None
         except requests.RequestException as exc:
-            logger.info("direct call for account %s failed: %s", account.pk,
-                        type(exc).__name__)
-            raise ProviderError(f"{provider.id} could not be reached.",
-                                code="provider_unreachable") from None
+            logger.info("direct call for account %s failed: %s", account.pk, type(exc).__name__)
+            raise ProviderError(
+                f"{provider.id} could not be reached.", code="provider_unreachable"
+            ) from None
 
     def relay(self, upstream: requests.Response, *, head: bool) -> HttpResponseBase:
         limit = int(aurinko_settings.DIRECT_MAX_RESPONSE_BYTES)
@@ -212,15 +276,17 @@ class DirectAPIView(AurinkoAPIView):
             upstream.close()
             raise ResponseTooLarge(f"The provider's response is larger than {limit} bytes.")
         response = StreamingHttpResponse(
-            [] if head else _capped(upstream, limit), status=upstream.status_code,
+            [] if head else _capped(upstream, limit),
+            status=upstream.status_code,
             content_type=upstream.headers.get("Content-Type") or "application/octet-stream",
         )
         if head:
             upstream.close()
         for name, value in upstream.headers.items():
             lowered = name.lower()
-            if lowered != "content-type" and (lowered in RETURNED
-                                              or lowered.startswith(RETURNED_PREFIXES)):
+            if lowered != "content-type" and (
+                lowered in RETURNED or lowered.startswith(RETURNED_PREFIXES)
+            ):
                 response[name] = value
         return response
 

@@ -25,9 +25,23 @@ def missing_scopes(account: Account, app: App) -> list[str]:
 # The fields account_json reads (and App.active, which authentication checks): the lean
 # GET /v1/account without a token cache selects only these (tests/api/test_lean.py checks
 # that account_json on such instances makes no query).
-ACCOUNT_JSON_FIELDS = ("id", "service_type", "account_type", "daemon", "active", "login_string",
-                       "email", "name", "server_url", "auth_user_id", "auth_org_id",
-                       "auth_obtained_at", "scopes", "requested_scopes", "token_status")
+ACCOUNT_JSON_FIELDS = (
+    "id",
+    "service_type",
+    "account_type",
+    "daemon",
+    "active",
+    "login_string",
+    "email",
+    "name",
+    "server_url",
+    "auth_user_id",
+    "auth_org_id",
+    "auth_obtained_at",
+    "scopes",
+    "requested_scopes",
+    "token_status",
+)
 ACCOUNT_JSON_APP_FIELDS = ("id", "required_scopes", "active")
 
 

@@ -9,13 +9,13 @@ from django.utils import timezone
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from aurinko_auth import accounts, sessions
+from aurinko_auth import accounts, usersessions
 from aurinko_auth.api.authentication import UserSessionAuthentication
 from aurinko_auth.api.serializers import ACCOUNT_JSON_FIELDS, session_json, user_json
 from aurinko_auth.api.views import AurinkoAPIView
 from aurinko_auth.exceptions import InvalidRequest, NotFound
+from aurinko_auth.hotpath.rowquery import ChainQuery
 from aurinko_auth.models import Account, UserSession
-from aurinko_auth.rowquery import ChainQuery
 
 
 class UserAPIView(AurinkoAPIView):
@@ -24,7 +24,7 @@ class UserAPIView(AurinkoAPIView):
     def ended(self, response: Response) -> Response:
         """Clear the cookie when the request's own session just ended."""
         if self.principal.from_cookie:
-            sessions.clear_cookie(response, self.principal.app.pk)
+            usersessions.clear_cookie(response, self.principal.app.pk)
         return response
 
 
@@ -54,7 +54,7 @@ class LogoutView(UserAPIView):
     the cookie stops working too."""
 
     def post(self, request: Request) -> Response:
-        sessions.revoke(self.principal.session)
+        usersessions.revoke(self.principal.session)
         return self.ended(Response(status=204))
 
 
@@ -64,12 +64,16 @@ class UserAccountView(UserAPIView):
 
     def delete(self, request: Request, account_id: str) -> Response:
         account = Account.objects.filter(
-            pk=_int_id(account_id), user=self.principal.user, app=self.principal.app).first()
+            pk=_int_id(account_id), user=self.principal.user, app=self.principal.app
+        ).first()
         if account is None:
             raise NotFound("No such account of this user.")
         if account.account_type != Account.Type.SECONDARY:
-            raise InvalidRequest("Only secondary accounts can be unlinked; the primary account "
-                                 "is the user's sign-in identity.", code="account.primary")
+            raise InvalidRequest(
+                "Only secondary accounts can be unlinked; the primary account "
+                "is the user's sign-in identity.",
+                code="account.primary",
+            )
         account.app = self.principal.app
         accounts.delete_account(account)
         return Response(status=204)
@@ -81,10 +85,12 @@ class SessionsView(UserAPIView):
     def get(self, request: Request) -> Response:
         now = timezone.now()
         qs = UserSession.objects.filter(
-            Q(user=self.principal.user) & Q(revoked_at__isnull=True) & Q(expires_at__gt=now))
+            Q(user=self.principal.user) & Q(revoked_at__isnull=True) & Q(expires_at__gt=now)
+        )
         current = self.principal.session
-        records = [session_json(s, current) for s in qs.order_by("-created_at")[:200]
-                   if s.is_valid(now)]
+        records = [
+            session_json(s, current) for s in qs.order_by("-created_at")[:200] if s.is_valid(now)
+        ]
         return Response({"records": records})
 
 
@@ -93,10 +99,11 @@ class SessionView(UserAPIView):
 
     def delete(self, request: Request, session_id: str) -> Response:
         session = UserSession.objects.filter(
-            pk=_int_id(session_id), user=self.principal.user, revoked_at__isnull=True).first()
+            pk=_int_id(session_id), user=self.principal.user, revoked_at__isnull=True
+        ).first()
         if session is None:
             raise NotFound("No such session of this user.")
-        sessions.revoke(session)
+        usersessions.revoke(session)
         response = Response(status=204)
         if session.pk == self.principal.session.pk:
             return self.ended(response)

@@ -13,7 +13,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from aurinko_auth import accounts, daemon_tokens
+from aurinko_auth import accounts
 from aurinko_auth.api.authentication import (
     AccountTokenAuthentication,
     ClientCredentialsAuthentication,
@@ -21,9 +21,10 @@ from aurinko_auth.api.authentication import (
 )
 from aurinko_auth.api.cors import CorsMixin
 from aurinko_auth.api.serializers import account_json
-from aurinko_auth.auth import Principal
 from aurinko_auth.exceptions import AurinkoError, InvalidRequest, NotFound
 from aurinko_auth.flows import codes
+from aurinko_auth.hotpath.auth import Principal
+from aurinko_auth.lifecycle import daemon_tokens
 from aurinko_auth.models import Account
 from aurinko_auth.providers.registry import canonical_service_type
 
@@ -65,8 +66,11 @@ class AurinkoAPIView(CorsMixin, APIView):
     renderer_classes = [JSONRenderer]
     parser_classes = [JSONParser, FormParser]
     permission_classes = [IsAuthenticated]
-    authentication_classes = [AccountTokenAuthentication, ClientCredentialsAuthentication,
-                              UserSessionAuthentication]
+    authentication_classes = [
+        AccountTokenAuthentication,
+        ClientCredentialsAuthentication,
+        UserSessionAuthentication,
+    ]
 
     _json = JSONRenderer()
 
@@ -100,8 +104,11 @@ class AurinkoAPIView(CorsMixin, APIView):
                 raise NotFound("No such account for this token.")
             return principal.account
         if raw is None:
-            raise InvalidRequest("Send an account token, or X-Aurinko-AccountId with the "
-                                 "app's credentials or a user session.", code="account.missing")
+            raise InvalidRequest(
+                "Send an account token, or X-Aurinko-AccountId with the "
+                "app's credentials or a user session.",
+                code="account.missing",
+            )
         return self.app_account(raw)
 
     def app_account(self, raw: str | int) -> Account:
@@ -141,8 +148,11 @@ class AccountView(AurinkoAPIView):
     def delete(self, request: Request) -> Response:
         account = self.selected_account(request)
         if self.principal.via == "session" and account.account_type == Account.Type.PRIMARY:
-            raise InvalidRequest("The primary account is the user's sign-in identity; it "
-                                 "cannot be deleted with a session.", code="account.primary")
+            raise InvalidRequest(
+                "The primary account is the user's sign-in identity; it "
+                "cannot be deleted with a session.",
+                code="account.primary",
+            )
         accounts.delete_account(account)
         return Response(status=204)
 
@@ -191,9 +201,8 @@ class AmAccountsView(ClientOnlyView):
         limit = max(_int_param(params.get("limit"), "limit", 50, 200), 1)
         offset = _int_param(params.get("offset"), "offset", 0, 10**9)
         total = qs.count()
-        records = [account_json(a, self.principal.app) for a in qs[offset:offset + limit]]
-        return Response({"records": records, "totalSize": total, "offset": offset,
-                         "limit": limit})
+        records = [account_json(a, self.principal.app) for a in qs[offset : offset + limit]]
+        return Response({"records": records, "totalSize": total, "offset": offset, "limit": limit})
 
 
 class AmAccountView(ClientOnlyView):

@@ -31,20 +31,36 @@ def start(req: authorize.AuthorizeRequest, browser_id: str) -> authorize.Started
         if isinstance(provider, FormSignIn):
             from aurinko_auth.flows import password
 
-            return password.start(app=app, provider=provider, kind=FlowKind.ACCOUNT,
-                                  unified=unified, browser_id=browser_id, params={
-                                      "returnUrl": req.return_url, "state": req.state,
-                                      "responseType": response_type})
+            return password.start(
+                app=app,
+                provider=provider,
+                kind=FlowKind.ACCOUNT,
+                unified=unified,
+                browser_id=browser_id,
+                params={
+                    "returnUrl": req.return_url,
+                    "state": req.state,
+                    "responseType": response_type,
+                },
+            )
         if not isinstance(provider, OAuth2Provider):
             raise InvalidRequest(f"{provider.id} cannot be signed in yet.")
         existing = authorize.existing_account_for(app, provider, req)
         params = {
-            "returnUrl": req.return_url, "state": req.state, "responseType": response_type,
+            "returnUrl": req.return_url,
+            "state": req.state,
+            "responseType": response_type,
             "accountId": existing.pk if (existing and req.account_id) else None,
         }
         return authorize.start_oauth(
-            app=app, provider=provider, kind=FlowKind.ACCOUNT, unified=unified, params=params,
-            browser_id=browser_id, login_hint=req.login_hint, existing=existing,
+            app=app,
+            provider=provider,
+            kind=FlowKind.ACCOUNT,
+            unified=unified,
+            params=params,
+            browser_id=browser_id,
+            login_hint=req.login_hint,
+            existing=existing,
         )
     except AurinkoError as exc:
         raise authorize.redirect_error(req.return_url, req.state)(exc) from None
@@ -59,7 +75,10 @@ def complete(pending: AuthState, query: Mapping[str, str], browser_id: str) -> s
     expected_id = pending.params.get("accountId")
     with transaction.atomic():
         account, _created = link_account(
-            app=pending.app, provider=provider, profile=profile, tokens=tokens,
+            app=pending.app,
+            provider=provider,
+            profile=profile,
+            tokens=tokens,
             requested_scopes=pending.params.get("scopes", []),
             requested_native=pending.params.get("native", []),
         )
@@ -79,4 +98,3 @@ def finish(pending: AuthState, account: Account) -> str:
         return authorize.success_url(pending, accountId=str(account.pk), accessToken=token)
     code = AuthCode.issue(pending.app, account, aurinko_settings.CODE_TTL)
     return authorize.success_url(pending, code=code)
-

@@ -9,7 +9,7 @@ from typing import Any
 
 from oauthlib.oauth2.rfc6749.clients.base import Client as OAuthClient
 
-from aurinko_auth import returnurls, scopes
+from aurinko_auth import scopes
 from aurinko_auth.conf import aurinko_settings
 from aurinko_auth.exceptions import (
     AccessDenied,
@@ -24,6 +24,7 @@ from aurinko_auth.flows import state as flow_state
 from aurinko_auth.models import Account, App, AuthState, FlowKind, ProviderConfig
 from aurinko_auth.providers.base import OAuth2Provider, Provider
 from aurinko_auth.providers.registry import get_provider
+from aurinko_auth.security import returnurls
 
 
 @dataclass
@@ -42,13 +43,21 @@ class AuthorizeRequest:
     extra: dict[str, str] = field(default_factory=dict)
 
     FIELDS = {
-        "clientId": "client_id", "serviceType": "service_type", "scopes": "scopes",
-        "responseType": "response_type", "returnUrl": "return_url", "state": "state",
-        "loginHint": "login_hint", "serverUrl": "server_url", "accountId": "account_id",
+        "clientId": "client_id",
+        "serviceType": "service_type",
+        "scopes": "scopes",
+        "responseType": "response_type",
+        "returnUrl": "return_url",
+        "state": "state",
+        "loginHint": "login_hint",
+        "serverUrl": "server_url",
+        "accountId": "account_id",
     }
 
     @classmethod
-    def from_query(cls, query: Mapping[str, str], extra_names: tuple[str, ...] = ()) -> AuthorizeRequest:
+    def from_query(
+        cls, query: Mapping[str, str], extra_names: tuple[str, ...] = ()
+    ) -> AuthorizeRequest:
         values = {attr: (query.get(name) or "").strip() for name, attr in cls.FIELDS.items()}
         extra = {name: (query.get(name) or "").strip() for name in extra_names}
         return cls(**values, extra=extra)
@@ -88,14 +97,18 @@ def resolve_app(client_id: str) -> App:
 def resolve_target(req: AuthorizeRequest) -> App:
     """The app and its validated returnUrl. Failures here show a 400 page, never a redirect."""
     app = resolve_app(req.client_id)
-    returnurls.match(req.return_url, app.return_urls,
-                     max_length=aurinko_settings.MAX_RETURN_URL_LENGTH)
+    returnurls.match(
+        req.return_url, app.return_urls, max_length=aurinko_settings.MAX_RETURN_URL_LENGTH
+    )
     return app
 
 
-def redirect_error(req_return_url: str, state: str | None) -> Callable[[AurinkoError], FlowRedirectError]:
+def redirect_error(
+    req_return_url: str, state: str | None
+) -> Callable[[AurinkoError], FlowRedirectError]:
     def wrap(error: AurinkoError) -> FlowRedirectError:
         return FlowRedirectError(error, return_url=req_return_url, state=state)
+
     return wrap
 
 
@@ -132,10 +145,19 @@ def existing_account_for(app: App, provider: Provider, req: AuthorizeRequest) ->
     return None
 
 
-def start_oauth(*, app: App, provider: OAuth2Provider, kind: str, unified: list[str],
-                params: dict[str, Any], browser_id: str, login_hint: str = "",
-                existing: Account | None = None, select_account: bool = False,
-                force_consent: bool = False) -> Started:
+def start_oauth(
+    *,
+    app: App,
+    provider: OAuth2Provider,
+    kind: str,
+    unified: list[str],
+    params: dict[str, Any],
+    browser_id: str,
+    login_hint: str = "",
+    existing: Account | None = None,
+    select_account: bool = False,
+    force_consent: bool = False,
+) -> Started:
     """Create the pending authorization and build the provider's authorization URL."""
     config = provider_config(app, provider)
     native = provider.native_scopes(unified)
@@ -147,13 +169,22 @@ def start_oauth(*, app: App, provider: OAuth2Provider, kind: str, unified: list[
     verifier, challenge = new_pkce_pair()
     params = {**params, "scopes": unified, "native": native}
     state = flow_state.create(
-        app=app, kind=kind, service_type=provider.id, params=params,
-        secrets={"code_verifier": verifier}, browser_id=browser_id,
+        app=app,
+        kind=kind,
+        service_type=provider.id,
+        params=params,
+        secrets={"code_verifier": verifier},
+        browser_id=browser_id,
     )
     url = provider.authorization_url(
-        config, state=state, redirect_uri=aurinko_settings.callback_url, scopes=native,
-        code_challenge=challenge, login_hint=login_hint,
-        needs_consent=needs_consent, select_account=select_account,
+        config,
+        state=state,
+        redirect_uri=aurinko_settings.callback_url,
+        scopes=native,
+        code_challenge=challenge,
+        login_hint=login_hint,
+        needs_consent=needs_consent,
+        select_account=select_account,
     )
     return Started(url)
 
@@ -180,14 +211,17 @@ def complete_oauth(pending: AuthState, query: Mapping[str, str]) -> OAuthResult:
         if error == "access_denied":
             raise AccessDenied("The user declined the authorization.")
         # The provider's own words stay in our logs; the app gets the code.
-        raise ProviderError(f"The provider returned an error: {error[:64]}.",
-                            code=error[:64], status=400)
+        raise ProviderError(
+            f"The provider returned an error: {error[:64]}.", code=error[:64], status=400
+        )
     code = query.get("code")
     if not code or len(code) > 4096:
         raise InvalidRequest("The provider returned no code.")
     config = provider.callback_config(provider_config(pending.app, provider), query)
     tokens = provider.exchange_code(
-        config, code=code, redirect_uri=aurinko_settings.callback_url,
+        config,
+        code=code,
+        redirect_uri=aurinko_settings.callback_url,
         code_verifier=pending.secrets.get("code_verifier"),
     )
     profile = provider.fetch_profile(config, tokens)
@@ -199,11 +233,16 @@ def consent_retry(result: OAuthResult, browser_id: str) -> Started | None:
     none and we hold none for this identity, go back once with the consent prompt, so the
     account does not die at the first expiry."""
     provider, pending = result.provider, result.pending
-    if result.tokens.refresh_token or not provider.wants_refresh_token() \
-            or pending.params.get("consentForced"):
+    if (
+        result.tokens.refresh_token
+        or not provider.wants_refresh_token()
+        or pending.params.get("consentForced")
+    ):
         return None
     existing = Account.objects.filter(
-        app=pending.app, service_type=provider.id, auth_user_id=result.profile.auth_user_id,
+        app=pending.app,
+        service_type=provider.id,
+        auth_user_id=result.profile.auth_user_id,
         daemon=False,
     ).first()
     if existing is not None and existing.credentials.get("refresh_token"):
@@ -211,9 +250,14 @@ def consent_retry(result: OAuthResult, browser_id: str) -> Started | None:
     params = {k: v for k, v in pending.params.items() if k not in ("scopes", "native")}
     params["consentForced"] = True
     return start_oauth(
-        app=pending.app, provider=provider, kind=pending.kind,
-        unified=pending.params.get("scopes", []), params=params, browser_id=browser_id,
-        login_hint=result.profile.email, force_consent=True,
+        app=pending.app,
+        provider=provider,
+        kind=pending.kind,
+        unified=pending.params.get("scopes", []),
+        params=params,
+        browser_id=browser_id,
+        login_hint=result.profile.email,
+        force_consent=True,
     )
 
 
@@ -221,8 +265,11 @@ def _callback_for(kind: str) -> Callable[[AuthState, Mapping[str, str], str], st
     """The completion function of each flow kind, listed explicitly."""
     from aurinko_auth.flows import account, daemon, user
 
-    handlers = {FlowKind.ACCOUNT: account.complete, FlowKind.USER: user.complete,
-                FlowKind.DAEMON: daemon.complete}
+    handlers = {
+        FlowKind.ACCOUNT: account.complete,
+        FlowKind.USER: user.complete,
+        FlowKind.DAEMON: daemon.complete,
+    }
     return handlers[kind]
 
 
@@ -238,8 +285,13 @@ def handle_callback(query: Mapping[str, str], browser_id: str | None) -> str | C
         from aurinko_auth import audit
 
         # The failed sign-in stays in the app's audit log (its writes were rolled back).
-        audit.record(audit.Event.AUTH_FAILED, app=pending.app_id, error=exc.code,
-                     serviceType=pending.service_type, flow=pending.kind)
+        audit.record(
+            audit.Event.AUTH_FAILED,
+            app=pending.app_id,
+            error=exc.code,
+            serviceType=pending.service_type,
+            flow=pending.kind,
+        )
         raise wrap(exc) from None
 
 

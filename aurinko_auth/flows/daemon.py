@@ -19,7 +19,6 @@ from collections.abc import Mapping
 from django.db import transaction
 from oauthlib.common import add_params_to_uri
 
-from aurinko_auth import daemon_tokens
 from aurinko_auth.accounts import link_account
 from aurinko_auth.conf import aurinko_settings
 from aurinko_auth.exceptions import (
@@ -32,6 +31,7 @@ from aurinko_auth.exceptions import (
 from aurinko_auth.flows import account as account_flow
 from aurinko_auth.flows import authorize
 from aurinko_auth.flows import state as flow_state
+from aurinko_auth.lifecycle import daemon_tokens
 from aurinko_auth.models import App, AuthState, FlowKind, ProviderConfig
 from aurinko_auth.providers.base import OAuth2Provider, Profile, ProviderCallError
 from aurinko_auth.providers.registry import get_provider
@@ -55,11 +55,9 @@ def start(req: authorize.AuthorizeRequest, browser_id: str) -> authorize.Started
             )
         native = provider.native_scopes(unified)  # rejects scopes the provider lacks
         config = authorize.provider_config(app, provider)
-        params = {"returnUrl": req.return_url, "state": req.state,
-                  "responseType": response_type}
+        params = {"returnUrl": req.return_url, "state": req.state, "responseType": response_type}
         if provider.id == "Office365":
-            return _start_office365(app, provider, config, req, params, unified, native,
-                                    browser_id)
+            return _start_office365(app, provider, config, req, params, unified, native, browser_id)
         return _start_google(app, provider, config, req, params, unified, native, browser_id)
     except AurinkoError as exc:
         raise authorize.redirect_error(req.return_url, req.state)(exc) from None
@@ -78,32 +76,53 @@ def _not_configured(message: str) -> ProviderNotConfigured:
 
 # --- Office 365 --------------------------------------------------------------------------
 
-def _start_office365(app: App, provider: OAuth2Provider, config: ProviderConfig,
-                     req: authorize.AuthorizeRequest, params: dict, unified: list[str],
-                     native: list[str], browser_id: str) -> authorize.Started:
+
+def _start_office365(
+    app: App,
+    provider: OAuth2Provider,
+    config: ProviderConfig,
+    req: authorize.AuthorizeRequest,
+    params: dict,
+    unified: list[str],
+    native: list[str],
+    browser_id: str,
+) -> authorize.Started:
     if not config.client_id or not config.client_secret:
-        raise _not_configured("Office 365 service accounts need the app's OAuth client id and "
-                              "client secret (client credentials).")
+        raise _not_configured(
+            "Office 365 service accounts need the app's OAuth client id and "
+            "client secret (client credentials)."
+        )
     requested = req.extra.get("tenant", "")
     if requested:
         tenant = daemon_tokens.clean_tenant(requested)
     else:
         configured = (config.tenant or "").lower()
         # A single-tenant app registration names its tenant; "common" cannot consent.
-        tenant = daemon_tokens.clean_tenant(configured) if configured and configured not in (
-            "common", "consumers") else "organizations"
+        tenant = (
+            daemon_tokens.clean_tenant(configured)
+            if configured and configured not in ("common", "consumers")
+            else "organizations"
+        )
     url = provider.endpoint("adminconsent", config, tenant=tenant)
     state = flow_state.create(
-        app=app, kind=FlowKind.DAEMON, service_type=provider.id,
+        app=app,
+        kind=FlowKind.DAEMON,
+        service_type=provider.id,
         params={**params, "scopes": unified, "native": native, "tenant": tenant},
-        secrets={}, browser_id=browser_id,
+        secrets={},
+        browser_id=browser_id,
     )
-    return authorize.Started(add_params_to_uri(url, [
-        ("client_id", config.client_id),
-        ("scope", daemon_tokens.GRAPH_DEFAULT_SCOPE),
-        ("redirect_uri", aurinko_settings.callback_url),
-        ("state", state),
-    ]))
+    return authorize.Started(
+        add_params_to_uri(
+            url,
+            [
+                ("client_id", config.client_id),
+                ("scope", daemon_tokens.GRAPH_DEFAULT_SCOPE),
+                ("redirect_uri", aurinko_settings.callback_url),
+                ("state", state),
+            ],
+        )
+    )
 
 
 def _complete_office365(pending: AuthState, query: Mapping[str, str]) -> str:
@@ -111,50 +130,77 @@ def _complete_office365(pending: AuthState, query: Mapping[str, str]) -> str:
     if error:
         if error == "access_denied":
             raise AccessDenied("The administrator declined the consent.")
-        raise ProviderError(f"Microsoft returned an error: {error[:64]}.", code=error[:64],
-                            status=400)
+        raise ProviderError(
+            f"Microsoft returned an error: {error[:64]}.", code=error[:64], status=400
+        )
     if (query.get("admin_consent") or "").lower() != "true":
-        raise AccessDenied("Microsoft did not confirm the admin consent.",
-                           code="admin_consent.missing")
+        raise AccessDenied(
+            "Microsoft did not confirm the admin consent.", code="admin_consent.missing"
+        )
     tenant = (query.get("tenant") or "").strip().lower()
     if not daemon_tokens.is_tenant_id(tenant):
         raise InvalidRequest("Microsoft returned no tenant id.", code="tenant.invalid")
     requested = pending.params.get("tenant", "organizations")
     if daemon_tokens.is_tenant_id(requested) and requested != tenant:
-        raise InvalidRequest("The consent was given for another tenant than the one asked.",
-                             code="tenant.mismatch")
+        raise InvalidRequest(
+            "The consent was given for another tenant than the one asked.", code="tenant.mismatch"
+        )
     provider = get_provider(pending.service_type)
     config = authorize.provider_config(pending.app, provider)
     tokens = daemon_tokens.client_credentials_token(provider, config, tenant)
-    profile = Profile(auth_user_id=tenant, auth_org_id=tenant, login_string=tenant,
-                      name=f"Microsoft 365 tenant {tenant}")
+    profile = Profile(
+        auth_user_id=tenant,
+        auth_org_id=tenant,
+        login_string=tenant,
+        name=f"Microsoft 365 tenant {tenant}",
+    )
     with transaction.atomic():
         account, _ = link_account(
-            app=pending.app, provider=provider, profile=profile, tokens=tokens,
+            app=pending.app,
+            provider=provider,
+            profile=profile,
+            tokens=tokens,
             credentials={**tokens.credentials(), "tenant": tenant},
             requested_scopes=pending.params.get("scopes", []),
-            requested_native=pending.params.get("native", []), daemon=True,
+            requested_native=pending.params.get("native", []),
+            daemon=True,
         )
         return account_flow.finish(pending, account)
 
 
 # --- Google Workspace ----------------------------------------------------------------------
 
-def _start_google(app: App, provider: OAuth2Provider, config: ProviderConfig,
-                  req: authorize.AuthorizeRequest, params: dict, unified: list[str],
-                  native: list[str], browser_id: str) -> authorize.Started:
+
+def _start_google(
+    app: App,
+    provider: OAuth2Provider,
+    config: ProviderConfig,
+    req: authorize.AuthorizeRequest,
+    params: dict,
+    unified: list[str],
+    native: list[str],
+    browser_id: str,
+) -> authorize.Started:
     if not config.service_account_key:
-        raise _not_configured("Google service accounts need the app's service-account key "
-                              "(manage.py aurinko_app provider ... --service-account-key FILE).")
+        raise _not_configured(
+            "Google service accounts need the app's service-account key "
+            "(manage.py aurinko_app provider ... --service-account-key FILE)."
+        )
     daemon_tokens.config_key(config)
     if not config.client_id or not config.client_secret:
-        raise _not_configured("The administrator signs in with Google OAuth: the app's Google "
-                              "configuration needs an OAuth client id and client secret.")
+        raise _not_configured(
+            "The administrator signs in with Google OAuth: the app's Google "
+            "configuration needs an OAuth client id and client secret."
+        )
     # The admin's sign-in asks for identity only; the daemon scopes go to the JWT grant.
     return authorize.start_oauth(
-        app=app, provider=provider, kind=FlowKind.DAEMON, unified=[],
+        app=app,
+        provider=provider,
+        kind=FlowKind.DAEMON,
+        unified=[],
         params={**params, "daemonScopes": unified, "daemonNative": native},
-        browser_id=browser_id, login_hint=req.login_hint,
+        browser_id=browser_id,
+        login_hint=req.login_hint,
     )
 
 
@@ -165,7 +211,9 @@ def _complete_google(pending: AuthState, query: Mapping[str, str]) -> str:
     if not domain:
         raise InvalidRequest(
             "Only a Google Workspace administrator can authorize a service account: this is "
-            "a consumer Google account (no Workspace domain).", code="daemon.not_workspace")
+            "a consumer Google account (no Workspace domain).",
+            code="daemon.not_workspace",
+        )
     native = pending.params.get("daemonNative", [])
     provider = result.provider
     try:
@@ -175,16 +223,27 @@ def _complete_google(pending: AuthState, query: Mapping[str, str]) -> str:
         raise ProviderError(
             f"Google refused the service account for {domain} ({exc.code}): check the "
             "domain-wide delegation of the service account's client id and scopes in the "
-            "Admin console.", code="daemon.delegation_failed", status=400,
+            "Admin console.",
+            code="daemon.delegation_failed",
+            status=400,
         ) from None
-    profile = Profile(auth_user_id=domain, auth_org_id=domain, email=admin.email,
-                      login_string=admin.email, name=f"Google Workspace {domain}",
-                      extra={"authorizedBy": admin.email})
+    profile = Profile(
+        auth_user_id=domain,
+        auth_org_id=domain,
+        email=admin.email,
+        login_string=admin.email,
+        name=f"Google Workspace {domain}",
+        extra={"authorizedBy": admin.email},
+    )
     with transaction.atomic():
         account, _ = link_account(
-            app=pending.app, provider=provider, profile=profile, tokens=None,
+            app=pending.app,
+            provider=provider,
+            profile=profile,
+            tokens=None,
             credentials={"domain": domain, "default_mailbox": admin.email},
             requested_scopes=pending.params.get("daemonScopes", []),
-            requested_native=native, daemon=True,
+            requested_native=native,
+            daemon=True,
         )
         return account_flow.finish(pending, account)

@@ -16,7 +16,7 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
-from aurinko_auth import audit, crypto, ratelimit
+from aurinko_auth import audit, crypto
 from aurinko_auth.conf import aurinko_settings
 from aurinko_auth.exceptions import AurinkoError, InvalidRequest, StateError
 from aurinko_auth.flows import authorize
@@ -24,14 +24,22 @@ from aurinko_auth.flows import state as flow_state
 from aurinko_auth.models import App, AuthState, FlowKind, ProviderConfig
 from aurinko_auth.providers.base import FormSignIn, OAuth2Provider, Provider, SignedIn
 from aurinko_auth.providers.registry import get_provider
+from aurinko_auth.security import ratelimit
 
 logger = logging.getLogger("aurinko_auth.flows")
 
 KINDS = (FlowKind.ACCOUNT, FlowKind.USER)
 
 
-def start(*, app: App, provider: Provider, kind: str, unified: list[str],
-          params: dict[str, Any], browser_id: str) -> authorize.Started:
+def start(
+    *,
+    app: App,
+    provider: Provider,
+    kind: str,
+    unified: list[str],
+    params: dict[str, Any],
+    browser_id: str,
+) -> authorize.Started:
     """Record the pending authorization and send the browser to our form."""
     if kind not in KINDS:
         raise InvalidRequest(f"{provider.id} cannot be used in this flow.")
@@ -41,8 +49,11 @@ def start(*, app: App, provider: Provider, kind: str, unified: list[str],
         authorize.provider_config(app, provider)
     native = provider.native_scopes(unified)
     state = flow_state.create(
-        app=app, kind=kind, service_type=provider.id,
-        params={**params, "scopes": unified, "native": native}, secrets={},
+        app=app,
+        kind=kind,
+        service_type=provider.id,
+        params={**params, "scopes": unified, "native": native},
+        secrets={},
         browser_id=browser_id,
     )
     return authorize.Started(f"{aurinko_settings.public_url}/v1/auth/password/{state}")
@@ -64,8 +75,9 @@ def _limits(ip: str | None, login: str) -> list[tuple[str, str, str | None]]:
     return limits
 
 
-def submit(state: str, browser_id: str | None, data: Mapping[str, str], *,
-           ip: str | None = None) -> str | authorize.Completed:
+def submit(
+    state: str, browser_id: str | None, data: Mapping[str, str], *, ip: str | None = None
+) -> str | authorize.Completed:
     """Check the form's credentials by a real sign-in; on success link the account and return
     where the browser goes (a redirect URL, or a Completed User flow with its session).
 
@@ -83,8 +95,13 @@ def submit(state: str, browser_id: str | None, data: Mapping[str, str], *,
     except AurinkoError as exc:
         for scope, ident, rate in limits:
             ratelimit.count(scope, ident, rate)
-        audit.record(audit.Event.AUTH_FAILED, app=pending.app_id, error=exc.code,
-                     serviceType=pending.service_type, flow=pending.kind)
+        audit.record(
+            audit.Event.AUTH_FAILED,
+            app=pending.app_id,
+            error=exc.code,
+            serviceType=pending.service_type,
+            flow=pending.kind,
+        )
         raise
     try:
         with transaction.atomic():
@@ -95,12 +112,17 @@ def submit(state: str, browser_id: str | None, data: Mapping[str, str], *,
     except AurinkoError as exc:
         # The sign-in worked but the flow cannot end (the user signed out meanwhile, the
         # account belongs to another user): use the authorization up and tell the app.
-        AuthState.objects.filter(pk=pending.pk, used_at__isnull=True).update(
-            used_at=timezone.now())
-        audit.record(audit.Event.AUTH_FAILED, app=pending.app_id, error=exc.code,
-                     serviceType=pending.service_type, flow=pending.kind)
-        raise authorize.redirect_error(pending.params["returnUrl"],
-                                       pending.params.get("state"))(exc) from None
+        AuthState.objects.filter(pk=pending.pk, used_at__isnull=True).update(used_at=timezone.now())
+        audit.record(
+            audit.Event.AUTH_FAILED,
+            app=pending.app_id,
+            error=exc.code,
+            serviceType=pending.service_type,
+            flow=pending.kind,
+        )
+        raise authorize.redirect_error(pending.params["returnUrl"], pending.params.get("state"))(
+            exc
+        ) from None
 
 
 def _complete(pending: AuthState, provider: Any, signed: SignedIn) -> str | authorize.Completed:
@@ -109,11 +131,20 @@ def _complete(pending: AuthState, provider: Any, signed: SignedIn) -> str | auth
     from aurinko_auth.flows import user as user_flow
 
     if pending.kind == FlowKind.USER:
-        return user_flow.complete_linked(pending, provider=provider, profile=signed.profile,
-                                         tokens=signed.tokens, credentials=signed.credentials)
+        return user_flow.complete_linked(
+            pending,
+            provider=provider,
+            profile=signed.profile,
+            tokens=signed.tokens,
+            credentials=signed.credentials,
+        )
     linked, _ = link_account(
-        app=pending.app, provider=provider, profile=signed.profile, tokens=signed.tokens,
-        credentials=signed.credentials, requested_scopes=pending.params.get("scopes", []),
+        app=pending.app,
+        provider=provider,
+        profile=signed.profile,
+        tokens=signed.tokens,
+        credentials=signed.credentials,
+        requested_scopes=pending.params.get("scopes", []),
         requested_native=pending.params.get("native", []),
     )
     return account_flow.finish(pending, linked)

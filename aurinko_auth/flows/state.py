@@ -23,12 +23,24 @@ def new_browser_id() -> str:
     return crypto.new_token(crypto.PREFIX_BROWSER)
 
 
-def create(*, app: App, kind: str, service_type: str, params: dict[str, Any],
-           secrets: dict[str, Any], browser_id: str) -> str:
+def create(
+    *,
+    app: App,
+    kind: str,
+    service_type: str,
+    params: dict[str, Any],
+    secrets: dict[str, Any],
+    browser_id: str,
+) -> str:
     state = crypto.new_token(crypto.PREFIX_STATE)
     AuthState.objects.create(
-        state_hash=crypto.hash_token(state), app=app, kind=kind, service_type=service_type,
-        params=params, secrets=secrets, browser_hash=crypto.hash_token(browser_id),
+        state_hash=crypto.hash_token(state),
+        app=app,
+        kind=kind,
+        service_type=service_type,
+        params=params,
+        secrets=secrets,
+        browser_hash=crypto.hash_token(browser_id),
         expires_at=timezone.now() + timedelta(seconds=aurinko_settings.STATE_TTL),
     )
     return state
@@ -43,9 +55,9 @@ def check(state: str | None, browser_id: str | None) -> AuthState:
         raise StateError("The provider returned no state.", code="state.missing")
     if len(state) > 200 or not state.startswith(crypto.PREFIX_STATE):
         raise StateError()
-    row = AuthState.objects.select_related("app").filter(
-        state_hash=crypto.hash_token(state)
-    ).first()
+    row = (
+        AuthState.objects.select_related("app").filter(state_hash=crypto.hash_token(state)).first()
+    )
     if row is None:
         raise StateError()
     if row.used_at is not None:

@@ -29,7 +29,7 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
-from aurinko_auth import audit, events, sessions
+from aurinko_auth import audit, usersessions
 from aurinko_auth.accounts import link_account
 from aurinko_auth.conf import aurinko_settings
 from aurinko_auth.exceptions import (
@@ -49,6 +49,7 @@ from aurinko_auth.models import (
     UserSession,
 )
 from aurinko_auth.providers.base import FormSignIn, OAuth2Provider, Profile, Provider, TokenSet
+from aurinko_auth.webhooks import events
 
 PRIMARY = Account.Type.PRIMARY
 SECONDARY = Account.Type.SECONDARY
@@ -66,37 +67,64 @@ class ClientInfo:
     ip: str | None = None
 
     def as_dict(self) -> dict[str, Any]:
-        return {"userAgent": self.user_agent[:sessions.MAX_USER_AGENT], "ip": self.ip}
+        return {"userAgent": self.user_agent[: usersessions.MAX_USER_AGENT], "ip": self.ip}
 
 
-def start(req: authorize.AuthorizeRequest, browser_id: str, *, role: str,
-          cookies: Mapping[str, str], client: ClientInfo) -> authorize.Started:
+def start(
+    req: authorize.AuthorizeRequest,
+    browser_id: str,
+    *,
+    role: str,
+    cookies: Mapping[str, str],
+    client: ClientInfo,
+) -> authorize.Started:
     """Validate a User-flow request and send the browser to the provider."""
     app = authorize.resolve_target(req)  # InvalidClient / InvalidReturnUrl: a 400 page
     try:
         provider, unified = authorize.check_common(req, app)
-        params, select_account = begin(app, req, provider, role=role, cookies=cookies,
-                                       client=client)
+        params, select_account = begin(
+            app, req, provider, role=role, cookies=cookies, client=client
+        )
         if isinstance(provider, FormSignIn):
             from aurinko_auth.flows import password
 
-            return password.start(app=app, provider=provider, kind=FlowKind.USER,
-                                  unified=unified, params=params, browser_id=browser_id)
+            return password.start(
+                app=app,
+                provider=provider,
+                kind=FlowKind.USER,
+                unified=unified,
+                params=params,
+                browser_id=browser_id,
+            )
         if not isinstance(provider, OAuth2Provider):
             raise InvalidRequest(f"{provider.id} cannot be signed in yet.")
         existing = authorize.existing_account_for(
-            app, provider, dataclasses.replace(req, account_id=""))
+            app, provider, dataclasses.replace(req, account_id="")
+        )
         return authorize.start_oauth(
-            app=app, provider=provider, kind=FlowKind.USER, unified=unified, params=params,
-            browser_id=browser_id, login_hint=req.login_hint, existing=existing,
+            app=app,
+            provider=provider,
+            kind=FlowKind.USER,
+            unified=unified,
+            params=params,
+            browser_id=browser_id,
+            login_hint=req.login_hint,
+            existing=existing,
             select_account=select_account,
         )
     except AurinkoError as exc:
         raise authorize.redirect_error(req.return_url, req.state)(exc) from None
 
 
-def begin(app: App, req: authorize.AuthorizeRequest, provider: Provider, *, role: str,
-          cookies: Mapping[str, str], client: ClientInfo) -> tuple[dict[str, Any], bool]:
+def begin(
+    app: App,
+    req: authorize.AuthorizeRequest,
+    provider: Provider,
+    *,
+    role: str,
+    cookies: Mapping[str, str],
+    client: ClientInfo,
+) -> tuple[dict[str, Any], bool]:
     """Check the User-flow part of a request and return the pending authorization's params
     (``kind=user``) and whether the provider must offer an account choice. Every provider
     kind starts with this: OAuth here, password forms (EWS, IMAP) with their own form, then
@@ -108,8 +136,11 @@ def begin(app: App, req: authorize.AuthorizeRequest, provider: Provider, *, role
     if response_type not in RESPONSE_TYPES:
         raise InvalidRequest("responseType must be 'cookie', 'code' or 'none'.")
     params: dict[str, Any] = {
-        "returnUrl": req.return_url, "state": req.state, "responseType": response_type,
-        "role": role, "client": client.as_dict(),
+        "returnUrl": req.return_url,
+        "state": req.state,
+        "responseType": response_type,
+        "role": role,
+        "client": client.as_dict(),
     }
     select_account = False
     if role == SECONDARY:
@@ -125,30 +156,33 @@ def begin(app: App, req: authorize.AuthorizeRequest, provider: Provider, *, role
 
 
 def _cookie_session(app: App, cookies: Mapping[str, str]) -> UserSession | None:
-    token = cookies.get(sessions.cookie_name(app.pk))
-    found = [s for s in sessions.find([token] if token else []) if s.user.app_id == app.pk]
+    token = cookies.get(usersessions.cookie_name(app.pk))
+    found = [s for s in usersessions.find([token] if token else []) if s.user.app_id == app.pk]
     return found[0] if found else None
 
 
-def signed_in_user(app: App, req: authorize.AuthorizeRequest,
-                   cookies: Mapping[str, str]) -> tuple[AppUser, UserSession | None]:
+def signed_in_user(
+    app: App, req: authorize.AuthorizeRequest, cookies: Mapping[str, str]
+) -> tuple[AppUser, UserSession | None]:
     """The user a secondary account is linked to: from ``userId`` + ``timestamp`` +
     ``userSignature`` when given, else from the app's session cookie."""
     extra = req.extra
     if extra.get("userSignature") or extra.get("userId") or extra.get("timestamp"):
-        user_id = verify_signature(app, extra.get("userId", ""), extra.get("timestamp", ""),
-                                   extra.get("userSignature", ""))
+        user_id = verify_signature(
+            app, extra.get("userId", ""), extra.get("timestamp", ""), extra.get("userSignature", "")
+        )
         user = AppUser.objects.filter(app=app, pk=user_id).first()
         if user is None:
             raise NotSignedIn("userId is not a user of this app.")
         return user, None
     session = _cookie_session(app, cookies)
     if session is None:
-        raise NotSignedIn("No user is signed in: sign in with a primary account first, or "
-                          "pass userId, timestamp and userSignature.")
+        raise NotSignedIn(
+            "No user is signed in: sign in with a primary account first, or "
+            "pass userId, timestamp and userSignature."
+        )
     if not session.is_valid():
-        raise NotSignedIn("The user's session has ended: sign in with the primary account "
-                          "again.")
+        raise NotSignedIn("The user's session has ended: sign in with the primary account again.")
     return session.user, session
 
 
@@ -176,22 +210,27 @@ def verify_signature(app: App, user_id: str, timestamp: str, user_signature: str
     """Check ``userSignature`` (hex or base64 HMAC-SHA256 over ``userId + timestamp``) and the
     timestamp's age (Unix seconds or milliseconds). Returns the user id."""
     if not (user_id and timestamp and user_signature):
-        raise NotSignedIn("userId, timestamp and userSignature go together.",
-                          code="signature.invalid")
+        raise NotSignedIn(
+            "userId, timestamp and userSignature go together.", code="signature.invalid"
+        )
     try:
         parsed_id = uuid.UUID(user_id)
     except ValueError:
         raise NotSignedIn("userId is not a user id.", code="signature.invalid") from None
     if not timestamp.isdigit() or len(timestamp) > 16:
-        raise NotSignedIn("timestamp must be Unix time in seconds or milliseconds.",
-                          code="signature.invalid")
+        raise NotSignedIn(
+            "timestamp must be Unix time in seconds or milliseconds.", code="signature.invalid"
+        )
     seconds = int(timestamp) / (1000 if len(timestamp) >= 13 else 1)
     if abs(time.time() - seconds) > int(aurinko_settings.USER_SIGNATURE_MAX_AGE):
-        raise NotSignedIn("The userSignature timestamp is too old (or in the future).",
-                          code="signature.expired")
+        raise NotSignedIn(
+            "The userSignature timestamp is too old (or in the future).", code="signature.expired"
+        )
     if not app.user_signing_key:
-        raise NotSignedIn("This app's client secret predates userSignature: rotate it.",
-                          code="signature.unavailable")
+        raise NotSignedIn(
+            "This app's client secret predates userSignature: rotate it.",
+            code="signature.unavailable",
+        )
     provided = _decode_signature(user_signature)
     expected = bytes.fromhex(signature(app.user_signing_key, user_id, timestamp))
     if provided is None or not hmac.compare_digest(provided, expected):
@@ -199,20 +238,27 @@ def verify_signature(app: App, user_id: str, timestamp: str, user_signature: str
     return parsed_id
 
 
-def complete(pending: AuthState, query: Mapping[str, str],
-             browser_id: str) -> str | authorize.Completed:
+def complete(
+    pending: AuthState, query: Mapping[str, str], browser_id: str
+) -> str | authorize.Completed:
     """The provider's callback of a User flow."""
     result = authorize.complete_oauth(pending, query)
     retry = authorize.consent_retry(result, browser_id)
     if retry is not None:
         return retry.redirect_url
-    return complete_linked(pending, provider=result.provider, profile=result.profile,
-                           tokens=result.tokens)
+    return complete_linked(
+        pending, provider=result.provider, profile=result.profile, tokens=result.tokens
+    )
 
 
-def complete_linked(pending: AuthState, *, provider: Provider, profile: Profile,
-                    tokens: TokenSet | None = None,
-                    credentials: dict[str, Any] | None = None) -> authorize.Completed:
+def complete_linked(
+    pending: AuthState,
+    *,
+    provider: Provider,
+    profile: Profile,
+    tokens: TokenSet | None = None,
+    credentials: dict[str, Any] | None = None,
+) -> authorize.Completed:
     """Finish a User flow once the provider vouched for ``profile``: link the account (OAuth
     ``tokens``, or password ``credentials``), sign the user in or add the secondary account,
     and say where the browser goes next. All in one transaction: nothing half-written."""
@@ -223,7 +269,11 @@ def complete_linked(pending: AuthState, *, provider: Provider, profile: Profile,
         if role == SECONDARY:
             user = _resume_user(pending)
         account, _created = link_account(
-            app=app, provider=provider, profile=profile, tokens=tokens, credentials=credentials,
+            app=app,
+            provider=provider,
+            profile=profile,
+            tokens=tokens,
+            credentials=credentials,
             requested_scopes=pending.params.get("scopes", []),
             requested_native=pending.params.get("native", []),
         )
@@ -233,28 +283,40 @@ def complete_linked(pending: AuthState, *, provider: Provider, profile: Profile,
             user = _sign_in_primary(app, account, provider, profile)
         client = pending.params.get("client") or {}
         if response_type == "code":
-            code = AuthCode.issue(app, account, aurinko_settings.CODE_TTL, kind=FlowKind.USER,
-                                  userId=str(user.pk), startSession=role == PRIMARY,
-                                  client=client)
+            code = AuthCode.issue(
+                app,
+                account,
+                aurinko_settings.CODE_TTL,
+                kind=FlowKind.USER,
+                userId=str(user.pk),
+                startSession=role == PRIMARY,
+                client=client,
+            )
             return authorize.Completed(authorize.success_url(pending, code=code))
         if response_type == "cookie" and role == PRIMARY:
             replaced = pending.params.get("replacesSession")
             if replaced:
                 # No fixation: the browser's earlier session ends with this sign-in.
                 UserSession.objects.filter(pk=replaced, revoked_at__isnull=True).update(
-                    revoked_at=timezone.now())
-            token = sessions.start(user, user_agent=client.get("userAgent", ""),
-                                   ip=client.get("ip"))
-            return authorize.Completed(authorize.success_url(pending), session_token=token,
-                                       app_id=app.pk)
+                    revoked_at=timezone.now()
+                )
+            token = usersessions.start(
+                user, user_agent=client.get("userAgent", ""), ip=client.get("ip")
+            )
+            return authorize.Completed(
+                authorize.success_url(pending), session_token=token, app_id=app.pk
+            )
         return authorize.Completed(authorize.success_url(pending))
 
 
 def _resume_user(pending: AuthState) -> AppUser:
-    user = AppUser.objects.select_for_update().filter(
-        app=pending.app, pk=pending.params.get("userId")).first()
+    user = (
+        AppUser.objects.select_for_update()
+        .filter(app=pending.app, pk=pending.params.get("userId"))
+        .first()
+    )
     session_id = pending.params.get("sessionId")
-    if user is None or (session_id and not sessions.is_active(session_id)):
+    if user is None or (session_id and not usersessions.is_active(session_id)):
         raise NotSignedIn("The user signed out while the account was being linked.")
     return user
 
@@ -269,12 +331,12 @@ def _attach_secondary(account: Account, user: AppUser) -> None:
     # The user's own account again (primary or secondary): its role stays.
 
 
-def _sign_in_primary(app: App, account: Account, provider: Provider,
-                     profile: Profile) -> AppUser:
+def _sign_in_primary(app: App, account: Account, provider: Provider, profile: Profile) -> AppUser:
     if account.user_id is not None:
         if account.account_type != PRIMARY:
             raise AccountLinkedElsewhere(
-                "This account is linked to a user as a secondary account; it cannot sign in.")
+                "This account is linked to a user as a secondary account; it cannot sign in."
+            )
         user = AppUser.objects.get(pk=account.user_id)
     else:
         user = AppUser(app=app)
@@ -285,15 +347,22 @@ def _sign_in_primary(app: App, account: Account, provider: Provider,
     created = user._state.adding
     user.save()
     if created:
-        events.emit(app, "user.created", {"userId": str(user.pk), "email": user.email},
-                    account=account)
+        events.emit(
+            app, "user.created", {"userId": str(user.pk), "email": user.email}, account=account
+        )
     if account.user_id is None:
         account.user = user
         account.account_type = PRIMARY
         account.save(update_fields=["user", "account_type", "updated_at"])
-    audit.record(audit.Event.USER_SIGN_IN, app=app, actor_name=user.email,
-                 userId=str(user.pk), accountId=account.pk, serviceType=provider.id,
-                 created=created)
+    audit.record(
+        audit.Event.USER_SIGN_IN,
+        app=app,
+        actor_name=user.email,
+        userId=str(user.pk),
+        accountId=account.pk,
+        serviceType=provider.id,
+        created=created,
+    )
     return user
 
 
@@ -306,6 +375,7 @@ def redeemed(code: AuthCode) -> dict[str, Any]:
     extra: dict[str, Any] = {"userId": str(user.pk)}
     if code.payload.get("startSession"):
         client = code.payload.get("client") or {}
-        extra["userSession"] = sessions.start(user, user_agent=client.get("userAgent", ""),
-                                              ip=client.get("ip"))
+        extra["userSession"] = usersessions.start(
+            user, user_agent=client.get("userAgent", ""), ip=client.get("ip")
+        )
     return extra

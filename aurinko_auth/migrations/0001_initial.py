@@ -53,7 +53,7 @@ class Migration(migrations.Migration):
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
                 ('name', models.CharField(max_length=200, verbose_name='name')),
-                ('client_id', models.CharField(default=aurinko_auth.models.generate_client_id, editable=False, max_length=64, unique=True, verbose_name='client id')),
+                ('client_id', models.CharField(default=aurinko_auth.models.apps.generate_client_id, editable=False, max_length=64, unique=True, verbose_name='client id')),
                 ('client_secret_hash', models.CharField(editable=False, max_length=64)),
                 ('client_secret_hint', models.CharField(editable=False, help_text='Last characters only.', max_length=16, verbose_name='client secret')),
                 ('return_urls', models.JSONField(blank=True, default=list, help_text='Exact URLs; https, or http on loopback hosts.', verbose_name='authorized return URLs')),

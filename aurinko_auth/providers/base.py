@@ -27,7 +27,7 @@ from aurinko_auth.exceptions import (
     ProviderNotConfigured,
     UnsupportedScope,
 )
-from aurinko_auth.netutil import is_secure_or_loopback
+from aurinko_auth.security.transport import is_secure_or_loopback
 
 if TYPE_CHECKING:
     from aurinko_auth.models import Account, ProviderConfig
@@ -62,8 +62,15 @@ class ProviderCallError(ProviderError):
     lifecycle: terminal_user (re-authorize), terminal_app (fix the app's credentials),
     transient (retry later) or config (wrong endpoint, tenant or data centre)."""
 
-    def __init__(self, message: str, *, code: str = "provider_error", failure: str = TRANSIENT,
-                 status: int | None = None, retry_after: int | None = None) -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        code: str = "provider_error",
+        failure: str = TRANSIENT,
+        status: int | None = None,
+        retry_after: int | None = None,
+    ) -> None:
         super().__init__(message, code=code, status=status)
         self.failure = failure
         # Seconds the provider asked us to wait (429/503 Retry-After), when it said.
@@ -145,8 +152,9 @@ class Provider:
         granted = set(native)
         return [u for u, n in self.scope_map.items() if n and set(n) <= granted]
 
-    def endpoint(self, name: str, config: ProviderConfig | None, *,
-                 tenant: str | None = None) -> str:
+    def endpoint(
+        self, name: str, config: ProviderConfig | None, *, tenant: str | None = None
+    ) -> str:
         """The URL of a named endpoint: the app's override, else the default; ``{tenant}`` is
         filled from ``tenant`` when given (the daemon flow's consented tenant), else from the
         configuration. Only https, or http on loopback, is ever used."""
@@ -197,8 +205,9 @@ class OAuth2Provider(Provider):
     endpoints_per_account: ClassVar[bool] = False
 
     # --- hooks -----------------------------------------------------------------------------
-    def extra_authorize_params(self, *, config: ProviderConfig, login_hint: str,
-                               needs_consent: bool, select_account: bool) -> dict[str, str]:
+    def extra_authorize_params(
+        self, *, config: ProviderConfig, login_hint: str, needs_consent: bool, select_account: bool
+    ) -> dict[str, str]:
         """Provider-specific authorization parameters (offline access, prompts)."""
         params: dict[str, str] = {}
         if login_hint:
@@ -211,15 +220,15 @@ class OAuth2Provider(Provider):
         """Turn the userinfo response (and the token response) into a Profile."""
         raise NotImplementedError
 
-    def callback_config(self, config: ProviderConfig,
-                        query: Mapping[str, str]) -> ProviderConfig:
+    def callback_config(self, config: ProviderConfig, query: Mapping[str, str]) -> ProviderConfig:
         """The configuration for the token exchange and profile call, given the callback's
         query. Providers whose callback names the user's data centre (Zoho's
         ``accounts-server``) return a copy with those endpoints; the default is unchanged."""
         return config
 
-    def account_config(self, config: ProviderConfig,
-                       extra_data: Mapping[str, Any]) -> ProviderConfig:
+    def account_config(
+        self, config: ProviderConfig, extra_data: Mapping[str, Any]
+    ) -> ProviderConfig:
         """The configuration for calls on behalf of an existing account (refresh,
         revocation), given the account's ``extra_data`` (e.g. its data centre)."""
         return config
@@ -270,8 +279,14 @@ class OAuth2Provider(Provider):
 
         return tuple(aurinko_settings.HTTP_TIMEOUT)  # type: ignore[return-value]
 
-    def _session(self, config: ProviderConfig, *, scope: list[str] | None = None,
-                 state: str | None = None, redirect_uri: str | None = None) -> OAuth2Session:
+    def _session(
+        self,
+        config: ProviderConfig,
+        *,
+        scope: list[str] | None = None,
+        state: str | None = None,
+        redirect_uri: str | None = None,
+    ) -> OAuth2Session:
         if not config.client_id:
             raise ProviderNotConfigured(f"The app's {self.id} configuration has no client id.")
         session = OAuth2Session(
@@ -281,16 +296,27 @@ class OAuth2Provider(Provider):
         session.register_compliance_hook("refresh_token_response", self._check_token_http)
         return session
 
-    def authorization_url(self, config: ProviderConfig, *, state: str, redirect_uri: str,
-                          scopes: list[str], code_challenge: str | None, login_hint: str = "",
-                          needs_consent: bool = True, select_account: bool = False) -> str:
+    def authorization_url(
+        self,
+        config: ProviderConfig,
+        *,
+        state: str,
+        redirect_uri: str,
+        scopes: list[str],
+        code_challenge: str | None,
+        login_hint: str = "",
+        needs_consent: bool = True,
+        select_account: bool = False,
+    ) -> str:
         native = list(self.base_scopes) + [s for s in scopes if s not in self.base_scopes]
         # oauthlib joins a list with spaces; a provider with another delimiter (Zoho: comma)
         # gets the string already joined.
         scope: Any = native if self.scope_delimiter == " " else self.scope_delimiter.join(native)
         session = self._session(config, scope=scope, state=state, redirect_uri=redirect_uri)
         extra = self.extra_authorize_params(
-            config=config, login_hint=login_hint, needs_consent=needs_consent,
+            config=config,
+            login_hint=login_hint,
+            needs_consent=needs_consent,
             select_account=select_account,
         )
         if self.pkce and code_challenge:
@@ -303,8 +329,9 @@ class OAuth2Provider(Provider):
             return {"auth": requests.auth.HTTPBasicAuth(config.client_id, config.client_secret)}
         return {"client_secret": config.client_secret, "include_client_id": True}
 
-    def exchange_code(self, config: ProviderConfig, *, code: str, redirect_uri: str,
-                      code_verifier: str | None) -> TokenSet:
+    def exchange_code(
+        self, config: ProviderConfig, *, code: str, redirect_uri: str, code_verifier: str | None
+    ) -> TokenSet:
         session = self._session(config, redirect_uri=redirect_uri)
         kwargs: dict[str, Any] = {"code": code, "timeout": self._timeout()}
         if self.pkce and code_verifier:
@@ -335,7 +362,7 @@ class OAuth2Provider(Provider):
         return tokens
 
     def renew(self, config: ProviderConfig, account: Account) -> TokenSet:
-        """New tokens for a stored account. The token lifecycle (:mod:`aurinko_auth.tokens`)
+        """New tokens for a stored account. The token lifecycle (:mod:`aurinko_auth.lifecycle.tokens`)
         calls this while it holds the account's refresh lock. Default: the refresh-token grant.
         Service-account providers override it for daemon accounts (client credentials, JWT
         bearer). Raise :class:`ProviderCallError` with the right ``failure`` class."""
@@ -344,7 +371,8 @@ class OAuth2Provider(Provider):
         if not refresh_token:
             raise ProviderCallError(
                 "The provider issued no refresh token; authorize the account again.",
-                code="no_refresh_token", failure=TERMINAL_USER,
+                code="no_refresh_token",
+                failure=TERMINAL_USER,
             )
         return self.refresh(config, refresh_token)
 
@@ -379,8 +407,11 @@ class OAuth2Provider(Provider):
         response = self._call(
             "profile request",
             lambda: requests.get(
-                url, headers={"Authorization": f"Bearer {tokens.access_token}",
-                              "Accept": "application/json"},
+                url,
+                headers={
+                    "Authorization": f"Bearer {tokens.access_token}",
+                    "Accept": "application/json",
+                },
                 timeout=self._timeout(),
             ),
         )
@@ -390,8 +421,9 @@ class OAuth2Provider(Provider):
         """The failure class of an HTTP error from the profile endpoint."""
         return TRANSIENT if status >= 500 else CONFIG
 
-    def profile_from_response(self, response: requests.Response, tokens: TokenSet, *,
-                              what: str = "profile") -> Profile:
+    def profile_from_response(
+        self, response: requests.Response, tokens: TokenSet, *, what: str = "profile"
+    ) -> Profile:
         """Check, decode and parse a profile response: shared by every provider's profile
         call, whatever endpoint and authentication it uses."""
         if response.status_code >= 400:
@@ -424,8 +456,15 @@ class OAuth2Provider(Provider):
         scope = token.get("scope")
         if isinstance(scope, str):
             scope = [s for s in scope.replace(",", " ").split() if s]
-        known = {"access_token", "refresh_token", "token_type", "expires_in", "expires_at",
-                 "scope", "id_token"}
+        known = {
+            "access_token",
+            "refresh_token",
+            "token_type",
+            "expires_in",
+            "expires_at",
+            "scope",
+            "id_token",
+        }
         return TokenSet(
             access_token=access_token,
             refresh_token=token.get("refresh_token") or "",
@@ -451,7 +490,8 @@ class OAuth2Provider(Provider):
         if response.status_code >= 500 or response.status_code == 429:
             raise ProviderCallError(
                 f"{self.id} token endpoint answered HTTP {response.status_code}.",
-                code="provider_unavailable", failure=TRANSIENT,
+                code="provider_unavailable",
+                failure=TRANSIENT,
                 retry_after=parse_retry_after(response.headers.get("Retry-After")),
             )
         if response.status_code >= 400:
@@ -461,11 +501,16 @@ class OAuth2Provider(Provider):
                 body = response.json()
             except ValueError:
                 body = None
-            if isinstance(body, dict) and not body.get("error") and isinstance(
-                    body.get("status"), str) and body["status"].isupper():
+            if (
+                isinstance(body, dict)
+                and not body.get("error")
+                and isinstance(body.get("status"), str)
+                and body["status"].isupper()
+            ):
                 error = body["status"]
                 raise ProviderCallError(
-                    f"{self.id} token endpoint refused: {error}.", code=error,
+                    f"{self.id} token endpoint refused: {error}.",
+                    code=error,
                     failure=self.classify_oauth_error(error, str(body.get("message") or "")),
                 )
         return response
@@ -481,7 +526,8 @@ class OAuth2Provider(Provider):
             logger.info("%s %s returned no token", self.id, what)
             raise ProviderCallError(
                 f"{self.id} returned an unreadable response ({what}).",
-                code="provider_bad_response", failure=TRANSIENT,
+                code="provider_bad_response",
+                failure=TRANSIENT,
             ) from None
         except OAuth2Error as exc:
             error = exc.error or "provider_error"
@@ -491,7 +537,8 @@ class OAuth2Provider(Provider):
                 logger.info("%s %s returned an unreadable response", self.id, what)
                 raise ProviderCallError(
                     f"{self.id} returned an unreadable response ({what}).",
-                    code="provider_bad_response", failure=TRANSIENT,
+                    code="provider_bad_response",
+                    failure=TRANSIENT,
                 ) from None
             failure = self.classify_oauth_error(error, exc.description or "")
             logger.info("%s %s failed: %s", self.id, what, error)
@@ -503,13 +550,15 @@ class OAuth2Provider(Provider):
         except requests.Timeout:
             logger.info("%s %s timed out", self.id, what)
             raise ProviderCallError(
-                f"{self.id} did not answer in time ({what}).", code="provider_timeout",
+                f"{self.id} did not answer in time ({what}).",
+                code="provider_timeout",
                 failure=TRANSIENT,
             ) from None
         except requests.RequestException as exc:
             logger.info("%s %s failed: %s", self.id, what, type(exc).__name__)
             raise ProviderCallError(
-                f"{self.id} could not be reached ({what}).", code="provider_unreachable",
+                f"{self.id} could not be reached ({what}).",
+                code="provider_unreachable",
                 failure=TRANSIENT,
             ) from None
         except (ValueError, KeyError, TypeError):
@@ -517,7 +566,8 @@ class OAuth2Provider(Provider):
             logger.info("%s %s returned an unreadable response", self.id, what)
             raise ProviderCallError(
                 f"{self.id} returned an unreadable response ({what}).",
-                code="provider_bad_response", failure=TRANSIENT,
+                code="provider_bad_response",
+                failure=TRANSIENT,
             ) from None
 
 
@@ -530,8 +580,12 @@ class SignInFailed(InvalidRequest):
 
 # Microsoft turned password (Basic) authentication off for Exchange Online's EWS and IMAP
 # in 2022, for good: such mailboxes sign in with Office 365 (OAuth) instead.
-EXCHANGE_ONLINE_HOSTS = ("outlook.office365.com", "outlook.office.com", "outlook.live.com",
-                         "imap-mail.outlook.com")
+EXCHANGE_ONLINE_HOSTS = (
+    "outlook.office365.com",
+    "outlook.office.com",
+    "outlook.live.com",
+    "imap-mail.outlook.com",
+)
 
 
 def refuse_exchange_online(host: str) -> None:
@@ -540,7 +594,9 @@ def refuse_exchange_online(host: str) -> None:
     if any(host == h or host.endswith("." + h) for h in EXCHANGE_ONLINE_HOSTS):
         raise InvalidRequest(
             "Exchange Online and Outlook.com no longer accept passwords: connect this "
-            "mailbox with Office 365 instead.", code="server.exchange_online")
+            "mailbox with Office 365 instead.",
+            code="server.exchange_online",
+        )
 
 
 @dataclass

@@ -17,9 +17,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import requests
 
-from aurinko_auth import netguard
 from aurinko_auth.exceptions import InvalidRequest, ProviderNotConfigured
-from aurinko_auth.netutil import is_secure_or_loopback
 from aurinko_auth.providers.base import (
     PasswordProvider,
     Profile,
@@ -27,14 +25,18 @@ from aurinko_auth.providers.base import (
     SignInFailed,
     refuse_exchange_online,
 )
+from aurinko_auth.security import netguard
+from aurinko_auth.security.transport import is_secure_or_loopback
 
 MAX_LENGTHS = {"login": 320, "password": 1024, "serverUrl": 2048}
 # The auth types this sign-in accepts (exchangelib's names): the server's WWW-Authenticate
 # decides which.
 AUTH_TYPES = ("NTLM", "basic")
 # SOAP autodiscover candidates for an e-mail domain (MS-OXDSCLI steps 1 and 2).
-AUTODISCOVER_URLS = ("https://{domain}/autodiscover/autodiscover.svc",
-                     "https://autodiscover.{domain}/autodiscover/autodiscover.svc")
+AUTODISCOVER_URLS = (
+    "https://{domain}/autodiscover/autodiscover.svc",
+    "https://autodiscover.{domain}/autodiscover/autodiscover.svc",
+)
 DOMAIN = re.compile(r"(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z0-9-]{2,63}")
 
 
@@ -47,8 +49,7 @@ def _exchangelib() -> SimpleNamespace:
         from exchangelib.autodiscover.protocol import AutodiscoverProtocol
         from exchangelib.protocol import CachingProtocol, Protocol
     except ImportError:
-        raise ProviderNotConfigured(
-            "EWS needs exchangelib: install aurinko-auth[ews].") from None
+        raise ProviderNotConfigured("EWS needs exchangelib: install aurinko-auth[ews].") from None
 
     class Guarded:
         """Sessions that connect only through the SSRF guard, verify TLS with
@@ -58,14 +59,19 @@ def _exchangelib() -> SimpleNamespace:
         HTTP_ADAPTER_CLS = netguard.GuardedAdapter
         pins: dict[tuple[str, int], str]
 
-        def raw_session(self, prefix: str, oauth2_client: Any = None,
-                        oauth2_session_params: Any = None,
-                        oauth2_token_endpoint: Any = None) -> requests.Session:
+        def raw_session(
+            self,
+            prefix: str,
+            oauth2_client: Any = None,
+            oauth2_session_params: Any = None,
+            oauth2_token_endpoint: Any = None,
+        ) -> requests.Session:
             from aurinko_auth.conf import aurinko_settings
 
             # exchangelib calls raw_session on the instance (a classmethod there).
             session = super().raw_session(  # type: ignore[misc]
-                prefix, oauth2_client, oauth2_session_params, oauth2_token_endpoint)
+                prefix, oauth2_client, oauth2_session_params, oauth2_token_endpoint
+            )
             session.trust_env = False
             session.verify = aurinko_settings.PASSWORD_CA_BUNDLE or True
             adapter = session.get_adapter(prefix)
@@ -82,7 +88,8 @@ def _exchangelib() -> SimpleNamespace:
                 # UTF-8, as RFC 7617 and browsers do.
                 auth = session.auth
                 session.auth = requests.auth.HTTPBasicAuth(
-                    auth.username.encode(), auth.password.encode())
+                    auth.username.encode(), auth.password.encode()
+                )
             return session
 
     class _Uncached(CachingProtocol):
@@ -100,10 +107,13 @@ def _exchangelib() -> SimpleNamespace:
     class GuardedAutodiscoverProtocol(Guarded, AutodiscoverProtocol):
         pass
 
-    return SimpleNamespace(Configuration=exchangelib.Configuration,
-                           Credentials=exchangelib.Credentials,
-                           FailFast=exchangelib.FailFast, GuardedProtocol=GuardedProtocol,
-                           GuardedAutodiscoverProtocol=GuardedAutodiscoverProtocol)
+    return SimpleNamespace(
+        Configuration=exchangelib.Configuration,
+        Credentials=exchangelib.Credentials,
+        FailFast=exchangelib.FailFast,
+        GuardedProtocol=GuardedProtocol,
+        GuardedAutodiscoverProtocol=GuardedAutodiscoverProtocol,
+    )
 
 
 def _causes(exc: BaseException) -> Iterator[BaseException]:
@@ -123,17 +133,20 @@ def _failure(exc: BaseException) -> SignInFailed:
     chain = list(_causes(exc))
     if any(isinstance(e, UnauthorizedError) for e in chain):
         return SignInFailed()
-    if any(isinstance(e, (requests.exceptions.SSLError, ssl.SSLError, ssl.CertificateError))
-           for e in chain):
-        return SignInFailed("The server's TLS certificate could not be verified.",
-                            code="server.tls_failed")
+    if any(
+        isinstance(e, (requests.exceptions.SSLError, ssl.SSLError, ssl.CertificateError))
+        for e in chain
+    ):
+        return SignInFailed(
+            "The server's TLS certificate could not be verified.", code="server.tls_failed"
+        )
     if any(isinstance(e, (requests.exceptions.Timeout, TimeoutError)) for e in chain):
         return SignInFailed("The server did not answer in time.", code="server.timeout")
-    if any(isinstance(e, (requests.exceptions.ConnectionError, ConnectionError))
-           for e in chain):
+    if any(isinstance(e, (requests.exceptions.ConnectionError, ConnectionError)) for e in chain):
         return SignInFailed("The server could not be reached.", code="server.unreachable")
-    return SignInFailed("The server did not answer like an Exchange (EWS) server.",
-                        code="server.not_ews")
+    return SignInFailed(
+        "The server did not answer like an Exchange (EWS) server.", code="server.not_ews"
+    )
 
 
 def _domain_of(login: str) -> str | None:
@@ -157,8 +170,12 @@ def _checked_url(url: str) -> str:
         parts.port  # noqa: B018 (an invalid port raises)
     except ValueError:
         raise InvalidRequest("The server URL has an invalid port.") from None
-    if parts.scheme not in ("https", "http") or not parts.hostname or parts.username \
-            or parts.password:
+    if (
+        parts.scheme not in ("https", "http")
+        or not parts.hostname
+        or parts.username
+        or parts.password
+    ):
         raise InvalidRequest("The server URL must be an https URL.")
     if not is_secure_or_loopback(url):
         raise InvalidRequest("The server URL must use https (http only on loopback).")
@@ -166,8 +183,13 @@ def _checked_url(url: str) -> str:
     return _endpoint(url)
 
 
-def _autodiscover(ex: SimpleNamespace, login: str, password: str,
-                  pins: dict[tuple[str, int], str], timeout: tuple[float, ...]) -> str:
+def _autodiscover(
+    ex: SimpleNamespace,
+    login: str,
+    password: str,
+    pins: dict[tuple[str, int], str],
+    timeout: tuple[float, ...],
+) -> str:
     """The EWS endpoint of an e-mail login by SOAP autodiscover (GetUserSettings) at the
     standard candidates for its domain, in order, each through the guard. A candidate that
     refuses the password ends the search; unreachable ones are skipped."""
@@ -176,15 +198,20 @@ def _autodiscover(ex: SimpleNamespace, login: str, password: str,
     domain = _domain_of(login) or ""
     blocked: netguard.BlockedHost | None = None
     for template in AUTODISCOVER_URLS:
-        protocol = ex.GuardedAutodiscoverProtocol(config=ex.Configuration(
-            service_endpoint=template.format(domain=domain),
-            credentials=ex.Credentials(login, password), retry_policy=ex.FailFast()))
+        protocol = ex.GuardedAutodiscoverProtocol(
+            config=ex.Configuration(
+                service_endpoint=template.format(domain=domain),
+                credentials=ex.Credentials(login, password),
+                retry_policy=ex.FailFast(),
+            )
+        )
         protocol.pins, protocol.TIMEOUT = pins, timeout
         try:
             if protocol.auth_type not in AUTH_TYPES:  # detected without credentials
                 continue
             answer = protocol.get_user_settings(
-                user=login, settings=["external_ews_url", "internal_ews_url"])
+                user=login, settings=["external_ews_url", "internal_ews_url"]
+            )
             answer.raise_errors()
         except netguard.BlockedHost as exc:
             blocked = blocked or exc
@@ -200,7 +227,8 @@ def _autodiscover(ex: SimpleNamespace, login: str, password: str,
             with contextlib.suppress(Exception):
                 protocol.close()
         url = answer.user_settings.get("external_ews_url") or answer.user_settings.get(
-            "internal_ews_url")
+            "internal_ews_url"
+        )
         if url and len(url) <= MAX_LENGTHS["serverUrl"] and "\x00" not in url:
             try:
                 return _checked_url(url)
@@ -208,8 +236,10 @@ def _autodiscover(ex: SimpleNamespace, login: str, password: str,
                 continue
     if blocked is not None:
         raise blocked
-    raise SignInFailed("No Exchange server was found for this e-mail address: enter the EWS "
-                       "server URL.", code="server.autodiscover_failed")
+    raise SignInFailed(
+        "No Exchange server was found for this e-mail address: enter the EWS server URL.",
+        code="server.autodiscover_failed",
+    )
 
 
 def _endpoint(url: str) -> str:
@@ -232,11 +262,16 @@ class EWSProvider(PasswordProvider):
     form_template = "aurinko_auth/password_fields/ews.html"
     # EWS reads and writes mail, calendars, contacts and tasks with the same credentials.
     scope_map = {
-        "Mail.Read": ("ews",), "Mail.ReadWrite": ("ews",), "Mail.Send": ("ews",),
+        "Mail.Read": ("ews",),
+        "Mail.ReadWrite": ("ews",),
+        "Mail.Send": ("ews",),
         "Mail.Drafts": ("ews",),
-        "Calendar.Read": ("ews",), "Calendar.ReadWrite": ("ews",),
-        "Contacts.Read": ("ews",), "Contacts.ReadWrite": ("ews",),
-        "Tasks.Read": ("ews",), "Tasks.ReadWrite": ("ews",),
+        "Calendar.Read": ("ews",),
+        "Calendar.ReadWrite": ("ews",),
+        "Contacts.Read": ("ews",),
+        "Contacts.ReadWrite": ("ews",),
+        "Tasks.Read": ("ews",),
+        "Tasks.ReadWrite": ("ews",),
     }
 
     def clean(self, data: Mapping[str, str]) -> dict[str, Any]:
@@ -253,8 +288,10 @@ class EWSProvider(PasswordProvider):
         login, url = values["login"], values["serverUrl"]
         if not url:
             if _domain_of(login) is None:
-                raise InvalidRequest("Enter the EWS server URL (finding it automatically "
-                                     "needs an e-mail address as the login).")
+                raise InvalidRequest(
+                    "Enter the EWS server URL (finding it automatically "
+                    "needs an e-mail address as the login)."
+                )
             return {"login": login, "password": values["password"], "serverUrl": ""}
         return {"login": login, "password": values["password"], "serverUrl": _checked_url(url)}
 
@@ -274,11 +311,15 @@ class EWSProvider(PasswordProvider):
 
         login, timeout = data["login"], tuple(aurinko_settings.PASSWORD_TIMEOUT)
         pins: dict[tuple[str, int], str] = {}  # one DNS lookup per host for the whole sign-in
-        endpoint = data["serverUrl"] or _autodiscover(ex, login, data["password"], pins,
-                                                      timeout)
-        protocol = ex.GuardedProtocol(config=ex.Configuration(
-            service_endpoint=endpoint, credentials=ex.Credentials(login, data["password"]),
-            retry_policy=ex.FailFast(), max_connections=1))
+        endpoint = data["serverUrl"] or _autodiscover(ex, login, data["password"], pins, timeout)
+        protocol = ex.GuardedProtocol(
+            config=ex.Configuration(
+                service_endpoint=endpoint,
+                credentials=ex.Credentials(login, data["password"]),
+                retry_policy=ex.FailFast(),
+                max_connections=1,
+            )
+        )
         protocol.pins, protocol.TIMEOUT = pins, timeout
         try:
             # The server's WWW-Authenticate names the auth type (an unauthenticated
@@ -287,7 +328,8 @@ class EWSProvider(PasswordProvider):
             if auth_type not in AUTH_TYPES:
                 raise SignInFailed(
                     "The server does not offer NTLM or Basic sign-in.",
-                    code="server.auth_unsupported" if auth_type != NOAUTH else "server.not_ews")
+                    code="server.auth_unsupported" if auth_type != NOAUTH else "server.not_ews",
+                )
             protocol.config.auth_type = auth_type
             # The first authenticated call: the server's version (ConvertId), then the mailbox.
             protocol.version  # noqa: B018 (guessed on access)
@@ -295,8 +337,10 @@ class EWSProvider(PasswordProvider):
         except (netguard.BlockedHost, SignInFailed):
             raise
         except RedirectError:
-            raise SignInFailed("The server redirects elsewhere: enter the EWS endpoint "
-                               "itself.", code="server.not_ews") from None
+            raise SignInFailed(
+                "The server redirects elsewhere: enter the EWS endpoint itself.",
+                code="server.not_ews",
+            ) from None
         except Exception as exc:  # noqa: BLE001 (requests', exchangelib's and its parser's)
             raise _failure(exc) from None
         finally:

@@ -37,8 +37,9 @@ class GoogleProvider(OAuth2Provider):
     rotates_refresh_tokens = False
     inactivity_limit_days = 180  # unused refresh tokens expire after about six months
 
-    def extra_authorize_params(self, *, config: Any, login_hint: str, needs_consent: bool,
-                               select_account: bool) -> dict[str, str]:
+    def extra_authorize_params(
+        self, *, config: Any, login_hint: str, needs_consent: bool, select_account: bool
+    ) -> dict[str, str]:
         # Offline access always; the consent screen (the only way Google issues a new refresh
         # token) only when we hold none for this identity or new scopes are asked.
         params = {"access_type": "offline", "include_granted_scopes": "true"}

@@ -42,8 +42,9 @@ class HubSpotProvider(OAuth2Provider):
     rotates_refresh_tokens = False
     terminal_user_errors = _USER_ERRORS
 
-    def extra_authorize_params(self, *, config: Any, login_hint: str, needs_consent: bool,
-                               select_account: bool) -> dict[str, str]:
+    def extra_authorize_params(
+        self, *, config: Any, login_hint: str, needs_consent: bool, select_account: bool
+    ) -> dict[str, str]:
         return {}
 
     def classify_oauth_error(self, error: str, description: str) -> str:
@@ -58,12 +59,15 @@ class HubSpotProvider(OAuth2Provider):
                 body = response.json()
             except ValueError:
                 body = {}
-            status = (body.get("status") or body.get("error") or "") if isinstance(body, dict) \
-                else ""
+            status = (
+                (body.get("status") or body.get("error") or "") if isinstance(body, dict) else ""
+            )
             if status:
                 raise ProviderCallError(
-                    f"{self.id} token call failed: {status}.", code=status,
-                    failure=self.classify_oauth_error(status, ""), status=response.status_code,
+                    f"{self.id} token call failed: {status}.",
+                    code=status,
+                    failure=self.classify_oauth_error(status, ""),
+                    status=response.status_code,
                 )
         return response
 
@@ -71,10 +75,14 @@ class HubSpotProvider(OAuth2Provider):
         url = self.endpoint("userinfo", config)
         # The token-information endpoint takes the token in its path (HubSpot's design).
         url = url.replace("%7Btoken%7D", "{token}").replace(
-            "{token}", requests.utils.quote(tokens.access_token, safe=""))
-        response = self._call("profile request",
-                              lambda: requests.get(url, headers={"Accept": "application/json"},
-                                                   timeout=self._timeout()))
+            "{token}", requests.utils.quote(tokens.access_token, safe="")
+        )
+        response = self._call(
+            "profile request",
+            lambda: requests.get(
+                url, headers={"Accept": "application/json"}, timeout=self._timeout()
+            ),
+        )
         return self.profile_from_response(response, tokens, what="token information")
 
     def profile_http_failure(self, status: int) -> str:

@@ -10,7 +10,6 @@ import ssl
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
-from aurinko_auth import netguard
 from aurinko_auth.exceptions import InvalidRequest
 from aurinko_auth.providers.base import (
     PasswordProvider,
@@ -18,6 +17,7 @@ from aurinko_auth.providers.base import (
     SignInFailed,
     refuse_exchange_online,
 )
+from aurinko_auth.security import netguard
 
 SECURITY = ("ssl", "starttls")
 DEFAULT_PORTS = {"ssl": 993, "starttls": 143}
@@ -55,8 +55,11 @@ def _login(client: imaplib.IMAP4, login: str, password: str) -> None:
         client.login(login, password)
         return
     if "AUTH=PLAIN" not in client.capabilities:
-        raise SignInFailed("The server cannot accept this login or password (it offers no "
-                           "AUTH=PLAIN for non-ASCII characters).", code="server.auth_plain")
+        raise SignInFailed(
+            "The server cannot accept this login or password (it offers no "
+            "AUTH=PLAIN for non-ASCII characters).",
+            code="server.auth_plain",
+        )
     message = b"\0" + login.encode() + b"\0" + password.encode()
     client.authenticate("PLAIN", lambda _challenge: message)
 
@@ -65,15 +68,24 @@ class IMAPProvider(PasswordProvider):
     id = "IMAP"
     name = "IMAP"
     form_fields: ClassVar[tuple[str, ...]] = (
-        "login", "password", "host", "port", "security", "smtpHost", "smtpPort")
+        "login",
+        "password",
+        "host",
+        "port",
+        "security",
+        "smtpHost",
+        "smtpPort",
+    )
     form_template = "aurinko_auth/password_fields/imap.html"
     # IMAP reads and writes mail; sending needs SMTP, which this sign-in does not check.
     scope_map = {"Mail.Read": ("imap",), "Mail.ReadWrite": ("imap",), "Mail.Drafts": ("imap",)}
 
     def clean(self, data: Mapping[str, str]) -> dict[str, Any]:
         """Validate the form; raise InvalidRequest with a message for the user."""
-        values = {k: (data.get(k) or "").strip() for k in (
-            "login", "host", "port", "security", "smtpHost", "smtpPort")}
+        values = {
+            k: (data.get(k) or "").strip()
+            for k in ("login", "host", "port", "security", "smtpHost", "smtpPort")
+        }
         values["password"] = data.get("password") or ""
         for key, value in values.items():
             if "\x00" in value:
@@ -89,9 +101,13 @@ class IMAPProvider(PasswordProvider):
         if not port.isdigit() or not 0 < int(port) < 65536:
             raise InvalidRequest("The port must be a number from 1 to 65535.")
         refuse_exchange_online(values["host"])
-        cleaned = {"login": values["login"], "password": values["password"],
-                   "host": values["host"].lower().strip("[]"), "port": int(port),
-                   "security": security}
+        cleaned = {
+            "login": values["login"],
+            "password": values["password"],
+            "host": values["host"].lower().strip("[]"),
+            "port": int(port),
+            "security": security,
+        }
         if values["smtpHost"]:
             smtp_port = values["smtpPort"] or "587"
             if not smtp_port.isdigit() or not 0 < int(smtp_port) < 65536:
@@ -107,8 +123,9 @@ class IMAPProvider(PasswordProvider):
         host, port = data["host"], data["port"]
         try:
             if data["security"] == "ssl":
-                client: imaplib.IMAP4 = PinnedIMAP4SSL(host, port, ssl_context=_tls_context(),
-                                                       timeout=timeout)
+                client: imaplib.IMAP4 = PinnedIMAP4SSL(
+                    host, port, ssl_context=_tls_context(), timeout=timeout
+                )
             else:
                 client = PinnedIMAP4(host, port, timeout=timeout)
                 if "STARTTLS" not in client.capabilities:
@@ -117,7 +134,8 @@ class IMAPProvider(PasswordProvider):
                     raise SignInFailed(
                         "The server does not offer STARTTLS; the password is never sent "
                         "unencrypted. Choose SSL/TLS or another port.",
-                        code="server.no_starttls")
+                        code="server.no_starttls",
+                    )
                 client.starttls(_tls_context())  # before any credential is sent
             try:
                 _login(client, data["login"], data["password"])
@@ -127,23 +145,28 @@ class IMAPProvider(PasswordProvider):
         except (netguard.BlockedHost, SignInFailed):
             raise
         except imaplib.IMAP4.abort:
-            raise SignInFailed("The server closed the connection: is it an IMAP server?",
-                               code="server.not_imap") from None
+            raise SignInFailed(
+                "The server closed the connection: is it an IMAP server?", code="server.not_imap"
+            ) from None
         except imaplib.IMAP4.error as exc:
             text = str(exc).lower()
             if "auth" in text or "login" in text or "credential" in text:
                 raise SignInFailed() from None
-            raise SignInFailed("The server did not answer like an IMAP server.",
-                               code="server.not_imap") from None
+            raise SignInFailed(
+                "The server did not answer like an IMAP server.", code="server.not_imap"
+            ) from None
         except (ssl.SSLError, ssl.CertificateError):
-            raise SignInFailed("The server's TLS certificate could not be verified.",
-                               code="server.tls_failed") from None
+            raise SignInFailed(
+                "The server's TLS certificate could not be verified.", code="server.tls_failed"
+            ) from None
         except TimeoutError:
-            raise SignInFailed("The server did not answer in time.",
-                               code="server.timeout") from None
+            raise SignInFailed(
+                "The server did not answer in time.", code="server.timeout"
+            ) from None
         except OSError:
-            raise SignInFailed("The server could not be reached.",
-                               code="server.unreachable") from None
+            raise SignInFailed(
+                "The server could not be reached.", code="server.unreachable"
+            ) from None
         login = data["login"]
         return Profile(
             auth_user_id=f"{login.lower()}@{host}:{port}",

@@ -55,17 +55,23 @@ class Office365Provider(OAuth2Provider):
     # 7000215/7000222 invalid or expired client secret, 700016 app not in the tenant;
     # 90002/90072 unknown tenant or user not in it.
     aadsts_classes = {
-        "AADSTS700082": TERMINAL_USER, "AADSTS70043": TERMINAL_USER,
-        "AADSTS50173": TERMINAL_USER, "AADSTS65001": TERMINAL_USER,
+        "AADSTS700082": TERMINAL_USER,
+        "AADSTS70043": TERMINAL_USER,
+        "AADSTS50173": TERMINAL_USER,
+        "AADSTS65001": TERMINAL_USER,
         "AADSTS700084": TERMINAL_USER,
-        "AADSTS7000215": TERMINAL_APP, "AADSTS7000222": TERMINAL_APP,
+        "AADSTS7000215": TERMINAL_APP,
+        "AADSTS7000222": TERMINAL_APP,
         "AADSTS700016": TERMINAL_APP,
-        "AADSTS90002": CONFIG, "AADSTS90072": CONFIG,
+        "AADSTS90002": CONFIG,
+        "AADSTS90072": CONFIG,
     }
 
     def config_warnings(self, config: Any) -> list[str]:
-        return ["Microsoft client secrets expire (24 months at most): note the expiry date in "
-                "Entra ID and rotate before it"]
+        return [
+            "Microsoft client secrets expire (24 months at most): note the expiry date in "
+            "Entra ID and rotate before it"
+        ]
 
     def classify_oauth_error(self, error: str, description: str) -> str:
         match = re.search(r"AADSTS\d+", description or "")
@@ -93,8 +99,14 @@ class Office365Provider(OAuth2Provider):
 
     def parse_profile(self, data: dict[str, Any], tokens: TokenSet) -> Profile:
         claims = self.id_token_claims(tokens)
-        email = (data.get("mail") or data.get("email") or data.get("userPrincipalName")
-                 or claims.get("email") or claims.get("preferred_username") or "")
+        email = (
+            data.get("mail")
+            or data.get("email")
+            or data.get("userPrincipalName")
+            or claims.get("email")
+            or claims.get("preferred_username")
+            or ""
+        )
         login = data.get("userPrincipalName") or claims.get("preferred_username") or email
         return Profile(
             auth_user_id=str(data.get("id") or claims.get("oid") or data.get("sub") or ""),

@@ -5,16 +5,16 @@ from __future__ import annotations
 
 from functools import lru_cache
 
+from django.core.signals import setting_changed
 from django.utils.module_loading import import_string
 
+from aurinko_auth.conf import aurinko_settings
 from aurinko_auth.exceptions import UnsupportedServiceType
 from aurinko_auth.providers.base import Provider
 
 
 @lru_cache(maxsize=1)
 def _load() -> tuple[dict[str, Provider], list[str]]:
-    from aurinko_auth.conf import aurinko_settings
-
     providers: dict[str, Provider] = {}
     duplicates: list[str] = []
     for path in aurinko_settings.PROVIDERS:
@@ -29,6 +29,14 @@ def _load() -> tuple[dict[str, Provider], list[str]]:
 
 def reset() -> None:
     _load.cache_clear()
+
+
+def _settings_changed(*, setting: str, **kwargs: object) -> None:
+    if setting == "AURINKO_AUTH":
+        reset()
+
+
+setting_changed.connect(_settings_changed)
 
 
 def all_providers() -> list[Provider]:

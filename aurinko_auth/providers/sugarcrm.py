@@ -5,7 +5,7 @@ name of our own, because a second login on the same platform logs the first sess
 The account keeps Sugar's tokens, never the password. Refresh tokens are single use (rotated).
 
 Every request to the instance (token, profile, refresh, logout) goes through a session pinned
-to the address the SSRF guard checked (:func:`aurinko_auth.netguard.pin`): the instance URL is
+to the address the SSRF guard checked (:func:`aurinko_auth.security.netguard.pin`): the instance URL is
 the user's, so a second DNS answer must not send the request (or the password) elsewhere.
 """
 
@@ -20,9 +20,7 @@ import requests
 from oauthlib.oauth2 import LegacyApplicationClient
 from requests_oauthlib import OAuth2Session
 
-from aurinko_auth import netguard
 from aurinko_auth.exceptions import InvalidRequest
-from aurinko_auth.netutil import is_secure_or_loopback
 from aurinko_auth.providers.base import (
     TRANSIENT,
     FormSignIn,
@@ -33,6 +31,8 @@ from aurinko_auth.providers.base import (
     TokenSet,
 )
 from aurinko_auth.providers.base import SignInFailed as BaseSignInFailed
+from aurinko_auth.security import netguard
+from aurinko_auth.security.transport import is_secure_or_loopback
 
 if TYPE_CHECKING:
     from aurinko_auth.models import Account, ProviderConfig
@@ -69,8 +69,13 @@ def normalize_server_url(url: str) -> str:
         parts.port  # noqa: B018  (raises ValueError for a bad port)
     except ValueError:
         raise InvalidRequest("The SugarCRM URL has an invalid port.") from None
-    if parts.scheme not in ("https", "http") or not parts.hostname or parts.query \
-            or parts.username or parts.password:
+    if (
+        parts.scheme not in ("https", "http")
+        or not parts.hostname
+        or parts.query
+        or parts.username
+        or parts.password
+    ):
         raise InvalidRequest("The SugarCRM URL must be an https URL of the instance.")
     url = urlunsplit((parts.scheme.lower(), parts.netloc.lower(), path, "", ""))
     if not is_secure_or_loopback(url):
@@ -97,9 +102,12 @@ class SugarCRMProvider(FormSignIn, OAuth2Provider):
         "api": "{server}/rest/v11",
     }
     scope_map = {
-        "Calendar.Read": (), "Calendar.ReadWrite": (),
-        "Contacts.Read": (), "Contacts.ReadWrite": (),
-        "Tasks.Read": (), "Tasks.ReadWrite": (),
+        "Calendar.Read": (),
+        "Calendar.ReadWrite": (),
+        "Contacts.Read": (),
+        "Contacts.ReadWrite": (),
+        "Tasks.Read": (),
+        "Tasks.ReadWrite": (),
     }
     pkce = False
     rotates_refresh_tokens = True
@@ -127,9 +135,10 @@ class SugarCRMProvider(FormSignIn, OAuth2Provider):
         from aurinko_auth.models import ProviderConfig
 
         derived = copy(config) if config is not None else ProviderConfig(service_type=self.id)
-        derived.endpoints = {**(derived.endpoints or {}),
-                             **{name: self.url(name, config, server_url)
-                                for name in self.endpoints}}
+        derived.endpoints = {
+            **(derived.endpoints or {}),
+            **{name: self.url(name, config, server_url) for name in self.endpoints},
+        }
         return derived
 
     def config_for_account(self, config: ProviderConfig, account: Account) -> ProviderConfig:
@@ -160,9 +169,11 @@ class SugarCRMProvider(FormSignIn, OAuth2Provider):
 
     # --- the form --------------------------------------------------------------------------
     def clean(self, data: Mapping[str, str]) -> dict[str, Any]:
-        values = {"serverUrl": (data.get("serverUrl") or "").strip(),
-                  "login": (data.get("login") or "").strip(),
-                  "password": data.get("password") or ""}
+        values = {
+            "serverUrl": (data.get("serverUrl") or "").strip(),
+            "login": (data.get("login") or "").strip(),
+            "password": data.get("password") or "",
+        }
         for key, value in values.items():
             if "\x00" in value:
                 raise InvalidRequest("The form contains characters that are not allowed.")
@@ -180,10 +191,18 @@ class SugarCRMProvider(FormSignIn, OAuth2Provider):
         token_url = self.endpoint("token", instance)
         session = self._pinned(self._session(config), token_url)
         try:
-            token = self._call("token request", lambda: session.fetch_token(
-                token_url, username=data["login"], password=data["password"],
-                include_client_id=True, client_secret=self._secret(config),
-                platform=self.platform(config), timeout=self._timeout()))
+            token = self._call(
+                "token request",
+                lambda: session.fetch_token(
+                    token_url,
+                    username=data["login"],
+                    password=data["password"],
+                    include_client_id=True,
+                    client_secret=self._secret(config),
+                    platform=self.platform(config),
+                    timeout=self._timeout(),
+                ),
+            )
         except ProviderCallError as exc:
             if exc.code in BAD_CREDENTIALS:
                 raise SignInFailed() from None
@@ -199,9 +218,11 @@ class SugarCRMProvider(FormSignIn, OAuth2Provider):
         return SignedIn(profile=profile, tokens=tokens)
 
     def config_warnings(self, config: ProviderConfig) -> list[str]:
-        return [f"users' Sugar instances must accept client id {self.client_id(config)!r} "
-                f"and the platform {self.platform(config)!r} (Sugar 12+: Admin > Configure "
-                "API Platforms); logins on another platform do not end ours"]
+        return [
+            f"users' Sugar instances must accept client id {self.client_id(config)!r} "
+            f"and the platform {self.platform(config)!r} (Sugar 12+: Admin > Configure "
+            "API Platforms); logins on another platform do not end ours"
+        ]
 
     def _secret(self, config: Any) -> str:
         return (config.client_secret if config is not None else "") or ""
@@ -212,17 +233,25 @@ class SugarCRMProvider(FormSignIn, OAuth2Provider):
         :meth:`server_config`); Sugar rotates the refresh token."""
         url = self.endpoint("token", config)
         session = self._pinned(self._session(config), url)
-        token = self._call("token refresh", lambda: session.refresh_token(
-            url, refresh_token=refresh_token, client_id=self.client_id(config),
-            client_secret=self._secret(config), platform=self.platform(config),
-            timeout=self._timeout()))
+        token = self._call(
+            "token refresh",
+            lambda: session.refresh_token(
+                url,
+                refresh_token=refresh_token,
+                client_id=self.client_id(config),
+                client_secret=self._secret(config),
+                platform=self.platform(config),
+                timeout=self._timeout(),
+            ),
+        )
         tokens = self.parse_token(token)
         if not tokens.refresh_token:
             tokens.refresh_token = refresh_token
         return tokens
 
-    def refresh_at(self, config: ProviderConfig | None, server_url: str,
-                   refresh_token: str) -> TokenSet:
+    def refresh_at(
+        self, config: ProviderConfig | None, server_url: str, refresh_token: str
+    ) -> TokenSet:
         return self.refresh(self.server_config(config, server_url), refresh_token)
 
     def revoke(self, config: ProviderConfig, token: str, token_type_hint: str = "") -> bool:
@@ -235,27 +264,47 @@ class SugarCRMProvider(FormSignIn, OAuth2Provider):
             tokens = self.refresh(config, token)
             access_token, body = tokens.access_token, {"refresh_token": tokens.refresh_token}
         session = self._pinned(self._session(config), url)
-        response = self._call("logout", lambda: session.post(
-            url, data=body, headers={"OAuth-Token": access_token, "Accept": "application/json"},
-            timeout=self._timeout(), allow_redirects=False))
+        response = self._call(
+            "logout",
+            lambda: session.post(
+                url,
+                data=body,
+                headers={"OAuth-Token": access_token, "Accept": "application/json"},
+                timeout=self._timeout(),
+                allow_redirects=False,
+            ),
+        )
         if response.status_code >= 500:
             raise ProviderCallError(
-                f"{self.id} logout failed with HTTP {response.status_code}.", failure=TRANSIENT)
+                f"{self.id} logout failed with HTTP {response.status_code}.", failure=TRANSIENT
+            )
         return response.status_code < 400
 
     def fetch_profile(self, config: ProviderConfig, tokens: TokenSet) -> Profile:
         url = self.endpoint("userinfo", config)
         session = self._pinned(self._session(config), url)
-        response = self._call("profile request", lambda: session.get(
-            url, headers={"OAuth-Token": tokens.access_token, "Accept": "application/json"},
-            timeout=self._timeout(), allow_redirects=False))
+        response = self._call(
+            "profile request",
+            lambda: session.get(
+                url,
+                headers={"OAuth-Token": tokens.access_token, "Accept": "application/json"},
+                timeout=self._timeout(),
+                allow_redirects=False,
+            ),
+        )
         return self.profile_from_response(response, tokens)
 
     def parse_profile(self, data: dict[str, Any], tokens: TokenSet) -> Profile:
         user = data.get("current_user") or {}
         emails = user.get("email") or []
-        email = next((e.get("email_address", "") for e in emails
-                      if isinstance(e, dict) and e.get("primary_address")), "")
+        email = next(
+            (
+                e.get("email_address", "")
+                for e in emails
+                if isinstance(e, dict) and e.get("primary_address")
+            ),
+            "",
+        )
         if not email and emails and isinstance(emails[0], dict):
             email = emails[0].get("email_address", "")
         return Profile(

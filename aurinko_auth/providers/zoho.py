@@ -22,8 +22,12 @@ from aurinko_auth.providers.base import OAuth2Provider, Profile, TokenSet
 # accounts.zohocloud.ca. The callback names one; anything else is ignored, so a forged
 # callback cannot send our client secret elsewhere.
 _ACCOUNTS_HOST = re.compile(r"^accounts\.zoho(cloud)?\.(com|eu|in|jp|ca|sa|uk|com\.au|com\.cn)$")
-_ACCOUNT_ENDPOINTS = {"authorize": "/oauth/v2/auth", "token": "/oauth/v2/token",
-                      "revoke": "/oauth/v2/token/revoke", "userinfo": "/oauth/user/info"}
+_ACCOUNT_ENDPOINTS = {
+    "authorize": "/oauth/v2/auth",
+    "token": "/oauth/v2/token",
+    "revoke": "/oauth/v2/token/revoke",
+    "userinfo": "/oauth/user/info",
+}
 ACCOUNTS_HOST = "{accounts_host}"
 DEFAULT_ACCOUNTS_HOST = "accounts.zoho.com"
 # Set on a configuration derived for one data centre (never saved).
@@ -34,8 +38,12 @@ def accounts_server(value: str) -> str:
     """``https://accounts.zoho.<dc>`` when ``value`` names a Zoho accounts server, else ''."""
     parts = urlsplit((value or "").strip())
     host = (parts.hostname or "").lower()
-    if parts.scheme != "https" or parts.port or not _ACCOUNTS_HOST.match(host) \
-            or parts.path not in ("", "/"):
+    if (
+        parts.scheme != "https"
+        or parts.port
+        or not _ACCOUNTS_HOST.match(host)
+        or parts.path not in ("", "/")
+    ):
         return ""
     return f"https://{host}"
 
@@ -55,8 +63,11 @@ class ZohoProvider(OAuth2Provider):
     scope_delimiter = ","
     scope_map = {
         "Mail.Read": ("ZohoMail.messages.READ", "ZohoMail.accounts.READ", "ZohoMail.folders.READ"),
-        "Mail.ReadWrite": ("ZohoMail.messages.ALL", "ZohoMail.accounts.READ",
-                           "ZohoMail.folders.ALL"),
+        "Mail.ReadWrite": (
+            "ZohoMail.messages.ALL",
+            "ZohoMail.accounts.READ",
+            "ZohoMail.folders.ALL",
+        ),
         "Mail.Send": ("ZohoMail.messages.CREATE", "ZohoMail.accounts.READ"),
         "Mail.Drafts": ("ZohoMail.messages.ALL", "ZohoMail.accounts.READ"),
         "Calendar.Read": ("ZohoCalendar.calendar.READ", "ZohoCalendar.event.READ"),
@@ -71,8 +82,9 @@ class ZohoProvider(OAuth2Provider):
     refresh_token_cap = 20  # per user and client; the 21st deletes the oldest
     terminal_user_errors = ("invalid_code",)
 
-    def extra_authorize_params(self, *, config: Any, login_hint: str, needs_consent: bool,
-                               select_account: bool) -> dict[str, str]:
+    def extra_authorize_params(
+        self, *, config: Any, login_hint: str, needs_consent: bool, select_account: bool
+    ) -> dict[str, str]:
         # A refresh token is issued only with access_type=offline, and again only with
         # prompt=consent; each consent counts against the cap of 20.
         params = {"access_type": "offline"}
@@ -88,18 +100,25 @@ class ZohoProvider(OAuth2Provider):
             return config
         host = urlsplit(server).hostname or DEFAULT_ACCOUNTS_HOST
         # The app's overrides win, with {accounts_host} naming this data centre.
-        overrides = {name: str(url).replace(ACCOUNTS_HOST, host)
-                     for name, url in (config.endpoints or {}).items()}
+        overrides = {
+            name: str(url).replace(ACCOUNTS_HOST, host)
+            for name, url in (config.endpoints or {}).items()
+        }
         derived = copy(config)
-        derived.endpoints = {**{k: server + path for k, path in _ACCOUNT_ENDPOINTS.items()},
-                             **overrides}
+        derived.endpoints = {
+            **{k: server + path for k, path in _ACCOUNT_ENDPOINTS.items()},
+            **overrides,
+        }
         setattr(derived, _SERVER_ATTR, server)
         return derived
 
     def endpoint(self, name: str, config: Any, *, tenant: str | None = None) -> str:
         # An override for every data centre before any names one: Zoho's default (US).
-        return super().endpoint(name, config, tenant=tenant).replace(
-            ACCOUNTS_HOST, DEFAULT_ACCOUNTS_HOST)
+        return (
+            super()
+            .endpoint(name, config, tenant=tenant)
+            .replace(ACCOUNTS_HOST, DEFAULT_ACCOUNTS_HOST)
+        )
 
     def callback_config(self, config: Any, query: Mapping[str, str]) -> Any:
         # The callback carries location=eu&accounts-server=https://accounts.zoho.eu.
@@ -121,7 +140,8 @@ class ZohoProvider(OAuth2Provider):
     def parse_profile(self, data: dict[str, Any], tokens: TokenSet) -> Profile:
         email = data.get("Email") or ""
         name = data.get("Display_Name") or " ".join(
-            p for p in (data.get("First_Name"), data.get("Last_Name")) if p)
+            p for p in (data.get("First_Name"), data.get("Last_Name")) if p
+        )
         return Profile(
             auth_user_id=str(data.get("ZUID") or ""),
             email=email,

@@ -15,9 +15,15 @@ from oauth2_provider.views.generic import ProtectedResourceView
 
 def invalid_token() -> HttpResponse:
     """What Google and Microsoft Graph answer to a dead token (RFC 6750 §3.1)."""
-    response = JsonResponse({"error": {"code": "InvalidAuthenticationToken",
-                                       "message": "Access token is invalid or expired."}},
-                            status=401)
+    response = JsonResponse(
+        {
+            "error": {
+                "code": "InvalidAuthenticationToken",
+                "message": "Access token is invalid or expired.",
+            }
+        },
+        status=401,
+    )
     response["WWW-Authenticate"] = 'Bearer error="invalid_token"'
     return response
 
@@ -36,8 +42,11 @@ class SandboxAPIView(ProtectedResourceView):
 
     def user_json(self, request: HttpRequest) -> dict[str, Any]:
         user = request.resource_owner
-        return {"sub": str(user.pk), "username": user.get_username(),
-                "email": user.email or f"{user.get_username()}@example.com"}
+        return {
+            "sub": str(user.pk),
+            "username": user.get_username(),
+            "email": user.email or f"{user.get_username()}@example.com",
+        }
 
 
 class MeView(SandboxAPIView):
@@ -57,14 +66,23 @@ class EchoView(SandboxAPIView):
         if request.GET.get("type"):
             return HttpResponse(request.body, status=status, content_type=request.GET["type"])
         if request.GET.get("size"):
-            return HttpResponse(b"x" * int(request.GET["size"]), status=status,
-                                content_type="application/octet-stream")
+            return HttpResponse(
+                b"x" * int(request.GET["size"]),
+                status=status,
+                content_type="application/octet-stream",
+            )
         headers = {k: v for k, v in request.headers.items() if k.lower() != "authorization"}
-        response = JsonResponse({
-            "user": self.user_json(request), "method": request.method, "path": request.path,
-            "query": request.META.get("QUERY_STRING", ""), "headers": headers,
-            "body": request.body.decode("utf-8", "replace"),
-        }, status=status)
+        response = JsonResponse(
+            {
+                "user": self.user_json(request),
+                "method": request.method,
+                "path": request.path,
+                "query": request.META.get("QUERY_STRING", ""),
+                "headers": headers,
+                "body": request.body.decode("utf-8", "replace"),
+            },
+            status=status,
+        )
         response["Set-Cookie"] = "provider_session=1"  # the broker must not pass this on
         response["X-Request-Id"] = "sandbox-request"
         return response
@@ -82,14 +100,25 @@ def hubspot_token_info(request: HttpRequest, token: str) -> HttpResponse:
 
     oauth_request = OAuthRequest(request.build_absolute_uri())
     if not OAuth2Validator().validate_bearer_token(token, [], oauth_request):
-        return JsonResponse({"status": "error", "message": "The access token is invalid.",
-                             "category": "EXPIRED_AUTHENTICATION"}, status=401)
+        return JsonResponse(
+            {
+                "status": "error",
+                "message": "The access token is invalid.",
+                "category": "EXPIRED_AUTHENTICATION",
+            },
+            status=401,
+        )
     access = oauth_request.access_token
     user = access.user
-    return JsonResponse({
-        "user": user.email or f"{user.get_username()}@example.com",
-        "hub_domain": "sandbox.hubspot.example", "scopes": access.scope.split(),
-        "hub_id": SANDBOX_HUB_ID, "app_id": access.application_id,
-        "expires_in": max(0, int((access.expires - access.created).total_seconds())),
-        "user_id": user.pk, "token_type": "access",
-    })
+    return JsonResponse(
+        {
+            "user": user.email or f"{user.get_username()}@example.com",
+            "hub_domain": "sandbox.hubspot.example",
+            "scopes": access.scope.split(),
+            "hub_id": SANDBOX_HUB_ID,
+            "app_id": access.application_id,
+            "expires_in": max(0, int((access.expires - access.created).total_seconds())),
+            "user_id": user.pk,
+            "token_type": "access",
+        }
+    )

@@ -54,11 +54,16 @@ def admin_consent(request: HttpRequest, tenant: str) -> HttpResponse:
     if not redirect_uri or not app.redirect_uri_allowed(redirect_uri):
         return HttpResponse("AADSTS50011: redirect URI mismatch.", status=400)
     if not _tenant_known(tenant) or tenant.lower() in ("common", "consumers"):
-        params = [("error", "invalid_request"),
-                  ("error_description", "AADSTS90002: tenant not found.")]
+        params = [
+            ("error", "invalid_request"),
+            ("error_description", "AADSTS90002: tenant not found."),
+        ]
     else:
-        params = [("tenant", SANDBOX_TENANT_ID), ("admin_consent", "True"),
-                  ("scope", request.GET.get("scope", ""))]
+        params = [
+            ("tenant", SANDBOX_TENANT_ID),
+            ("admin_consent", "True"),
+            ("scope", request.GET.get("scope", "")),
+        ]
     if "state" in request.GET:
         params.append(("state", request.GET["state"]))
     return HttpResponseRedirect(add_params_to_uri(redirect_uri, params))
@@ -71,8 +76,10 @@ _token_view = TokenView.as_view()
 @require_POST
 def tenant_token(request: HttpRequest, tenant: str) -> HttpResponse:
     if tenant.lower() != SANDBOX_TENANT_ID:
-        return JsonResponse({"error": "invalid_request",
-                             "error_description": "AADSTS90002: tenant not found."}, status=400)
+        return JsonResponse(
+            {"error": "invalid_request", "error_description": "AADSTS90002: tenant not found."},
+            status=400,
+        )
     return _token_view(request)
 
 
@@ -108,8 +115,12 @@ def jwt_token(request: HttpRequest) -> HttpResponse:
     audience = request.build_absolute_uri(request.path)
     try:
         claims = jwt.decode(
-            assertion, public_pem, algorithms=["RS256"], audience=audience,
-            issuer=unverified["iss"], leeway=CLOCK_SKEW,
+            assertion,
+            public_pem,
+            algorithms=["RS256"],
+            audience=audience,
+            issuer=unverified["iss"],
+            leeway=CLOCK_SKEW,
             options={"require": ["iss", "sub", "aud", "iat", "exp", "scope"]},
         )
     except jwt.InvalidSignatureError:
@@ -117,16 +128,29 @@ def jwt_token(request: HttpRequest) -> HttpResponse:
     except jwt.PyJWTError as exc:
         return _error("invalid_grant", f"Invalid JWT: {type(exc).__name__}.")
     if claims["exp"] - claims["iat"] > MAX_ASSERTION_SECONDS:
-        return _error("invalid_grant", "Invalid JWT: Token must be a short-lived token "
-                      "(60 minutes) and in a reasonable timeframe.")
+        return _error(
+            "invalid_grant",
+            "Invalid JWT: Token must be a short-lived token "
+            "(60 minutes) and in a reasonable timeframe.",
+        )
     subject = str(claims["sub"])
-    if subject.rpartition("@")[2].lower() != account["domain"].lower() or not \
-            get_user_model().objects.filter(email__iexact=subject).exists():
+    if (
+        subject.rpartition("@")[2].lower() != account["domain"].lower()
+        or not get_user_model().objects.filter(email__iexact=subject).exists()
+    ):
         return _error("invalid_grant", "Invalid email or User ID")
     scopes = str(claims["scope"]).split()
     if not scopes or not set(scopes) <= set(account["scopes"]):
-        return _error("unauthorized_client", "Client is unauthorized to retrieve access "
-                      "tokens using this method, or client not authorized for any of the "
-                      "scopes requested.")
-    return JsonResponse({"access_token": "ya29.sandbox-" + secrets.token_urlsafe(24),
-                         "token_type": "Bearer", "expires_in": 3599})
+        return _error(
+            "unauthorized_client",
+            "Client is unauthorized to retrieve access "
+            "tokens using this method, or client not authorized for any of the "
+            "scopes requested.",
+        )
+    return JsonResponse(
+        {
+            "access_token": "ya29.sandbox-" + secrets.token_urlsafe(24),
+            "token_type": "Bearer",
+            "expires_in": 3599,
+        }
+    )

@@ -15,8 +15,10 @@ def sandbox_daemon_endpoints(base_url: str, service_type: str) -> dict[str, str]
     """Endpoint overrides for the service-account flow (on top of ``sandbox_endpoints``)."""
     root = base_url.rstrip("/") + "/sandbox/"
     if service_type == "Office365":
-        return {"adminconsent": root + "adminconsent/{tenant}/",
-                "token": root + "t/{tenant}/token/"}
+        return {
+            "adminconsent": root + "adminconsent/{tenant}/",
+            "token": root + "t/{tenant}/token/",
+        }
     return {"jwtbearer": root + "jwt/token/"}
 
 

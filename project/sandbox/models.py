@@ -10,8 +10,9 @@ class SugarSession(models.Model):
     user and platform, so a new password login on a platform ends the previous one."""
 
     # The sandbox never swaps django-oauth-toolkit's models.
-    access_token = models.OneToOneField("oauth2_provider.AccessToken", on_delete=models.CASCADE,
-                                        related_name="sugar_session")
+    access_token = models.OneToOneField(
+        "oauth2_provider.AccessToken", on_delete=models.CASCADE, related_name="sugar_session"
+    )
     platform = models.CharField(max_length=127)
     created = models.DateTimeField(auto_now_add=True)
 

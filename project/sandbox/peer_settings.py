@@ -25,20 +25,26 @@ MIDDLEWARE = [
     "project.sandbox.middleware.SlowTokenEndpoint",
 ]
 ROOT_URLCONF = "project.sandbox.peer_urls"
-TEMPLATES = [{
-    "BACKEND": "django.template.backends.django.DjangoTemplates",
-    "APP_DIRS": True,
-    "OPTIONS": {"context_processors": [
-        "django.template.context_processors.request",
-        "django.contrib.auth.context_processors.auth",
-        "django.contrib.messages.context_processors.messages",
-    ]},
-}]
-DATABASES = {"default": {
-    "ENGINE": "django.db.backends.sqlite3",
-    "NAME": os.environ.get("SANDBOX_DB", "/tmp/aurinko-sandbox.sqlite3"),  # noqa: S108
-    "OPTIONS": {"timeout": 20},
-}}
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ]
+        },
+    }
+]
+DATABASES = {
+    "default": {
+        "ENGINE": "django.db.backends.sqlite3",
+        "NAME": os.environ.get("SANDBOX_DB", "/tmp/aurinko-sandbox.sqlite3"),  # noqa: S108
+        "OPTIONS": {"timeout": 20},
+    }
+}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 USE_TZ = True
 # Cookies ignore ports: keep ours apart from the broker's on the same host.

@@ -9,12 +9,21 @@ from aurinko_auth.providers.zoho import ZohoProvider
 
 
 def _scopes() -> dict[str, str]:
-    scopes = {"openid": "OpenID Connect", "email": "Email address", "profile": "Basic profile",
-              "offline_access": "Offline access",
-              # Office 365 app-only tokens (client credentials, service accounts).
-              "https://graph.microsoft.com/.default": "Application permissions (Office365)"}
-    for provider in (GoogleProvider, Office365Provider, ZohoProvider, SalesforceProvider,
-                     HubSpotProvider):
+    scopes = {
+        "openid": "OpenID Connect",
+        "email": "Email address",
+        "profile": "Basic profile",
+        "offline_access": "Offline access",
+        # Office 365 app-only tokens (client credentials, service accounts).
+        "https://graph.microsoft.com/.default": "Application permissions (Office365)",
+    }
+    for provider in (
+        GoogleProvider,
+        Office365Provider,
+        ZohoProvider,
+        SalesforceProvider,
+        HubSpotProvider,
+    ):
         for native in provider.base_scopes:
             scopes.setdefault(native, native)
         for unified, natives in provider.scope_map.items():

@@ -42,8 +42,10 @@ def _checksum(token: str) -> str:
 
 def invalid_token() -> JsonResponse:
     """Sugar's answer to a missing, expired or logged-out ``OAuth-Token``."""
-    return JsonResponse({"error": "invalid_grant",
-                         "error_message": "The access token provided is invalid."}, status=401)
+    return JsonResponse(
+        {"error": "invalid_grant", "error_message": "The access token provided is invalid."},
+        status=401,
+    )
 
 
 def _session_token(request: HttpRequest) -> Any:
@@ -76,24 +78,37 @@ def token(request: HttpRequest) -> HttpResponse:
         return response
     if response.status_code != 200:
         if grant_type == "password" and data.get("error") == "invalid_grant":
-            return JsonResponse({"error": "need_login", "error_message":
-                                 "You must specify a valid username and password."}, status=401)
+            return JsonResponse(
+                {
+                    "error": "need_login",
+                    "error_message": "You must specify a valid username and password.",
+                },
+                status=401,
+            )
         data.setdefault("error_message", data.get("error_description", ""))
         return JsonResponse(data, status=response.status_code)
     access = get_access_token_model().objects.get(token_checksum=_checksum(data["access_token"]))
     with transaction.atomic():
         if grant_type == "password":
-            earlier = (SugarSession.objects.select_related("access_token")
-                       .filter(platform=platform, access_token__user=access.user)
-                       .exclude(access_token=access))
+            earlier = (
+                SugarSession.objects.select_related("access_token")
+                .filter(platform=platform, access_token__user=access.user)
+                .exclude(access_token=access)
+            )
             for session in earlier:
                 _end_session(session.access_token)
         SugarSession.objects.create(access_token=access, platform=platform)
-    return JsonResponse({
-        "access_token": data["access_token"], "expires_in": data["expires_in"],
-        "token_type": "bearer", "scope": None, "refresh_token": data.get("refresh_token"),
-        "refresh_expires_in": REFRESH_EXPIRES_IN, "download_token": str(uuid.uuid4()),
-    })
+    return JsonResponse(
+        {
+            "access_token": data["access_token"],
+            "expires_in": data["expires_in"],
+            "token_type": "bearer",
+            "scope": None,
+            "refresh_token": data.get("refresh_token"),
+            "refresh_expires_in": REFRESH_EXPIRES_IN,
+            "download_token": str(uuid.uuid4()),
+        }
+    )
 
 
 def sugar_user_id(user: Any) -> str:
@@ -108,13 +123,25 @@ def me(request: HttpRequest) -> HttpResponse:
         return invalid_token()
     user = access.user
     email = user.email or f"{user.get_username()}@example.com"
-    return JsonResponse({"current_user": {
-        "type": "user", "id": sugar_user_id(user), "user_name": user.get_username(),
-        "full_name": user.get_full_name() or user.get_username(),
-        "email": [{"email_address": email, "primary_address": True, "opt_out": False,
-                   "invalid_email": False}],
-        "is_manager": False,
-    }})
+    return JsonResponse(
+        {
+            "current_user": {
+                "type": "user",
+                "id": sugar_user_id(user),
+                "user_name": user.get_username(),
+                "full_name": user.get_full_name() or user.get_username(),
+                "email": [
+                    {
+                        "email_address": email,
+                        "primary_address": True,
+                        "opt_out": False,
+                        "invalid_email": False,
+                    }
+                ],
+                "is_manager": False,
+            }
+        }
+    )
 
 
 @csrf_exempt
@@ -125,8 +152,11 @@ def logout(request: HttpRequest) -> HttpResponse:
         return invalid_token()
     given = request.POST.get("refresh_token", "")
     if given:
-        refresh = get_refresh_token_model().objects.filter(
-            token_checksum=_checksum(given), revoked__isnull=True, user=access.user).first()
+        refresh = (
+            get_refresh_token_model()
+            .objects.filter(token_checksum=_checksum(given), revoked__isnull=True, user=access.user)
+            .first()
+        )
         if refresh is not None:
             refresh.revoke()
     access = get_access_token_model().objects.filter(pk=access.pk).first()

@@ -6,8 +6,11 @@ from project.sandbox import api, daemon, sugarcrm, zoho
 urlpatterns = [
     path("o/", include("oauth2_provider.urls", namespace="oauth2_provider")),
     path("api/me", api.MeView.as_view(), name="sandbox-api-me"),
-    path("hubspot/access-tokens/<str:token>", api.hubspot_token_info,
-         name="sandbox-hubspot-token-info"),
+    path(
+        "hubspot/access-tokens/<str:token>",
+        api.hubspot_token_info,
+        name="sandbox-hubspot-token-info",
+    ),
     re_path(r"^api/echo(?:/.*)?$", api.EchoView.as_view(), name="sandbox-api-echo"),
     # Service-account stand-ins (Microsoft admin consent, per-tenant token, Google JWT grant).
     path("adminconsent/<str:tenant>/", daemon.admin_consent, name="sandbox-adminconsent"),
@@ -22,8 +25,12 @@ urlpatterns = [
     path("zoho/<str:host>/oauth/v2/token", zoho.token, name="sandbox-zoho-token"),
     path("zoho/<str:host>/oauth/v2/token/revoke", zoho.revoke, name="sandbox-zoho-revoke"),
     path("zoho/<str:host>/oauth/user/info", zoho.user_info, name="sandbox-zoho-user-info"),
-    path("login/", auth_views.LoginView.as_view(template_name="sandbox/login.html"),
-         name="sandbox-login"),
-    path("logout/", auth_views.LogoutView.as_view(next_page="/sandbox/login/"),
-         name="sandbox-logout"),
+    path(
+        "login/",
+        auth_views.LoginView.as_view(template_name="sandbox/login.html"),
+        name="sandbox-login",
+    ),
+    path(
+        "logout/", auth_views.LogoutView.as_view(next_page="/sandbox/login/"), name="sandbox-logout"
+    ),
 ]

@@ -69,7 +69,8 @@ def authorize(request: HttpRequest, host: str) -> HttpResponse:
         if code:
             ZohoToken.objects.create(checksum=_checksum(code), accounts_host=host)
         response["Location"] = add_params_to_uri(
-            target, [("location", location), ("accounts-server", f"https://{host}")])
+            target, [("location", location), ("accounts-server", f"https://{host}")]
+        )
     return response
 
 
@@ -79,8 +80,7 @@ def token(request: HttpRequest, host: str) -> HttpResponse:
     _, api_domain = _data_centre(host)
     grant = request.POST.get("grant_type", "")
     presented = request.POST.get("code" if grant == "authorization_code" else "refresh_token", "")
-    issued = ZohoToken.objects.filter(checksum=_checksum(presented)).first() if presented \
-        else None
+    issued = ZohoToken.objects.filter(checksum=_checksum(presented)).first() if presented else None
     if issued is not None and issued.accounts_host != host:
         # Zoho answers HTTP 200 with an error member.
         return JsonResponse({"error": "invalid_code"})
@@ -99,16 +99,23 @@ def user_info(request: HttpRequest, host: str) -> HttpResponse:
     _data_centre(host)
     scheme, _, token = request.headers.get("Authorization", "").partition(" ")
     oauth_request = OAuthRequest(request.build_absolute_uri())
-    if scheme.lower() not in ("bearer", "zoho-oauthtoken") or not token or \
-            not OAuth2Validator().validate_bearer_token(token, [], oauth_request):
+    if (
+        scheme.lower() not in ("bearer", "zoho-oauthtoken")
+        or not token
+        or not OAuth2Validator().validate_bearer_token(token, [], oauth_request)
+    ):
         return JsonResponse({"error": "invalid_oauthtoken"}, status=401)
     user = oauth_request.access_token.user
     email = user.email or f"{user.get_username()}@example.com"
-    return JsonResponse({
-        "First_Name": user.first_name, "Last_Name": user.last_name, "Email": email,
-        "Display_Name": user.get_full_name() or user.get_username(),
-        "ZUID": 20000000000 + user.pk,
-    })
+    return JsonResponse(
+        {
+            "First_Name": user.first_name,
+            "Last_Name": user.last_name,
+            "Email": email,
+            "Display_Name": user.get_full_name() or user.get_username(),
+            "ZUID": 20000000000 + user.pk,
+        }
+    )
 
 
 @csrf_exempt

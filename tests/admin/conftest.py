@@ -19,8 +19,11 @@ def staff_factory(db, django_user_model):
 
     def make(username: str, *, superuser: bool = False, staff: bool = True) -> Any:
         return django_user_model.objects.create_user(
-            username=username, email=f"{username}@example.com", password=PASSWORD,
-            is_staff=staff, is_superuser=superuser,
+            username=username,
+            email=f"{username}@example.com",
+            password=PASSWORD,
+            is_staff=staff,
+            is_superuser=superuser,
         )
 
     return make
@@ -44,10 +47,15 @@ def team(app_factory, staff_factory, member_factory, provider_config_factory, ac
     app, secret = app_factory(name="Mail Sync")
     other_app, _ = app_factory(name="Other app")
     t = SimpleNamespace(
-        app=app, secret=secret, other_app=other_app,
-        owner=staff_factory("olivia"), admin=staff_factory("adam"),
-        viewer=staff_factory("vera"), other_owner=staff_factory("oscar"),
-        superuser=staff_factory("root", superuser=True), loner=staff_factory("lena"),
+        app=app,
+        secret=secret,
+        other_app=other_app,
+        owner=staff_factory("olivia"),
+        admin=staff_factory("adam"),
+        viewer=staff_factory("vera"),
+        other_owner=staff_factory("oscar"),
+        superuser=staff_factory("root", superuser=True),
+        loner=staff_factory("lena"),
     )
     member_factory(app, t.owner, "owner")
     member_factory(app, t.admin, "admin")
@@ -55,8 +63,13 @@ def team(app_factory, staff_factory, member_factory, provider_config_factory, ac
     member_factory(other_app, t.other_owner, "owner")
     t.config = provider_config_factory(app, "Google", client_secret=PROVIDER_SECRET)
     t.account = account_factory(app, "Google", email="alice@example.com")
-    t.failing = account_factory(app, "Office365", email="bob@example.com",
-                                token_status="needs_reauth", last_error="invalid_grant")
+    t.failing = account_factory(
+        app,
+        "Office365",
+        email="bob@example.com",
+        token_status="needs_reauth",
+        last_error="invalid_grant",
+    )
     t.other_account = account_factory(other_app, "Google", email="carol@example.com")
     t.event = audit.record(audit.Event.AUTH_FAILED, app=app, reason="access_denied")
     t.other_event = audit.record(audit.Event.AUTH_FAILED, app=other_app, reason="x")
@@ -96,6 +109,7 @@ def form_data(response: Any) -> dict[str, Any]:
 
 # -- A real browser (Debian Chromium through playwright) ----------------------------------
 
+
 @pytest.fixture
 def screenshots() -> Any:
     """``screenshots(page, name)`` saves a full-page PNG at 1280 px outside the repository
@@ -122,8 +136,9 @@ def sign_in(browser, live_server):
     contexts = []
 
     def make(username: str) -> Any:
-        context = browser.new_context(viewport={"width": 1280, "height": 900},
-                                      base_url=live_server.url)
+        context = browser.new_context(
+            viewport={"width": 1280, "height": 900}, base_url=live_server.url
+        )
         contexts.append(context)
         page = context.new_page()
         page.goto("/admin/")

@@ -31,22 +31,59 @@ def urls(t):
     }
 
 
-EVERYONE = ["index", "app_index", "app_list", "app_add", "app_change", "app_history",
-            "app_dashboard", "app_secret", "account_list", "account_change", "account_history",
-            "audit_list", "audit_change"]
+EVERYONE = [
+    "index",
+    "app_index",
+    "app_list",
+    "app_add",
+    "app_change",
+    "app_history",
+    "app_dashboard",
+    "app_secret",
+    "account_list",
+    "account_change",
+    "account_history",
+    "audit_list",
+    "audit_change",
+]
 EXPECTED = {
     "superuser": dict.fromkeys(EVERYONE + ["app_delete", "app_rotate", "account_delete"], 200),
     "owner": dict.fromkeys(EVERYONE + ["app_delete", "app_rotate", "account_delete"], 200),
-    "admin": {**dict.fromkeys(EVERYONE + ["account_delete"], 200),
-              "app_delete": 403, "app_rotate": 403},
-    "viewer": {**dict.fromkeys(EVERYONE, 200),
-               "app_delete": 403, "app_rotate": 403, "account_delete": 403},
+    "admin": {
+        **dict.fromkeys(EVERYONE + ["account_delete"], 200),
+        "app_delete": 403,
+        "app_rotate": 403,
+    },
+    "viewer": {
+        **dict.fromkeys(EVERYONE, 200),
+        "app_delete": 403,
+        "app_rotate": 403,
+        "account_delete": 403,
+    },
     # Another app's owner: Mail Sync's objects do not exist for them.
-    "other_owner": {"index": 200, "app_index": 200, "app_list": 200, "app_add": 200,
-                    "account_list": 200, "audit_list": 200,
-                    **dict.fromkeys(["app_change", "app_history", "app_dashboard", "app_secret",
-                                     "app_delete", "app_rotate", "account_change",
-                                     "account_history", "account_delete", "audit_change"], 404)},
+    "other_owner": {
+        "index": 200,
+        "app_index": 200,
+        "app_list": 200,
+        "app_add": 200,
+        "account_list": 200,
+        "audit_list": 200,
+        **dict.fromkeys(
+            [
+                "app_change",
+                "app_history",
+                "app_dashboard",
+                "app_secret",
+                "app_delete",
+                "app_rotate",
+                "account_change",
+                "account_history",
+                "account_delete",
+                "audit_change",
+            ],
+            404,
+        ),
+    },
 }
 
 
@@ -94,14 +131,15 @@ def test_lists_show_only_the_users_own_apps(client, team):
     assert b"alice@example.com" not in accounts.content
     # The app filter offers only their own app, and another app's id finds nothing.
     assert b"Mail Sync" not in accounts.content
-    filtered = client.get(reverse("admin:aurinko_auth_account_changelist"),
-                          {"app": team.app.pk})
+    filtered = client.get(reverse("admin:aurinko_auth_account_changelist"), {"app": team.app.pk})
     assert list(filtered.context["cl"].result_list) == []
     events = client.get(reverse("admin:aurinko_auth_auditevent_changelist"))
     seen = {(e.app_id, e.event, e.actor_id) for e in events.context["cl"].result_list}
     # Their app's events, and their own sign-ins (no app); nothing of Mail Sync.
-    assert seen == {(team.other_app.pk, "auth.failed", None),
-                    (None, "admin.signin", team.other_owner.pk)}
+    assert seen == {
+        (team.other_app.pk, "auth.failed", None),
+        (None, "admin.signin", team.other_owner.pk),
+    }
 
 
 def test_superuser_sees_every_app(client, team):
@@ -131,8 +169,9 @@ def test_viewer_and_others_cannot_delete_or_disable(client, team):
     team.app.refresh_from_db()
     assert team.app.active is True
     client.force_login(team.admin)
-    response = client.post(reverse("admin:aurinko_auth_app_delete", args=[team.app.pk]),
-                           {"post": "yes"})
+    response = client.post(
+        reverse("admin:aurinko_auth_app_delete", args=[team.app.pk]), {"post": "yes"}
+    )
     assert response.status_code == 403
     assert App.objects.filter(pk=team.app.pk).exists()
 
@@ -140,16 +179,23 @@ def test_viewer_and_others_cannot_delete_or_disable(client, team):
 def test_bulk_delete_refuses_apps_where_the_user_is_not_owner(client, team, member_factory):
     member_factory(team.other_app, team.owner, "admin")  # owner of Mail Sync, admin elsewhere
     client.force_login(team.owner)
-    response = client.post(reverse("admin:aurinko_auth_app_changelist"), {
-        "action": "delete_selected", "_selected_action": [team.app.pk, team.other_app.pk],
-        "post": "yes",
-    })
+    response = client.post(
+        reverse("admin:aurinko_auth_app_changelist"),
+        {
+            "action": "delete_selected",
+            "_selected_action": [team.app.pk, team.other_app.pk],
+            "post": "yes",
+        },
+    )
     assert response.status_code == 403
     assert App.objects.count() == 2
 
 
 def test_direct_urls_with_garbage_ids_are_404(client, team):
     client.force_login(team.owner)
-    for url in ["/admin/aurinko_auth/app/abc/dashboard/",
-                "/admin/aurinko_auth/app/999999/change/", "/admin/aurinko_auth/account/x/change/"]:
+    for url in [
+        "/admin/aurinko_auth/app/abc/dashboard/",
+        "/admin/aurinko_auth/app/999999/change/",
+        "/admin/aurinko_auth/account/x/change/",
+    ]:
         assert client.get(url).status_code == 404, url

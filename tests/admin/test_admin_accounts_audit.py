@@ -22,8 +22,7 @@ def test_account_pages_never_show_provider_tokens(client, team, account_token_fa
     account_token_factory(team.account)
     for user in (team.owner, team.viewer, team.superuser):
         client.force_login(user)
-        for url in (ACCOUNTS, reverse("admin:aurinko_auth_account_change",
-                                      args=[team.account.pk])):
+        for url in (ACCOUNTS, reverse("admin:aurinko_auth_account_change", args=[team.account.pk])):
             page = client.get(url)
             assert page.status_code == 200
             assert b"provider-at-" not in page.content and b"provider-rt-" not in page.content
@@ -32,9 +31,11 @@ def test_account_pages_never_show_provider_tokens(client, team, account_token_fa
 
 def test_account_list_filters_and_search(client, team):
     client.force_login(team.owner)
+
     def emails(**params):
         page = client.get(ACCOUNTS, params)
         return sorted(a.email for a in page.context["cl"].result_list)
+
     assert emails() == ["alice@example.com", "bob@example.com"]
     assert emails(service_type="Office365") == ["bob@example.com"]
     assert emails(token_status__exact="needs_reauth") == ["bob@example.com"]
@@ -46,8 +47,7 @@ def test_account_list_filters_and_search(client, team):
     assert [c for c, _ in filters["app"].lookup_choices] == [str(team.app.pk)]
     from aurinko_auth.providers.registry import all_providers
 
-    assert {c for c, _ in filters["service type"].lookup_choices} == {
-        p.id for p in all_providers()}
+    assert {c for c, _ in filters["service type"].lookup_choices} == {p.id for p in all_providers()}
 
 
 @responses.activate
@@ -55,8 +55,9 @@ def test_deactivating_revokes_at_the_provider(client, team, account_token_factor
     responses.post(GOOGLE_REVOKE, status=200, body="")
     account_token_factory(team.account)
     client.force_login(team.admin)
-    response = client.post(ACCOUNTS, {"action": "deactivate_accounts",
-                                      "_selected_action": [team.account.pk]})
+    response = client.post(
+        ACCOUNTS, {"action": "deactivate_accounts", "_selected_action": [team.account.pk]}
+    )
     assert response.status_code == 302
     assert len(responses.calls) == 1
     assert "token=provider-rt-" in responses.calls[0].request.body
@@ -65,8 +66,11 @@ def test_deactivating_revokes_at_the_provider(client, team, account_token_factor
     assert team.account.credentials == {}
     assert not AccountToken.objects.filter(account=team.account).exists()
     event = AuditEvent.objects.get(event="account.deactivated")
-    assert event.details == {"account_id": team.account.pk, "service_type": "Google",
-                             "provider_confirmed": True}
+    assert event.details == {
+        "account_id": team.account.pk,
+        "service_type": "Google",
+        "provider_confirmed": True,
+    }
     assert event.app == team.app and event.actor == team.admin
 
 
@@ -74,11 +78,14 @@ def test_deactivating_revokes_at_the_provider(client, team, account_token_factor
 def test_deleting_accounts_revokes_and_deletes(client, team):
     responses.post(GOOGLE_REVOKE, status=200, body="")
     client.force_login(team.owner)
-    confirm = client.post(ACCOUNTS, {"action": "delete_selected",
-                                     "_selected_action": [team.account.pk]})
+    confirm = client.post(
+        ACCOUNTS, {"action": "delete_selected", "_selected_action": [team.account.pk]}
+    )
     assert confirm.status_code == 200 and b"alice@example.com" in confirm.content
-    client.post(ACCOUNTS, {"action": "delete_selected", "_selected_action": [team.account.pk],
-                           "post": "yes"})
+    client.post(
+        ACCOUNTS,
+        {"action": "delete_selected", "_selected_action": [team.account.pk], "post": "yes"},
+    )
     assert not Account.objects.filter(pk=team.account.pk).exists()
     assert len(responses.calls) == 1
     assert AuditEvent.objects.filter(event="account.deleted", app=team.app).count() == 1
@@ -98,8 +105,7 @@ def test_revoking_broker_access_tokens(client, team, account_token_factory):
     account_token_factory(team.account)
     account_token_factory(team.account)
     client.force_login(team.owner)
-    client.post(ACCOUNTS, {"action": "revoke_access_tokens",
-                           "_selected_action": [team.account.pk]})
+    client.post(ACCOUNTS, {"action": "revoke_access_tokens", "_selected_action": [team.account.pk]})
     assert not AccountToken.objects.filter(account=team.account).exists()
     assert AuditEvent.objects.get(event="account.tokens_revoked").details["count"] == 2
 
@@ -109,16 +115,18 @@ def test_viewers_and_outsiders_cannot_act_on_accounts(client, team):
     client.force_login(team.viewer)
     page = client.get(ACCOUNTS)
     assert page.context["action_form"] is None
-    client.post(ACCOUNTS, {"action": "deactivate_accounts",
-                           "_selected_action": [team.account.pk]})
-    client.post(ACCOUNTS, {"action": "delete_selected", "_selected_action": [team.account.pk],
-                           "post": "yes"})
+    client.post(ACCOUNTS, {"action": "deactivate_accounts", "_selected_action": [team.account.pk]})
+    client.post(
+        ACCOUNTS,
+        {"action": "delete_selected", "_selected_action": [team.account.pk], "post": "yes"},
+    )
     # The owner of another app selects an account of Mail Sync by id: not in their list.
     client.force_login(team.other_owner)
-    client.post(ACCOUNTS, {"action": "deactivate_accounts",
-                           "_selected_action": [team.account.pk]})
-    client.post(ACCOUNTS, {"action": "delete_selected", "_selected_action": [team.account.pk],
-                           "post": "yes"})
+    client.post(ACCOUNTS, {"action": "deactivate_accounts", "_selected_action": [team.account.pk]})
+    client.post(
+        ACCOUNTS,
+        {"action": "delete_selected", "_selected_action": [team.account.pk], "post": "yes"},
+    )
     team.account.refresh_from_db()
     assert team.account.active is True and team.account.credentials
     assert len(responses.calls) == 0
@@ -127,8 +135,13 @@ def test_viewers_and_outsiders_cannot_act_on_accounts(client, team):
 def test_mixed_roles_act_only_where_allowed(client, team, member_factory):
     member_factory(team.other_app, team.viewer, "admin")  # viewer here, admin there
     client.force_login(team.viewer)
-    client.post(ACCOUNTS, {"action": "revoke_access_tokens",
-                           "_selected_action": [team.account.pk, team.other_account.pk]})
+    client.post(
+        ACCOUNTS,
+        {
+            "action": "revoke_access_tokens",
+            "_selected_action": [team.account.pk, team.other_account.pk],
+        },
+    )
     events = AuditEvent.objects.filter(event="account.tokens_revoked")
     assert [e.app_id for e in events] == [team.other_app.pk]
 
@@ -146,12 +159,19 @@ def test_admin_sign_ins_are_audited_without_the_password(client, team):
 
 
 def test_audit_record_redacts_secret_details(db, team):
-    event = audit.record(audit.Event.PROVIDER_CHANGED, app=team.app, client_secret="oops",
-                         nested={"refresh_token": "rt", "fine": 1}, fields=["client_id"])
+    event = audit.record(
+        audit.Event.PROVIDER_CHANGED,
+        app=team.app,
+        client_secret="oops",
+        nested={"refresh_token": "rt", "fine": 1},
+        fields=["client_id"],
+    )
     event.refresh_from_db()
-    assert event.details == {"client_secret": "[redacted]",
-                             "nested": {"refresh_token": "[redacted]", "fine": 1},
-                             "fields": ["client_id"]}
+    assert event.details == {
+        "client_secret": "[redacted]",
+        "nested": {"refresh_token": "[redacted]", "fine": 1},
+        "fields": ["client_id"],
+    }
     with pytest.raises(ValueError):
         audit.record("made.up", app=team.app)
 
@@ -162,8 +182,12 @@ def test_audit_log_is_read_only(client, team):
     page = client.get(url)
     assert page.status_code == 200 and b'name="_save"' not in page.content
     assert client.post(url, {"event": "app.created"}).status_code == 403
-    assert client.get(reverse("admin:aurinko_auth_auditevent_delete",
-                              args=[team.event.pk])).status_code == 403
+    assert (
+        client.get(
+            reverse("admin:aurinko_auth_auditevent_delete", args=[team.event.pk])
+        ).status_code
+        == 403
+    )
     assert client.get(reverse("admin:aurinko_auth_auditevent_add")).status_code == 403
     other = reverse("admin:aurinko_auth_auditevent_change", args=[team.other_event.pk])
     assert client.get(other).status_code == 404
@@ -191,8 +215,7 @@ def test_dashboard_counts_accounts_and_lists_failures(client, team, account_fact
 def test_the_change_page_links_to_the_dashboard(client, team):
     client.force_login(team.viewer)
     page = client.get(reverse("admin:aurinko_auth_app_change", args=[team.app.pk]))
-    assert reverse("admin:aurinko_auth_app_dashboard", args=[team.app.pk]).encode() \
-        in page.content
+    assert reverse("admin:aurinko_auth_app_dashboard", args=[team.app.pk]).encode() in page.content
 
 
 def _count_queries(client, url):
@@ -202,12 +225,17 @@ def _count_queries(client, url):
     return len(ctx.captured_queries), response
 
 
-@pytest.mark.parametrize("url", [
-    "/admin/aurinko_auth/app/", "/admin/aurinko_auth/account/",
-    "/admin/aurinko_auth/auditevent/",
-])
-def test_changelists_do_not_grow_queries_with_rows(client, team, app_factory, member_factory,
-                                                   account_factory, url):
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/admin/aurinko_auth/app/",
+        "/admin/aurinko_auth/account/",
+        "/admin/aurinko_auth/auditevent/",
+    ],
+)
+def test_changelists_do_not_grow_queries_with_rows(
+    client, team, app_factory, member_factory, account_factory, url
+):
     client.force_login(team.owner)
     client.get(url)  # warm caches (content types, sessions)
     before, _ = _count_queries(client, url)

@@ -28,8 +28,12 @@ def all_session_data() -> str:
 
 
 def create_app(client, **extra):
-    data = {"name": "Inbox Zero", "return_urls": "https://inboxzero.example/cb\n"
-            "http://localhost:3000/cb", "allowed_scopes": ["Mail.Read", "Mail.Send"], **extra}
+    data = {
+        "name": "Inbox Zero",
+        "return_urls": "https://inboxzero.example/cb\nhttp://localhost:3000/cb",
+        "allowed_scopes": ["Mail.Read", "Mail.Send"],
+        **extra,
+    }
     return client.post(ADD_URL, data)
 
 
@@ -79,14 +83,17 @@ def test_another_user_cannot_collect_a_pending_secret(client, staff_factory, mem
     assert page.status_code == 200 and page.context["secret"] is None
 
 
-@pytest.mark.parametrize("bad, message", [
-    ("http://inboxzero.example/cb", "https"),
-    ("https://inboxzero.example/cb#frag", "fragment"),
-    ("https://*.inboxzero.example/cb", "not allowed"),
-    ("https://inboxzero.example/*", "not allowed"),
-    ("javascript:alert(1)", "absolute"),
-    ("https://user:pw@inboxzero.example/cb", "credentials"),
-])
+@pytest.mark.parametrize(
+    "bad, message",
+    [
+        ("http://inboxzero.example/cb", "https"),
+        ("https://inboxzero.example/cb#frag", "fragment"),
+        ("https://*.inboxzero.example/cb", "not allowed"),
+        ("https://inboxzero.example/*", "not allowed"),
+        ("javascript:alert(1)", "absolute"),
+        ("https://user:pw@inboxzero.example/cb", "credentials"),
+    ],
+)
 def test_return_urls_are_validated(client, staff_factory, bad, message):
     client.force_login(staff_factory("olivia"))
     response = create_app(client, return_urls=f"https://ok.example/cb\n{bad}")
@@ -113,12 +120,15 @@ def test_admin_edits_return_urls_scopes_and_disables_the_app(client, team):
     response = client.post(change_url(team.app), data)
     assert response.status_code == 302, response.context["adminform"].form.errors
     team.app.refresh_from_db()
-    assert team.app.return_urls == ["https://app.example.com/callback",
-                                    "https://app.example.com/other"]
+    assert team.app.return_urls == [
+        "https://app.example.com/callback",
+        "https://app.example.com/other",
+    ]
     assert team.app.allowed_scopes == ["Mail.Read", "Calendar.Read"]
     assert team.app.active is False
-    events = dict(AuditEvent.objects.filter(app=team.app, actor=team.admin)
-                  .values_list("event", "details"))
+    events = dict(
+        AuditEvent.objects.filter(app=team.app, actor=team.admin).values_list("event", "details")
+    )
     assert events["app.disabled"] == {}
     assert sorted(events["app.changed"]["fields"]) == ["allowed_scopes", "return_urls"]
 
@@ -147,10 +157,13 @@ def test_only_owners_rotate_the_secret(client, team):
 
 
 def test_provider_secrets_are_never_rendered(client, team):
-    team.config.service_account_key = json.dumps({
-        "type": "service_account", "client_email": "sync@proj.iam.gserviceaccount.com",
-        "private_key": "-----BEGIN PRIVATE KEY-----\nSECRETKEYMATERIAL\n-----END PRIVATE KEY-----\n",
-    })
+    team.config.service_account_key = json.dumps(
+        {
+            "type": "service_account",
+            "client_email": "sync@proj.iam.gserviceaccount.com",
+            "private_key": "-----BEGIN PRIVATE KEY-----\nSECRETKEYMATERIAL\n-----END PRIVATE KEY-----\n",
+        }
+    )
     team.config.save()
     for user in (team.superuser, team.owner, team.admin, team.viewer):
         client.force_login(user)
@@ -170,28 +183,36 @@ def test_admin_adds_a_provider_configuration_with_a_key_file(client, team):
     from tests.daemon.keys import make_service_account_key
 
     key = json.loads(make_service_account_key("daemon@proj.iam.gserviceaccount.com").json_text)
-    data.update({
-        f"{prefix}-TOTAL_FORMS": str(n + 1),
-        f"{prefix}-{n}-service_type": "Office365",
-        f"{prefix}-{n}-client_id": "azure-client-id",
-        f"{prefix}-{n}-new_client_secret": "azure-secret-value",
-        f"{prefix}-{n}-tenant": "contoso.onmicrosoft.com",
-        f"{prefix}-{n}-endpoints": "token = http://127.0.0.1:9999/{tenant}/token",
-        f"{prefix}-{n}-key_file": SimpleUploadedFile("key.json", json.dumps(key).encode(),
-                                                      content_type="application/json"),
-    })
+    data.update(
+        {
+            f"{prefix}-TOTAL_FORMS": str(n + 1),
+            f"{prefix}-{n}-service_type": "Office365",
+            f"{prefix}-{n}-client_id": "azure-client-id",
+            f"{prefix}-{n}-new_client_secret": "azure-secret-value",
+            f"{prefix}-{n}-tenant": "contoso.onmicrosoft.com",
+            f"{prefix}-{n}-endpoints": "token = http://127.0.0.1:9999/{tenant}/token",
+            f"{prefix}-{n}-key_file": SimpleUploadedFile(
+                "key.json", json.dumps(key).encode(), content_type="application/json"
+            ),
+        }
+    )
     response = client.post(change_url(team.app), data)
-    assert response.status_code == 302, [f.errors for f in
-                                         response.context["inline_admin_formsets"][1].formset]
+    assert response.status_code == 302, [
+        f.errors for f in response.context["inline_admin_formsets"][1].formset
+    ]
     config = ProviderConfig.objects.get(app=team.app, service_type="Office365")
     assert config.client_secret == "azure-secret-value"
     assert json.loads(config.service_account_key) == key
     assert config.endpoints == {"token": "http://127.0.0.1:9999/{tenant}/token"}
     # Encrypted at rest.
     from django.db import connection
+
     with connection.cursor() as cursor:
-        cursor.execute("SELECT client_secret, service_account_key FROM "
-                       "aurinko_auth_providerconfig WHERE id = %s", [config.pk])
+        cursor.execute(
+            "SELECT client_secret, service_account_key FROM "
+            "aurinko_auth_providerconfig WHERE id = %s",
+            [config.pk],
+        )
         raw_secret, raw_key = cursor.fetchone()
     assert "azure-secret-value" not in raw_secret and "PRIVATE KEY" not in raw_key
     assert crypto.decrypt(raw_secret) == "azure-secret-value"
@@ -214,12 +235,15 @@ def test_an_empty_secret_field_keeps_the_stored_secret(client, team):
     assert event.details["fields"] == ["client_id"] and event.details["secret_changed"] == "no"
 
 
-@pytest.mark.parametrize("field, value, message", [
-    ("endpoints", "token = http://login.example.com/token", "https"),
-    ("endpoints", "nonsense = https://login.example.com/x", "no endpoint"),
-    ("endpoints", "just-a-url", "name = URL"),
-    ("client_id", "", "client id"),
-])
+@pytest.mark.parametrize(
+    "field, value, message",
+    [
+        ("endpoints", "token = http://login.example.com/token", "https"),
+        ("endpoints", "nonsense = https://login.example.com/x", "no endpoint"),
+        ("endpoints", "just-a-url", "name = URL"),
+        ("client_id", "", "client id"),
+    ],
+)
 def test_provider_configuration_is_validated(client, team, field, value, message):
     client.force_login(team.owner)
     data = form_data(client.get(change_url(team.app)))
@@ -230,11 +254,17 @@ def test_provider_configuration_is_validated(client, team, field, value, message
     assert message in " ".join(errors[field])
 
 
-@pytest.mark.parametrize("content, message", [
-    (b"{not json", "not JSON"),
-    (b'{"type": "authorized_user", "client_email": "a", "private_key": "b"}', "service-account"),
-    (b'{"type": "service_account", "client_email": "a@b.c"}', "private_key"),
-])
+@pytest.mark.parametrize(
+    "content, message",
+    [
+        (b"{not json", "not JSON"),
+        (
+            b'{"type": "authorized_user", "client_email": "a", "private_key": "b"}',
+            "service-account",
+        ),
+        (b'{"type": "service_account", "client_email": "a@b.c"}', "private_key"),
+    ],
+)
 def test_service_account_key_files_are_validated(client, team, content, message):
     client.force_login(team.owner)
     data = form_data(client.get(change_url(team.app)))
@@ -248,8 +278,13 @@ def test_service_account_key_files_are_validated(client, team, content, message)
 def test_a_second_configuration_for_the_same_provider_is_refused(client, team):
     client.force_login(team.owner)
     data = form_data(client.get(change_url(team.app)))
-    data.update({"provider_configs-TOTAL_FORMS": "2", "provider_configs-1-service_type": "Google",
-                 "provider_configs-1-client_id": "dup"})
+    data.update(
+        {
+            "provider_configs-TOTAL_FORMS": "2",
+            "provider_configs-1-service_type": "Google",
+            "provider_configs-1-client_id": "dup",
+        }
+    )
     response = client.post(change_url(team.app), data)
     assert response.status_code == 200
     assert ProviderConfig.objects.filter(app=team.app).count() == 1
@@ -259,8 +294,13 @@ def test_owner_manages_the_team_and_admins_cannot(client, team, staff_factory):
     newcomer = staff_factory("nina")
     client.force_login(team.admin)
     data = form_data(client.get(change_url(team.app)))
-    data.update({"memberships-TOTAL_FORMS": str(int(data["memberships-TOTAL_FORMS"]) + 1),
-                 "memberships-3-user": "nina", "memberships-3-role": "owner"})
+    data.update(
+        {
+            "memberships-TOTAL_FORMS": str(int(data["memberships-TOTAL_FORMS"]) + 1),
+            "memberships-3-user": "nina",
+            "memberships-3-role": "owner",
+        }
+    )
     client.post(change_url(team.app), data)
     assert not AppMembership.objects.filter(user=newcomer).exists()
 
@@ -268,8 +308,13 @@ def test_owner_manages_the_team_and_admins_cannot(client, team, staff_factory):
     page = client.get(change_url(team.app))
     assert b"olivia" in page.content and b"vera" in page.content
     data = form_data(page)
-    data.update({"memberships-TOTAL_FORMS": "4", "memberships-3-user": "nina@example.com",
-                 "memberships-3-role": "viewer"})
+    data.update(
+        {
+            "memberships-TOTAL_FORMS": "4",
+            "memberships-3-user": "nina@example.com",
+            "memberships-3-role": "viewer",
+        }
+    )
     response = client.post(change_url(team.app), data)
     assert response.status_code == 302
     assert AppMembership.objects.get(user=newcomer, app=team.app).role == "viewer"
@@ -282,27 +327,35 @@ def test_owner_manages_the_team_and_admins_cannot(client, team, staff_factory):
 def test_unknown_users_and_removing_the_last_owner_are_refused(client, team):
     client.force_login(team.owner)
     data = form_data(client.get(change_url(team.app)))
-    data.update({"memberships-TOTAL_FORMS": "4", "memberships-3-user": "nobody",
-                 "memberships-3-role": "viewer"})
+    data.update(
+        {
+            "memberships-TOTAL_FORMS": "4",
+            "memberships-3-user": "nobody",
+            "memberships-3-role": "viewer",
+        }
+    )
     response = client.post(change_url(team.app), data)
     assert response.status_code == 200
     assert "No staff user" in str(response.context["inline_admin_formsets"][0].formset.errors)
 
     data = form_data(client.get(change_url(team.app)))
-    owner_row = next(k.split("-")[1] for k, v in data.items()
-                     if k.endswith("-user") and v == "olivia")
+    owner_row = next(
+        k.split("-")[1] for k, v in data.items() if k.endswith("-user") and v == "olivia"
+    )
     data[f"memberships-{owner_row}-role"] = "admin"
     response = client.post(change_url(team.app), data)
     assert response.status_code == 200
     assert "at least one owner" in str(
-        response.context["inline_admin_formsets"][0].formset.non_form_errors())
+        response.context["inline_admin_formsets"][0].formset.non_form_errors()
+    )
     assert AppMembership.objects.get(user=team.owner).role == "owner"
 
 
 def test_deleting_an_app_is_for_owners_and_audited(client, team):
     client.force_login(team.owner)
-    response = client.post(reverse("admin:aurinko_auth_app_delete", args=[team.app.pk]),
-                           {"post": "yes"})
+    response = client.post(
+        reverse("admin:aurinko_auth_app_delete", args=[team.app.pk]), {"post": "yes"}
+    )
     assert response.status_code == 302
     assert not App.objects.filter(pk=team.app.pk).exists()
     event = AuditEvent.objects.get(event="app.deleted")
@@ -321,6 +374,8 @@ def test_enable_and_disable_actions(client, team):
     client.post(changelist, {"action": "enable_apps", "_selected_action": [team.app.pk]})
     team.app.refresh_from_db()
     assert team.app.active is True
-    assert list(AuditEvent.objects.filter(app=team.app, event__startswith="app.")
-                .order_by("id").values_list("event", flat=True)) == ["app.disabled",
-                                                                     "app.enabled"]
+    assert list(
+        AuditEvent.objects.filter(app=team.app, event__startswith="app.")
+        .order_by("id")
+        .values_list("event", flat=True)
+    ) == ["app.disabled", "app.enabled"]

@@ -20,25 +20,37 @@ PROVIDER_SECRET = "GOCSPX-browser-test-secret"
 
 def seed_accounts(app, account_factory):
     """Some accounts and events, so the dashboard and the lists have something to show."""
-    for i, (service_type, status, error) in enumerate([
-        ("Google", "healthy", ""), ("Google", "healthy", ""), ("Google", "needs_reauth",
-                                                               "invalid_grant"),
-        ("Office365", "healthy", ""), ("Office365", "retrying", "HTTP 503 from token endpoint"),
-    ]):
-        account_factory(app, service_type, email=f"person{i}@example.com", name=f"Person {i}",
-                        token_status=status, last_error=error, account_type="primary")
-    audit.record(audit.Event.AUTH_FAILED, app=app, service_type="Google",
-                 reason="access_denied")
+    for i, (service_type, status, error) in enumerate(
+        [
+            ("Google", "healthy", ""),
+            ("Google", "healthy", ""),
+            ("Google", "needs_reauth", "invalid_grant"),
+            ("Office365", "healthy", ""),
+            ("Office365", "retrying", "HTTP 503 from token endpoint"),
+        ]
+    ):
+        account_factory(
+            app,
+            service_type,
+            email=f"person{i}@example.com",
+            name=f"Person {i}",
+            token_status=status,
+            last_error=error,
+            account_type="primary",
+        )
+    audit.record(audit.Event.AUTH_FAILED, app=app, service_type="Google", reason="access_denied")
     audit.record(audit.Event.USER_SIGN_IN_FAILED, app=app, reason="state.expired")
 
 
 @pytest.mark.skipif(
     connection.vendor == "postgresql",
     reason="flaky on PostgreSQL (1 of 2 CI runs): the test thread did not see the app the live "
-           "server had committed before redirecting; open defect, see the closing note. Runs on "
-           "SQLite.")
-def test_owner_creates_and_configures_an_app(sign_in, staff_factory, account_factory,
-                                             live_server, screenshots, tmp_path):
+    "server had committed before redirecting; open defect, see the closing note. Runs on "
+    "SQLite.",
+)
+def test_owner_creates_and_configures_an_app(
+    sign_in, staff_factory, account_factory, live_server, screenshots, tmp_path
+):
     owner = staff_factory("olivia")
     staff_factory("vera")
     page = sign_in("olivia")
@@ -94,8 +106,10 @@ def test_owner_creates_and_configures_an_app(sign_in, staff_factory, account_fac
     page.wait_for_selector(".messagelist .success")
 
     app.refresh_from_db()
-    assert app.return_urls == ["https://inboxzero.example/aurinko/callback",
-                               "http://localhost:3000/callback"]
+    assert app.return_urls == [
+        "https://inboxzero.example/aurinko/callback",
+        "http://localhost:3000/callback",
+    ]
     config = ProviderConfig.objects.get(app=app)
     assert config.client_secret == PROVIDER_SECRET
     assert json.loads(config.service_account_key)["client_email"].startswith("sync@")
@@ -134,8 +148,14 @@ def test_owner_creates_and_configures_an_app(sign_in, staff_factory, account_fac
 
 
 def test_second_owner_cannot_see_the_app_and_viewer_cannot_change_it(
-        sign_in, staff_factory, member_factory, app_factory, provider_config_factory,
-        account_factory, screenshots):
+    sign_in,
+    staff_factory,
+    member_factory,
+    app_factory,
+    provider_config_factory,
+    account_factory,
+    screenshots,
+):
     app, _ = app_factory(name="Inbox Zero")
     member_factory(app, staff_factory("olivia"), "owner")
     member_factory(app, staff_factory("vera"), "viewer")
@@ -148,10 +168,12 @@ def test_second_owner_cannot_see_the_app_and_viewer_cannot_change_it(
     page.goto("/admin/aurinko_auth/app/")
     assert page.locator("#result_list").inner_text().count("Calendar Bot") == 1
     assert "Inbox Zero" not in page.content()
-    for path in (f"/admin/aurinko_auth/app/{app.pk}/change/",
-                 f"/admin/aurinko_auth/app/{app.pk}/dashboard/",
-                 f"/admin/aurinko_auth/app/{app.pk}/history/",
-                 f"/admin/aurinko_auth/app/{app.pk}/delete/"):
+    for path in (
+        f"/admin/aurinko_auth/app/{app.pk}/change/",
+        f"/admin/aurinko_auth/app/{app.pk}/dashboard/",
+        f"/admin/aurinko_auth/app/{app.pk}/history/",
+        f"/admin/aurinko_auth/app/{app.pk}/delete/",
+    ):
         response = page.goto(path)
         assert response.status == 404, path
         assert "Inbox Zero" not in page.content()
@@ -174,9 +196,15 @@ def test_second_owner_cannot_see_the_app_and_viewer_cannot_change_it(
 
 
 @pytest.mark.parametrize("role", ["superuser", "owner", "admin", "viewer"])
-def test_every_main_page_renders_in_the_browser(role, sign_in, staff_factory, member_factory,
-                                                app_factory, provider_config_factory,
-                                                account_factory):
+def test_every_main_page_renders_in_the_browser(
+    role,
+    sign_in,
+    staff_factory,
+    member_factory,
+    app_factory,
+    provider_config_factory,
+    account_factory,
+):
     app, _ = app_factory(name="Inbox Zero")
     user = staff_factory("u", superuser=role == "superuser")
     if role != "superuser":
@@ -185,12 +213,18 @@ def test_every_main_page_renders_in_the_browser(role, sign_in, staff_factory, me
     seed_accounts(app, account_factory)
     account = app.accounts.first()
     page = sign_in("u")
-    for path in ["/admin/", "/admin/aurinko_auth/", "/admin/aurinko_auth/app/",
-                 "/admin/aurinko_auth/app/add/", f"/admin/aurinko_auth/app/{app.pk}/change/",
-                 f"/admin/aurinko_auth/app/{app.pk}/dashboard/",
-                 f"/admin/aurinko_auth/app/{app.pk}/history/",
-                 "/admin/aurinko_auth/account/", f"/admin/aurinko_auth/account/{account.pk}/change/",
-                 "/admin/aurinko_auth/auditevent/"]:
+    for path in [
+        "/admin/",
+        "/admin/aurinko_auth/",
+        "/admin/aurinko_auth/app/",
+        "/admin/aurinko_auth/app/add/",
+        f"/admin/aurinko_auth/app/{app.pk}/change/",
+        f"/admin/aurinko_auth/app/{app.pk}/dashboard/",
+        f"/admin/aurinko_auth/app/{app.pk}/history/",
+        "/admin/aurinko_auth/account/",
+        f"/admin/aurinko_auth/account/{account.pk}/change/",
+        "/admin/aurinko_auth/auditevent/",
+    ]:
         response = page.goto(path)
         assert response.status == 200, (role, path)
         assert page.locator("#content").is_visible()

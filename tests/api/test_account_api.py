@@ -27,11 +27,26 @@ def google_account(app_with_account, provider_config_factory):
 def test_account_json_shape(client, google_account):
     _, _, account, token, _ = google_account
     body = client.get("/v1/account", HTTP_AUTHORIZATION=f"Bearer {token}").json()
-    assert set(body) == {"id", "serviceType", "type", "daemon", "active", "loginString",
-                         "email", "name", "serverUrl", "authUserId", "authOrgId",
-                         "authObtainedAt", "scopes", "tokenStatus",
-                         # the scope ledger (docs/scopes.md)
-                         "requestedScopes", "grantedScopes", "missingScopes"}
+    assert set(body) == {
+        "id",
+        "serviceType",
+        "type",
+        "daemon",
+        "active",
+        "loginString",
+        "email",
+        "name",
+        "serverUrl",
+        "authUserId",
+        "authOrgId",
+        "authObtainedAt",
+        "scopes",
+        "tokenStatus",
+        # the scope ledger (docs/scopes.md)
+        "requestedScopes",
+        "grantedScopes",
+        "missingScopes",
+    }
     assert body["serviceType"] == "Google" and body["scopes"] == ["Mail.Read"]
     assert "provider-rt" not in str(body) and "provider-at" not in str(body)
 
@@ -54,8 +69,9 @@ def test_revoke_token(client, google_account, mocked):
 def test_revoke_provider_down_still_revokes_locally(client, google_account, mocked):
     _, _, account, _, auth = google_account
     mocked.post(REVOKE_URL, status=503)
-    r = client.delete("/v1/account/token", HTTP_AUTHORIZATION=auth,
-                      HTTP_X_AURINKO_ACCOUNTID=str(account.pk))
+    r = client.delete(
+        "/v1/account/token", HTTP_AUTHORIZATION=auth, HTTP_X_AURINKO_ACCOUNTID=str(account.pk)
+    )
     assert r.status_code == 200 and r.json()["providerConfirmed"] is False
     account.refresh_from_db()
     assert account.active is False and account.credentials == {}

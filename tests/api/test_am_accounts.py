@@ -33,8 +33,9 @@ def test_list_paginates_and_filters(am):
     assert get("/v1/am/accounts", data={"daemon": "true"}).json()["totalSize"] == 1
 
 
-@pytest.mark.parametrize("params", [{"active": "maybe"}, {"limit": "-1"}, {"offset": "x"},
-                                    {"serviceType": "Yahoo"}])
+@pytest.mark.parametrize(
+    "params", [{"active": "maybe"}, {"limit": "-1"}, {"offset": "x"}, {"serviceType": "Yahoo"}]
+)
 def test_bad_filters_are_400_json(am, params):
     _, _, get, _ = am
     response = get("/v1/am/accounts", data=params)
@@ -75,12 +76,14 @@ def test_unauthenticated_is_401_json(client):
 
 
 @responses.activate
-def test_revoking_the_grant_calls_the_provider(am, client, provider_config_factory,
-                                               account_token_factory):
+def test_revoking_the_grant_calls_the_provider(
+    am, client, provider_config_factory, account_token_factory
+):
     app, _, _, account_factory = am
     provider_config_factory(app, "Google")
-    account = account_factory(app, credentials={"access_token": "ya29.x",
-                                                "refresh_token": "1//to-revoke"})
+    account = account_factory(
+        app, credentials={"access_token": "ya29.x", "refresh_token": "1//to-revoke"}
+    )
     token = account_token_factory(account)
     responses.post(GOOGLE_REVOKE, status=200)
     response = client.delete("/v1/account/token", HTTP_AUTHORIZATION=f"Bearer {token}")
@@ -101,7 +104,8 @@ def test_deleting_an_account_revokes_then_deletes(am, provider_config_factory):
     responses.post(GOOGLE_REVOKE, status=400, json={"error": "invalid_token"})  # already gone
     from django.test import Client
 
-    response = Client().delete(f"/v1/am/accounts/{account.pk}",
-                               HTTP_AUTHORIZATION=basic(app.client_id, secret))
+    response = Client().delete(
+        f"/v1/am/accounts/{account.pk}", HTTP_AUTHORIZATION=basic(app.client_id, secret)
+    )
     assert response.status_code == 204
     assert get(f"/v1/am/accounts/{account.pk}").status_code == 404

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from aurinko_auth.auth import account_from_token
+from aurinko_auth.hotpath.auth import account_from_token
 from aurinko_auth.models import AccountToken
 from tests.flows.conftest import basic
 
@@ -29,15 +29,27 @@ def test_get_account_with_bearer(client, app_with_account):
     assert r.json()["id"] == account.pk and r.json()["tokenStatus"] == "active"
 
 
-@pytest.mark.parametrize("header", [
-    "Bearer aat_unknown", "Bearer garbage", "Bearer ", "Bearer " + "a" * 5000,
-    "Basic !!!notbase64", "Basic " + "Zm9vOmJhcg==", "Token x", None,
-])
+@pytest.mark.parametrize(
+    "header",
+    [
+        "Bearer aat_unknown",
+        "Bearer garbage",
+        "Bearer ",
+        "Bearer " + "a" * 5000,
+        "Basic !!!notbase64",
+        "Basic " + "Zm9vOmJhcg==",
+        "Token x",
+        None,
+    ],
+)
 def test_bad_credentials_401_json(client, app_with_account, header):
     kw = {"HTTP_AUTHORIZATION": header} if header is not None else {}
     r = client.get("/v1/account", **kw)
     assert r.status_code == 401
-    assert r.json()["code"] in ("unauthorized", "client.invalid", "token.invalid") and r.json()["message"]
+    assert (
+        r.json()["code"] in ("unauthorized", "client.invalid", "token.invalid")
+        and r.json()["message"]
+    )
     assert r["WWW-Authenticate"]
 
 
@@ -48,17 +60,32 @@ def test_basic_with_account_id_headers(client, app_with_account):
         assert r.status_code == 200 and r.json()["id"] == account.pk
 
 
-@pytest.mark.parametrize("id_header,secret_header", [
-    ("HTTP_X_AURINKO_CLIENTID", "HTTP_X_AURINKO_CLIENTSECRET"),
-    ("HTTP_X_AURINKO_CLIENT_ID", "HTTP_X_AURINKO_CLIENT_SECRET"),
-])
+@pytest.mark.parametrize(
+    "id_header,secret_header",
+    [
+        ("HTTP_X_AURINKO_CLIENTID", "HTTP_X_AURINKO_CLIENTSECRET"),
+        ("HTTP_X_AURINKO_CLIENT_ID", "HTTP_X_AURINKO_CLIENT_SECRET"),
+    ],
+)
 def test_client_headers(client, app_with_account, id_header, secret_header):
     app, secret, account, _, _ = app_with_account
-    r = client.get("/v1/account", **{id_header: app.client_id, secret_header: secret,
-                                     "HTTP_X_AURINKO_ACCOUNTID": str(account.pk)})
+    r = client.get(
+        "/v1/account",
+        **{
+            id_header: app.client_id,
+            secret_header: secret,
+            "HTTP_X_AURINKO_ACCOUNTID": str(account.pk),
+        },
+    )
     assert r.status_code == 200
-    r = client.get("/v1/account", **{id_header: app.client_id, secret_header: "acs_bad",
-                                     "HTTP_X_AURINKO_ACCOUNTID": str(account.pk)})
+    r = client.get(
+        "/v1/account",
+        **{
+            id_header: app.client_id,
+            secret_header: "acs_bad",
+            "HTTP_X_AURINKO_ACCOUNTID": str(account.pk),
+        },
+    )
     assert r.status_code == 401
 
 
@@ -79,8 +106,11 @@ def test_other_apps_account_is_404(client, app_with_account, app_factory, accoun
 def test_token_with_other_account_id_is_404(client, app_with_account, account_factory):
     app, _, _, token, _ = app_with_account
     sibling = account_factory(app)
-    r = client.get("/v1/account", HTTP_AUTHORIZATION=f"Bearer {token}",
-                   HTTP_X_AURINKO_ACCOUNTID=str(sibling.pk))
+    r = client.get(
+        "/v1/account",
+        HTTP_AUTHORIZATION=f"Bearer {token}",
+        HTTP_X_AURINKO_ACCOUNTID=str(sibling.pk),
+    )
     assert r.status_code == 404
 
 
@@ -89,15 +119,17 @@ def test_disabled_app(client, app_with_account):
     app.active = False
     app.save()
     assert client.get("/v1/account", HTTP_AUTHORIZATION=f"Bearer {token}").status_code == 401
-    r = client.get("/v1/account", HTTP_AUTHORIZATION=auth,
-                   HTTP_X_AURINKO_ACCOUNTID=str(account.pk))
+    r = client.get("/v1/account", HTTP_AUTHORIZATION=auth, HTTP_X_AURINKO_ACCOUNTID=str(account.pk))
     assert r.status_code == 401
 
 
 def test_basic_wrong_secret(client, app_with_account):
     app, _, account, _, _ = app_with_account
-    r = client.get("/v1/account", HTTP_AUTHORIZATION=basic(app.client_id, "acs_nope"),
-                   HTTP_X_AURINKO_ACCOUNTID=str(account.pk))
+    r = client.get(
+        "/v1/account",
+        HTTP_AUTHORIZATION=basic(app.client_id, "acs_nope"),
+        HTTP_X_AURINKO_ACCOUNTID=str(account.pk),
+    )
     assert r.status_code == 401 and r["WWW-Authenticate"]
 
 

@@ -24,6 +24,7 @@ def token_for(app_factory, account_factory, account_token_factory):
         app, _ = app_factory()
         account = account_factory(app)
         return app, account, account_token_factory(account)
+
     return make
 
 
@@ -50,7 +51,7 @@ def test_cached_entry_holds_no_provider_secret(cached, client, token_for):
     import pickle
 
     from aurinko_auth import crypto
-    from aurinko_auth.auth import token_cache_key
+    from aurinko_auth.hotpath.auth import token_cache_key
 
     app, account, token = token_for()
     assert app.user_signing_key and account.credentials["access_token"]
@@ -60,8 +61,11 @@ def test_cached_entry_holds_no_provider_secret(cached, client, token_for):
     # A compact tuple of column values: no model instances, no secrets (plain or encrypted).
     blob = pickle.dumps(entry)
     assert b"django.db.models" not in blob and b"aurinko_auth.models" not in blob
-    for secret in (account.credentials["access_token"], account.credentials["refresh_token"],
-                   app.user_signing_key):
+    for secret in (
+        account.credentials["access_token"],
+        account.credentials["refresh_token"],
+        app.user_signing_key,
+    ):
         assert secret.encode() not in blob
     assert b"gAAAAA" not in blob  # no Fernet token (ciphertext) either
 
@@ -100,8 +104,9 @@ def test_disabled_app_stops_at_once(cached, client, token_for):
 
 def test_api_answers_json_whatever_accept_says(client, token_for):
     _, account, token = token_for()
-    response = client.get("/v1/account", HTTP_AUTHORIZATION=f"Bearer {token}",
-                          HTTP_ACCEPT="text/html")
+    response = client.get(
+        "/v1/account", HTTP_AUTHORIZATION=f"Bearer {token}", HTTP_ACCEPT="text/html"
+    )
     assert response.status_code == 200
     assert response["Content-Type"] == "application/json"
     assert response.json()["id"] == account.pk
@@ -115,12 +120,15 @@ def test_token_lookup_builds_the_same_instances_as_the_orm(token_for, django_ass
 
     from django.utils import timezone
 
-    from aurinko_auth.auth import account_from_token
+    from aurinko_auth.hotpath.auth import account_from_token
 
     app, account, token = token_for()
     Account.objects.filter(pk=account.pk).update(
-        scopes=["Mail.Read"], auth_obtained_at=timezone.now() - timedelta(days=1),
-        extra_data={"locale": "fi"}, daemon=True)
+        scopes=["Mail.Read"],
+        auth_obtained_at=timezone.now() - timedelta(days=1),
+        extra_data={"locale": "fi"},
+        daemon=True,
+    )
     with django_assert_num_queries(1):
         principal = account_from_token(token)
     expected = Account.objects.select_related("app").get(pk=account.pk)
@@ -142,7 +150,8 @@ def test_expired_account_token_is_refused(client, token_for):
 
     _, account, token = token_for()
     AccountToken.objects.filter(account=account).update(
-        expires_at=timezone.now() - timedelta(seconds=1))
+        expires_at=timezone.now() - timedelta(seconds=1)
+    )
     response = get_account(client, token)
     assert response.status_code == 401 and response.json()["code"] == "token.invalid"
 

@@ -11,8 +11,8 @@ from django.core.cache import caches
 from django.test import RequestFactory
 from django.urls import resolve
 
-from aurinko_auth.api.lean import lean_account_view
 from aurinko_auth.api.views import AccountView
+from aurinko_auth.hotpath.lean import lean_account_view
 from aurinko_auth.models import Account
 
 ORIGIN = "https://app.example.com"  # the origin of tests.conftest.RETURN_URL
@@ -31,6 +31,7 @@ def both(rf: RequestFactory):
                 response.render()
             responses.append(response)
         return responses
+
     return call
 
 
@@ -43,8 +44,9 @@ def assert_same(lean, drf) -> None:
 @pytest.mark.parametrize("origin", [None, ORIGIN, "https://evil.example.com"])
 def test_lean_response_is_the_drf_response(both, app_with_account, origin):
     _, _, account, token, _ = app_with_account
-    Account.objects.filter(pk=account.pk).update(name="Ünïcode \u2028 name", daemon=False,
-                                                 requested_scopes=["Mail.Read", "Mail.Send"])
+    Account.objects.filter(pk=account.pk).update(
+        name="Ünïcode \u2028 name", daemon=False, requested_scopes=["Mail.Read", "Mail.Send"]
+    )
     headers = {"HTTP_AUTHORIZATION": f"Bearer {token}"}
     if origin:
         headers["HTTP_ORIGIN"] = origin
@@ -71,8 +73,9 @@ def test_lean_response_with_the_cache(both, app_with_account, settings):
         caches["default"].clear()
 
 
-@pytest.mark.parametrize("header", ["Bearer aat_unknown", "Bearer garbage", "Basic Zm9vOmJhcg==",
-                                    None])
+@pytest.mark.parametrize(
+    "header", ["Bearer aat_unknown", "Bearer garbage", "Basic Zm9vOmJhcg==", None]
+)
 def test_failures_are_the_drf_failures(both, app_with_account, header):
     lean, drf = both(**({"HTTP_AUTHORIZATION": header} if header else {}))
     assert lean.status_code == 401
@@ -92,12 +95,16 @@ def test_disabled_app_and_inactive_account(both, app_with_account):
     assert_same(lean, drf)
 
 
-@pytest.mark.parametrize("extra", [
-    {"HTTP_X_AURINKO_ACCOUNTID": "999999"},  # not the token's account: 404 from the DRF view
-    {"HTTP_X_AURINKO_MAILBOX": "someone@example.com"},  # not a daemon account: 400
-])
-def test_other_cases_go_to_drf_with_one_query(client, app_with_account, extra,
-                                              django_assert_num_queries):
+@pytest.mark.parametrize(
+    "extra",
+    [
+        {"HTTP_X_AURINKO_ACCOUNTID": "999999"},  # not the token's account: 404 from the DRF view
+        {"HTTP_X_AURINKO_MAILBOX": "someone@example.com"},  # not a daemon account: 400
+    ],
+)
+def test_other_cases_go_to_drf_with_one_query(
+    client, app_with_account, extra, django_assert_num_queries
+):
     token = app_with_account[3]
     with django_assert_num_queries(1):
         response = client.get("/v1/account", HTTP_AUTHORIZATION=f"Bearer {token}", **extra)
@@ -118,8 +125,9 @@ def test_route_still_looks_like_the_drf_view():
 
 def test_preflight_and_delete_still_work(client, app_with_account):
     token = app_with_account[3]
-    preflight = client.options("/v1/account", HTTP_ORIGIN=ORIGIN,
-                               HTTP_ACCESS_CONTROL_REQUEST_METHOD="GET")
+    preflight = client.options(
+        "/v1/account", HTTP_ORIGIN=ORIGIN, HTTP_ACCESS_CONTROL_REQUEST_METHOD="GET"
+    )
     assert preflight.status_code == 204
     assert preflight["Access-Control-Allow-Origin"] == ORIGIN
     assert client.delete("/v1/account", HTTP_AUTHORIZATION=f"Bearer {token}").status_code == 204
@@ -127,9 +135,9 @@ def test_preflight_and_delete_still_work(client, app_with_account):
 
 
 def test_body_columns_are_all_account_json_reads(app_with_account, django_assert_num_queries):
-    from aurinko_auth import auth
-    from aurinko_auth.api.lean import JSON_COLUMNS
     from aurinko_auth.api.serializers import account_json
+    from aurinko_auth.hotpath import auth
+    from aurinko_auth.hotpath.lean import JSON_COLUMNS
 
     _, _, account, token, _ = app_with_account
     with django_assert_num_queries(1):
@@ -139,8 +147,9 @@ def test_body_columns_are_all_account_json_reads(app_with_account, django_assert
     assert body == account_json(Account.objects.select_related("app").get(pk=account.pk))
 
 
-def test_lean_path_is_one_query_without_the_cache(client, app_with_account,
-                                                  django_assert_num_queries):
+def test_lean_path_is_one_query_without_the_cache(
+    client, app_with_account, django_assert_num_queries
+):
     token = app_with_account[3]
     with django_assert_num_queries(1):
         response = client.get("/v1/account", HTTP_AUTHORIZATION=f"Bearer {token}")

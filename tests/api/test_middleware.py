@@ -7,16 +7,29 @@ import pytest
 
 from project.middleware import is_api
 
-SECURITY_HEADERS = {"X-Frame-Options": "DENY", "X-Content-Type-Options": "nosniff",
-                    "Referrer-Policy": "same-origin", "Cross-Origin-Opener-Policy": "same-origin"}
+SECURITY_HEADERS = {
+    "X-Frame-Options": "DENY",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "same-origin",
+    "Cross-Origin-Opener-Policy": "same-origin",
+}
 
 
-@pytest.mark.parametrize(("path", "api"), [
-    ("/v1/account", True), ("/v1/user", True), ("/v1/am/accounts/1", True),
-    ("/v1/direct/gmail/v1/users/me", True), ("/v1/health", True),
-    ("/v1/auth/authorize", False), ("/v1/auth/password/ast_x", False),
-    ("/admin/", False), ("/sandbox/o/authorize/", False), ("/v1", False),
-])
+@pytest.mark.parametrize(
+    ("path", "api"),
+    [
+        ("/v1/account", True),
+        ("/v1/user", True),
+        ("/v1/am/accounts/1", True),
+        ("/v1/direct/gmail/v1/users/me", True),
+        ("/v1/health", True),
+        ("/v1/auth/authorize", False),
+        ("/v1/auth/password/ast_x", False),
+        ("/admin/", False),
+        ("/sandbox/o/authorize/", False),
+        ("/v1", False),
+    ],
+)
 def test_is_api(path, api):
     assert is_api(path) is api
 

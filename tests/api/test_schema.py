@@ -37,30 +37,42 @@ def check(schema: dict, path: str, method: str, response) -> None:
         return node
 
     jsonschema.Draft202012Validator(resolve(body_schema), registry=registry).validate(
-        response.json())
+        response.json()
+    )
 
 
 def test_schema_is_valid_openapi(schema):
     validate_schema(schema)
     assert set(schema["components"]["securitySchemes"]) == {
-        "accountToken", "clientCredentials", "userSessionHeader", "userSessionCookie"}
+        "accountToken",
+        "clientCredentials",
+        "userSessionHeader",
+        "userSessionCookie",
+    }
     assert "/v1/account" in schema["paths"] and "/v1/user" in schema["paths"]
 
 
-def test_real_responses_match_the_schema(schema, client, app_factory, account_factory,
-                                         account_token_factory):
+def test_real_responses_match_the_schema(
+    schema, client, app_factory, account_factory, account_token_factory
+):
     app, secret = app_factory()
     account = account_factory(app, requested_scopes=["Mail.Read"], scopes=["Mail.Read"])
     bearer = {"HTTP_AUTHORIZATION": f"Bearer {account_token_factory(account)}"}
-    basic = {"HTTP_AUTHORIZATION": "Basic " + base64.b64encode(
-        f"{app.client_id}:{secret}".encode()).decode()}
+    basic = {
+        "HTTP_AUTHORIZATION": "Basic "
+        + base64.b64encode(f"{app.client_id}:{secret}".encode()).decode()
+    }
     cases = [
         ("/v1/account", "get", client.get("/v1/account", **bearer), 200),
         ("/v1/account", "get", client.get("/v1/account"), 401),
         ("/v1/am/accounts", "get", client.get("/v1/am/accounts", **basic), 200),
         ("/v1/am/accounts", "get", client.get("/v1/am/accounts?limit=x", **basic), 400),
-        ("/v1/am/accounts/{account_id}", "get",
-         client.get(f"/v1/am/accounts/{account.pk}", **basic), 200),
+        (
+            "/v1/am/accounts/{account_id}",
+            "get",
+            client.get(f"/v1/am/accounts/{account.pk}", **basic),
+            200,
+        ),
         ("/v1/am/accounts/{account_id}", "get", client.get("/v1/am/accounts/999", **basic), 404),
         ("/v1/auth/token/{code}", "post", client.post("/v1/auth/token/nope", **basic), 400),
         ("/v1/user", "get", client.get("/v1/user"), 401),
@@ -71,13 +83,13 @@ def test_real_responses_match_the_schema(schema, client, app_factory, account_fa
 
 
 def test_user_session_responses_match_the_schema(schema, client, app_factory, account_factory):
-    from aurinko_auth import sessions
+    from aurinko_auth import usersessions
     from aurinko_auth.models import AppUser
 
     app, _ = app_factory()
     user = AppUser.objects.create(app=app, email="ann@example.com")
     account_factory(app, user=user, account_type="primary")
-    token = sessions.start(user)
+    token = usersessions.start(user)
     header = {"HTTP_X_AURINKO_SESSION": token}
     check(schema, "/v1/user", "get", client.get("/v1/user", **header))
     check(schema, "/v1/user/sessions", "get", client.get("/v1/user/sessions", **header))

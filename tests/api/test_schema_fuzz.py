@@ -48,12 +48,18 @@ def test_no_server_errors(db, app_factory, account_factory, keep_test_connection
     operations = [result.ok() for result in loaded.get_all_operations()]
     assert len(operations) >= 12
     calls = []
+
     def fuzz(operation) -> None:
         headers = auth_headers(operation, credentials)
 
         @given(case=operation.as_strategy())
-        @settings(max_examples=10, derandomize=True, deadline=None, database=None,
-                  suppress_health_check=list(HealthCheck))
+        @settings(
+            max_examples=10,
+            derandomize=True,
+            deadline=None,
+            database=None,
+            suppress_health_check=list(HealthCheck),
+        )
         def run(case):
             response = case.call(headers=headers)
             calls.append(response.status_code)

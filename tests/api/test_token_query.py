@@ -9,7 +9,7 @@ import pytest
 from django.conf import settings as django_settings
 from django.db import connection
 
-from aurinko_auth.auth import account_from_token
+from aurinko_auth.hotpath.auth import account_from_token
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 

@@ -19,20 +19,30 @@ class TestKey:
     private_pem: str
 
 
-def make_service_account_key(client_email: str = "broker@proj.iam.gserviceaccount.com",
-                             key_id: str | None = None) -> TestKey:
+def make_service_account_key(
+    client_email: str = "broker@proj.iam.gserviceaccount.com", key_id: str | None = None
+) -> TestKey:
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     private_pem = key.private_bytes(
-        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
         serialization.NoEncryption(),
     ).decode()
-    public_pem = key.public_key().public_bytes(
-        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo,
-    ).decode()
+    public_pem = (
+        key.public_key()
+        .public_bytes(
+            serialization.Encoding.PEM,
+            serialization.PublicFormat.SubjectPublicKeyInfo,
+        )
+        .decode()
+    )
     key_id = key_id or secrets.token_hex(20)
     data = {
-        "type": "service_account", "project_id": "proj", "private_key_id": key_id,
-        "private_key": private_pem, "client_email": client_email,
+        "type": "service_account",
+        "project_id": "proj",
+        "private_key_id": key_id,
+        "private_key": private_pem,
+        "client_email": client_email,
         "client_id": "1234567890123456789012",
         "auth_uri": "https://accounts.google.com/o/oauth2/auth",
         "token_uri": "https://oauth2.googleapis.com/token",

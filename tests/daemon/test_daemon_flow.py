@@ -22,8 +22,12 @@ MS_TOKEN = f"https://login.microsoftonline.com/{TENANT}/oauth2/v2.0/token"
 GOOGLE_TOKEN = "https://oauth2.googleapis.com/token"
 GOOGLE_USERINFO = "https://openidconnect.googleapis.com/v1/userinfo"
 # Microsoft's client credentials answer (no refresh token, no scope).
-MS_APP_TOKEN = {"token_type": "Bearer", "expires_in": 3599, "ext_expires_in": 3599,
-                "access_token": "eyJ0eXAiOiJKV1Qi.app-only.sig"}
+MS_APP_TOKEN = {
+    "token_type": "Bearer",
+    "expires_in": 3599,
+    "ext_expires_in": 3599,
+    "access_token": "eyJ0eXAiOiJKV1Qi.app-only.sig",
+}
 
 
 def query_of(url: str) -> dict[str, str]:
@@ -31,8 +35,14 @@ def query_of(url: str) -> dict[str, str]:
 
 
 def start(client, app, service_type="Office365", **extra):
-    params = {"clientId": app.client_id, "serviceType": service_type, "scopes": "Mail.Read",
-              "returnUrl": RETURN_URL, "state": "app-state", **extra}
+    params = {
+        "clientId": app.client_id,
+        "serviceType": service_type,
+        "scopes": "Mail.Read",
+        "returnUrl": RETURN_URL,
+        "state": "app-state",
+        **extra,
+    }
     return client.get("/v1/auth/authorizeDaemon", params)
 
 
@@ -42,13 +52,16 @@ def basic(app, secret):
 
 # --- Office 365 ---------------------------------------------------------------------------
 
+
 def test_office365_redirects_admin_to_adminconsent(client, daemon_app):
     app, _, _ = daemon_app("Office365")
     r = start(client, app)
     assert r.status_code == 302, r.content
     loc = urlsplit(r["Location"])
-    assert (loc.netloc, loc.path) == ("login.microsoftonline.com",
-                                      "/organizations/v2.0/adminconsent")
+    assert (loc.netloc, loc.path) == (
+        "login.microsoftonline.com",
+        "/organizations/v2.0/adminconsent",
+    )
     q = query_of(r["Location"])
     assert q["client_id"] == "provider-client-id"
     assert q["scope"] == "https://graph.microsoft.com/.default"
@@ -103,8 +116,10 @@ def test_office365_consent_creates_daemon_account_code(client, daemon_app):
     app, secret, _ = daemon_app("Office365")
     state = consent(client, app)
     responses.post(MS_TOKEN, json=MS_APP_TOKEN)
-    r = client.get("/v1/auth/callback", {"tenant": TENANT, "admin_consent": "True",
-                                         "state": state, "scope": ".default"})
+    r = client.get(
+        "/v1/auth/callback",
+        {"tenant": TENANT, "admin_consent": "True", "state": state, "scope": ".default"},
+    )
     assert r.status_code == 302, r.content
     q = query_of(r["Location"])
     assert q["status"] == "success" and q["state"] == "app-state", q
@@ -131,11 +146,18 @@ def test_office365_consent_creates_daemon_account_code(client, daemon_app):
 def test_office365_consent_again_updates_same_account_token_response(client, daemon_app):
     app, _, _ = daemon_app("Office365")
     responses.post(MS_TOKEN, json=MS_APP_TOKEN)
-    first = client.get("/v1/auth/callback", {"tenant": TENANT, "admin_consent": "True",
-                                             "state": consent(client, app)})
-    second = client.get("/v1/auth/callback", {"tenant": TENANT, "admin_consent": "True",
-                                              "state": consent(client, app,
-                                                               responseType="token")})
+    first = client.get(
+        "/v1/auth/callback",
+        {"tenant": TENANT, "admin_consent": "True", "state": consent(client, app)},
+    )
+    second = client.get(
+        "/v1/auth/callback",
+        {
+            "tenant": TENANT,
+            "admin_consent": "True",
+            "state": consent(client, app, responseType="token"),
+        },
+    )
     q = query_of(second["Location"])
     assert q["status"] == "success" and q["accessToken"].startswith("aat_")
     assert Account.objects.count() == 1
@@ -143,16 +165,26 @@ def test_office365_consent_again_updates_same_account_token_response(client, dae
     assert query_of(first["Location"])["status"] == "success"
 
 
-@pytest.mark.parametrize("callback, code", [
-    ({"admin_consent": "False", "tenant": TENANT}, "admin_consent.missing"),
-    ({"tenant": TENANT}, "admin_consent.missing"),
-    ({"error": "access_denied", "error_description": "AADSTS65004: User declined to consent"},
-     "access_denied"),
-    ({"error": "invalid_request", "error_description": "AADSTS90002: Tenant not found"},
-     "invalid_request"),
-    ({"admin_consent": "True"}, "tenant.invalid"),
-    ({"admin_consent": "True", "tenant": "contoso.com"}, "tenant.invalid"),
-])
+@pytest.mark.parametrize(
+    "callback, code",
+    [
+        ({"admin_consent": "False", "tenant": TENANT}, "admin_consent.missing"),
+        ({"tenant": TENANT}, "admin_consent.missing"),
+        (
+            {
+                "error": "access_denied",
+                "error_description": "AADSTS65004: User declined to consent",
+            },
+            "access_denied",
+        ),
+        (
+            {"error": "invalid_request", "error_description": "AADSTS90002: Tenant not found"},
+            "invalid_request",
+        ),
+        ({"admin_consent": "True"}, "tenant.invalid"),
+        ({"admin_consent": "True", "tenant": "contoso.com"}, "tenant.invalid"),
+    ],
+)
 @responses.activate
 def test_office365_refused_consent_makes_no_account(client, daemon_app, callback, code):
     app, _, _ = daemon_app("Office365")
@@ -170,8 +202,9 @@ def test_office365_refused_consent_makes_no_account(client, daemon_app, callback
 def test_office365_consent_for_another_tenant_is_refused(client, daemon_app):
     app, _, _ = daemon_app("Office365")
     state = consent(client, app, tenant=TENANT)
-    r = client.get("/v1/auth/callback", {"tenant": OTHER_TENANT, "admin_consent": "True",
-                                         "state": state})
+    r = client.get(
+        "/v1/auth/callback", {"tenant": OTHER_TENANT, "admin_consent": "True", "state": state}
+    )
     assert query_of(r["Location"])["error"] == "tenant.mismatch"
     assert not Account.objects.exists() and len(responses.calls) == 0
 
@@ -180,11 +213,16 @@ def test_office365_consent_for_another_tenant_is_refused(client, daemon_app):
 def test_office365_client_credentials_refused(client, daemon_app):
     app, _, _ = daemon_app("Office365")
     state = consent(client, app)
-    responses.post(MS_TOKEN, status=401, json={
-        "error": "invalid_client", "error_description": "AADSTS7000215: Invalid client secret",
-        "error_codes": [7000215]})
-    r = client.get("/v1/auth/callback", {"tenant": TENANT, "admin_consent": "True",
-                                         "state": state})
+    responses.post(
+        MS_TOKEN,
+        status=401,
+        json={
+            "error": "invalid_client",
+            "error_description": "AADSTS7000215: Invalid client secret",
+            "error_codes": [7000215],
+        },
+    )
+    r = client.get("/v1/auth/callback", {"tenant": TENANT, "admin_consent": "True", "state": state})
     q = query_of(r["Location"])
     assert q["status"] == "error" and q["error"] == "invalid_client"
     assert not Account.objects.exists()
@@ -193,8 +231,10 @@ def test_office365_client_credentials_refused(client, daemon_app):
 def test_forged_state_is_a_page(client, daemon_app):
     app, _, _ = daemon_app("Office365")
     consent(client, app)
-    r = client.get("/v1/auth/callback", {"tenant": TENANT, "admin_consent": "True",
-                                         "state": "ast_forged-value-0123456789"})
+    r = client.get(
+        "/v1/auth/callback",
+        {"tenant": TENANT, "admin_consent": "True", "state": "ast_forged-value-0123456789"},
+    )
     assert r.status_code == 400 and b"state.invalid" in r.content
     assert not Account.objects.exists()
 
@@ -203,8 +243,7 @@ def test_expired_state_is_a_page(client, daemon_app):
     app, _, _ = daemon_app("Office365")
     state = consent(client, app)
     AuthState.objects.update(expires_at=timezone.now() - timedelta(seconds=1))
-    r = client.get("/v1/auth/callback", {"tenant": TENANT, "admin_consent": "True",
-                                         "state": state})
+    r = client.get("/v1/auth/callback", {"tenant": TENANT, "admin_consent": "True", "state": state})
     assert r.status_code == 400 and b"state.expired" in r.content
     assert not Account.objects.exists()
 
@@ -214,15 +253,22 @@ def test_state_from_another_browser_is_refused(client, daemon_app):
 
     app, _, _ = daemon_app("Office365")
     state = consent(client, app)
-    r = Client().get("/v1/auth/callback", {"tenant": TENANT, "admin_consent": "True",
-                                           "state": state})
+    r = Client().get(
+        "/v1/auth/callback", {"tenant": TENANT, "admin_consent": "True", "state": state}
+    )
     assert r.status_code == 400 and b"state.browser_mismatch" in r.content
 
 
 # --- Google Workspace -----------------------------------------------------------------------
 
-def google(key, *, hd: str | None = "example.com", email: str = "admin@example.com",
-           error: dict | None = None) -> list[dict]:
+
+def google(
+    key,
+    *,
+    hd: str | None = "example.com",
+    email: str = "admin@example.com",
+    error: dict | None = None,
+) -> list[dict]:
     """Google's token endpoint (authorization code for the admin's sign-in; JWT bearer
     assertions checked with the service account's public key) and userinfo. Returns the
     list of verified assertion claims."""
@@ -231,20 +277,39 @@ def google(key, *, hd: str | None = "example.com", email: str = "admin@example.c
     def token(request):
         body = {k: v[0] for k, v in parse_qs(request.body).items()}
         if body.get("grant_type") == "authorization_code":
-            return 200, {}, json.dumps({
-                "access_token": "ya29.admin", "expires_in": 3599, "token_type": "Bearer",
-                "scope": "openid https://www.googleapis.com/auth/userinfo.email"})
+            return (
+                200,
+                {},
+                json.dumps(
+                    {
+                        "access_token": "ya29.admin",
+                        "expires_in": 3599,
+                        "token_type": "Bearer",
+                        "scope": "openid https://www.googleapis.com/auth/userinfo.email",
+                    }
+                ),
+            )
         assert body["grant_type"] == "urn:ietf:params:oauth:grant-type:jwt-bearer"
         header = jwt.get_unverified_header(body["assertion"])
-        claims = jwt.decode(body["assertion"], key.public_pem, algorithms=["RS256"],
-                            audience=GOOGLE_TOKEN, issuer=key.client_email)
+        claims = jwt.decode(
+            body["assertion"],
+            key.public_pem,
+            algorithms=["RS256"],
+            audience=GOOGLE_TOKEN,
+            issuer=key.client_email,
+        )
         assert header["kid"] == key.key_id
         assert claims["exp"] - claims["iat"] <= 3600
         seen.append(claims)
         if error:
             return 400, {}, json.dumps(error)
-        return 200, {}, json.dumps({"access_token": f"ya29.sa-{len(seen)}",
-                                    "expires_in": 3599, "token_type": "Bearer"})
+        return (
+            200,
+            {},
+            json.dumps(
+                {"access_token": f"ya29.sa-{len(seen)}", "expires_in": 3599, "token_type": "Bearer"}
+            ),
+        )
 
     responses.add_callback(responses.POST, GOOGLE_TOKEN, callback=token)
     info = {"sub": "1100220033", "email": email, "email_verified": True, "name": "Ada Admin"}
@@ -273,11 +338,12 @@ def test_google_admin_signs_in_then_daemon_account_for_domain(client, daemon_app
     assert back["status"] == "success", back
     assert len(seen) == 1
     assert seen[0]["sub"] == "admin@example.com"
-    assert seen[0]["scope"] == ("https://www.googleapis.com/auth/gmail.readonly "
-                                "https://www.googleapis.com/auth/calendar.readonly")
+    assert seen[0]["scope"] == (
+        "https://www.googleapis.com/auth/gmail.readonly "
+        "https://www.googleapis.com/auth/calendar.readonly"
+    )
     r = client.post(f"/v1/auth/token/{back['code']}", HTTP_AUTHORIZATION=basic(app, secret))
-    me = client.get("/v1/account",
-                    HTTP_AUTHORIZATION=f"Bearer {r.json()['accessToken']}").json()
+    me = client.get("/v1/account", HTTP_AUTHORIZATION=f"Bearer {r.json()['accessToken']}").json()
     assert me["daemon"] is True and me["authOrgId"] == "example.com"
     assert me["email"] == "admin@example.com"
     assert sorted(me["scopes"]) == ["Calendar.Read", "Mail.Read"]
@@ -300,10 +366,14 @@ def test_google_consumer_account_cannot_authorize(client, daemon_app):
 def test_google_without_delegation_makes_no_account(client, daemon_app):
     app, _, key = daemon_app("Google")
     q = query_of(start_google(client, app)["Location"])
-    google(key, error={
-        "error": "unauthorized_client",
-        "error_description": "Client is unauthorized to retrieve access tokens using this "
-                             "method, or client not authorized for any of the scopes requested."})
+    google(
+        key,
+        error={
+            "error": "unauthorized_client",
+            "error_description": "Client is unauthorized to retrieve access tokens using this "
+            "method, or client not authorized for any of the scopes requested.",
+        },
+    )
     r = client.get("/v1/auth/callback", {"state": q["state"], "code": "4/x"})
     back = query_of(r["Location"])
     assert back["error"] == "daemon.delegation_failed", back

@@ -28,8 +28,15 @@ def broker(live_server, settings):
     return live_server
 
 
-def follow_until(session: requests.Session, url: str, stop_host: str, peer: OAuthPeer,
-                 username: str, password: str, max_hops: int = 12) -> str:
+def follow_until(
+    session: requests.Session,
+    url: str,
+    stop_host: str,
+    peer: OAuthPeer,
+    username: str,
+    password: str,
+    max_hops: int = 12,
+) -> str:
     """Follow a browser's redirects from ``url``, signing in at the sandbox when asked,
     until a redirect leaves for ``stop_host`` (the app's returnUrl). Returns that URL."""
     for _ in range(max_hops):
@@ -40,7 +47,10 @@ def follow_until(session: requests.Session, url: str, stop_host: str, peer: OAut
             assert response.status_code == 302, response.text[:500]
         else:
             response = session.get(url, allow_redirects=False, timeout=15)
-            assert response.status_code in (301, 302, 303), (url, response.status_code,
-                                                              response.text[:500])
+            assert response.status_code in (301, 302, 303), (
+                url,
+                response.status_code,
+                response.text[:500],
+            )
         url = requests.compat.urljoin(url, response.headers["Location"])
     raise AssertionError("too many redirects")

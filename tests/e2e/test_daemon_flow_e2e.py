@@ -14,7 +14,7 @@ from django.core.cache import cache
 from django.utils import timezone
 
 from aurinko_auth import services
-from aurinko_auth.daemon_tokens import MailboxError, daemon_access_token
+from aurinko_auth.lifecycle.daemon_tokens import MailboxError, daemon_access_token
 from aurinko_auth.models import Account, TokenStatus
 from aurinko_auth.providers.base import ProviderCallError
 from tests.daemon.keys import make_service_account_key
@@ -36,41 +36,55 @@ def _clear_cache():
 
 
 def authorize_daemon(broker, app, service_type, **extra) -> str:
-    params = {"clientId": app.client_id, "serviceType": service_type,
-              "scopes": "Mail.Read Calendar.Read", "returnUrl": RETURN_URL, "state": "d-1",
-              **extra}
+    params = {
+        "clientId": app.client_id,
+        "serviceType": service_type,
+        "scopes": "Mail.Read Calendar.Read",
+        "returnUrl": RETURN_URL,
+        "state": "d-1",
+        **extra,
+    }
     return broker.url + "/v1/auth/authorizeDaemon?" + requests.compat.urlencode(params)
 
 
 def redeem(broker, app, secret, code) -> dict:
-    r = requests.post(f"{broker.url}/v1/auth/token/{code}", auth=(app.client_id, secret),
-                      timeout=10)
+    r = requests.post(
+        f"{broker.url}/v1/auth/token/{code}", auth=(app.client_id, secret), timeout=10
+    )
     assert r.status_code == 200, r.text
     token = r.json()["accessToken"]
-    me = requests.get(f"{broker.url}/v1/account", headers={"Authorization": f"Bearer {token}"},
-                      timeout=10)
+    me = requests.get(
+        f"{broker.url}/v1/account", headers={"Authorization": f"Bearer {token}"}, timeout=10
+    )
     assert me.status_code == 200, me.text
     return {"token": token, **me.json()}
 
 
 # --- Office 365 ---------------------------------------------------------------------------
 
+
 @pytest.fixture
 def office_app(broker, oauth_peer, app_factory):
     app, secret = app_factory(return_urls=[RETURN_URL])
-    client_id, client_secret = oauth_peer.add_client(broker.url + "/v1/auth/callback",
-                                                     grant="client-credentials")
-    services.configure_provider(app, "Office365", client_id=client_id,
-                                client_secret=client_secret,
-                                endpoints=oauth_peer.daemon_endpoints("Office365"))
+    client_id, client_secret = oauth_peer.add_client(
+        broker.url + "/v1/auth/callback", grant="client-credentials"
+    )
+    services.configure_provider(
+        app,
+        "Office365",
+        client_id=client_id,
+        client_secret=client_secret,
+        endpoints=oauth_peer.daemon_endpoints("Office365"),
+    )
     return app, secret, client_id
 
 
 def test_office365_daemon_flow(broker, oauth_peer, office_app):
     app, secret, client_id = office_app
     browser = requests.Session()
-    final = follow_until(browser, authorize_daemon(broker, app, "Office365"),
-                         "app.example.com", oauth_peer, "", "")
+    final = follow_until(
+        browser, authorize_daemon(broker, app, "Office365"), "app.example.com", oauth_peer, "", ""
+    )
     query = parse_qs(urlsplit(final).query)
     assert query["status"] == ["success"], query
     assert query["state"] == ["d-1"]
@@ -85,14 +99,16 @@ def test_office365_daemon_flow(broker, oauth_peer, office_app):
     first = daemon_access_token(account, "someone@contoso.com")
     assert first == account.credentials["access_token"]
     Account.objects.filter(pk=account.pk).update(
-        access_token_expires_at=timezone.now() - timedelta(seconds=1))
+        access_token_expires_at=timezone.now() - timedelta(seconds=1)
+    )
     account.refresh_from_db()
     second = daemon_access_token(account)
     assert second != first
 
     # The app's secret changed at the provider: the account says so, and nothing is lost.
-    oauth_peer.add_client(broker.url + "/v1/auth/callback", grant="client-credentials",
-                          client_id=client_id)
+    oauth_peer.add_client(
+        broker.url + "/v1/auth/callback", grant="client-credentials", client_id=client_id
+    )
     Account.objects.filter(pk=account.pk).update(access_token_expires_at=None)
     account.refresh_from_db()
     with pytest.raises(ProviderCallError) as info:
@@ -100,16 +116,22 @@ def test_office365_daemon_flow(broker, oauth_peer, office_app):
     assert info.value.code == "invalid_client"
     account.refresh_from_db()
     assert account.token_status == TokenStatus.APP_MISCONFIGURED
-    me = requests.get(f"{broker.url}/v1/account",
-                      headers={"Authorization": f"Bearer {me['token']}"}, timeout=10).json()
+    me = requests.get(
+        f"{broker.url}/v1/account", headers={"Authorization": f"Bearer {me['token']}"}, timeout=10
+    ).json()
     assert me["tokenStatus"] == "invalid"
 
 
 def test_office365_consent_for_unknown_tenant(broker, oauth_peer, office_app):
     app, _, _ = office_app
-    final = follow_until(requests.Session(),
-                         authorize_daemon(broker, app, "Office365", tenant="fabrikam.com"),
-                         "app.example.com", oauth_peer, "", "")
+    final = follow_until(
+        requests.Session(),
+        authorize_daemon(broker, app, "Office365", tenant="fabrikam.com"),
+        "app.example.com",
+        oauth_peer,
+        "",
+        "",
+    )
     query = parse_qs(urlsplit(final).query)
     assert query["status"] == ["error"] and query["error"] == ["invalid_request"]
     assert not Account.objects.exists()
@@ -118,8 +140,7 @@ def test_office365_consent_for_unknown_tenant(broker, oauth_peer, office_app):
 def test_office365_consent_replayed_state(broker, oauth_peer, office_app):
     app, _, _ = office_app
     browser = requests.Session()
-    r = browser.get(authorize_daemon(broker, app, "Office365"), allow_redirects=False,
-                    timeout=10)
+    r = browser.get(authorize_daemon(broker, app, "Office365"), allow_redirects=False, timeout=10)
     consent_page = browser.get(r.headers["Location"], allow_redirects=False, timeout=10)
     callback = consent_page.headers["Location"]
     assert parse_qs(urlsplit(callback).query)["admin_consent"] == ["True"]
@@ -132,27 +153,44 @@ def test_office365_consent_replayed_state(broker, oauth_peer, office_app):
 
 # --- Google Workspace -----------------------------------------------------------------------
 
+
 @pytest.fixture
 def google_app(broker, oauth_peer, app_factory):
     def make(*, delegated=(GMAIL, CALENDAR), register=True):
         app, secret = app_factory(return_urls=[RETURN_URL])
         key = make_service_account_key()
         if register:
-            oauth_peer.add_service_account(key.client_email, key.key_id, key.public_pem,
-                                           domain="example.com", scopes=list(delegated))
+            oauth_peer.add_service_account(
+                key.client_email,
+                key.key_id,
+                key.public_pem,
+                domain="example.com",
+                scopes=list(delegated),
+            )
         client_id, client_secret = oauth_peer.add_client(broker.url + "/v1/auth/callback")
-        services.configure_provider(app, "Google", client_id=client_id,
-                                    client_secret=client_secret,
-                                    service_account_key=key.json_text,
-                                    endpoints=oauth_peer.daemon_endpoints("Google"))
+        services.configure_provider(
+            app,
+            "Google",
+            client_id=client_id,
+            client_secret=client_secret,
+            service_account_key=key.json_text,
+            endpoints=oauth_peer.daemon_endpoints("Google"),
+        )
         return app, secret, key
+
     return make
 
 
 def test_google_daemon_flow(broker, oauth_peer, google_app, client):
     app, secret, _ = google_app()
-    final = follow_until(requests.Session(), authorize_daemon(broker, app, "Google"),
-                         "app.example.com", oauth_peer, "alice", "alice-pw")
+    final = follow_until(
+        requests.Session(),
+        authorize_daemon(broker, app, "Google"),
+        "app.example.com",
+        oauth_peer,
+        "alice",
+        "alice-pw",
+    )
     query = parse_qs(urlsplit(final).query)
     assert query["status"] == ["success"], query
     me = redeem(broker, app, secret, query["code"][0])
@@ -177,8 +215,11 @@ def test_google_daemon_flow(broker, oauth_peer, google_app, client):
     account.refresh_from_db()
     assert account.token_status == TokenStatus.HEALTHY
 
-    r = requests.get(f"{broker.url}/v1/account", timeout=10, headers={
-        "Authorization": f"Bearer {me['token']}", "X-Aurinko-Mailbox": "eve@other.org"})
+    r = requests.get(
+        f"{broker.url}/v1/account",
+        timeout=10,
+        headers={"Authorization": f"Bearer {me['token']}", "X-Aurinko-Mailbox": "eve@other.org"},
+    )
     assert r.status_code == 400 and r.json()["code"] == "mailbox.outside_domain"
 
 
@@ -187,8 +228,14 @@ def test_google_forged_key_is_refused(broker, oauth_peer, google_app):
     app, _, key = google_app()
     forged = make_service_account_key(client_email=key.client_email, key_id=key.key_id)
     services.configure_provider(app, "Google", service_account_key=forged.json_text)
-    final = follow_until(requests.Session(), authorize_daemon(broker, app, "Google"),
-                         "app.example.com", oauth_peer, "alice", "alice-pw")
+    final = follow_until(
+        requests.Session(),
+        authorize_daemon(broker, app, "Google"),
+        "app.example.com",
+        oauth_peer,
+        "alice",
+        "alice-pw",
+    )
     query = parse_qs(urlsplit(final).query)
     assert query["error"] == ["daemon.delegation_failed"], query
     assert "invalid_grant" in query["message"][0]
@@ -197,8 +244,14 @@ def test_google_forged_key_is_refused(broker, oauth_peer, google_app):
 
 def test_google_scopes_not_delegated(broker, oauth_peer, google_app):
     app, _, _ = google_app(delegated=(GMAIL,))
-    final = follow_until(requests.Session(), authorize_daemon(broker, app, "Google"),
-                         "app.example.com", oauth_peer, "alice", "alice-pw")
+    final = follow_until(
+        requests.Session(),
+        authorize_daemon(broker, app, "Google"),
+        "app.example.com",
+        oauth_peer,
+        "alice",
+        "alice-pw",
+    )
     query = parse_qs(urlsplit(final).query)
     assert query["error"] == ["daemon.delegation_failed"]
     assert "unauthorized_client" in query["message"][0]
@@ -208,8 +261,14 @@ def test_google_scopes_not_delegated(broker, oauth_peer, google_app):
 def test_google_consumer_account_cannot_authorize(broker, oauth_peer, google_app):
     oauth_peer.add_user("carol", "carol-pw", "carol@gmail.com", "Carol Consumer")
     app, _, _ = google_app()
-    final = follow_until(requests.Session(), authorize_daemon(broker, app, "Google"),
-                         "app.example.com", oauth_peer, "carol", "carol-pw")
+    final = follow_until(
+        requests.Session(),
+        authorize_daemon(broker, app, "Google"),
+        "app.example.com",
+        oauth_peer,
+        "carol",
+        "carol-pw",
+    )
     query = parse_qs(urlsplit(final).query)
     assert query["error"] == ["daemon.not_workspace"]
     assert not Account.objects.exists()

@@ -22,19 +22,36 @@ pytestmark = pytest.mark.e2e
 @pytest.fixture
 def demo_server(tmp_path):
     port = free_port()
-    env = {**os.environ, "AURINKO_DEMO": "1", "AURINKO_PUBLIC_URL": f"http://127.0.0.1:{port}",
-           "DATABASE_URL": f"sqlite:///{tmp_path / 'demo.sqlite3'}", "SECRET_KEY": "demo-test",
-           "AURINKO_ENV_FILE": "/dev/null", "AURINKO_DEMO_DIR": str(tmp_path),
-           "SANDBOX_OIDC_KEY_FILE": str(tmp_path / "oidc.pem"),
-           "DJANGO_SETTINGS_MODULE": "project.settings"}
+    env = {
+        **os.environ,
+        "AURINKO_DEMO": "1",
+        "AURINKO_PUBLIC_URL": f"http://127.0.0.1:{port}",
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'demo.sqlite3'}",
+        "SECRET_KEY": "demo-test",
+        "AURINKO_ENV_FILE": "/dev/null",
+        "AURINKO_DEMO_DIR": str(tmp_path),
+        "SANDBOX_OIDC_KEY_FILE": str(tmp_path / "oidc.pem"),
+        "DJANGO_SETTINGS_MODULE": "project.settings",
+    }
     env.pop("AURINKO_ENCRYPTION_KEYS", None)  # the demo runs without one
     manage = [sys.executable, "manage.py"]
     subprocess.run([*manage, "migrate", "--noinput", "-v", "0"], cwd=ROOT, env=env, check=True)
-    seeded = subprocess.run([*manage, "aurinko_demo", "--port", str(port)], cwd=ROOT, env=env,
-                            check=True, capture_output=True, text=True).stdout
+    seeded = subprocess.run(
+        [*manage, "aurinko_demo", "--port", str(port)],
+        cwd=ROOT,
+        env=env,
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
     log = open(tmp_path / "server.log", "wb")  # noqa: SIM115
-    server = subprocess.Popen([*manage, "runserver", "--noreload", f"127.0.0.1:{port}"],
-                              cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    server = subprocess.Popen(
+        [*manage, "runserver", "--noreload", f"127.0.0.1:{port}"],
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
     base = f"http://127.0.0.1:{port}"
     for _ in range(100):
         try:
@@ -65,10 +82,17 @@ def test_demo_account_flow(demo_server):
             assert page.status_code == 200
             # The sandbox is reached on "localhost", the broker on 127.0.0.1: separate cookies.
             assert urlsplit(url).hostname == "localhost"
-            response = browser.post(url, allow_redirects=False, timeout=10, data={
-                "csrfmiddlewaretoken": cookie(browser, "csrftoken", "localhost"),
-                "username": "alice", "password": "alice-demo",
-                "next": parse_qs(urlsplit(url).query)["next"][0]})
+            response = browser.post(
+                url,
+                allow_redirects=False,
+                timeout=10,
+                data={
+                    "csrfmiddlewaretoken": cookie(browser, "csrftoken", "localhost"),
+                    "username": "alice",
+                    "password": "alice-demo",
+                    "next": parse_qs(urlsplit(url).query)["next"][0],
+                },
+            )
         else:
             response = browser.get(url, allow_redirects=False, timeout=10)
         assert response.status_code in (302, 303), (url, response.status_code)
@@ -79,9 +103,14 @@ def test_demo_account_flow(demo_server):
     # The demo page plays the client app: it redeems the code server-side.
     page = browser.get(url, timeout=10)
     assert page.status_code == 200 and "Exchange the code" in page.text
-    shown = browser.post(url, timeout=20, data={
-        "code": query["code"][0],
-        "csrfmiddlewaretoken": cookie(browser, "csrftoken", "127.0.0.1")})
+    shown = browser.post(
+        url,
+        timeout=20,
+        data={
+            "code": query["code"][0],
+            "csrfmiddlewaretoken": cookie(browser, "csrftoken", "127.0.0.1"),
+        },
+    )
     assert shown.status_code == 200
     assert "HTTP 200" in shown.text and "alice@example.com" in shown.text
     assert '"tokenStatus": "active"' in shown.text.replace("&quot;", '"')

@@ -14,8 +14,10 @@ pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 
 def _start(broker, app) -> str:
-    return (f"{broker.url}/v1/auth/authorize?clientId={app.client_id}&serviceType=Google"
-            f"&scopes=Mail.Read&returnUrl={RETURN_URL}&state=s-1")
+    return (
+        f"{broker.url}/v1/auth/authorize?clientId={app.client_id}&serviceType=Google"
+        f"&scopes=Mail.Read&returnUrl={RETURN_URL}&state=s-1"
+    )
 
 
 def test_callback_in_another_browser_is_refused(broker, oauth_peer, configured_app):  # noqa: F811
@@ -41,11 +43,18 @@ def test_reauthorization_keeps_account_id(broker, oauth_peer, configured_app):  
     app, secret = configured_app("Google")
     ids = []
     for _ in range(2):
-        final = follow_until(requests.Session(), _start(broker, app), "app.example.com",
-                             oauth_peer, "alice", "alice-pw")
+        final = follow_until(
+            requests.Session(),
+            _start(broker, app),
+            "app.example.com",
+            oauth_peer,
+            "alice",
+            "alice-pw",
+        )
         code = parse_qs(urlsplit(final).query)["code"][0]
-        exchanged = requests.post(f"{broker.url}/v1/auth/token/{code}",
-                                  auth=(app.client_id, secret), timeout=10)
+        exchanged = requests.post(
+            f"{broker.url}/v1/auth/token/{code}", auth=(app.client_id, secret), timeout=10
+        )
         assert exchanged.status_code == 200, exchanged.text
         ids.append(exchanged.json()["accountId"])
     assert ids[0] == ids[1]

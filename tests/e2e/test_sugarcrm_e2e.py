@@ -12,7 +12,8 @@ import requests
 from django.conf import settings as django_settings
 from django.utils import timezone
 
-from aurinko_auth import sessions, tokens
+from aurinko_auth import usersessions
+from aurinko_auth.lifecycle import tokens
 from aurinko_auth.models import Account, AuthState
 from tests.e2e.test_account_flow_e2e import RETURN_URL
 
@@ -26,20 +27,26 @@ PASSWORD = "alice-pw"
 def sugar(broker, oauth_peer, settings, app_factory, provider_config_factory):
     """An app with SugarCRM configured (client id 'sugar', our platform) and the sandbox's
     loopback address allowed by the SSRF guard."""
-    settings.AURINKO_AUTH = {**settings.AURINKO_AUTH,
-                             "ALLOWED_PRIVATE_NETWORKS": ["127.0.0.1/32"]}
+    settings.AURINKO_AUTH = {**settings.AURINKO_AUTH, "ALLOWED_PRIVATE_NETWORKS": ["127.0.0.1/32"]}
     instance = oauth_peer.add_sugar_client()
     app, secret = app_factory(return_urls=[RETURN_URL], scopes="Contacts.Read")
-    provider_config_factory(app, "SugarCRM", client_id="sugar", client_secret="",
-                            tenant=PLATFORM)
+    provider_config_factory(app, "SugarCRM", client_id="sugar", client_secret="", tenant=PLATFORM)
     return app, secret, instance
 
 
 def open_form(broker, app, browser: requests.Session) -> str:
-    start = browser.get(f"{broker.url}/v1/auth/authorize", allow_redirects=False, timeout=10,
-                        params={"clientId": app.client_id, "serviceType": "SugarCRM",
-                                "scopes": "Contacts.Read", "returnUrl": RETURN_URL,
-                                "state": "s-sugar"})
+    start = browser.get(
+        f"{broker.url}/v1/auth/authorize",
+        allow_redirects=False,
+        timeout=10,
+        params={
+            "clientId": app.client_id,
+            "serviceType": "SugarCRM",
+            "scopes": "Contacts.Read",
+            "returnUrl": RETURN_URL,
+            "state": "s-sugar",
+        },
+    )
     assert start.status_code == 302, start.text[:500]
     form_url = requests.compat.urljoin(start.url, start.headers["Location"])
     assert urlsplit(form_url).path.startswith("/v1/auth/password/")
@@ -48,8 +55,12 @@ def open_form(broker, app, browser: requests.Session) -> str:
 
 def submit(browser: requests.Session, form_url: str, **fields: str) -> requests.Response:
     # Django's CSRF check takes the cookie's secret as the form token.
-    return browser.post(form_url, allow_redirects=False, timeout=20, data={
-        "csrfmiddlewaretoken": browser.cookies["csrftoken"], **fields})
+    return browser.post(
+        form_url,
+        allow_redirects=False,
+        timeout=20,
+        data={"csrfmiddlewaretoken": browser.cookies["csrftoken"], **fields},
+    )
 
 
 def link_through_the_form(broker, app, secret, instance, browser=None) -> tuple[dict, str]:
@@ -60,18 +71,21 @@ def link_through_the_form(broker, app, secret, instance, browser=None) -> tuple[
     assert done.status_code == 302, done.text[:800]
     back = parse_qs(urlsplit(done.headers["Location"]).query)
     assert back["status"] == ["success"], back
-    exchanged = requests.post(f"{broker.url}/v1/auth/token/{back['code'][0]}",
-                              auth=(app.client_id, secret), timeout=10)
+    exchanged = requests.post(
+        f"{broker.url}/v1/auth/token/{back['code'][0]}", auth=(app.client_id, secret), timeout=10
+    )
     assert exchanged.status_code == 200, exchanged.text
     token = exchanged.json()["accessToken"]
-    me = requests.get(f"{broker.url}/v1/account", timeout=10,
-                      headers={"Authorization": f"Bearer {token}"}).json()
+    me = requests.get(
+        f"{broker.url}/v1/account", timeout=10, headers={"Authorization": f"Bearer {token}"}
+    ).json()
     return me, token
 
 
 def sugar_me(instance: str, access_token: str) -> requests.Response:
-    return requests.get(instance + "/rest/v11/me", headers={"OAuth-Token": access_token},
-                        timeout=10)
+    return requests.get(
+        instance + "/rest/v11/me", headers={"OAuth-Token": access_token}, timeout=10
+    )
 
 
 def test_account_flow_through_the_form(broker, oauth_peer, sugar):
@@ -94,10 +108,12 @@ def test_account_flow_through_the_form(broker, oauth_peer, sugar):
     assert done.status_code == 302 and done.headers["Location"].startswith(RETURN_URL)
     back = parse_qs(urlsplit(done.headers["Location"]).query)
     assert back["status"] == ["success"] and back["state"] == ["s-sugar"]
-    token = requests.post(f"{broker.url}/v1/auth/token/{back['code'][0]}",
-                          auth=(app.client_id, secret), timeout=10).json()["accessToken"]
-    me = requests.get(f"{broker.url}/v1/account", timeout=10,
-                      headers={"Authorization": f"Bearer {token}"}).json()
+    token = requests.post(
+        f"{broker.url}/v1/auth/token/{back['code'][0]}", auth=(app.client_id, secret), timeout=10
+    ).json()["accessToken"]
+    me = requests.get(
+        f"{broker.url}/v1/account", timeout=10, headers={"Authorization": f"Bearer {token}"}
+    ).json()
     assert me["serviceType"] == "SugarCRM"
     assert me["email"] == "alice@example.com" and me["name"] == "Alice Example"
     assert me["loginString"] == "alice"
@@ -108,8 +124,10 @@ def test_account_flow_through_the_form(broker, oauth_peer, sugar):
     account = Account.objects.get(pk=me["id"])
     assert set(account.credentials) == {"access_token", "refresh_token", "token_type"}
     assert PASSWORD not in str(account.credentials)
-    assert sugar_me(instance, account.credentials["access_token"]).json()[
-        "current_user"]["user_name"] == "alice"
+    assert (
+        sugar_me(instance, account.credentials["access_token"]).json()["current_user"]["user_name"]
+        == "alice"
+    )
     # The sandbox saw our platform name, not Sugar's web UI's "base".
     assert oauth_peer.token_counts("alice")["sugar_platforms"] == [PLATFORM]
 
@@ -131,9 +149,17 @@ def test_refresh_rotates_at_the_instance_and_keeps_working(broker, oauth_peer, s
     assert sugar_me(instance, fresh).status_code == 200
     assert sugar_me(instance, old["access_token"]).status_code == 401
     # The used refresh token is dead at the instance.
-    replay = requests.post(instance + "/rest/v11/oauth2/token", timeout=10, data={
-        "grant_type": "refresh_token", "refresh_token": old["refresh_token"],
-        "client_id": "sugar", "client_secret": "", "platform": PLATFORM})
+    replay = requests.post(
+        instance + "/rest/v11/oauth2/token",
+        timeout=10,
+        data={
+            "grant_type": "refresh_token",
+            "refresh_token": old["refresh_token"],
+            "client_id": "sugar",
+            "client_secret": "",
+            "platform": PLATFORM,
+        },
+    )
     assert replay.status_code == 400 and replay.json()["error"] == "invalid_grant"
 
 
@@ -143,16 +169,34 @@ def test_sugar_web_login_does_not_log_the_account_out(broker, oauth_peer, sugar)
     app, secret, instance = sugar
     me, _ = link_through_the_form(broker, app, secret, instance)
     account = Account.objects.get(pk=me["id"])
-    ui = requests.post(instance + "/rest/v11/oauth2/token", timeout=10, data={
-        "grant_type": "password", "username": "alice", "password": PASSWORD,
-        "client_id": "sugar", "client_secret": "", "platform": "base"})
+    ui = requests.post(
+        instance + "/rest/v11/oauth2/token",
+        timeout=10,
+        data={
+            "grant_type": "password",
+            "username": "alice",
+            "password": PASSWORD,
+            "client_id": "sugar",
+            "client_secret": "",
+            "platform": "base",
+        },
+    )
     assert ui.status_code == 200
     assert sugar_me(instance, account.credentials["access_token"]).status_code == 200
     assert oauth_peer.token_counts("alice")["sugar_platforms"] == ["base", PLATFORM]
 
-    again = requests.post(instance + "/rest/v11/oauth2/token", timeout=10, data={
-        "grant_type": "password", "username": "alice", "password": PASSWORD,
-        "client_id": "sugar", "client_secret": "", "platform": PLATFORM})
+    again = requests.post(
+        instance + "/rest/v11/oauth2/token",
+        timeout=10,
+        data={
+            "grant_type": "password",
+            "username": "alice",
+            "password": PASSWORD,
+            "client_id": "sugar",
+            "client_secret": "",
+            "platform": PLATFORM,
+        },
+    )
     assert again.status_code == 200
     assert sugar_me(instance, account.credentials["access_token"]).status_code == 401
 
@@ -162,21 +206,33 @@ def test_revocation_logs_the_session_out(broker, oauth_peer, sugar):
     me, token = link_through_the_form(broker, app, secret, instance)
     account = Account.objects.get(pk=me["id"])
     refresh_token = account.credentials["refresh_token"]
-    revoked = requests.delete(f"{broker.url}/v1/account/token", timeout=20,
-                              headers={"Authorization": f"Bearer {token}"})
+    revoked = requests.delete(
+        f"{broker.url}/v1/account/token", timeout=20, headers={"Authorization": f"Bearer {token}"}
+    )
     assert revoked.status_code == 200 and revoked.json()["providerConfirmed"] is True
     assert PLATFORM not in oauth_peer.token_counts("alice")["sugar_platforms"]
-    replay = requests.post(instance + "/rest/v11/oauth2/token", timeout=10, data={
-        "grant_type": "refresh_token", "refresh_token": refresh_token,
-        "client_id": "sugar", "client_secret": "", "platform": PLATFORM})
+    replay = requests.post(
+        instance + "/rest/v11/oauth2/token",
+        timeout=10,
+        data={
+            "grant_type": "refresh_token",
+            "refresh_token": refresh_token,
+            "client_id": "sugar",
+            "client_secret": "",
+            "platform": PLATFORM,
+        },
+    )
     assert replay.status_code == 400
 
 
 def test_private_instance_refused_without_allowance(broker, oauth_peer, sugar, settings):
     """Without ALLOWED_PRIVATE_NETWORKS the loopback instance is refused before any request."""
     app, _, instance = sugar
-    settings.AURINKO_AUTH = {**django_settings.AURINKO_AUTH, "PUBLIC_URL": broker.url,
-                             "ALLOWED_PRIVATE_NETWORKS": []}
+    settings.AURINKO_AUTH = {
+        **django_settings.AURINKO_AUTH,
+        "PUBLIC_URL": broker.url,
+        "ALLOWED_PRIVATE_NETWORKS": [],
+    }
     browser = requests.Session()
     form_url = open_form(broker, app, browser)
     browser.get(form_url, timeout=10)
@@ -193,11 +249,19 @@ def test_user_flow_signs_the_user_in_with_sugar(broker, oauth_peer, sugar):
 
     app, _, instance = sugar
     browser = requests.Session()
-    start = browser.get(f"{broker.url}/v1/auth/authorizeUser", allow_redirects=False,
-                        timeout=10, params={
-                            "clientId": app.client_id, "serviceType": "SugarCRM",
-                            "accountRole": "primary", "scopes": "Contacts.Read",
-                            "returnUrl": RETURN_URL, "state": "u-1"})
+    start = browser.get(
+        f"{broker.url}/v1/auth/authorizeUser",
+        allow_redirects=False,
+        timeout=10,
+        params={
+            "clientId": app.client_id,
+            "serviceType": "SugarCRM",
+            "accountRole": "primary",
+            "scopes": "Contacts.Read",
+            "returnUrl": RETURN_URL,
+            "state": "u-1",
+        },
+    )
     assert start.status_code == 302, start.text[:500]
     form_url = requests.compat.urljoin(start.url, start.headers["Location"])
     browser.get(form_url, timeout=10)
@@ -205,7 +269,7 @@ def test_user_flow_signs_the_user_in_with_sugar(broker, oauth_peer, sugar):
     assert done.status_code == 302, done.text[:800]
     back = parse_qs(urlsplit(done.headers["Location"]).query)
     assert back["status"] == ["success"] and back["state"] == ["u-1"]
-    assert browser.cookies.get(sessions.cookie_name(app.pk))  # the User-flow session
+    assert browser.cookies.get(usersessions.cookie_name(app.pk))  # the User-flow session
     user = AppUser.objects.get(app=app)
     account = Account.objects.get(user=user)
     assert account.service_type == "SugarCRM" and account.account_type == "primary"
@@ -217,19 +281,20 @@ def test_direct_api_reaches_the_instance_with_sugars_header(broker, oauth_peer, 
     ``OAuth-Token`` (Sugar ignores ``Authorization``), through the SSRF guard."""
     app, secret, instance = sugar
     _, token = link_through_the_form(broker, app, secret, instance)
-    direct = requests.get(f"{broker.url}/v1/direct/me", timeout=10,
-                          headers={"Authorization": f"Bearer {token}"})
+    direct = requests.get(
+        f"{broker.url}/v1/direct/me", timeout=10, headers={"Authorization": f"Bearer {token}"}
+    )
     assert direct.status_code == 200, direct.text[:500]
     assert direct.json()["current_user"]["user_name"] == "alice"
 
 
-def test_direct_api_refuses_an_instance_that_became_private(broker, oauth_peer, sugar,
-                                                            settings):
+def test_direct_api_refuses_an_instance_that_became_private(broker, oauth_peer, sugar, settings):
     app, secret, instance = sugar
     _, token = link_through_the_form(broker, app, secret, instance)
     # The deployment no longer allows loopback: the instance is refused before any request.
     settings.AURINKO_AUTH = {**settings.AURINKO_AUTH, "ALLOWED_PRIVATE_NETWORKS": []}
-    direct = requests.get(f"{broker.url}/v1/direct/me", timeout=10,
-                          headers={"Authorization": f"Bearer {token}"})
+    direct = requests.get(
+        f"{broker.url}/v1/direct/me", timeout=10, headers={"Authorization": f"Bearer {token}"}
+    )
     assert direct.status_code == 400
     assert direct.json()["code"] == "host.private_address"

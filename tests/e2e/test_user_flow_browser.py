@@ -25,16 +25,23 @@ import pytest
 import requests
 from django.db import connections
 
-from aurinko_auth import sessions
+from aurinko_auth import usersessions
 from aurinko_auth.models import Account, AppUser, UserSession
 from project.sandbox.endpoints import sandbox_endpoints
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 EXAMPLE_DIR = Path(__file__).resolve().parents[2] / "docs" / "examples" / "addin"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
-                 "--no-first-run", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync"]
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 
 
 class _AddinHandler(SimpleHTTPRequestHandler):
@@ -48,18 +55,26 @@ class _AddinHandler(SimpleHTTPRequestHandler):
         backend = self.server.app_backend  # type: ignore[attr-defined]
         body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
         if self.path == "/api/aurinko/exchange":
-            answer = requests.post(f"{backend['broker']}/v1/auth/token/{body['code']}",
-                                   auth=(backend["clientId"], backend["secret"]), timeout=10)
+            answer = requests.post(
+                f"{backend['broker']}/v1/auth/token/{body['code']}",
+                auth=(backend["clientId"], backend["secret"]),
+                timeout=10,
+            )
             result = answer.json()
             result.pop("accessToken", None)  # the page needs the session only
         elif self.path == "/api/aurinko/sign":
-            me = requests.get(f"{backend['broker']}/v1/user", timeout=10,
-                              headers={"X-Aurinko-Session": body["userSession"]}).json()
+            me = requests.get(
+                f"{backend['broker']}/v1/user",
+                timeout=10,
+                headers={"X-Aurinko-Session": body["userSession"]},
+            ).json()
             timestamp = str(int(time.time()))
-            key = hmac.new(backend["secret"].encode(), b"aurinko_auth user signature v1",
-                           hashlib.sha256).hexdigest()
-            signature = hmac.new(key.encode(), (me["id"] + timestamp).encode(),
-                                 hashlib.sha256).hexdigest()
+            key = hmac.new(
+                backend["secret"].encode(), b"aurinko_auth user signature v1", hashlib.sha256
+            ).hexdigest()
+            signature = hmac.new(
+                key.encode(), (me["id"] + timestamp).encode(), hashlib.sha256
+            ).hexdigest()
             result = {"userId": me["id"], "timestamp": timestamp, "userSignature": signature}
         else:
             self.send_error(404)
@@ -109,8 +124,11 @@ def chromium(request, monkeypatch):
             (home / "profile" / "Default" / "Preferences").write_text(json.dumps(prefs))
         with sync_playwright() as playwright:
             context = playwright.chromium.launch_persistent_context(
-                str(home / "profile"), executable_path="/usr/bin/chromium", headless=True,
-                args=CHROMIUM_ARGS, env=env,
+                str(home / "profile"),
+                executable_path="/usr/bin/chromium",
+                headless=True,
+                args=CHROMIUM_ARGS,
+                env=env,
             )
             context.set_default_timeout(20_000)
             yield context
@@ -125,17 +143,25 @@ def _configure(broker, oauth_peer, addin_site: str, app_factory, provider_config
     both served by the sandbox."""
     assert broker.url.startswith("http://localhost:")
     callback = broker.url + "/v1/auth/callback"
-    app, secret = app_factory(return_urls=[addin_site + "/callback.html"],
-                              scopes="Mail.Read")
+    app, secret = app_factory(return_urls=[addin_site + "/callback.html"], scopes="Mail.Read")
     client_id, client_secret = oauth_peer.add_client(callback)
-    provider_config_factory(app, "Google", client_id=client_id, client_secret=client_secret,
-                            endpoints=oauth_peer.endpoints())
+    provider_config_factory(
+        app,
+        "Google",
+        client_id=client_id,
+        client_secret=client_secret,
+        endpoints=oauth_peer.endpoints(),
+    )
     # The secondary provider: the same sandbox reached as "localhost", where the browser has
     # no sandbox session yet, so another sandbox user signs in.
     client_id2, client_secret2 = oauth_peer.add_client(callback)
     provider_config_factory(
-        app, "Office365", client_id=client_id2, client_secret=client_secret2,
-        endpoints=sandbox_endpoints(oauth_peer.base_url.replace("127.0.0.1", "localhost")))
+        app,
+        "Office365",
+        client_id=client_id2,
+        client_secret=client_secret2,
+        endpoints=sandbox_endpoints(oauth_peer.base_url.replace("127.0.0.1", "localhost")),
+    )
     return app, secret
 
 
@@ -149,23 +175,34 @@ def _sign_in_popup(page, button: str, username: str, password: str) -> None:
     popup.click("button[type=submit]")
 
 
-@pytest.mark.parametrize(("page_host", "chromium"), [
-    # Another origin on the same site (add-in at addin.example.com, broker at
-    # auth.example.com): works with the browser's default settings.
-    ("localhost", False),
-    # Another site: the cookie is a third-party cookie there, so only where the user allows
-    # them (code mode + X-Aurinko-Session is the path for browsers that block them).
-    ("127.0.0.1", True),
-], indirect=["chromium"], ids=["same-site", "cross-site"])
-def test_add_in_signs_in_links_reads_user_and_logs_out(page_host, broker, oauth_peer,
-                                                       addin_site, chromium, app_factory,
-                                                       provider_config_factory):
+@pytest.mark.parametrize(
+    ("page_host", "chromium"),
+    [
+        # Another origin on the same site (add-in at addin.example.com, broker at
+        # auth.example.com): works with the browser's default settings.
+        ("localhost", False),
+        # Another site: the cookie is a third-party cookie there, so only where the user allows
+        # them (code mode + X-Aurinko-Session is the path for browsers that block them).
+        ("127.0.0.1", True),
+    ],
+    indirect=["chromium"],
+    ids=["same-site", "cross-site"],
+)
+def test_add_in_signs_in_links_reads_user_and_logs_out(
+    page_host, broker, oauth_peer, addin_site, chromium, app_factory, provider_config_factory
+):
     addin_site = addin_site[0].replace("127.0.0.1", page_host)
     app = _configure(broker, oauth_peer, addin_site, app_factory, provider_config_factory)[0]
 
     page = chromium.new_page()
-    query = urlencode({"broker": broker.url, "clientId": app.client_id, "primary": "Google",
-                       "secondary": "Office365"})
+    query = urlencode(
+        {
+            "broker": broker.url,
+            "clientId": app.client_id,
+            "primary": "Google",
+            "secondary": "Office365",
+        }
+    )
     page.goto(f"{addin_site}/index.html?{query}")
     page.wait_for_selector("#status[data-state=signed-out]")
 
@@ -178,7 +215,7 @@ def test_add_in_signs_in_links_reads_user_and_logs_out(page_host, broker, oauth_
     assert [(a["serviceType"], a["type"]) for a in shown["accounts"]] == [("Google", "primary")]
 
     # The session cookie, as the browser stores it.
-    name = sessions.cookie_name(app.pk)
+    name = usersessions.cookie_name(app.pk)
     cookies = {c["name"]: c for c in chromium.cookies(broker.url)}
     assert name in cookies, cookies.keys()
     cookie = cookies[name]
@@ -194,12 +231,12 @@ def test_add_in_signs_in_links_reads_user_and_logs_out(page_host, broker, oauth_
 
     # Link a secondary account (another provider, another sandbox user).
     _sign_in_popup(page, "#link", "bob", "bob-pw")
-    page.wait_for_function(
-        "document.querySelector('#status').textContent.includes('2 accounts')")
+    page.wait_for_function("document.querySelector('#status').textContent.includes('2 accounts')")
     shown = json.loads(page.text_content("#user"))
     assert [(a["serviceType"], a["type"], a["email"]) for a in shown["accounts"]] == [
         ("Google", "primary", "alice@example.com"),
-        ("Office365", "secondary", "bob@example.com")]
+        ("Office365", "secondary", "bob@example.com"),
+    ]
     assert Account.objects.filter(user=user).count() == 2
 
     # Log out from the other origin: the cookie goes, the session ends server-side, and a
@@ -209,33 +246,43 @@ def test_add_in_signs_in_links_reads_user_and_logs_out(page_host, broker, oauth_
     page.wait_for_selector("#status[data-state=signed-out]")
     assert name not in {c["name"] for c in chromium.cookies(broker.url)}
     assert UserSession.objects.get().revoked_at is not None
-    replay = requests.get(broker.url + "/v1/user", headers={"Cookie": f"{name}={copied}"},
-                          timeout=10)
+    replay = requests.get(
+        broker.url + "/v1/user", headers={"Cookie": f"{name}={copied}"}, timeout=10
+    )
     assert replay.status_code == 401 and replay.json()["code"] == "session.revoked"
 
 
 def test_add_in_code_mode_in_a_browser_blocking_third_party_cookies(
-        broker, oauth_peer, addin_site, chromium, app_factory, provider_config_factory):
+    broker, oauth_peer, addin_site, chromium, app_factory, provider_config_factory
+):
     """The Office-dialog path, in a popup: code mode, the app's backend redeems the code, the
     page calls with X-Aurinko-Session, and links a secondary account by userSignature."""
     site, backend = addin_site
     app, secret = _configure(broker, oauth_peer, site, app_factory, provider_config_factory)
     backend.update(broker=broker.url, clientId=app.client_id, secret=secret)
     page = chromium.new_page()
-    query = urlencode({"broker": broker.url, "clientId": app.client_id, "primary": "Google",
-                       "secondary": "Office365", "mode": "code"})
+    query = urlencode(
+        {
+            "broker": broker.url,
+            "clientId": app.client_id,
+            "primary": "Google",
+            "secondary": "Office365",
+            "mode": "code",
+        }
+    )
     page.goto(f"{site}/index.html?{query}")
     page.wait_for_selector("#status[data-state=signed-out]")
 
     _sign_in_popup(page, "#signin", "alice", "alice-pw")
     page.wait_for_selector("#status[data-state=signed-in]")
-    assert sessions.cookie_name(app.pk) not in {c["name"] for c in chromium.cookies()}
+    assert usersessions.cookie_name(app.pk) not in {c["name"] for c in chromium.cookies()}
     _sign_in_popup(page, "#link", "bob", "bob-pw")
-    page.wait_for_function(
-        "document.querySelector('#status').textContent.includes('2 accounts')")
+    page.wait_for_function("document.querySelector('#status').textContent.includes('2 accounts')")
     shown = json.loads(page.text_content("#user"))
     assert [(a["type"], a["email"]) for a in shown["accounts"]] == [
-        ("primary", "alice@example.com"), ("secondary", "bob@example.com")]
+        ("primary", "alice@example.com"),
+        ("secondary", "bob@example.com"),
+    ]
 
     page.click("#logout")
     page.wait_for_selector("#status[data-state=signed-out]")

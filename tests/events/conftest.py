@@ -37,9 +37,12 @@ def loopback_only(monkeypatch):
 @pytest.fixture
 def receiver(loopback_only, settings):
     """A started webhook receiver on loopback; loopback allowed as a private network."""
-    settings.AURINKO_AUTH = {**settings.AURINKO_AUTH,
-                             "ALLOWED_PRIVATE_NETWORKS": ["127.0.0.0/8"],
-                             "WEBHOOK_TIMEOUT": (2.0, 0.5), "WEBHOOK_MAX_ATTEMPTS": 3}
+    settings.AURINKO_AUTH = {
+        **settings.AURINKO_AUTH,
+        "ALLOWED_PRIVATE_NETWORKS": ["127.0.0.0/8"],
+        "WEBHOOK_TIMEOUT": (2.0, 0.5),
+        "WEBHOOK_MAX_ATTEMPTS": 3,
+    }
     peer = Receiver().start()
     yield peer
     peer.stop()

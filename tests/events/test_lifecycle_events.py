@@ -9,8 +9,9 @@ import pytest
 import responses
 from django.utils import timezone
 
-from aurinko_auth import events, tokens
+from aurinko_auth.lifecycle import tokens
 from aurinko_auth.models import Account, TokenStatus
+from aurinko_auth.webhooks import events
 
 GOOGLE_TOKEN = "https://oauth2.googleapis.com/token"
 
@@ -20,8 +21,10 @@ def received():
     seen: list[tuple[str, dict]] = []
     handlers = []
     for event_type, signal in events.signals.items():
+
         def handler(sender, event_type=event_type, **kwargs):  # noqa: ANN001
             seen.append((event_type, (kwargs.get("payload") or {}).get("data", {})))
+
         signal.connect(handler, weak=False)
         handlers.append((signal, handler))
     yield seen
@@ -37,8 +40,9 @@ def expiring(app_factory, provider_config_factory, account_factory):
 
 
 def due(account: Account) -> None:
-    Account.objects.filter(pk=account.pk).update(access_token_expires_at=timezone.now(),
-                                                 refresh_retry_at=None)
+    Account.objects.filter(pk=account.pk).update(
+        access_token_expires_at=timezone.now(), refresh_retry_at=None
+    )
 
 
 @responses.activate
@@ -50,8 +54,11 @@ def test_failure_streak_then_recovery(expiring, received):
     assert [t for t, _ in received] == ["account.refresh_failed"]
     assert received[0][1]["failure"] == "transient"
     assert received[0][1]["accountId"] == expiring.pk
-    responses.replace(responses.POST, GOOGLE_TOKEN,
-                      json={"access_token": "new", "expires_in": 3600, "token_type": "Bearer"})
+    responses.replace(
+        responses.POST,
+        GOOGLE_TOKEN,
+        json={"access_token": "new", "expires_in": 3600, "token_type": "Bearer"},
+    )
     due(expiring)
     assert tokens.refresh_account(expiring.pk).result == "refreshed"
     assert [t for t, _ in received] == ["account.refresh_failed", "account.recovered"]

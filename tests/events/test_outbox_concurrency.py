@@ -7,8 +7,8 @@ import threading
 import pytest
 from django.db import connection, connections, transaction
 
-from aurinko_auth import events, webhooks
 from aurinko_auth.models import OutboxEvent, WebhookEndpoint
+from aurinko_auth.webhooks import delivery, events
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
@@ -36,11 +36,11 @@ def test_a_locked_event_is_skipped_by_another_worker(app_factory):
     thread.start()
     try:
         assert locked.wait(10)
-        claimed = webhooks.claim(10)  # must not block on the locked row
+        claimed = delivery.claim(10)  # must not block on the locked row
         assert [e.payload["data"]["n"] for e in claimed] == [2]
     finally:
         release.set()
         thread.join()
     # Claimed events are leased: a second pass does not take them again.
-    assert [e.payload["data"]["n"] for e in webhooks.claim(10)] == [1]
-    assert webhooks.claim(10) == []
+    assert [e.payload["data"]["n"] for e in delivery.claim(10)] == [1]
+    assert delivery.claim(10) == []

@@ -20,18 +20,22 @@ def link(app_factory):
     app, secret = app_factory()
 
     def make(requested: list[str], granted_native: list[str]):
-        return link_account(app=app, provider=get_provider("Google"),
-                            profile=Profile(auth_user_id="g-7", email="ann@example.com"),
-                            tokens=TokenSet(access_token="at", refresh_token="rt",
-                                            scope=granted_native),
-                            requested_scopes=requested, requested_native=[])
+        return link_account(
+            app=app,
+            provider=get_provider("Google"),
+            profile=Profile(auth_user_id="g-7", email="ann@example.com"),
+            tokens=TokenSet(access_token="at", refresh_token="rt", scope=granted_native),
+            requested_scopes=requested,
+            requested_native=[],
+        )
 
     make.app, make.secret = app, secret
     return make
 
 
-def test_account_shows_requested_granted_and_missing(link, account_token_factory, client,
-                                                     django_assert_num_queries):
+def test_account_shows_requested_granted_and_missing(
+    link, account_token_factory, client, django_assert_num_queries
+):
     # Google's granular consent: the user unticked Calendar.
     account, _ = link(["Mail.Read", "Calendar.Read"], [GMAIL])
     token = account_token_factory(account)
@@ -64,7 +68,8 @@ def test_reauthorizing_with_more_scopes_keeps_the_id_and_emits_scopes_changed(li
 
 
 def test_am_accounts_list_has_missing_scopes_without_n_plus_one(
-        link, account_factory, client, django_assert_max_num_queries):
+    link, account_factory, client, django_assert_max_num_queries
+):
     link(["Mail.Read", "Calendar.Read"], [GMAIL])
     for _ in range(5):
         account_factory(link.app, requested_scopes=["Mail.Read"], scopes=["Mail.Read"])

@@ -4,15 +4,14 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Permission
 
-from aurinko_auth import events
 from aurinko_auth.models import AppMembership, OutboxEvent, WebhookEndpoint
+from aurinko_auth.webhooks import events
 
 
 @pytest.fixture
 def owner_client(client, db):
     user = get_user_model().objects.create_user("owner", password="pw", is_staff=True)
-    user.user_permissions.add(
-        *Permission.objects.filter(content_type__app_label="aurinko_auth"))
+    user.user_permissions.add(*Permission.objects.filter(content_type__app_label="aurinko_auth"))
     client.force_login(user)
     return client, user
 
@@ -31,8 +30,11 @@ def test_admin_lists_only_own_apps_events_and_replays(owner_client, app_factory)
     assert f"{mine.pk}.example" in page.content.decode()
     assert f"{theirs.pk}.example" not in page.content.decode()
     ids = list(OutboxEvent.objects.values_list("pk", flat=True))
-    response = client.post("/admin/aurinko_auth/outboxevent/",
-                           {"action": "replay", "_selected_action": ids})
+    response = client.post(
+        "/admin/aurinko_auth/outboxevent/", {"action": "replay", "_selected_action": ids}
+    )
     assert response.status_code == 302
     assert dict(OutboxEvent.objects.values_list("app_id", "status")) == {
-        mine.pk: "pending", theirs.pk: "dead"}
+        mine.pk: "pending",
+        theirs.pk: "dead",
+    }

@@ -23,15 +23,20 @@ GOOGLE_TOKEN_RESPONSE = {
     "expires_in": 3599,
     "refresh_token": "1//0gprovider-refresh",
     "scope": "https://www.googleapis.com/auth/gmail.readonly openid "
-             "https://www.googleapis.com/auth/userinfo.email "
-             "https://www.googleapis.com/auth/userinfo.profile",
+    "https://www.googleapis.com/auth/userinfo.email "
+    "https://www.googleapis.com/auth/userinfo.profile",
     "token_type": "Bearer",
     "id_token": "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiIxMTAxNjkifQ.c2ln",
 }
 GOOGLE_USERINFO_RESPONSE = {
-    "sub": "110169484474386276334", "name": "Alice Example", "given_name": "Alice",
-    "family_name": "Example", "picture": "https://lh3.googleusercontent.com/a/x",
-    "email": "alice@example.com", "email_verified": True, "hd": "example.com",
+    "sub": "110169484474386276334",
+    "name": "Alice Example",
+    "given_name": "Alice",
+    "family_name": "Example",
+    "picture": "https://lh3.googleusercontent.com/a/x",
+    "email": "alice@example.com",
+    "email_verified": True,
+    "hd": "example.com",
 }
 
 
@@ -51,8 +56,13 @@ class GoogleApp:
     http: responses.RequestsMock  # plays the provider
 
     def authorize(self, **params: str) -> Any:
-        query = {"clientId": self.app.client_id, "serviceType": "Google",
-                 "scopes": "Mail.Read", "returnUrl": RETURN_URL, "state": "app-state"}
+        query = {
+            "clientId": self.app.client_id,
+            "serviceType": "Google",
+            "scopes": "Mail.Read",
+            "returnUrl": RETURN_URL,
+            "state": "app-state",
+        }
         query.update(params)
         return self.client.get("/v1/auth/authorize", query)
 
@@ -65,8 +75,9 @@ class GoogleApp:
     def callback(self, **params: str) -> Any:
         return self.client.get("/v1/auth/callback", params)
 
-    def complete(self, state: str, *, token: dict | None = None,
-                 userinfo: dict | None = None) -> dict[str, str]:
+    def complete(
+        self, state: str, *, token: dict | None = None, userinfo: dict | None = None
+    ) -> dict[str, str]:
         """The provider redirects back; returns the query of the redirect to the returnUrl."""
         self.http.post(GOOGLE_TOKEN, json=token or GOOGLE_TOKEN_RESPONSE)
         self.http.get(GOOGLE_USERINFO, json=userinfo or GOOGLE_USERINFO_RESPONSE)
@@ -76,8 +87,10 @@ class GoogleApp:
         return query_of(response["Location"])
 
     def redeem(self, code: str, secret: str | None = None) -> Any:
-        return self.client.post(f"/v1/auth/token/{code}",
-                                HTTP_AUTHORIZATION=basic(self.app.client_id, secret or self.secret))
+        return self.client.post(
+            f"/v1/auth/token/{code}",
+            HTTP_AUTHORIZATION=basic(self.app.client_id, secret or self.secret),
+        )
 
 
 @pytest.fixture

@@ -54,7 +54,11 @@ def test_provider_request_carries_pkce_and_callback(google_app, settings):
     assert provider["redirect_uri"] == settings.AURINKO_AUTH["PUBLIC_URL"] + "/v1/auth/callback"
     assert provider["client_id"] == "provider-client-id"
     assert set(provider["scope"].split()) == {
-        "openid", "email", "profile", "https://www.googleapis.com/auth/gmail.readonly"}
+        "openid",
+        "email",
+        "profile",
+        "https://www.googleapis.com/auth/gmail.readonly",
+    }
     assert provider["state"].startswith("ast_") and provider["state"] != "app-state"
     cookie = response.cookies["aurinko_flow"]
     assert cookie["httponly"] and cookie["samesite"] == "Lax"
@@ -127,16 +131,20 @@ def test_inactive_app_gets_a_page(google_app):
 
 # --- after the returnUrl is trusted: an error redirect -------------------------------------
 
-@pytest.mark.parametrize(("params", "error"), [
-    ({"serviceType": "Yahoo"}, "servicetype.invalid"),
-    ({"serviceType": ""}, "servicetype.invalid"),
-    ({"scopes": "Mail.Read Files.Read"}, "scope.invalid"),
-    ({"scopes": "Tasks.ReadWrite"}, "scope.invalid"),  # not allowed for this app
-    ({"responseType": "id_token"}, "invalid_request"),
-    ({"serviceType": "Office365"}, "provider.not_configured"),
-    ({"state": "s" * 2000}, "invalid_request"),
-    ({"accountId": "not-a-number"}, "invalid_request"),
-])
+
+@pytest.mark.parametrize(
+    ("params", "error"),
+    [
+        ({"serviceType": "Yahoo"}, "servicetype.invalid"),
+        ({"serviceType": ""}, "servicetype.invalid"),
+        ({"scopes": "Mail.Read Files.Read"}, "scope.invalid"),
+        ({"scopes": "Tasks.ReadWrite"}, "scope.invalid"),  # not allowed for this app
+        ({"responseType": "id_token"}, "invalid_request"),
+        ({"serviceType": "Office365"}, "provider.not_configured"),
+        ({"state": "s" * 2000}, "invalid_request"),
+        ({"accountId": "not-a-number"}, "invalid_request"),
+    ],
+)
 def test_invalid_request_redirects_with_error(google_app, params, error):
     response = google_app.authorize(**params)
     assert response.status_code == 302
@@ -157,6 +165,7 @@ def test_scopes_are_case_insensitive_and_comma_separated(google_app):
 
 
 # --- the callback: state bound to one browser, single use, expiring ------------------------
+
 
 def test_forged_state_is_refused(google_app):
     response = google_app.callback(state="ast_forged", code="x")
@@ -204,6 +213,7 @@ def test_several_flows_at_once_in_one_browser(google_app):
 
 # --- provider failures: an error redirect, and nothing half-written ------------------------
 
+
 def assert_nothing_written():
     assert not Account.objects.exists()
     assert not AuthCode.objects.exists()
@@ -219,16 +229,21 @@ def test_user_denied(google_app):
     assert_nothing_written()
 
 
-@pytest.mark.parametrize(("mock", "error"), [
-    ({"status": 400, "json": {"error": "invalid_grant", "error_description": "Bad Request"}},
-     "invalid_grant"),
-    ({"status": 401, "json": {"error": "invalid_client"}}, "invalid_client"),
-    ({"status": 503, "body": "<html>Service Unavailable</html>"}, "provider_unavailable"),
-    ({"status": 200, "body": "<html>not json</html>"}, "provider_bad_response"),
-    ({"body": requests.Timeout()}, "provider_timeout"),
-    ({"body": requests.ConnectionError()}, "provider_unreachable"),
-    ({"status": 200, "json": {"token_type": "Bearer"}}, "provider_bad_response"),
-])
+@pytest.mark.parametrize(
+    ("mock", "error"),
+    [
+        (
+            {"status": 400, "json": {"error": "invalid_grant", "error_description": "Bad Request"}},
+            "invalid_grant",
+        ),
+        ({"status": 401, "json": {"error": "invalid_client"}}, "invalid_client"),
+        ({"status": 503, "body": "<html>Service Unavailable</html>"}, "provider_unavailable"),
+        ({"status": 200, "body": "<html>not json</html>"}, "provider_bad_response"),
+        ({"body": requests.Timeout()}, "provider_timeout"),
+        ({"body": requests.ConnectionError()}, "provider_unreachable"),
+        ({"status": 200, "json": {"token_type": "Bearer"}}, "provider_bad_response"),
+    ],
+)
 def test_token_endpoint_failures(google_app, mock, error):
     state = google_app.start()
     google_app.http.post(GOOGLE_TOKEN, **mock)
@@ -241,11 +256,14 @@ def test_token_endpoint_failures(google_app, mock, error):
     assert_nothing_written()
 
 
-@pytest.mark.parametrize("mock", [
-    {"status": 500, "body": "oops"},
-    {"status": 200, "body": "[]"},
-    {"status": 200, "json": {"email": "no-sub@example.com"}},
-])
+@pytest.mark.parametrize(
+    "mock",
+    [
+        {"status": 500, "body": "oops"},
+        {"status": 200, "body": "[]"},
+        {"status": 200, "json": {"email": "no-sub@example.com"}},
+    ],
+)
 def test_userinfo_failures(google_app, mock):
     state = google_app.start()
     google_app.http.post(GOOGLE_TOKEN, json=GOOGLE_TOKEN_RESPONSE)
@@ -256,6 +274,7 @@ def test_userinfo_failures(google_app, mock):
 
 
 # --- the same identity, consent, refresh tokens --------------------------------------------
+
 
 def test_same_identity_updates_the_same_account(google_app):
     google_app.complete(google_app.start())
@@ -279,8 +298,11 @@ def test_consent_prompt_only_when_needed(google_app):
     again = query_of(google_app.authorize(loginHint="alice@example.com")["Location"])
     assert "prompt" not in again and again["login_hint"] == "alice@example.com"
     # New scopes need the consent screen again.
-    more = query_of(google_app.authorize(loginHint="alice@example.com",
-                                         scopes="Mail.Read Mail.Send")["Location"])
+    more = query_of(
+        google_app.authorize(loginHint="alice@example.com", scopes="Mail.Read Mail.Send")[
+            "Location"
+        ]
+    )
     assert more["prompt"] == "consent"
 
 
@@ -311,6 +333,7 @@ def test_reauthorizing_another_identity_for_an_account_is_refused(google_app):
 
 
 # --- codes ----------------------------------------------------------------------------------
+
 
 def test_code_is_single_use(google_app):
     code = google_app.complete(google_app.start())["code"]
@@ -344,8 +367,9 @@ def test_code_works_only_for_its_own_app(google_app, app_factory):
     other, other_secret = app_factory(name="Other")
     response = google_app.client.post(
         f"/v1/auth/token/{code}",
-        HTTP_AUTHORIZATION="Basic " + __import__("base64").b64encode(
-            f"{other.client_id}:{other_secret}".encode()).decode())
+        HTTP_AUTHORIZATION="Basic "
+        + __import__("base64").b64encode(f"{other.client_id}:{other_secret}".encode()).decode(),
+    )
     assert response.status_code == 400
     assert google_app.redeem(code).status_code == 200
 
@@ -366,9 +390,15 @@ def test_nothing_secret_in_logs(google_app, caplog):
     google_app.redeem(back["code"], secret="acs_wrong")
     google_app.client.get("/v1/account", HTTP_AUTHORIZATION="Bearer aat_garbage")
     text = "\n".join(r.getMessage() for r in caplog.records)
-    for secret in (back["code"], token, google_app.secret, "provider-client-secret",
-                   GOOGLE_TOKEN_RESPONSE["access_token"], GOOGLE_TOKEN_RESPONSE["refresh_token"],
-                   "4/0AeaYSHprovider-code"):
+    for secret in (
+        back["code"],
+        token,
+        google_app.secret,
+        "provider-client-secret",
+        GOOGLE_TOKEN_RESPONSE["access_token"],
+        GOOGLE_TOKEN_RESPONSE["refresh_token"],
+        "4/0AeaYSHprovider-code",
+    ):
         assert secret not in text
 
 

@@ -14,8 +14,10 @@ from aurinko_auth.models import AccountToken, AuthCode
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-@pytest.mark.skipif("connection.vendor != 'postgresql'",
-                    reason="needs PostgreSQL: SQLite serialises writers with table locks")
+@pytest.mark.skipif(
+    "connection.vendor != 'postgresql'",
+    reason="needs PostgreSQL: SQLite serialises writers with table locks",
+)
 def test_exactly_one_concurrent_redemption_wins(app_factory, account_factory):
     app, _ = app_factory()
     account = account_factory(app)

@@ -18,13 +18,18 @@ def linked_account(app_factory, provider_config_factory, account_factory, accoun
     an app with a provider configuration and one account whose provider token expires in
     ``expires_in`` seconds (negative: already expired)."""
 
-    def make(service_type: str = "Google", expires_in: int | None = -10,
-             config: dict[str, Any] | None = None, **fields: Any):
+    def make(
+        service_type: str = "Google",
+        expires_in: int | None = -10,
+        config: dict[str, Any] | None = None,
+        **fields: Any,
+    ):
         app, _ = app_factory()
         provider_config_factory(app, service_type, **(config or {}))
         if expires_in is not None:
-            fields.setdefault("access_token_expires_at",
-                              timezone.now() + timedelta(seconds=expires_in))
+            fields.setdefault(
+                "access_token_expires_at", timezone.now() + timedelta(seconds=expires_in)
+            )
         fields.setdefault("credential_version", 1)
         account = account_factory(app, service_type, **fields)
         return account, account_token_factory(account)

@@ -15,7 +15,7 @@ from django.utils import timezone
 from aurinko_auth import crypto
 from aurinko_auth.management.commands.aurinko_rotate_keys import encrypted_fields
 from aurinko_auth.models import Account, AuthState, ProviderConfig, TokenStatus
-from aurinko_auth.ratelimit import parse_rate
+from aurinko_auth.security.ratelimit import parse_rate
 from tests.lifecycle.conftest import GOOGLE_TOKEN
 
 NEW_KEY = "r5Z1n0Yf0wq3h1kJ8Jk2w3cY6v1iY0yqgk0a8nqZ9bE="
@@ -28,21 +28,29 @@ def run(*args: str) -> str:
 
 
 @responses.activate
-def test_refresh_command_refreshes_due_accounts_only(app_factory, provider_config_factory,
-                                                     account_factory):
+def test_refresh_command_refreshes_due_accounts_only(
+    app_factory, provider_config_factory, account_factory
+):
     app, _ = app_factory()
     provider_config_factory(app, "Google")
     now = timezone.now()
-    due = [account_factory(app, access_token_expires_at=now + timedelta(seconds=s))
-           for s in (-30, 60, 500)]
+    due = [
+        account_factory(app, access_token_expires_at=now + timedelta(seconds=s))
+        for s in (-30, 60, 500)
+    ]
     later = account_factory(app, access_token_expires_at=now + timedelta(hours=2))
-    dead = account_factory(app, access_token_expires_at=now, active=False,
-                           token_status=TokenStatus.NEEDS_REAUTH)
-    backing_off = account_factory(app, access_token_expires_at=now,
-                                  token_status=TokenStatus.RETRYING,
-                                  refresh_retry_at=now + timedelta(minutes=5))
-    call = responses.post(GOOGLE_TOKEN, json={"access_token": "ya29.cron", "expires_in": 3599,
-                                              "token_type": "Bearer"})
+    dead = account_factory(
+        app, access_token_expires_at=now, active=False, token_status=TokenStatus.NEEDS_REAUTH
+    )
+    backing_off = account_factory(
+        app,
+        access_token_expires_at=now,
+        token_status=TokenStatus.RETRYING,
+        refresh_retry_at=now + timedelta(minutes=5),
+    )
+    call = responses.post(
+        GOOGLE_TOKEN, json={"access_token": "ya29.cron", "expires_in": 3599, "token_type": "Bearer"}
+    )
     out = run("aurinko_refresh", "--window", "600", "--batch-size", "2")
     assert "3 account(s)" in out
     assert "progress 2/3" in out and "progress 3/3" in out
@@ -59,8 +67,9 @@ def test_refresh_command_refreshes_due_accounts_only(app_factory, provider_confi
 
 
 @responses.activate
-def test_refresh_command_reports_failures_and_continues(app_factory, provider_config_factory,
-                                                        account_factory):
+def test_refresh_command_reports_failures_and_continues(
+    app_factory, provider_config_factory, account_factory
+):
     app, _ = app_factory()
     provider_config_factory(app, "Google")
     now = timezone.now()
@@ -77,8 +86,9 @@ def test_refresh_command_reports_failures_and_continues(app_factory, provider_co
 
 @pytest.mark.django_db(transaction=True)
 @responses.activate
-def test_refresh_command_skips_rows_locked_elsewhere(app_factory, provider_config_factory,
-                                                     account_factory):
+def test_refresh_command_skips_rows_locked_elsewhere(
+    app_factory, provider_config_factory, account_factory
+):
     """SKIP LOCKED: an account another machine is refreshing right now is skipped."""
     if connection.vendor != "postgresql":
         pytest.skip("SELECT ... FOR UPDATE SKIP LOCKED needs PostgreSQL")
@@ -90,12 +100,15 @@ def test_refresh_command_skips_rows_locked_elsewhere(app_factory, provider_confi
     locked = account_factory(app, access_token_expires_at=timezone.now())
     free = account_factory(app, access_token_expires_at=timezone.now())
     db = dj.DATABASES["default"]
-    other = psycopg.connect(host=db["HOST"] or "127.0.0.1", port=db["PORT"] or 5432,
-                            user=db["USER"], dbname=connection.settings_dict["NAME"])
+    other = psycopg.connect(
+        host=db["HOST"] or "127.0.0.1",
+        port=db["PORT"] or 5432,
+        user=db["USER"],
+        dbname=connection.settings_dict["NAME"],
+    )
     try:
         other.execute("BEGIN")
-        other.execute("SELECT id FROM aurinko_auth_account WHERE id = %s FOR UPDATE",
-                      [locked.pk])
+        other.execute("SELECT id FROM aurinko_auth_account WHERE id = %s FOR UPDATE", [locked.pk])
         responses.post(GOOGLE_TOKEN, json={"access_token": "ok", "expires_in": 3600})
         out = run("aurinko_refresh")
         assert "1 refreshed" in out and "1 skipped" in out
@@ -114,24 +127,31 @@ def raw_values(model, column):
 
 
 def test_encrypted_fields_are_discovered_generically():
-    found = {model._meta.label: sorted(f.name for f in fields)
-             for model, fields in encrypted_fields()}
+    found = {
+        model._meta.label: sorted(f.name for f in fields) for model, fields in encrypted_fields()
+    }
     assert found["aurinko_auth.Account"] == ["credentials"]
     assert found["aurinko_auth.ProviderConfig"] == ["client_secret", "service_account_key"]
     assert found["aurinko_auth.AuthState"] == ["secrets"]
 
 
-def test_rotate_keys_round_trip(app_factory, provider_config_factory, account_factory,
-                                settings):
+def test_rotate_keys_round_trip(app_factory, provider_config_factory, account_factory, settings):
     old_key = crypto.configured_keys()[0]
     app, _ = app_factory()
-    provider_config_factory(app, "Google", client_secret="s3cret",
-                            service_account_key='{"private_key": "k"}')
+    provider_config_factory(
+        app, "Google", client_secret="s3cret", service_account_key='{"private_key": "k"}'
+    )
     accounts = [account_factory(app) for _ in range(5)]
     empty = account_factory(app, credentials={})
-    AuthState.objects.create(state_hash="h", app=app, kind="account", service_type="Google",
-                             secrets={"code_verifier": "v"}, browser_hash="b",
-                             expires_at=timezone.now())
+    AuthState.objects.create(
+        state_hash="h",
+        app=app,
+        kind="account",
+        service_type="Google",
+        secrets={"code_verifier": "v"},
+        browser_hash="b",
+        expires_at=timezone.now(),
+    )
     before = raw_values(Account, "credentials")
 
     settings.AURINKO_AUTH = {**settings.AURINKO_AUTH, "ENCRYPTION_KEYS": [NEW_KEY, old_key]}
@@ -198,22 +218,28 @@ def test_parse_rate():
 
 
 @responses.activate
-def test_refresh_command_pauses_apps_with_an_app_level_failure(app_factory,
-                                                               provider_config_factory,
-                                                               account_factory):
+def test_refresh_command_pauses_apps_with_an_app_level_failure(
+    app_factory, provider_config_factory, account_factory
+):
     app, _ = app_factory()
     config = provider_config_factory(app, "Google")
     now = timezone.now()
     accounts = [account_factory(app, access_token_expires_at=now) for _ in range(3)]
-    responses.post(GOOGLE_TOKEN, status=401, json={"error": "invalid_client",
-                                                   "error_description": "Unauthorized"})
+    responses.post(
+        GOOGLE_TOKEN,
+        status=401,
+        json={"error": "invalid_client", "error_description": "Unauthorized"},
+    )
     out = run("aurinko_refresh", "--batch-size", "1")
     # The first account discovers it; the others are not even touched.
     assert len(responses.calls) == 1
     assert "0 refreshed" in out and "1 failed" in out
     assert out.count("provider.app_misconfigured") == 1
     assert [Account.objects.get(pk=a.pk).token_status for a in accounts] == [
-        TokenStatus.APP_MISCONFIGURED, TokenStatus.HEALTHY, TokenStatus.HEALTHY]
+        TokenStatus.APP_MISCONFIGURED,
+        TokenStatus.HEALTHY,
+        TokenStatus.HEALTHY,
+    ]
     out = run("aurinko_refresh")
     assert f"app {app.client_id} Google: refreshes paused (invalid_client)" in out
     assert "3 account(s) waiting" in out and "0 account(s) with tokens" in out
@@ -222,12 +248,10 @@ def test_refresh_command_pauses_apps_with_an_app_level_failure(app_factory,
     config.refresh_from_db()
     config.client_secret = "rotated"
     config.save()
-    responses.replace(responses.POST, GOOGLE_TOKEN, json={"access_token": "ok",
-                                                          "expires_in": 3600})
+    responses.replace(responses.POST, GOOGLE_TOKEN, json={"access_token": "ok", "expires_in": 3600})
     out = run("aurinko_refresh")
     assert "done: 3 refreshed" in out
-    assert all(Account.objects.get(pk=a.pk).token_status == TokenStatus.HEALTHY
-               for a in accounts)
+    assert all(Account.objects.get(pk=a.pk).token_status == TokenStatus.HEALTHY for a in accounts)
 
 
 @pytest.mark.django_db(transaction=True)
@@ -239,18 +263,21 @@ def test_waiting_for_a_stuck_refresh_is_bounded(linked_account, settings):
     import psycopg
     from django.conf import settings as dj
 
-    from aurinko_auth import tokens
     from aurinko_auth.exceptions import ProviderUnavailable
+    from aurinko_auth.lifecycle import tokens
 
     settings.AURINKO_AUTH = {**settings.AURINKO_AUTH, "REFRESH_LOCK_TIMEOUT": 0.3}
     account, _ = linked_account()
     db = dj.DATABASES["default"]
-    other = psycopg.connect(host=db["HOST"] or "127.0.0.1", port=db["PORT"] or 5432,
-                            user=db["USER"], dbname=connection.settings_dict["NAME"])
+    other = psycopg.connect(
+        host=db["HOST"] or "127.0.0.1",
+        port=db["PORT"] or 5432,
+        user=db["USER"],
+        dbname=connection.settings_dict["NAME"],
+    )
     try:
         other.execute("BEGIN")
-        other.execute("SELECT id FROM aurinko_auth_account WHERE id = %s FOR UPDATE",
-                      [account.pk])
+        other.execute("SELECT id FROM aurinko_auth_account WHERE id = %s FOR UPDATE", [account.pk])
         with pytest.raises(ProviderUnavailable) as info:
             tokens.fresh_access_token(account)
         assert info.value.code == "refresh_busy" and info.value.retry_after == 5

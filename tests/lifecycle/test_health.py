@@ -16,8 +16,10 @@ def test_health_ok(client, db):
 
 
 def test_health_reports_a_broken_database_without_details(client, db):
-    with mock.patch("aurinko_auth.health.connection.cursor",
-                    side_effect=DatabaseError("password authentication failed for secret")):
+    with mock.patch(
+        "aurinko_auth.health.connection.cursor",
+        side_effect=DatabaseError("password authentication failed for secret"),
+    ):
         r = client.get("/v1/health")
     assert r.status_code == 503
     assert r.json() == {"status": "error", "database": "error", "cache": "ok"}

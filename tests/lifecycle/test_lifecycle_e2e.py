@@ -44,7 +44,7 @@ pytestmark = [
     pytest.mark.skipif(
         "postgresql" not in django_settings.DATABASES["default"]["ENGINE"],
         reason="needs PostgreSQL: several gunicorn worker processes share one database and "
-               "rely on its row locks (run with DATABASE_URL=postgres://...)",
+        "rely on its row locks (run with DATABASE_URL=postgres://...)",
     ),
 ]
 
@@ -89,12 +89,20 @@ class Broker:
 
 def broker_env(keys: str) -> dict[str, str]:
     db = connection.settings_dict  # the test database pytest-django created and migrated
-    url = (f"postgres://{db['USER'] or 'postgres'}@{db['HOST'] or '127.0.0.1'}:"
-           f"{db['PORT'] or 5432}/{db['NAME']}")
+    url = (
+        f"postgres://{db['USER'] or 'postgres'}@{db['HOST'] or '127.0.0.1'}:"
+        f"{db['PORT'] or 5432}/{db['NAME']}"
+    )
     return {
-        **os.environ, "DJANGO_SETTINGS_MODULE": "project.settings", "DATABASE_URL": url,
-        "AURINKO_ENV_FILE": "/dev/null", "SECRET_KEY": "lifecycle-e2e", "DEBUG": "0",
-        "AURINKO_ENCRYPTION_KEYS": keys, "LOG_LEVEL": "DEBUG", "PYTHONPATH": str(ROOT),
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "project.settings",
+        "DATABASE_URL": url,
+        "AURINKO_ENV_FILE": "/dev/null",
+        "SECRET_KEY": "lifecycle-e2e",
+        "DEBUG": "0",
+        "AURINKO_ENCRYPTION_KEYS": keys,
+        "LOG_LEVEL": "DEBUG",
+        "PYTHONPATH": str(ROOT),
     }
 
 
@@ -110,10 +118,23 @@ def broker_factory(transactional_db, tmp_path):
         log_path = tmp_path / f"broker-{port}-{len(started)}.log"
         log = open(log_path, "wb")  # noqa: SIM115  (kept open for the child's lifetime)
         process = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "--no-control-socket", "-b", f"127.0.0.1:{port}",
-             "-w", "4", "--timeout", "60", "project.wsgi:application"],
-            cwd=ROOT, env={**broker_env(keys), "AURINKO_PUBLIC_URL": url, **extra_env},
-            stdout=log, stderr=subprocess.STDOUT,
+            [
+                sys.executable,
+                "-m",
+                "gunicorn",
+                "--no-control-socket",
+                "-b",
+                f"127.0.0.1:{port}",
+                "-w",
+                "4",
+                "--timeout",
+                "60",
+                "project.wsgi:application",
+            ],
+            cwd=ROOT,
+            env={**broker_env(keys), "AURINKO_PUBLIC_URL": url, **extra_env},
+            stdout=log,
+            stderr=subprocess.STDOUT,
         )
         broker = Broker(url, process, log_path)
         started.append(broker)
@@ -145,19 +166,29 @@ def linked(peer, app_factory, provider_config_factory):
         if "app" not in state:
             app, secret = app_factory(return_urls=[RETURN_URL])
             client_id, client_secret = peer.add_client(broker.url + "/v1/auth/callback")
-            provider_config_factory(app, "Office365", client_id=client_id,
-                                    client_secret=client_secret, endpoints=peer.endpoints())
-            state.update(app=app, secret=secret, client_id=client_id,
-                         client_secret=client_secret)
+            provider_config_factory(
+                app,
+                "Office365",
+                client_id=client_id,
+                client_secret=client_secret,
+                endpoints=peer.endpoints(),
+            )
+            state.update(app=app, secret=secret, client_id=client_id, client_secret=client_secret)
         app = state["app"]
-        start = (f"{broker.url}/v1/auth/authorize?clientId={app.client_id}"
-                 f"&serviceType=Office365&scopes=Mail.Read&returnUrl={RETURN_URL}&state=s")
-        final = follow_until(requests.Session(), start, "app.example.com", peer, username,
-                             f"{username}-pw")
+        start = (
+            f"{broker.url}/v1/auth/authorize?clientId={app.client_id}"
+            f"&serviceType=Office365&scopes=Mail.Read&returnUrl={RETURN_URL}&state=s"
+        )
+        final = follow_until(
+            requests.Session(), start, "app.example.com", peer, username, f"{username}-pw"
+        )
         query = parse_qs(urlsplit(final).query)
         assert query["status"] == ["success"], query
-        exchanged = requests.post(f"{broker.url}/v1/auth/token/{query['code'][0]}",
-                                  auth=(app.client_id, state["secret"]), timeout=10)
+        exchanged = requests.post(
+            f"{broker.url}/v1/auth/token/{query['code'][0]}",
+            auth=(app.client_id, state["secret"]),
+            timeout=10,
+        )
         assert exchanged.status_code == 200, exchanged.text
         return {**state, **exchanged.json()}
 
@@ -168,16 +199,17 @@ def expire_now(peer: OAuthPeer, username: str, account_id: int) -> None:
     """The account's access token has just expired: at the peer and in the broker's row."""
     peer_tokens(peer, username, "--expire")
     Account.objects.filter(pk=account_id).update(
-        access_token_expires_at=timezone.now() - timedelta(seconds=1))
+        access_token_expires_at=timezone.now() - timedelta(seconds=1)
+    )
 
 
 def direct_me(broker: Broker, token: str) -> requests.Response:
-    return requests.get(f"{broker.url}/v1/direct/me",
-                        headers={"Authorization": f"Bearer {token}"}, timeout=60)
+    return requests.get(
+        f"{broker.url}/v1/direct/me", headers={"Authorization": f"Bearer {token}"}, timeout=60
+    )
 
 
-def test_twenty_concurrent_calls_after_expiry_refresh_exactly_once(peer, broker_factory,
-                                                                   linked):
+def test_twenty_concurrent_calls_after_expiry_refresh_exactly_once(peer, broker_factory, linked):
     broker = broker_factory()
     carol = linked(broker, "carol")
     assert direct_me(broker, carol["accessToken"]).json()["username"] == "carol"
@@ -186,8 +218,11 @@ def test_twenty_concurrent_calls_after_expiry_refresh_exactly_once(peer, broker_
     expire_now(peer, "carol", carol["accountId"])
     old = Account.objects.get(pk=carol["accountId"])
     # The old provider token really is dead at the peer now.
-    refused = requests.get(peer.url("/sandbox/api/me"), timeout=10, headers={
-        "Authorization": f"Bearer {old.credentials['access_token']}"})
+    refused = requests.get(
+        peer.url("/sandbox/api/me"),
+        timeout=10,
+        headers={"Authorization": f"Bearer {old.credentials['access_token']}"},
+    )
     assert refused.status_code == 401
 
     barrier = threading.Barrier(20)
@@ -224,9 +259,14 @@ def test_twenty_concurrent_calls_after_expiry_refresh_exactly_once(peer, broker_
     log = broker.log()
     assert log.count("provider token refreshed") == 1, log
     # Nothing secret in the broker's log.
-    for secret in (old.credentials["access_token"], old.credentials["refresh_token"],
-                   fresh.credentials["access_token"], fresh.credentials["refresh_token"],
-                   carol["accessToken"], carol["client_secret"]):
+    for secret in (
+        old.credentials["access_token"],
+        old.credentials["refresh_token"],
+        fresh.credentials["access_token"],
+        fresh.credentials["refresh_token"],
+        carol["accessToken"],
+        carol["client_secret"],
+    ):
         assert secret not in log
 
 
@@ -234,9 +274,16 @@ def test_revoked_refresh_token_makes_the_account_inactive(peer, broker_factory, 
     broker = broker_factory()
     dave = linked(broker, "dave")
     account = Account.objects.get(pk=dave["accountId"])
-    revoked = requests.post(peer.url("/sandbox/o/revoke_token/"), timeout=10, data={
-        "token": account.credentials["refresh_token"], "token_type_hint": "refresh_token",
-        "client_id": dave["client_id"], "client_secret": dave["client_secret"]})
+    revoked = requests.post(
+        peer.url("/sandbox/o/revoke_token/"),
+        timeout=10,
+        data={
+            "token": account.credentials["refresh_token"],
+            "token_type_hint": "refresh_token",
+            "client_id": dave["client_id"],
+            "client_secret": dave["client_secret"],
+        },
+    )
     assert revoked.status_code == 200
     expire_now(peer, "dave", dave["accountId"])
 
@@ -244,8 +291,11 @@ def test_revoked_refresh_token_makes_the_account_inactive(peer, broker_factory, 
     assert r.status_code == 401
     assert r.headers["Content-Type"] == "application/json"
     assert r.json()["code"] == "account_inactive"
-    me = requests.get(f"{broker.url}/v1/account", timeout=10,
-                      headers={"Authorization": f"Bearer {dave['accessToken']}"}).json()
+    me = requests.get(
+        f"{broker.url}/v1/account",
+        timeout=10,
+        headers={"Authorization": f"Bearer {dave['accessToken']}"},
+    ).json()
     assert me["active"] is False and me["tokenStatus"] == "dead"
     stored = Account.objects.get(pk=dave["accountId"])
     assert stored.token_status == "needs_reauth" and stored.last_error == "invalid_grant"
@@ -264,12 +314,19 @@ def test_revoked_refresh_token_makes_the_account_inactive(peer, broker_factory, 
 
 
 def manage(env: dict[str, str], *args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, env=env,
-                          capture_output=True, text=True, timeout=120)
+    return subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
 
 
-def test_key_rotation_round_trip_after_the_old_key_is_removed(peer, broker_factory, linked,
-                                                              settings):
+def test_key_rotation_round_trip_after_the_old_key_is_removed(
+    peer, broker_factory, linked, settings
+):
     broker = broker_factory(keys=KEY_A)
     erin = linked(broker, "erin")
     port = urlsplit(broker.url).port
@@ -313,7 +370,8 @@ def test_rate_limit_is_shared_by_all_workers_through_redis(peer, broker_factory,
     prefix = f"e2e-{uuid.uuid4().hex}"
     broker = broker_factory(
         DJANGO_SETTINGS_MODULE="tests.lifecycle.broker_settings",
-        CACHE_URL="redis://127.0.0.1:6379/0", TEST_CACHE_PREFIX=prefix,
+        CACHE_URL="redis://127.0.0.1:6379/0",
+        TEST_CACHE_PREFIX=prefix,
         # Per day, so the 12 calls cannot straddle a window boundary.
         TEST_DIRECT_RATE_LIMIT_ACCOUNT="5/d",
     )
@@ -347,12 +405,20 @@ def test_direct_api_passes_requests_through_a_real_server(peer, broker_factory, 
     API; credentials and cookies stay behind; traversal is refused on the raw URI."""
     broker = broker_factory()
     grace = linked(broker, "grace")
-    headers = {"Authorization": f"Bearer {grace['accessToken']}",
-               "Cookie": "sessionid=broker-session", "X-Aurinko-AccountId": str(grace["accountId"]),
-               "X-Forwarded-For": "10.1.2.3", "Prefer": "return=minimal",
-               "Content-Type": "application/json"}
-    r = requests.post(f"{broker.url}/v1/direct/echo/items?status=201&q=a%20b", timeout=30,
-                      headers=headers, data=b'{"subject": "hello"}')
+    headers = {
+        "Authorization": f"Bearer {grace['accessToken']}",
+        "Cookie": "sessionid=broker-session",
+        "X-Aurinko-AccountId": str(grace["accountId"]),
+        "X-Forwarded-For": "10.1.2.3",
+        "Prefer": "return=minimal",
+        "Content-Type": "application/json",
+    }
+    r = requests.post(
+        f"{broker.url}/v1/direct/echo/items?status=201&q=a%20b",
+        timeout=30,
+        headers=headers,
+        data=b'{"subject": "hello"}',
+    )
     assert r.status_code == 201, r.text
     assert r.headers["Content-Type"] == "application/json"
     assert "Set-Cookie" not in r.headers
@@ -368,17 +434,21 @@ def test_direct_api_passes_requests_through_a_real_server(peer, broker_factory, 
     for name in ("cookie", "x-aurinko-accountid", "x-forwarded-for"):
         assert name not in sent, name
 
-    r = requests.put(f"{broker.url}/v1/direct/echo?status=409&type=text/plain", timeout=30,
-                     headers={"Authorization": f"Bearer {grace['accessToken']}",
-                              "Content-Type": "text/plain"}, data=b"conflict")
+    r = requests.put(
+        f"{broker.url}/v1/direct/echo?status=409&type=text/plain",
+        timeout=30,
+        headers={"Authorization": f"Bearer {grace['accessToken']}", "Content-Type": "text/plain"},
+        data=b"conflict",
+    )
     assert r.status_code == 409 and r.text == "conflict"
     assert r.headers["Content-Type"].startswith("text/plain")
 
     # Traversal towards the peer's token endpoint, as the raw request line sends it.
     for path in ("../o/token/", "%2e%2e/o/token/", "%252e%252e/o/token/", "..%2fo/token/"):
         conn = http.client.HTTPConnection("127.0.0.1", urlsplit(broker.url).port, timeout=30)
-        conn.request("GET", f"/v1/direct/{path}",
-                     headers={"Authorization": f"Bearer {grace['accessToken']}"})
+        conn.request(
+            "GET", f"/v1/direct/{path}", headers={"Authorization": f"Bearer {grace['accessToken']}"}
+        )
         response = conn.getresponse()
         body = json.loads(response.read())
         conn.close()
@@ -401,8 +471,11 @@ def test_refused_client_credentials_pause_the_app_once(peer, broker_factory, lin
         assert r.json()["code"] == "provider.app_misconfigured"
     config.refresh_from_db()
     assert config.last_error == "invalid_client" and config.refresh_blocked
-    me = requests.get(f"{broker.url}/v1/account", timeout=10,
-                      headers={"Authorization": f"Bearer {heidi['accessToken']}"}).json()
+    me = requests.get(
+        f"{broker.url}/v1/account",
+        timeout=10,
+        headers={"Authorization": f"Bearer {heidi['accessToken']}"},
+    ).json()
     assert me["active"] is True and me["tokenStatus"] == "invalid"
     assert broker.log().count("provider configuration was refused") == 1
     assert peer_tokens(peer, "heidi")["revoked_refresh_tokens"] == 0

@@ -11,8 +11,9 @@ import responses
 from django.db import connection
 from django.utils import timezone
 
-from aurinko_auth import accounts, tokens
+from aurinko_auth import accounts
 from aurinko_auth.exceptions import AccountInactive, ProviderError, ProviderUnavailable
+from aurinko_auth.lifecycle import tokens
 from aurinko_auth.models import Account, ProviderConfig, TokenStatus
 from aurinko_auth.providers.base import Profile, TokenSet
 from aurinko_auth.providers.registry import get_provider
@@ -20,22 +21,28 @@ from tests.lifecycle.conftest import GOOGLE_TOKEN, MS_TOKEN
 
 # Recorded shapes of real token endpoint answers.
 GOOGLE_REFRESHED = {
-    "access_token": "ya29.a0-new", "expires_in": 3599, "token_type": "Bearer",
+    "access_token": "ya29.a0-new",
+    "expires_in": 3599,
+    "token_type": "Bearer",
     "scope": "openid https://www.googleapis.com/auth/gmail.readonly",
 }
-GOOGLE_INVALID_GRANT = {"error": "invalid_grant",
-                        "error_description": "Token has been expired or revoked."}
+GOOGLE_INVALID_GRANT = {
+    "error": "invalid_grant",
+    "error_description": "Token has been expired or revoked.",
+}
 MS_INACTIVE = {
     "error": "invalid_grant",
     "error_description": "AADSTS700082: The refresh token has expired due to inactivity. The "
-                         "token was issued on 2026-01-01T00:00:00Z and was inactive for 90.00:00:00.",
-    "error_codes": [700082], "timestamp": "2026-04-01 10:00:00Z",
-    "trace_id": "0000", "correlation_id": "1111",
+    "token was issued on 2026-01-01T00:00:00Z and was inactive for 90.00:00:00.",
+    "error_codes": [700082],
+    "timestamp": "2026-04-01 10:00:00Z",
+    "trace_id": "0000",
+    "correlation_id": "1111",
 }
 MS_SECRET_EXPIRED = {
     "error": "invalid_client",
     "error_description": "AADSTS7000222: The provided client secret keys for app '0000' are "
-                         "expired.",
+    "expired.",
     "error_codes": [7000222],
 }
 
@@ -56,8 +63,11 @@ def test_expired_token_is_refreshed_and_keeps_refresh_token(linked_account):
     body = call.calls[0].request.body
     assert "grant_type=refresh_token" in body and f"refresh_token={old_refresh}" in body
     stored = Account.objects.get(pk=account.pk)
-    assert stored.credentials == {"access_token": "ya29.a0-new", "refresh_token": old_refresh,
-                                  "token_type": "Bearer"}
+    assert stored.credentials == {
+        "access_token": "ya29.a0-new",
+        "refresh_token": old_refresh,
+        "token_type": "Bearer",
+    }
     assert stored.credential_version == 2
     assert stored.access_token_expires_at > timezone.now() + timedelta(seconds=3000)
     assert stored.token_status == TokenStatus.HEALTHY
@@ -71,13 +81,21 @@ def test_expired_token_is_refreshed_and_keeps_refresh_token(linked_account):
 
 @responses.activate
 def test_provider_keys_beside_the_tokens_survive_a_refresh(linked_account):
-    account, _ = linked_account(credentials={
-        "access_token": "old", "refresh_token": "rt", "instance_url": "https://eu1.example.com"})
+    account, _ = linked_account(
+        credentials={
+            "access_token": "old",
+            "refresh_token": "rt",
+            "instance_url": "https://eu1.example.com",
+        }
+    )
     responses.post(GOOGLE_TOKEN, json=GOOGLE_REFRESHED)
     tokens.fresh_access_token(account)
     assert Account.objects.get(pk=account.pk).credentials == {
-        "access_token": "ya29.a0-new", "refresh_token": "rt", "token_type": "Bearer",
-        "instance_url": "https://eu1.example.com"}
+        "access_token": "ya29.a0-new",
+        "refresh_token": "rt",
+        "token_type": "Bearer",
+        "instance_url": "https://eu1.example.com",
+    }
 
 
 @responses.activate
@@ -90,9 +108,16 @@ def test_token_within_leeway_is_refreshed(linked_account, settings):
 @responses.activate
 def test_rotated_refresh_token_is_stored(linked_account):
     account, _ = linked_account("Office365")
-    responses.post(MS_TOKEN, json={"access_token": "eyJ-new", "refresh_token": "0.rotated",
-                                   "expires_in": 3600, "token_type": "Bearer",
-                                   "scope": "Mail.Read User.Read"})
+    responses.post(
+        MS_TOKEN,
+        json={
+            "access_token": "eyJ-new",
+            "refresh_token": "0.rotated",
+            "expires_in": 3600,
+            "token_type": "Bearer",
+            "scope": "Mail.Read User.Read",
+        },
+    )
     tokens.fresh_access_token(account)
     assert Account.objects.get(pk=account.pk).credentials["refresh_token"] == "0.rotated"
 
@@ -140,9 +165,15 @@ def test_microsoft_inactivity_is_terminal_for_the_user(linked_account):
 @responses.activate
 def test_hubspot_style_bad_refresh_token_is_terminal_for_the_user(linked_account):
     account, _ = linked_account()
-    responses.post(GOOGLE_TOKEN, status=400, json={
-        "status": "BAD_REFRESH_TOKEN", "message": "missing or unknown refresh token",
-        "correlationId": "3c9e"})
+    responses.post(
+        GOOGLE_TOKEN,
+        status=400,
+        json={
+            "status": "BAD_REFRESH_TOKEN",
+            "message": "missing or unknown refresh token",
+            "correlationId": "3c9e",
+        },
+    )
     with pytest.raises(AccountInactive):
         tokens.fresh_access_token(account)
     stored = Account.objects.get(pk=account.pk)
@@ -151,7 +182,8 @@ def test_hubspot_style_bad_refresh_token_is_terminal_for_the_user(linked_account
 
 @responses.activate
 def test_invalid_grant_after_a_concurrent_update_is_a_race_not_a_revocation(
-        linked_account, monkeypatch):
+    linked_account, monkeypatch
+):
     """Another writer changed the credentials while our refresh was on the wire."""
     account, _ = linked_account()
     provider = get_provider("Google")
@@ -161,7 +193,9 @@ def test_invalid_grant_after_a_concurrent_update_is_a_race_not_a_revocation(
         # The winner stores new credentials, then our (old) refresh token is refused.
         Account.objects.filter(pk=account.pk).update(
             credentials={"access_token": "winner-at", "refresh_token": "winner-rt"},
-            credential_version=7, access_token_expires_at=timezone.now() + timedelta(hours=1))
+            credential_version=7,
+            access_token_expires_at=timezone.now() + timedelta(hours=1),
+        )
         return real_refresh(self, config, refresh_token)
 
     monkeypatch.setattr(type(provider), "refresh", refresh_and_lose)
@@ -181,7 +215,9 @@ def test_lost_version_race_keeps_the_winners_credentials(linked_account, monkeyp
         result = real_refresh(self, config, refresh_token)
         Account.objects.filter(pk=account.pk).update(
             credentials={"access_token": "reauth-at", "refresh_token": "reauth-rt"},
-            credential_version=5, access_token_expires_at=timezone.now() + timedelta(hours=1))
+            credential_version=5,
+            access_token_expires_at=timezone.now() + timedelta(hours=1),
+        )
         return result
 
     monkeypatch.setattr(type(provider), "refresh", refresh_while_reauthorized)
@@ -193,8 +229,12 @@ def test_lost_version_race_keeps_the_winners_credentials(linked_account, monkeyp
 @responses.activate
 def test_transient_failure_backs_off_and_honours_retry_after(linked_account):
     account, _ = linked_account()
-    responses.post(GOOGLE_TOKEN, status=429, headers={"Retry-After": "42"},
-                   json={"error": "rate_limit_exceeded"})
+    responses.post(
+        GOOGLE_TOKEN,
+        status=429,
+        headers={"Retry-After": "42"},
+        json={"error": "rate_limit_exceeded"},
+    )
     before = timezone.now()
     with pytest.raises(ProviderUnavailable) as info:
         tokens.fresh_access_token(account)
@@ -242,12 +282,14 @@ def test_early_refresh_failure_keeps_using_the_valid_token(linked_account):
 
 @responses.activate
 def test_app_credentials_refused_is_one_app_level_record(
-        app_factory, provider_config_factory, account_factory, caplog):
+    app_factory, provider_config_factory, account_factory, caplog
+):
     app, _ = app_factory()
     config = provider_config_factory(app, "Office365")
     past = timezone.now() - timedelta(seconds=5)
-    first, second = (account_factory(app, "Office365", access_token_expires_at=past)
-                     for _ in range(2))
+    first, second = (
+        account_factory(app, "Office365", access_token_expires_at=past) for _ in range(2)
+    )
     responses.post(MS_TOKEN, json=MS_SECRET_EXPIRED, status=401)
     with pytest.raises(ProviderError) as info:
         tokens.fresh_access_token(first)
@@ -268,9 +310,16 @@ def test_app_credentials_refused_is_one_app_level_record(
     config = ProviderConfig.objects.get(pk=config.pk)
     config.client_secret = "new-secret"
     config.save()
-    responses.replace(responses.POST, MS_TOKEN, json={
-        "access_token": "eyJ-new", "refresh_token": "0.r2", "expires_in": 3600,
-        "token_type": "Bearer"})
+    responses.replace(
+        responses.POST,
+        MS_TOKEN,
+        json={
+            "access_token": "eyJ-new",
+            "refresh_token": "0.r2",
+            "expires_in": 3600,
+            "token_type": "Bearer",
+        },
+    )
     assert tokens.fresh_access_token(Account.objects.get(pk=second.pk)) == "eyJ-new"
     assert ProviderConfig.objects.get(pk=config.pk).last_error == ""
     assert Account.objects.get(pk=second.pk).token_status == TokenStatus.HEALTHY
@@ -279,9 +328,14 @@ def test_app_credentials_refused_is_one_app_level_record(
 @responses.activate
 def test_wrong_tenant_is_a_configuration_failure(linked_account):
     account, _ = linked_account("Office365")
-    responses.post(MS_TOKEN, status=400, json={
-        "error": "invalid_request",
-        "error_description": "AADSTS90002: Tenant 'contoso.example' not found."})
+    responses.post(
+        MS_TOKEN,
+        status=400,
+        json={
+            "error": "invalid_request",
+            "error_description": "AADSTS90002: Tenant 'contoso.example' not found.",
+        },
+    )
     with pytest.raises(ProviderError) as info:
         tokens.fresh_access_token(account)
     assert info.value.code == "provider.misconfigured"
@@ -299,8 +353,7 @@ def test_missing_refresh_token_needs_reauth(linked_account):
     assert stored.last_error == "no_refresh_token"
 
 
-def test_inactive_account_is_refused_without_queries(linked_account,
-                                                     django_assert_num_queries):
+def test_inactive_account_is_refused_without_queries(linked_account, django_assert_num_queries):
     account, _ = linked_account(active=False, token_status=TokenStatus.REVOKED)
     with django_assert_num_queries(0), pytest.raises(AccountInactive):
         tokens.fresh_access_token(account)
@@ -314,11 +367,17 @@ def test_reauthorizing_reactivates_the_same_account(linked_account):
         tokens.fresh_access_token(account)
     provider = get_provider("Google")
     relinked, created = accounts.link_account(
-        app=account.app, provider=provider,
+        app=account.app,
+        provider=provider,
         profile=Profile(auth_user_id=account.auth_user_id, email=account.email),
-        tokens=TokenSet(access_token="ya29.again", refresh_token="1//again",
-                        expires_at=timezone.now() + timedelta(hours=1)),
-        requested_scopes=["Mail.Read"], requested_native=[])
+        tokens=TokenSet(
+            access_token="ya29.again",
+            refresh_token="1//again",
+            expires_at=timezone.now() + timedelta(hours=1),
+        ),
+        requested_scopes=["Mail.Read"],
+        requested_native=[],
+    )
     assert not created and relinked.pk == account.pk
     stored = Account.objects.get(pk=account.pk)
     assert stored.active and stored.token_status == TokenStatus.HEALTHY

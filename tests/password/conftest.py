@@ -7,9 +7,12 @@ from django.conf import settings as django_settings
 
 from tests.peers.dovecot import Dovecot
 
-USERS = {"alice@example.com": "imap-secret-1", "bob": "imap-secret-2",
-         # Not ASCII: LOGIN cannot carry it, SASL PLAIN (UTF-8) can.
-         "carol@example.com": "pässwörd-ß3"}
+USERS = {
+    "alice@example.com": "imap-secret-1",
+    "bob": "imap-secret-2",
+    # Not ASCII: LOGIN cannot carry it, SASL PLAIN (UTF-8) can.
+    "carol@example.com": "pässwörd-ß3",
+}
 
 
 @pytest.fixture
@@ -26,17 +29,21 @@ def dovecot():
 @pytest.fixture
 def loopback_settings(settings):
     """Loopback allowed (test servers listen there); short timeouts."""
-    settings.AURINKO_AUTH = {**django_settings.AURINKO_AUTH,
-                             "ALLOWED_PRIVATE_NETWORKS": ["127.0.0.1/32"],
-                             "PASSWORD_TIMEOUT": (3.0, 10.0)}
+    settings.AURINKO_AUTH = {
+        **django_settings.AURINKO_AUTH,
+        "ALLOWED_PRIVATE_NETWORKS": ["127.0.0.1/32"],
+        "PASSWORD_TIMEOUT": (3.0, 10.0),
+    }
     return settings
 
 
 @pytest.fixture
 def imap_settings(loopback_settings, dovecot):
     """Loopback allowed (the test server) and its CA trusted."""
-    loopback_settings.AURINKO_AUTH = {**loopback_settings.AURINKO_AUTH,
-                                      "PASSWORD_CA_BUNDLE": str(dovecot.ca_path)}
+    loopback_settings.AURINKO_AUTH = {
+        **loopback_settings.AURINKO_AUTH,
+        "PASSWORD_CA_BUNDLE": str(dovecot.ca_path),
+    }
     return dovecot
 
 
@@ -48,8 +55,9 @@ def account_of(client, app, secret: str, done, state: str) -> dict:
     assert done.status_code == 302 and done["Location"].startswith(RETURN_URL)
     back = query_of(done["Location"])
     assert back["status"] == "success" and back["state"] == state
-    token = client.post(f"/v1/auth/token/{back['code']}",
-                        HTTP_AUTHORIZATION=basic(app.client_id, secret)).json()["accessToken"]
+    token = client.post(
+        f"/v1/auth/token/{back['code']}", HTTP_AUTHORIZATION=basic(app.client_id, secret)
+    ).json()["accessToken"]
     return client.get("/v1/account", HTTP_AUTHORIZATION=f"Bearer {token}").json()
 
 

@@ -9,7 +9,7 @@ import threading
 
 import pytest
 
-from aurinko_auth import sessions
+from aurinko_auth import usersessions
 from aurinko_auth.exceptions import InvalidRequest
 from aurinko_auth.models import Account, AppUser, AuditEvent, AuthState, UserSession
 from aurinko_auth.providers.imap import IMAPProvider, SignInFailed
@@ -28,8 +28,14 @@ def imap_app(app_factory, imap_settings):
 
 
 def open_form(client, app, *, path="/v1/auth/authorize", **params):
-    query = {"clientId": app.client_id, "serviceType": "IMAP", "scopes": "Mail.Read",
-             "returnUrl": RETURN_URL, "state": "s-form", **params}
+    query = {
+        "clientId": app.client_id,
+        "serviceType": "IMAP",
+        "scopes": "Mail.Read",
+        "returnUrl": RETURN_URL,
+        "state": "s-form",
+        **params,
+    }
     response = client.get(path, query)
     assert response.status_code == 302, response.content
     location = response["Location"]
@@ -39,12 +45,20 @@ def open_form(client, app, *, path="/v1/auth/authorize", **params):
 
 def test_non_ascii_password_signs_in_with_sasl_plain(imap_settings):
     for security in ("ssl", "starttls"):
-        profile = provider.verify(None, provider.clean(form(
-            login="carol@example.com", security=security, dovecot=imap_settings)))
+        profile = provider.verify(
+            None,
+            provider.clean(
+                form(login="carol@example.com", security=security, dovecot=imap_settings)
+            ),
+        )
         assert profile.login_string == "carol@example.com"
     with pytest.raises(SignInFailed) as refused:
-        provider.verify(None, provider.clean(form(
-            login="carol@example.com", password="pässwörd-falsch", dovecot=imap_settings)))
+        provider.verify(
+            None,
+            provider.clean(
+                form(login="carol@example.com", password="pässwörd-falsch", dovecot=imap_settings)
+            ),
+        )
     assert refused.value.code == "credentials.invalid"
 
 
@@ -77,15 +91,15 @@ def test_server_without_starttls_never_gets_the_password(loopback_settings):
     server, received, thread = _plaintext_only_server()
     try:
         with pytest.raises(SignInFailed) as refused:
-            provider.verify(None, provider.clean(form(
-                port=server.getsockname()[1], security="starttls")))
+            provider.verify(
+                None, provider.clean(form(port=server.getsockname()[1], security="starttls"))
+            )
         thread.join(5)
     finally:
         server.close()
     assert refused.value.code == "server.no_starttls"
     assert not any(USERS["alice@example.com"].encode() in line for line in received)
-    assert not any(b"LOGIN" in line.upper() or b"AUTHENTICATE" in line.upper()
-                   for line in received)
+    assert not any(b"LOGIN" in line.upper() or b"AUTHENTICATE" in line.upper() for line in received)
 
 
 def test_user_flow_primary_then_secondary_through_the_form(client, imap_app):
@@ -93,7 +107,7 @@ def test_user_flow_primary_then_secondary_through_the_form(client, imap_app):
     primary = open_form(client, app, path="/v1/auth/authorizeUser", accountRole="primary")
     done = client.post(primary, form(dovecot=dovecot))
     assert done.status_code == 302 and query_of(done["Location"])["status"] == "success"
-    cookie = done.cookies[sessions.cookie_name(app.pk)]
+    cookie = done.cookies[usersessions.cookie_name(app.pk)]
     assert cookie["httponly"] and UserSession.objects.count() == 1
     user = AppUser.objects.get()
     alice = Account.objects.get()
@@ -115,8 +129,9 @@ def test_user_flow_primary_then_secondary_through_the_form(client, imap_app):
 
 def test_user_flow_code_response(client, imap_app):
     app, dovecot = imap_app
-    path = open_form(client, app, path="/v1/auth/authorizeUser", accountRole="primary",
-                     responseType="code")
+    path = open_form(
+        client, app, path="/v1/auth/authorizeUser", accountRole="primary", responseType="code"
+    )
     done = client.post(path, form(dovecot=dovecot))
     back = query_of(done["Location"])
     assert back["status"] == "success" and back["code"].startswith("acd_")
@@ -124,8 +139,10 @@ def test_user_flow_code_response(client, imap_app):
 
 def test_secondary_after_sign_out_ends_at_the_app_with_an_error(client, imap_app):
     app, dovecot = imap_app
-    client.post(open_form(client, app, path="/v1/auth/authorizeUser", accountRole="primary"),
-                form(dovecot=dovecot))
+    client.post(
+        open_form(client, app, path="/v1/auth/authorizeUser", accountRole="primary"),
+        form(dovecot=dovecot),
+    )
     path = open_form(client, app, path="/v1/auth/authorizeUser", accountRole="secondary")
     UserSession.objects.update(revoked_at="2026-01-01T00:00:00Z")  # signed out meanwhile
     done = client.post(path, form(login="bob", dovecot=dovecot))
@@ -148,8 +165,9 @@ def test_failed_sign_ins_are_limited_per_login(client, imap_app, settings):
     assert b"Too many attempts" in limited.content
     assert not Account.objects.exists()
     # The login is counted whatever its case or the address it comes from.
-    other = client.post(path, form(login="ALICE@example.com", dovecot=dovecot),
-                        REMOTE_ADDR="192.0.2.9")
+    other = client.post(
+        path, form(login="ALICE@example.com", dovecot=dovecot), REMOTE_ADDR="192.0.2.9"
+    )
     assert other.status_code == 429
 
 
@@ -158,13 +176,15 @@ def test_failed_sign_ins_are_limited_per_ip(client, imap_app, settings):
     settings.AURINKO_AUTH = {**settings.AURINKO_AUTH, "PASSWORD_FAILURE_RATE_IP": "2/h"}
     path = open_form(client, app)
     for login in ("alice@example.com", "bob"):
-        assert client.post(path, form(login=login, password="wrong",
-                                      dovecot=dovecot)).status_code == 400
-    assert client.post(path, form(login="carol@example.com",
-                                  dovecot=dovecot)).status_code == 429
+        assert (
+            client.post(path, form(login=login, password="wrong", dovecot=dovecot)).status_code
+            == 400
+        )
+    assert client.post(path, form(login="carol@example.com", dovecot=dovecot)).status_code == 429
     # Another client address is not limited by this one's failures.
-    done = client.post(path, form(login="carol@example.com", dovecot=dovecot),
-                       REMOTE_ADDR="192.0.2.10")
+    done = client.post(
+        path, form(login="carol@example.com", dovecot=dovecot), REMOTE_ADDR="192.0.2.10"
+    )
     assert done.status_code == 302
 
 
@@ -181,20 +201,30 @@ def test_sugarcrm_needs_the_apps_configuration(client, app_factory):
     """SugarCRM's tokens are refreshed with the app's configuration (client id, platform):
     without one the flow ends at the app with a clear error, before any form."""
     app, _ = app_factory(scopes="Contacts.Read")
-    response = client.get("/v1/auth/authorize", {
-        "clientId": app.client_id, "serviceType": "SugarCRM", "scopes": "Contacts.Read",
-        "returnUrl": RETURN_URL, "state": "s-sugar"})
+    response = client.get(
+        "/v1/auth/authorize",
+        {
+            "clientId": app.client_id,
+            "serviceType": "SugarCRM",
+            "scopes": "Contacts.Read",
+            "returnUrl": RETURN_URL,
+            "state": "s-sugar",
+        },
+    )
     assert response.status_code == 302
     back = query_of(response["Location"])
     assert back["status"] == "error" and back["error"] == "provider.not_configured"
     assert not AuthState.objects.exists()
 
 
-@pytest.mark.parametrize(("service_type", "fields"), [
-    ("IMAP", {"host": "outlook.office365.com", "port": "993", "security": "ssl"}),
-    ("IMAP", {"host": "IMAP-MAIL.outlook.com.", "port": "993", "security": "ssl"}),
-    ("EWS", {"serverUrl": "https://outlook.office365.com/EWS/Exchange.asmx"}),
-])
+@pytest.mark.parametrize(
+    ("service_type", "fields"),
+    [
+        ("IMAP", {"host": "outlook.office365.com", "port": "993", "security": "ssl"}),
+        ("IMAP", {"host": "IMAP-MAIL.outlook.com.", "port": "993", "security": "ssl"}),
+        ("EWS", {"serverUrl": "https://outlook.office365.com/EWS/Exchange.asmx"}),
+    ],
+)
 def test_exchange_online_is_sent_to_office365(service_type, fields, monkeypatch):
     """Exchange Online refuses passwords since 2022: say so before any connection."""
     from aurinko_auth.providers.registry import get_provider

@@ -44,8 +44,10 @@ class Dovecot:
             home.mkdir(parents=True, exist_ok=True)
             os.chown(home, MAIL_UID, MAIL_UID)
             # nodelay: no per-IP penalty after failures (tests fail logins on purpose).
-            lines.append(f"{login}:{{PLAIN}}{password}:{MAIL_UID}:{MAIL_UID}::{home}::"
-                         f"{'nodelay=yes nopenalty=yes' if failure_delay == '0' else ''}")
+            lines.append(
+                f"{login}:{{PLAIN}}{password}:{MAIL_UID}:{MAIL_UID}::{home}::"
+                f"{'nodelay=yes nopenalty=yes' if failure_delay == '0' else ''}"
+            )
         passwd.write_text("\n".join(lines) + "\n")
         imaps_port, imap_port = free_port(), free_port()
         log_path = workdir / "dovecot.log"
@@ -95,8 +97,9 @@ service imap-login {{
   chroot =
 }}
 """)
-        process = subprocess.Popen([binary, "-F", "-c", str(conf)],
-                                   stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
+        process = subprocess.Popen(
+            [binary, "-F", "-c", str(conf)], stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT
+        )
         server = cls(process, imaps_port, imap_port, cert, log_path, workdir)
         deadline = time.monotonic() + 20
         while time.monotonic() < deadline:

@@ -61,19 +61,29 @@ def _envelope(body: ET.Element) -> bytes:
     """A SOAP response with the ServerVersionInfo header Exchange 2016 CU sends."""
     envelope = ET.Element(f"{{{SOAP}}}Envelope")
     header = ET.SubElement(envelope, f"{{{SOAP}}}Header")
-    ET.SubElement(header, f"{{{TYPES}}}ServerVersionInfo", {
-        "MajorVersion": "15", "MinorVersion": "1", "MajorBuildNumber": "2507",
-        "MinorBuildNumber": "6", "Version": "V2017_07_11"})
+    ET.SubElement(
+        header,
+        f"{{{TYPES}}}ServerVersionInfo",
+        {
+            "MajorVersion": "15",
+            "MinorVersion": "1",
+            "MajorBuildNumber": "2507",
+            "MinorBuildNumber": "6",
+            "Version": "V2017_07_11",
+        },
+    )
     ET.SubElement(envelope, f"{{{SOAP}}}Body").append(body)
     return ET.tostring(envelope, encoding="utf-8", xml_declaration=True)
 
 
-def _response(operation: str, klass: str, code: str, text: str = "") -> tuple[ET.Element,
-                                                                              ET.Element]:
+def _response(
+    operation: str, klass: str, code: str, text: str = ""
+) -> tuple[ET.Element, ET.Element]:
     response = ET.Element(f"{{{MESSAGES}}}{operation}Response")
     messages = ET.SubElement(response, f"{{{MESSAGES}}}ResponseMessages")
-    message = ET.SubElement(messages, f"{{{MESSAGES}}}{operation}ResponseMessage",
-                            {"ResponseClass": klass})
+    message = ET.SubElement(
+        messages, f"{{{MESSAGES}}}{operation}ResponseMessage", {"ResponseClass": klass}
+    )
     if text:
         ET.SubElement(message, f"{{{MESSAGES}}}MessageText").text = text
     ET.SubElement(message, f"{{{MESSAGES}}}ResponseCode").text = code
@@ -95,8 +105,13 @@ class Handler(http.server.BaseHTTPRequestHandler):
         pass
 
     # --- plumbing -----------------------------------------------------------------------------
-    def _send(self, status: int, body: bytes = b"", content_type: str = "text/xml; charset=utf-8",
-              challenges: tuple[str, ...] = ()) -> None:
+    def _send(
+        self,
+        status: int,
+        body: bytes = b"",
+        content_type: str = "text/xml; charset=utf-8",
+        challenges: tuple[str, ...] = (),
+    ) -> None:
         self.send_response(status)
         for challenge in challenges:
             self.send_header("WWW-Authenticate", challenge)
@@ -126,8 +141,11 @@ class Handler(http.server.BaseHTTPRequestHandler):
             self.server.stopping.wait()
             return
         if self.server.mode == "html":
-            self._send(200, b"<!doctype html><title>Welcome</title><p>It works.</p>",
-                       "text/html; charset=utf-8")
+            self._send(
+                200,
+                b"<!doctype html><title>Welcome</title><p>It works.</p>",
+                "text/html; charset=utf-8",
+            )
             return
         path = self.path.lower()
         if self.command != "POST" or path not in (PATH.lower(), AUTODISCOVER_PATH):
@@ -163,8 +181,10 @@ class Handler(http.server.BaseHTTPRequestHandler):
             return None
         if self.ntlm is None:
             self.ntlm = spnego.server(
-                protocol="ntlm", options=spnego.NegotiateOptions.use_ntlm,
-                channel_bindings=self.server.channel_bindings)
+                protocol="ntlm",
+                options=spnego.NegotiateOptions.use_ntlm,
+                channel_bindings=self.server.channel_bindings,
+            )
         try:
             out = self.ntlm.step(token)
         except spnego.exceptions.SpnegoError:
@@ -199,43 +219,71 @@ class Handler(http.server.BaseHTTPRequestHandler):
         """SOAP autodiscover's GetUserSettings: the EWS URL of the user's own mailbox."""
         try:
             envelope = SafeET.fromstring(body)
-            request = envelope.find(f"{{{SOAP}}}Body/{{{AUTODISCOVER}}}GetUserSettingsRequestMessage"
-                                    f"/{{{AUTODISCOVER}}}Request")
-            asked = (request.findtext(f"{{{AUTODISCOVER}}}Users/{{{AUTODISCOVER}}}User/"
-                                      f"{{{AUTODISCOVER}}}Mailbox") or "").strip().lower()
-            wanted = [e.text for e in request.iterfind(
-                f"{{{AUTODISCOVER}}}RequestedSettings/{{{AUTODISCOVER}}}Setting")]
+            request = envelope.find(
+                f"{{{SOAP}}}Body/{{{AUTODISCOVER}}}GetUserSettingsRequestMessage"
+                f"/{{{AUTODISCOVER}}}Request"
+            )
+            asked = (
+                (
+                    request.findtext(
+                        f"{{{AUTODISCOVER}}}Users/{{{AUTODISCOVER}}}User/{{{AUTODISCOVER}}}Mailbox"
+                    )
+                    or ""
+                )
+                .strip()
+                .lower()
+            )
+            wanted = [
+                e.text
+                for e in request.iterfind(
+                    f"{{{AUTODISCOVER}}}RequestedSettings/{{{AUTODISCOVER}}}Setting"
+                )
+            ]
         except (SafeET.ParseError, AttributeError):
             self._send(400, b"Bad Request", "text/plain")
             return
         envelope = ET.Element(f"{{{SOAP}}}Envelope")
         header = ET.SubElement(envelope, f"{{{SOAP}}}Header")
-        ET.SubElement(header, f"{{{ADDRESSING}}}Action", {f"{{{SOAP}}}mustUnderstand": "1"}).text = (
+        ET.SubElement(
+            header, f"{{{ADDRESSING}}}Action", {f"{{{SOAP}}}mustUnderstand": "1"}
+        ).text = (
             "http://schemas.microsoft.com/exchange/2010/Autodiscover/Autodiscover/"
-            "GetUserSettingsResponse")
+            "GetUserSettingsResponse"
+        )
         info = ET.SubElement(header, f"{{{AUTODISCOVER}}}ServerVersionInfo")
-        for name, value in (("MajorVersion", "15"), ("MinorVersion", "1"),
-                            ("MajorBuildNumber", "2507"), ("MinorBuildNumber", "6"),
-                            ("Version", "Exchange2015")):
+        for name, value in (
+            ("MajorVersion", "15"),
+            ("MinorVersion", "1"),
+            ("MajorBuildNumber", "2507"),
+            ("MinorBuildNumber", "6"),
+            ("Version", "Exchange2015"),
+        ):
             ET.SubElement(info, f"{{{AUTODISCOVER}}}{name}").text = value
-        message = ET.SubElement(ET.SubElement(envelope, f"{{{SOAP}}}Body"),
-                                f"{{{AUTODISCOVER}}}GetUserSettingsResponseMessage")
+        message = ET.SubElement(
+            ET.SubElement(envelope, f"{{{SOAP}}}Body"),
+            f"{{{AUTODISCOVER}}}GetUserSettingsResponseMessage",
+        )
         response = ET.SubElement(message, f"{{{AUTODISCOVER}}}Response")
         ET.SubElement(response, f"{{{AUTODISCOVER}}}ErrorCode").text = "NoError"
         ET.SubElement(response, f"{{{AUTODISCOVER}}}ErrorMessage")
-        answer = ET.SubElement(ET.SubElement(response, f"{{{AUTODISCOVER}}}UserResponses"),
-                               f"{{{AUTODISCOVER}}}UserResponse")
+        answer = ET.SubElement(
+            ET.SubElement(response, f"{{{AUTODISCOVER}}}UserResponses"),
+            f"{{{AUTODISCOVER}}}UserResponse",
+        )
         known = asked == user.smtp.lower()  # a user may only ask about their own mailbox
         ET.SubElement(answer, f"{{{AUTODISCOVER}}}ErrorCode").text = (
-            "NoError" if known else "InvalidUser")
+            "NoError" if known else "InvalidUser"
+        )
         ET.SubElement(answer, f"{{{AUTODISCOVER}}}ErrorMessage").text = (
-            "No error." if known else f"Invalid user: '{asked}'")
+            "No error." if known else f"Invalid user: '{asked}'"
+        )
         ET.SubElement(answer, f"{{{AUTODISCOVER}}}RedirectTarget", {f"{{{XSI}}}nil": "true"})
         ET.SubElement(answer, f"{{{AUTODISCOVER}}}UserSettingErrors")
         settings = ET.SubElement(answer, f"{{{AUTODISCOVER}}}UserSettings")
         if known and "ExternalEwsUrl" in wanted:
-            setting = ET.SubElement(settings, f"{{{AUTODISCOVER}}}UserSetting",
-                                    {f"{{{XSI}}}type": "StringSetting"})
+            setting = ET.SubElement(
+                settings, f"{{{AUTODISCOVER}}}UserSetting", {f"{{{XSI}}}type": "StringSetting"}
+            )
             ET.SubElement(setting, f"{{{AUTODISCOVER}}}Name").text = "ExternalEwsUrl"
             ET.SubElement(setting, f"{{{AUTODISCOVER}}}Value").text = self.server.ews_url
         self._send(200, ET.tostring(envelope, encoding="utf-8", xml_declaration=True))
@@ -251,30 +299,46 @@ class Handler(http.server.BaseHTTPRequestHandler):
         if name == "ConvertId":
             # Nothing to convert here: the answer Exchange gives for a malformed id (what
             # exchangelib's version guess sends), with the version header it reads.
-            response, _ = _response("ConvertId", "Error", "ErrorInvalidIdMalformed",
-                                    "Id is malformed.")
+            response, _ = _response(
+                "ConvertId", "Error", "ErrorInvalidIdMalformed", "Id is malformed."
+            )
         elif name == "ResolveNames":
             entry = (operation.findtext(f"{{{MESSAGES}}}UnresolvedEntry") or "").strip().lower()
-            found = [u for u in self.server.users
-                     if entry and entry in (u.smtp.lower(), u.login.lower(),
-                                            u.login.lower().rsplit("\\", 1)[-1])]
+            found = [
+                u
+                for u in self.server.users
+                if entry
+                and entry in (u.smtp.lower(), u.login.lower(), u.login.lower().rsplit("\\", 1)[-1])
+            ]
             if not found:
-                response, _ = _response("ResolveNames", "Error", "ErrorNameResolutionNoResults",
-                                        "No results were found.")
+                response, _ = _response(
+                    "ResolveNames",
+                    "Error",
+                    "ErrorNameResolutionNoResults",
+                    "No results were found.",
+                )
             else:
                 response, message = _response("ResolveNames", "Success", "NoError")
-                resolutions = ET.SubElement(message, f"{{{MESSAGES}}}ResolutionSet", {
-                    "TotalItemsInView": str(len(found)), "IncludesLastItemInRange": "true"})
+                resolutions = ET.SubElement(
+                    message,
+                    f"{{{MESSAGES}}}ResolutionSet",
+                    {"TotalItemsInView": str(len(found)), "IncludesLastItemInRange": "true"},
+                )
                 for match in found:
-                    mailbox = ET.SubElement(ET.SubElement(
-                        resolutions, f"{{{TYPES}}}Resolution"), f"{{{TYPES}}}Mailbox")
+                    mailbox = ET.SubElement(
+                        ET.SubElement(resolutions, f"{{{TYPES}}}Resolution"), f"{{{TYPES}}}Mailbox"
+                    )
                     ET.SubElement(mailbox, f"{{{TYPES}}}Name").text = match.name
                     ET.SubElement(mailbox, f"{{{TYPES}}}EmailAddress").text = match.smtp
                     ET.SubElement(mailbox, f"{{{TYPES}}}RoutingType").text = "SMTP"
                     ET.SubElement(mailbox, f"{{{TYPES}}}MailboxType").text = "Mailbox"
         else:
-            response, _ = _response(name, "Error", "ErrorInvalidRequest",
-                                    "This test server does not implement the operation.")
+            response, _ = _response(
+                name,
+                "Error",
+                "ErrorInvalidRequest",
+                "This test server does not implement the operation.",
+            )
         self._send(200, _envelope(response))
 
 
@@ -305,8 +369,9 @@ class EWSServer:
         return self.httpd.signed_in
 
     @classmethod
-    def start(cls, users: list[User], *, auth: tuple[str, ...] = ("NTLM", "Basic"),
-              mode: str = "ews") -> EWSServer:
+    def start(
+        cls, users: list[User], *, auth: tuple[str, ...] = ("NTLM", "Basic"), mode: str = "ews"
+    ) -> EWSServer:
         workdir = tempfile.TemporaryDirectory(prefix="ews-")
         directory = Path(workdir.name)
         made = self_signed(directory, NAMES)
@@ -337,11 +402,13 @@ class EWSServer:
         httpd.stopping = threading.Event()
         # RFC 5929 tls-server-end-point: the NTLM client binds its answer to this certificate.
         httpd.channel_bindings = spnego.channel_bindings.GssChannelBindings(
-            application_data=b"tls-server-end-point:" + hashlib.sha256(der).digest())
+            application_data=b"tls-server-end-point:" + hashlib.sha256(der).digest()
+        )
         thread = threading.Thread(target=httpd.serve_forever, daemon=True)
         thread.start()
-        server = cls(httpd=httpd, ca_path=cert_path, user_file=user_file, workdir=workdir,
-                     thread=thread)
+        server = cls(
+            httpd=httpd, ca_path=cert_path, user_file=user_file, workdir=workdir, thread=thread
+        )
         server.requests = httpd.requests
         return server
 

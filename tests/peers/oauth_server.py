@@ -48,8 +48,9 @@ class OAuthPeer:
     log_path: Path
 
     @classmethod
-    def start(cls, workdir: Path, *, access_token_seconds: int = 3600,
-              host: str = "127.0.0.1") -> OAuthPeer:
+    def start(
+        cls, workdir: Path, *, access_token_seconds: int = 3600, host: str = "127.0.0.1"
+    ) -> OAuthPeer:
         workdir.mkdir(parents=True, exist_ok=True)
         env = {
             **os.environ,
@@ -66,10 +67,25 @@ class OAuthPeer:
         log_path = workdir / "peer.log"
         log = open(log_path, "wb")  # noqa: SIM115  (kept open for the child's lifetime)
         process = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "--no-control-socket", "-b", f"127.0.0.1:{port}",
-             "-w", "2", "--threads", "4", "--timeout", "60",
-             "django.core.wsgi:get_wsgi_application()"],
-            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+            [
+                sys.executable,
+                "-m",
+                "gunicorn",
+                "--no-control-socket",
+                "-b",
+                f"127.0.0.1:{port}",
+                "-w",
+                "2",
+                "--threads",
+                "4",
+                "--timeout",
+                "60",
+                "django.core.wsgi:get_wsgi_application()",
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
         )
         peer = cls(f"http://{host}:{port}", process, env, log_path)
         peer._wait_ready()
@@ -78,8 +94,12 @@ class OAuthPeer:
     @staticmethod
     def _manage(env: dict[str, str], *args: str) -> str:
         result = subprocess.run(
-            [sys.executable, "-m", "django", *args], cwd=ROOT, env=env,
-            capture_output=True, text=True, timeout=120,
+            [sys.executable, "-m", "django", *args],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
         )
         if result.returncode != 0:
             raise RuntimeError(f"sandbox {args[0]} failed:\n{result.stdout}\n{result.stderr}")
@@ -113,16 +133,21 @@ class OAuthPeer:
         return urljoin(self.base_url, path)
 
     def add_user(self, username: str, password: str, email: str = "", name: str = "") -> None:
-        self._manage(self.env, "sandbox_seed", "--user",
-                     f"{username}:{password}:{email}:{name}")
+        self._manage(self.env, "sandbox_seed", "--user", f"{username}:{password}:{email}:{name}")
 
-    def add_client(self, *redirect_uris: str, grant: str = "authorization-code",
-                   client_id: str | None = None) -> tuple[str, str]:
+    def add_client(
+        self, *redirect_uris: str, grant: str = "authorization-code", client_id: str | None = None
+    ) -> tuple[str, str]:
         client_id = client_id or "client-" + secrets.token_hex(6)
         secret = secrets.token_urlsafe(24)
         # "--opt=value": a random secret may start with "-", which argparse takes for an option.
-        args = ["sandbox_seed", f"--client-id={client_id}", f"--client-secret={secret}",
-                "--grant", grant]
+        args = [
+            "sandbox_seed",
+            f"--client-id={client_id}",
+            f"--client-secret={secret}",
+            "--grant",
+            grant,
+        ]
         for uri in redirect_uris:
             args += ["--redirect-uri", uri]
         self._manage(self.env, *args)
@@ -131,8 +156,16 @@ class OAuthPeer:
     def add_sugar_client(self, client_id: str = "sugar") -> str:
         """SugarCRM's public client (password and refresh grants, no secret). Returns the
         instance URL the sandbox answers Sugar's REST API v11 under."""
-        self._manage(self.env, "sandbox_seed", f"--client-id={client_id}", "--public",
-                     "--grant", "password", "--name", "SugarCRM")
+        self._manage(
+            self.env,
+            "sandbox_seed",
+            f"--client-id={client_id}",
+            "--public",
+            "--grant",
+            "password",
+            "--name",
+            "SugarCRM",
+        )
         return self.url("/sandbox")
 
     def token_counts(self, username: str, *args: str) -> dict[str, Any]:
@@ -153,8 +186,9 @@ class OAuthPeer:
         token endpoint, or Google's JWT bearer token endpoint."""
         return {**self.endpoints(), **sandbox_daemon_endpoints(self.base_url, service_type)}
 
-    def add_service_account(self, client_email: str, key_id: str, public_pem: str, *,
-                            domain: str, scopes: list[str]) -> None:
+    def add_service_account(
+        self, client_email: str, key_id: str, public_pem: str, *, domain: str, scopes: list[str]
+    ) -> None:
         """Register a Google service account (its public key, under ``key_id``) with
         domain-wide delegation of ``scopes`` for ``domain``; read by the server per request."""
         path = Path(self.env["SANDBOX_SERVICE_ACCOUNTS_FILE"])
@@ -166,19 +200,26 @@ class OAuthPeer:
         tmp.write_text(json.dumps(data))
         tmp.replace(path)
 
-    def login(self, session: requests.Session, login_url: str, username: str,
-              password: str) -> requests.Response:
+    def login(
+        self, session: requests.Session, login_url: str, username: str, password: str
+    ) -> requests.Response:
         """Post the sandbox login form (the CSRF token is the cookie Django set)."""
         page = session.get(login_url, timeout=10)
         page.raise_for_status()
         host = urlsplit(login_url).hostname
         token = session.cookies.get("sandbox_csrftoken", domain=host) or session.cookies.get(
-            "sandbox_csrftoken")
+            "sandbox_csrftoken"
+        )
         nxt = parse_qs(urlsplit(login_url).query).get("next", [""])[0]
         return session.post(
-            login_url, allow_redirects=False, timeout=10,
-            data={"csrfmiddlewaretoken": token, "username": username, "password": password,
-                  "next": nxt},
+            login_url,
+            allow_redirects=False,
+            timeout=10,
+            data={
+                "csrfmiddlewaretoken": token,
+                "username": username,
+                "password": password,
+                "next": nxt,
+            },
             headers={"Referer": login_url},
         )
-

@@ -37,8 +37,9 @@ class Receiver:
             def do_POST(self) -> None:  # noqa: N802
                 length = int(self.headers.get("content-length") or 0)
                 body = self.rfile.read(length)
-                receiver.requests.append(Received(
-                    self.path, {k.lower(): v for k, v in self.headers.items()}, body))
+                receiver.requests.append(
+                    Received(self.path, {k.lower(): v for k, v in self.headers.items()}, body)
+                )
                 action = receiver.script.pop(0) if receiver.script else "200"
                 if action == "slow":
                     receiver._release.wait(receiver.slow_seconds)

@@ -40,8 +40,12 @@ class ProviderContract:
 
     @pytest.fixture
     def config(self) -> ProviderConfig:
-        return ProviderConfig(service_type=self.provider_class.id, client_id="cid-123",
-                              client_secret="csecret-456", endpoints={})
+        return ProviderConfig(
+            service_type=self.provider_class.id,
+            client_id="cid-123",
+            client_secret="csecret-456",
+            endpoints={},
+        )
 
     @pytest.fixture
     def recorded(self) -> dict[str, Any]:
@@ -54,12 +58,16 @@ class ProviderContract:
     def test_authorize_url(self, provider, config):
         unified = self._supported(provider)[:2]
         native = provider.native_scopes(unified)
-        url = provider.authorization_url(config, state="st-1", redirect_uri=REDIRECT,
-                                         scopes=native, code_challenge="ch" * 22)
+        url = provider.authorization_url(
+            config, state="st-1", redirect_uri=REDIRECT, scopes=native, code_challenge="ch" * 22
+        )
         parts = urlsplit(url)
         default = urlsplit(provider.endpoint("authorize", config))
-        assert (parts.scheme, parts.netloc, parts.path) == (default.scheme, default.netloc,
-                                                            default.path)
+        assert (parts.scheme, parts.netloc, parts.path) == (
+            default.scheme,
+            default.netloc,
+            default.path,
+        )
         query = parse_qs(parts.query)
         assert query["response_type"] == ["code"]
         assert query["client_id"] == ["cid-123"]
@@ -75,15 +83,17 @@ class ProviderContract:
 
     def test_authorize_endpoint_override(self, provider, config):
         config.endpoints = {"authorize": "https://override.example.net/auth"}
-        url = provider.authorization_url(config, state="s", redirect_uri=REDIRECT, scopes=[],
-                                         code_challenge=None)
+        url = provider.authorization_url(
+            config, state="s", redirect_uri=REDIRECT, scopes=[], code_challenge=None
+        )
         assert url.startswith("https://override.example.net/auth?")
 
     def test_http_endpoint_refused(self, provider, config):
         config.endpoints = {"authorize": "http://idp.example.net/auth"}
         with pytest.raises(Exception, match="https"):
-            provider.authorization_url(config, state="s", redirect_uri=REDIRECT, scopes=[],
-                                       code_challenge=None)
+            provider.authorization_url(
+                config, state="s", redirect_uri=REDIRECT, scopes=[], code_challenge=None
+            )
 
     def test_unsupported_scope(self, provider):
         missing = [s for s in UNIFIED_SCOPES if s not in provider.scope_map]
@@ -105,8 +115,9 @@ class ProviderContract:
     def test_exchange_code(self, provider, config, recorded):
         token_url = provider.endpoint("token", config)
         responses.post(token_url, json=recorded["token"])
-        tokens = provider.exchange_code(config, code="code-1", redirect_uri=REDIRECT,
-                                        code_verifier="v" * 43)
+        tokens = provider.exchange_code(
+            config, code="code-1", redirect_uri=REDIRECT, code_verifier="v" * 43
+        )
         assert tokens.access_token == recorded["token"]["access_token"]
         assert tokens.refresh_token == recorded["token"]["refresh_token"]
         if provider.returns_expires_in:
@@ -146,7 +157,8 @@ class ProviderContract:
     def test_profile(self, provider, config, recorded):
         tokens = provider.parse_token(recorded["token"])
         url = provider.endpoint("userinfo", config).replace(
-            "{token}", recorded["token"]["access_token"])
+            "{token}", recorded["token"]["access_token"]
+        )
         responses.get(url, json=recorded["profile"])
         profile = provider.fetch_profile(config, tokens)
         got = {k: getattr(profile, k) for k in recorded["expected_profile"]}
@@ -170,13 +182,11 @@ class ProviderContract:
         return info.value
 
     def test_invalid_grant_is_terminal_user(self, provider, config):
-        err = self._refresh_error(provider, config, status=400,
-                                  json={"error": "invalid_grant"})
+        err = self._refresh_error(provider, config, status=400, json={"error": "invalid_grant"})
         assert err.failure == TERMINAL_USER
 
     def test_invalid_client_is_terminal_app(self, provider, config):
-        err = self._refresh_error(provider, config, status=401,
-                                  json={"error": "invalid_client"})
+        err = self._refresh_error(provider, config, status=401, json={"error": "invalid_client"})
         assert err.failure == TERMINAL_APP
 
     @pytest.mark.parametrize("status", [500, 502, 503, 429])

@@ -43,45 +43,56 @@ class TestZohoDataCentres:
     def _config(self, **endpoints):
         from aurinko_auth.models import ProviderConfig
 
-        return ProviderConfig(service_type="Zoho", client_id="c", client_secret="s",
-                              endpoints=endpoints)
+        return ProviderConfig(
+            service_type="Zoho", client_id="c", client_secret="s", endpoints=endpoints
+        )
 
     def test_callback_accounts_server_picks_token_endpoint(self):
         provider = ZohoProvider()
         config = provider.callback_config(
-            self._config(), {"location": "eu", "accounts-server": "https://accounts.zoho.eu"})
+            self._config(), {"location": "eu", "accounts-server": "https://accounts.zoho.eu"}
+        )
         assert provider.endpoint("token", config) == "https://accounts.zoho.eu/oauth/v2/token"
         assert provider.endpoint("userinfo", config) == "https://accounts.zoho.eu/oauth/user/info"
 
     def test_forged_accounts_server_ignored(self):
         provider = ZohoProvider()
-        for forged in ("https://evil.example/", "https://accounts.zoho.eu.evil.example",
-                       "http://accounts.zoho.eu", "https://accounts.zoho.eu:8443"):
+        for forged in (
+            "https://evil.example/",
+            "https://accounts.zoho.eu.evil.example",
+            "http://accounts.zoho.eu",
+            "https://accounts.zoho.eu:8443",
+        ):
             config = provider.callback_config(self._config(), {"accounts-server": forged})
             assert provider.endpoint("token", config) == "https://accounts.zoho.com/oauth/v2/token"
 
     def test_app_override_wins(self):
         provider = ZohoProvider()
-        config = provider.callback_config(self._config(token="https://127.0.0.1:9/t"),
-                                          {"accounts-server": "https://accounts.zoho.in"})
+        config = provider.callback_config(
+            self._config(token="https://127.0.0.1:9/t"),
+            {"accounts-server": "https://accounts.zoho.in"},
+        )
         assert provider.endpoint("token", config) == "https://127.0.0.1:9/t"
 
     def test_account_data_centre_used_for_refresh(self):
         provider = ZohoProvider()
-        config = provider.account_config(self._config(),
-                                         {"accounts_server": "https://accounts.zoho.com.au"})
-        assert provider.endpoint("token", config) == \
-            "https://accounts.zoho.com.au/oauth/v2/token"
+        config = provider.account_config(
+            self._config(), {"accounts_server": "https://accounts.zoho.com.au"}
+        )
+        assert provider.endpoint("token", config) == "https://accounts.zoho.com.au/oauth/v2/token"
 
     @responses.activate
     def test_profile_records_data_centre(self):
         provider = ZohoProvider()
-        config = provider.callback_config(self._config(),
-                                          {"accounts-server": "https://accounts.zoho.jp"})
-        responses.get("https://accounts.zoho.jp/oauth/user/info",
-                      json={"ZUID": 7, "Email": "a@b.jp"})
-        tokens = provider.parse_token({"access_token": "at",
-                                       "api_domain": "https://www.zohoapis.jp"})
+        config = provider.callback_config(
+            self._config(), {"accounts-server": "https://accounts.zoho.jp"}
+        )
+        responses.get(
+            "https://accounts.zoho.jp/oauth/user/info", json={"ZUID": 7, "Email": "a@b.jp"}
+        )
+        tokens = provider.parse_token(
+            {"access_token": "at", "api_domain": "https://www.zohoapis.jp"}
+        )
         profile = provider.fetch_profile(config, tokens)
         assert profile.extra["accounts_server"] == "https://accounts.zoho.jp"
         assert profile.server_url == "https://www.zohoapis.jp"
@@ -96,15 +107,19 @@ class TestZohoDataCentreTemplates:
     def _config(self, **endpoints):
         from aurinko_auth.models import ProviderConfig
 
-        return ProviderConfig(service_type="Zoho", client_id="c", client_secret="s",
-                              endpoints=endpoints)
+        return ProviderConfig(
+            service_type="Zoho", client_id="c", client_secret="s", endpoints=endpoints
+        )
 
     def test_template_filled_with_the_callbacks_data_centre(self):
         provider = ZohoProvider()
-        config = provider.callback_config(self._config(token=self.TEMPLATE),
-                                          {"accounts-server": "https://accounts.zoho.eu"})
-        assert provider.endpoint("token", config) == \
-            "http://127.0.0.1:9/zoho/accounts.zoho.eu/oauth/v2/token"
+        config = provider.callback_config(
+            self._config(token=self.TEMPLATE), {"accounts-server": "https://accounts.zoho.eu"}
+        )
+        assert (
+            provider.endpoint("token", config)
+            == "http://127.0.0.1:9/zoho/accounts.zoho.eu/oauth/v2/token"
+        )
         # Endpoints the app did not override go to the data centre itself.
         assert provider.endpoint("userinfo", config) == "https://accounts.zoho.eu/oauth/user/info"
 
@@ -112,24 +127,34 @@ class TestZohoDataCentreTemplates:
         provider = ZohoProvider()
         for query in ({}, {"accounts-server": "https://evil.example"}):
             config = provider.callback_config(self._config(token=self.TEMPLATE), query)
-            assert provider.endpoint("token", config) == \
-                "http://127.0.0.1:9/zoho/accounts.zoho.com/oauth/v2/token"
+            assert (
+                provider.endpoint("token", config)
+                == "http://127.0.0.1:9/zoho/accounts.zoho.com/oauth/v2/token"
+            )
 
     def test_account_refresh_uses_the_template(self):
         provider = ZohoProvider()
-        config = provider.account_config(self._config(token=self.TEMPLATE),
-                                         {"accounts_server": "https://accounts.zoho.in"})
-        assert provider.endpoint("token", config) == \
-            "http://127.0.0.1:9/zoho/accounts.zoho.in/oauth/v2/token"
+        config = provider.account_config(
+            self._config(token=self.TEMPLATE), {"accounts_server": "https://accounts.zoho.in"}
+        )
+        assert (
+            provider.endpoint("token", config)
+            == "http://127.0.0.1:9/zoho/accounts.zoho.in/oauth/v2/token"
+        )
 
     @responses.activate
     def test_profile_records_the_callbacks_data_centre_behind_a_template(self):
         provider = ZohoProvider()
         config = provider.callback_config(
-            self._config(token=self.TEMPLATE,
-                         userinfo="http://127.0.0.1:9/zoho/{accounts_host}/oauth/user/info"),
-            {"accounts-server": "https://accounts.zoho.jp"})
-        responses.get("http://127.0.0.1:9/zoho/accounts.zoho.jp/oauth/user/info",
-                      json={"ZUID": 7, "Email": "a@b.jp"})
+            self._config(
+                token=self.TEMPLATE,
+                userinfo="http://127.0.0.1:9/zoho/{accounts_host}/oauth/user/info",
+            ),
+            {"accounts-server": "https://accounts.zoho.jp"},
+        )
+        responses.get(
+            "http://127.0.0.1:9/zoho/accounts.zoho.jp/oauth/user/info",
+            json={"ZUID": 7, "Email": "a@b.jp"},
+        )
         profile = provider.fetch_profile(config, provider.parse_token({"access_token": "at"}))
         assert profile.extra["accounts_server"] == "https://accounts.zoho.jp"

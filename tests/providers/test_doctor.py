@@ -35,9 +35,12 @@ def test_healthy_config_passes(app_factory, provider_config_factory, token_serve
 
 def test_problems_reported_and_exit_non_zero(app_factory, provider_config_factory, capsys):
     app, _ = app_factory()
-    provider_config_factory(app, "Zoho", client_secret="",
-                            endpoints={"authorize": "http://idp.example.net/auth",
-                                       "token": "http://127.0.0.1:9/token"})
+    provider_config_factory(
+        app,
+        "Zoho",
+        client_secret="",
+        endpoints={"authorize": "http://idp.example.net/auth", "token": "http://127.0.0.1:9/token"},
+    )
     with pytest.raises(CommandError) as info:
         call_command("aurinko_doctor", app.client_id)
     assert info.value.returncode == 2
@@ -61,8 +64,9 @@ def test_unknown_app(db):
         call_command("aurinko_doctor", "nope")
 
 
-def test_accounts_without_offline_scope_are_reported(app_factory, provider_config_factory,
-                                                     account_factory, capsys):
+def test_accounts_without_offline_scope_are_reported(
+    app_factory, provider_config_factory, account_factory, capsys
+):
     app, _ = app_factory()
     provider_config_factory(app, "Office365")
     granted = ["openid", "email", "offline_access", "https://graph.microsoft.com/Mail.Read"]
@@ -70,15 +74,19 @@ def test_accounts_without_offline_scope_are_reported(app_factory, provider_confi
     call_command("aurinko_doctor", app.client_id, "--no-probe")
     assert "offline_access" not in capsys.readouterr().out
     for _ in range(2):  # an admin policy stripped offline_access from these grants
-        account_factory(app, service_type="Office365",
-                        native_scopes=["openid", "https://graph.microsoft.com/Mail.Read"])
+        account_factory(
+            app,
+            service_type="Office365",
+            native_scopes=["openid", "https://graph.microsoft.com/Mail.Read"],
+        )
     account_factory(app, service_type="Office365", native_scopes=["openid"], active=False)
     call_command("aurinko_doctor", app.client_id, "--no-probe")
     assert "2 active account(s) were granted no 'offline_access'" in capsys.readouterr().out
 
 
-def test_sugarcrm_needs_no_client_secret_and_is_not_probed(app_factory, provider_config_factory,
-                                                           capsys, monkeypatch):
+def test_sugarcrm_needs_no_client_secret_and_is_not_probed(
+    app_factory, provider_config_factory, capsys, monkeypatch
+):
     """Sugar's built-in client 'sugar' has no secret, and its endpoints are on each user's
     instance: nothing to probe, but the platform must be allowed there."""
     import requests

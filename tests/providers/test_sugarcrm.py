@@ -22,8 +22,10 @@ SERVER = "https://crm.example.com"
 
 @pytest.fixture
 def public_dns():
-    with mock.patch("aurinko_auth.netguard._getaddrinfo",
-                    return_value=[(2, 1, 6, "", ("93.184.216.34", 443))]) as patched:
+    with mock.patch(
+        "aurinko_auth.security.netguard._getaddrinfo",
+        return_value=[(2, 1, 6, "", ("93.184.216.34", 443))],
+    ) as patched:
         yield patched
 
 
@@ -74,10 +76,13 @@ def test_refresh_rotates(public_dns):
 
 
 @responses.activate
-@pytest.mark.parametrize("status,body,failure", [
-    (400, {"error": "invalid_grant", "error_message": "Invalid refresh token"}, TERMINAL_USER),
-    (503, {"error": "x"}, TRANSIENT),
-])
+@pytest.mark.parametrize(
+    "status,body,failure",
+    [
+        (400, {"error": "invalid_grant", "error_message": "Invalid refresh token"}, TERMINAL_USER),
+        (503, {"error": "x"}, TRANSIENT),
+    ],
+)
 def test_refresh_errors(public_dns, status, body, failure):
     responses.post(SERVER + "/rest/v11/oauth2/token", status=status, json=body)
     with pytest.raises(ProviderCallError) as info:
@@ -87,25 +92,41 @@ def test_refresh_errors(public_dns, status, body, failure):
 
 @pytest.mark.parametrize("address", ["127.0.0.1", "10.0.0.5", "169.254.169.254", "::1"])
 def test_private_instance_refused(address):
-    with mock.patch("aurinko_auth.netguard._getaddrinfo",
-                    return_value=[(2, 1, 6, "", (address, 443))]), \
-            pytest.raises(InvalidRequest, match="public"):
+    with (
+        mock.patch(
+            "aurinko_auth.security.netguard._getaddrinfo",
+            return_value=[(2, 1, 6, "", (address, 443))],
+        ),
+        pytest.raises(InvalidRequest, match="public"),
+    ):
         sign_in(config())
 
 
-@pytest.mark.parametrize("url", ["http://crm.example.com", "ftp://x", "https://u:p@h.example",
-                                 "https://h.example/?q=1", "", "https://h.example:99999",
-                                 "https://" + "h" * 200 + ".example"])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://crm.example.com",
+        "ftp://x",
+        "https://u:p@h.example",
+        "https://h.example/?q=1",
+        "",
+        "https://h.example:99999",
+        "https://" + "h" * 200 + ".example",
+    ],
+)
 def test_bad_server_url(url):
     with pytest.raises(InvalidRequest):
         sign_in(config(), serverUrl=url)
 
 
 @responses.activate
-@pytest.mark.parametrize("status,body", [
-    (401, DATA["error_body"]),  # what Sugar answers
-    (400, {"error": "invalid_grant", "error_description": "Invalid credentials given."}),
-])
+@pytest.mark.parametrize(
+    "status,body",
+    [
+        (401, DATA["error_body"]),  # what Sugar answers
+        (400, {"error": "invalid_grant", "error_description": "Invalid credentials given."}),
+    ],
+)
 def test_wrong_password_is_a_form_error(public_dns, status, body):
     responses.post(SERVER + "/rest/v11/oauth2/token", status=status, json=body)
     with pytest.raises(SignInFailed) as refused:
@@ -140,8 +161,9 @@ def test_sessions_are_pinned_and_ignore_proxies(public_dns, monkeypatch):
     seen = []
 
     def fake_send(adapter, request, **kwargs):
-        seen.append((type(adapter).__name__, getattr(adapter, "address", None),
-                     kwargs.get("proxies")))
+        seen.append(
+            (type(adapter).__name__, getattr(adapter, "address", None), kwargs.get("proxies"))
+        )
         raise ProviderCallError("stop", code="stop")
 
     monkeypatch.setattr("requests.adapters.HTTPAdapter.send", fake_send)
@@ -155,30 +177,44 @@ def test_sessions_are_pinned_and_ignore_proxies(public_dns, monkeypatch):
 
 @responses.activate
 def test_redirect_to_another_host_is_refused(public_dns):
-    responses.post(SERVER + "/rest/v11/oauth2/token", status=307,
-                   headers={"Location": "https://elsewhere.example/steal"})
+    responses.post(
+        SERVER + "/rest/v11/oauth2/token",
+        status=307,
+        headers={"Location": "https://elsewhere.example/steal"},
+    )
     with pytest.raises(InvalidRequest) as refused:
         sign_in(config())
     assert refused.value.code == "host.unpinned"
 
 
-@pytest.mark.parametrize("given,expected", [
-    ("crm.example.com", "https://crm.example.com"),
-    ("HTTPS://CRM.Example.com/", "https://crm.example.com"),
-    ("https://crm.example.com/#Home", "https://crm.example.com"),
-    ("https://crm.example.com/sugar/rest/v11/", "https://crm.example.com/sugar"),
-    ("https://crm.example.com:8443/sugar/index.php", "https://crm.example.com:8443/sugar"),
-    ("http://127.0.0.1:8000", "http://127.0.0.1:8000"),
-])
+@pytest.mark.parametrize(
+    "given,expected",
+    [
+        ("crm.example.com", "https://crm.example.com"),
+        ("HTTPS://CRM.Example.com/", "https://crm.example.com"),
+        ("https://crm.example.com/#Home", "https://crm.example.com"),
+        ("https://crm.example.com/sugar/rest/v11/", "https://crm.example.com/sugar"),
+        ("https://crm.example.com:8443/sugar/index.php", "https://crm.example.com:8443/sugar"),
+        ("http://127.0.0.1:8000", "http://127.0.0.1:8000"),
+    ],
+)
 def test_server_url_normalized(given, expected):
     assert normalize_server_url(given) == expected
 
 
-@pytest.mark.parametrize(("field", "value"), [
-    ("login", "a\x00b"), ("password", "p\x00"), ("serverUrl", "https://crm.example.com\x00"),
-    ("login", "x" * 400), ("password", "x" * 1100), ("password", ""), ("login", " "),
-    ("serverUrl", ""),
-])
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("login", "a\x00b"),
+        ("password", "p\x00"),
+        ("serverUrl", "https://crm.example.com\x00"),
+        ("login", "x" * 400),
+        ("password", "x" * 1100),
+        ("password", ""),
+        ("login", " "),
+        ("serverUrl", ""),
+    ],
+)
 def test_bad_form_values(field, value):
     data = {"serverUrl": SERVER, "login": "sally", "password": "pw", field: value}
     with pytest.raises(InvalidRequest) as refused:
@@ -187,8 +223,9 @@ def test_bad_form_values(field, value):
 
 
 def test_clean_keeps_the_password_verbatim():
-    cleaned = SugarCRMProvider().clean({"serverUrl": " crm.example.com/ ", "login": " sally ",
-                                        "password": " pw "})
+    cleaned = SugarCRMProvider().clean(
+        {"serverUrl": " crm.example.com/ ", "login": " sally ", "password": " pw "}
+    )
     assert cleaned == {"serverUrl": SERVER, "login": "sally", "password": " pw "}
 
 
@@ -197,8 +234,11 @@ def test_renew_refreshes_at_the_accounts_instance(public_dns):
     """tokens.py calls renew(config, account): the account's serverUrl names the instance."""
     other = "https://other-crm.example.org/sugar"
     responses.post(other + "/rest/v11/oauth2/token", json=DATA["refresh"])
-    account = Account(service_type="SugarCRM", server_url=other,
-                      credentials={"access_token": "a", "refresh_token": "old-rt"})
+    account = Account(
+        service_type="SugarCRM",
+        server_url=other,
+        credentials={"access_token": "a", "refresh_token": "old-rt"},
+    )
     tokens = SugarCRMProvider().renew(config(tenant="broker_x"), account)
     assert tokens.refresh_token == "e5f6a7b8-rotated"
     body = parse_qs(responses.calls[0].request.body)
@@ -210,7 +250,8 @@ def test_renew_refreshes_at_the_accounts_instance(public_dns):
 def test_endpoint_overrides_with_server_placeholder(public_dns):
     responses.post(SERVER + "/custom/token", json=DATA["refresh"])
     tokens = SugarCRMProvider().refresh_at(
-        config(endpoints={"token": "{server}/custom/token"}), SERVER, "rt")
+        config(endpoints={"token": "{server}/custom/token"}), SERVER, "rt"
+    )
     assert tokens.access_token == "a1b2c3d4-new"
 
 
@@ -258,11 +299,16 @@ def test_endpoint_overrides_with_placeholders_are_accepted(app_factory):
     from aurinko_auth import services
 
     app, _ = app_factory()
-    cfg = services.configure_provider(app, "SugarCRM", endpoints={
-        "token": "{server}/rest/v10/oauth2/token"})
+    cfg = services.configure_provider(
+        app, "SugarCRM", endpoints={"token": "{server}/rest/v10/oauth2/token"}
+    )
     assert cfg.endpoints == {"token": "{server}/rest/v10/oauth2/token"}
-    zoho = services.configure_provider(app, "Zoho", client_id="c", endpoints={
-        "token": "https://proxy.example.com/{accounts_host}/oauth/v2/token"})
+    zoho = services.configure_provider(
+        app,
+        "Zoho",
+        client_id="c",
+        endpoints={"token": "https://proxy.example.com/{accounts_host}/oauth/v2/token"},
+    )
     assert "{accounts_host}" in zoho.endpoints["token"]
     with pytest.raises(InvalidRequest):
         services.configure_provider(app, "SugarCRM", endpoints={"token": "http://crm.example"})

@@ -8,7 +8,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 import responses
 
-from aurinko_auth import sessions
+from aurinko_auth import usersessions
 from aurinko_auth.models import Account, App, AppUser
 
 GOOGLE_TOKEN = "https://oauth2.googleapis.com/token"
@@ -24,10 +24,12 @@ def user_factory(db, account_factory):
     ``accounts`` secondary ones."""
 
     def make(app: App, accounts: int = 0, **kw: Any) -> AppUser:
-        user = AppUser.objects.create(app=app, email=kw.pop("email", "owner@example.com"),
-                                      trusted_identity=True, **kw)
-        account_factory(app, "Google", user=user, account_type=Account.Type.PRIMARY,
-                        email=user.email)
+        user = AppUser.objects.create(
+            app=app, email=kw.pop("email", "owner@example.com"), trusted_identity=True, **kw
+        )
+        account_factory(
+            app, "Google", user=user, account_type=Account.Type.PRIMARY, email=user.email
+        )
         for _ in range(accounts):
             account_factory(app, "Office365", user=user, account_type=Account.Type.SECONDARY)
         return user
@@ -40,8 +42,9 @@ def session_factory(db):
     """``session_factory(user) -> token``."""
 
     def make(user: AppUser, **kw: Any) -> str:
-        return sessions.start(user, user_agent=kw.get("user_agent", "pytest"),
-                              ip=kw.get("ip", "127.0.0.1"))
+        return usersessions.start(
+            user, user_agent=kw.get("user_agent", "pytest"), ip=kw.get("ip", "127.0.0.1")
+        )
 
     return make
 
@@ -56,12 +59,24 @@ def sign_in(client):
     ``(start_response, final_response)``; final is None when the start did not reach the
     provider."""
 
-    def run(app: App, *, service_type: str = "Google", sub: str = "g-1",
-            email: str = "alice@example.com", path: str = "/v1/auth/authorizeUser",
-            browser=None, **params: str):
+    def run(
+        app: App,
+        *,
+        service_type: str = "Google",
+        sub: str = "g-1",
+        email: str = "alice@example.com",
+        path: str = "/v1/auth/authorizeUser",
+        browser=None,
+        **params: str,
+    ):
         browser = browser or client
-        query = {"clientId": app.client_id, "serviceType": service_type, "scopes": "Mail.Read",
-                 "returnUrl": "https://app.example.com/callback", "state": "st-1"}
+        query = {
+            "clientId": app.client_id,
+            "serviceType": service_type,
+            "scopes": "Mail.Read",
+            "returnUrl": "https://app.example.com/callback",
+            "state": "st-1",
+        }
         if path.endswith("authorizeUser"):
             query["accountRole"] = "primary"
         query.update(params)
@@ -72,8 +87,9 @@ def sign_in(client):
             return start, None
         with responses.RequestsMock() as mocked:
             _record(mocked, service_type, sub, email)
-            final = browser.get("/v1/auth/callback",
-                                {"state": query_of(location)["state"], "code": "provider-code"})
+            final = browser.get(
+                "/v1/auth/callback", {"state": query_of(location)["state"], "code": "provider-code"}
+            )
         return start, final
 
     return run
@@ -81,19 +97,35 @@ def sign_in(client):
 
 def _record(mocked: responses.RequestsMock, service_type: str, sub: str, email: str) -> None:
     if service_type == "Google":
-        mocked.post(GOOGLE_TOKEN, json={
-            "access_token": f"ya29.{sub}", "refresh_token": f"1//{sub}", "expires_in": 3599,
-            "scope": "openid email profile https://www.googleapis.com/auth/gmail.readonly",
-            "token_type": "Bearer"})
-        mocked.get(GOOGLE_USERINFO, json={"sub": sub, "email": email, "name": "Someone",
-                                          "hd": email.rpartition("@")[2]})
+        mocked.post(
+            GOOGLE_TOKEN,
+            json={
+                "access_token": f"ya29.{sub}",
+                "refresh_token": f"1//{sub}",
+                "expires_in": 3599,
+                "scope": "openid email profile https://www.googleapis.com/auth/gmail.readonly",
+                "token_type": "Bearer",
+            },
+        )
+        mocked.get(
+            GOOGLE_USERINFO,
+            json={"sub": sub, "email": email, "name": "Someone", "hd": email.rpartition("@")[2]},
+        )
     else:
-        mocked.post(O365_TOKEN, json={
-            "access_token": f"eyJ.{sub}", "refresh_token": f"0.A{sub}", "expires_in": 3599,
-            "scope": "https://graph.microsoft.com/Mail.Read openid email profile offline_access",
-            "token_type": "Bearer"})
-        mocked.get(O365_ME, json={"id": sub, "mail": email, "displayName": "Someone",
-                                  "userPrincipalName": email})
+        mocked.post(
+            O365_TOKEN,
+            json={
+                "access_token": f"eyJ.{sub}",
+                "refresh_token": f"0.A{sub}",
+                "expires_in": 3599,
+                "scope": "https://graph.microsoft.com/Mail.Read openid email profile offline_access",
+                "token_type": "Bearer",
+            },
+        )
+        mocked.get(
+            O365_ME,
+            json={"id": sub, "mail": email, "displayName": "Someone", "userPrincipalName": email},
+        )
 
 
 @pytest.fixture(autouse=True)

@@ -13,20 +13,24 @@ pytestmark = pytest.mark.django_db
 def staff_factory(db):
     def make(username: str, superuser: bool = False):
         return get_user_model().objects.create_user(
-            username, password="pw", is_staff=True, is_superuser=superuser)
+            username, password="pw", is_staff=True, is_superuser=superuser
+        )
+
     return make
 
 
-def test_app_user_admin_is_scoped_and_ends_sessions(client, app_factory, user_factory,
-                                                    session_factory, staff_factory):
+def test_app_user_admin_is_scoped_and_ends_sessions(
+    client, app_factory, user_factory, session_factory, staff_factory
+):
     mine, _ = app_factory(name="Mine")
     theirs, _ = app_factory(name="Theirs")
     my_user = user_factory(mine, email="mine@example.com")
     user_factory(theirs, email="theirs@example.com")
     token = session_factory(my_user)
     owner = staff_factory("owner", superuser=False)
-    owner.user_permissions.add(*Permission.objects.filter(
-        codename__in=["view_appuser", "change_appuser"]))
+    owner.user_permissions.add(
+        *Permission.objects.filter(codename__in=["view_appuser", "change_appuser"])
+    )
     AppMembership.objects.create(app=mine, user=owner)
     client.force_login(owner)
     page = client.get("/admin/aurinko_auth/appuser/")
@@ -36,7 +40,9 @@ def test_app_user_admin_is_scoped_and_ends_sessions(client, app_factory, user_fa
     assert detail.status_code == 200
     assert UserSession.objects.get().token_hash.encode() not in detail.content
     assert token.encode() not in detail.content
-    response = client.post("/admin/aurinko_auth/appuser/", {
-        "action": "end_sessions", "_selected_action": [str(my_user.pk)]})
+    response = client.post(
+        "/admin/aurinko_auth/appuser/",
+        {"action": "end_sessions", "_selected_action": [str(my_user.pk)]},
+    )
     assert response.status_code == 302
     assert UserSession.objects.get().revoked_at is not None

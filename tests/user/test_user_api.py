@@ -8,7 +8,8 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
-from aurinko_auth import auth, sessions
+from aurinko_auth import usersessions
+from aurinko_auth.hotpath import auth
 from aurinko_auth.models import Account, UserSession
 from tests.user.conftest import APP_ORIGIN
 
@@ -20,12 +21,16 @@ def signed_in(app_factory, user_factory, session_factory):
     """``signed_in(accounts=1) -> (app, user, token, browser)``: a browser holding the cookie."""
 
     def make(accounts: int = 1, app=None):
-        app = app or app_factory(return_urls=[APP_ORIGIN + "/callback",
-                                              "http://localhost:5173/auth.html"])[0]
+        app = (
+            app
+            or app_factory(
+                return_urls=[APP_ORIGIN + "/callback", "http://localhost:5173/auth.html"]
+            )[0]
+        )
         user = user_factory(app, accounts=accounts)
         token = session_factory(user)
         browser = Client()
-        browser.cookies[sessions.cookie_name(app.pk)] = token
+        browser.cookies[usersessions.cookie_name(app.pk)] = token
         return app, user, token, browser
 
     return make
@@ -41,6 +46,7 @@ def assert_error(response, status: int, code: str | None = None) -> None:
 
 # --- authentication --------------------------------------------------------------------------
 
+
 def test_user_by_cookie_and_by_header(signed_in):
     app, user, token, browser = signed_in(accounts=2)
     by_cookie = browser.get("/v1/user")
@@ -50,9 +56,20 @@ def test_user_by_cookie_and_by_header(signed_in):
     body = by_header.json()
     assert set(body) == {"id", "appId", "email", "authOrgId", "trustedIdentity", "accounts"}
     assert [a["type"] for a in body["accounts"]] == ["primary", "secondary", "secondary"]
-    assert set(body["accounts"][0]) >= {"id", "serviceType", "type", "daemon", "active",
-                                        "loginString", "email", "name", "authUserId",
-                                        "authOrgId", "authObtainedAt", "tokenStatus"}
+    assert set(body["accounts"][0]) >= {
+        "id",
+        "serviceType",
+        "type",
+        "daemon",
+        "active",
+        "loginString",
+        "email",
+        "name",
+        "authUserId",
+        "authOrgId",
+        "authObtainedAt",
+        "tokenStatus",
+    }
 
 
 def test_not_signed_in_is_401_json():
@@ -69,7 +86,7 @@ def test_forged_session_header_is_401(signed_in, token):
 def test_forged_cookie_is_401(signed_in):
     app, *_ = signed_in()
     browser = Client()
-    browser.cookies[sessions.cookie_name(app.pk)] = "aus_" + "A" * 43
+    browser.cookies[usersessions.cookie_name(app.pk)] = "aus_" + "A" * 43
     assert_error(browser.get("/v1/user"), 401, "session.invalid")
 
 
@@ -77,15 +94,18 @@ def test_cookie_of_app_a_renamed_for_app_b_is_refused(signed_in, app_factory):
     app, user, token, _ = signed_in()
     other, _ = app_factory(name="Other", return_urls=[APP_ORIGIN + "/callback"])
     browser = Client()
-    browser.cookies[sessions.cookie_name(other.pk)] = token
+    browser.cookies[usersessions.cookie_name(other.pk)] = token
     assert_error(browser.get("/v1/user"), 401, "session.invalid")
 
 
-@pytest.mark.parametrize("change,code", [
-    ({"expires_at": timezone.now() - timedelta(seconds=1)}, "session.expired"),
-    ({"last_used_at": timezone.now() - timedelta(days=15)}, "session.expired"),
-    ({"revoked_at": timezone.now()}, "session.revoked"),
-])
+@pytest.mark.parametrize(
+    "change,code",
+    [
+        ({"expires_at": timezone.now() - timedelta(seconds=1)}, "session.expired"),
+        ({"last_used_at": timezone.now() - timedelta(days=15)}, "session.expired"),
+        ({"revoked_at": timezone.now()}, "session.revoked"),
+    ],
+)
 def test_ended_sessions_are_401(signed_in, change, code):
     app, user, token, browser = signed_in()
     UserSession.objects.update(**change)
@@ -98,9 +118,10 @@ def test_idle_timeout_is_a_setting(signed_in, settings):
     UserSession.objects.update(last_used_at=timezone.now() - timedelta(hours=2))
     assert browser.get("/v1/user").status_code == 200
     settings.AURINKO_AUTH = {**settings.AURINKO_AUTH, "SESSION_IDLE_TIMEOUT": 3600}
-    token2 = sessions.start(user)
+    token2 = usersessions.start(user)
     UserSession.objects.filter(pk__gt=UserSession.objects.order_by("pk").first().pk).update(
-        last_used_at=timezone.now() - timedelta(hours=2))
+        last_used_at=timezone.now() - timedelta(hours=2)
+    )
     assert_error(Client().get("/v1/user", HTTP_X_AURINKO_SESSION=token2), 401, "session.expired")
 
 
@@ -113,14 +134,15 @@ def test_disabled_app_ends_its_sessions(signed_in):
 
 # --- logout ----------------------------------------------------------------------------------
 
+
 def test_logout_ends_session_server_side_and_clears_cookie(signed_in):
     app, user, token, browser = signed_in()
     copied = Client()
-    copied.cookies[sessions.cookie_name(app.pk)] = token
+    copied.cookies[usersessions.cookie_name(app.pk)] = token
     assert copied.get("/v1/user").status_code == 200
     response = browser.post("/v1/user/logout", HTTP_ORIGIN=APP_ORIGIN)
     assert response.status_code == 204
-    morsel = response.cookies[sessions.cookie_name(app.pk)]
+    morsel = response.cookies[usersessions.cookie_name(app.pk)]
     assert morsel.value == "" and morsel["max-age"] == 0
     assert morsel["secure"] and morsel["httponly"] and morsel["samesite"] == "None"
     assert UserSession.objects.get().revoked_at is not None
@@ -133,17 +155,21 @@ def test_logout_by_header_needs_no_origin(signed_in):
     app, user, token, _ = signed_in()
     response = Client().post("/v1/user/logout", HTTP_X_AURINKO_SESSION=token)
     assert response.status_code == 204
-    assert sessions.cookie_name(app.pk) not in response.cookies
+    assert usersessions.cookie_name(app.pk) not in response.cookies
 
 
 # --- CSRF ------------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("headers", [
-    {"HTTP_ORIGIN": "https://evil.example.net"},
-    {},
-    {"HTTP_ORIGIN": "null"},
-    {"HTTP_ORIGIN": "https://app.example.com.evil.net"},
-])
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {"HTTP_ORIGIN": "https://evil.example.net"},
+        {},
+        {"HTTP_ORIGIN": "null"},
+        {"HTTP_ORIGIN": "https://app.example.com.evil.net"},
+    ],
+)
 def test_cross_site_post_with_cookie_is_403(signed_in, headers):
     app, user, token, browser = signed_in()
     response = browser.post("/v1/user/logout", **headers)
@@ -153,11 +179,14 @@ def test_cross_site_post_with_cookie_is_403(signed_in, headers):
     assert browser.get("/v1/user").status_code == 200
 
 
-@pytest.mark.parametrize("headers", [
-    {"HTTP_ORIGIN": APP_ORIGIN},
-    {"HTTP_ORIGIN": "http://localhost:5173"},
-    {"HTTP_X_REQUESTED_WITH": "XMLHttpRequest"},
-])
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {"HTTP_ORIGIN": APP_ORIGIN},
+        {"HTTP_ORIGIN": "http://localhost:5173"},
+        {"HTTP_X_REQUESTED_WITH": "XMLHttpRequest"},
+    ],
+)
 def test_post_from_app_origin_or_with_custom_header_passes(signed_in, headers):
     app, user, token, browser = signed_in()
     assert browser.post("/v1/user/logout", **headers).status_code == 204
@@ -166,8 +195,9 @@ def test_post_from_app_origin_or_with_custom_header_passes(signed_in, headers):
 def test_cross_site_delete_of_account_is_403(signed_in):
     app, user, token, browser = signed_in(accounts=1)
     secondary = user.accounts.get(account_type="secondary")
-    response = browser.delete(f"/v1/user/accounts/{secondary.pk}",
-                              HTTP_ORIGIN="https://evil.example.net")
+    response = browser.delete(
+        f"/v1/user/accounts/{secondary.pk}", HTTP_ORIGIN="https://evil.example.net"
+    )
     assert_error(response, 403)
     assert Account.objects.filter(pk=secondary.pk).exists()
 
@@ -175,8 +205,9 @@ def test_cross_site_delete_of_account_is_403(signed_in):
 def test_page_of_another_app_cannot_read_the_user(signed_in, app_factory):
     app, user, token, browser = signed_in()
     app_factory(name="Other", return_urls=["https://other.example.org/cb"])
-    assert_error(browser.get("/v1/user", HTTP_ORIGIN="https://other.example.org"), 403,
-                 "origin_not_allowed")
+    assert_error(
+        browser.get("/v1/user", HTTP_ORIGIN="https://other.example.org"), 403, "origin_not_allowed"
+    )
     assert browser.get("/v1/user", HTTP_ORIGIN=APP_ORIGIN).status_code == 200
 
 
@@ -184,16 +215,19 @@ def test_browser_signed_in_to_two_apps(signed_in, app_factory):
     app_a, user_a, token_a, browser = signed_in()
     app_b = app_factory(name="B", return_urls=["https://b.example.org/cb"])[0]
     _, user_b, token_b, _ = signed_in(app=app_b)
-    browser.cookies[sessions.cookie_name(app_b.pk)] = token_b
+    browser.cookies[usersessions.cookie_name(app_b.pk)] = token_b
     assert_error(browser.get("/v1/user"), 400, "session.ambiguous")
     assert browser.get("/v1/user", {"clientId": app_b.client_id}).json()["id"] == str(user_b.pk)
     assert browser.get("/v1/user", HTTP_X_AURINKO_CLIENTID=app_a.client_id).json()["id"] == str(
-        user_a.pk)
+        user_a.pk
+    )
     assert browser.get("/v1/user", HTTP_ORIGIN="https://b.example.org").json()["id"] == str(
-        user_b.pk)
+        user_b.pk
+    )
 
 
 # --- X-Aurinko-AccountId with a session ------------------------------------------------------
+
 
 def test_account_of_the_signed_in_user(signed_in):
     app, user, token, browser = signed_in(accounts=1)
@@ -204,8 +238,9 @@ def test_account_of_the_signed_in_user(signed_in):
             assert response.json()["id"] == account.pk
 
 
-def test_account_of_another_user_or_app_is_404(signed_in, app_factory, user_factory,
-                                               account_factory):
+def test_account_of_another_user_or_app_is_404(
+    signed_in, app_factory, user_factory, account_factory
+):
     app, user, token, browser = signed_in()
     other_user = user_factory(app, accounts=1)
     unlinked = account_factory(app, "Google")
@@ -221,12 +256,14 @@ def test_account_of_another_user_or_app_is_404(signed_in, app_factory, user_fact
 def test_session_cannot_delete_primary_through_v1_account(signed_in):
     app, user, token, browser = signed_in()
     primary = user.accounts.get(account_type="primary")
-    response = browser.delete("/v1/account", HTTP_X_AURINKO_ACCOUNTID=str(primary.pk),
-                              HTTP_ORIGIN=APP_ORIGIN)
+    response = browser.delete(
+        "/v1/account", HTTP_X_AURINKO_ACCOUNTID=str(primary.pk), HTTP_ORIGIN=APP_ORIGIN
+    )
     assert_error(response, 400, "account.primary")
 
 
 # --- unlinking -------------------------------------------------------------------------------
+
 
 def test_unlink_secondary_account(signed_in):
     app, user, token, browser = signed_in(accounts=2)
@@ -240,14 +277,18 @@ def test_unlink_secondary_account(signed_in):
 def test_unlink_primary_or_foreign_account_is_refused(signed_in, user_factory):
     app, user, token, browser = signed_in(accounts=1)
     primary = user.accounts.get(account_type="primary")
-    assert_error(browser.delete(f"/v1/user/accounts/{primary.pk}", HTTP_ORIGIN=APP_ORIGIN),
-                 400, "account.primary")
+    assert_error(
+        browser.delete(f"/v1/user/accounts/{primary.pk}", HTTP_ORIGIN=APP_ORIGIN),
+        400,
+        "account.primary",
+    )
     other = user_factory(app, accounts=1).accounts.get(account_type="secondary")
     assert_error(browser.delete(f"/v1/user/accounts/{other.pk}", HTTP_ORIGIN=APP_ORIGIN), 404)
     assert Account.objects.filter(pk__in=[primary.pk, other.pk]).count() == 2
 
 
 # --- sessions --------------------------------------------------------------------------------
+
 
 def test_list_and_revoke_sessions(signed_in, session_factory):
     app, user, token, browser = signed_in()
@@ -260,9 +301,10 @@ def test_list_and_revoke_sessions(signed_in, session_factory):
     assert "token" not in str(records).lower()
     response = browser.delete(f"/v1/user/sessions/{other['id']}", HTTP_ORIGIN=APP_ORIGIN)
     assert response.status_code == 204
-    assert sessions.cookie_name(app.pk) not in response.cookies  # not this browser's session
-    assert_error(Client().get("/v1/user", HTTP_X_AURINKO_SESSION=other_token), 401,
-                 "session.revoked")
+    assert usersessions.cookie_name(app.pk) not in response.cookies  # not this browser's session
+    assert_error(
+        Client().get("/v1/user", HTTP_X_AURINKO_SESSION=other_token), 401, "session.revoked"
+    )
     assert browser.get("/v1/user").status_code == 200
     assert len(browser.get("/v1/user/sessions").json()["records"]) == 1
 
@@ -278,14 +320,16 @@ def test_cannot_revoke_session_of_another_user(signed_in, user_factory, session_
 
 # --- hot path --------------------------------------------------------------------------------
 
+
 def test_session_lookup_is_one_query(signed_in, django_assert_num_queries):
     app, user, token, browser = signed_in()
     with django_assert_num_queries(1):
         principal = auth.user_from_session(header=token, cookies={}, origin=None)
     assert principal.user.app.client_id == app.client_id
     with django_assert_num_queries(1):
-        auth.user_from_session(header=None, cookies={sessions.cookie_name(app.pk): token},
-                               origin=APP_ORIGIN)
+        auth.user_from_session(
+            header=None, cookies={usersessions.cookie_name(app.pk): token}, origin=APP_ORIGIN
+        )
 
 
 def test_last_use_written_at_most_once_a_minute(signed_in, django_assert_num_queries):
@@ -313,12 +357,15 @@ def test_v1_user_costs_constant_queries(signed_in, accounts, django_assert_num_q
 
 # --- CORS ------------------------------------------------------------------------------------
 
+
 def test_preflight_from_app_origin(signed_in):
     signed_in()
     response = Client().options(
-        "/v1/user/logout", HTTP_ORIGIN="http://localhost:5173",
+        "/v1/user/logout",
+        HTTP_ORIGIN="http://localhost:5173",
         HTTP_ACCESS_CONTROL_REQUEST_METHOD="POST",
-        HTTP_ACCESS_CONTROL_REQUEST_HEADERS="x-requested-with")
+        HTTP_ACCESS_CONTROL_REQUEST_HEADERS="x-requested-with",
+    )
     assert response.status_code == 204
     assert response["Access-Control-Allow-Origin"] == "http://localhost:5173"
     assert response["Access-Control-Allow-Credentials"] == "true"
@@ -330,8 +377,9 @@ def test_preflight_from_app_origin(signed_in):
 
 def test_preflight_from_unknown_origin_gets_no_grant(signed_in):
     signed_in()
-    response = Client().options("/v1/user", HTTP_ORIGIN="https://evil.example.net",
-                                HTTP_ACCESS_CONTROL_REQUEST_METHOD="GET")
+    response = Client().options(
+        "/v1/user", HTTP_ORIGIN="https://evil.example.net", HTTP_ACCESS_CONTROL_REQUEST_METHOD="GET"
+    )
     assert "Access-Control-Allow-Origin" not in response
     assert "Origin" in response["Vary"]
 
@@ -352,8 +400,9 @@ def test_cors_headers_on_success_and_on_401(signed_in):
 
 def test_no_cors_on_server_side_endpoints(signed_in):
     signed_in()
-    response = Client().options("/v1/auth/token/acd_x", HTTP_ORIGIN=APP_ORIGIN,
-                                HTTP_ACCESS_CONTROL_REQUEST_METHOD="POST")
+    response = Client().options(
+        "/v1/auth/token/acd_x", HTTP_ORIGIN=APP_ORIGIN, HTTP_ACCESS_CONTROL_REQUEST_METHOD="POST"
+    )
     assert "Access-Control-Allow-Origin" not in response
     response = Client().get("/v1/am/accounts", HTTP_ORIGIN=APP_ORIGIN)
     assert "Access-Control-Allow-Origin" not in response
@@ -365,27 +414,36 @@ def test_origins_follow_return_url_changes(signed_in):
     app.save()
     preflight = {"HTTP_ACCESS_CONTROL_REQUEST_METHOD": "GET"}
     assert "Access-Control-Allow-Origin" not in Client().options(
-        "/v1/user", HTTP_ORIGIN=APP_ORIGIN, **preflight)
-    assert Client().options("/v1/user", HTTP_ORIGIN="https://new.example.com", **preflight)[
-        "Access-Control-Allow-Origin"] == "https://new.example.com"
+        "/v1/user", HTTP_ORIGIN=APP_ORIGIN, **preflight
+    )
+    assert (
+        Client().options("/v1/user", HTTP_ORIGIN="https://new.example.com", **preflight)[
+            "Access-Control-Allow-Origin"
+        ]
+        == "https://new.example.com"
+    )
 
 
 def test_cleanup_deletes_ended_sessions(signed_in):
     from django.core.management import call_command
 
     app, user, token, browser = signed_in()
-    sessions.start(user)
+    usersessions.start(user)
     UserSession.objects.filter(pk=UserSession.objects.first().pk).update(
-        expires_at=timezone.now() - timedelta(days=2))
+        expires_at=timezone.now() - timedelta(days=2)
+    )
     call_command("aurinko_cleanup")
     assert UserSession.objects.count() == 1
 
 
-@pytest.mark.parametrize("override,error_id", [
-    ({"SESSION_COOKIE_SAMESITE": "none"}, "aurinko_auth.E030"),
-    ({"SESSION_COOKIE_SECURE": False}, "aurinko_auth.E031"),
-    ({"SESSION_COOKIE_NAME": "aurinko_session"}, "aurinko_auth.E032"),
-])
+@pytest.mark.parametrize(
+    "override,error_id",
+    [
+        ({"SESSION_COOKIE_SAMESITE": "none"}, "aurinko_auth.E030"),
+        ({"SESSION_COOKIE_SECURE": False}, "aurinko_auth.E031"),
+        ({"SESSION_COOKIE_NAME": "aurinko_session"}, "aurinko_auth.E032"),
+    ],
+)
 def test_session_cookie_settings_are_checked(settings, override, error_id):
     from aurinko_auth.checks import check_session_cookie
 
@@ -396,13 +454,16 @@ def test_session_cookie_settings_are_checked(settings, override, error_id):
 
 def test_cookie_name_domain_and_samesite_are_settings(signed_in, settings):
     app, user, token, browser = signed_in()
-    settings.AURINKO_AUTH = {**settings.AURINKO_AUTH, "SESSION_COOKIE_NAME": "sess_{app_id}",
-                             "SESSION_COOKIE_DOMAIN": "example.com",
-                             "SESSION_COOKIE_SAMESITE": "Lax"}
+    settings.AURINKO_AUTH = {
+        **settings.AURINKO_AUTH,
+        "SESSION_COOKIE_NAME": "sess_{app_id}",
+        "SESSION_COOKIE_DOMAIN": "example.com",
+        "SESSION_COOKIE_SAMESITE": "Lax",
+    }
     from django.http import HttpResponse
 
     response = HttpResponse()
-    sessions.set_cookie(response, app.pk, token)
+    usersessions.set_cookie(response, app.pk, token)
     morsel = response.cookies[f"sess_{app.pk}"]
     assert morsel["domain"] == "example.com" and morsel["samesite"] == "Lax"
     renamed = Client()

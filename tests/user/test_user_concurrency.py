@@ -22,10 +22,20 @@ def test_concurrent_primary_sign_ins_make_one_user(app_factory):
     app, _ = app_factory()
     pendings = []
     for n in range(4):
-        flow_state.create(app=app, kind=FlowKind.USER, service_type="Google", params={
-            "returnUrl": "https://app.example.com/callback", "state": str(n),
-            "responseType": "cookie", "role": "primary", "client": {}},
-            secrets={}, browser_id=f"abr_{n}")
+        flow_state.create(
+            app=app,
+            kind=FlowKind.USER,
+            service_type="Google",
+            params={
+                "returnUrl": "https://app.example.com/callback",
+                "state": str(n),
+                "responseType": "cookie",
+                "role": "primary",
+                "client": {},
+            },
+            secrets={},
+            browser_id=f"abr_{n}",
+        )
     pendings = list(AuthState.objects.select_related("app"))
     barrier = threading.Barrier(len(pendings))
     results, errors = [], []
@@ -33,10 +43,14 @@ def test_concurrent_primary_sign_ins_make_one_user(app_factory):
     def complete(pending):
         try:
             barrier.wait()
-            results.append(user_flow.complete_linked(
-                pending, provider=get_provider("Google"),
-                profile=Profile(auth_user_id="same-sub", email="a@example.com"),
-                tokens=TokenSet(access_token="at", refresh_token="rt")))
+            results.append(
+                user_flow.complete_linked(
+                    pending,
+                    provider=get_provider("Google"),
+                    profile=Profile(auth_user_id="same-sub", email="a@example.com"),
+                    tokens=TokenSet(access_token="at", refresh_token="rt"),
+                )
+            )
         except Exception as exc:  # reported below
             errors.append(exc)
         finally:

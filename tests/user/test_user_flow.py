@@ -10,7 +10,7 @@ import time
 import pytest
 from django.test import Client
 
-from aurinko_auth import crypto, sessions
+from aurinko_auth import crypto, usersessions
 from aurinko_auth.models import Account, AppUser, AuthCode, UserSession
 from tests.user.conftest import query_of
 
@@ -24,7 +24,7 @@ def app_pair(app_factory, provider_config_factory):
 
 
 def cookie_of(response, app):
-    return response.cookies.get(sessions.cookie_name(app.pk))
+    return response.cookies.get(usersessions.cookie_name(app.pk))
 
 
 def basic(app, secret):
@@ -71,7 +71,7 @@ def test_primary_sign_in_again_same_user_new_session_old_one_ended(client, app_p
     # The session the browser held when it signed in again is over (no fixation).
     assert UserSession.objects.get(token_hash=crypto.hash_token(old)).revoked_at is not None
     stale = Client()
-    stale.cookies[sessions.cookie_name(app.pk)] = old
+    stale.cookies[usersessions.cookie_name(app.pk)] = old
     assert stale.get("/v1/user").status_code == 401
 
 
@@ -81,28 +81,32 @@ def test_another_identity_gets_another_user(app_pair, sign_in):
     sign_in(app, sub="g-2", email="bob@example.com", browser=Client())
     assert AppUser.objects.count() == 2
     assert {a.user.email for a in Account.objects.select_related("user")} == {
-        "alice@example.com", "bob@example.com"}
+        "alice@example.com",
+        "bob@example.com",
+    }
 
 
 def test_same_email_at_another_identity_is_not_linked(app_pair, sign_in):
     """Never matched by email (account takeover through email linking)."""
     app, _ = app_pair
     sign_in(app, sub="g-1", email="same@example.com", browser=Client())
-    sign_in(app, service_type="Office365", sub="o-9", email="same@example.com",
-            browser=Client())
+    sign_in(app, service_type="Office365", sub="o-9", email="same@example.com", browser=Client())
     assert AppUser.objects.count() == 2
 
 
 def test_secondary_links_to_signed_in_user(client, app_pair, sign_in):
     app, _ = app_pair
     sign_in(app)
-    start, final = sign_in(app, service_type="Office365", sub="o-1", email="a@corp.example",
-                           accountRole="secondary")
+    start, final = sign_in(
+        app, service_type="Office365", sub="o-1", email="a@corp.example", accountRole="secondary"
+    )
     assert query_of(final["Location"])["status"] == "success", final["Location"]
     assert cookie_of(final, app) is None  # the session stays the same
     user = AppUser.objects.get()
     assert {(a.service_type, a.account_type) for a in user.accounts.all()} == {
-        ("Google", "primary"), ("Office365", "secondary")}
+        ("Google", "primary"),
+        ("Office365", "secondary"),
+    }
     body = client.get("/v1/user").json()
     assert [a["type"] for a in body["accounts"]] == ["primary", "secondary"]
 
@@ -110,8 +114,13 @@ def test_secondary_links_to_signed_in_user(client, app_pair, sign_in):
 def test_second_account_of_same_provider_asks_to_select_account(client, app_pair, sign_in):
     app, _ = app_pair
     sign_in(app)
-    start, final = sign_in(app, sub="g-2", email="work@example.com", accountRole="secondary",
-                           loginHint="work@example.com")
+    start, final = sign_in(
+        app,
+        sub="g-2",
+        email="work@example.com",
+        accountRole="secondary",
+        loginHint="work@example.com",
+    )
     provider_query = query_of(start["Location"])
     assert "select_account" in provider_query["prompt"].split()
     assert provider_query["login_hint"] == "work@example.com"
@@ -126,12 +135,14 @@ def test_first_secondary_of_a_provider_does_not_force_select_account(client, app
     assert "prompt" not in query_of(start["Location"])
 
 
-@pytest.mark.parametrize("path,extra", [
-    ("/v1/auth/authorizeUser", {"accountRole": "secondary"}),
-    ("/v1/auth/authorize", {"userAccount": "secondary"}),
-])
-def test_secondary_without_session_redirects_not_signed_in(client, app_pair, sign_in, path,
-                                                           extra):
+@pytest.mark.parametrize(
+    "path,extra",
+    [
+        ("/v1/auth/authorizeUser", {"accountRole": "secondary"}),
+        ("/v1/auth/authorize", {"userAccount": "secondary"}),
+    ],
+)
+def test_secondary_without_session_redirects_not_signed_in(client, app_pair, sign_in, path, extra):
     app, _ = app_pair
     start, final = sign_in(app, path=path, **extra)
     assert final is None
@@ -153,17 +164,26 @@ def test_secondary_fails_when_user_signed_out_meanwhile(client, app_pair, sign_i
     """The session is checked again at the callback, inside the transaction."""
     app, _ = app_pair
     sign_in(app)
-    start = client.get("/v1/auth/authorizeUser", {
-        "clientId": app.client_id, "serviceType": "Office365", "scopes": "Mail.Read",
-        "returnUrl": "https://app.example.com/callback", "accountRole": "secondary"})
+    start = client.get(
+        "/v1/auth/authorizeUser",
+        {
+            "clientId": app.client_id,
+            "serviceType": "Office365",
+            "scopes": "Mail.Read",
+            "returnUrl": "https://app.example.com/callback",
+            "accountRole": "secondary",
+        },
+    )
     UserSession.objects.update(revoked_at="2020-01-01T00:00:00Z")
     import responses as r
 
     from tests.user.conftest import _record
+
     with r.RequestsMock() as mocked:
         _record(mocked, "Office365", "o-1", "o@example.com")
-        final = client.get("/v1/auth/callback", {"state": query_of(start["Location"])["state"],
-                                                 "code": "c"})
+        final = client.get(
+            "/v1/auth/callback", {"state": query_of(start["Location"])["state"], "code": "c"}
+        )
     assert query_of(final["Location"])["error"] == "not_signed_in"
     assert not Account.objects.filter(service_type="Office365").exists()
 
@@ -172,11 +192,11 @@ def test_account_linked_elsewhere_is_never_moved(app_pair, sign_in):
     app, _ = app_pair
     alice, bob = Client(), Client()
     sign_in(app, sub="g-alice", browser=alice)
-    sign_in(app, service_type="Office365", sub="o-shared", accountRole="secondary",
-            browser=alice)
+    sign_in(app, service_type="Office365", sub="o-shared", accountRole="secondary", browser=alice)
     sign_in(app, sub="g-bob", email="bob@example.com", browser=bob)
-    _, final = sign_in(app, service_type="Office365", sub="o-shared", accountRole="secondary",
-                       browser=bob)
+    _, final = sign_in(
+        app, service_type="Office365", sub="o-shared", accountRole="secondary", browser=bob
+    )
     back = query_of(final["Location"])
     assert back["status"] == "error" and back["error"] == "account_linked_elsewhere"
     shared = Account.objects.get(auth_user_id="o-shared")
@@ -198,16 +218,24 @@ def test_secondary_identity_cannot_sign_in_as_primary(app_pair, sign_in):
 
 def test_account_flow_account_becomes_primary_of_new_user(client, app_pair, sign_in):
     app, _ = app_pair
-    start = client.get("/v1/auth/authorize", {
-        "clientId": app.client_id, "serviceType": "Google", "scopes": "Mail.Read",
-        "returnUrl": "https://app.example.com/callback"})
+    start = client.get(
+        "/v1/auth/authorize",
+        {
+            "clientId": app.client_id,
+            "serviceType": "Google",
+            "scopes": "Mail.Read",
+            "returnUrl": "https://app.example.com/callback",
+        },
+    )
     import responses as r
 
     from tests.user.conftest import _record
+
     with r.RequestsMock() as mocked:
         _record(mocked, "Google", "g-1", "alice@example.com")
-        client.get("/v1/auth/callback", {"state": query_of(start["Location"])["state"],
-                                         "code": "c"})
+        client.get(
+            "/v1/auth/callback", {"state": query_of(start["Location"])["state"], "code": "c"}
+        )
     account = Account.objects.get()
     assert account.user is None and account.account_type == ""
     sign_in(app, sub="g-1")
@@ -245,8 +273,9 @@ def test_code_mode_returns_user_session_at_redemption(app_pair, sign_in):
 def test_code_mode_secondary_returns_user_id_without_new_session(client, app_pair, sign_in):
     app, secret = app_pair
     sign_in(app)
-    _, final = sign_in(app, service_type="Office365", sub="o-1", accountRole="secondary",
-                       responseType="code")
+    _, final = sign_in(
+        app, service_type="Office365", sub="o-1", accountRole="secondary", responseType="code"
+    )
     code = query_of(final["Location"])["code"]
     body = Client().post(f"/v1/auth/token/{code}", HTTP_AUTHORIZATION=basic(app, secret)).json()
     assert set(body) == {"accountId", "accessToken", "userId"}
@@ -263,18 +292,22 @@ def test_addin_form_user_account_primary_sets_cookie(client, app_pair, sign_in):
 def test_response_type_none_links_without_session(client, app_pair, sign_in):
     app, _ = app_pair
     sign_in(app)
-    _, final = sign_in(app, service_type="Office365", sub="o-1", accountRole="secondary",
-                       responseType="none")
+    _, final = sign_in(
+        app, service_type="Office365", sub="o-1", accountRole="secondary", responseType="none"
+    )
     assert query_of(final["Location"]) == {"status": "success", "state": "st-1"}
     assert Account.objects.filter(account_type="secondary").count() == 1
 
 
-@pytest.mark.parametrize("params,error", [
-    ({"accountRole": "owner"}, "invalid_request"),
-    ({"accountRole": ""}, "invalid_request"),
-    ({"responseType": "token"}, "invalid_request"),
-    ({"scopes": "Mail.ReadWrite"}, "scope.invalid"),
-])
+@pytest.mark.parametrize(
+    "params,error",
+    [
+        ({"accountRole": "owner"}, "invalid_request"),
+        ({"accountRole": ""}, "invalid_request"),
+        ({"responseType": "token"}, "invalid_request"),
+        ({"scopes": "Mail.ReadWrite"}, "scope.invalid"),
+    ],
+)
 def test_bad_parameters_redirect_with_error(client, app_pair, sign_in, params, error):
     app, _ = app_pair
     start, final = sign_in(app, **params)
@@ -300,8 +333,14 @@ def test_secondary_by_user_signature_without_cookie(app_pair, sign_in):
     app, secret = app_pair
     sign_in(app, browser=Client())
     user = AppUser.objects.get()
-    _, final = sign_in(app, service_type="Office365", sub="o-1", accountRole="secondary",
-                       browser=Client(), **_signed(app, str(user.pk), secret))
+    _, final = sign_in(
+        app,
+        service_type="Office365",
+        sub="o-1",
+        accountRole="secondary",
+        browser=Client(),
+        **_signed(app, str(user.pk), secret),
+    )
     assert query_of(final["Location"])["status"] == "success", final["Location"]
     assert user.accounts.filter(account_type="secondary").count() == 1
 
@@ -313,23 +352,37 @@ def test_user_signature_accepts_milliseconds_and_base64(app_pair, sign_in):
     ts = str(int(time.time() * 1000))
     params = _signed(app, str(user.pk), secret, ts)
     params["userSignature"] = base64.b64encode(bytes.fromhex(params["userSignature"])).decode()
-    _, final = sign_in(app, service_type="Office365", sub="o-1", accountRole="secondary",
-                       browser=Client(), **params)
+    _, final = sign_in(
+        app,
+        service_type="Office365",
+        sub="o-1",
+        accountRole="secondary",
+        browser=Client(),
+        **params,
+    )
     assert query_of(final["Location"])["status"] == "success"
 
 
-@pytest.mark.parametrize("tamper,error", [
-    (lambda p: {**p, "userSignature": "0" * 64}, "signature.invalid"),
-    (lambda p: {**p, "timestamp": str(int(p["timestamp"]) + 1)}, "signature.invalid"),
-    (lambda p: {**p, "userSignature": ""}, "signature.invalid"),
-    (lambda p: {**p, "userId": "not-a-uuid"}, "signature.invalid"),
-])
+@pytest.mark.parametrize(
+    "tamper,error",
+    [
+        (lambda p: {**p, "userSignature": "0" * 64}, "signature.invalid"),
+        (lambda p: {**p, "timestamp": str(int(p["timestamp"]) + 1)}, "signature.invalid"),
+        (lambda p: {**p, "userSignature": ""}, "signature.invalid"),
+        (lambda p: {**p, "userId": "not-a-uuid"}, "signature.invalid"),
+    ],
+)
 def test_bad_user_signature_is_refused(app_pair, sign_in, tamper, error):
     app, secret = app_pair
     sign_in(app, browser=Client())
     user = AppUser.objects.get()
-    start, final = sign_in(app, service_type="Office365", accountRole="secondary",
-                           browser=Client(), **tamper(_signed(app, str(user.pk), secret)))
+    start, final = sign_in(
+        app,
+        service_type="Office365",
+        accountRole="secondary",
+        browser=Client(),
+        **tamper(_signed(app, str(user.pk), secret)),
+    )
     assert final is None and query_of(start["Location"])["error"] == error
 
 
@@ -338,8 +391,13 @@ def test_old_user_signature_is_refused(app_pair, sign_in):
     sign_in(app, browser=Client())
     user = AppUser.objects.get()
     old = str(int(time.time()) - 3600)
-    start, _ = sign_in(app, service_type="Office365", accountRole="secondary", browser=Client(),
-                       **_signed(app, str(user.pk), secret, old))
+    start, _ = sign_in(
+        app,
+        service_type="Office365",
+        accountRole="secondary",
+        browser=Client(),
+        **_signed(app, str(user.pk), secret, old),
+    )
     assert query_of(start["Location"])["error"] == "signature.expired"
 
 
@@ -348,8 +406,13 @@ def test_user_signature_of_another_app_is_refused(app_pair, app_factory, sign_in
     _, other_secret = app_factory(name="Other")
     sign_in(app, browser=Client())
     user = AppUser.objects.get()
-    start, _ = sign_in(app, service_type="Office365", accountRole="secondary", browser=Client(),
-                       **_signed(app, str(user.pk), other_secret))
+    start, _ = sign_in(
+        app,
+        service_type="Office365",
+        accountRole="secondary",
+        browser=Client(),
+        **_signed(app, str(user.pk), other_secret),
+    )
     assert query_of(start["Location"])["error"] == "signature.invalid"
 
 
@@ -360,11 +423,22 @@ def test_user_signature_key_follows_secret_rotation(app_pair, sign_in):
     sign_in(app, browser=Client())
     user = AppUser.objects.get()
     new_secret = services.rotate_secret(app)
-    start, _ = sign_in(app, service_type="Office365", accountRole="secondary", browser=Client(),
-                       **_signed(app, str(user.pk), secret))
+    start, _ = sign_in(
+        app,
+        service_type="Office365",
+        accountRole="secondary",
+        browser=Client(),
+        **_signed(app, str(user.pk), secret),
+    )
     assert query_of(start["Location"])["error"] == "signature.invalid"
-    _, final = sign_in(app, service_type="Office365", sub="o-1", accountRole="secondary",
-                       browser=Client(), **_signed(app, str(user.pk), new_secret))
+    _, final = sign_in(
+        app,
+        service_type="Office365",
+        sub="o-1",
+        accountRole="secondary",
+        browser=Client(),
+        **_signed(app, str(user.pk), new_secret),
+    )
     assert query_of(final["Location"])["status"] == "success"
 
 
@@ -376,8 +450,14 @@ def test_no_secret_in_logs(app_pair, sign_in, caplog):
     browser = Client()
     _, final = sign_in(app, browser=browser)
     token = cookie_of(final, app).value
-    _, final = sign_in(app, service_type="Office365", sub="o-1", accountRole="secondary",
-                       responseType="code", browser=browser)
+    _, final = sign_in(
+        app,
+        service_type="Office365",
+        sub="o-1",
+        accountRole="secondary",
+        responseType="code",
+        browser=browser,
+    )
     code = query_of(final["Location"])["code"]
     body = Client().post(f"/v1/auth/token/{code}", HTTP_AUTHORIZATION=basic(app, secret)).json()
     browser.get("/v1/user")
@@ -385,8 +465,11 @@ def test_no_secret_in_logs(app_pair, sign_in, caplog):
     browser.post("/v1/user/logout", HTTP_ORIGIN="https://app.example.com")
     # Ours and Django's (request warnings). requests-oauthlib logs token responses at DEBUG
     # on its own logger: keep that logger above DEBUG in production.
-    logged = "\n".join(r.getMessage() + str(r.args) for r in caplog.records
-                       if r.name.startswith(("aurinko_auth", "django")))
+    logged = "\n".join(
+        r.getMessage() + str(r.args)
+        for r in caplog.records
+        if r.name.startswith(("aurinko_auth", "django"))
+    )
     assert "/v1/user/logout" in logged  # the refused logout was logged, without secrets
     for value in (token, code, body["accessToken"], secret, "ya29.g-1", "1//g-1", "eyJ.o-1"):
         assert value not in logged

@@ -1,12 +1,12 @@
 """Manage apps from scripts and infrastructure-as-code.
 
-    manage.py aurinko_app create --name NAME --return-url URL [--return-url URL ...]
-                                 [--scopes "Mail.Read Mail.Send"] [--owner USERNAME]
-    manage.py aurinko_app provider CLIENT_ID SERVICE_TYPE --oauth-client-id ID
-                                 --oauth-client-secret SECRET [--tenant T]
-                                 [--service-account-key FILE] [--endpoint NAME=URL ...]
-    manage.py aurinko_app list
-    manage.py aurinko_app rotate-secret CLIENT_ID
+manage.py aurinko_app create --name NAME --return-url URL [--return-url URL ...]
+                             [--scopes "Mail.Read Mail.Send"] [--owner USERNAME]
+manage.py aurinko_app provider CLIENT_ID SERVICE_TYPE --oauth-client-id ID
+                             --oauth-client-secret SECRET [--tenant T]
+                             [--service-account-key FILE] [--endpoint NAME=URL ...]
+manage.py aurinko_app list
+manage.py aurinko_app rotate-secret CLIENT_ID
 """
 
 from __future__ import annotations
@@ -41,8 +41,9 @@ class Command(BaseCommand):
         provider.add_argument("--oauth-client-secret", default=None)
         provider.add_argument("--tenant", default="")
         provider.add_argument("--service-account-key", default=None)
-        provider.add_argument("--endpoint", action="append", default=[], dest="endpoints",
-                              metavar="NAME=URL")
+        provider.add_argument(
+            "--endpoint", action="append", default=[], dest="endpoints", metavar="NAME=URL"
+        )
 
         sub.add_parser("list", help="List apps.")
         rotate = sub.add_parser("rotate-secret", help="Issue a new client secret.")
@@ -70,8 +71,10 @@ class Command(BaseCommand):
             if owner is None:
                 raise CommandError(f"No user {options['owner']!r}.")
         app, secret = services.create_app(
-            name=options["name"], return_urls=options["return_urls"],
-            scopes=options["scopes"], owner=owner,
+            name=options["name"],
+            return_urls=options["return_urls"],
+            scopes=options["scopes"],
+            owner=owner,
         )
         self.emit({"clientId": app.client_id, "clientSecret": secret})
 
@@ -88,22 +91,39 @@ class Command(BaseCommand):
                 key = fh.read()
         with transaction.atomic():
             config = services.configure_provider(
-                self.get_app(options["client_id"]), options["service_type"],
-                client_id=options["oauth_client_id"], client_secret=options["oauth_client_secret"],
-                tenant=options["tenant"], service_account_key=key, endpoints=endpoints,
+                self.get_app(options["client_id"]),
+                options["service_type"],
+                client_id=options["oauth_client_id"],
+                client_secret=options["oauth_client_secret"],
+                tenant=options["tenant"],
+                service_account_key=key,
+                endpoints=endpoints,
             )
-        self.emit({"clientId": options["client_id"], "serviceType": config.service_type,
-                   "oauthClientId": config.client_id, "tenant": config.tenant or None,
-                   "endpoints": config.endpoints})
+        self.emit(
+            {
+                "clientId": options["client_id"],
+                "serviceType": config.service_type,
+                "oauthClientId": config.client_id,
+                "tenant": config.tenant or None,
+                "endpoints": config.endpoints,
+            }
+        )
 
     def handle_list(self, options: dict[str, Any]) -> None:
         apps = App.objects.prefetch_related("provider_configs").order_by("id")
-        self.emit([
-            {"clientId": a.client_id, "name": a.name, "active": a.active,
-             "returnUrls": a.return_urls, "scopes": a.allowed_scopes,
-             "providers": sorted(c.service_type for c in a.provider_configs.all())}
-            for a in apps
-        ])
+        self.emit(
+            [
+                {
+                    "clientId": a.client_id,
+                    "name": a.name,
+                    "active": a.active,
+                    "returnUrls": a.return_urls,
+                    "scopes": a.allowed_scopes,
+                    "providers": sorted(c.service_type for c in a.provider_configs.all()),
+                }
+                for a in apps
+            ]
+        )
 
     def handle_rotate_secret(self, options: dict[str, Any]) -> None:
         app = self.get_app(options["client_id"])

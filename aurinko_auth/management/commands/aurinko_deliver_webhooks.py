@@ -7,24 +7,25 @@ from typing import Any
 
 from django.core.management.base import BaseCommand
 
-from aurinko_auth import webhooks
+from aurinko_auth.webhooks import delivery
 
 
 class Command(BaseCommand):
     help = "Deliver pending webhook events (loop; --once for a single pass, e.g. from cron)."
 
     def add_arguments(self, parser: Any) -> None:
-        parser.add_argument("--once", action="store_true",
-                            help="Deliver what is due now, then exit.")
+        parser.add_argument(
+            "--once", action="store_true", help="Deliver what is due now, then exit."
+        )
         parser.add_argument("--batch-size", type=int, default=50)
-        parser.add_argument("--sleep", type=float, default=2.0,
-                            help="Seconds to wait when nothing is due.")
+        parser.add_argument(
+            "--sleep", type=float, default=2.0, help="Seconds to wait when nothing is due."
+        )
 
-    def handle(self, *args: Any, once: bool, batch_size: int, sleep: float,
-               **options: Any) -> None:
+    def handle(self, *args: Any, once: bool, batch_size: int, sleep: float, **options: Any) -> None:
         total = 0
         while True:
-            done = webhooks.deliver_batch(batch_size)
+            done = delivery.deliver_batch(batch_size)
             total += done
             if once and done < batch_size:
                 break

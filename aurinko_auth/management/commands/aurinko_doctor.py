@@ -16,8 +16,9 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: Any) -> None:
         parser.add_argument("client_id", nargs="?", help="the app's clientId (default: all)")
-        parser.add_argument("--no-probe", action="store_true",
-                            help="do not contact the token endpoints")
+        parser.add_argument(
+            "--no-probe", action="store_true", help="do not contact the token endpoints"
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         apps = App.objects.order_by("name")

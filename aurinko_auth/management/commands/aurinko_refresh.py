@@ -16,7 +16,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db.models import Exists, F, OuterRef, Q
 from django.utils import timezone
 
-from aurinko_auth import tokens
+from aurinko_auth.lifecycle import tokens
 from aurinko_auth.models import Account, ProviderConfig
 
 
@@ -24,12 +24,21 @@ class Command(BaseCommand):
     help = "Refresh provider access tokens expiring within --window seconds (cron-safe)."
 
     def add_arguments(self, parser: Any) -> None:
-        parser.add_argument("--window", type=int, default=900,
-                            help="Refresh tokens expiring within this many seconds (900).")
-        parser.add_argument("--batch-size", type=int, default=100,
-                            help="Accounts read per query (100).")
-        parser.add_argument("--limit", type=int, default=0,
-                            help="Stop after this many accounts (0: all that are due).")
+        parser.add_argument(
+            "--window",
+            type=int,
+            default=900,
+            help="Refresh tokens expiring within this many seconds (900).",
+        )
+        parser.add_argument(
+            "--batch-size", type=int, default=100, help="Accounts read per query (100)."
+        )
+        parser.add_argument(
+            "--limit",
+            type=int,
+            default=0,
+            help="Stop after this many accounts (0: all that are due).",
+        )
         parser.add_argument("--service-type", default="", help="Only this service type.")
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -39,7 +48,8 @@ class Command(BaseCommand):
         started = timezone.now()
         horizon = started + timedelta(seconds=window)
         due = Account.objects.filter(
-            active=True, token_status__in=tokens.REFRESHABLE,
+            active=True,
+            token_status__in=tokens.REFRESHABLE,
             access_token_expires_at__lte=horizon,
         ).filter(Q(refresh_retry_at__isnull=True) | Q(refresh_retry_at__lte=started))
         if options["service_type"]:
@@ -47,25 +57,38 @@ class Command(BaseCommand):
         # Configurations with an app-level failure on record (and unchanged since): one line
         # for each, and their accounts wait instead of failing one by one.
         paused = ProviderConfig.objects.filter(
-            last_error_at__isnull=False, updated_at__lte=F("last_error_at"))
+            last_error_at__isnull=False, updated_at__lte=F("last_error_at")
+        )
         for config in paused.select_related("app"):
             waiting = due.filter(app_id=config.app_id, service_type=config.service_type).count()
-            self.stderr.write(f"app {config.app.client_id} {config.service_type}: refreshes "
-                              f"paused ({config.last_error}) until the provider configuration "
-                              f"changes; {waiting} account(s) waiting")
-        due = due.exclude(Exists(paused.filter(app_id=OuterRef("app_id"),
-                                               service_type=OuterRef("service_type"))))
+            self.stderr.write(
+                f"app {config.app.client_id} {config.service_type}: refreshes "
+                f"paused ({config.last_error}) until the provider configuration "
+                f"changes; {waiting} account(s) waiting"
+            )
+        due = due.exclude(
+            Exists(paused.filter(app_id=OuterRef("app_id"), service_type=OuterRef("service_type")))
+        )
         total = due.count()
-        self.stdout.write(f"{total} account(s) with tokens expiring before "
-                          f"{horizon.isoformat(timespec='seconds')}")
-        counts = {"refreshed": 0, "current": 0, "failed": 0, "paused": 0, "skipped": 0,
-                  "inactive": 0}
+        self.stdout.write(
+            f"{total} account(s) with tokens expiring before "
+            f"{horizon.isoformat(timespec='seconds')}"
+        )
+        counts = {
+            "refreshed": 0,
+            "current": 0,
+            "failed": 0,
+            "paused": 0,
+            "skipped": 0,
+            "inactive": 0,
+        }
         done, last_pk = 0, 0
         limit = options["limit"] or total
         while done < limit:
             # Keyset pagination by primary key: stable while rows change under us.
-            batch = list(due.filter(pk__gt=last_pk).order_by("pk")
-                         .values_list("pk", flat=True)[:batch_size])
+            batch = list(
+                due.filter(pk__gt=last_pk).order_by("pk").values_list("pk", flat=True)[:batch_size]
+            )
             if not batch:
                 break
             for pk in batch:
@@ -77,9 +100,14 @@ class Command(BaseCommand):
                 done += 1
                 if done >= limit:
                     break
-            self.stdout.write(f"progress {done}/{min(limit, total)}: " + ", ".join(
-                f"{k} {v}" for k, v in counts.items()))
-        self.stdout.write(self.style.SUCCESS(
-            f"done: {counts['refreshed']} refreshed, {counts['current']} already fresh, "
-            f"{counts['skipped']} skipped (busy elsewhere), {counts['failed']} failed, "
-            f"{counts['paused']} paused (app-level failure), {counts['inactive']} inactive"))
+            self.stdout.write(
+                f"progress {done}/{min(limit, total)}: "
+                + ", ".join(f"{k} {v}" for k, v in counts.items())
+            )
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"done: {counts['refreshed']} refreshed, {counts['current']} already fresh, "
+                f"{counts['skipped']} skipped (busy elsewhere), {counts['failed']} failed, "
+                f"{counts['paused']} paused (app-level failure), {counts['inactive']} inactive"
+            )
+        )

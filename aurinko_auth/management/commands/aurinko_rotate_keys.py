@@ -28,8 +28,11 @@ def encrypted_fields() -> list[tuple[Any, list[Any]]]:
     for model in apps.get_models():
         if model._meta.proxy or not model._meta.managed:
             continue
-        fields = [f for f in model._meta.concrete_fields
-                  if isinstance(f, EncryptedTextField | EncryptedJSONField)]
+        fields = [
+            f
+            for f in model._meta.concrete_fields
+            if isinstance(f, EncryptedTextField | EncryptedJSONField)
+        ]
         if fields:
             found.append((model, fields))
     return found
@@ -40,10 +43,14 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: Any) -> None:
         parser.add_argument("--batch-size", type=int, default=500)
-        parser.add_argument("--check", action="store_true",
-                            help="Only count values not yet under the first key.")
-        parser.add_argument("--start-after", default="",
-                            help="Resume: app_label.Model:pk printed by an interrupted run.")
+        parser.add_argument(
+            "--check", action="store_true", help="Only count values not yet under the first key."
+        )
+        parser.add_argument(
+            "--start-after",
+            default="",
+            help="Resume: app_label.Model:pk printed by an interrupted run.",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         keys = crypto.configured_keys()
@@ -62,28 +69,47 @@ class Command(BaseCommand):
                     continue
                 skipping = False
                 start = resume_pk
-            counts = self.rotate_model(model, fields, primary, options["batch_size"],
-                                       check=options["check"], start_after=start)
+            counts = self.rotate_model(
+                model,
+                fields,
+                primary,
+                options["batch_size"],
+                check=options["check"],
+                start_after=start,
+            )
             for key, value in counts.items():
                 totals[key] += value
-        summary = (f"{totals['rotated']} value(s) re-encrypted, {totals['current']} already "
-                   f"under the first key, {totals['changed']} changed concurrently (run again), "
-                   f"{totals['undecryptable']} not decryptable with any configured key")
+        summary = (
+            f"{totals['rotated']} value(s) re-encrypted, {totals['current']} already "
+            f"under the first key, {totals['changed']} changed concurrently (run again), "
+            f"{totals['undecryptable']} not decryptable with any configured key"
+        )
         if options["check"]:
             pending = totals["rotated"] + totals["undecryptable"]
-            self.stdout.write(f"check: {pending} value(s) not under the first key, "
-                              f"{totals['current']} under it")
+            self.stdout.write(
+                f"check: {pending} value(s) not under the first key, {totals['current']} under it"
+            )
             if pending:
-                raise CommandError(f"{pending} value(s) still need the old key(s).",
-                                   returncode=1)
+                raise CommandError(f"{pending} value(s) still need the old key(s).", returncode=1)
             return
         self.stdout.write(self.style.SUCCESS(summary))
         if totals["undecryptable"]:
-            raise CommandError("Some values cannot be decrypted with the configured keys: "
-                               "put the missing key back and run again.", returncode=1)
+            raise CommandError(
+                "Some values cannot be decrypted with the configured keys: "
+                "put the missing key back and run again.",
+                returncode=1,
+            )
 
-    def rotate_model(self, model: Any, fields: list[Any], primary: Fernet, batch_size: int, *,
-                     check: bool, start_after: str | None) -> dict[str, int]:
+    def rotate_model(
+        self,
+        model: Any,
+        fields: list[Any],
+        primary: Fernet,
+        batch_size: int,
+        *,
+        check: bool,
+        start_after: str | None,
+    ) -> dict[str, int]:
         label = model._meta.label
         db = router.db_for_write(model)
         conn = connections[db]
@@ -95,8 +121,10 @@ class Command(BaseCommand):
         while True:
             # Raw SQL: the ORM would decrypt on read and re-encrypt any value we filter on.
             where = f"WHERE {pk_col} > %s " if last is not None else ""
-            sql = (f"SELECT {pk_col}, {', '.join(columns)} FROM {table} {where}"  # noqa: S608
-                   f"ORDER BY {pk_col} LIMIT %s")
+            sql = (
+                f"SELECT {pk_col}, {', '.join(columns)} FROM {table} {where}"  # noqa: S608
+                f"ORDER BY {pk_col} LIMIT %s"
+            )
             params = ([last] if last is not None else []) + [batch_size]
             with conn.cursor() as cursor:
                 cursor.execute(sql, params)
@@ -119,8 +147,9 @@ class Command(BaseCommand):
                             rotated = crypto.rotate(value)
                         except (crypto.DecryptionError, UnicodeEncodeError):
                             counts["undecryptable"] += 1
-                            self.stderr.write(f"{label}:{pk} {column}: no configured key "
-                                              "decrypts it")
+                            self.stderr.write(
+                                f"{label}:{pk} {column}: no configured key decrypts it"
+                            )
                             continue
                         if check:
                             counts["rotated"] += 1
@@ -136,6 +165,8 @@ class Command(BaseCommand):
                             else:
                                 counts["changed"] += 1
                     last = pk
-            self.stdout.write(f"{label}: through {label}:{last} "
-                              + ", ".join(f"{k} {v}" for k, v in counts.items()))
+            self.stdout.write(
+                f"{label}: through {label}:{last} "
+                + ", ".join(f"{k} {v}" for k, v in counts.items())
+            )
         return counts

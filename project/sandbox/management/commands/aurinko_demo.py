@@ -29,8 +29,10 @@ from project.sandbox.endpoints import sandbox_endpoints
 
 DEMO_APP_NAME = "Demo app"
 SANDBOX_CLIENT_ID = "aurinko-demo-broker"
-SANDBOX_USERS = [("alice", "alice-demo", "alice@example.com", "Alice Example"),
-                 ("bob", "bob-demo", "bob@example.com", "Bob Example")]
+SANDBOX_USERS = [
+    ("alice", "alice-demo", "alice@example.com", "Alice Example"),
+    ("bob", "bob-demo", "bob@example.com", "Bob Example"),
+]
 
 
 def demo_client_file() -> Path:
@@ -57,24 +59,37 @@ class Command(BaseCommand):
         browser_host = "localhost" if host in ("127.0.0.1", "0.0.0.0") else host  # noqa: S104
         public = settings.AURINKO_AUTH.get("PUBLIC_URL", base).rstrip("/")
         if public != base:
-            raise CommandError(f"AURINKO_PUBLIC_URL is {public}, but the demo serves {base}: "
-                               "set AURINKO_PUBLIC_URL to match (make demo does).")
+            raise CommandError(
+                f"AURINKO_PUBLIC_URL is {public}, but the demo serves {base}: "
+                "set AURINKO_PUBLIC_URL to match (make demo does)."
+            )
         admin_password = secrets.token_urlsafe(12)
         sandbox_secret = secrets.token_urlsafe(32)
         return_url = f"{base}/demo/return"
         with transaction.atomic():
             admin = self.ensure_admin(admin_password)
             for username, password, email, name in SANDBOX_USERS:
-                call_command("sandbox_seed", user=[f"{username}:{password}:{email}:{name}"],
-                             stdout=open(os.devnull, "w"))  # noqa: SIM115
-            call_command("sandbox_seed", client_id=SANDBOX_CLIENT_ID,
-                         client_secret=sandbox_secret, redirect_uri=[f"{base}/v1/auth/callback"],
-                         name="aurinko_auth demo broker", stdout=open(os.devnull, "w"))  # noqa: SIM115
+                call_command(
+                    "sandbox_seed",
+                    user=[f"{username}:{password}:{email}:{name}"],
+                    stdout=open(os.devnull, "w"),  # noqa: SIM115
+                )
+            call_command(
+                "sandbox_seed",
+                client_id=SANDBOX_CLIENT_ID,
+                client_secret=sandbox_secret,
+                redirect_uri=[f"{base}/v1/auth/callback"],
+                name="aurinko_auth demo broker",
+                stdout=open(os.devnull, "w"),  # noqa: SIM115
+            )
             app = App.objects.filter(name=DEMO_APP_NAME).first()
             if app is None:
                 app, client_secret = services.create_app(
-                    name=DEMO_APP_NAME, return_urls=[return_url], scopes=list(UNIFIED_SCOPES),
-                    owner=admin)
+                    name=DEMO_APP_NAME,
+                    return_urls=[return_url],
+                    scopes=list(UNIFIED_SCOPES),
+                    owner=admin,
+                )
             else:
                 app.return_urls = services.validate_return_urls([return_url])
                 app.allowed_scopes = list(UNIFIED_SCOPES)
@@ -83,22 +98,33 @@ class Command(BaseCommand):
                 AppMembership.objects.get_or_create(app=app, user=admin)
                 client_secret = services.rotate_secret(app)
             endpoints = sandbox_endpoints(base)
-            endpoints["authorize"] = sandbox_endpoints(
-                f"http://{browser_host}:{port}")["authorize"]
+            endpoints["authorize"] = sandbox_endpoints(f"http://{browser_host}:{port}")["authorize"]
             for service_type in ("Google", "Office365"):
                 services.configure_provider(
-                    app, service_type, client_id=SANDBOX_CLIENT_ID, client_secret=sandbox_secret,
-                    endpoints=endpoints)
+                    app,
+                    service_type,
+                    client_id=SANDBOX_CLIENT_ID,
+                    client_secret=sandbox_secret,
+                    endpoints=endpoints,
+                )
         path = demo_client_file()
         path.parent.mkdir(parents=True, exist_ok=True)
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(fd, "w") as fh:
-            json.dump({"clientId": app.client_id, "clientSecret": client_secret,
-                       "returnUrl": return_url}, fh)
-        start = f"{base}/v1/auth/authorize?" + urlencode({
-            "clientId": app.client_id, "serviceType": "Google",
-            "scopes": "Mail.Read Calendar.Read", "responseType": "code",
-            "returnUrl": return_url, "state": "demo"})
+            json.dump(
+                {"clientId": app.client_id, "clientSecret": client_secret, "returnUrl": return_url},
+                fh,
+            )
+        start = f"{base}/v1/auth/authorize?" + urlencode(
+            {
+                "clientId": app.client_id,
+                "serviceType": "Google",
+                "scopes": "Mail.Read Calendar.Read",
+                "responseType": "code",
+                "returnUrl": return_url,
+                "state": "demo",
+            }
+        )
         out = self.stdout.write
         out("")
         out("aurinko_auth demo is ready (everything runs locally, no internet needed)")

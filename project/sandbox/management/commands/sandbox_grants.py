@@ -34,8 +34,7 @@ class Command(BaseCommand):
 
     @transaction.atomic
     def handle(self, *args: Any, **options: Any) -> None:
-        application = get_application_model().objects.filter(
-            client_id=options["client_id"]).first()
+        application = get_application_model().objects.filter(client_id=options["client_id"]).first()
         user = get_user_model().objects.filter(username=options["user"]).first()
         if application is None or user is None:
             raise CommandError("unknown client or user")
@@ -43,10 +42,17 @@ class Command(BaseCommand):
         issued = []
         for _ in range(options["count"]):
             access = AccessToken.objects.create(
-                user=user, application=application, token=secrets.token_urlsafe(30),
-                scope=options["scope"], expires=timezone.now() + timedelta(seconds=1))
+                user=user,
+                application=application,
+                token=secrets.token_urlsafe(30),
+                scope=options["scope"],
+                expires=timezone.now() + timedelta(seconds=1),
+            )
             refresh = RefreshToken.objects.create(
-                user=user, application=application, token=secrets.token_urlsafe(30),
-                access_token=access)
+                user=user,
+                application=application,
+                token=secrets.token_urlsafe(30),
+                access_token=access,
+            )
             issued.append(refresh.token)
         self.stdout.write(json.dumps(issued))

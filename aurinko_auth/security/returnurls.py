@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from aurinko_auth.exceptions import InvalidReturnUrl
-from aurinko_auth.netutil import is_loopback_host
+from aurinko_auth.security.transport import is_loopback_host
 
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 _FORBIDDEN_CHARS = frozenset("\\\x00\r\n\t <>\"'`{}|^")
@@ -34,11 +34,20 @@ def _parse(url: str, *, max_length: int) -> tuple:
     if parts.scheme == "http" and not is_loopback_host(parts.hostname):
         raise InvalidReturnUrl("returnUrl must use https (http only on loopback hosts).")
     segments = parts.path.split("/")
-    if any(s in ("..", ".") for s in segments) or "%2e" in parts.path.lower() \
-            or "//" in parts.path or "*" in url:
+    if (
+        any(s in ("..", ".") for s in segments)
+        or "%2e" in parts.path.lower()
+        or "//" in parts.path
+        or "*" in url
+    ):
         raise InvalidReturnUrl("returnUrl path is not allowed.")
-    return parts.scheme, parts.hostname.lower(), port or _DEFAULT_PORTS[parts.scheme], \
-        parts.path or "/", parse_qsl(parts.query, keep_blank_values=True)
+    return (
+        parts.scheme,
+        parts.hostname.lower(),
+        port or _DEFAULT_PORTS[parts.scheme],
+        parts.path or "/",
+        parse_qsl(parts.query, keep_blank_values=True),
+    )
 
 
 def validate_registered(url: str) -> str:

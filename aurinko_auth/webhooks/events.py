@@ -16,7 +16,7 @@ from django.dispatch import Signal
 from django.utils import timezone
 
 from aurinko_auth.models import Account, App
-from aurinko_auth.webhook_models import OutboxEvent, WebhookEndpoint
+from aurinko_auth.models.webhooks import OutboxEvent, WebhookEndpoint
 
 EVENT_TYPES = (
     "account.created",
@@ -62,8 +62,13 @@ def account_payload(account: Account) -> dict[str, Any]:
     }
 
 
-def emit(app: App | int, event_type: str, payload: dict[str, Any], *,
-         account: Account | int | None = None) -> uuid.UUID:
+def emit(
+    app: App | int,
+    event_type: str,
+    payload: dict[str, Any],
+    *,
+    account: Account | int | None = None,
+) -> uuid.UUID:
     """Send the signal for ``event_type`` and write one outbox row per subscribed endpoint,
     atomically with the caller's transaction. ``payload`` holds ids and public fields only.
     Returns the event id (the ``webhook-id`` header). The refresh code calls e.g.
@@ -75,17 +80,38 @@ def emit(app: App | int, event_type: str, payload: dict[str, Any], *,
     account_id = account if isinstance(account, int) or account is None else account.pk
     event_id = uuid.uuid4()
     now = timezone.now()
-    body = {"type": event_type, "timestamp": now.isoformat().replace("+00:00", "Z"),
-            "data": {"appId": app_id, **payload}}
+    body = {
+        "type": event_type,
+        "timestamp": now.isoformat().replace("+00:00", "Z"),
+        "data": {"appId": app_id, **payload},
+    }
     with transaction.atomic():
-        signals[event_type].send(sender=App, app=app, event_type=event_type, payload=body,
-                                 account=account, event_id=event_id)
-        endpoints = [ep for ep in WebhookEndpoint.objects.filter(app_id=app_id, active=True)
-                     if ep.wants(event_type)]
-        OutboxEvent.objects.bulk_create([
-            OutboxEvent(event_id=event_id, app_id=app_id, endpoint=ep, event_type=event_type,
-                        payload=body, account_id=account_id, created_at=now,
-                        next_attempt_at=now)
-            for ep in endpoints
-        ])
+        signals[event_type].send(
+            sender=App,
+            app=app,
+            event_type=event_type,
+            payload=body,
+            account=account,
+            event_id=event_id,
+        )
+        endpoints = [
+            ep
+            for ep in WebhookEndpoint.objects.filter(app_id=app_id, active=True)
+            if ep.wants(event_type)
+        ]
+        OutboxEvent.objects.bulk_create(
+            [
+                OutboxEvent(
+                    event_id=event_id,
+                    app_id=app_id,
+                    endpoint=ep,
+                    event_type=event_type,
+                    payload=body,
+                    account_id=account_id,
+                    created_at=now,
+                    next_attempt_at=now,
+                )
+                for ep in endpoints
+            ]
+        )
     return event_id

@@ -7,9 +7,9 @@ from __future__ import annotations
 from django.core.cache import cache
 from django.db.models.signals import post_delete, post_save
 
-from aurinko_auth import returnurls
 from aurinko_auth.conf import aurinko_settings
 from aurinko_auth.models import App
+from aurinko_auth.security import returnurls
 
 _CACHE_KEY = "aurinko_auth:cors_origins:v1"
 _CACHE_SECONDS = 60
@@ -60,5 +60,5 @@ def _forget(**kwargs: object) -> None:
     cache.delete(_CACHE_KEY)
 
 
-post_save.connect(_forget, sender=App, dispatch_uid="aurinko_auth.origins.save")
-post_delete.connect(_forget, sender=App, dispatch_uid="aurinko_auth.origins.delete")
+post_save.connect(_forget, sender=App, dispatch_uid="aurinko_auth.security.origins.save")
+post_delete.connect(_forget, sender=App, dispatch_uid="aurinko_auth.security.origins.delete")

@@ -84,5 +84,4 @@ def hit(scope: str, ident: str, rate: str | None) -> None:
     ``retry_after``) once the limit of the current window is exceeded."""
     window = _Window.of(scope, ident, rate)
     if window is not None and window.count() > window.limit:
-        raise window.refuse(f"Rate limit exceeded ({window.limit} requests per "
-                            f"{window.period} s)")
+        raise window.refuse(f"Rate limit exceeded ({window.limit} requests per {window.period} s)")

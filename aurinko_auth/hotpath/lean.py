@@ -21,7 +21,6 @@ from django.utils.cache import patch_vary_headers
 from django.utils.functional import SimpleLazyObject
 from rest_framework.permissions import IsAuthenticated
 
-from aurinko_auth import auth, origins
 from aurinko_auth.api.authentication import AccountTokenAuthentication
 from aurinko_auth.api.serializers import (
     ACCOUNT_JSON_APP_FIELDS,
@@ -29,8 +28,10 @@ from aurinko_auth.api.serializers import (
     account_json,
 )
 from aurinko_auth.api.views import ACCOUNT_ID_HEADERS, AccountView
-from aurinko_auth.daemon_tokens import MAILBOX_HEADER
 from aurinko_auth.exceptions import AurinkoError
+from aurinko_auth.hotpath import auth
+from aurinko_auth.lifecycle.daemon_tokens import MAILBOX_HEADER
+from aurinko_auth.security import origins
 
 _BYPASSED_HEADERS = (*ACCOUNT_ID_HEADERS, MAILBOX_HEADER)
 JSON_COLUMNS = auth.Columns("account_json", ACCOUNT_JSON_FIELDS, ACCOUNT_JSON_APP_FIELDS)
@@ -47,10 +48,13 @@ def _lean_applies(view_class: type[AccountView]) -> bool:
     """The lean path skips nothing that is configured: the view's DRF policies are the ones it
     reproduces (first authenticator = account token, IsAuthenticated, no throttles, no
     versioning, JSON only)."""
-    return (view_class.authentication_classes[:1] == [AccountTokenAuthentication]
-            and list(view_class.permission_classes) == [IsAuthenticated]
-            and not view_class.throttle_classes and view_class.versioning_class is None
-            and len(view_class.renderer_classes) == 1)
+    return (
+        view_class.authentication_classes[:1] == [AccountTokenAuthentication]
+        and list(view_class.permission_classes) == [IsAuthenticated]
+        and not view_class.throttle_classes
+        and view_class.versioning_class is None
+        and len(view_class.renderer_classes) == 1
+    )
 
 
 def lean_account_view(view_class: type[AccountView] = AccountView) -> Callable[..., HttpResponse]:
@@ -63,8 +67,8 @@ def lean_account_view(view_class: type[AccountView] = AccountView) -> Callable[.
         def render_body(db: str, row: auth.TokenRow) -> bytes:
             """The response body: a function of the token's row alone, so the token cache
             keeps it with the row (and drops it with the row)."""
-            return renderer.render(account_json(auth.principal_from_row(db, row, columns)
-                                                .account))
+            return renderer.render(account_json(auth.principal_from_row(db, row, columns).account))
+
         return render_body
 
     render_all, render_json = body_of(auth.ALL_COLUMNS), body_of(JSON_COLUMNS)
@@ -88,8 +92,10 @@ def lean_account_view(view_class: type[AccountView] = AccountView) -> Callable[.
         columns = auth.ALL_COLUMNS if auth.auth_cache() is not None else JSON_COLUMNS
         try:
             db, row, body = auth.token_entry(
-                value, derive=render_all if columns is auth.ALL_COLUMNS else render_json,
-                columns=columns)
+                value,
+                derive=render_all if columns is auth.ALL_COLUMNS else render_json,
+                columns=columns,
+            )
         except AurinkoError as exc:
             request._aurinko_bearer = (value, exc)  # type: ignore[attr-defined]
             return drf_view(request)

@@ -9,7 +9,7 @@
   set, cached encrypted in the Django cache until shortly before it expires.
 
 :func:`daemon_access_token` is the one entry point; the general refresh code
-(``aurinko_auth.tokens``) should hand daemon accounts (``account.daemon``) to it.
+(``aurinko_auth.lifecycle.tokens``) should hand daemon accounts (``account.daemon``) to it.
 """
 
 from __future__ import annotations
@@ -60,8 +60,7 @@ ASSERTION_LIFETIME = 3600
 MAILBOX_HEADER = "HTTP_X_AURINKO_MAILBOX"
 
 _GUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$", re.I)
-_DOMAIN = re.compile(r"^(?=.{1,253}$)(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$",
-                     re.I)
+_DOMAIN = re.compile(r"^(?=.{1,253}$)(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$", re.I)
 
 
 class InvalidServiceAccountKey(InvalidRequest):
@@ -76,6 +75,7 @@ class MailboxError(InvalidRequest):
 
 # --- tenants and mailboxes ---------------------------------------------------------------
 
+
 def is_tenant_id(value: str) -> bool:
     return bool(_GUID.match(value or ""))
 
@@ -88,12 +88,15 @@ def clean_tenant(value: str) -> str:
     if value in ("common", "consumers"):
         raise InvalidRequest(
             f"tenant {value!r} cannot give admin consent: use the tenant id, the tenant's "
-            "domain name or 'organizations'.", code="tenant.invalid",
+            "domain name or 'organizations'.",
+            code="tenant.invalid",
         )
     if value == "organizations" or is_tenant_id(value) or _DOMAIN.match(value):
         return value
-    raise InvalidRequest("tenant must be a tenant id (GUID), a domain name or 'organizations'.",
-                         code="tenant.invalid")
+    raise InvalidRequest(
+        "tenant must be a tenant id (GUID), a domain name or 'organizations'.",
+        code="tenant.invalid",
+    )
 
 
 def clean_mailbox(account: Account, mailbox: str) -> str:
@@ -102,8 +105,10 @@ def clean_mailbox(account: Account, mailbox: str) -> str:
     known to the broker; Graph answers 404 for a mailbox outside the tenant)."""
     mailbox = (mailbox or "").strip()
     if not account.daemon:
-        raise MailboxError("X-Aurinko-Mailbox applies to service (daemon) accounts only.",
-                           code="mailbox.not_daemon")
+        raise MailboxError(
+            "X-Aurinko-Mailbox applies to service (daemon) accounts only.",
+            code="mailbox.not_daemon",
+        )
     try:
         validate_email(mailbox)
     except ValidationError:
@@ -111,8 +116,10 @@ def clean_mailbox(account: Account, mailbox: str) -> str:
     if account.service_type == "Google":
         domain = (account.auth_org_id or "").lower()
         if mailbox.rpartition("@")[2].lower() != domain:
-            raise MailboxError(f"The mailbox is outside the service account's domain {domain}.",
-                               code="mailbox.outside_domain")
+            raise MailboxError(
+                f"The mailbox is outside the service account's domain {domain}.",
+                code="mailbox.outside_domain",
+            )
     return mailbox
 
 
@@ -126,6 +133,7 @@ def requested_mailbox(account: Account, meta: dict[str, Any]) -> str | None:
 
 
 # --- Google service-account keys ---------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class ServiceAccountKey:
@@ -146,7 +154,8 @@ def parse_service_account_key(text: str) -> ServiceAccountKey:
         raise InvalidServiceAccountKey("The service-account key is not a JSON object.")
     if data.get("type") != "service_account":
         raise InvalidServiceAccountKey(
-            'The key file is not a service-account key ("type" must be "service_account").')
+            'The key file is not a service-account key ("type" must be "service_account").'
+        )
     email = data.get("client_email")
     if not isinstance(email, str) or "@" not in email:
         raise InvalidServiceAccountKey("The service-account key has no client_email.")
@@ -157,7 +166,8 @@ def parse_service_account_key(text: str) -> ServiceAccountKey:
         key = serialization.load_pem_private_key(pem.encode(), password=None)
     except (ValueError, TypeError):
         raise InvalidServiceAccountKey(
-            "The service-account key's private_key is not a readable PEM private key.") from None
+            "The service-account key's private_key is not a readable PEM private key."
+        ) from None
     if not isinstance(key, rsa.RSAPrivateKey):
         raise InvalidServiceAccountKey("The service-account key's private_key is not RSA.")
     key_id = data.get("private_key_id") or ""
@@ -186,16 +196,16 @@ class _SignedAssertionClient(ServiceApplicationClient):
 
     def prepare_request_body(self, body: str = "", **kwargs: Any) -> str:
         headers = {"kid": self._key.private_key_id} if self._key.private_key_id else None
-        assertion = jwt.encode(self._claims, self._key.private_key, algorithm="RS256",
-                               headers=headers)
-        return prepare_token_request(self.grant_type, body=body,
-                                     assertion=to_unicode(assertion))
+        assertion = jwt.encode(
+            self._claims, self._key.private_key, algorithm="RS256", headers=headers
+        )
+        return prepare_token_request(self.grant_type, body=body, assertion=to_unicode(assertion))
 
 
 # --- token calls ---------------------------------------------------------------------------
 
-def _fetch(provider: OAuth2Provider, session: OAuth2Session, url: str,
-           **kwargs: Any) -> TokenSet:
+
+def _fetch(provider: OAuth2Provider, session: OAuth2Session, url: str, **kwargs: Any) -> TokenSet:
     session.register_compliance_hook("access_token_response", provider._check_token_http)
 
     def call() -> dict[str, Any]:
@@ -205,13 +215,19 @@ def _fetch(provider: OAuth2Provider, session: OAuth2Session, url: str,
             error = exc.error or "provider_error"
             description = (exc.description or "").lower()
             failure = provider.classify_oauth_error(error, description)
-            if provider.id == "Google" and error == "invalid_grant" \
-                    and "invalid email or user id" not in description:
+            if (
+                provider.id == "Google"
+                and error == "invalid_grant"
+                and "invalid email or user id" not in description
+            ):
                 # Google says invalid_grant for a deleted or unknown key too: the app's fault.
                 failure = TERMINAL_APP
             logger.info("%s app-only token request failed: %s", provider.id, error)
-            raise ProviderCallError(f"{provider.id} refused the app-only token: {error}.",
-                                    code=error[:64], failure=failure) from None
+            raise ProviderCallError(
+                f"{provider.id} refused the app-only token: {error}.",
+                code=error[:64],
+                failure=failure,
+            ) from None
 
     # Network errors and unreadable bodies are classified by the provider's own wrapper.
     tokens = provider.parse_token(provider._call("app-only token request", call))
@@ -220,37 +236,53 @@ def _fetch(provider: OAuth2Provider, session: OAuth2Session, url: str,
 
 
 def _config(account: Account, provider: OAuth2Provider) -> ProviderConfig:
-    config = ProviderConfig.objects.filter(app_id=account.app_id,
-                                           service_type=provider.id).first()
+    config = ProviderConfig.objects.filter(app_id=account.app_id, service_type=provider.id).first()
     if config is None:
-        raise ProviderNotConfigured(f"The app has no {provider.id} configuration.",
-                                    code="daemon.not_configured")
+        raise ProviderNotConfigured(
+            f"The app has no {provider.id} configuration.", code="daemon.not_configured"
+        )
     return config
 
 
-def client_credentials_token(provider: OAuth2Provider, config: ProviderConfig,
-                             tenant: str) -> TokenSet:
+def client_credentials_token(
+    provider: OAuth2Provider, config: ProviderConfig, tenant: str
+) -> TokenSet:
     """An app-only Microsoft Graph token for ``tenant`` (client credentials grant)."""
     if not config.client_id or not config.client_secret:
         raise ProviderNotConfigured(
             "The app's Office 365 configuration needs an OAuth client id and client secret "
-            "for service accounts.", code="daemon.not_configured")
+            "for service accounts.",
+            code="daemon.not_configured",
+        )
     if not is_tenant_id(tenant) and not _DOMAIN.match(tenant or ""):
         raise InvalidRequest("Client credentials need a concrete tenant.", code="tenant.invalid")
     session = OAuth2Session(client=BackendApplicationClient(client_id=config.client_id))
-    return _fetch(provider, session, provider.endpoint("token", config, tenant=tenant),
-                  client_id=config.client_id, client_secret=config.client_secret,
-                  include_client_id=True, scope=[GRAPH_DEFAULT_SCOPE])
+    return _fetch(
+        provider,
+        session,
+        provider.endpoint("token", config, tenant=tenant),
+        client_id=config.client_id,
+        client_secret=config.client_secret,
+        include_client_id=True,
+        scope=[GRAPH_DEFAULT_SCOPE],
+    )
 
 
-def jwt_bearer_token(provider: OAuth2Provider, config: ProviderConfig, mailbox: str,
-                     scopes: list[str]) -> TokenSet:
+def jwt_bearer_token(
+    provider: OAuth2Provider, config: ProviderConfig, mailbox: str, scopes: list[str]
+) -> TokenSet:
     """A Google token acting as ``mailbox`` (domain-wide delegation, RFC 7523)."""
     key = config_key(config)
     url = provider.endpoint("jwtbearer", config)
     now = int(time.time())
-    claims = {"iss": key.client_email, "sub": mailbox, "scope": " ".join(scopes), "aud": url,
-              "iat": now, "exp": now + ASSERTION_LIFETIME}
+    claims = {
+        "iss": key.client_email,
+        "sub": mailbox,
+        "scope": " ".join(scopes),
+        "aud": url,
+        "iat": now,
+        "exp": now + ASSERTION_LIFETIME,
+    }
     session = OAuth2Session(client=_SignedAssertionClient(key, claims))
     return _fetch(provider, session, url)
 
@@ -268,8 +300,9 @@ _FAILURE_STATUS = {
 def _mark(account: Account, status: str, error: str = "") -> None:
     if account.token_status == status and account.last_error == error:
         return
-    Account.objects.filter(pk=account.pk).update(token_status=status, last_error=error[:255],
-                                                 updated_at=timezone.now())
+    Account.objects.filter(pk=account.pk).update(
+        token_status=status, last_error=error[:255], updated_at=timezone.now()
+    )
     account.token_status, account.last_error = status, error[:255]
 
 
@@ -280,15 +313,20 @@ def _leeway() -> int:
 def _office365_token(account: Account, provider: OAuth2Provider) -> str:
     creds = account.credentials or {}
     expires = account.access_token_expires_at
-    if creds.get("access_token") and expires is not None \
-            and expires - timedelta(seconds=_leeway()) > timezone.now():
+    if (
+        creds.get("access_token")
+        and expires is not None
+        and expires - timedelta(seconds=_leeway()) > timezone.now()
+    ):
         return creds["access_token"]
     config = _config(account, provider)
     tokens = client_credentials_token(provider, config, account.auth_org_id)
     credentials = {**tokens.credentials(), "tenant": account.auth_org_id}
     Account.objects.filter(pk=account.pk).update(
-        credentials=credentials, access_token_expires_at=tokens.expires_at,
-        credential_version=models.F("credential_version") + 1, updated_at=timezone.now(),
+        credentials=credentials,
+        access_token_expires_at=tokens.expires_at,
+        credential_version=models.F("credential_version") + 1,
+        updated_at=timezone.now(),
     )
     account.credentials, account.access_token_expires_at = credentials, tokens.expires_at
     return tokens.access_token
@@ -296,7 +334,8 @@ def _office365_token(account: Account, provider: OAuth2Provider) -> str:
 
 def _cache_key(account: Account, mailbox: str, scopes: list[str]) -> str:
     digest = hashlib.sha256(
-        "\n".join([mailbox.lower(), " ".join(sorted(scopes))]).encode()).hexdigest()
+        "\n".join([mailbox.lower(), " ".join(sorted(scopes))]).encode()
+    ).hexdigest()
     return f"aurinko:daemon:{account.pk}:{account.credential_version}:{digest}"
 
 
@@ -342,16 +381,21 @@ def daemon_access_token(account: Account, mailbox: str | None = None) -> str:
             token = _office365_token(account, provider)
         elif account.service_type == "Google":
             mailbox = mailbox or clean_mailbox(
-                account, (account.credentials or {}).get("default_mailbox", ""))
+                account, (account.credentials or {}).get("default_mailbox", "")
+            )
             token = _google_token(account, provider, mailbox)
         else:
             raise InvalidRequest(f"{account.service_type} has no service accounts.")
     except ProviderCallError as exc:
-        if exc.code == "invalid_grant" and exc.failure != TERMINAL_APP \
-                and account.service_type == "Google":
+        if (
+            exc.code == "invalid_grant"
+            and exc.failure != TERMINAL_APP
+            and account.service_type == "Google"
+        ):
             # One mailbox Google does not know (deleted, suspended): not the account's fault.
-            raise MailboxError("Google does not know this mailbox, or it is suspended.",
-                               code="mailbox.unknown") from None
+            raise MailboxError(
+                "Google does not know this mailbox, or it is suspended.", code="mailbox.unknown"
+            ) from None
         _mark(account, _FAILURE_STATUS.get(exc.failure, TokenStatus.RETRYING), exc.code)
         raise
     except ProviderNotConfigured as exc:

@@ -1,5 +1,5 @@
 """The admin for app owners: each staff user sees and changes only the apps they belong to
-(see :mod:`aurinko_auth.admin_scoping` for the roles). Secrets are write-only: a client secret
+(see :mod:`aurinko_auth.admin.scoping` for the roles). Secrets are write-only: a client secret
 is shown exactly once, provider secrets and tokens never."""
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 
 from aurinko_auth import accounts, audit, crypto, services
-from aurinko_auth.admin_forms import (
+from aurinko_auth.admin.forms import (
     AppForm,
     MembershipForm,
     MembershipFormSet,
@@ -27,7 +27,7 @@ from aurinko_auth.admin_forms import (
     RotateSecretForm,
     service_account_email,
 )
-from aurinko_auth.admin_scoping import (
+from aurinko_auth.admin.scoping import (
     AppScopedAdminMixin,
     AppScopedInlineMixin,
     Role,
@@ -78,6 +78,7 @@ class ServiceTypeFilter(admin.SimpleListFilter):
 
 # -- App ---------------------------------------------------------------------------------
 
+
 class MembershipInline(AppScopedInlineMixin, admin.TabularInline):
     model = AppMembership
     form = MembershipForm
@@ -95,8 +96,7 @@ class MembershipInline(AppScopedInlineMixin, admin.TabularInline):
 
     def get_fields(self, request: HttpRequest, obj: App | None = None) -> list[Any]:
         # Read-only, the user is shown as text (not a link to the user admin).
-        return ["user", "role"] if self.has_change_permission(request, obj) else ["member",
-                                                                                   "role"]
+        return ["user", "role"] if self.has_change_permission(request, obj) else ["member", "role"]
 
     @admin.display(description="user")
     def member(self, obj: AppMembership) -> str:
@@ -109,17 +109,29 @@ class ProviderConfigInline(AppScopedInlineMixin, admin.StackedInline):
     extra = 0
     readonly_fields = ["secret_status", "key_status", "endpoint_list", "refresh_state"]
     edit_fields = [
-        "service_type", "client_id", ("new_client_secret", "clear_client_secret"), "tenant",
-        ("key_file", "clear_service_account_key"), "endpoints", "refresh_state",
+        "service_type",
+        "client_id",
+        ("new_client_secret", "clear_client_secret"),
+        "tenant",
+        ("key_file", "clear_service_account_key"),
+        "endpoints",
+        "refresh_state",
     ]
     # Read-only rendering shows model values: the secrets must never be among them.
-    view_fields = ["service_type", "client_id", "secret_status", "tenant", "key_status",
-                   "endpoint_list", "refresh_state"]
+    view_fields = [
+        "service_type",
+        "client_id",
+        "secret_status",
+        "tenant",
+        "key_status",
+        "endpoint_list",
+        "refresh_state",
+    ]
 
     @admin.display(description="Token refreshes")
     def refresh_state(self, obj: ProviderConfig) -> str:
         # An app-level failure (refused client credentials) pauses its accounts' refreshes
-        # until the configuration changes (aurinko_auth.tokens).
+        # until the configuration changes (aurinko_auth.lifecycle.tokens).
         if obj.pk and obj.refresh_blocked:
             return f"paused since {obj.last_error_at:%Y-%m-%d %H:%M} UTC: {obj.last_error}"
         return "working"
@@ -151,12 +163,27 @@ class AppAdmin(AppScopedAdminMixin, admin.ModelAdmin):
     change_role = Role.ADMIN
     delete_role = Role.OWNER
     form = AppForm
-    list_display = ["name", "client_id", "client_secret_hint", "active", "your_role",
-                    "account_count", "dashboard_link", "created_at"]
+    list_display = [
+        "name",
+        "client_id",
+        "client_secret_hint",
+        "active",
+        "your_role",
+        "account_count",
+        "dashboard_link",
+        "created_at",
+    ]
     list_display_links = ["name"]
     search_fields = ["name", "client_id"]
-    readonly_fields = ["client_id", "client_secret_hint", "dashboard_link", "created_at",
-                       "updated_at", "return_url_list", "scope_list"]
+    readonly_fields = [
+        "client_id",
+        "client_secret_hint",
+        "dashboard_link",
+        "created_at",
+        "updated_at",
+        "return_url_list",
+        "scope_list",
+    ]
     inlines = [MembershipInline, ProviderConfigInline]
     actions = ["enable_apps", "disable_apps"]
     change_form_template = "admin/aurinko_auth/app/change_form.html"
@@ -178,9 +205,13 @@ class AppAdmin(AppScopedAdminMixin, admin.ModelAdmin):
 
     def get_queryset(self, request: HttpRequest) -> QuerySet:
         my_role = AppMembership.objects.filter(app=OuterRef("pk"), user=request.user.pk)
-        return super().get_queryset(request).annotate(
-            account_count=Count("accounts", distinct=True),
-            my_role=Subquery(my_role.values("role")[:1]),
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(
+                account_count=Count("accounts", distinct=True),
+                my_role=Subquery(my_role.values("role")[:1]),
+            )
         )
 
     # -- layout
@@ -201,8 +232,7 @@ class AppAdmin(AppScopedAdminMixin, admin.ModelAdmin):
 
     @admin.display(description="authorized return URLs")
     def return_url_list(self, obj: App) -> str:
-        return format_html_join(mark_safe("<br>"), "{}", ((u,) for u in obj.return_urls)) \
-            or "none"
+        return format_html_join(mark_safe("<br>"), "{}", ((u,) for u in obj.return_urls)) or "none"
 
     @admin.display(description="allowed scopes")
     def scope_list(self, obj: App) -> str:
@@ -228,7 +258,9 @@ class AppAdmin(AppScopedAdminMixin, admin.ModelAdmin):
     def save_model(self, request: HttpRequest, obj: App, form: Any, change: bool) -> None:
         if not change:
             app, secret = services.create_app(
-                name=obj.name, return_urls=obj.return_urls, scopes=obj.allowed_scopes,
+                name=obj.name,
+                return_urls=obj.return_urls,
+                scopes=obj.allowed_scopes,
                 owner=request.user,
             )
             # The admin goes on with `obj` (log entry, redirect): make it the saved row.
@@ -242,8 +274,9 @@ class AppAdmin(AppScopedAdminMixin, admin.ModelAdmin):
         obj.save()
         changed = list(form.changed_data)
         if "active" in changed:
-            audit.record(Event.APP_ENABLED if obj.active else Event.APP_DISABLED, app=obj,
-                         request=request)
+            audit.record(
+                Event.APP_ENABLED if obj.active else Event.APP_DISABLED, app=obj, request=request
+            )
             changed.remove("active")
         if changed:
             audit.record(Event.APP_CHANGED, app=obj, request=request, fields=changed)
@@ -252,8 +285,11 @@ class AppAdmin(AppScopedAdminMixin, admin.ModelAdmin):
         app = form.instance
         deleted = [f.instance for f in formset.deleted_forms if f.instance.pk]
         new = set(map(id, formset.extra_forms))
-        changed = [(f, id(f) in new) for f in formset.forms
-                   if f.has_changed() and f not in formset.deleted_forms]
+        changed = [
+            (f, id(f) in new)
+            for f in formset.forms
+            if f.has_changed() and f not in formset.deleted_forms
+        ]
         with transaction.atomic():
             formset.save()
             if formset.model is AppMembership:
@@ -261,37 +297,66 @@ class AppAdmin(AppScopedAdminMixin, admin.ModelAdmin):
             elif formset.model is ProviderConfig:
                 self._audit_providers(request, app, changed, deleted)
 
-    def _audit_members(self, request: HttpRequest, app: App, changed: list[tuple[Any, bool]],
-                       deleted: list[AppMembership]) -> None:
+    def _audit_members(
+        self,
+        request: HttpRequest,
+        app: App,
+        changed: list[tuple[Any, bool]],
+        deleted: list[AppMembership],
+    ) -> None:
         for member in deleted:
-            audit.record(Event.MEMBER_REMOVED, app=app, request=request,
-                         user=member.user.get_username(), role=member.role)
+            audit.record(
+                Event.MEMBER_REMOVED,
+                app=app,
+                request=request,
+                user=member.user.get_username(),
+                role=member.role,
+            )
         for f, is_new in changed:
-            audit.record(Event.MEMBER_ADDED if is_new else Event.MEMBER_CHANGED, app=app,
-                         request=request, user=f.instance.user.get_username(),
-                         role=f.instance.role)
+            audit.record(
+                Event.MEMBER_ADDED if is_new else Event.MEMBER_CHANGED,
+                app=app,
+                request=request,
+                user=f.instance.user.get_username(),
+                role=f.instance.role,
+            )
         forget_roles(request)
 
-    def _audit_providers(self, request: HttpRequest, app: App,
-                         changed: list[tuple[Any, bool]], deleted: list[ProviderConfig]) -> None:
-        write_only = {"new_client_secret", "clear_client_secret", "key_file",
-                      "clear_service_account_key"}
+    def _audit_providers(
+        self,
+        request: HttpRequest,
+        app: App,
+        changed: list[tuple[Any, bool]],
+        deleted: list[ProviderConfig],
+    ) -> None:
+        write_only = {
+            "new_client_secret",
+            "clear_client_secret",
+            "key_file",
+            "clear_service_account_key",
+        }
         for config in deleted:
-            audit.record(Event.PROVIDER_DELETED, app=app, request=request,
-                         service_type=config.service_type)
+            audit.record(
+                Event.PROVIDER_DELETED, app=app, request=request, service_type=config.service_type
+            )
         for f, is_new in changed:
-            audit.record(Event.PROVIDER_ADDED if is_new else Event.PROVIDER_CHANGED, app=app,
-                         request=request, service_type=f.instance.service_type,
-                         fields=[name for name in f.changed_data if name not in write_only],
-                         secret_changed="yes" if f.secret_changed else "no",
-                         service_account_key_changed="yes" if f.key_changed else "no")
+            audit.record(
+                Event.PROVIDER_ADDED if is_new else Event.PROVIDER_CHANGED,
+                app=app,
+                request=request,
+                service_type=f.instance.service_type,
+                fields=[name for name in f.changed_data if name not in write_only],
+                secret_changed="yes" if f.secret_changed else "no",
+                service_account_key_changed="yes" if f.key_changed else "no",
+            )
 
     def delete_model(self, request: HttpRequest, obj: App) -> None:
         # Deleting an app disconnects its accounts: revoke each grant at the provider first.
         for account in obj.accounts.all().iterator():
             accounts.delete_account(account)
-        audit.record(Event.APP_DELETED, app=obj, request=request, name=obj.name,
-                     client_id=obj.client_id)
+        audit.record(
+            Event.APP_DELETED, app=obj, request=request, name=obj.name, client_id=obj.client_id
+        )
         obj.delete()
 
     def delete_queryset(self, request: HttpRequest, queryset: QuerySet) -> None:
@@ -299,27 +364,38 @@ class AppAdmin(AppScopedAdminMixin, admin.ModelAdmin):
             self.delete_model(request, app)
 
     # -- responses
-    def response_add(self, request: HttpRequest, obj: App, post_url_continue: Any = None
-                     ) -> HttpResponse:
+    def response_add(
+        self, request: HttpRequest, obj: App, post_url_continue: Any = None
+    ) -> HttpResponse:
         if "_popup" in request.POST:
             return super().response_add(request, obj, post_url_continue)
-        messages.success(request, f"The app “{obj.name}” was created. Copy its client secret "
-                                  "now: it is shown only once.")
+        messages.success(
+            request,
+            f"The app “{obj.name}” was created. Copy its client secret now: it is shown only once.",
+        )
         return HttpResponseRedirect(reverse("admin:aurinko_auth_app_secret", args=[obj.pk]))
 
-    def add_view(self, request: HttpRequest, form_url: str = "",
-                 extra_context: dict[str, Any] | None = None) -> HttpResponse:
+    def add_view(
+        self, request: HttpRequest, form_url: str = "", extra_context: dict[str, Any] | None = None
+    ) -> HttpResponse:
         # Creating always continues to the page that shows the new secret.
-        context = {**(extra_context or {}), "show_save_and_add_another": False,
-                   "show_save_and_continue": False}
+        context = {
+            **(extra_context or {}),
+            "show_save_and_add_another": False,
+            "show_save_and_continue": False,
+        }
         return super().add_view(request, form_url, context)
 
-    def change_view(self, request: HttpRequest, object_id: str, form_url: str = "",
-                    extra_context: dict[str, Any] | None = None) -> HttpResponse:
+    def change_view(
+        self,
+        request: HttpRequest,
+        object_id: str,
+        form_url: str = "",
+        extra_context: dict[str, Any] | None = None,
+    ) -> HttpResponse:
         context = dict(extra_context or {})
         context["dashboard_url"] = reverse("admin:aurinko_auth_app_dashboard", args=[object_id])
-        context["rotate_url"] = reverse("admin:aurinko_auth_app_rotate_secret",
-                                        args=[object_id])
+        context["rotate_url"] = reverse("admin:aurinko_auth_app_rotate_secret", args=[object_id])
         try:
             context["can_rotate"] = has_role(request, int(object_id), Role.OWNER)
         except ValueError:
@@ -342,8 +418,9 @@ class AppAdmin(AppScopedAdminMixin, admin.ModelAdmin):
             if app.active != active:
                 app.active = active
                 app.save(update_fields=["active", "updated_at"])
-                audit.record(Event.APP_ENABLED if active else Event.APP_DISABLED, app=app,
-                             request=request)
+                audit.record(
+                    Event.APP_ENABLED if active else Event.APP_DISABLED, app=app, request=request
+                )
                 done += 1
         messages.success(request, f"{done} app(s) {'enabled' if active else 'disabled'}.")
         if skipped:
@@ -353,17 +430,25 @@ class AppAdmin(AppScopedAdminMixin, admin.ModelAdmin):
     def get_urls(self) -> list[Any]:
         wrap = self.admin_site.admin_view
         return [
-            path("<path:object_id>/dashboard/", wrap(self.dashboard_view),
-                 name="aurinko_auth_app_dashboard"),
-            path("<path:object_id>/rotate-secret/", wrap(self.rotate_secret_view),
-                 name="aurinko_auth_app_rotate_secret"),
-            path("<path:object_id>/secret/", wrap(self.secret_view),
-                 name="aurinko_auth_app_secret"),
+            path(
+                "<path:object_id>/dashboard/",
+                wrap(self.dashboard_view),
+                name="aurinko_auth_app_dashboard",
+            ),
+            path(
+                "<path:object_id>/rotate-secret/",
+                wrap(self.rotate_secret_view),
+                name="aurinko_auth_app_rotate_secret",
+            ),
+            path(
+                "<path:object_id>/secret/", wrap(self.secret_view), name="aurinko_auth_app_secret"
+            ),
             *super().get_urls(),
         ]
 
-    def _page(self, request: HttpRequest, obj: App, template: str, title: str,
-              **context: Any) -> TemplateResponse:
+    def _page(
+        self, request: HttpRequest, obj: App, template: str, title: str, **context: Any
+    ) -> TemplateResponse:
         context = {
             **self.admin_site.each_context(request),
             "opts": self.model._meta,
@@ -396,9 +481,14 @@ class AppAdmin(AppScopedAdminMixin, admin.ModelAdmin):
         obj = self.get_object(request, object_id)
         if not self.has_view_permission(request, obj):
             raise PermissionDenied
-        response = self._page(request, obj, "secret.html", f"Client secret of {obj.name}",
-                              secret=self._take_secret(request, obj),
-                              can_rotate=has_role(request, obj.pk, Role.OWNER))
+        response = self._page(
+            request,
+            obj,
+            "secret.html",
+            f"Client secret of {obj.name}",
+            secret=self._take_secret(request, obj),
+            can_rotate=has_role(request, obj.pk, Role.OWNER),
+        )
         add_never_cache_headers(response)
         return response
 
@@ -412,11 +502,13 @@ class AppAdmin(AppScopedAdminMixin, admin.ModelAdmin):
                 secret = services.rotate_secret(obj)
                 audit.record(Event.SECRET_ROTATED, app=obj, request=request)
             self._remember_secret(request, obj, secret)
-            messages.success(request, "The client secret was rotated. The previous one no "
-                                      "longer works.")
+            messages.success(
+                request, "The client secret was rotated. The previous one no longer works."
+            )
             return HttpResponseRedirect(reverse("admin:aurinko_auth_app_secret", args=[obj.pk]))
-        return self._page(request, obj, "rotate_secret.html",
-                          f"Rotate the client secret of {obj.name}", form=form)
+        return self._page(
+            request, obj, "rotate_secret.html", f"Rotate the client secret of {obj.name}", form=form
+        )
 
     def dashboard_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
         obj = self.get_object(request, object_id)
@@ -424,9 +516,12 @@ class AppAdmin(AppScopedAdminMixin, admin.ModelAdmin):
             raise PermissionDenied
         statuses = list(TokenStatus)
         # One aggregate query: accounts by service type, token status and active flag.
-        rows = (Account.objects.filter(app=obj)
-                .values_list("service_type", "token_status", "active")
-                .annotate(n=Count("id")).order_by())
+        rows = (
+            Account.objects.filter(app=obj)
+            .values_list("service_type", "token_status", "active")
+            .annotate(n=Count("id"))
+            .order_by()
+        )
         table: dict[str, dict[str, int]] = {}
         for service_type, status, active, n in rows:
             row = table.setdefault(service_type, {"total": 0, "inactive": 0})
@@ -439,58 +534,133 @@ class AppAdmin(AppScopedAdminMixin, admin.ModelAdmin):
             for key, n in row.items():
                 totals[key] = totals.get(key, 0) + n
         providers = [
-            {"service_type": st, "total": row["total"], "inactive": row["inactive"],
-             "statuses": [row.get(s.value, 0) for s in statuses]}
+            {
+                "service_type": st,
+                "total": row["total"],
+                "inactive": row["inactive"],
+                "statuses": [row.get(s.value, 0) for s in statuses],
+            }
             for st, row in sorted(table.items())
         ]
         account_list = reverse("admin:aurinko_auth_account_changelist")
         failing_accounts = (
             Account.objects.filter(app=obj)
             .filter(~Q(last_error="") | ~Q(token_status=TokenStatus.HEALTHY))
-            .only("id", "email", "auth_user_id", "service_type", "token_status",
-                  "last_error", "updated_at", "app_id")
+            .only(
+                "id",
+                "email",
+                "auth_user_id",
+                "service_type",
+                "token_status",
+                "last_error",
+                "updated_at",
+                "app_id",
+            )
             .order_by("-updated_at")[:20]
         )
-        failures = (AuditEvent.objects.filter(app=obj, event__in=audit.FAILURE_EVENTS)
-                    .order_by("-created_at")[:20])
+        failures = AuditEvent.objects.filter(app=obj, event__in=audit.FAILURE_EVENTS).order_by(
+            "-created_at"
+        )[:20]
         recent = AuditEvent.objects.filter(app=obj).order_by("-created_at")[:10]
-        configured = list(ProviderConfig.objects.filter(app=obj)
-                          .values_list("service_type", flat=True).order_by("service_type"))
+        configured = list(
+            ProviderConfig.objects.filter(app=obj)
+            .values_list("service_type", flat=True)
+            .order_by("service_type")
+        )
         return self._page(
-            request, obj, "dashboard.html", f"Dashboard of {obj.name}",
-            statuses=statuses, providers=providers,
-            totals={"total": totals["total"], "inactive": totals["inactive"],
-                    "statuses": [totals.get(s.value, 0) for s in statuses]},
-            failing_accounts=failing_accounts, failures=failures, recent=recent,
-            configured=configured, account_list=f"{account_list}?app={obj.pk}",
+            request,
+            obj,
+            "dashboard.html",
+            f"Dashboard of {obj.name}",
+            statuses=statuses,
+            providers=providers,
+            totals={
+                "total": totals["total"],
+                "inactive": totals["inactive"],
+                "statuses": [totals.get(s.value, 0) for s in statuses],
+            },
+            failing_accounts=failing_accounts,
+            failures=failures,
+            recent=recent,
+            configured=configured,
+            account_list=f"{account_list}?app={obj.pk}",
             audit_list=f"{reverse('admin:aurinko_auth_auditevent_changelist')}?app={obj.pk}",
         )
 
 
 # -- Accounts ----------------------------------------------------------------------------
 
+
 @admin.register(Account)
 class AccountAdmin(AppScopedAdminMixin, admin.ModelAdmin):
-    list_display = ["who", "app_name", "service_type", "account_type", "active",
-                    "token_status", "last_error", "auth_obtained_at"]
+    list_display = [
+        "who",
+        "app_name",
+        "service_type",
+        "account_type",
+        "active",
+        "token_status",
+        "last_error",
+        "auth_obtained_at",
+    ]
     list_select_related = ["app"]
-    list_filter = [ScopedAppFilter, ServiceTypeFilter, "account_type", "active",
-                   "token_status", "daemon"]
+    list_filter = [
+        ScopedAppFilter,
+        ServiceTypeFilter,
+        "account_type",
+        "active",
+        "token_status",
+        "daemon",
+    ]
     search_fields = ["email", "login_string", "name"]
     search_help_text = "Search by email, login or name."
     date_hierarchy = None
     actions = ["deactivate_accounts", "revoke_access_tokens"]
     fieldsets = [
-        (None, {"fields": ["app", "service_type", "account_type", "daemon", "active",
-                           "token_status", "last_error"]}),
-        ("Identity", {"fields": ["email", "name", "login_string", "auth_user_id",
-                                 "auth_org_id", "server_url"]}),
-        ("Authorization", {"fields": ["auth_obtained_at", "access_token_expires_at",
-                                      "requested_scopes", "scopes", "native_scopes",
-                                      "access_token_count", "credential_version",
-                                      "refresh_failures", "refresh_retry_at"]}),
-        ("Record", {"fields": ["extra_data", "created_at", "updated_at"],
-                    "classes": ["collapse"]}),
+        (
+            None,
+            {
+                "fields": [
+                    "app",
+                    "service_type",
+                    "account_type",
+                    "daemon",
+                    "active",
+                    "token_status",
+                    "last_error",
+                ]
+            },
+        ),
+        (
+            "Identity",
+            {
+                "fields": [
+                    "email",
+                    "name",
+                    "login_string",
+                    "auth_user_id",
+                    "auth_org_id",
+                    "server_url",
+                ]
+            },
+        ),
+        (
+            "Authorization",
+            {
+                "fields": [
+                    "auth_obtained_at",
+                    "access_token_expires_at",
+                    "requested_scopes",
+                    "scopes",
+                    "native_scopes",
+                    "access_token_count",
+                    "credential_version",
+                    "refresh_failures",
+                    "refresh_retry_at",
+                ]
+            },
+        ),
+        ("Record", {"fields": ["extra_data", "created_at", "updated_at"], "classes": ["collapse"]}),
     ]
     # Everything is read-only; `credentials` (the provider tokens) is never listed.
     readonly_fields = [name for _, opts in fieldsets for name in opts["fields"]]
@@ -507,7 +677,9 @@ class AccountAdmin(AppScopedAdminMixin, admin.ModelAdmin):
         if "delete_selected" in actions:
             func, name, _ = actions["delete_selected"]
             actions["delete_selected"] = (
-                func, name, "Delete the selected accounts (revokes at the provider)",
+                func,
+                name,
+                "Delete the selected accounts (revokes at the provider)",
             )
         return actions
 
@@ -523,41 +695,59 @@ class AccountAdmin(AppScopedAdminMixin, admin.ModelAdmin):
     def access_token_count(self, obj: Account) -> int:
         return obj.tokens.count()
 
-    @admin.action(description="Deactivate (revoke the grant at the provider)",
-                  permissions=["change"])
+    @admin.action(
+        description="Deactivate (revoke the grant at the provider)", permissions=["change"]
+    )
     def deactivate_accounts(self, request: HttpRequest, queryset: QuerySet) -> None:
         chosen, skipped = self.objects_with_role(request, queryset, self.change_role)
         confirmed = 0
         for account in chosen:
             ok = accounts.revoke_grant(account)
             confirmed += ok
-            audit.record(Event.ACCOUNT_DEACTIVATED, app=account.app_id, request=request,
-                         account_id=account.pk, service_type=account.service_type,
-                         provider_confirmed=ok)
-        messages.success(request, f"{len(chosen)} account(s) deactivated; the provider "
-                                  f"confirmed {confirmed} revocation(s).")
+            audit.record(
+                Event.ACCOUNT_DEACTIVATED,
+                app=account.app_id,
+                request=request,
+                account_id=account.pk,
+                service_type=account.service_type,
+                provider_confirmed=ok,
+            )
+        messages.success(
+            request,
+            f"{len(chosen)} account(s) deactivated; the provider "
+            f"confirmed {confirmed} revocation(s).",
+        )
         if skipped:
-            messages.warning(request, f"{skipped} account(s) skipped: your role there is "
-                                      "viewer.")
+            messages.warning(request, f"{skipped} account(s) skipped: your role there is viewer.")
 
-    @admin.action(description="Revoke the broker's access tokens (sign the app out)",
-                  permissions=["change"])
+    @admin.action(
+        description="Revoke the broker's access tokens (sign the app out)", permissions=["change"]
+    )
     def revoke_access_tokens(self, request: HttpRequest, queryset: QuerySet) -> None:
         chosen, skipped = self.objects_with_role(request, queryset, self.change_role)
         total = 0
         for account in chosen:
             count, _ = AccountToken.objects.filter(account=account).delete()
             total += count
-            audit.record(Event.ACCOUNT_TOKENS_REVOKED, app=account.app_id, request=request,
-                         account_id=account.pk, count=count)
+            audit.record(
+                Event.ACCOUNT_TOKENS_REVOKED,
+                app=account.app_id,
+                request=request,
+                account_id=account.pk,
+                count=count,
+            )
         messages.success(request, f"{total} access token(s) revoked.")
         if skipped:
-            messages.warning(request, f"{skipped} account(s) skipped: your role there is "
-                                      "viewer.")
+            messages.warning(request, f"{skipped} account(s) skipped: your role there is viewer.")
 
     def delete_model(self, request: HttpRequest, obj: Account) -> None:
-        audit.record(Event.ACCOUNT_DELETED, app=obj.app_id, request=request,
-                     account_id=obj.pk, service_type=obj.service_type)
+        audit.record(
+            Event.ACCOUNT_DELETED,
+            app=obj.app_id,
+            request=request,
+            account_id=obj.pk,
+            service_type=obj.service_type,
+        )
         accounts.delete_account(obj)
 
     def delete_queryset(self, request: HttpRequest, queryset: QuerySet) -> None:
@@ -566,6 +756,7 @@ class AccountAdmin(AppScopedAdminMixin, admin.ModelAdmin):
 
 
 # -- Audit log ---------------------------------------------------------------------------
+
 
 @admin.register(AuditEvent)
 class AuditEventAdmin(AppScopedAdminMixin, admin.ModelAdmin):
@@ -616,12 +807,11 @@ class AuditEventAdmin(AppScopedAdminMixin, admin.ModelAdmin):
 
     @admin.display(description="details")
     def details_pretty(self, obj: AuditEvent) -> str:
-        return format_html("<pre>{}</pre>", json.dumps(obj.details or {}, indent=2,
-                                                       sort_keys=True))
-
+        return format_html("<pre>{}</pre>", json.dumps(obj.details or {}, indent=2, sort_keys=True))
 
 
 # --- app users of the User flow (their accounts and sessions) ------------------------------
+
 
 class UserAccountInline(admin.TabularInline):
     model = Account
@@ -652,8 +842,15 @@ class AppUserAdmin(AppScopedAdminMixin, admin.ModelAdmin):
     list_filter = [ScopedAppFilter, "trusted_identity"]
     search_fields = ["email", "id"]
     list_select_related = ["app"]
-    readonly_fields = ["id", "app", "email", "auth_org_id", "trusted_identity", "created_at",
-                       "updated_at"]
+    readonly_fields = [
+        "id",
+        "app",
+        "email",
+        "auth_org_id",
+        "trusted_identity",
+        "created_at",
+        "updated_at",
+    ]
     inlines = [UserAccountInline, UserSessionInline]
     actions = ["end_sessions"]
 
@@ -665,9 +862,10 @@ class AppUserAdmin(AppScopedAdminMixin, admin.ModelAdmin):
         from django.utils import timezone
 
         ended = UserSession.objects.filter(
-            user__in=self.scope_queryset(request, queryset, Role.ADMIN), revoked_at__isnull=True,
+            user__in=self.scope_queryset(request, queryset, Role.ADMIN),
+            revoked_at__isnull=True,
         ).update(revoked_at=timezone.now())
         messages.info(request, f"Ended {ended} session(s).")
 
 
-from aurinko_auth import webhook_admin  # noqa: E402,F401  (registers the webhook admin)
+from aurinko_auth.admin import webhooks  # noqa: E402,F401  (registers the webhook admin)

@@ -20,17 +20,18 @@ from django.db import DatabaseError, InterfaceError, OperationalError, connectio
 from django.db.models import Field, Model
 from django.utils import timezone
 
-from aurinko_auth import crypto, origins, sessions
+from aurinko_auth import crypto, usersessions
 from aurinko_auth.conf import aurinko_settings
 from aurinko_auth.exceptions import AuthenticationFailed, CsrfFailed, InvalidRequest
-from aurinko_auth.models import Account, AccountToken, App, AppUser, UserSession
-from aurinko_auth.rowquery import (
+from aurinko_auth.hotpath.rowquery import (
     Converters,
     convert,
     converters_for,
     model_builder,
     readable_fields,
 )
+from aurinko_auth.models import Account, AccountToken, App, AppUser, UserSession
+from aurinko_auth.security import origins
 
 
 @dataclass
@@ -112,13 +113,15 @@ class _TokenQuery:
         account_fields = columns.fields(Account)
         app_fields = columns.fields(App)
         expires = AccountToken._meta.get_field("expires_at")
-        selected = ([(f, "a") for f in account_fields] + [(f, "p") for f in app_fields]
-                    + [(expires, "t")])
+        selected = (
+            [(f, "a") for f in account_fields] + [(f, "p") for f in app_fields] + [(expires, "t")]
+        )
         token_fk = AccountToken._meta.get_field("account").column
         app_fk = Account._meta.get_field("app").column
         # Identifiers come from the models' _meta and are quoted; the token hash is a parameter.
         sql = (
-            "SELECT " + ", ".join(f"{alias}.{qn(f.column)}" for f, alias in selected)  # noqa: S608
+            "SELECT "  # noqa: S608
+            + ", ".join(f"{alias}.{qn(f.column)}" for f, alias in selected)  # noqa: S608
             + f" FROM {qn(AccountToken._meta.db_table)} t"
             + f" JOIN {qn(Account._meta.db_table)} a ON a.{qn(Account._meta.pk.column)} = t.{qn(token_fk)}"
             + f" JOIN {qn(App._meta.db_table)} p ON p.{qn(App._meta.pk.column)} = a.{qn(app_fk)}"
@@ -129,14 +132,20 @@ class _TokenQuery:
         if conn.vendor == "postgresql":
             # Named after the SQL, so a statement of that name is always this statement.
             name = "aurinko_token_" + hashlib.sha256(sql.encode()).hexdigest()[:16]
-            prepared = (name, f"PREPARE {name} AS " + sql.replace("%s", "$1"),
-                        f"EXECUTE {name}(%s)")
+            prepared = (
+                name,
+                f"PREPARE {name} AS " + sql.replace("%s", "$1"),
+                f"EXECUTE {name}(%s)",
+            )
         return cls(sql, len(account_fields), len(app_fields), converters, prepared)
 
     def run(self, conn: Any, token_hash: str) -> TokenRow | None:
         with conn.cursor() as cursor:
-            if (self.prepared is not None and aurinko_settings.AUTH_PREPARED_QUERY
-                    and not conn.in_atomic_block):
+            if (
+                self.prepared is not None
+                and aurinko_settings.AUTH_PREPARED_QUERY
+                and not conn.in_atomic_block
+            ):
                 self._execute_prepared(conn, cursor, token_hash)
             else:
                 cursor.execute(self.sql, [token_hash])
@@ -190,13 +199,19 @@ def _query(conn: Any, columns: Columns) -> _TokenQuery:
     return query
 
 
-def _lookup_token(token_hash: str, columns: Columns = ALL_COLUMNS,
-                  ) -> tuple[str, TokenRow | None]:
+def _lookup_token(
+    token_hash: str,
+    columns: Columns = ALL_COLUMNS,
+) -> tuple[str, TokenRow | None]:
     """One indexed query: ``(database alias, row)``; the row is None for an unknown token."""
     conn = connections[router.db_for_read(AccountToken)]
     query = _query(conn, columns)
-    if (getattr(conn, "health_check_enabled", False) and not conn.health_check_done
-            and conn.connection is not None and not conn.in_atomic_block):
+    if (
+        getattr(conn, "health_check_enabled", False)
+        and not conn.health_check_done
+        and conn.connection is not None
+        and not conn.in_atomic_block
+    ):
         # CONN_HEALTH_CHECKS would send "SELECT 1" before this query, a second round trip
         # on every request. This read is the health check instead: if the persistent
         # connection turns out to be dead, it is closed and the read retried once on a new
@@ -217,7 +232,8 @@ def _active_index(columns: Columns) -> int:
     index = _active_indexes.get(columns.name)
     if index is None:
         index = _active_indexes[columns.name] = columns.fields(App).index(
-            App._meta.get_field("active"))
+            App._meta.get_field("active")
+        )
     return index
 
 
@@ -225,15 +241,18 @@ def principal_from_row(db: str, row: TokenRow, columns: Columns = ALL_COLUMNS) -
     """The principal of a (cached or fresh) :func:`token_entry` row read with ``columns``."""
     builders = _builders.get(columns.name)
     if builders is None:
-        builders = _builders[columns.name] = (model_builder(Account, columns.fields(Account)),
-                                              model_builder(App, columns.fields(App)))
+        builders = _builders[columns.name] = (
+            model_builder(Account, columns.fields(Account)),
+            model_builder(App, columns.fields(App)),
+        )
     account = builders[0](db, row[0])
     account.app = builders[1](db, row[1])
     return Principal(app=account.app, account=account, via="token")
 
 
-def token_entry(token: str, derive: Callable[[str, TokenRow], Any] | None = None,
-                columns: Columns = ALL_COLUMNS) -> tuple[str, TokenRow, Any]:
+def token_entry(
+    token: str, derive: Callable[[str, TokenRow], Any] | None = None, columns: Columns = ALL_COLUMNS
+) -> tuple[str, TokenRow, Any]:
     """``(database alias, row, derived)`` of a valid account token: at most one query, none
     when the cache (``AUTH_CACHE``) holds it. Raises AuthenticationFailed for an unknown,
     malformed or expired token, or when the app is disabled.
@@ -252,8 +271,9 @@ def token_entry(token: str, derive: Callable[[str, TokenRow], Any] | None = None
         db, row = _lookup_token(token_hash, columns)
         derived = derive(db, row) if derive is not None and row is not None else None
         if row is not None and cache is not None:
-            cache.set(token_cache_key(token_hash), (db, row, derived),
-                      aurinko_settings.AUTH_CACHE_TIMEOUT)
+            cache.set(
+                token_cache_key(token_hash), (db, row, derived), aurinko_settings.AUTH_CACHE_TIMEOUT
+            )
     else:
         db, row, derived = found
         if derived is None and derive is not None:
@@ -295,8 +315,13 @@ def app_from_credentials(client_id: str, secret: str) -> Principal:
     return Principal(app=app, via="client")
 
 
-def user_from_session(*, header: str | None, cookies: Mapping[str, str], origin: str | None,
-                      client_id: str | None = None) -> Principal | None:
+def user_from_session(
+    *,
+    header: str | None,
+    cookies: Mapping[str, str],
+    origin: str | None,
+    client_id: str | None = None,
+) -> Principal | None:
     """The signed-in app user, from ``X-Aurinko-Session`` (``header``) or a session cookie.
     Returns None when the request carries neither; raises AuthenticationFailed (401) for a
     forged, expired, revoked or logged-out session.
@@ -307,53 +332,62 @@ def user_from_session(*, header: str | None, cookies: Mapping[str, str], origin:
     holds sessions of several."""
     if header is not None:
         header = header.strip()
-        found = sessions.find([header])
+        found = usersessions.find([header])
         if not found:
             raise AuthenticationFailed("Invalid session.", code="session.invalid")
         return _valid_principal(found[0], from_cookie=False)
-    by_app = sessions.session_cookies(cookies)
+    by_app = usersessions.session_cookies(cookies)
     if not by_app:
         return None
-    candidates = [s for s in sessions.find(by_app.values())
-                  if by_app.get(s.user.app_id) and crypto.check_token(by_app[s.user.app_id],
-                                                                      s.token_hash)]
+    candidates = [
+        s
+        for s in usersessions.find(by_app.values())
+        if by_app.get(s.user.app_id) and crypto.check_token(by_app[s.user.app_id], s.token_hash)
+    ]
     if client_id:
         candidates = [s for s in candidates if s.user.app.client_id == client_id]
     if origin:
         allowed = [s for s in candidates if origins.is_allowed_for_app(origin, s.user.app)]
         if candidates and not allowed:
-            raise CsrfFailed("The session cookie belongs to an app that does not allow this "
-                             "origin.", code="origin_not_allowed")
+            raise CsrfFailed(
+                "The session cookie belongs to an app that does not allow this origin.",
+                code="origin_not_allowed",
+            )
         candidates = allowed
     if not candidates:
         raise AuthenticationFailed("Invalid session.", code="session.invalid")
     valid = [s for s in candidates if s.is_valid()]
     if not valid:
-        raise AuthenticationFailed("The session has ended; sign in again.",
-                                   code=sessions.failure_reason(candidates[0]))
+        raise AuthenticationFailed(
+            "The session has ended; sign in again.", code=usersessions.failure_reason(candidates[0])
+        )
     if len(valid) > 1:
-        raise InvalidRequest("This browser is signed in to several apps: pass clientId.",
-                             code="session.ambiguous")
+        raise InvalidRequest(
+            "This browser is signed in to several apps: pass clientId.", code="session.ambiguous"
+        )
     return _valid_principal(valid[0], from_cookie=True)
 
 
 def _valid_principal(session: UserSession, *, from_cookie: bool) -> Principal:
     if not session.is_valid():
-        raise AuthenticationFailed("The session has ended; sign in again.",
-                                   code=sessions.failure_reason(session))
+        raise AuthenticationFailed(
+            "The session has ended; sign in again.", code=usersessions.failure_reason(session)
+        )
     app = session.user.app
     if not app.active:
         raise AuthenticationFailed("The app is disabled.", code="client.inactive")
-    sessions.touch(session)
-    return Principal(app=app, via="session", user=session.user, session=session,
-                     from_cookie=from_cookie)
+    usersessions.touch(session)
+    return Principal(
+        app=app, via="session", user=session.user, session=session, from_cookie=from_cookie
+    )
 
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
-def check_csrf(principal: Principal, *, method: str, origin: str | None,
-               requested_with: str | None) -> None:
+def check_csrf(
+    principal: Principal, *, method: str, origin: str | None, requested_with: str | None
+) -> None:
     """CSRF rule for cookie-authenticated requests that change state: the ``Origin`` must be
     one of the app's origins, or the request carries ``X-Requested-With`` (a header no page
     can send cross-site without passing a CORS preflight, which only allowed origins pass).

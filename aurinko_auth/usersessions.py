@@ -18,10 +18,11 @@ from django.db import router, transaction
 from django.http import HttpResponse
 from django.utils import timezone
 
-from aurinko_auth import crypto, events
+from aurinko_auth import crypto
 from aurinko_auth.conf import aurinko_settings
+from aurinko_auth.hotpath.rowquery import ChainQuery
 from aurinko_auth.models import App, AppUser, UserSession
-from aurinko_auth.rowquery import ChainQuery
+from aurinko_auth.webhooks import events
 
 MAX_USER_AGENT = 300
 
@@ -32,13 +33,17 @@ def start(user: AppUser, *, user_agent: str = "", ip: str | None = None) -> str:
     now = timezone.now()
     with transaction.atomic():
         session = UserSession.objects.create(
-        token_hash=crypto.hash_token(token), user=user, last_used_at=now,
-        expires_at=now + timedelta(seconds=int(aurinko_settings.SESSION_LIFETIME)),
-        idle_timeout=int(aurinko_settings.SESSION_IDLE_TIMEOUT),
-        user_agent=(user_agent or "")[:MAX_USER_AGENT], ip=clean_ip(ip),
+            token_hash=crypto.hash_token(token),
+            user=user,
+            last_used_at=now,
+            expires_at=now + timedelta(seconds=int(aurinko_settings.SESSION_LIFETIME)),
+            idle_timeout=int(aurinko_settings.SESSION_IDLE_TIMEOUT),
+            user_agent=(user_agent or "")[:MAX_USER_AGENT],
+            ip=clean_ip(ip),
         )
-        events.emit(user.app_id, "session.created",
-                    {"sessionId": session.pk, "userId": str(user.pk)})
+        events.emit(
+            user.app_id, "session.created", {"sessionId": session.pk, "userId": str(user.pk)}
+        )
     return token
 
 
@@ -59,12 +64,14 @@ def find(tokens: Iterable[str]) -> list[UserSession]:
     if not hashes:
         return []
     # SQL compiled once (rowquery); the app's encrypted user-signing key is never read.
-    return [session for session, _user, _app in _SESSIONS.rows(
-        router.db_for_read(UserSession), hashes)]
+    return [
+        session for session, _user, _app in _SESSIONS.rows(router.db_for_read(UserSession), hashes)
+    ]
 
 
-_SESSIONS = ChainQuery([(UserSession, None), (AppUser, None), (App, None)], ["user", "app"],
-                       where="token_hash")
+_SESSIONS = ChainQuery(
+    [(UserSession, None), (AppUser, None), (App, None)], ["user", "app"], where="token_hash"
+)
 
 
 def failure_reason(session: UserSession) -> str:
@@ -86,9 +93,13 @@ def touch(session: UserSession) -> None:
 def revoke(session: UserSession) -> None:
     with transaction.atomic():
         if UserSession.objects.filter(pk=session.pk, revoked_at__isnull=True).update(
-                revoked_at=timezone.now()):
-            events.emit(session.user.app_id, "session.revoked",
-                        {"sessionId": session.pk, "userId": str(session.user_id)})
+            revoked_at=timezone.now()
+        ):
+            events.emit(
+                session.user.app_id,
+                "session.revoked",
+                {"sessionId": session.pk, "userId": str(session.user_id)},
+            )
 
 
 def is_active(session_id: int) -> bool:
@@ -105,6 +116,7 @@ def purge_expired() -> int:
 
 
 # --- the cookie ------------------------------------------------------------------------------
+
 
 def cookie_name(app_id: int) -> str:
     return str(aurinko_settings.SESSION_COOKIE_NAME).format(app_id=app_id)
@@ -131,16 +143,22 @@ def session_cookies(cookies: Mapping[str, str]) -> dict[int, str]:
 
 def set_cookie(response: HttpResponse, app_id: int, token: str) -> None:
     response.set_cookie(
-        cookie_name(app_id), token, max_age=int(aurinko_settings.SESSION_LIFETIME), path="/",
-        domain=aurinko_settings.SESSION_COOKIE_DOMAIN, secure=bool(
-            aurinko_settings.SESSION_COOKIE_SECURE),
-        httponly=True, samesite=aurinko_settings.SESSION_COOKIE_SAMESITE,
+        cookie_name(app_id),
+        token,
+        max_age=int(aurinko_settings.SESSION_LIFETIME),
+        path="/",
+        domain=aurinko_settings.SESSION_COOKIE_DOMAIN,
+        secure=bool(aurinko_settings.SESSION_COOKIE_SECURE),
+        httponly=True,
+        samesite=aurinko_settings.SESSION_COOKIE_SAMESITE,
     )
 
 
 def clear_cookie(response: HttpResponse, app_id: int) -> None:
     response.delete_cookie(
-        cookie_name(app_id), path="/", domain=aurinko_settings.SESSION_COOKIE_DOMAIN,
+        cookie_name(app_id),
+        path="/",
+        domain=aurinko_settings.SESSION_COOKIE_DOMAIN,
         samesite=aurinko_settings.SESSION_COOKIE_SAMESITE,
     )
     # delete_cookie sets Secure only for __Secure-/__Host- names or SameSite=None; keep the

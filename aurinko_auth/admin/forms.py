@@ -39,15 +39,23 @@ class AppForm(forms.ModelForm):
     """Name, return URLs (one per line) and allowed scopes (checkboxes)."""
 
     return_urls = forms.CharField(
-        label="Authorized return URLs", required=False,
-        widget=forms.Textarea(attrs={"rows": 4, "cols": 80, "spellcheck": "false",
-                                     "placeholder": "https://app.example.com/aurinko/callback"}),
+        label="Authorized return URLs",
+        required=False,
+        widget=forms.Textarea(
+            attrs={
+                "rows": 4,
+                "cols": 80,
+                "spellcheck": "false",
+                "placeholder": "https://app.example.com/aurinko/callback",
+            }
+        ),
         help_text="One URL per line, matched exactly (a trailing slash differs). https, or "
-                  "http on loopback hosts (localhost, 127.0.0.1) for development. No fragment, "
-                  "no wildcard.",
+        "http on loopback hosts (localhost, 127.0.0.1) for development. No fragment, "
+        "no wildcard.",
     )
     allowed_scopes = forms.MultipleChoiceField(
-        label="Allowed scopes", required=False,
+        label="Allowed scopes",
+        required=False,
         choices=[(s, f"{s} ({SCOPE_HELP.get(s, '')})") for s in scopes.UNIFIED_SCOPES],
         widget=forms.CheckboxSelectMultiple,
         help_text="The scopes this app may request. A request for any other scope is refused.",
@@ -117,23 +125,33 @@ class ProviderConfigForm(forms.ModelForm):
 
     service_type = forms.ChoiceField(label="Service type")
     new_client_secret = forms.CharField(
-        label="OAuth client secret", required=False, strip=True, max_length=4096,
+        label="OAuth client secret",
+        required=False,
+        strip=True,
+        max_length=4096,
         widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"}),
     )
     clear_client_secret = forms.BooleanField(label="Remove the stored secret", required=False)
     key_file = forms.FileField(
-        label="Service-account key (JSON file)", required=False,
+        label="Service-account key (JSON file)",
+        required=False,
         widget=forms.FileInput(attrs={"accept": "application/json,.json"}),
     )
-    clear_service_account_key = forms.BooleanField(label="Remove the stored key",
-                                                   required=False)
+    clear_service_account_key = forms.BooleanField(label="Remove the stored key", required=False)
     endpoints = forms.CharField(
-        label="Endpoint overrides", required=False,
-        widget=forms.Textarea(attrs={"rows": 3, "cols": 80, "spellcheck": "false",
-                                     "placeholder": "token = https://login.example.com/token"}),
+        label="Endpoint overrides",
+        required=False,
+        widget=forms.Textarea(
+            attrs={
+                "rows": 3,
+                "cols": 80,
+                "spellcheck": "false",
+                "placeholder": "token = https://login.example.com/token",
+            }
+        ),
         help_text="One per line: name = URL. Names: authorize, token, userinfo, revoke, api "
-                  "(and the provider's own). A URL may contain {tenant}. https, or http on "
-                  "loopback.",
+        "(and the provider's own). A URL may contain {tenant}. https, or http on "
+        "loopback.",
     )
 
     class Meta:
@@ -155,13 +173,15 @@ class ProviderConfigForm(forms.ModelForm):
                 )
         self.fields["new_client_secret"].help_text = (
             "A secret is stored. Type a new one to replace it; leave empty to keep it."
-            if instance.pk and instance.client_secret else "Write-only: never shown again."
+            if instance.pk and instance.client_secret
+            else "Write-only: never shown again."
         )
         email = service_account_email(instance) if instance.pk else ""
         self.fields["key_file"].help_text = (
             f"A key for {email} is stored. Upload a new file to replace it."
-            if email else "Write-only: the JSON key from your provider's console, used for "
-                          "service-account (daemon) access."
+            if email
+            else "Write-only: the JSON key from your provider's console, used for "
+            "service-account (daemon) access."
         )
 
     def clean_endpoints(self) -> dict[str, str]:
@@ -195,10 +215,12 @@ class ProviderConfigForm(forms.ModelForm):
                 services.validate_endpoints(provider, data["endpoints"])
             except AurinkoError as exc:
                 self.add_error("endpoints", exc.message)
-        if isinstance(provider, OAuth2Provider) and provider.requires_client_credentials \
-                and not data.get("client_id"):
-            self.add_error("client_id", f"{provider.name or provider.id} needs an OAuth "
-                                        "client id.")
+        if (
+            isinstance(provider, OAuth2Provider)
+            and provider.requires_client_credentials
+            and not data.get("client_id")
+        ):
+            self.add_error("client_id", f"{provider.name or provider.id} needs an OAuth client id.")
         return data
 
     @property
@@ -247,7 +269,8 @@ class UserByNameField(forms.Field):
         if user is None:
             raise ValidationError(
                 f"No staff user {value[:150]!r}. Ask a superuser to create the account (with "
-                "staff status) first.", code="invalid_user",
+                "staff status) first.",
+                code="invalid_user",
             )
         return user
 
@@ -269,8 +292,10 @@ class MembershipForm(forms.ModelForm):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["role"].help_text = ("Owners manage the team and the client secret; admins "
-                                         "change settings and accounts; viewers only look.")
+        self.fields["role"].help_text = (
+            "Owners manage the team and the client secret; admins "
+            "change settings and accounts; viewers only look."
+        )
         if self.instance.pk and "user" in self.initial:
             # The inline's queryset selects the user: no query per row.
             self.initial["user"] = self.instance.user
@@ -300,5 +325,6 @@ class MembershipFormSet(forms.BaseInlineFormSet):
 
 class RotateSecretForm(forms.Form):
     confirm = forms.BooleanField(
-        label="I understand the current secret stops working immediately.", required=True,
+        label="I understand the current secret stops working immediately.",
+        required=True,
     )

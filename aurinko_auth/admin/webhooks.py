@@ -8,9 +8,9 @@ from typing import Any
 from django.contrib import admin, messages
 from django.http import HttpRequest
 
-from aurinko_auth import webhooks
 from aurinko_auth.models import App
-from aurinko_auth.webhook_models import OutboxEvent, WebhookDelivery, WebhookEndpoint
+from aurinko_auth.models.webhooks import OutboxEvent, WebhookDelivery, WebhookEndpoint
+from aurinko_auth.webhooks import delivery
 
 
 class AppScopedAdmin(admin.ModelAdmin):
@@ -58,28 +58,44 @@ class ReadOnlyMixin:
 
 @admin.register(OutboxEvent)
 class OutboxEventAdmin(ReadOnlyMixin, AppScopedAdmin):
-    list_display = ["event_type", "event_id", "endpoint", "account_id", "status", "attempts",
-                    "next_attempt_at", "last_error", "created_at"]
+    list_display = [
+        "event_type",
+        "event_id",
+        "endpoint",
+        "account_id",
+        "status",
+        "attempts",
+        "next_attempt_at",
+        "last_error",
+        "created_at",
+    ]
     list_filter = ["status", "event_type"]
     search_fields = ["=event_id", "=account_id"]
     actions = ["replay"]
 
     @admin.action(description="Replay (deliver again)")
     def replay(self, request: HttpRequest, queryset: Any) -> None:
-        count = webhooks.replay(queryset)
+        count = delivery.replay(queryset)
         self.message_user(request, f"Queued {count} event(s) again.", messages.SUCCESS)
 
 
 @admin.register(WebhookDelivery)
 class WebhookDeliveryAdmin(ReadOnlyMixin, AppScopedAdmin):
     app_path = "endpoint__app"
-    list_display = ["event", "endpoint", "attempt", "status_code", "duration_ms", "error",
-                    "created_at"]
+    list_display = [
+        "event",
+        "endpoint",
+        "attempt",
+        "status_code",
+        "duration_ms",
+        "error",
+        "created_at",
+    ]
     list_filter = ["status_code"]
     actions = ["replay"]
 
     @admin.action(description="Replay these deliveries' events")
     def replay(self, request: HttpRequest, queryset: Any) -> None:
         events = OutboxEvent.objects.filter(deliveries__in=queryset).distinct()
-        count = webhooks.replay(list(events))
+        count = delivery.replay(list(events))
         self.message_user(request, f"Queued {count} event(s) again.", messages.SUCCESS)

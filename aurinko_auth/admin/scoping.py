@@ -45,8 +45,10 @@ def app_roles(request: HttpRequest) -> dict[int, str]:
     roles = getattr(request, _CACHE_ATTR, None)
     if roles is None:
         user = request.user
-        roles = {} if not user.is_authenticated else dict(
-            AppMembership.objects.filter(user=user).values_list("app_id", "role")
+        roles = (
+            {}
+            if not user.is_authenticated
+            else dict(AppMembership.objects.filter(user=user).values_list("app_id", "role"))
         )
         setattr(request, _CACHE_ATTR, roles)
     return roles
@@ -119,8 +121,9 @@ class AppScopedAdminMixin:
     def app_lookup(self) -> str:
         return f"{self.app_field}__pk" if self.app_field else "pk"
 
-    def scope_queryset(self, request: HttpRequest, qs: QuerySet,
-                       minimum: str = Role.VIEWER) -> QuerySet:
+    def scope_queryset(
+        self, request: HttpRequest, qs: QuerySet, minimum: str = Role.VIEWER
+    ) -> QuerySet:
         ids = app_ids_with(request, minimum)
         return qs if ids is None else qs.filter(**{f"{self.app_lookup()}__in": ids})
 
@@ -128,8 +131,9 @@ class AppScopedAdminMixin:
     def get_queryset(self, request: HttpRequest) -> QuerySet:
         return self.scope_queryset(request, super().get_queryset(request), self.view_role)
 
-    def get_object(self, request: HttpRequest, object_id: str, from_field: str | None = None
-                   ) -> Any:
+    def get_object(
+        self, request: HttpRequest, object_id: str, from_field: str | None = None
+    ) -> Any:
         # Outside the user's apps an object does not exist: 404 rather than Django's redirect
         # ("perhaps it was deleted?"), and never a 403 that would confirm it exists.
         obj = super().get_object(request, object_id, from_field)
@@ -173,8 +177,9 @@ class AppScopedAdminMixin:
                 perms_needed.add(f"{self.model._meta.verbose_name} “{obj}”")
         return deleted, model_count, perms_needed, protected
 
-    def objects_with_role(self, request: HttpRequest, queryset: QuerySet, minimum: str
-                          ) -> tuple[list[Model], int]:
+    def objects_with_role(
+        self, request: HttpRequest, queryset: QuerySet, minimum: str
+    ) -> tuple[list[Model], int]:
         """Split a selection for an admin action: the objects the user may act on with
         ``minimum``, and how many were left out."""
         objs = list(queryset)
@@ -220,8 +225,10 @@ class ScopedAppFilter(admin.SimpleListFilter):
         super().__init__(request, params, model, model_admin)
 
     def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
-        return [(str(pk), name) for pk, name in
-                scoped_apps(request).order_by("name", "pk").values_list("pk", "name")]
+        return [
+            (str(pk), name)
+            for pk, name in scoped_apps(request).order_by("name", "pk").values_list("pk", "name")
+        ]
 
     def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
         value = self.value()

@@ -19,11 +19,11 @@ from django.db import transaction
 from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
-from aurinko_auth import netguard
 from aurinko_auth.conf import aurinko_settings
-from aurinko_auth.webhook_models import SECRET_PREFIX, OutboxEvent, WebhookDelivery
+from aurinko_auth.models.webhooks import SECRET_PREFIX, OutboxEvent, WebhookDelivery
+from aurinko_auth.security import netguard
 
-logger = logging.getLogger("aurinko_auth.webhooks")
+logger = logging.getLogger("aurinko_auth.webhooks.delivery")
 Status = OutboxEvent.Status
 
 
@@ -40,8 +40,9 @@ def sign(secrets: list[str], msg_id: str, timestamp: int, body: bytes) -> str:
     )
 
 
-def signed_headers(secrets: list[str], msg_id: str, body: bytes,
-                   timestamp: int | None = None) -> dict[str, str]:
+def signed_headers(
+    secrets: list[str], msg_id: str, body: bytes, timestamp: int | None = None
+) -> dict[str, str]:
     timestamp = int(time.time()) if timestamp is None else timestamp
     return {
         "content-type": "application/json",
@@ -57,7 +58,7 @@ class BlockedAddress(Exception):
 
 def check_webhook_host(url: str) -> None:
     """Refuse a receiver whose host resolves to a non-public address, unless it is inside
-    ``ALLOWED_PRIVATE_NETWORKS`` (SSRF guard, :mod:`aurinko_auth.netguard`)."""
+    ``ALLOWED_PRIVATE_NETWORKS`` (SSRF guard, :mod:`aurinko_auth.security.netguard`)."""
     webhook_session(url).close()
 
 
@@ -71,8 +72,10 @@ def webhook_session(url: str) -> requests.Session:
 
 def backoff(attempts: int) -> float:
     """Exponential backoff with full jitter between half and all of the step."""
-    step = min(float(aurinko_settings.WEBHOOK_BACKOFF_MAX),
-               float(aurinko_settings.WEBHOOK_BACKOFF_BASE) * (2 ** max(attempts - 1, 0)))
+    step = min(
+        float(aurinko_settings.WEBHOOK_BACKOFF_MAX),
+        float(aurinko_settings.WEBHOOK_BACKOFF_BASE) * (2 ** max(attempts - 1, 0)),
+    )
     return random.uniform(step / 2, step)
 
 
@@ -81,8 +84,10 @@ def claim(batch_size: int = 50) -> list[OutboxEvent]:
     account has an earlier pending event for the same endpoint (in order per account)."""
     now = timezone.now()
     earlier = OutboxEvent.objects.filter(
-        endpoint_id=OuterRef("endpoint_id"), account_id=OuterRef("account_id"),
-        status=Status.PENDING, id__lt=OuterRef("id"),
+        endpoint_id=OuterRef("endpoint_id"),
+        account_id=OuterRef("account_id"),
+        status=Status.PENDING,
+        id__lt=OuterRef("id"),
     )
     with transaction.atomic():
         rows = list(
@@ -93,7 +98,8 @@ def claim(batch_size: int = 50) -> list[OutboxEvent]:
         )
         if rows:
             OutboxEvent.objects.filter(pk__in=[r.pk for r in rows]).update(
-                next_attempt_at=now + timedelta(seconds=int(aurinko_settings.WEBHOOK_LEASE)))
+                next_attempt_at=now + timedelta(seconds=int(aurinko_settings.WEBHOOK_LEASE))
+            )
     return rows
 
 
@@ -120,9 +126,13 @@ def send(event: OutboxEvent) -> Result:
         headers = signed_headers(endpoint.signing_secrets(), f"msg_{event.event_id.hex}", body)
         headers["user-agent"] = "aurinko-auth-webhooks"
         with session:
-            response = session.post(endpoint.url, data=body, headers=headers,
-                                    timeout=tuple(aurinko_settings.WEBHOOK_TIMEOUT),
-                                    allow_redirects=False)
+            response = session.post(
+                endpoint.url,
+                data=body,
+                headers=headers,
+                timeout=tuple(aurinko_settings.WEBHOOK_TIMEOUT),
+                allow_redirects=False,
+            )
         status_code = response.status_code
         response.close()
         if 300 <= status_code < 400:
@@ -144,8 +154,11 @@ def record(event: OutboxEvent, result: Result) -> None:
     now = timezone.now()
     with transaction.atomic():
         WebhookDelivery.objects.create(
-            event=event, endpoint_id=event.endpoint_id, attempt=attempts,
-            status_code=result.status_code, duration_ms=result.duration_ms,
+            event=event,
+            endpoint_id=event.endpoint_id,
+            attempt=attempts,
+            status_code=result.status_code,
+            duration_ms=result.duration_ms,
             error=result.error[:255],
         )
         update: dict[str, Any] = {"attempts": attempts, "last_error": result.error[:255]}
@@ -157,16 +170,25 @@ def record(event: OutboxEvent, result: Result) -> None:
             update.update(next_attempt_at=now + timedelta(seconds=backoff(attempts)))
         OutboxEvent.objects.filter(pk=event.pk, status=Status.PENDING).update(**update)
     if not result.ok:
-        logger.warning("Webhook %s to endpoint %s failed (attempt %s): %s",
-                       event.event_id, event.endpoint_id, attempts, result.error)
+        logger.warning(
+            "Webhook %s to endpoint %s failed (attempt %s): %s",
+            event.event_id,
+            event.endpoint_id,
+            attempts,
+            result.error,
+        )
 
 
 def deliver_batch(batch_size: int = 50) -> int:
     """One worker pass; returns how many events were attempted."""
     events = claim(batch_size)
     # Endpoint rows for signing, read once, outside the claim transaction.
-    by_id = {e.pk: e for e in OutboxEvent.objects.select_related("endpoint")
-             .filter(pk__in=[e.pk for e in events])}
+    by_id = {
+        e.pk: e
+        for e in OutboxEvent.objects.select_related("endpoint").filter(
+            pk__in=[e.pk for e in events]
+        )
+    }
     for event in events:
         full = by_id[event.pk]
         record(full, send(full))
@@ -176,5 +198,9 @@ def deliver_batch(batch_size: int = 50) -> int:
 def replay(events: Any) -> int:
     """Put events (dead or delivered) back in the queue, as new: the admin's replay."""
     return OutboxEvent.objects.filter(pk__in=[e.pk for e in events]).update(
-        status=Status.PENDING, attempts=0, next_attempt_at=timezone.now(), last_error="",
-        delivered_at=None)
+        status=Status.PENDING,
+        attempts=0,
+        next_attempt_at=timezone.now(),
+        last_error="",
+        delivered_at=None,
+    )

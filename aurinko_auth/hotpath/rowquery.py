@@ -8,8 +8,8 @@ read deferred (they load on access, like ``.defer()``), so the lookups follow th
 Encrypted fields are never read unless named: a lookup has no use for provider credentials or
 signing keys, and decrypting them on every request would cost time and keep secrets in memory.
 
-Used by the account-token lookup (:mod:`aurinko_auth.auth`), the session lookup
-(:func:`aurinko_auth.sessions.find`) and the accounts of ``GET /v1/user``.
+Used by the account-token lookup (:mod:`aurinko_auth.hotpath.auth`), the session lookup
+(:func:`aurinko_auth.usersessions.find`) and the accounts of ``GET /v1/user``.
 """
 
 from __future__ import annotations
@@ -29,13 +29,11 @@ Converters = tuple[tuple[int, Any, tuple[Any, ...]], ...]
 MAX_CACHED_PARAMS = 8
 
 
-def readable_fields(model: type[Model], names: Sequence[str] | None = None
-                    ) -> tuple[Field, ...]:
+def readable_fields(model: type[Model], names: Sequence[str] | None = None) -> tuple[Field, ...]:
     """The fields a lookup reads: ``names`` (names or attnames), or else every concrete field
     but the encrypted ones."""
     if names is None:
-        return tuple(f for f in model._meta.concrete_fields
-                     if not isinstance(f, ENCRYPTED_FIELDS))
+        return tuple(f for f in model._meta.concrete_fields if not isinstance(f, ENCRYPTED_FIELDS))
     return tuple(model._meta.get_field(name) for name in names)
 
 
@@ -44,14 +42,16 @@ def model_builder(model: type[Model], kept: tuple[Field, ...]) -> Callable[[str,
     others deferred: they load on access, like ``.defer()``."""
     fields = model._meta.concrete_fields
     if list(kept) == list(fields):
+
         def build(db: str, values: Any) -> Model:
             return model.from_db(db, None, values)
+
         return build
     positions = [kept.index(f) if f in kept else None for f in fields]
 
     def build_deferred(db: str, values: Any) -> Model:
-        return model.from_db(db, None, [DEFERRED if i is None else values[i]
-                                        for i in positions])
+        return model.from_db(db, None, [DEFERRED if i is None else values[i] for i in positions])
+
     return build_deferred
 
 
@@ -86,16 +86,22 @@ class ChainQuery:
     :meth:`rows` returns one tuple of instances per row, each linked to the next (no further
     query to follow ``session.user.app``)."""
 
-    def __init__(self, models: Sequence[tuple[type[Model], Sequence[str] | None]],
-                 links: Sequence[str] = (), *, where: str) -> None:
+    def __init__(
+        self,
+        models: Sequence[tuple[type[Model], Sequence[str] | None]],
+        links: Sequence[str] = (),
+        *,
+        where: str,
+    ) -> None:
         if len(links) != len(models) - 1:
             raise ValueError("one link between each pair of models")
         self.models = tuple(model for model, _ in models)
         self.fields = tuple(readable_fields(model, names) for model, names in models)
         self.links = tuple(links)
         self.where = self.models[0]._meta.get_field(where)
-        self.builders = tuple(model_builder(m, f) for m, f in zip(self.models, self.fields,
-                                                                   strict=True))
+        self.builders = tuple(
+            model_builder(m, f) for m, f in zip(self.models, self.fields, strict=True)
+        )
         self._compiled: dict[tuple[str, int], tuple[str, Converters]] = {}
 
     def _compile(self, conn: Any, count: int) -> tuple[str, Converters]:
@@ -105,12 +111,18 @@ class ChainQuery:
         for i, link in enumerate(self.links):
             fk = self.models[i]._meta.get_field(link)
             target = self.models[i + 1]
-            tables += (f" JOIN {qn(target._meta.db_table)} t{i + 1}"
-                       f" ON t{i + 1}.{qn(fk.target_field.column)} = t{i}.{qn(fk.column)}")
+            tables += (
+                f" JOIN {qn(target._meta.db_table)} t{i + 1}"
+                f" ON t{i + 1}.{qn(fk.target_field.column)} = t{i}.{qn(fk.column)}"
+            )
         # Identifiers come from the models' _meta and are quoted; values are parameters.
-        sql = ("SELECT " + ", ".join(f"{alias}.{qn(f.column)}" for f, alias in selected)  # noqa: S608
-               + f" FROM {tables} WHERE t0.{qn(self.where.column)} IN ("
-               + ", ".join(["%s"] * count) + ")")
+        sql = (
+            "SELECT "  # noqa: S608
+            + ", ".join(f"{alias}.{qn(f.column)}" for f, alias in selected)  # noqa: S608
+            + f" FROM {tables} WHERE t0.{qn(self.where.column)} IN ("
+            + ", ".join(["%s"] * count)
+            + ")"
+        )
         return sql, converters_for(conn, selected)
 
     def rows(self, using: str, values: Sequence[Any]) -> list[tuple[Model, ...]]:
@@ -133,7 +145,7 @@ class ChainQuery:
             row_values = convert(row, converters, conn)
             instances, start = [], 0
             for fields, build in zip(self.fields, self.builders, strict=True):
-                instances.append(build(using, row_values[start:start + len(fields)]))
+                instances.append(build(using, row_values[start : start + len(fields)]))
                 start += len(fields)
             for i, link in enumerate(self.links):
                 setattr(instances[i], link, instances[i + 1])

@@ -34,8 +34,10 @@ class BlockedHost(InvalidRequest):
 def allowed_networks() -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
     from aurinko_auth.conf import aurinko_settings
 
-    return [ipaddress.ip_network(n, strict=False)
-            for n in aurinko_settings.ALLOWED_PRIVATE_NETWORKS or ()]
+    return [
+        ipaddress.ip_network(n, strict=False)
+        for n in aurinko_settings.ALLOWED_PRIVATE_NETWORKS or ()
+    ]
 
 
 def is_allowed(address: str) -> bool:
@@ -56,8 +58,9 @@ def resolve(host: str, port: int) -> str:
     try:
         infos = _getaddrinfo(host.strip("[]"), port, proto=socket.IPPROTO_TCP)
     except (OSError, UnicodeError):
-        raise BlockedHost("The server's host name does not resolve.",
-                          code="host.dns_error") from None
+        raise BlockedHost(
+            "The server's host name does not resolve.", code="host.dns_error"
+        ) from None
     addresses = [info[4][0] for info in infos]
     # Every answer must be allowed: one public record beside a private one is no excuse.
     if not addresses or not all(is_allowed(a) for a in addresses):
@@ -86,16 +89,21 @@ class PinnedAdapter(HTTPAdapter):
         self.address = address
         super().__init__(**kwargs)
 
-    def build_connection_pool_key_attributes(self, request: Any, verify: Any,
-                                             cert: Any = None) -> tuple[dict, dict]:
+    def build_connection_pool_key_attributes(
+        self, request: Any, verify: Any, cert: Any = None
+    ) -> tuple[dict, dict]:
         host_params, pool_kwargs = super().build_connection_pool_key_attributes(
-            request, verify, cert)
+            request, verify, cert
+        )
         if (host_params.get("host") or "").lower() != self.hostname:
             raise BlockedHost("A request left the pinned host.", code="host.unpinned")
         host_params = {**host_params, "host": self.address}
         if host_params.get("scheme") == "https":
-            pool_kwargs = {**pool_kwargs, "server_hostname": self.hostname,
-                           "assert_hostname": self.hostname}
+            pool_kwargs = {
+                **pool_kwargs,
+                "server_hostname": self.hostname,
+                "assert_hostname": self.hostname,
+            }
         return host_params, pool_kwargs
 
     def send(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:
@@ -120,14 +128,15 @@ class GuardedAdapter(HTTPAdapter):
             self.pins[key] = resolve(key[0], port)  # the only DNS lookup for this host
         return self.pins[key]
 
-    def build_connection_pool_key_attributes(self, request: Any, verify: Any,
-                                             cert: Any = None) -> tuple[dict, dict]:
+    def build_connection_pool_key_attributes(
+        self, request: Any, verify: Any, cert: Any = None
+    ) -> tuple[dict, dict]:
         host_params, pool_kwargs = super().build_connection_pool_key_attributes(
-            request, verify, cert)
+            request, verify, cert
+        )
         scheme, host = host_params.get("scheme") or "", host_params.get("host") or ""
         if scheme not in DEFAULT_PORTS:
-            raise BlockedHost("The server URL must be an http(s) URL.",
-                              code="host.unsupported_url")
+            raise BlockedHost("The server URL must be an http(s) URL.", code="host.unsupported_url")
         address = self.pin(host, host_params.get("port") or DEFAULT_PORTS[scheme])
         name = host.lower().strip("[]")
         host_params = {**host_params, "host": address}

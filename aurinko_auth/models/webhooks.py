@@ -27,11 +27,14 @@ class WebhookEndpoint(models.Model):
     """A receiver URL of one app. The signing secrets are *encrypted*, not hashed like our
     tokens: signing an event needs the secret itself (HMAC key), a hash could not sign."""
 
-    app = models.ForeignKey("aurinko_auth.App", on_delete=models.CASCADE,
-                            related_name="webhook_endpoints")
+    app = models.ForeignKey(
+        "aurinko_auth.App", on_delete=models.CASCADE, related_name="webhook_endpoints"
+    )
     url = models.URLField("URL", max_length=2048)
     event_types = models.JSONField(
-        "event types", default=list, blank=True,
+        "event types",
+        default=list,
+        blank=True,
         help_text='e.g. ["account.created", "account.needs_reauth"]; empty = every event.',
     )
     active = models.BooleanField(default=True)
@@ -55,8 +58,11 @@ class WebhookEndpoint(models.Model):
     def signing_secrets(self) -> list[str]:
         """The current secret, plus the previous one while its overlap lasts."""
         keys = [self.secret]
-        if (self.previous_secret and self.previous_secret_expires_at
-                and self.previous_secret_expires_at > timezone.now()):
+        if (
+            self.previous_secret
+            and self.previous_secret_expires_at
+            and self.previous_secret_expires_at > timezone.now()
+        ):
             keys.append(self.previous_secret)
         return keys
 
@@ -65,8 +71,9 @@ class WebhookEndpoint(models.Model):
         self.previous_secret = self.secret
         self.previous_secret_expires_at = timezone.now() + overlap
         self.secret = new_signing_secret()
-        self.save(update_fields=["secret", "previous_secret", "previous_secret_expires_at",
-                                 "updated_at"])
+        self.save(
+            update_fields=["secret", "previous_secret", "previous_secret_expires_at", "updated_at"]
+        )
         return self.secret
 
 
@@ -80,10 +87,12 @@ class OutboxEvent(models.Model):
         DEAD = "dead", "Dead"
 
     event_id = models.UUIDField(default=uuid.uuid4, editable=False)
-    app = models.ForeignKey("aurinko_auth.App", on_delete=models.CASCADE,
-                            related_name="outbox_events")
-    endpoint = models.ForeignKey(WebhookEndpoint, on_delete=models.CASCADE,
-                                 related_name="outbox_events")
+    app = models.ForeignKey(
+        "aurinko_auth.App", on_delete=models.CASCADE, related_name="outbox_events"
+    )
+    endpoint = models.ForeignKey(
+        WebhookEndpoint, on_delete=models.CASCADE, related_name="outbox_events"
+    )
     event_type = models.CharField("type", max_length=64)
     payload = models.JSONField(default=dict)
     # Plain id, not a foreign key: the account.deleted event outlives its account.
@@ -103,8 +112,9 @@ class OutboxEvent(models.Model):
             # The worker: due pending events, oldest first.
             models.Index(fields=["status", "next_attempt_at"], name="aurinko_outbox_due_idx"),
             # Per-account order: an earlier pending event of the same account and endpoint.
-            models.Index(fields=["endpoint", "account_id", "status"],
-                         name="aurinko_outbox_order_idx"),
+            models.Index(
+                fields=["endpoint", "account_id", "status"], name="aurinko_outbox_order_idx"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -115,8 +125,9 @@ class WebhookDelivery(models.Model):
     """One attempt to deliver an outbox event."""
 
     event = models.ForeignKey(OutboxEvent, on_delete=models.CASCADE, related_name="deliveries")
-    endpoint = models.ForeignKey(WebhookEndpoint, on_delete=models.CASCADE,
-                                 related_name="deliveries")
+    endpoint = models.ForeignKey(
+        WebhookEndpoint, on_delete=models.CASCADE, related_name="deliveries"
+    )
     attempt = models.PositiveIntegerField()
     status_code = models.PositiveIntegerField(null=True, blank=True)
     duration_ms = models.PositiveIntegerField(default=0)

@@ -45,7 +45,6 @@ from typing import Any
 from django.db import OperationalError, connection, models, transaction
 from django.utils import timezone
 
-from aurinko_auth import events
 from aurinko_auth.accounts import merge_credentials
 from aurinko_auth.conf import aurinko_settings
 from aurinko_auth.exceptions import (
@@ -59,8 +58,9 @@ from aurinko_auth.exceptions import (
 from aurinko_auth.models import Account, ProviderConfig, TokenStatus
 from aurinko_auth.providers import base
 from aurinko_auth.providers.registry import get_provider
+from aurinko_auth.webhooks import events
 
-logger = logging.getLogger("aurinko_auth.tokens")
+logger = logging.getLogger("aurinko_auth.lifecycle.tokens")
 
 # Token states a refresh may be attempted from.
 REFRESHABLE = (TokenStatus.HEALTHY, TokenStatus.RETRYING, TokenStatus.APP_MISCONFIGURED)
@@ -72,8 +72,9 @@ _STRIPES = tuple(threading.Lock() for _ in range(256))
 def _local_lock(pk: int):
     lock = _STRIPES[hash(pk) % len(_STRIPES)]
     if not lock.acquire(timeout=float(aurinko_settings.REFRESH_LOCK_TIMEOUT)):
-        raise ProviderUnavailable("Another refresh of this account is still running.",
-                                  code="refresh_busy", retry_after=5)
+        raise ProviderUnavailable(
+            "Another refresh of this account is still running.", code="refresh_busy", retry_after=5
+        )
     try:
         yield
     finally:
@@ -123,7 +124,7 @@ def fresh_access_token(account: Account, mailbox: str | None = None) -> str:
     ``REFRESH_LEEWAY``. Safe to call from any number of threads, workers and machines at
     once: one of them refreshes, the others wait and reuse its token. Daemon (service)
     accounts have no refresh token: their app-only or per-``mailbox`` token comes from
-    :func:`aurinko_auth.daemon_tokens.daemon_access_token`.
+    :func:`aurinko_auth.lifecycle.daemon_tokens.daemon_access_token`.
 
     Raises :class:`AccountInactive` (401) for inactive accounts and when the refresh token was
     revoked, :class:`ProviderUnavailable` (503, with ``retry_after``) while the provider is
@@ -131,7 +132,7 @@ def fresh_access_token(account: Account, mailbox: str | None = None) -> str:
     configuration is broken. ``account`` is updated in place."""
     ensure_usable(account)
     if account.daemon:
-        from aurinko_auth.daemon_tokens import daemon_access_token
+        from aurinko_auth.lifecycle.daemon_tokens import daemon_access_token
 
         return daemon_access_token(account, mailbox)
     if not needs_refresh(account):
@@ -164,8 +165,13 @@ def replace_rejected_token(account: Account, rejected: str) -> str | None:
     return token if token and token != rejected else None
 
 
-def refresh_account(account: Account | int, *, horizon: datetime | None = None,
-                    skip_locked: bool = False, rejected: str | None = None) -> Outcome:
+def refresh_account(
+    account: Account | int,
+    *,
+    horizon: datetime | None = None,
+    skip_locked: bool = False,
+    rejected: str | None = None,
+) -> Outcome:
     """Refresh one account's provider token if it is due before ``horizon`` (default: now plus
     ``REFRESH_LEEWAY``), or if its stored access token is still ``rejected``; single-flight.
     With ``skip_locked`` an account another worker is refreshing right now is skipped instead
@@ -173,28 +179,32 @@ def refresh_account(account: Account | int, *, horizon: datetime | None = None,
     pk = account if isinstance(account, int) else account.pk
     with _local_lock(pk):
         try:
-            return _refresh_locked(pk, horizon=horizon, skip_locked=skip_locked,
-                                   rejected=rejected)
+            return _refresh_locked(pk, horizon=horizon, skip_locked=skip_locked, rejected=rejected)
         except OperationalError as exc:
             # lock_timeout: another worker's refresh of this account is taking too long.
             if "lock" not in str(exc).lower():
                 raise
             logger.warning("account %s: gave up waiting for a concurrent refresh", pk)
-            return Outcome("failed", error=ProviderUnavailable(
-                "Another refresh of this account is still running.", code="refresh_busy",
-                retry_after=5))
+            return Outcome(
+                "failed",
+                error=ProviderUnavailable(
+                    "Another refresh of this account is still running.",
+                    code="refresh_busy",
+                    retry_after=5,
+                ),
+            )
 
 
-def _refresh_locked(pk: int, *, horizon: datetime | None, skip_locked: bool,
-                    rejected: str | None = None) -> Outcome:
+def _refresh_locked(
+    pk: int, *, horizon: datetime | None, skip_locked: bool, rejected: str | None = None
+) -> Outcome:
     with transaction.atomic():
         if connection.vendor == "postgresql":
             timeout_ms = int(float(aurinko_settings.REFRESH_LOCK_TIMEOUT) * 1000)
             with connection.cursor() as cursor:
                 # SET cannot take a bind parameter; the value is an int we computed.
                 cursor.execute(f"SET LOCAL lock_timeout = {timeout_ms}")
-        row = (Account.objects.select_for_update(skip_locked=skip_locked)
-               .filter(pk=pk).first())
+        row = Account.objects.select_for_update(skip_locked=skip_locked).filter(pk=pk).first()
         if row is None:
             if skip_locked and Account.objects.filter(pk=pk).exists():
                 return Outcome("skipped")
@@ -210,26 +220,52 @@ def _refresh_locked(pk: int, *, horizon: datetime | None, skip_locked: bool,
             return Outcome("current", row)
         if row.refresh_retry_at is not None and row.refresh_retry_at > now:
             wait = max(1, int((row.refresh_retry_at - now).total_seconds()))
-            return Outcome("failed", row, ProviderUnavailable(
-                f"The provider refresh is backing off after {row.last_error or 'an error'}; "
-                f"retry in {wait} s.", retry_after=wait))
+            return Outcome(
+                "failed",
+                row,
+                ProviderUnavailable(
+                    f"The provider refresh is backing off after {row.last_error or 'an error'}; "
+                    f"retry in {wait} s.",
+                    retry_after=wait,
+                ),
+            )
         provider = get_provider(row.service_type)
         if not isinstance(provider, base.OAuth2Provider):
-            return Outcome("skipped", row, InvalidRequest(
-                f"{provider.id} accounts have no refreshable token.", code="direct.unsupported"))
-        config = ProviderConfig.objects.filter(app_id=row.app_id,
-                                               service_type=row.service_type).first()
+            return Outcome(
+                "skipped",
+                row,
+                InvalidRequest(
+                    f"{provider.id} accounts have no refreshable token.", code="direct.unsupported"
+                ),
+            )
+        config = ProviderConfig.objects.filter(
+            app_id=row.app_id, service_type=row.service_type
+        ).first()
         if config is None:
-            return _fail(row, None, base.ProviderCallError(
-                f"The app has no {row.service_type} configuration.",
-                code="provider.not_configured", failure=base.CONFIG), now)
+            return _fail(
+                row,
+                None,
+                base.ProviderCallError(
+                    f"The app has no {row.service_type} configuration.",
+                    code="provider.not_configured",
+                    failure=base.CONFIG,
+                ),
+                now,
+            )
         if config.refresh_blocked:
             # One app-level failure is on record: do not hammer the provider with every account.
-            outcome = _fail(row, config, base.ProviderCallError(
-                f"The app's {row.service_type} credentials were refused "
-                f"({config.last_error}); fix the provider configuration.",
-                code=config.last_error or "invalid_client", failure=base.TERMINAL_APP), now,
-                record_app=False)
+            outcome = _fail(
+                row,
+                config,
+                base.ProviderCallError(
+                    f"The app's {row.service_type} credentials were refused "
+                    f"({config.last_error}); fix the provider configuration.",
+                    code=config.last_error or "invalid_client",
+                    failure=base.TERMINAL_APP,
+                ),
+                now,
+                record_app=False,
+            )
             outcome.result = "paused"
             return outcome
         try:
@@ -237,8 +273,12 @@ def _refresh_locked(pk: int, *, horizon: datetime | None, skip_locked: bool,
         except base.ProviderCallError as exc:
             return _fail(row, config, exc, now)
         except ProviderNotConfigured as exc:
-            return _fail(row, config, base.ProviderCallError(
-                exc.message, code=exc.code, failure=base.CONFIG), now)
+            return _fail(
+                row,
+                config,
+                base.ProviderCallError(exc.message, code=exc.code, failure=base.CONFIG),
+                now,
+            )
 
         old = row.credentials or {}
         fields: dict[str, Any] = {
@@ -255,85 +295,120 @@ def _refresh_locked(pk: int, *, horizon: datetime | None, skip_locked: bool,
         if tokens.scope is not None:
             fields["native_scopes"] = tokens.scope
             fields["scopes"] = provider.unified_scopes(tokens.scope)
-        written = Account.objects.filter(
-            pk=pk, credential_version=row.credential_version
-        ).update(credential_version=models.F("credential_version") + 1, **fields)
+        written = Account.objects.filter(pk=pk, credential_version=row.credential_version).update(
+            credential_version=models.F("credential_version") + 1, **fields
+        )
         if not written:
             # Someone else wrote newer credentials (a re-authorization, or a refresh on a
             # database without row locks): theirs win, ours are dropped.
             logger.info("account %s: credentials changed during the refresh; keeping theirs", pk)
             return Outcome("current", Account.objects.get(pk=pk))
         if config.last_error:
-            ProviderConfig.objects.filter(pk=config.pk).update(last_error="",
-                                                               last_error_at=None)
+            ProviderConfig.objects.filter(pk=config.pk).update(last_error="", last_error_at=None)
         was = row.token_status
         for key, value in fields.items():
             setattr(row, key, value)
         row.credential_version += 1
         if was != TokenStatus.HEALTHY:
             # In the refresh's transaction: the outbox row commits with the new state.
-            events.emit(row.app_id, "account.recovered",
-                        {**events.account_payload(row), "previousTokenStatus": was},
-                        account=row)
+            events.emit(
+                row.app_id,
+                "account.recovered",
+                {**events.account_payload(row), "previousTokenStatus": was},
+                account=row,
+            )
         logger.info("account %s: provider token refreshed", pk)
         return Outcome("refreshed", row)
 
 
-def _fail(row: Account, config: ProviderConfig | None, exc: base.ProviderCallError,
-          now: datetime, *, record_app: bool = True) -> Outcome:
+def _fail(
+    row: Account,
+    config: ProviderConfig | None,
+    exc: base.ProviderCallError,
+    now: datetime,
+    *,
+    record_app: bool = True,
+) -> Outcome:
     """Record a failed refresh on the account (and the app) and say what the caller gets."""
     failure = exc.failure
     update: dict[str, Any] = {"last_error": exc.code[:255], "updated_at": now}
     if failure == base.TERMINAL_USER:
-        current = Account.objects.filter(pk=row.pk).values_list(
-            "credential_version", flat=True).first()
+        current = (
+            Account.objects.filter(pk=row.pk).values_list("credential_version", flat=True).first()
+        )
         if current != row.credential_version:
             # The credentials changed while we refreshed: another worker won the race and our
             # refresh token was simply the old one. Not a revocation.
-            logger.info("account %s: %s after a concurrent update; not a revocation",
-                        row.pk, exc.code)
+            logger.info(
+                "account %s: %s after a concurrent update; not a revocation", row.pk, exc.code
+            )
             return Outcome("current", Account.objects.get(pk=row.pk))
-        update.update(active=False, token_status=TokenStatus.NEEDS_REAUTH,
-                      refresh_retry_at=None)
+        update.update(active=False, token_status=TokenStatus.NEEDS_REAUTH, refresh_retry_at=None)
         error: AurinkoError = AccountInactive(
             f"The provider refused the account's refresh token ({exc.code}); the account is "
-            "inactive until it is authorized again.")
+            "inactive until it is authorized again."
+        )
         logger.warning("account %s: needs re-authorization (%s)", row.pk, exc.code)
     elif failure == base.TERMINAL_APP:
         update.update(token_status=TokenStatus.APP_MISCONFIGURED, refresh_retry_at=None)
         if record_app and config is not None:
             first = not config.refresh_blocked
             ProviderConfig.objects.filter(pk=config.pk).update(
-                last_error=exc.code[:255], last_error_at=now)
+                last_error=exc.code[:255], last_error_at=now
+            )
             if first:
                 # The one app-level alert; the app's other accounts pause silently.
-                logger.error("app %s: the %s provider configuration was refused (%s); "
-                             "token refreshes for its accounts are paused until it changes",
-                             row.app_id, row.service_type, exc.code)
+                logger.error(
+                    "app %s: the %s provider configuration was refused (%s); "
+                    "token refreshes for its accounts are paused until it changes",
+                    row.app_id,
+                    row.service_type,
+                    exc.code,
+                )
         error = ProviderError(
             f"The app's {row.service_type} client credentials were refused ({exc.code}).",
-            code="provider.app_misconfigured", status=502)
+            code="provider.app_misconfigured",
+            status=502,
+        )
     elif failure == base.CONFIG:
         wait = int(aurinko_settings.REFRESH_RETRY_MAX)
-        update.update(token_status=TokenStatus.APP_MISCONFIGURED,
-                      refresh_retry_at=now + timedelta(seconds=wait))
-        logger.warning("account %s: refresh failed, configuration problem (%s)",
-                       row.pk, exc.code)
+        update.update(
+            token_status=TokenStatus.APP_MISCONFIGURED,
+            refresh_retry_at=now + timedelta(seconds=wait),
+        )
+        logger.warning("account %s: refresh failed, configuration problem (%s)", row.pk, exc.code)
         error = ProviderError(
-            f"The {row.service_type} configuration does not work for this account "
-            f"({exc.code}).", code="provider.misconfigured", status=502)
+            f"The {row.service_type} configuration does not work for this account ({exc.code}).",
+            code="provider.misconfigured",
+            status=502,
+        )
     else:
         failures = row.refresh_failures + 1
-        wait = exc.retry_after if exc.retry_after is not None else min(
-            int(aurinko_settings.REFRESH_RETRY_BASE) * 2 ** min(failures - 1, 16),
-            int(aurinko_settings.REFRESH_RETRY_MAX))
-        update.update(token_status=TokenStatus.RETRYING, refresh_failures=failures,
-                      refresh_retry_at=now + timedelta(seconds=wait))
-        logger.info("account %s: transient refresh failure %d (%s), retry in %d s",
-                    row.pk, failures, exc.code, wait)
+        wait = (
+            exc.retry_after
+            if exc.retry_after is not None
+            else min(
+                int(aurinko_settings.REFRESH_RETRY_BASE) * 2 ** min(failures - 1, 16),
+                int(aurinko_settings.REFRESH_RETRY_MAX),
+            )
+        )
+        update.update(
+            token_status=TokenStatus.RETRYING,
+            refresh_failures=failures,
+            refresh_retry_at=now + timedelta(seconds=wait),
+        )
+        logger.info(
+            "account %s: transient refresh failure %d (%s), retry in %d s",
+            row.pk,
+            failures,
+            exc.code,
+            wait,
+        )
         error = ProviderUnavailable(
             f"The provider could not refresh the account's token ({exc.code}); retry later.",
-            code="provider_unavailable", retry_after=max(1, wait))
+            code="provider_unavailable",
+            retry_after=max(1, wait),
+        )
     was = row.token_status
     Account.objects.filter(pk=row.pk).update(**update)
     for key, value in update.items():
@@ -350,19 +425,32 @@ def _fail(row: Account, config: ProviderConfig | None, exc: base.ProviderCallErr
 
 def _inactive_error(row: Account) -> AurinkoError:
     return AccountInactive(
-        f"The account is inactive (tokenStatus {row.public_token_status}); authorize it again.")
+        f"The account is inactive (tokenStatus {row.public_token_status}); authorize it again."
+    )
 
 
 def _still_valid(account: Account) -> bool:
     """An early refresh failed but the stored token has not expired yet: keep using it."""
     expires = account.access_token_expires_at
-    return (account.active and bool((account.credentials or {}).get("access_token"))
-            and (expires is None or expires > timezone.now()))
+    return (
+        account.active
+        and bool((account.credentials or {}).get("access_token"))
+        and (expires is None or expires > timezone.now())
+    )
 
 
-_STATE_FIELDS = ("credentials", "credential_version", "access_token_expires_at", "token_status",
-                 "active", "last_error", "refresh_failures", "refresh_retry_at", "scopes",
-                 "native_scopes")
+_STATE_FIELDS = (
+    "credentials",
+    "credential_version",
+    "access_token_expires_at",
+    "token_status",
+    "active",
+    "last_error",
+    "refresh_failures",
+    "refresh_retry_at",
+    "scopes",
+    "native_scopes",
+)
 
 
 def _copy_state(source: Account, target: Account) -> None:

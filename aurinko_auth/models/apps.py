@@ -1,0 +1,131 @@
+"""Apps, their owners and their provider configurations."""
+
+from __future__ import annotations
+
+import secrets
+
+from django.conf import settings
+from django.db import models
+
+from aurinko_auth import crypto
+from aurinko_auth.fields import EncryptedTextField
+
+
+def generate_client_id() -> str:
+    return secrets.token_hex(16)
+
+
+class App(models.Model):
+    """A client application registered by an app owner."""
+
+    name = models.CharField("name", max_length=200)
+    client_id = models.CharField(
+        "client id", max_length=64, unique=True, default=generate_client_id, editable=False
+    )
+    client_secret_hash = models.CharField(max_length=64, editable=False)
+    client_secret_hint = models.CharField(
+        "client secret", max_length=16, editable=False, help_text="Last characters only."
+    )
+    members = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, through="AppMembership", related_name="aurinko_apps", blank=True
+    )
+    return_urls = models.JSONField(
+        "authorized return URLs",
+        default=list,
+        blank=True,
+        help_text="Exact URLs; https, or http on loopback hosts.",
+    )
+    allowed_scopes = models.JSONField("allowed scopes", default=list, blank=True)
+    # Unified scopes the app needs now; an account that has not granted one of them lists it
+    # in `missingScopes` (docs/scopes.md). Empty: what each account last requested.
+    required_scopes = models.JSONField(
+        "required scopes",
+        default=list,
+        blank=True,
+        help_text='e.g. ["Mail.Read", "Calendar.Read"]; empty = what each account last requested.',
+    )
+    # The key that verifies `userSignature` (User flow), derived from the client secret when it
+    # is set: the secret itself is never kept (see docs/user-flow.md).
+    user_signing_key = EncryptedTextField(blank=True, editable=False)
+    active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = "app"
+        ordering = ["name", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.client_id})"
+
+    def set_client_secret(self) -> str:
+        """Generate a new client secret, store its hash and return the plaintext (shown once)."""
+        secret = crypto.new_token(crypto.PREFIX_CLIENT_SECRET)
+        self.client_secret_hash = crypto.hash_token(secret)
+        self.client_secret_hint = "…" + secret[-4:]
+        self.user_signing_key = crypto.user_signing_key(secret)
+        return secret
+
+    def check_client_secret(self, secret: str) -> bool:
+        return bool(self.client_secret_hash) and crypto.check_token(secret, self.client_secret_hash)
+
+
+class AppMembership(models.Model):
+    class Role(models.TextChoices):
+        OWNER = "owner", "Owner"
+        ADMIN = "admin", "Admin"
+        VIEWER = "viewer", "Viewer"
+
+    app = models.ForeignKey(App, on_delete=models.CASCADE, related_name="memberships")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="aurinko_memberships"
+    )
+    role = models.CharField(max_length=16, choices=Role.choices, default=Role.OWNER)
+
+    class Meta:
+        verbose_name = "team member"
+        constraints = [
+            models.UniqueConstraint(fields=["app", "user"], name="aurinko_membership_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} ({self.role}) in {self.app.name}"
+
+
+class ProviderConfig(models.Model):
+    """The app owner's credentials at one provider, plus endpoint overrides."""
+
+    app = models.ForeignKey(App, on_delete=models.CASCADE, related_name="provider_configs")
+    service_type = models.CharField("service type", max_length=32)
+    client_id = models.CharField("OAuth client id", max_length=255, blank=True)
+    client_secret = EncryptedTextField("OAuth client secret", blank=True)
+    tenant = models.CharField(max_length=255, blank=True)
+    service_account_key = EncryptedTextField("service-account key", blank=True)
+    endpoints = models.JSONField(
+        "endpoint overrides",
+        default=dict,
+        blank=True,
+        help_text='{"authorize": "https://...", "token": "https://..."}; may use {tenant}.',
+    )
+    # App-level refresh failure (invalid_client, expired secret): recorded once here instead of
+    # on every account; refreshes for this configuration pause until it is changed.
+    last_error = models.CharField(max_length=255, blank=True, editable=False)
+    last_error_at = models.DateTimeField(null=True, blank=True, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = "provider configuration"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["app", "service_type"], name="aurinko_providerconfig_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.service_type} for {self.app.name}"
+
+    @property
+    def refresh_blocked(self) -> bool:
+        """An app-level failure was recorded and the configuration has not changed since."""
+        return self.last_error_at is not None and self.updated_at <= self.last_error_at
