@@ -17,7 +17,7 @@ from aurinko_auth import usersessions
 from aurinko_auth.conf import aurinko_settings
 from aurinko_auth.exceptions import AurinkoError, FlowRedirectError, StateError
 from aurinko_auth.flows import account as account_flow
-from aurinko_auth.flows import authorize
+from aurinko_auth.flows import callback, common
 from aurinko_auth.flows import daemon as daemon_flow
 from aurinko_auth.flows import state as flow_state
 from aurinko_auth.flows import user as user_flow
@@ -108,7 +108,7 @@ def client_info(request: HttpRequest) -> user_flow.ClientInfo:
     )
 
 
-def finish_flow(result: str | authorize.Completed) -> HttpResponse:
+def finish_flow(result: str | common.Completed) -> HttpResponse:
     """The response that ends a flow: a redirect to the app, with the session cookie when the
     flow signed a user in. Password forms (EWS, IMAP) end with this too."""
     if isinstance(result, str):
@@ -120,7 +120,7 @@ def finish_flow(result: str | authorize.Completed) -> HttpResponse:
 
 
 def _user_flow(request: HttpRequest, role: str) -> HttpResponse:
-    req = authorize.AuthorizeRequest.from_query(request.GET, user_flow.EXTRA_PARAMS)
+    req = common.AuthorizeRequest.from_query(request.GET, user_flow.EXTRA_PARAMS)
     return start_flow(
         request,
         lambda bid: user_flow.start(
@@ -136,7 +136,7 @@ def authorize_view(request: HttpRequest) -> HttpResponse:
     (the Outlook add-in form)."""
     if "userAccount" in request.GET:
         return _user_flow(request, request.GET.get("userAccount", ""))
-    req = authorize.AuthorizeRequest.from_query(request.GET)
+    req = common.AuthorizeRequest.from_query(request.GET)
     return start_flow(request, lambda bid: account_flow.start(req, bid))
 
 
@@ -151,7 +151,7 @@ def authorize_user_view(request: HttpRequest) -> HttpResponse:
 @require_GET
 def authorize_daemon_view(request: HttpRequest) -> HttpResponse:
     """``GET /v1/auth/authorizeDaemon``: the Service Account flow (Office 365, Google)."""
-    req = authorize.AuthorizeRequest.from_query(request.GET, extra_names=("tenant",))
+    req = common.AuthorizeRequest.from_query(request.GET, extra_names=("tenant",))
     return start_flow(request, lambda bid: daemon_flow.start(req, bid))
 
 
@@ -161,7 +161,7 @@ def callback_view(request: HttpRequest) -> HttpResponse:
     """``GET /v1/auth/callback``: the provider's redirect back, for every flow."""
     bid = request.COOKIES.get(aurinko_settings.FLOW_COOKIE_NAME)
     try:
-        result = authorize.handle_callback(request.GET, bid)
+        result = callback.handle_callback(request.GET, bid)
     except FlowRedirectError as exc:
         return error_redirect(exc)
     except AurinkoError as exc:

@@ -13,21 +13,21 @@ from django.db import transaction
 from aurinko_auth.accounts import link_account
 from aurinko_auth.conf import aurinko_settings
 from aurinko_auth.exceptions import AurinkoError, InvalidRequest
-from aurinko_auth.flows import authorize
+from aurinko_auth.flows import common
 from aurinko_auth.models import Account, AccountToken, AuthCode, AuthState, FlowKind
 from aurinko_auth.providers.base import FormSignIn, OAuth2Provider
 
 RESPONSE_TYPES = ("code", "token")
 
 
-def start(req: authorize.AuthorizeRequest, browser_id: str) -> authorize.Started:
+def start(req: common.AuthorizeRequest, browser_id: str) -> common.Started:
     """Validate an Account-flow request and send the browser to the provider."""
-    app = authorize.resolve_target(req)  # InvalidClient / InvalidReturnUrl: a 400 page
+    app = common.resolve_target(req)  # InvalidClient / InvalidReturnUrl: a 400 page
     try:
         response_type = (req.response_type or "code").lower()
         if response_type not in RESPONSE_TYPES:
             raise InvalidRequest("responseType must be 'code' or 'token'.")
-        provider, unified = authorize.check_common(req, app)
+        provider, unified = common.check_common(req, app)
         if isinstance(provider, FormSignIn):
             from aurinko_auth.flows import password
 
@@ -45,14 +45,14 @@ def start(req: authorize.AuthorizeRequest, browser_id: str) -> authorize.Started
             )
         if not isinstance(provider, OAuth2Provider):
             raise InvalidRequest(f"{provider.id} cannot be signed in yet.")
-        existing = authorize.existing_account_for(app, provider, req)
+        existing = common.existing_account_for(app, provider, req)
         params = {
             "returnUrl": req.return_url,
             "state": req.state,
             "responseType": response_type,
             "accountId": existing.pk if (existing and req.account_id) else None,
         }
-        return authorize.start_oauth(
+        return common.start_oauth(
             app=app,
             provider=provider,
             kind=FlowKind.ACCOUNT,
@@ -63,13 +63,13 @@ def start(req: authorize.AuthorizeRequest, browser_id: str) -> authorize.Started
             existing=existing,
         )
     except AurinkoError as exc:
-        raise authorize.redirect_error(req.return_url, req.state)(exc) from None
+        raise common.redirect_error(req.return_url, req.state)(exc) from None
 
 
 def complete(pending: AuthState, query: Mapping[str, str], browser_id: str) -> str:
-    result = authorize.complete_oauth(pending, query)
+    result = common.complete_oauth(pending, query)
     tokens, profile, provider = result.tokens, result.profile, result.provider
-    retry = authorize.consent_retry(result, browser_id)
+    retry = common.consent_retry(result, browser_id)
     if retry is not None:
         return retry.redirect_url
     expected_id = pending.params.get("accountId")
@@ -95,6 +95,6 @@ def finish(pending: AuthState, account: Account) -> str:
     ``responseType=token`` the account token itself. Call it inside the flow's transaction."""
     if pending.params["responseType"] == "token":
         token = AccountToken.issue(account)
-        return authorize.success_url(pending, accountId=str(account.pk), accessToken=token)
+        return common.success_url(pending, accountId=str(account.pk), accessToken=token)
     code = AuthCode.issue(pending.app, account, aurinko_settings.CODE_TTL)
-    return authorize.success_url(pending, code=code)
+    return common.success_url(pending, code=code)

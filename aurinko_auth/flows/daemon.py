@@ -29,7 +29,7 @@ from aurinko_auth.exceptions import (
     ProviderNotConfigured,
 )
 from aurinko_auth.flows import account as account_flow
-from aurinko_auth.flows import authorize
+from aurinko_auth.flows import common
 from aurinko_auth.flows import state as flow_state
 from aurinko_auth.lifecycle import daemon_tokens
 from aurinko_auth.models import App, AuthState, FlowKind, ProviderConfig
@@ -39,28 +39,28 @@ from aurinko_auth.providers.registry import get_provider
 SERVICE_TYPES = ("Office365", "Google")
 
 
-def start(req: authorize.AuthorizeRequest, browser_id: str) -> authorize.Started:
+def start(req: common.AuthorizeRequest, browser_id: str) -> common.Started:
     """Validate a daemon-flow request and send the admin to the provider. Everything the
     flow needs from the app's provider configuration is checked before any redirect."""
-    app = authorize.resolve_target(req)  # InvalidClient / InvalidReturnUrl: a 400 page
+    app = common.resolve_target(req)  # InvalidClient / InvalidReturnUrl: a 400 page
     try:
         response_type = (req.response_type or "code").lower()
         if response_type not in account_flow.RESPONSE_TYPES:
             raise InvalidRequest("responseType must be 'code' or 'token'.")
-        provider, unified = authorize.check_common(req, app)
+        provider, unified = common.check_common(req, app)
         if provider.id not in SERVICE_TYPES or not isinstance(provider, OAuth2Provider):
             raise InvalidRequest(
                 f"Service accounts exist for {' and '.join(SERVICE_TYPES)} only.",
                 code="servicetype.invalid",
             )
         native = provider.native_scopes(unified)  # rejects scopes the provider lacks
-        config = authorize.provider_config(app, provider)
+        config = common.provider_config(app, provider)
         params = {"returnUrl": req.return_url, "state": req.state, "responseType": response_type}
         if provider.id == "Office365":
             return _start_office365(app, provider, config, req, params, unified, native, browser_id)
         return _start_google(app, provider, config, req, params, unified, native, browser_id)
     except AurinkoError as exc:
-        raise authorize.redirect_error(req.return_url, req.state)(exc) from None
+        raise common.redirect_error(req.return_url, req.state)(exc) from None
 
 
 def complete(pending: AuthState, query: Mapping[str, str], browser_id: str) -> str:
@@ -81,12 +81,12 @@ def _start_office365(
     app: App,
     provider: OAuth2Provider,
     config: ProviderConfig,
-    req: authorize.AuthorizeRequest,
+    req: common.AuthorizeRequest,
     params: dict,
     unified: list[str],
     native: list[str],
     browser_id: str,
-) -> authorize.Started:
+) -> common.Started:
     if not config.client_id or not config.client_secret:
         raise _not_configured(
             "Office 365 service accounts need the app's OAuth client id and "
@@ -112,7 +112,7 @@ def _start_office365(
         secrets={},
         browser_id=browser_id,
     )
-    return authorize.Started(
+    return common.Started(
         add_params_to_uri(
             url,
             [
@@ -146,7 +146,7 @@ def _complete_office365(pending: AuthState, query: Mapping[str, str]) -> str:
             "The consent was given for another tenant than the one asked.", code="tenant.mismatch"
         )
     provider = get_provider(pending.service_type)
-    config = authorize.provider_config(pending.app, provider)
+    config = common.provider_config(pending.app, provider)
     tokens = daemon_tokens.client_credentials_token(provider, config, tenant)
     profile = Profile(
         auth_user_id=tenant,
@@ -175,12 +175,12 @@ def _start_google(
     app: App,
     provider: OAuth2Provider,
     config: ProviderConfig,
-    req: authorize.AuthorizeRequest,
+    req: common.AuthorizeRequest,
     params: dict,
     unified: list[str],
     native: list[str],
     browser_id: str,
-) -> authorize.Started:
+) -> common.Started:
     if not config.service_account_key:
         raise _not_configured(
             "Google service accounts need the app's service-account key "
@@ -193,7 +193,7 @@ def _start_google(
             "configuration needs an OAuth client id and client secret."
         )
     # The admin's sign-in asks for identity only; the daemon scopes go to the JWT grant.
-    return authorize.start_oauth(
+    return common.start_oauth(
         app=app,
         provider=provider,
         kind=FlowKind.DAEMON,
@@ -205,7 +205,7 @@ def _start_google(
 
 
 def _complete_google(pending: AuthState, query: Mapping[str, str]) -> str:
-    result = authorize.complete_oauth(pending, query)
+    result = common.complete_oauth(pending, query)
     admin = result.profile
     domain = (admin.auth_org_id or "").lower()
     if not domain:

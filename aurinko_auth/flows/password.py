@@ -19,7 +19,7 @@ from django.utils import timezone
 from aurinko_auth import audit, crypto
 from aurinko_auth.conf import aurinko_settings
 from aurinko_auth.exceptions import AurinkoError, InvalidRequest, StateError
-from aurinko_auth.flows import authorize
+from aurinko_auth.flows import common
 from aurinko_auth.flows import state as flow_state
 from aurinko_auth.models import App, AuthState, FlowKind, ProviderConfig
 from aurinko_auth.providers.base import FormSignIn, OAuth2Provider, Provider, SignedIn
@@ -39,14 +39,14 @@ def start(
     unified: list[str],
     params: dict[str, Any],
     browser_id: str,
-) -> authorize.Started:
+) -> common.Started:
     """Record the pending authorization and send the browser to our form."""
     if kind not in KINDS:
         raise InvalidRequest(f"{provider.id} cannot be used in this flow.")
     if isinstance(provider, OAuth2Provider):
         # Its tokens are refreshed and revoked with the app's configuration (SugarCRM: the
         # client id and platform): an app enables such a provider explicitly.
-        authorize.provider_config(app, provider)
+        common.provider_config(app, provider)
     native = provider.native_scopes(unified)
     state = flow_state.create(
         app=app,
@@ -56,7 +56,7 @@ def start(
         secrets={},
         browser_id=browser_id,
     )
-    return authorize.Started(f"{aurinko_settings.public_url}/v1/auth/password/{state}")
+    return common.Started(f"{aurinko_settings.public_url}/v1/auth/password/{state}")
 
 
 def pending_form(state: str, browser_id: str | None) -> tuple[AuthState, FormSignIn]:
@@ -77,7 +77,7 @@ def _limits(ip: str | None, login: str) -> list[tuple[str, str, str | None]]:
 
 def submit(
     state: str, browser_id: str | None, data: Mapping[str, str], *, ip: str | None = None
-) -> str | authorize.Completed:
+) -> str | common.Completed:
     """Check the form's credentials by a real sign-in; on success link the account and return
     where the browser goes (a redirect URL, or a Completed User flow with its session).
 
@@ -120,12 +120,12 @@ def submit(
             serviceType=pending.service_type,
             flow=pending.kind,
         )
-        raise authorize.redirect_error(pending.params["returnUrl"], pending.params.get("state"))(
+        raise common.redirect_error(pending.params["returnUrl"], pending.params.get("state"))(
             exc
         ) from None
 
 
-def _complete(pending: AuthState, provider: Any, signed: SignedIn) -> str | authorize.Completed:
+def _complete(pending: AuthState, provider: Any, signed: SignedIn) -> str | common.Completed:
     from aurinko_auth.accounts import link_account
     from aurinko_auth.flows import account as account_flow
     from aurinko_auth.flows import user as user_flow

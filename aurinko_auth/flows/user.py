@@ -38,7 +38,7 @@ from aurinko_auth.exceptions import (
     InvalidRequest,
     NotSignedIn,
 )
-from aurinko_auth.flows import authorize
+from aurinko_auth.flows import common
 from aurinko_auth.models import (
     Account,
     App,
@@ -71,17 +71,17 @@ class ClientInfo:
 
 
 def start(
-    req: authorize.AuthorizeRequest,
+    req: common.AuthorizeRequest,
     browser_id: str,
     *,
     role: str,
     cookies: Mapping[str, str],
     client: ClientInfo,
-) -> authorize.Started:
+) -> common.Started:
     """Validate a User-flow request and send the browser to the provider."""
-    app = authorize.resolve_target(req)  # InvalidClient / InvalidReturnUrl: a 400 page
+    app = common.resolve_target(req)  # InvalidClient / InvalidReturnUrl: a 400 page
     try:
-        provider, unified = authorize.check_common(req, app)
+        provider, unified = common.check_common(req, app)
         params, select_account = begin(
             app, req, provider, role=role, cookies=cookies, client=client
         )
@@ -98,10 +98,10 @@ def start(
             )
         if not isinstance(provider, OAuth2Provider):
             raise InvalidRequest(f"{provider.id} cannot be signed in yet.")
-        existing = authorize.existing_account_for(
+        existing = common.existing_account_for(
             app, provider, dataclasses.replace(req, account_id="")
         )
-        return authorize.start_oauth(
+        return common.start_oauth(
             app=app,
             provider=provider,
             kind=FlowKind.USER,
@@ -113,12 +113,12 @@ def start(
             select_account=select_account,
         )
     except AurinkoError as exc:
-        raise authorize.redirect_error(req.return_url, req.state)(exc) from None
+        raise common.redirect_error(req.return_url, req.state)(exc) from None
 
 
 def begin(
     app: App,
-    req: authorize.AuthorizeRequest,
+    req: common.AuthorizeRequest,
     provider: Provider,
     *,
     role: str,
@@ -162,7 +162,7 @@ def _cookie_session(app: App, cookies: Mapping[str, str]) -> UserSession | None:
 
 
 def signed_in_user(
-    app: App, req: authorize.AuthorizeRequest, cookies: Mapping[str, str]
+    app: App, req: common.AuthorizeRequest, cookies: Mapping[str, str]
 ) -> tuple[AppUser, UserSession | None]:
     """The user a secondary account is linked to: from ``userId`` + ``timestamp`` +
     ``userSignature`` when given, else from the app's session cookie."""
@@ -240,10 +240,10 @@ def verify_signature(app: App, user_id: str, timestamp: str, user_signature: str
 
 def complete(
     pending: AuthState, query: Mapping[str, str], browser_id: str
-) -> str | authorize.Completed:
+) -> str | common.Completed:
     """The provider's callback of a User flow."""
-    result = authorize.complete_oauth(pending, query)
-    retry = authorize.consent_retry(result, browser_id)
+    result = common.complete_oauth(pending, query)
+    retry = common.consent_retry(result, browser_id)
     if retry is not None:
         return retry.redirect_url
     return complete_linked(
@@ -258,7 +258,7 @@ def complete_linked(
     profile: Profile,
     tokens: TokenSet | None = None,
     credentials: dict[str, Any] | None = None,
-) -> authorize.Completed:
+) -> common.Completed:
     """Finish a User flow once the provider vouched for ``profile``: link the account (OAuth
     ``tokens``, or password ``credentials``), sign the user in or add the secondary account,
     and say where the browser goes next. All in one transaction: nothing half-written."""
@@ -292,7 +292,7 @@ def complete_linked(
                 startSession=role == PRIMARY,
                 client=client,
             )
-            return authorize.Completed(authorize.success_url(pending, code=code))
+            return common.Completed(common.success_url(pending, code=code))
         if response_type == "cookie" and role == PRIMARY:
             replaced = pending.params.get("replacesSession")
             if replaced:
@@ -303,10 +303,8 @@ def complete_linked(
             token = usersessions.start(
                 user, user_agent=client.get("userAgent", ""), ip=client.get("ip")
             )
-            return authorize.Completed(
-                authorize.success_url(pending), session_token=token, app_id=app.pk
-            )
-        return authorize.Completed(authorize.success_url(pending))
+            return common.Completed(common.success_url(pending), session_token=token, app_id=app.pk)
+        return common.Completed(common.success_url(pending))
 
 
 def _resume_user(pending: AuthState) -> AppUser:

@@ -7,7 +7,7 @@ import pytest
 
 from aurinko_auth import usersessions, views
 from aurinko_auth.exceptions import AccountLinkedElsewhere, NotSignedIn
-from aurinko_auth.flows import authorize
+from aurinko_auth.flows import common
 from aurinko_auth.flows import state as flow_state
 from aurinko_auth.flows import user as user_flow
 from aurinko_auth.models import Account, AuthState, FlowKind
@@ -25,7 +25,7 @@ class FormProvider(PasswordProvider):
 
 
 def _pending(app, role: str, response_type: str = "cookie", cookies=None) -> AuthState:
-    req = authorize.AuthorizeRequest(
+    req = common.AuthorizeRequest(
         client_id=app.client_id,
         service_type="IMAP",
         return_url=RETURN_URL,

@@ -1,5 +1,6 @@
 """What every browser flow shares: the authorize request, the redirect to the provider, and
-the provider's callback up to a linked account."""
+the provider's callback up to a linked account. Imports no flow: the flows import it, and
+:mod:`aurinko_auth.flows.callback` dispatches callbacks to them."""
 
 from __future__ import annotations
 
@@ -21,7 +22,7 @@ from aurinko_auth.exceptions import (
     ProviderNotConfigured,
 )
 from aurinko_auth.flows import state as flow_state
-from aurinko_auth.models import Account, App, AuthState, FlowKind, ProviderConfig
+from aurinko_auth.models import Account, App, AuthState, ProviderConfig
 from aurinko_auth.providers.base import OAuth2Provider, Provider
 from aurinko_auth.providers.registry import get_provider
 from aurinko_auth.security import returnurls
@@ -259,40 +260,6 @@ def consent_retry(result: OAuthResult, browser_id: str) -> Started | None:
         login_hint=result.profile.email,
         force_consent=True,
     )
-
-
-def _callback_for(kind: str) -> Callable[[AuthState, Mapping[str, str], str], str | Completed]:
-    """The completion function of each flow kind, listed explicitly."""
-    from aurinko_auth.flows import account, daemon, user
-
-    handlers = {
-        FlowKind.ACCOUNT: account.complete,
-        FlowKind.USER: user.complete,
-        FlowKind.DAEMON: daemon.complete,
-    }
-    return handlers[kind]
-
-
-def handle_callback(query: Mapping[str, str], browser_id: str | None) -> str | Completed:
-    """Resume the pending authorization named by ``state`` and return where to send the
-    browser. StateError (no returnUrl known) propagates; anything later becomes a
-    FlowRedirectError to the app's returnUrl."""
-    pending = flow_state.consume(query.get("state"), browser_id)
-    wrap = redirect_error(pending.params["returnUrl"], pending.params.get("state"))
-    try:
-        return _callback_for(pending.kind)(pending, query, browser_id or "")
-    except AurinkoError as exc:
-        from aurinko_auth import audit
-
-        # The failed sign-in stays in the app's audit log (its writes were rolled back).
-        audit.record(
-            audit.Event.AUTH_FAILED,
-            app=pending.app_id,
-            error=exc.code,
-            serviceType=pending.service_type,
-            flow=pending.kind,
-        )
-        raise wrap(exc) from None
 
 
 def success_url(pending: AuthState, **extra: str | None) -> str:
