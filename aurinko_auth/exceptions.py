@@ -1,11 +1,16 @@
 """Domain errors. Flows raise these; views turn them into an error page, an error redirect or
-JSON ``{"code", "message"}``. Each carries a stable machine ``code`` and an HTTP ``status``."""
+JSON ``{"code", "message"}``. Each carries a stable machine ``code`` from the catalogue
+(:mod:`aurinko_auth.errorcodes`) and an HTTP ``status``: the class's, which is its default
+code's status unless the class says why it differs. Only the :class:`ProviderError` family may
+carry a code of the provider's own vocabulary (an OAuth ``error`` such as ``invalid_grant``)."""
 
 from __future__ import annotations
 
+from aurinko_auth.errorcodes import Code
+
 
 class AurinkoError(Exception):
-    code = "error"
+    code = Code.REQUEST_FAILED
     status = 400
     default_message = "The request could not be processed."
 
@@ -20,88 +25,89 @@ class AurinkoError(Exception):
         super().__init__(self.message)
 
     def as_dict(self) -> dict[str, str]:
-        return {"code": self.code, "message": self.message}
+        return {"code": str(self.code), "message": self.message}
 
 
 class InvalidRequest(AurinkoError):
-    code = "invalid_request"
+    code = Code.REQUEST_INVALID
     default_message = "The request is missing a parameter or has an invalid one."
 
 
 class InvalidClient(AurinkoError):
-    """Unknown or inactive clientId: a 400 page in browser flows, never a redirect."""
+    """Unknown or inactive clientId in a browser flow: a 400 page, never a redirect (the API
+    answers the same code with 401, as the catalogue says, through AuthenticationFailed)."""
 
-    code = "client.invalid"
+    code = Code.CLIENT_INVALID
     default_message = "Unknown or inactive clientId."
 
 
 class InvalidReturnUrl(AurinkoError):
     """The returnUrl is not one of the app's authorized return URLs: never redirected to."""
 
-    code = "returnurl.invalid"
+    code = Code.RETURNURL_INVALID
     default_message = "returnUrl is not one of the app's authorized return URLs."
 
 
 class UnsupportedServiceType(AurinkoError):
-    code = "servicetype.invalid"
+    code = Code.SERVICETYPE_INVALID
     default_message = "Unknown or unsupported serviceType."
 
 
 class ProviderNotConfigured(AurinkoError):
-    code = "provider.not_configured"
+    code = Code.PROVIDER_NOT_CONFIGURED
     default_message = "The app has no configuration for this provider."
 
 
 class InvalidScope(AurinkoError):
-    code = "scope.invalid"
+    code = Code.SCOPE_INVALID
     default_message = "A requested scope is not allowed for this app."
 
 
 class UnsupportedScope(AurinkoError):
-    code = "unsupported_scope"
+    code = Code.SCOPE_UNSUPPORTED
     default_message = "The provider does not support a requested scope."
 
 
 class StateError(AurinkoError):
     """A pending authorization could not be resumed. ``code`` says why."""
 
-    code = "state.invalid"
+    code = Code.STATE_INVALID
     default_message = "The authorization request is unknown or was forged."
 
 
 class ProviderError(AurinkoError):
     """The provider refused or failed. ``code`` is the OAuth error where there is one."""
 
-    code = "provider_error"
+    code = Code.PROVIDER_ERROR
     status = 502
     default_message = "The provider returned an error."
 
 
 class AccessDenied(ProviderError):
-    code = "access_denied"
+    code = Code.ACCESS_DENIED
     status = 400
     default_message = "The user or the provider denied access."
 
 
 class AuthenticationFailed(AurinkoError):
-    code = "unauthorized"
+    code = Code.AUTH_REQUIRED
     status = 401
     default_message = "Authentication credentials were missing or invalid."
 
 
 class InvalidCode(AurinkoError):
-    code = "code.invalid"
+    code = Code.CODE_INVALID
     default_message = "The code is unknown, expired or already used."
 
 
 class NotFound(AurinkoError):
-    code = "not_found"
+    code = Code.NOT_FOUND
     status = 404
     default_message = "Not found."
 
 
 class AccountInactive(AurinkoError):
-    code = "account_inactive"
+    code = Code.ACCOUNT_INACTIVE
     status = 401
     default_message = "The account is inactive and must be authorized again."
 
@@ -110,7 +116,7 @@ class ProviderUnavailable(ProviderError):
     """The provider cannot be used right now (outage, its rate limit, a refresh backing off).
     ``retry_after`` (seconds) becomes the response's ``Retry-After``."""
 
-    code = "provider_unavailable"
+    code = Code.PROVIDER_UNAVAILABLE
     status = 503
     default_message = "The provider is temporarily unavailable; try again later."
 
@@ -127,7 +133,7 @@ class ProviderUnavailable(ProviderError):
 
 
 class RateLimited(AurinkoError):
-    code = "rate_limited"
+    code = Code.RATE_LIMITED
     status = 429
     default_message = "Too many requests; slow down."
 
@@ -152,7 +158,7 @@ class FlowRedirectError(Exception):
 class NotSignedIn(AurinkoError):
     """User flow: linking a secondary account needs a signed-in user (session or signature)."""
 
-    code = "not_signed_in"
+    code = Code.SESSION_REQUIRED
     status = 401
     default_message = "No user is signed in: sign in with a primary account first."
 
@@ -160,13 +166,13 @@ class NotSignedIn(AurinkoError):
 class AccountLinkedElsewhere(AurinkoError):
     """The remote identity is already linked to another user of the app: never moved."""
 
-    code = "account_linked_elsewhere"
+    code = Code.ACCOUNT_LINKED_ELSEWHERE
     status = 409
     default_message = "This account is already linked to another user of this app."
 
 
 class CsrfFailed(AurinkoError):
-    code = "csrf_failed"
+    code = Code.CSRF_FAILED
     status = 403
     default_message = (
         "A cookie-authenticated request that changes state must come from one of "

@@ -7,6 +7,7 @@ from typing import Any
 from django.db import transaction
 
 from aurinko_auth import scopes
+from aurinko_auth.errorcodes import Code
 from aurinko_auth.exceptions import AurinkoError, InvalidRequest
 from aurinko_auth.models import App, AppMembership, ProviderConfig
 from aurinko_auth.providers.base import OAuth2Provider, example_endpoint
@@ -87,7 +88,7 @@ def validate_service_account_key(provider: Any, key: str) -> str:
     if provider.id != "Google":
         raise InvalidRequest(
             f"{provider.id} takes no service-account key (Google only).",
-            code="service_account_key.invalid",
+            code=Code.SERVICE_ACCOUNT_KEY_INVALID,
         )
     parse_service_account_key(key)
     return key

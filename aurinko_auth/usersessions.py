@@ -20,6 +20,7 @@ from django.utils import timezone
 
 from aurinko_auth import crypto
 from aurinko_auth.conf import aurinko_settings
+from aurinko_auth.errorcodes import Code
 from aurinko_auth.hotpath.rowquery import ChainQuery
 from aurinko_auth.models import App, AppUser, UserSession
 from aurinko_auth.webhooks import events
@@ -74,11 +75,11 @@ _SESSIONS = ChainQuery(
 )
 
 
-def failure_reason(session: UserSession) -> str:
+def failure_reason(session: UserSession) -> Code:
     """Why a session is no longer valid: a machine code for the 401."""
     if session.revoked_at is not None:
-        return "session.revoked"
-    return "session.expired"
+        return Code.SESSION_REVOKED
+    return Code.SESSION_EXPIRED
 
 
 def touch(session: UserSession) -> None:

@@ -124,7 +124,7 @@ def test_authorize_unknown_client_is_400_page(authorize):
         ({"serviceType": "Nope"}, "servicetype.invalid"),
         ({"scopes": "Mail.Read Bogus.Scope"}, None),
         ({"scopes": "Contacts.Read"}, None),
-        ({"responseType": "cookie"}, "invalid_request"),
+        ({"responseType": "cookie"}, "request.invalid"),
         ({"serviceType": "Office365"}, "provider.not_configured"),
     ],
 )

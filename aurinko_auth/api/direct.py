@@ -22,6 +22,7 @@ from rest_framework.request import Request
 
 from aurinko_auth.api.views import AurinkoAPIView
 from aurinko_auth.conf import aurinko_settings
+from aurinko_auth.errorcodes import Code
 from aurinko_auth.exceptions import (
     AurinkoError,
     InvalidRequest,
@@ -96,7 +97,7 @@ SAFE_PATH_CHARS = "!$&'()*+,;=:@-._~%"
 
 
 class ResponseTooLarge(ProviderError):
-    code = "direct.response_too_large"
+    code = Code.DIRECT_RESPONSE_TOO_LARGE
     status = 502
     default_message = "The provider's response is larger than the Direct API allows."
 
@@ -115,11 +116,11 @@ def clean_path(raw: str) -> str:
         if any(part in (".", "..") for part in parts):
             raise InvalidRequest(
                 "The Direct API path may not contain '.' or '..' segments.",
-                code="direct.invalid_path",
+                code=Code.DIRECT_INVALID_PATH,
             )
         if any(ord(ch) < 0x20 or ord(ch) == 0x7F for ch in decoded):
             raise InvalidRequest(
-                "The Direct API path contains control characters.", code="direct.invalid_path"
+                "The Direct API path contains control characters.", code=Code.DIRECT_INVALID_PATH
             )
         # Keep the client's own percent-encoding (an id may contain an encoded slash); encode
         # whatever is not allowed in a path segment.
@@ -163,7 +164,7 @@ def read_body(request: Any) -> bytes:
     if length.strip().isdigit() and int(length) > limit:
         raise AurinkoError(
             f"The request body is larger than {limit} bytes.",
-            code="direct.request_too_large",
+            code=Code.DIRECT_REQUEST_TOO_LARGE,
             status=413,
         )
     # Read the stream ourselves: request.body would apply DATA_UPLOAD_MAX_MEMORY_SIZE instead.
@@ -171,7 +172,7 @@ def read_body(request: Any) -> bytes:
     if len(body) > limit:
         raise AurinkoError(
             f"The request body is larger than {limit} bytes.",
-            code="direct.request_too_large",
+            code=Code.DIRECT_REQUEST_TOO_LARGE,
             status=413,
         )
     return body
@@ -197,7 +198,8 @@ class DirectAPIView(AurinkoAPIView):
         provider = get_provider(account.service_type)
         if not isinstance(provider, OAuth2Provider):
             raise InvalidRequest(
-                f"The Direct API does not serve {provider.id} accounts.", code="direct.unsupported"
+                f"The Direct API does not serve {provider.id} accounts.",
+                code=Code.DIRECT_UNSUPPORTED,
             )
         config = ProviderConfig.objects.filter(
             app_id=account.app_id, service_type=account.service_type
@@ -261,12 +263,12 @@ class DirectAPIView(AurinkoAPIView):
                 )
         except requests.Timeout:
             raise ProviderUnavailable(
-                f"{provider.id} did not answer in time.", code="provider_timeout", status=504
+                f"{provider.id} did not answer in time.", code=Code.PROVIDER_TIMEOUT, status=504
             ) from None
         except requests.RequestException as exc:
             logger.info("direct call for account %s failed: %s", account.pk, type(exc).__name__)
             raise ProviderError(
-                f"{provider.id} could not be reached.", code="provider_unreachable"
+                f"{provider.id} could not be reached.", code=Code.PROVIDER_UNREACHABLE
             ) from None
 
     def relay(self, upstream: requests.Response, *, head: bool) -> HttpResponseBase:

@@ -13,6 +13,7 @@ from aurinko_auth import accounts, usersessions
 from aurinko_auth.api.authentication import UserSessionAuthentication
 from aurinko_auth.api.serializers import ACCOUNT_JSON_FIELDS, session_json, user_json
 from aurinko_auth.api.views import AurinkoAPIView
+from aurinko_auth.errorcodes import Code
 from aurinko_auth.exceptions import InvalidRequest, NotFound
 from aurinko_auth.hotpath.rowquery import ChainQuery
 from aurinko_auth.models import Account, UserSession
@@ -72,7 +73,7 @@ class UserAccountView(UserAPIView):
             raise InvalidRequest(
                 "Only secondary accounts can be unlinked; the primary account "
                 "is the user's sign-in identity.",
-                code="account.primary",
+                code=Code.ACCOUNT_PRIMARY,
             )
         account.app = self.principal.app
         accounts.delete_account(account)

@@ -21,6 +21,7 @@ from aurinko_auth.api.authentication import (
 )
 from aurinko_auth.api.cors import CorsMixin
 from aurinko_auth.api.serializers import account_json
+from aurinko_auth.errorcodes import Code
 from aurinko_auth.exceptions import AurinkoError, InvalidRequest, NotFound
 from aurinko_auth.flows import codes
 from aurinko_auth.hotpath.auth import Principal
@@ -42,7 +43,7 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         status = exc.status_code
         code = exc.default_code
         if isinstance(exc, drf_exceptions.NotAuthenticated):
-            code = "unauthorized"
+            code = Code.AUTH_REQUIRED
         detail = exc.detail if isinstance(exc.detail, str) else str(exc.default_detail)
         body = {"code": str(code), "message": str(detail)}
         if isinstance(exc, drf_exceptions.Throttled) and exc.wait:
@@ -107,7 +108,7 @@ class AurinkoAPIView(CorsMixin, APIView):
             raise InvalidRequest(
                 "Send an account token, or X-Aurinko-AccountId with the "
                 "app's credentials or a user session.",
-                code="account.missing",
+                code=Code.ACCOUNT_MISSING,
             )
         return self.app_account(raw)
 
@@ -151,7 +152,7 @@ class AccountView(AurinkoAPIView):
             raise InvalidRequest(
                 "The primary account is the user's sign-in identity; it "
                 "cannot be deleted with a session.",
-                code="account.primary",
+                code=Code.ACCOUNT_PRIMARY,
             )
         accounts.delete_account(account)
         return Response(status=204)

@@ -12,6 +12,7 @@ from django.db import transaction
 
 from aurinko_auth.accounts import link_account
 from aurinko_auth.conf import aurinko_settings
+from aurinko_auth.errorcodes import Code
 from aurinko_auth.exceptions import AurinkoError, InvalidRequest
 from aurinko_auth.flows import common
 from aurinko_auth.models import Account, AccountToken, AuthCode, AuthState, FlowKind
@@ -85,7 +86,7 @@ def complete(pending: AuthState, query: Mapping[str, str], browser_id: str) -> s
         if expected_id and account.pk != expected_id:
             raise InvalidRequest(
                 "The signed-in identity is not the account being re-authorized.",
-                code="account.mismatch",
+                code=Code.ACCOUNT_MISMATCH,
             )
         return finish(pending, account)
 

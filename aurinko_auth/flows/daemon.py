@@ -21,6 +21,7 @@ from oauthlib.common import add_params_to_uri
 
 from aurinko_auth.accounts import link_account
 from aurinko_auth.conf import aurinko_settings
+from aurinko_auth.errorcodes import Code
 from aurinko_auth.exceptions import (
     AccessDenied,
     AurinkoError,
@@ -51,7 +52,7 @@ def start(req: common.AuthorizeRequest, browser_id: str) -> common.Started:
         if provider.id not in SERVICE_TYPES or not isinstance(provider, OAuth2Provider):
             raise InvalidRequest(
                 f"Service accounts exist for {' and '.join(SERVICE_TYPES)} only.",
-                code="servicetype.invalid",
+                code=Code.SERVICETYPE_INVALID,
             )
         native = provider.native_scopes(unified)  # rejects scopes the provider lacks
         config = common.provider_config(app, provider)
@@ -71,7 +72,7 @@ def complete(pending: AuthState, query: Mapping[str, str], browser_id: str) -> s
 
 
 def _not_configured(message: str) -> ProviderNotConfigured:
-    return ProviderNotConfigured(message, code="daemon.not_configured")
+    return ProviderNotConfigured(message, code=Code.DAEMON_NOT_CONFIGURED)
 
 
 # --- Office 365 --------------------------------------------------------------------------
@@ -135,15 +136,16 @@ def _complete_office365(pending: AuthState, query: Mapping[str, str]) -> str:
         )
     if (query.get("admin_consent") or "").lower() != "true":
         raise AccessDenied(
-            "Microsoft did not confirm the admin consent.", code="admin_consent.missing"
+            "Microsoft did not confirm the admin consent.", code=Code.ADMIN_CONSENT_MISSING
         )
     tenant = (query.get("tenant") or "").strip().lower()
     if not daemon_tokens.is_tenant_id(tenant):
-        raise InvalidRequest("Microsoft returned no tenant id.", code="tenant.invalid")
+        raise InvalidRequest("Microsoft returned no tenant id.", code=Code.TENANT_INVALID)
     requested = pending.params.get("tenant", "organizations")
     if daemon_tokens.is_tenant_id(requested) and requested != tenant:
         raise InvalidRequest(
-            "The consent was given for another tenant than the one asked.", code="tenant.mismatch"
+            "The consent was given for another tenant than the one asked.",
+            code=Code.TENANT_MISMATCH,
         )
     provider = get_provider(pending.service_type)
     config = common.provider_config(pending.app, provider)
@@ -212,7 +214,7 @@ def _complete_google(pending: AuthState, query: Mapping[str, str]) -> str:
         raise InvalidRequest(
             "Only a Google Workspace administrator can authorize a service account: this is "
             "a consumer Google account (no Workspace domain).",
-            code="daemon.not_workspace",
+            code=Code.DAEMON_NOT_WORKSPACE,
         )
     native = pending.params.get("daemonNative", [])
     provider = result.provider
@@ -224,7 +226,7 @@ def _complete_google(pending: AuthState, query: Mapping[str, str]) -> str:
             f"Google refused the service account for {domain} ({exc.code}): check the "
             "domain-wide delegation of the service account's client id and scopes in the "
             "Admin console.",
-            code="daemon.delegation_failed",
+            code=Code.DAEMON_DELEGATION_FAILED,
             status=400,
         ) from None
     profile = Profile(

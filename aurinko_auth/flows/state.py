@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from aurinko_auth import crypto
 from aurinko_auth.conf import aurinko_settings
+from aurinko_auth.errorcodes import Code
 from aurinko_auth.exceptions import StateError
 from aurinko_auth.models import App, AuthState
 
@@ -52,7 +53,7 @@ def check(state: str | None, browser_id: str | None) -> AuthState:
     :class:`StateError` whose code says why: ``state.missing``, ``state.invalid`` (unknown or
     forged), ``state.expired``, ``state.used`` or ``state.browser_mismatch``."""
     if not state:
-        raise StateError("The provider returned no state.", code="state.missing")
+        raise StateError("The provider returned no state.", code=Code.STATE_MISSING)
     if len(state) > 200 or not state.startswith(crypto.PREFIX_STATE):
         raise StateError()
     row = (
@@ -63,22 +64,22 @@ def check(state: str | None, browser_id: str | None) -> AuthState:
     if row.used_at is not None:
         raise StateError(
             "This authorization was already completed; start again from the app.",
-            code="state.used",
+            code=Code.STATE_USED,
         )
     if row.expired:
         raise StateError(
             "This authorization took too long and expired; start again from the app.",
-            code="state.expired",
+            code=Code.STATE_EXPIRED,
         )
     if not browser_id:
         raise StateError(
             "This authorization was started in another browser, or the browser blocked our "
             "cookie (private mode, third-party cookies in an iframe).",
-            code="state.browser_mismatch",
+            code=Code.STATE_BROWSER_MISMATCH,
         )
     if not crypto.check_token(browser_id, row.browser_hash):
         raise StateError(
-            "This authorization was started in another browser.", code="state.browser_mismatch"
+            "This authorization was started in another browser.", code=Code.STATE_BROWSER_MISMATCH
         )
     return row
 
@@ -91,7 +92,7 @@ def claim(row: AuthState) -> AuthState:
     if claimed != 1:
         raise StateError(
             "This authorization was already completed; start again from the app.",
-            code="state.used",
+            code=Code.STATE_USED,
         )
     return row
 

@@ -32,6 +32,7 @@ from django.utils import timezone
 from aurinko_auth import audit, usersessions
 from aurinko_auth.accounts import link_account
 from aurinko_auth.conf import aurinko_settings
+from aurinko_auth.errorcodes import Code
 from aurinko_auth.exceptions import (
     AccountLinkedElsewhere,
     AurinkoError,
@@ -211,30 +212,31 @@ def verify_signature(app: App, user_id: str, timestamp: str, user_signature: str
     timestamp's age (Unix seconds or milliseconds). Returns the user id."""
     if not (user_id and timestamp and user_signature):
         raise NotSignedIn(
-            "userId, timestamp and userSignature go together.", code="signature.invalid"
+            "userId, timestamp and userSignature go together.", code=Code.SIGNATURE_INVALID
         )
     try:
         parsed_id = uuid.UUID(user_id)
     except ValueError:
-        raise NotSignedIn("userId is not a user id.", code="signature.invalid") from None
+        raise NotSignedIn("userId is not a user id.", code=Code.SIGNATURE_INVALID) from None
     if not timestamp.isdigit() or len(timestamp) > 16:
         raise NotSignedIn(
-            "timestamp must be Unix time in seconds or milliseconds.", code="signature.invalid"
+            "timestamp must be Unix time in seconds or milliseconds.", code=Code.SIGNATURE_INVALID
         )
     seconds = int(timestamp) / (1000 if len(timestamp) >= 13 else 1)
     if abs(time.time() - seconds) > int(aurinko_settings.USER_SIGNATURE_MAX_AGE):
         raise NotSignedIn(
-            "The userSignature timestamp is too old (or in the future).", code="signature.expired"
+            "The userSignature timestamp is too old (or in the future).",
+            code=Code.SIGNATURE_EXPIRED,
         )
     if not app.user_signing_key:
         raise NotSignedIn(
             "This app's client secret predates userSignature: rotate it.",
-            code="signature.unavailable",
+            code=Code.SIGNATURE_UNAVAILABLE,
         )
     provided = _decode_signature(user_signature)
     expected = bytes.fromhex(signature(app.user_signing_key, user_id, timestamp))
     if provided is None or not hmac.compare_digest(provided, expected):
-        raise NotSignedIn("userSignature does not match.", code="signature.invalid")
+        raise NotSignedIn("userSignature does not match.", code=Code.SIGNATURE_INVALID)
     return parsed_id
 
 
@@ -369,7 +371,7 @@ def redeemed(code: AuthCode) -> dict[str, Any]:
     primary sign-in a new ``userSession`` (minted now: the code row never held it)."""
     user = AppUser.objects.filter(pk=code.payload.get("userId"), app_id=code.app_id).first()
     if user is None:
-        raise InvalidRequest("The user of this code no longer exists.", code="code.invalid")
+        raise InvalidRequest("The user of this code no longer exists.", code=Code.CODE_INVALID)
     extra: dict[str, Any] = {"userId": str(user.pk)}
     if code.payload.get("startSession"):
         client = code.payload.get("client") or {}

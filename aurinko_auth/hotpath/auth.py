@@ -22,6 +22,7 @@ from django.utils import timezone
 
 from aurinko_auth import crypto, usersessions
 from aurinko_auth.conf import aurinko_settings
+from aurinko_auth.errorcodes import Code
 from aurinko_auth.exceptions import AuthenticationFailed, CsrfFailed, InvalidRequest
 from aurinko_auth.hotpath.rowquery import (
     Converters,
@@ -263,7 +264,7 @@ def token_entry(
     Only rows of ``ALL_COLUMNS`` are cached; other ``columns`` always query (use them when
     there is no cache)."""
     if not token.startswith(crypto.PREFIX_ACCOUNT_TOKEN) or len(token) > 200:
-        raise AuthenticationFailed("Invalid account token.", code="token.invalid")
+        raise AuthenticationFailed("Invalid account token.", code=Code.TOKEN_INVALID)
     token_hash = crypto.hash_token(token)
     cache = auth_cache() if columns is ALL_COLUMNS else None
     found = cache.get(token_cache_key(token_hash)) if cache is not None else None
@@ -279,12 +280,12 @@ def token_entry(
         if derived is None and derive is not None:
             derived = derive(db, row)
     if row is None:
-        raise AuthenticationFailed("Invalid account token.", code="token.invalid")
+        raise AuthenticationFailed("Invalid account token.", code=Code.TOKEN_INVALID)
     expires_at = row[2]
     if expires_at is not None and expires_at <= timezone.now():
-        raise AuthenticationFailed("Invalid account token.", code="token.invalid")
+        raise AuthenticationFailed("Invalid account token.", code=Code.TOKEN_INVALID)
     if not row[1][_active_index(columns)]:
-        raise AuthenticationFailed("The app is disabled.", code="client.inactive")
+        raise AuthenticationFailed("The app is disabled.", code=Code.CLIENT_INACTIVE)
     return db, row, derived
 
 
@@ -309,9 +310,9 @@ def app_from_credentials(client_id: str, secret: str) -> Principal:
     # Compare even when the app is unknown, so timing does not reveal which client ids exist.
     stored = app.client_secret_hash if app is not None else crypto.hash_token("")
     if not crypto.check_token(secret, stored) or app is None:
-        raise AuthenticationFailed("Invalid client credentials.", code="client.invalid")
+        raise AuthenticationFailed("Invalid client credentials.", code=Code.CLIENT_INVALID)
     if not app.active:
-        raise AuthenticationFailed("The app is disabled.", code="client.inactive")
+        raise AuthenticationFailed("The app is disabled.", code=Code.CLIENT_INACTIVE)
     return Principal(app=app, via="client")
 
 
@@ -334,7 +335,7 @@ def user_from_session(
         header = header.strip()
         found = usersessions.find([header])
         if not found:
-            raise AuthenticationFailed("Invalid session.", code="session.invalid")
+            raise AuthenticationFailed("Invalid session.", code=Code.SESSION_INVALID)
         return _valid_principal(found[0], from_cookie=False)
     by_app = usersessions.session_cookies(cookies)
     if not by_app:
@@ -351,11 +352,11 @@ def user_from_session(
         if candidates and not allowed:
             raise CsrfFailed(
                 "The session cookie belongs to an app that does not allow this origin.",
-                code="origin_not_allowed",
+                code=Code.ORIGIN_NOT_ALLOWED,
             )
         candidates = allowed
     if not candidates:
-        raise AuthenticationFailed("Invalid session.", code="session.invalid")
+        raise AuthenticationFailed("Invalid session.", code=Code.SESSION_INVALID)
     valid = [s for s in candidates if s.is_valid()]
     if not valid:
         raise AuthenticationFailed(
@@ -363,7 +364,7 @@ def user_from_session(
         )
     if len(valid) > 1:
         raise InvalidRequest(
-            "This browser is signed in to several apps: pass clientId.", code="session.ambiguous"
+            "This browser is signed in to several apps: pass clientId.", code=Code.SESSION_AMBIGUOUS
         )
     return _valid_principal(valid[0], from_cookie=True)
 
@@ -375,7 +376,7 @@ def _valid_principal(session: UserSession, *, from_cookie: bool) -> Principal:
         )
     app = session.user.app
     if not app.active:
-        raise AuthenticationFailed("The app is disabled.", code="client.inactive")
+        raise AuthenticationFailed("The app is disabled.", code=Code.CLIENT_INACTIVE)
     usersessions.touch(session)
     return Principal(
         app=app, via="session", user=session.user, session=session, from_cookie=from_cookie

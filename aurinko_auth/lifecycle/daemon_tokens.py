@@ -39,6 +39,7 @@ from requests_oauthlib import OAuth2Session
 
 from aurinko_auth import crypto
 from aurinko_auth.conf import aurinko_settings
+from aurinko_auth.errorcodes import Code
 from aurinko_auth.exceptions import AccountInactive, InvalidRequest, ProviderNotConfigured
 from aurinko_auth.models import Account, ProviderConfig, TokenStatus
 from aurinko_auth.providers.base import (
@@ -64,12 +65,12 @@ _DOMAIN = re.compile(r"^(?=.{1,253}$)(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+
 
 
 class InvalidServiceAccountKey(InvalidRequest):
-    code = "service_account_key.invalid"
+    code = Code.SERVICE_ACCOUNT_KEY_INVALID
     default_message = "The service-account key is not a valid Google JSON key."
 
 
 class MailboxError(InvalidRequest):
-    code = "mailbox.invalid"
+    code = Code.MAILBOX_INVALID
     default_message = "The mailbox is not valid for this service account."
 
 
@@ -89,13 +90,13 @@ def clean_tenant(value: str) -> str:
         raise InvalidRequest(
             f"tenant {value!r} cannot give admin consent: use the tenant id, the tenant's "
             "domain name or 'organizations'.",
-            code="tenant.invalid",
+            code=Code.TENANT_INVALID,
         )
     if value == "organizations" or is_tenant_id(value) or _DOMAIN.match(value):
         return value
     raise InvalidRequest(
         "tenant must be a tenant id (GUID), a domain name or 'organizations'.",
-        code="tenant.invalid",
+        code=Code.TENANT_INVALID,
     )
 
 
@@ -107,7 +108,7 @@ def clean_mailbox(account: Account, mailbox: str) -> str:
     if not account.daemon:
         raise MailboxError(
             "X-Aurinko-Mailbox applies to service (daemon) accounts only.",
-            code="mailbox.not_daemon",
+            code=Code.MAILBOX_NOT_DAEMON,
         )
     try:
         validate_email(mailbox)
@@ -118,7 +119,7 @@ def clean_mailbox(account: Account, mailbox: str) -> str:
         if mailbox.rpartition("@")[2].lower() != domain:
             raise MailboxError(
                 f"The mailbox is outside the service account's domain {domain}.",
-                code="mailbox.outside_domain",
+                code=Code.MAILBOX_OUTSIDE_DOMAIN,
             )
     return mailbox
 
@@ -180,7 +181,7 @@ def config_key(config: ProviderConfig) -> ServiceAccountKey:
         raise ProviderNotConfigured(
             "The app's Google configuration has no service-account key "
             "(manage.py aurinko_app provider ... --service-account-key FILE).",
-            code="daemon.not_configured",
+            code=Code.DAEMON_NOT_CONFIGURED,
         )
     return parse_service_account_key(config.service_account_key)
 
@@ -239,7 +240,7 @@ def _config(account: Account, provider: OAuth2Provider) -> ProviderConfig:
     config = ProviderConfig.objects.filter(app_id=account.app_id, service_type=provider.id).first()
     if config is None:
         raise ProviderNotConfigured(
-            f"The app has no {provider.id} configuration.", code="daemon.not_configured"
+            f"The app has no {provider.id} configuration.", code=Code.DAEMON_NOT_CONFIGURED
         )
     return config
 
@@ -252,10 +253,10 @@ def client_credentials_token(
         raise ProviderNotConfigured(
             "The app's Office 365 configuration needs an OAuth client id and client secret "
             "for service accounts.",
-            code="daemon.not_configured",
+            code=Code.DAEMON_NOT_CONFIGURED,
         )
     if not is_tenant_id(tenant) and not _DOMAIN.match(tenant or ""):
-        raise InvalidRequest("Client credentials need a concrete tenant.", code="tenant.invalid")
+        raise InvalidRequest("Client credentials need a concrete tenant.", code=Code.TENANT_INVALID)
     session = OAuth2Session(client=BackendApplicationClient(client_id=config.client_id))
     return _fetch(
         provider,
@@ -368,7 +369,7 @@ def daemon_access_token(account: Account, mailbox: str | None = None) -> str:
     or retrying) and raises :class:`ProviderCallError`; a bad mailbox raises
     :class:`MailboxError` and leaves the account alone."""
     if not account.daemon:
-        raise InvalidRequest("Not a service (daemon) account.", code="account.not_daemon")
+        raise InvalidRequest("Not a service (daemon) account.", code=Code.ACCOUNT_NOT_DAEMON)
     if account.token_status == TokenStatus.REVOKED or not account.active:
         # The same answer as every inactive account (tokens.ensure_usable).
         raise AccountInactive("The service account was revoked; authorize it again.")
@@ -394,7 +395,7 @@ def daemon_access_token(account: Account, mailbox: str | None = None) -> str:
         ):
             # One mailbox Google does not know (deleted, suspended): not the account's fault.
             raise MailboxError(
-                "Google does not know this mailbox, or it is suspended.", code="mailbox.unknown"
+                "Google does not know this mailbox, or it is suspended.", code=Code.MAILBOX_UNKNOWN
             ) from None
         _mark(account, _FAILURE_STATUS.get(exc.failure, TokenStatus.RETRYING), exc.code)
         raise

@@ -47,6 +47,7 @@ from django.utils import timezone
 
 from aurinko_auth.accounts import merge_credentials
 from aurinko_auth.conf import aurinko_settings
+from aurinko_auth.errorcodes import Code
 from aurinko_auth.exceptions import (
     AccountInactive,
     AurinkoError,
@@ -73,7 +74,9 @@ def _local_lock(pk: int):
     lock = _STRIPES[hash(pk) % len(_STRIPES)]
     if not lock.acquire(timeout=float(aurinko_settings.REFRESH_LOCK_TIMEOUT)):
         raise ProviderUnavailable(
-            "Another refresh of this account is still running.", code="refresh_busy", retry_after=5
+            "Another refresh of this account is still running.",
+            code=Code.REFRESH_BUSY,
+            retry_after=5,
         )
     try:
         yield
@@ -189,7 +192,7 @@ def refresh_account(
                 "failed",
                 error=ProviderUnavailable(
                     "Another refresh of this account is still running.",
-                    code="refresh_busy",
+                    code=Code.REFRESH_BUSY,
                     retry_after=5,
                 ),
             )
@@ -235,7 +238,8 @@ def _refresh_locked(
                 "skipped",
                 row,
                 InvalidRequest(
-                    f"{provider.id} accounts have no refreshable token.", code="direct.unsupported"
+                    f"{provider.id} accounts have no refreshable token.",
+                    code=Code.DIRECT_UNSUPPORTED,
                 ),
             )
         config = ProviderConfig.objects.filter(
@@ -247,7 +251,7 @@ def _refresh_locked(
                 None,
                 base.ProviderCallError(
                     f"The app has no {row.service_type} configuration.",
-                    code="provider.not_configured",
+                    code=Code.PROVIDER_NOT_CONFIGURED,
                     failure=base.CONFIG,
                 ),
                 now,
@@ -367,7 +371,7 @@ def _fail(
                 )
         error = ProviderError(
             f"The app's {row.service_type} client credentials were refused ({exc.code}).",
-            code="provider.app_misconfigured",
+            code=Code.PROVIDER_APP_MISCONFIGURED,
             status=502,
         )
     elif failure == base.CONFIG:
@@ -379,7 +383,7 @@ def _fail(
         logger.warning("account %s: refresh failed, configuration problem (%s)", row.pk, exc.code)
         error = ProviderError(
             f"The {row.service_type} configuration does not work for this account ({exc.code}).",
-            code="provider.misconfigured",
+            code=Code.PROVIDER_MISCONFIGURED,
             status=502,
         )
     else:
@@ -406,7 +410,7 @@ def _fail(
         )
         error = ProviderUnavailable(
             f"The provider could not refresh the account's token ({exc.code}); retry later.",
-            code="provider_unavailable",
+            code=Code.PROVIDER_UNAVAILABLE,
             retry_after=max(1, wait),
         )
     was = row.token_status

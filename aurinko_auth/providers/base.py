@@ -20,6 +20,7 @@ from django.utils import timezone
 from oauthlib.oauth2.rfc6749.errors import MissingTokenError, OAuth2Error
 from requests_oauthlib import OAuth2Session
 
+from aurinko_auth.errorcodes import Code
 from aurinko_auth.exceptions import (
     AccessDenied,
     InvalidRequest,
@@ -161,7 +162,9 @@ class Provider:
         overrides = (config.endpoints if config is not None else None) or {}
         url = overrides.get(name) or self.endpoints.get(name)
         if not url:
-            raise ProviderNotConfigured(f"{self.id} has no {name!r} endpoint.", code="config")
+            raise ProviderNotConfigured(
+                f"{self.id} has no {name!r} endpoint.", code=Code.ENDPOINT_MISSING
+            )
         tenant = tenant or (config.tenant if config is not None else "") or self.default_tenant
         url = url.replace("{tenant}", tenant)
         if not is_secure_or_loopback(url):
@@ -371,7 +374,7 @@ class OAuth2Provider(Provider):
         if not refresh_token:
             raise ProviderCallError(
                 "The provider issued no refresh token; authorize the account again.",
-                code="no_refresh_token",
+                code=Code.TOKEN_NO_REFRESH,
                 failure=TERMINAL_USER,
             )
         return self.refresh(config, refresh_token)
@@ -490,7 +493,7 @@ class OAuth2Provider(Provider):
         if response.status_code >= 500 or response.status_code == 429:
             raise ProviderCallError(
                 f"{self.id} token endpoint answered HTTP {response.status_code}.",
-                code="provider_unavailable",
+                code=Code.PROVIDER_UNAVAILABLE,
                 failure=TRANSIENT,
                 retry_after=parse_retry_after(response.headers.get("Retry-After")),
             )
@@ -526,7 +529,7 @@ class OAuth2Provider(Provider):
             logger.info("%s %s returned no token", self.id, what)
             raise ProviderCallError(
                 f"{self.id} returned an unreadable response ({what}).",
-                code="provider_bad_response",
+                code=Code.PROVIDER_BAD_RESPONSE,
                 failure=TRANSIENT,
             ) from None
         except OAuth2Error as exc:
@@ -537,7 +540,7 @@ class OAuth2Provider(Provider):
                 logger.info("%s %s returned an unreadable response", self.id, what)
                 raise ProviderCallError(
                     f"{self.id} returned an unreadable response ({what}).",
-                    code="provider_bad_response",
+                    code=Code.PROVIDER_BAD_RESPONSE,
                     failure=TRANSIENT,
                 ) from None
             failure = self.classify_oauth_error(error, exc.description or "")
@@ -551,14 +554,14 @@ class OAuth2Provider(Provider):
             logger.info("%s %s timed out", self.id, what)
             raise ProviderCallError(
                 f"{self.id} did not answer in time ({what}).",
-                code="provider_timeout",
+                code=Code.PROVIDER_TIMEOUT,
                 failure=TRANSIENT,
             ) from None
         except requests.RequestException as exc:
             logger.info("%s %s failed: %s", self.id, what, type(exc).__name__)
             raise ProviderCallError(
                 f"{self.id} could not be reached ({what}).",
-                code="provider_unreachable",
+                code=Code.PROVIDER_UNREACHABLE,
                 failure=TRANSIENT,
             ) from None
         except (ValueError, KeyError, TypeError):
@@ -566,7 +569,7 @@ class OAuth2Provider(Provider):
             logger.info("%s %s returned an unreadable response", self.id, what)
             raise ProviderCallError(
                 f"{self.id} returned an unreadable response ({what}).",
-                code="provider_bad_response",
+                code=Code.PROVIDER_BAD_RESPONSE,
                 failure=TRANSIENT,
             ) from None
 
@@ -574,7 +577,7 @@ class OAuth2Provider(Provider):
 class SignInFailed(InvalidRequest):
     """The server refused or could not be used; shown on the form, no account is made."""
 
-    code = "credentials.invalid"
+    code = Code.CREDENTIALS_INVALID
     default_message = "The server did not accept this login and password."
 
 
@@ -595,7 +598,7 @@ def refuse_exchange_online(host: str) -> None:
         raise InvalidRequest(
             "Exchange Online and Outlook.com no longer accept passwords: connect this "
             "mailbox with Office 365 instead.",
-            code="server.exchange_online",
+            code=Code.SERVER_EXCHANGE_ONLINE,
         )
 
 

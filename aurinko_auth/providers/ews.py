@@ -17,6 +17,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import requests
 
+from aurinko_auth.errorcodes import Code
 from aurinko_auth.exceptions import InvalidRequest, ProviderNotConfigured
 from aurinko_auth.providers.base import (
     PasswordProvider,
@@ -138,14 +139,14 @@ def _failure(exc: BaseException) -> SignInFailed:
         for e in chain
     ):
         return SignInFailed(
-            "The server's TLS certificate could not be verified.", code="server.tls_failed"
+            "The server's TLS certificate could not be verified.", code=Code.SERVER_TLS_FAILED
         )
     if any(isinstance(e, (requests.exceptions.Timeout, TimeoutError)) for e in chain):
-        return SignInFailed("The server did not answer in time.", code="server.timeout")
+        return SignInFailed("The server did not answer in time.", code=Code.SERVER_TIMEOUT)
     if any(isinstance(e, (requests.exceptions.ConnectionError, ConnectionError)) for e in chain):
-        return SignInFailed("The server could not be reached.", code="server.unreachable")
+        return SignInFailed("The server could not be reached.", code=Code.SERVER_UNREACHABLE)
     return SignInFailed(
-        "The server did not answer like an Exchange (EWS) server.", code="server.not_ews"
+        "The server did not answer like an Exchange (EWS) server.", code=Code.SERVER_NOT_EWS
     )
 
 
@@ -220,7 +221,7 @@ def _autodiscover(
             continue  # MS-OXDSCLI redirects are not followed
         except Exception as exc:  # noqa: BLE001 (requests', exchangelib's and its parser's)
             failure = _failure(exc)
-            if failure.code == "credentials.invalid":
+            if failure.code == Code.CREDENTIALS_INVALID:
                 raise failure from None
             continue
         finally:
@@ -238,7 +239,7 @@ def _autodiscover(
         raise blocked
     raise SignInFailed(
         "No Exchange server was found for this e-mail address: enter the EWS server URL.",
-        code="server.autodiscover_failed",
+        code=Code.SERVER_AUTODISCOVER_FAILED,
     )
 
 
@@ -328,7 +329,7 @@ class EWSProvider(PasswordProvider):
             if auth_type not in AUTH_TYPES:
                 raise SignInFailed(
                     "The server does not offer NTLM or Basic sign-in.",
-                    code="server.auth_unsupported" if auth_type != NOAUTH else "server.not_ews",
+                    code=Code.SERVER_AUTH_UNSUPPORTED if auth_type != NOAUTH else "server.not_ews",
                 )
             protocol.config.auth_type = auth_type
             # The first authenticated call: the server's version (ConvertId), then the mailbox.
@@ -339,7 +340,7 @@ class EWSProvider(PasswordProvider):
         except RedirectError:
             raise SignInFailed(
                 "The server redirects elsewhere: enter the EWS endpoint itself.",
-                code="server.not_ews",
+                code=Code.SERVER_NOT_EWS,
             ) from None
         except Exception as exc:  # noqa: BLE001 (requests', exchangelib's and its parser's)
             raise _failure(exc) from None

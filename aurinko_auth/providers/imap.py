@@ -10,6 +10,7 @@ import ssl
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
+from aurinko_auth.errorcodes import Code
 from aurinko_auth.exceptions import InvalidRequest
 from aurinko_auth.providers.base import (
     PasswordProvider,
@@ -58,7 +59,7 @@ def _login(client: imaplib.IMAP4, login: str, password: str) -> None:
         raise SignInFailed(
             "The server cannot accept this login or password (it offers no "
             "AUTH=PLAIN for non-ASCII characters).",
-            code="server.auth_plain",
+            code=Code.SERVER_AUTH_PLAIN,
         )
     message = b"\0" + login.encode() + b"\0" + password.encode()
     client.authenticate("PLAIN", lambda _challenge: message)
@@ -134,7 +135,7 @@ class IMAPProvider(PasswordProvider):
                     raise SignInFailed(
                         "The server does not offer STARTTLS; the password is never sent "
                         "unencrypted. Choose SSL/TLS or another port.",
-                        code="server.no_starttls",
+                        code=Code.SERVER_NO_STARTTLS,
                     )
                 client.starttls(_tls_context())  # before any credential is sent
             try:
@@ -146,26 +147,26 @@ class IMAPProvider(PasswordProvider):
             raise
         except imaplib.IMAP4.abort:
             raise SignInFailed(
-                "The server closed the connection: is it an IMAP server?", code="server.not_imap"
+                "The server closed the connection: is it an IMAP server?", code=Code.SERVER_NOT_IMAP
             ) from None
         except imaplib.IMAP4.error as exc:
             text = str(exc).lower()
             if "auth" in text or "login" in text or "credential" in text:
                 raise SignInFailed() from None
             raise SignInFailed(
-                "The server did not answer like an IMAP server.", code="server.not_imap"
+                "The server did not answer like an IMAP server.", code=Code.SERVER_NOT_IMAP
             ) from None
         except (ssl.SSLError, ssl.CertificateError):
             raise SignInFailed(
-                "The server's TLS certificate could not be verified.", code="server.tls_failed"
+                "The server's TLS certificate could not be verified.", code=Code.SERVER_TLS_FAILED
             ) from None
         except TimeoutError:
             raise SignInFailed(
-                "The server did not answer in time.", code="server.timeout"
+                "The server did not answer in time.", code=Code.SERVER_TIMEOUT
             ) from None
         except OSError:
             raise SignInFailed(
-                "The server could not be reached.", code="server.unreachable"
+                "The server could not be reached.", code=Code.SERVER_UNREACHABLE
             ) from None
         login = data["login"]
         return Profile(

@@ -18,6 +18,7 @@ from urllib.parse import urlsplit
 import requests
 from requests.adapters import HTTPAdapter
 
+from aurinko_auth.errorcodes import Code
 from aurinko_auth.exceptions import InvalidRequest
 
 _getaddrinfo = socket.getaddrinfo  # one name, so tests can stand in for DNS
@@ -27,7 +28,7 @@ DEFAULT_PORTS = {"http": 80, "https": 443}
 class BlockedHost(InvalidRequest):
     """The server may not be contacted; ``code`` says why."""
 
-    code = "host.private_address"
+    code = Code.HOST_PRIVATE_ADDRESS
     default_message = "The server's address is not a public address."
 
 
@@ -54,12 +55,12 @@ def is_allowed(address: str) -> bool:
 def resolve(host: str, port: int) -> str:
     """The checked address to connect to for ``host``; BlockedHost otherwise."""
     if not host or len(host) > 253 or "\x00" in host:
-        raise BlockedHost("The server's host name is not valid.", code="host.invalid")
+        raise BlockedHost("The server's host name is not valid.", code=Code.HOST_INVALID)
     try:
         infos = _getaddrinfo(host.strip("[]"), port, proto=socket.IPPROTO_TCP)
     except (OSError, UnicodeError):
         raise BlockedHost(
-            "The server's host name does not resolve.", code="host.dns_error"
+            "The server's host name does not resolve.", code=Code.HOST_DNS_ERROR
         ) from None
     addresses = [info[4][0] for info in infos]
     # Every answer must be allowed: one public record beside a private one is no excuse.
@@ -72,11 +73,11 @@ def resolve_public_host(url: str) -> str:
     """The checked address of ``url``'s host (http or https URLs only)."""
     parts = urlsplit(url)
     if parts.scheme not in DEFAULT_PORTS or not parts.hostname:
-        raise BlockedHost("The server URL must be an http(s) URL.", code="host.unsupported_url")
+        raise BlockedHost("The server URL must be an http(s) URL.", code=Code.HOST_UNSUPPORTED_URL)
     try:
         port = parts.port or DEFAULT_PORTS[parts.scheme]
     except ValueError:
-        raise BlockedHost("The server URL has an invalid port.", code="host.invalid") from None
+        raise BlockedHost("The server URL has an invalid port.", code=Code.HOST_INVALID) from None
     return resolve(parts.hostname, port)
 
 
@@ -96,7 +97,7 @@ class PinnedAdapter(HTTPAdapter):
             request, verify, cert
         )
         if (host_params.get("host") or "").lower() != self.hostname:
-            raise BlockedHost("A request left the pinned host.", code="host.unpinned")
+            raise BlockedHost("A request left the pinned host.", code=Code.HOST_UNPINNED)
         host_params = {**host_params, "host": self.address}
         if host_params.get("scheme") == "https":
             pool_kwargs = {
@@ -136,7 +137,9 @@ class GuardedAdapter(HTTPAdapter):
         )
         scheme, host = host_params.get("scheme") or "", host_params.get("host") or ""
         if scheme not in DEFAULT_PORTS:
-            raise BlockedHost("The server URL must be an http(s) URL.", code="host.unsupported_url")
+            raise BlockedHost(
+                "The server URL must be an http(s) URL.", code=Code.HOST_UNSUPPORTED_URL
+            )
         address = self.pin(host, host_params.get("port") or DEFAULT_PORTS[scheme])
         name = host.lower().strip("[]")
         host_params = {**host_params, "host": address}
@@ -171,7 +174,7 @@ def pin(session: requests.Session, url: str) -> requests.Session:
 
 class _Refuse(HTTPAdapter):
     def send(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:
-        raise BlockedHost("A request left the pinned host.", code="host.unpinned")
+        raise BlockedHost("A request left the pinned host.", code=Code.HOST_UNPINNED)
 
 
 def pinned_connection(host: str, port: int, timeout: float) -> socket.socket:

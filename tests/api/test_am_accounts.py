@@ -70,7 +70,7 @@ def test_other_apps_accounts_are_404(am, app_factory, account_factory):
 def test_unauthenticated_is_401_json(client):
     response = client.get("/v1/am/accounts")
     assert response.status_code == 401
-    assert response.json()["code"] == "unauthorized" and response["WWW-Authenticate"]
+    assert response.json()["code"] == "auth.required" and response["WWW-Authenticate"]
     response = client.get("/v1/am/accounts", HTTP_AUTHORIZATION="Basic !!!")
     assert response.status_code == 401
 

@@ -47,7 +47,7 @@ def test_bad_credentials_401_json(client, app_with_account, header):
     r = client.get("/v1/account", **kw)
     assert r.status_code == 401
     assert (
-        r.json()["code"] in ("unauthorized", "client.invalid", "token.invalid")
+        r.json()["code"] in ("auth.required", "client.invalid", "token.invalid")
         and r.json()["message"]
     )
     assert r["WWW-Authenticate"]
@@ -100,7 +100,7 @@ def test_other_apps_account_is_404(client, app_with_account, app_factory, accoun
     auth = app_with_account[4]
     for raw in (str(foreign.pk), "abc", "-1", "9" * 30):
         r = client.get("/v1/account", HTTP_AUTHORIZATION=auth, HTTP_X_AURINKO_ACCOUNTID=raw)
-        assert r.status_code == 404 and r.json()["code"] == "not_found"
+        assert r.status_code == 404 and r.json()["code"] == "resource.not_found"
 
 
 def test_token_with_other_account_id_is_404(client, app_with_account, account_factory):

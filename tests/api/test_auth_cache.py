@@ -112,7 +112,7 @@ def test_api_answers_json_whatever_accept_says(client, token_for):
     assert response.json()["id"] == account.pk
     response = client.get("/v1/account", HTTP_ACCEPT="text/html")
     assert response.status_code == 401
-    assert response.json()["code"] == "unauthorized"
+    assert response.json()["code"] == "auth.required"
 
 
 def test_token_lookup_builds_the_same_instances_as_the_orm(token_for, django_assert_num_queries):

@@ -175,7 +175,7 @@ def test_office365_consent_again_updates_same_account_token_response(client, dae
                 "error": "access_denied",
                 "error_description": "AADSTS65004: User declined to consent",
             },
-            "access_denied",
+            "access.denied",
         ),
         (
             {"error": "invalid_request", "error_description": "AADSTS90002: Tenant not found"},
@@ -406,4 +406,4 @@ def test_office365_configured_tenant_is_the_default(client, daemon_app):
 def test_response_type_cookie_is_refused(client, daemon_app):
     app, _, _ = daemon_app("Office365")
     q = query_of(start(client, app, responseType="cookie")["Location"])
-    assert q["status"] == "error" and q["error"] == "invalid_request"
+    assert q["status"] == "error" and q["error"] == "request.invalid"

@@ -139,10 +139,10 @@ def test_inactive_app_gets_a_page(google_app):
         ({"serviceType": ""}, "servicetype.invalid"),
         ({"scopes": "Mail.Read Files.Read"}, "scope.invalid"),
         ({"scopes": "Tasks.ReadWrite"}, "scope.invalid"),  # not allowed for this app
-        ({"responseType": "id_token"}, "invalid_request"),
+        ({"responseType": "id_token"}, "request.invalid"),
         ({"serviceType": "Office365"}, "provider.not_configured"),
-        ({"state": "s" * 2000}, "invalid_request"),
-        ({"accountId": "not-a-number"}, "invalid_request"),
+        ({"state": "s" * 2000}, "request.invalid"),
+        ({"accountId": "not-a-number"}, "request.invalid"),
     ],
 )
 def test_invalid_request_redirects_with_error(google_app, params, error):
@@ -224,7 +224,7 @@ def test_user_denied(google_app):
     state = google_app.start()
     response = google_app.callback(state=state, error="access_denied")
     back = query_of(response["Location"])
-    assert back["status"] == "error" and back["error"] == "access_denied"
+    assert back["status"] == "error" and back["error"] == "access.denied"
     assert back["state"] == "app-state"
     assert_nothing_written()
 
@@ -237,11 +237,11 @@ def test_user_denied(google_app):
             "invalid_grant",
         ),
         ({"status": 401, "json": {"error": "invalid_client"}}, "invalid_client"),
-        ({"status": 503, "body": "<html>Service Unavailable</html>"}, "provider_unavailable"),
-        ({"status": 200, "body": "<html>not json</html>"}, "provider_bad_response"),
-        ({"body": requests.Timeout()}, "provider_timeout"),
-        ({"body": requests.ConnectionError()}, "provider_unreachable"),
-        ({"status": 200, "json": {"token_type": "Bearer"}}, "provider_bad_response"),
+        ({"status": 503, "body": "<html>Service Unavailable</html>"}, "provider.unavailable"),
+        ({"status": 200, "body": "<html>not json</html>"}, "provider.bad_response"),
+        ({"body": requests.Timeout()}, "provider.timeout"),
+        ({"body": requests.ConnectionError()}, "provider.unreachable"),
+        ({"status": 200, "json": {"token_type": "Bearer"}}, "provider.bad_response"),
     ],
 )
 def test_token_endpoint_failures(google_app, mock, error):

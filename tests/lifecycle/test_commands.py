@@ -78,7 +78,7 @@ def test_refresh_command_reports_failures_and_continues(
     responses.post(GOOGLE_TOKEN, status=400, json={"error": "invalid_grant"})
     responses.post(GOOGLE_TOKEN, json={"access_token": "ok", "expires_in": 60})
     out = run("aurinko_refresh")
-    assert f"account {first.pk}: account_inactive" in out
+    assert f"account {first.pk}: account.inactive" in out
     assert "1 refreshed" in out and "1 failed" in out
     assert not Account.objects.get(pk=first.pk).active
     assert Account.objects.get(pk=second.pk).credentials["access_token"] == "ok"
@@ -280,7 +280,7 @@ def test_waiting_for_a_stuck_refresh_is_bounded(linked_account, settings):
         other.execute("SELECT id FROM aurinko_auth_account WHERE id = %s FOR UPDATE", [account.pk])
         with pytest.raises(ProviderUnavailable) as info:
             tokens.fresh_access_token(account)
-        assert info.value.code == "refresh_busy" and info.value.retry_after == 5
+        assert info.value.code == "refresh.busy" and info.value.retry_after == 5
     finally:
         other.rollback()
         other.close()

@@ -157,7 +157,7 @@ def test_client_credentials_select_the_account(
         HTTP_AUTHORIZATION=f"Basic {basic}",
         HTTP_X_AURINKO_ACCOUNTID=str(foreign.pk),
     )
-    assert r.status_code == 404 and r.json()["code"] == "not_found"
+    assert r.status_code == 404 and r.json()["code"] == "resource.not_found"
     r = client.get("/v1/direct/me", HTTP_AUTHORIZATION=f"Basic {basic}")
     assert r.status_code == 400 and r.json()["code"] == "account.missing"
     assert client.get("/v1/direct/me").status_code == 401
@@ -187,7 +187,7 @@ def test_dead_account_answers_401_account_inactive(client, linked_account):
     _, token = linked_account(expires_in=3600, active=False, token_status=TokenStatus.NEEDS_REAUTH)
     r = client.get("/v1/direct/me", **bearer(token))
     assert r.status_code == 401
-    assert r.json()["code"] == "account_inactive"
+    assert r.json()["code"] == "account.inactive"
     assert not responses.calls
 
 
@@ -200,7 +200,7 @@ def test_revoked_refresh_token_answers_401_and_deactivates(client, linked_accoun
         json={"error": "invalid_grant", "error_description": "Bad Request"},
     )
     r = client.get("/v1/direct/me", **bearer(token))
-    assert r.status_code == 401 and r.json()["code"] == "account_inactive"
+    assert r.status_code == 401 and r.json()["code"] == "account.inactive"
     me = client.get("/v1/account", **bearer(token)).json()
     assert me["active"] is False and me["tokenStatus"] == "dead"
 
@@ -211,7 +211,7 @@ def test_provider_outage_during_refresh_answers_503_with_retry_after(client, lin
     responses.post(GOOGLE_TOKEN, status=429, headers={"Retry-After": "30"}, body="slow down")
     r = client.get("/v1/direct/me", **bearer(token))
     assert r.status_code == 503
-    assert r.json()["code"] == "provider_unavailable"
+    assert r.json()["code"] == "provider.unavailable"
     assert r["Retry-After"] == "30"
 
 
@@ -331,9 +331,9 @@ def test_provider_timeout_and_unreachable(client, linked_account):
     responses.get(f"{API}/slow", body=requests.ReadTimeout("read timed out"))
     responses.get(f"{API}/down", body=requests.ConnectionError("refused"))
     r = client.get("/v1/direct/slow", **bearer(token))
-    assert r.status_code == 504 and r.json()["code"] == "provider_timeout"
+    assert r.status_code == 504 and r.json()["code"] == "provider.timeout"
     r = client.get("/v1/direct/down", **bearer(token))
-    assert r.status_code == 502 and r.json()["code"] == "provider_unreachable"
+    assert r.status_code == 502 and r.json()["code"] == "provider.unreachable"
 
 
 @responses.activate
@@ -355,7 +355,7 @@ def test_rate_limit_per_account_and_per_app(
         429,
     ]
     r = client.get("/v1/direct/me", **bearer(token))
-    assert r.json()["code"] == "rate_limited"
+    assert r.json()["code"] == "rate.limited"
     assert r["Retry-After"] == "20"  # the minute window ends at 1_000_020
     # Another account of the same app has its own budget, but the app's is shared.
     other = account_factory(account.app, access_token_expires_at=account.access_token_expires_at)
@@ -456,5 +456,5 @@ def test_provider_401_with_a_revoked_grant_deactivates(client, linked_account):
     responses.get(f"{API}/me", status=401, json=GRAPH_401)
     responses.post(GOOGLE_TOKEN, status=400, json={"error": "invalid_grant"})
     r = client.get("/v1/direct/me", **bearer(token))
-    assert r.status_code == 401 and r.json()["code"] == "account_inactive"
+    assert r.status_code == 401 and r.json()["code"] == "account.inactive"
     assert not Account.objects.get(pk=account.pk).active

@@ -290,7 +290,7 @@ def test_revoked_refresh_token_makes_the_account_inactive(peer, broker_factory, 
     r = direct_me(broker, dave["accessToken"])
     assert r.status_code == 401
     assert r.headers["Content-Type"] == "application/json"
-    assert r.json()["code"] == "account_inactive"
+    assert r.json()["code"] == "account.inactive"
     me = requests.get(
         f"{broker.url}/v1/account",
         timeout=10,
@@ -384,7 +384,7 @@ def test_rate_limit_is_shared_by_all_workers_through_redis(peer, broker_factory,
         with lock:
             statuses.append(r.status_code)
             if r.status_code == 429:
-                assert r.json()["code"] == "rate_limited"
+                assert r.json()["code"] == "rate.limited"
                 retry_after.append(int(r.headers["Retry-After"]))
 
     threads = [threading.Thread(target=call) for _ in range(12)]

@@ -179,11 +179,11 @@ def test_refresh_keeps_old_refresh_token(google, config, mocked):
             "invalid_client",
             TERMINAL_APP,
         ),
-        ({"status": 503, "body": "Service Unavailable"}, "provider_unavailable", TRANSIENT),
-        ({"status": 429, "json": {"error": "rate_limit"}}, "provider_unavailable", TRANSIENT),
-        ({"body": requests.Timeout()}, "provider_timeout", TRANSIENT),
-        ({"body": requests.ConnectionError()}, "provider_unreachable", TRANSIENT),
-        ({"status": 200, "body": "<html>oops</html>"}, "provider_bad_response", TRANSIENT),
+        ({"status": 503, "body": "Service Unavailable"}, "provider.unavailable", TRANSIENT),
+        ({"status": 429, "json": {"error": "rate_limit"}}, "provider.unavailable", TRANSIENT),
+        ({"body": requests.Timeout()}, "provider.timeout", TRANSIENT),
+        ({"body": requests.ConnectionError()}, "provider.unreachable", TRANSIENT),
+        ({"status": 200, "body": "<html>oops</html>"}, "provider.bad_response", TRANSIENT),
     ],
 )
 def test_error_mapping(google, config, mocked, answer, code, failure):

@@ -172,13 +172,13 @@ def test_refresh_keeps_refresh_token_when_absent_and_takes_a_rotated_one():
             CONFIG,
             "invalid_request",
         ),
-        ({"status": 503, "body": "busy"}, TRANSIENT, "provider_unavailable"),
+        ({"status": 503, "body": "busy"}, TRANSIENT, "provider.unavailable"),
         (
             {"status": 429, "body": "slow down", "headers": {"Retry-After": "30"}},
             TRANSIENT,
-            "provider_unavailable",
+            "provider.unavailable",
         ),
-        ({"body": requests.ConnectTimeout()}, TRANSIENT, "provider_timeout"),
+        ({"body": requests.ConnectTimeout()}, TRANSIENT, "provider.timeout"),
     ],
 )
 def test_refresh_errors_are_classified(mock, failure, code):

@@ -73,7 +73,7 @@ def test_user_by_cookie_and_by_header(signed_in):
 
 
 def test_not_signed_in_is_401_json():
-    assert_error(Client().get("/v1/user"), 401, "unauthorized")
+    assert_error(Client().get("/v1/user"), 401, "auth.required")
 
 
 @pytest.mark.parametrize("token", ["aus_forged", "aat_not-a-session", "x" * 500, ""])
@@ -174,7 +174,7 @@ def test_cross_site_post_with_cookie_is_403(signed_in, headers):
     app, user, token, browser = signed_in()
     response = browser.post("/v1/user/logout", **headers)
     assert_error(response, 403)
-    assert response.json()["code"] in ("csrf_failed", "origin_not_allowed")
+    assert response.json()["code"] in ("csrf.failed", "origin.not_allowed")
     assert UserSession.objects.get().revoked_at is None
     assert browser.get("/v1/user").status_code == 200
 
@@ -206,7 +206,7 @@ def test_page_of_another_app_cannot_read_the_user(signed_in, app_factory):
     app, user, token, browser = signed_in()
     app_factory(name="Other", return_urls=["https://other.example.org/cb"])
     assert_error(
-        browser.get("/v1/user", HTTP_ORIGIN="https://other.example.org"), 403, "origin_not_allowed"
+        browser.get("/v1/user", HTTP_ORIGIN="https://other.example.org"), 403, "origin.not_allowed"
     )
     assert browser.get("/v1/user", HTTP_ORIGIN=APP_ORIGIN).status_code == 200
 
@@ -469,4 +469,4 @@ def test_cookie_name_domain_and_samesite_are_settings(signed_in, settings):
     renamed = Client()
     renamed.cookies[f"sess_{app.pk}"] = token
     assert renamed.get("/v1/user").status_code == 200
-    assert_error(browser.get("/v1/user"), 401, "unauthorized")  # the old name is not read
+    assert_error(browser.get("/v1/user"), 401, "auth.required")  # the old name is not read

@@ -148,7 +148,7 @@ def test_secondary_without_session_redirects_not_signed_in(client, app_pair, sig
     assert final is None
     back = query_of(start["Location"])
     assert start["Location"].startswith("https://app.example.com/callback?")
-    assert back["status"] == "error" and back["error"] == "not_signed_in"
+    assert back["status"] == "error" and back["error"] == "session.required"
     assert back["state"] == "st-1"
 
 
@@ -157,7 +157,7 @@ def test_secondary_with_ended_session_redirects_not_signed_in(client, app_pair, 
     sign_in(app)
     UserSession.objects.update(revoked_at="2020-01-01T00:00:00Z")
     start, final = sign_in(app, service_type="Office365", accountRole="secondary")
-    assert final is None and query_of(start["Location"])["error"] == "not_signed_in"
+    assert final is None and query_of(start["Location"])["error"] == "session.required"
 
 
 def test_secondary_fails_when_user_signed_out_meanwhile(client, app_pair, sign_in):
@@ -184,7 +184,7 @@ def test_secondary_fails_when_user_signed_out_meanwhile(client, app_pair, sign_i
         final = client.get(
             "/v1/auth/callback", {"state": query_of(start["Location"])["state"], "code": "c"}
         )
-    assert query_of(final["Location"])["error"] == "not_signed_in"
+    assert query_of(final["Location"])["error"] == "session.required"
     assert not Account.objects.filter(service_type="Office365").exists()
 
 
@@ -198,7 +198,7 @@ def test_account_linked_elsewhere_is_never_moved(app_pair, sign_in):
         app, service_type="Office365", sub="o-shared", accountRole="secondary", browser=bob
     )
     back = query_of(final["Location"])
-    assert back["status"] == "error" and back["error"] == "account_linked_elsewhere"
+    assert back["status"] == "error" and back["error"] == "account.linked_elsewhere"
     shared = Account.objects.get(auth_user_id="o-shared")
     assert shared.user.email == "alice@example.com"
     # Nothing half-written: the refused callback did not replace alice's provider tokens.
@@ -212,7 +212,7 @@ def test_secondary_identity_cannot_sign_in_as_primary(app_pair, sign_in):
     sign_in(app, sub="g-alice", browser=alice)
     sign_in(app, service_type="Office365", sub="o-crm", accountRole="secondary", browser=alice)
     _, final = sign_in(app, service_type="Office365", sub="o-crm", browser=Client())
-    assert query_of(final["Location"])["error"] == "account_linked_elsewhere"
+    assert query_of(final["Location"])["error"] == "account.linked_elsewhere"
     assert AppUser.objects.count() == 1
 
 
@@ -302,9 +302,9 @@ def test_response_type_none_links_without_session(client, app_pair, sign_in):
 @pytest.mark.parametrize(
     "params,error",
     [
-        ({"accountRole": "owner"}, "invalid_request"),
-        ({"accountRole": ""}, "invalid_request"),
-        ({"responseType": "token"}, "invalid_request"),
+        ({"accountRole": "owner"}, "request.invalid"),
+        ({"accountRole": ""}, "request.invalid"),
+        ({"responseType": "token"}, "request.invalid"),
         ({"scopes": "Mail.ReadWrite"}, "scope.invalid"),
     ],
 )

@@ -1,0 +1,134 @@
+"""The catalogue of every error code the broker emits: in API errors (``{"code", "message"}``),
+in error redirects (``error=``), on error pages and in the audit log.
+
+One style, Aurinko's: ``<subject>.<condition>`` in lower case (``token.invalid``,
+``returnurl.invalid``, ``state.browser_mismatch``). Each code carries the HTTP status it is
+answered with on the API; an exception class may answer differently in its own context (an
+unknown ``clientId`` is a 400 page in a browser flow and a 401 on the API) and says so.
+
+Codes a provider sends us (OAuth's ``invalid_grant``, a provider's ``BAD_REFRESH_TOKEN``) are
+the provider's vocabulary, not ours: they pass through :class:`~aurinko_auth.exceptions.ProviderError`
+unchanged so an app sees what the provider said. ``docs/errors.md`` lists this catalogue; a
+test keeps the two in step and checks that the package raises no code outside it.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class Code(StrEnum):
+    """An error code (a ``str``: it compares, serializes and URL-encodes as its value)."""
+
+    status: int
+    description: str
+
+    def __new__(cls, value: str, status: int, description: str) -> Code:
+        member = str.__new__(cls, value)
+        member._value_ = value
+        member.status = status
+        member.description = description
+        return member
+
+    # --- requests ---------------------------------------------------------------------------
+    REQUEST_FAILED = "request.failed", 400, "The request could not be processed."
+    REQUEST_INVALID = "request.invalid", 400, "A parameter is missing or invalid."
+    NOT_FOUND = "resource.not_found", 404, "No such resource (or not one of the caller's)."
+    RATE_LIMITED = "rate.limited", 429, "Too many requests; Retry-After says when to retry."
+    CSRF_FAILED = "csrf.failed", 403, "A cookie-authenticated change came from no app origin."
+    ORIGIN_NOT_ALLOWED = "origin.not_allowed", 403, "The Origin is not one of the app's."
+    # --- apps and callers -------------------------------------------------------------------
+    CLIENT_INVALID = "client.invalid", 401, "Unknown clientId or wrong client secret."
+    CLIENT_INACTIVE = "client.inactive", 401, "The app is disabled."
+    AUTH_REQUIRED = "auth.required", 401, "Credentials are missing or invalid."
+    RETURNURL_INVALID = "returnurl.invalid", 400, "returnUrl is not an authorized return URL."
+    SERVICETYPE_INVALID = "servicetype.invalid", 400, "Unknown or unsupported serviceType."
+    SCOPE_INVALID = "scope.invalid", 400, "A scope is not allowed for the app."
+    SCOPE_UNSUPPORTED = "scope.unsupported", 400, "The provider cannot serve a unified scope."
+    # --- pending authorizations and codes ---------------------------------------------------
+    STATE_INVALID = "state.invalid", 400, "Unknown or forged state."
+    STATE_MISSING = "state.missing", 400, "The provider returned no state."
+    STATE_EXPIRED = "state.expired", 400, "The authorization took too long."
+    STATE_USED = "state.used", 400, "The authorization was already completed."
+    STATE_BROWSER_MISMATCH = "state.browser_mismatch", 400, "Started in another browser."
+    CODE_INVALID = "code.invalid", 400, "The code is unknown, expired, used or another app's."
+    # --- accounts, tokens, sessions ---------------------------------------------------------
+    TOKEN_INVALID = "token.invalid", 401, "Unknown, expired or revoked account token."
+    TOKEN_NO_REFRESH = "token.no_refresh_token", 401, "The provider issued no refresh token."
+    ACCOUNT_INACTIVE = "account.inactive", 401, "The account must be authorized again."
+    ACCOUNT_MISMATCH = "account.mismatch", 400, "Another identity signed in than asked for."
+    ACCOUNT_MISSING = "account.missing", 400, "No such account of the signed-in user."
+    ACCOUNT_PRIMARY = "account.primary", 400, "The primary account cannot be unlinked so."
+    ACCOUNT_NOT_DAEMON = "account.not_daemon", 400, "The account is not a service account."
+    ACCOUNT_LINKED_ELSEWHERE = (
+        "account.linked_elsewhere",
+        409,
+        "The identity is linked to another user of the app.",
+    )
+    SESSION_REQUIRED = "session.required", 401, "No user is signed in."
+    SESSION_INVALID = "session.invalid", 401, "The session is unknown, ended or expired."
+    SESSION_REVOKED = "session.revoked", 401, "The session was ended (logout, revocation)."
+    SESSION_EXPIRED = "session.expired", 401, "The session expired (idle or absolute lifetime)."
+    SESSION_AMBIGUOUS = "session.ambiguous", 400, "Several apps' session cookies, no clientId."
+    USER_INVALID = "user.invalid", 400, "No such user of this app."
+    SIGNATURE_INVALID = "signature.invalid", 401, "userSignature does not verify."
+    SIGNATURE_EXPIRED = "signature.expired", 401, "userSignature's timestamp is too old."
+    SIGNATURE_UNAVAILABLE = "signature.unavailable", 401, "The app cannot verify signatures."
+    # --- providers --------------------------------------------------------------------------
+    PROVIDER_ERROR = "provider.error", 502, "The provider returned an error."
+    PROVIDER_NOT_CONFIGURED = "provider.not_configured", 400, "No configuration for it."
+    PROVIDER_MISCONFIGURED = "provider.misconfigured", 400, "Wrong endpoint, tenant or region."
+    PROVIDER_APP_MISCONFIGURED = (
+        "provider.app_misconfigured",
+        400,
+        "The provider refused the app's own credentials.",
+    )
+    PROVIDER_UNAVAILABLE = "provider.unavailable", 503, "The provider is unavailable for now."
+    PROVIDER_TIMEOUT = "provider.timeout", 504, "The provider did not answer in time."
+    PROVIDER_UNREACHABLE = "provider.unreachable", 502, "The provider could not be reached."
+    PROVIDER_BAD_RESPONSE = "provider.bad_response", 502, "The provider's answer was unreadable."
+    ENDPOINT_MISSING = "endpoint.missing", 400, "The provider has no such endpoint."
+    ACCESS_DENIED = "access.denied", 400, "The user or the provider denied access."
+    REFRESH_BUSY = "refresh.busy", 503, "Another worker is refreshing the token; retry."
+    # --- service accounts -------------------------------------------------------------------
+    DAEMON_NOT_CONFIGURED = "daemon.not_configured", 400, "No service-account configuration."
+    DAEMON_NOT_WORKSPACE = "daemon.not_workspace", 400, "Not a Google Workspace administrator."
+    DAEMON_DELEGATION_FAILED = "daemon.delegation_failed", 400, "Delegation was refused."
+    ADMIN_CONSENT_MISSING = "admin_consent.missing", 400, "The administrator did not consent."
+    TENANT_INVALID = "tenant.invalid", 400, "Not a tenant id or domain."
+    TENANT_MISMATCH = "tenant.mismatch", 400, "Consent came from another tenant."
+    SERVICE_ACCOUNT_KEY_INVALID = (
+        "service_account_key.invalid",
+        400,
+        "Not a service-account JSON key.",
+    )
+    MAILBOX_INVALID = "mailbox.invalid", 400, "X-Aurinko-Mailbox is not a mailbox address."
+    MAILBOX_NOT_DAEMON = "mailbox.not_daemon", 400, "X-Aurinko-Mailbox needs a service account."
+    MAILBOX_OUTSIDE_DOMAIN = "mailbox.outside_domain", 400, "The mailbox is in another domain."
+    MAILBOX_UNKNOWN = "mailbox.unknown", 400, "The provider knows no such mailbox."
+    # --- password sign-in and user-named servers --------------------------------------------
+    CREDENTIALS_INVALID = "credentials.invalid", 400, "The server refused the login."
+    SERVER_UNREACHABLE = "server.unreachable", 400, "The server could not be reached."
+    SERVER_TIMEOUT = "server.timeout", 400, "The server did not answer in time."
+    SERVER_TLS_FAILED = "server.tls_failed", 400, "No trusted TLS connection to the server."
+    SERVER_NO_STARTTLS = "server.no_starttls", 400, "The IMAP server offers no STARTTLS."
+    SERVER_AUTH_PLAIN = "server.auth_plain", 400, "The server refused SASL PLAIN."
+    SERVER_AUTH_UNSUPPORTED = "server.auth_unsupported", 400, "No NTLM or Basic offered."
+    SERVER_NOT_IMAP = "server.not_imap", 400, "Not an IMAP server."
+    SERVER_NOT_EWS = "server.not_ews", 400, "Not an EWS endpoint."
+    SERVER_AUTODISCOVER_FAILED = "server.autodiscover_failed", 400, "Autodiscover found no EWS."
+    SERVER_EXCHANGE_ONLINE = "server.exchange_online", 400, "Exchange Online takes no password."
+    HOST_INVALID = "host.invalid", 400, "Not a valid host name."
+    HOST_DNS_ERROR = "host.dns_error", 400, "The host name does not resolve."
+    HOST_PRIVATE_ADDRESS = "host.private_address", 400, "The host resolves to a private address."
+    HOST_UNSUPPORTED_URL = "host.unsupported_url", 400, "Only http(s) URLs with a host."
+    HOST_UNPINNED = "host.unpinned", 400, "A connection went to a host that was not checked."
+    # --- the Direct API ---------------------------------------------------------------------
+    DIRECT_INVALID_PATH = "direct.invalid_path", 400, "The path is not a provider API path."
+    DIRECT_UNSUPPORTED = "direct.unsupported", 400, "This account has no Direct API."
+    DIRECT_REQUEST_TOO_LARGE = "direct.request_too_large", 413, "The request body is too large."
+    DIRECT_RESPONSE_TOO_LARGE = "direct.response_too_large", 502, "The answer was too large."
+
+
+def catalogue() -> list[Code]:
+    return list(Code)
