@@ -40,8 +40,6 @@ class DecryptionError(Exception):
 
 
 def configured_keys() -> list[str]:
-    from aurinko_auth.conf import aurinko_settings
-
     keys = aurinko_settings.ENCRYPTION_KEYS
     if isinstance(keys, str):
         keys = [k for k in keys.split(",")]

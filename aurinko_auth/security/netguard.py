@@ -18,6 +18,7 @@ from urllib.parse import urlsplit
 import requests
 from requests.adapters import HTTPAdapter
 
+from aurinko_auth.conf import aurinko_settings
 from aurinko_auth.errorcodes import Code
 from aurinko_auth.exceptions import InvalidRequest
 
@@ -33,8 +34,6 @@ class BlockedHost(InvalidRequest):
 
 
 def allowed_networks() -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
-    from aurinko_auth.conf import aurinko_settings
-
     return [
         ipaddress.ip_network(n, strict=False)
         for n in aurinko_settings.ALLOWED_PRIVATE_NETWORKS or ()
