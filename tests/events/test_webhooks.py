@@ -138,6 +138,39 @@ def test_receiver_down_then_back_gets_every_event(receiver, app_factory, account
     assert set(OutboxEvent.objects.values_list("status", flat=True)) == {"delivered"}
 
 
+def test_deliver_once_delivers_everything_due_even_events_held_back_for_order(
+    receiver, app_factory, account_factory
+):
+    """Issue 19 item 8: one account's second event waits for its first within a pass; one
+    `--once` run (cron) must still deliver both, and every other account's too."""
+    app, _ = app_factory()
+    WebhookEndpoint.objects.create(app=app, url=receiver.url)
+    accounts = [account_factory(app) for _ in range(3)]
+    for n in range(3):
+        for account in accounts:
+            events.emit(
+                app, "account.needs_reauth", {"accountId": account.pk, "n": n}, account=account
+            )
+    call_command("aurinko_deliver_webhooks", "--once", "--batch-size", "50")
+    assert set(OutboxEvent.objects.values_list("status", flat=True)) == {"delivered"}
+    got = [json.loads(r.body)["data"] for r in receiver.requests]
+    for account in accounts:
+        assert [d["n"] for d in got if d["accountId"] == account.pk] == [0, 1, 2]
+
+
+def test_deliver_once_ends_when_a_receiver_keeps_failing(receiver, app_factory, account_factory):
+    app, _ = app_factory()
+    WebhookEndpoint.objects.create(app=app, url=receiver.url)
+    account = account_factory(app)
+    receiver.script = ["500"] * 10
+    for n in range(2):
+        events.emit(app, "account.needs_reauth", {"accountId": account.pk, "n": n}, account=account)
+    call_command("aurinko_deliver_webhooks", "--once")
+    # One attempt of the head event; it then waits out its backoff and the second waits behind it.
+    assert len(receiver.requests) == 1
+    assert OutboxEvent.objects.filter(status="pending").count() == 2
+
+
 def test_nothing_is_sent_for_a_rolled_back_change(receiver, app_factory):
     app, _ = app_factory()
     WebhookEndpoint.objects.create(app=app, url=receiver.url)

@@ -15,7 +15,9 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: Any) -> None:
         parser.add_argument(
-            "--once", action="store_true", help="Deliver what is due now, then exit."
+            "--once",
+            action="store_true",
+            help="Deliver everything that is due now (passes until one finds nothing), then exit.",
         )
         parser.add_argument("--batch-size", type=int, default=50)
         parser.add_argument(
@@ -27,7 +29,11 @@ class Command(BaseCommand):
         while True:
             done = delivery.deliver_batch(batch_size)
             total += done
-            if once and done < batch_size:
+            # A pass may hold an account's later events back behind its earlier one (delivery
+            # order per account): the next pass finds them due, so --once ends only after a
+            # pass that found nothing. Each pass delivers or reschedules what it claims (a
+            # failure waits out its backoff), so this ends.
+            if once and not done:
                 break
             if not done:
                 time.sleep(sleep)
