@@ -79,6 +79,40 @@ def test_with_params_keeps_existing_query():
     assert parse_qs(urlsplit(url).query) == {"a": ["1"], "status": ["success"]}
 
 
+def test_with_params_replaces_a_parameter_it_sets():
+    url = returnurls.with_params("https://a.com/cb?a=1&Status=success&code=x", {"status": "error"})
+    assert parse_qs(urlsplit(url).query) == {"a": ["1"], "code": ["x"], "status": ["error"]}
+
+
+FORGED = [
+    RETURN_URL + "?status=success&code=acd_forged&state=forged",
+    RETURN_URL + "?code=acd_forged",
+    RETURN_URL + "?accessToken=aat_forged&accountId=1",
+    RETURN_URL + "?STATUS=success",
+    "https://app.example.com/q?a=1&error=none",
+]
+
+
+@pytest.mark.parametrize("url", FORGED)
+def test_match_refuses_our_response_parameters_in_the_callers_query(url):
+    """Issue 19 item 2: `?status=success&code=acd_forged` on a registered URL came back ahead
+    of ours (an app reading the first value saw a success with the attacker's code)."""
+    with pytest.raises(InvalidReturnUrl, match="must not contain"):
+        returnurls.match(url, REGISTERED)
+
+
+def test_registered_return_url_cannot_carry_response_parameters():
+    with pytest.raises(InvalidReturnUrl, match="status"):
+        returnurls.validate_registered("https://app.example.com/cb?status=success")
+
+
+@pytest.mark.django_db
+def test_authorize_with_forged_response_parameters_is_a_400_page(authorize):
+    r = authorize(returnUrl=FORGED[0])
+    assert r.status_code == 400 and "Location" not in r
+    assert b"must not contain" in r.content
+
+
 @pytest.fixture
 def authorize(client, app_factory, provider_config_factory):
     app, _ = app_factory(return_urls=REGISTERED)

@@ -11,6 +11,17 @@ from aurinko_auth.security.transport import is_loopback_host
 
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 _FORBIDDEN_CHARS = frozenset("\\\x00\r\n\t <>\"'`{}|^")
+# What the broker itself puts on the redirect back to the app. A caller's query may extend a
+# registered return URL, but never with these: an app whose framework reads a parameter's first
+# value (Go, Flask, Java servlets) would read the caller's `status=success&code=...` instead of
+# ours. Compared case-insensitively (some frameworks fold case).
+RESPONSE_PARAMS = frozenset(
+    name.lower()
+    for name in (
+        "status", "state", "code", "error", "message", "details",
+        "accessToken", "accountId", "userId", "userSession",
+    )
+)  # fmt: skip
 
 
 def _parse(url: str, *, max_length: int) -> tuple:
@@ -29,6 +40,13 @@ def _parse(url: str, *, max_length: int) -> tuple:
         raise InvalidReturnUrl("returnUrl must be an absolute http(s) URL.")
     if "@" in parts.netloc or parts.username or parts.password:
         raise InvalidReturnUrl("returnUrl must not contain credentials.")
+    reserved = sorted({k for k, _ in parse_qsl(parts.query, keep_blank_values=True)
+                       if k.lower() in RESPONSE_PARAMS})  # fmt: skip
+    if reserved:
+        raise InvalidReturnUrl(
+            f"returnUrl's query must not contain {', '.join(reserved)}: the broker adds "
+            "these to the redirect back to the app."
+        )
     if parts.fragment or "#" in url:
         raise InvalidReturnUrl("returnUrl must not contain a fragment.")
     if parts.scheme == "http" and not is_loopback_host(parts.hostname):
@@ -73,9 +91,14 @@ def match(url: str, registered: Iterable[str], *, max_length: int = 2048) -> str
 
 
 def with_params(url: str, params: dict[str, str | None]) -> str:
-    """``url`` with ``params`` added to its query string (None values are left out)."""
+    """``url`` with ``params`` added to its query string (None values are left out). A name of
+    ``params`` already in the query is replaced, never repeated (return URLs with our response
+    parameters are refused before, see ``RESPONSE_PARAMS``; this holds for any URL)."""
     parts = urlsplit(url)
-    query = parse_qsl(parts.query, keep_blank_values=True)
+    ours = {k.lower() for k in params}
+    query = [
+        (k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if k.lower() not in ours
+    ]
     query += [(k, v) for k, v in params.items() if v is not None]
     return urlunsplit((parts.scheme, parts.netloc, parts.path, urlencode(query), ""))
 
