@@ -30,9 +30,7 @@ def start(req: common.AuthorizeRequest, browser_id: str) -> common.Started:
             raise InvalidRequest("responseType must be 'code' or 'token'.")
         provider, unified = common.check_common(req, app)
         if isinstance(provider, FormSignIn):
-            from aurinko_auth.flows import password
-
-            return password.start(
+            return common.start_form(
                 app=app,
                 provider=provider,
                 kind=FlowKind.ACCOUNT,

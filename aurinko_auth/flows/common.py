@@ -22,7 +22,7 @@ from aurinko_auth.exceptions import (
     ProviderNotConfigured,
 )
 from aurinko_auth.flows import state as flow_state
-from aurinko_auth.models import Account, App, AuthState, ProviderConfig
+from aurinko_auth.models import Account, App, AuthState, FlowKind, ProviderConfig
 from aurinko_auth.providers.base import OAuth2Provider, Provider
 from aurinko_auth.providers.registry import get_provider
 from aurinko_auth.security import returnurls
@@ -266,3 +266,35 @@ def success_url(pending: AuthState, **extra: str | None) -> str:
     params: dict[str, str | None] = {"status": "success", "state": pending.params.get("state")}
     params.update(extra)
     return returnurls.with_params(pending.params["returnUrl"], params)
+
+
+FORM_KINDS = (FlowKind.ACCOUNT, FlowKind.USER)
+
+
+def start_form(
+    *,
+    app: App,
+    provider: Provider,
+    kind: str,
+    unified: list[str],
+    params: dict[str, Any],
+    browser_id: str,
+) -> Started:
+    """Record the pending authorization and send the browser to our hosted sign-in form
+    (:mod:`aurinko_auth.flows.password` takes it from there)."""
+    if kind not in FORM_KINDS:
+        raise InvalidRequest(f"{provider.id} cannot be used in this flow.")
+    if isinstance(provider, OAuth2Provider):
+        # Its tokens are refreshed and revoked with the app's configuration (SugarCRM: the
+        # client id and platform): an app enables such a provider explicitly.
+        provider_config(app, provider)
+    native = provider.native_scopes(unified)
+    state = flow_state.create(
+        app=app,
+        kind=kind,
+        service_type=provider.id,
+        params={**params, "scopes": unified, "native": native},
+        secrets={},
+        browser_id=browser_id,
+    )
+    return Started(f"{aurinko_settings.public_url}/v1/auth/password/{state}")

@@ -17,53 +17,26 @@ from django.db import transaction
 from django.utils import timezone
 
 from aurinko_auth import audit, crypto
+from aurinko_auth.accounts import link_account
 from aurinko_auth.conf import aurinko_settings
-from aurinko_auth.exceptions import AurinkoError, InvalidRequest, StateError
+from aurinko_auth.exceptions import AurinkoError, StateError
+from aurinko_auth.flows import account as account_flow
 from aurinko_auth.flows import common
 from aurinko_auth.flows import state as flow_state
-from aurinko_auth.models import App, AuthState, FlowKind, ProviderConfig
-from aurinko_auth.providers.base import FormSignIn, OAuth2Provider, Provider, SignedIn
+from aurinko_auth.flows import user as user_flow
+from aurinko_auth.models import AuthState, FlowKind, ProviderConfig
+from aurinko_auth.providers.base import FormSignIn, SignedIn
 from aurinko_auth.providers.registry import get_provider
 from aurinko_auth.security import ratelimit
 
 logger = logging.getLogger("aurinko_auth.flows")
-
-KINDS = (FlowKind.ACCOUNT, FlowKind.USER)
-
-
-def start(
-    *,
-    app: App,
-    provider: Provider,
-    kind: str,
-    unified: list[str],
-    params: dict[str, Any],
-    browser_id: str,
-) -> common.Started:
-    """Record the pending authorization and send the browser to our form."""
-    if kind not in KINDS:
-        raise InvalidRequest(f"{provider.id} cannot be used in this flow.")
-    if isinstance(provider, OAuth2Provider):
-        # Its tokens are refreshed and revoked with the app's configuration (SugarCRM: the
-        # client id and platform): an app enables such a provider explicitly.
-        common.provider_config(app, provider)
-    native = provider.native_scopes(unified)
-    state = flow_state.create(
-        app=app,
-        kind=kind,
-        service_type=provider.id,
-        params={**params, "scopes": unified, "native": native},
-        secrets={},
-        browser_id=browser_id,
-    )
-    return common.Started(f"{aurinko_settings.public_url}/v1/auth/password/{state}")
 
 
 def pending_form(state: str, browser_id: str | None) -> tuple[AuthState, FormSignIn]:
     """The pending authorization behind a form (StateError when it cannot be resumed)."""
     pending = flow_state.check(state, browser_id)
     provider = get_provider(pending.service_type)
-    if not isinstance(provider, FormSignIn) or pending.kind not in KINDS:
+    if not isinstance(provider, FormSignIn) or pending.kind not in common.FORM_KINDS:
         raise StateError("This authorization does not use a sign-in form.")
     return pending, provider
 
@@ -126,10 +99,6 @@ def submit(
 
 
 def _complete(pending: AuthState, provider: Any, signed: SignedIn) -> str | common.Completed:
-    from aurinko_auth.accounts import link_account
-    from aurinko_auth.flows import account as account_flow
-    from aurinko_auth.flows import user as user_flow
-
     if pending.kind == FlowKind.USER:
         return user_flow.complete_linked(
             pending,

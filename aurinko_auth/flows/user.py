@@ -87,9 +87,7 @@ def start(
             app, req, provider, role=role, cookies=cookies, client=client
         )
         if isinstance(provider, FormSignIn):
-            from aurinko_auth.flows import password
-
-            return password.start(
+            return common.start_form(
                 app=app,
                 provider=provider,
                 kind=FlowKind.USER,
