@@ -138,7 +138,8 @@ def revoke_grant(account: Account) -> bool:
     """Revoke the provider grant (RFC 7009 where the provider has it), forget the provider
     tokens and mark the account revoked. Returns whether the provider confirmed."""
     from aurinko_auth.models import ProviderConfig
-    from aurinko_auth.providers.base import OAuth2Provider, ProviderCallError
+    from aurinko_auth.providers.base import ProviderCallError
+    from aurinko_auth.providers.oauth2 import OAuth2Provider
     from aurinko_auth.providers.registry import get_provider
 
     provider = get_provider(account.service_type)
@@ -153,9 +154,7 @@ def revoke_grant(account: Account) -> bool:
             token, hint = credentials.get("access_token"), "access_token"
         if config is not None and token:
             try:
-                confirmed = provider.revoke(
-                    provider.config_for_account(config, account), token, hint
-                )
+                confirmed = provider.revoke(provider.resolve(config, account=account), token, hint)
             except ProviderCallError as exc:
                 logger.warning(
                     "Revocation of account %s at %s failed: %s", account.pk, provider.id, exc.code

@@ -9,7 +9,7 @@ import requests
 
 from aurinko_auth.exceptions import AurinkoError
 from aurinko_auth.models import App, ProviderConfig
-from aurinko_auth.providers.base import OAuth2Provider, example_endpoint
+from aurinko_auth.providers.oauth2 import OAuth2Provider
 from aurinko_auth.providers.registry import get_provider
 from aurinko_auth.security.transport import is_secure_or_loopback
 
@@ -38,7 +38,7 @@ def check_config(config: ProviderConfig, *, probe: bool = True) -> list[Finding]
     for name, url in (config.endpoints or {}).items():
         if name not in provider.endpoints:
             add(WARNING, f"endpoint override {name!r} is not used by {provider.id}")
-        if not is_secure_or_loopback(example_endpoint(str(url))):
+        if not is_secure_or_loopback(provider.example_endpoint(str(url))):
             add(ERROR, f"endpoint {name!r} ({url}) must use https (http only on loopback)")
     if not isinstance(provider, OAuth2Provider):
         return found
@@ -77,7 +77,7 @@ def check_config(config: ProviderConfig, *, probe: bool = True) -> list[Finding]
         else:
             try:
                 # Any HTTP answer (even 400/405) proves the endpoint is there.
-                requests.head(token_url, timeout=provider._timeout(), allow_redirects=False)
+                requests.head(token_url, timeout=provider.timeout(), allow_redirects=False)
             except requests.RequestException as exc:
                 add(ERROR, f"token endpoint {token_url} is unreachable ({type(exc).__name__})")
     return found

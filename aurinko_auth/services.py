@@ -10,7 +10,8 @@ from aurinko_auth import scopes
 from aurinko_auth.errorcodes import Code
 from aurinko_auth.exceptions import AurinkoError, InvalidRequest
 from aurinko_auth.models import App, AppMembership, ProviderConfig
-from aurinko_auth.providers.base import OAuth2Provider, example_endpoint
+from aurinko_auth.providers.base import Provider
+from aurinko_auth.providers.oauth2 import OAuth2Provider
 from aurinko_auth.providers.registry import get_provider
 from aurinko_auth.security import returnurls
 from aurinko_auth.security.transport import is_secure_or_loopback
@@ -73,7 +74,7 @@ def validate_endpoints(provider: Any, endpoints: dict[str, str]) -> dict[str, st
             raise InvalidRequest(
                 f"{provider.id} has no endpoint {name!r} (known: {', '.join(sorted(known))})."
             )
-        if not is_secure_or_loopback(example_endpoint(url)):
+        if not is_secure_or_loopback(provider.example_endpoint(url)):
             raise InvalidRequest(f"Endpoint {name!r} must use https (http only on loopback).")
     return endpoints
 
@@ -103,10 +104,27 @@ def configure_provider(
     tenant: str = "",
     service_account_key: str | None = None,
     endpoints: dict[str, str] | None = None,
+    options: dict[str, str] | None = None,
 ) -> ProviderConfig:
     """Create or update an app's configuration for one provider. A secret left as None keeps
     the stored one (write-only)."""
     provider = get_provider(service_type)
+    with transaction.atomic():  # a refused value writes nothing
+        return _configure(
+            app, provider, client_id, client_secret, tenant, service_account_key, endpoints, options
+        )
+
+
+def _configure(
+    app: App,
+    provider: Provider,
+    client_id: str,
+    client_secret: str | None,
+    tenant: str,
+    service_account_key: str | None,
+    endpoints: dict[str, str] | None,
+    options: dict[str, str] | None,
+) -> ProviderConfig:
     if (
         isinstance(provider, OAuth2Provider)
         and provider.requires_client_credentials
@@ -125,5 +143,19 @@ def configure_provider(
         config.service_account_key = validate_service_account_key(provider, service_account_key)
     if endpoints:
         config.endpoints = {**(config.endpoints or {}), **validate_endpoints(provider, endpoints)}
+    if options:
+        config.options = {**(config.options or {}), **validate_options(provider, options)}
     config.save()
     return config
+
+
+def validate_options(provider: Provider, options: dict[str, Any]) -> dict[str, str]:
+    """Provider options (``ProviderConfig.options``): only names the provider reads, text."""
+    known = provider.option_names
+    for name, value in options.items():
+        if name not in known:
+            names = ", ".join(sorted(known)) or "none"
+            raise InvalidRequest(f"{provider.id} has no option {name!r} (known: {names}).")
+        if not isinstance(value, str) or len(value) > 255 or "\x00" in value:
+            raise InvalidRequest(f"Option {name!r} must be text of at most 255 characters.")
+    return {name: value.strip() for name, value in options.items()}

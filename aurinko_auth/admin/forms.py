@@ -11,9 +11,9 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 
 from aurinko_auth import scopes, services
-from aurinko_auth.exceptions import AurinkoError
+from aurinko_auth.exceptions import AurinkoError, InvalidRequest
 from aurinko_auth.models import App, AppMembership, ProviderConfig
-from aurinko_auth.providers.base import OAuth2Provider
+from aurinko_auth.providers.oauth2 import OAuth2Provider
 from aurinko_auth.providers.registry import all_providers, get_provider
 
 MAX_KEY_FILE_BYTES = 64 * 1024
@@ -119,6 +119,14 @@ def service_account_email(config: ProviderConfig) -> str:
         return ""
 
 
+class OptionsField(forms.JSONField):
+    """A JSON object; empty is ``{}`` (so an untouched field is not a change)."""
+
+    def to_python(self, value: Any) -> Any:
+        value = super().to_python(value)
+        return {} if value is None else value
+
+
 class ProviderConfigForm(forms.ModelForm):
     """One provider configuration. The OAuth client secret and the service-account key are
     write-only: they are never rendered, an empty field keeps the stored value."""
@@ -154,9 +162,16 @@ class ProviderConfigForm(forms.ModelForm):
         "loopback.",
     )
 
+    options = OptionsField(
+        label="Provider options",
+        required=False,
+        help_text='A JSON object of the provider\'s own settings, e.g. SugarCRM: {"platform": '
+        '"acme_sync"}.',
+    )
+
     class Meta:
         model = ProviderConfig
-        fields = ["service_type", "client_id", "tenant", "endpoints"]
+        fields = ["service_type", "client_id", "tenant", "options", "endpoints"]
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -215,6 +230,14 @@ class ProviderConfigForm(forms.ModelForm):
                 services.validate_endpoints(provider, data["endpoints"])
             except AurinkoError as exc:
                 self.add_error("endpoints", exc.message)
+        options = data.get("options")
+        if options:
+            try:
+                if not isinstance(options, dict):
+                    raise InvalidRequest('Options are a JSON object, e.g. {"platform": "x"}.')
+                data["options"] = services.validate_options(provider, options)
+            except AurinkoError as exc:
+                self.add_error("options", exc.message)
         if (
             isinstance(provider, OAuth2Provider)
             and provider.requires_client_credentials

@@ -33,7 +33,7 @@ from aurinko_auth.exceptions import (
 )
 from aurinko_auth.lifecycle import tokens
 from aurinko_auth.models import ProviderConfig
-from aurinko_auth.providers.base import OAuth2Provider
+from aurinko_auth.providers.oauth2 import OAuth2Provider
 from aurinko_auth.providers.registry import get_provider
 from aurinko_auth.security import ratelimit
 
@@ -206,7 +206,7 @@ class DirectAPIView(AurinkoAPIView):
         ).first()
         if config is None:
             raise ProviderNotConfigured(f"The app has no {provider.id} configuration.")
-        base = provider.endpoint("api", provider.config_for_account(config, account))
+        base = provider.endpoint("api", provider.resolve(config, account=account))
         base = base.rstrip("/")
         body = read_body(django_request)
         access_token = tokens.fresh_access_token(
@@ -251,11 +251,11 @@ class DirectAPIView(AurinkoAPIView):
         access_token: str,
     ) -> requests.Response:
         try:
-            with provider.direct_session(url) as session:
+            with provider.http_session(url) as session:
                 return session.request(
                     method,
                     url,
-                    headers={**headers, **provider.direct_auth_headers(access_token)},
+                    headers={**headers, **provider.api_auth_headers(access_token)},
                     data=body or None,
                     stream=True,
                     allow_redirects=False,

@@ -16,7 +16,8 @@ from aurinko_auth.errorcodes import Code
 from aurinko_auth.exceptions import AurinkoError, InvalidRequest
 from aurinko_auth.flows import common
 from aurinko_auth.models import Account, AccountToken, AuthCode, AuthState, FlowKind
-from aurinko_auth.providers.base import FormSignIn, OAuth2Provider
+from aurinko_auth.providers.forms import FormSignIn
+from aurinko_auth.providers.oauth2 import OAuth2Provider
 
 RESPONSE_TYPES = ("code", "token")
 

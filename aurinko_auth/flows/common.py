@@ -23,7 +23,8 @@ from aurinko_auth.exceptions import (
 )
 from aurinko_auth.flows import state as flow_state
 from aurinko_auth.models import Account, App, AuthState, FlowKind, ProviderConfig
-from aurinko_auth.providers.base import OAuth2Provider, Provider
+from aurinko_auth.providers.base import Provider
+from aurinko_auth.providers.oauth2 import OAuth2Provider
 from aurinko_auth.providers.registry import get_provider
 from aurinko_auth.security import returnurls
 
@@ -218,7 +219,7 @@ def complete_oauth(pending: AuthState, query: Mapping[str, str]) -> OAuthResult:
     code = query.get("code")
     if not code or len(code) > 4096:
         raise InvalidRequest("The provider returned no code.")
-    config = provider.callback_config(provider_config(pending.app, provider), query)
+    config = provider.resolve(provider_config(pending.app, provider), query=query)
     tokens = provider.exchange_code(
         config,
         code=code,

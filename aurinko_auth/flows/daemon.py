@@ -34,7 +34,8 @@ from aurinko_auth.flows import common
 from aurinko_auth.flows import state as flow_state
 from aurinko_auth.lifecycle import daemon_tokens
 from aurinko_auth.models import App, AuthState, FlowKind, ProviderConfig
-from aurinko_auth.providers.base import OAuth2Provider, Profile, ProviderCallError
+from aurinko_auth.providers.base import Profile, ProviderCallError
+from aurinko_auth.providers.oauth2 import OAuth2Provider
 from aurinko_auth.providers.registry import get_provider
 
 SERVICE_TYPES = ("Office365", "Google")

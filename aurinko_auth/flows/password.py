@@ -25,7 +25,7 @@ from aurinko_auth.flows import common
 from aurinko_auth.flows import state as flow_state
 from aurinko_auth.flows import user as user_flow
 from aurinko_auth.models import AuthState, FlowKind, ProviderConfig
-from aurinko_auth.providers.base import FormSignIn, SignedIn
+from aurinko_auth.providers.forms import FormSignIn, SignedIn
 from aurinko_auth.providers.registry import get_provider
 from aurinko_auth.security import ratelimit
 

@@ -49,7 +49,9 @@ from aurinko_auth.models import (
     FlowKind,
     UserSession,
 )
-from aurinko_auth.providers.base import FormSignIn, OAuth2Provider, Profile, Provider, TokenSet
+from aurinko_auth.providers.base import Profile, Provider, TokenSet
+from aurinko_auth.providers.forms import FormSignIn
+from aurinko_auth.providers.oauth2 import OAuth2Provider
 from aurinko_auth.webhooks import events
 
 PRIMARY = Account.Type.PRIMARY

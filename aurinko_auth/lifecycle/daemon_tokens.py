@@ -47,10 +47,10 @@ from aurinko_auth.providers.base import (
     TERMINAL_APP,
     TERMINAL_USER,
     TRANSIENT,
-    OAuth2Provider,
     ProviderCallError,
     TokenSet,
 )
+from aurinko_auth.providers.oauth2 import OAuth2Provider
 from aurinko_auth.providers.registry import get_provider
 
 logger = logging.getLogger("aurinko_auth.daemon")
@@ -207,11 +207,11 @@ class _SignedAssertionClient(ServiceApplicationClient):
 
 
 def _fetch(provider: OAuth2Provider, session: OAuth2Session, url: str, **kwargs: Any) -> TokenSet:
-    session.register_compliance_hook("access_token_response", provider._check_token_http)
+    session.register_compliance_hook("access_token_response", provider.check_token_response)
 
     def call() -> dict[str, Any]:
         try:
-            return session.fetch_token(url, timeout=provider._timeout(), **kwargs)
+            return session.fetch_token(url, timeout=provider.timeout(), **kwargs)
         except OAuth2Error as exc:
             error = exc.error or "provider_error"
             description = (exc.description or "").lower()
@@ -231,7 +231,7 @@ def _fetch(provider: OAuth2Provider, session: OAuth2Session, url: str, **kwargs:
             ) from None
 
     # Network errors and unreadable bodies are classified by the provider's own wrapper.
-    tokens = provider.parse_token(provider._call("app-only token request", call))
+    tokens = provider.parse_token(provider.call("app-only token request", call))
     tokens.scope = None  # app permissions are the app registration's, not in the response
     return tokens
 

@@ -58,6 +58,7 @@ from aurinko_auth.exceptions import (
 )
 from aurinko_auth.models import Account, ProviderConfig, TokenStatus
 from aurinko_auth.providers import base
+from aurinko_auth.providers.oauth2 import OAuth2Provider
 from aurinko_auth.providers.registry import get_provider
 from aurinko_auth.webhooks import events
 
@@ -233,7 +234,7 @@ def _refresh_locked(
                 ),
             )
         provider = get_provider(row.service_type)
-        if not isinstance(provider, base.OAuth2Provider):
+        if not isinstance(provider, OAuth2Provider):
             return Outcome(
                 "skipped",
                 row,

@@ -99,7 +99,19 @@ class ProviderConfig(models.Model):
     service_type = models.CharField("service type", max_length=32)
     client_id = models.CharField("OAuth client id", max_length=255, blank=True)
     client_secret = EncryptedTextField("OAuth client secret", blank=True)
-    tenant = models.CharField(max_length=255, blank=True)
+    tenant = models.CharField(
+        max_length=255,
+        blank=True,
+        help_text="The directory tenant where the provider has one (Office 365); else empty.",
+    )
+    # Provider-specific settings that are not a tenant (SugarCRM's API platform): the
+    # provider declares the names it reads (``Provider.option_names``).
+    options = models.JSONField(
+        "provider options",
+        default=dict,
+        blank=True,
+        help_text='Settings of this provider, e.g. SugarCRM: {"platform": "acme_sync"}.',
+    )
     service_account_key = EncryptedTextField("service-account key", blank=True)
     endpoints = models.JSONField(
         "endpoint overrides",

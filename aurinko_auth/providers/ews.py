@@ -19,13 +19,9 @@ import requests
 
 from aurinko_auth.errorcodes import Code
 from aurinko_auth.exceptions import InvalidRequest, ProviderNotConfigured
-from aurinko_auth.providers.base import (
-    PasswordProvider,
-    Profile,
-    SignedIn,
-    SignInFailed,
-    refuse_exchange_online,
-)
+from aurinko_auth.providers.base import Profile
+from aurinko_auth.providers.exchange_online import refuse_exchange_online
+from aurinko_auth.providers.forms import PasswordProvider, SignedIn, SignInFailed
 from aurinko_auth.security import netguard
 from aurinko_auth.security.transport import is_secure_or_loopback
 

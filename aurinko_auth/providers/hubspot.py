@@ -12,11 +12,11 @@ from aurinko_auth.providers.base import (
     TERMINAL_APP,
     TERMINAL_USER,
     TRANSIENT,
-    OAuth2Provider,
     Profile,
     ProviderCallError,
     TokenSet,
 )
+from aurinko_auth.providers.oauth2 import OAuth2Provider
 
 _USER_ERRORS = ("BAD_REFRESH_TOKEN", "BAD_AUTH_CODE", "EXPIRED_AUTH_CODE", "invalid_grant")
 _APP_ERRORS = ("BAD_CLIENT_ID", "BAD_CLIENT_SECRET", "BAD_REDIRECT_URI", "invalid_client")
@@ -52,8 +52,8 @@ class HubSpotProvider(OAuth2Provider):
             return TERMINAL_APP
         return super().classify_oauth_error(error, description)
 
-    def _check_token_http(self, response: requests.Response) -> requests.Response:
-        response = super()._check_token_http(response)
+    def check_token_response(self, response: requests.Response) -> requests.Response:
+        response = super().check_token_response(response)
         if response.status_code >= 400:
             try:
                 body = response.json()
@@ -77,12 +77,13 @@ class HubSpotProvider(OAuth2Provider):
         url = url.replace("%7Btoken%7D", "{token}").replace(
             "{token}", requests.utils.quote(tokens.access_token, safe="")
         )
-        response = self._call(
-            "profile request",
-            lambda: requests.get(
-                url, headers={"Accept": "application/json"}, timeout=self._timeout()
-            ),
-        )
+        with self.http_session(url) as session:
+            response = self.call(
+                "profile request",
+                lambda: session.get(
+                    url, headers={"Accept": "application/json"}, timeout=self.timeout()
+                ),
+            )
         return self.profile_from_response(response, tokens, what="token information")
 
     def profile_http_failure(self, status: int) -> str:

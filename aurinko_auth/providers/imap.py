@@ -12,12 +12,9 @@ from typing import Any, ClassVar
 
 from aurinko_auth.errorcodes import Code
 from aurinko_auth.exceptions import InvalidRequest
-from aurinko_auth.providers.base import (
-    PasswordProvider,
-    Profile,
-    SignInFailed,
-    refuse_exchange_online,
-)
+from aurinko_auth.providers.base import Profile
+from aurinko_auth.providers.exchange_online import refuse_exchange_online
+from aurinko_auth.providers.forms import PasswordProvider, SignInFailed
 from aurinko_auth.security import netguard
 
 SECURITY = ("ssl", "starttls")

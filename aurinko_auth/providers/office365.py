@@ -8,14 +8,8 @@ from typing import Any
 
 import jwt
 
-from aurinko_auth.providers.base import (
-    CONFIG,
-    TERMINAL_APP,
-    TERMINAL_USER,
-    OAuth2Provider,
-    Profile,
-    TokenSet,
-)
+from aurinko_auth.providers.base import CONFIG, TERMINAL_APP, TERMINAL_USER, Profile, TokenSet
+from aurinko_auth.providers.oauth2 import OAuth2Provider
 
 GRAPH = "https://graph.microsoft.com/"
 

@@ -6,7 +6,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from aurinko_auth.providers.base import OAuth2Provider, Profile, TokenSet
+from aurinko_auth.providers.base import Profile, TokenSet
+from aurinko_auth.providers.oauth2 import OAuth2Provider
 
 LOGIN = "https://login.salesforce.com/services/oauth2/"
 SANDBOX_LOGIN = "https://test.salesforce.com/services/oauth2/"

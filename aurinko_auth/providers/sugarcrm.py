@@ -12,7 +12,6 @@ the user's, so a second DNS answer must not send the request (or the password) e
 from __future__ import annotations
 
 from collections.abc import Mapping
-from copy import copy
 from typing import TYPE_CHECKING, Any, ClassVar
 from urllib.parse import urlsplit, urlunsplit
 
@@ -20,17 +19,12 @@ import requests
 from oauthlib.oauth2 import LegacyApplicationClient
 from requests_oauthlib import OAuth2Session
 
+from aurinko_auth.conf import aurinko_settings
 from aurinko_auth.exceptions import InvalidRequest
-from aurinko_auth.providers.base import (
-    TRANSIENT,
-    FormSignIn,
-    OAuth2Provider,
-    Profile,
-    ProviderCallError,
-    SignedIn,
-    TokenSet,
-)
-from aurinko_auth.providers.base import SignInFailed as BaseSignInFailed
+from aurinko_auth.providers.base import TRANSIENT, Profile, ProviderCallError, Resolved, TokenSet
+from aurinko_auth.providers.forms import FormSignIn, SignedIn
+from aurinko_auth.providers.forms import SignInFailed as BaseSignInFailed
+from aurinko_auth.providers.oauth2 import OAuth2Provider
 from aurinko_auth.security import netguard
 from aurinko_auth.security.transport import is_secure_or_loopback
 
@@ -116,55 +110,64 @@ class SugarCRMProvider(FormSignIn, OAuth2Provider):
     requires_client_credentials = False
     endpoints_per_account = True
 
+    # Each account's endpoints are at its own instance: ``{server}`` is its URL.
+    placeholders = {"{server}": "https://instance.example"}
+    option_names = {"platform": f"the Sugar API platform of our sessions ({DEFAULT_PLATFORM!r})"}
+
     # --- configuration ---------------------------------------------------------------------
     def client_id(self, config: Any) -> str:
         return (config.client_id if config is not None else "") or DEFAULT_CLIENT_ID
 
     def platform(self, config: Any) -> str:
-        return (config.tenant if config is not None else "") or DEFAULT_PLATFORM
+        """Sugar's API platform our sessions use (``options["platform"]``): a second login on
+        the same platform ends the first session, so it is ours, not "base"."""
+        options = (getattr(config, "options", None) or {}) if config is not None else {}
+        return str(options.get("platform") or "") or DEFAULT_PLATFORM
 
-    def url(self, name: str, config: Any, server_url: str) -> str:
-        """The URL of endpoint ``name`` at the instance ``server_url``."""
+    def at(self, config: ProviderConfig | None, server_url: str) -> Resolved:
+        """The configuration as calls to the instance ``server_url`` see it: every endpoint a
+        concrete URL there (the app's overrides, with or without ``{server}``, win)."""
         server = normalize_server_url(server_url)
         overrides = (config.endpoints if config is not None else None) or {}
-        return (overrides.get(name) or self.endpoints[name]).replace("{server}", server)
+        return Resolved(
+            config,
+            {
+                name: (overrides.get(name) or url).replace("{server}", server)
+                for name, url in self.endpoints.items()
+            },
+        )
 
-    def server_config(self, config: ProviderConfig | None, server_url: str) -> ProviderConfig:
-        """An unsaved copy of ``config`` whose endpoints are the concrete URLs at the
-        instance (what :meth:`refresh`, :meth:`revoke` and the profile call use)."""
-        from aurinko_auth.models import ProviderConfig
+    def resolve(
+        self,
+        config: Any,
+        *,
+        query: Mapping[str, str] | None = None,
+        account: Account | None = None,
+    ) -> Resolved:
+        if account is None:
+            return super().resolve(config, query=query)
+        return self.at(config, account.server_url)
 
-        derived = copy(config) if config is not None else ProviderConfig(service_type=self.id)
-        derived.endpoints = {
-            **(derived.endpoints or {}),
-            **{name: self.url(name, config, server_url) for name in self.endpoints},
-        }
-        return derived
+    def oauth_session(self, config: Any, **kwargs: Any) -> OAuth2Session:
+        # The password grant with Sugar's built-in public client unless the app names its own.
+        client = LegacyApplicationClient(client_id=self.client_id(config))
+        return super().oauth_session(config, client=client, **kwargs)
 
-    def config_for_account(self, config: ProviderConfig, account: Account) -> ProviderConfig:
-        return self.server_config(config, account.server_url)
+    def client_auth(self, config: Any) -> tuple[requests.auth.AuthBase | None, dict[str, str]]:
+        return None, {"client_id": self.client_id(config), "client_secret": self._secret(config)}
 
-    def _session(self, config: Any, **kwargs: Any) -> OAuth2Session:
-        session = OAuth2Session(client=LegacyApplicationClient(client_id=self.client_id(config)))
-        session.register_compliance_hook("access_token_response", self._check_token_http)
-        session.register_compliance_hook("refresh_token_response", self._check_token_http)
-        return session
+    def extra_token_params(self, config: Any) -> dict[str, str]:
+        return {"platform": self.platform(config)}
 
-    @staticmethod
-    def _pinned(session: requests.Session, url: str) -> requests.Session:
-        """``session`` pinned to the checked address of the instance behind ``url``, trusting
-        the CA bundle of on-premises servers (like the password providers' servers)."""
-        from aurinko_auth.conf import aurinko_settings
-
-        session = netguard.pin(session, url)
+    def http_session(self, url: str, session: requests.Session | None = None) -> requests.Session:
+        """Every call to the user-named instance is pinned to the address the SSRF guard
+        checked, trusting the CA bundle of on-premises servers (like the password
+        providers' servers)."""
+        session = netguard.pin(session if session is not None else requests.Session(), url)
         session.verify = aurinko_settings.PASSWORD_CA_BUNDLE or True
         return session
 
-    def direct_session(self, url: str) -> requests.Session:
-        # The instance is user-named: the Direct API goes through the SSRF guard too.
-        return self._pinned(requests.Session(), url)
-
-    def direct_auth_headers(self, access_token: str) -> dict[str, str]:
+    def api_auth_headers(self, access_token: str) -> dict[str, str]:
         return {"OAuth-Token": access_token}  # Sugar's REST API ignores Authorization
 
     # --- the form --------------------------------------------------------------------------
@@ -187,11 +190,11 @@ class SugarCRMProvider(FormSignIn, OAuth2Provider):
     def sign_in(self, config: ProviderConfig | None, data: dict[str, Any]) -> SignedIn:
         """Password grant at the instance with the cleaned form values, then ``/me``."""
         server = data["serverUrl"]
-        instance = self.server_config(config, server)
+        instance = self.at(config, server)
         token_url = self.endpoint("token", instance)
-        session = self._pinned(self._session(config), token_url)
+        session = self.http_session(token_url, self.oauth_session(config))
         try:
-            token = self._call(
+            token = self.call(
                 "token request",
                 lambda: session.fetch_token(
                     token_url,
@@ -200,7 +203,7 @@ class SugarCRMProvider(FormSignIn, OAuth2Provider):
                     include_client_id=True,
                     client_secret=self._secret(config),
                     platform=self.platform(config),
-                    timeout=self._timeout(),
+                    timeout=self.timeout(),
                 ),
             )
         except ProviderCallError as exc:
@@ -228,31 +231,10 @@ class SugarCRMProvider(FormSignIn, OAuth2Provider):
         return (config.client_secret if config is not None else "") or ""
 
     # --- calls on behalf of an account -----------------------------------------------------
-    def refresh(self, config: ProviderConfig, refresh_token: str) -> TokenSet:
-        """Refresh at the instance (``config`` from :meth:`config_for_account` or
-        :meth:`server_config`); Sugar rotates the refresh token."""
-        url = self.endpoint("token", config)
-        session = self._pinned(self._session(config), url)
-        token = self._call(
-            "token refresh",
-            lambda: session.refresh_token(
-                url,
-                refresh_token=refresh_token,
-                client_id=self.client_id(config),
-                client_secret=self._secret(config),
-                platform=self.platform(config),
-                timeout=self._timeout(),
-            ),
-        )
-        tokens = self.parse_token(token)
-        if not tokens.refresh_token:
-            tokens.refresh_token = refresh_token
-        return tokens
-
     def refresh_at(
         self, config: ProviderConfig | None, server_url: str, refresh_token: str
     ) -> TokenSet:
-        return self.refresh(self.server_config(config, server_url), refresh_token)
+        return self.refresh(self.at(config, server_url), refresh_token)  # type: ignore[arg-type]
 
     def revoke(self, config: ProviderConfig, token: str, token_type_hint: str = "") -> bool:
         """Sugar has no RFC 7009 endpoint: ``/oauth2/logout`` ends the session of the
@@ -263,17 +245,17 @@ class SugarCRMProvider(FormSignIn, OAuth2Provider):
         if token_type_hint != "access_token":
             tokens = self.refresh(config, token)
             access_token, body = tokens.access_token, {"refresh_token": tokens.refresh_token}
-        session = self._pinned(self._session(config), url)
-        response = self._call(
-            "logout",
-            lambda: session.post(
-                url,
-                data=body,
-                headers={"OAuth-Token": access_token, "Accept": "application/json"},
-                timeout=self._timeout(),
-                allow_redirects=False,
-            ),
-        )
+        with self.http_session(url) as session:
+            response = self.call(
+                "logout",
+                lambda: session.post(
+                    url,
+                    data=body,
+                    headers={**self.api_auth_headers(access_token), "Accept": "application/json"},
+                    timeout=self.timeout(),
+                    allow_redirects=False,
+                ),
+            )
         if response.status_code >= 500:
             raise ProviderCallError(
                 f"{self.id} logout failed with HTTP {response.status_code}.", failure=TRANSIENT
@@ -282,16 +264,15 @@ class SugarCRMProvider(FormSignIn, OAuth2Provider):
 
     def fetch_profile(self, config: ProviderConfig, tokens: TokenSet) -> Profile:
         url = self.endpoint("userinfo", config)
-        session = self._pinned(self._session(config), url)
-        response = self._call(
-            "profile request",
-            lambda: session.get(
-                url,
-                headers={"OAuth-Token": tokens.access_token, "Accept": "application/json"},
-                timeout=self._timeout(),
-                allow_redirects=False,
-            ),
-        )
+        headers = {**self.api_auth_headers(tokens.access_token), "Accept": "application/json"}
+        with self.http_session(url) as session:
+            # Not followed: a redirect away from the checked instance is an error.
+            response = self.call(
+                "profile request",
+                lambda: session.get(
+                    url, headers=headers, timeout=self.timeout(), allow_redirects=False
+                ),
+            )
         return self.profile_from_response(response, tokens)
 
     def parse_profile(self, data: dict[str, Any], tokens: TokenSet) -> Profile:

@@ -12,11 +12,14 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from copy import copy
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-from aurinko_auth.providers.base import OAuth2Provider, Profile, TokenSet
+from aurinko_auth.providers.base import Profile, Resolved, TokenSet
+from aurinko_auth.providers.oauth2 import OAuth2Provider
+
+if TYPE_CHECKING:
+    from aurinko_auth.models import Account
 
 # Zoho's accounts servers: accounts.zoho.com, .eu, .in, .com.au, .jp, .ca, .sa, .uk, .com.cn,
 # accounts.zohocloud.ca. The callback names one; anything else is ignored, so a forged
@@ -30,8 +33,6 @@ _ACCOUNT_ENDPOINTS = {
 }
 ACCOUNTS_HOST = "{accounts_host}"
 DEFAULT_ACCOUNTS_HOST = "accounts.zoho.com"
-# Set on a configuration derived for one data centre (never saved).
-_SERVER_ATTR = "zoho_accounts_server"
 
 
 def accounts_server(value: str) -> str:
@@ -77,6 +78,7 @@ class ZohoProvider(OAuth2Provider):
         "Tasks.Read": ("ZohoCRM.modules.tasks.READ",),
         "Tasks.ReadWrite": ("ZohoCRM.modules.tasks.ALL",),
     }
+    placeholders = {"{tenant}": "tenant", ACCOUNTS_HOST: DEFAULT_ACCOUNTS_HOST}
     pkce = False
     rotates_refresh_tokens = False
     refresh_token_cap = 20  # per user and client; the 21st deletes the oldest
@@ -94,23 +96,37 @@ class ZohoProvider(OAuth2Provider):
             params["login_hint"] = login_hint
         return params
 
-    def _dc_config(self, config: Any, server: str) -> Any:
-        server = accounts_server(server)
+    def resolve(
+        self,
+        config: Any,
+        *,
+        query: Mapping[str, str] | None = None,
+        account: Account | None = None,
+    ) -> Resolved:
+        """The user's data centre: the callback names it (``location=eu&accounts-server=
+        https://accounts.zoho.eu``), an account keeps it in ``extra_data``. Its accounts
+        server serves the token, revocation and profile endpoints; the app's overrides win,
+        with ``{accounts_host}`` naming this data centre."""
+        resolved = super().resolve(config, query=query, account=account)
+        if query is not None:
+            server = accounts_server(query.get("accounts-server", ""))
+        elif account is not None:
+            server = accounts_server(str((account.extra_data or {}).get("accounts_server") or ""))
+        else:
+            server = ""
         if not server:
-            return config
+            return resolved
         host = urlsplit(server).hostname or DEFAULT_ACCOUNTS_HOST
-        # The app's overrides win, with {accounts_host} naming this data centre.
         overrides = {
             name: str(url).replace(ACCOUNTS_HOST, host)
             for name, url in (config.endpoints or {}).items()
         }
-        derived = copy(config)
-        derived.endpoints = {
+        endpoints = {
             **{k: server + path for k, path in _ACCOUNT_ENDPOINTS.items()},
+            **{k: v for k, v in resolved.endpoints.items() if k not in overrides},
             **overrides,
         }
-        setattr(derived, _SERVER_ATTR, server)
-        return derived
+        return Resolved(config, endpoints, {"accounts_server": server})
 
     def endpoint(self, name: str, config: Any, *, tenant: str | None = None) -> str:
         # An override for every data centre before any names one: Zoho's default (US).
@@ -120,16 +136,9 @@ class ZohoProvider(OAuth2Provider):
             .replace(ACCOUNTS_HOST, DEFAULT_ACCOUNTS_HOST)
         )
 
-    def callback_config(self, config: Any, query: Mapping[str, str]) -> Any:
-        # The callback carries location=eu&accounts-server=https://accounts.zoho.eu.
-        return self._dc_config(config, query.get("accounts-server", ""))
-
-    def account_config(self, config: Any, extra_data: Mapping[str, Any]) -> Any:
-        return self._dc_config(config, str(extra_data.get("accounts_server") or ""))
-
     def fetch_profile(self, config: Any, tokens: TokenSet) -> Profile:
         profile = super().fetch_profile(config, tokens)
-        server = getattr(config, _SERVER_ATTR, "")
+        server = (getattr(config, "facts", None) or {}).get("accounts_server", "")
         if not server:
             token_url = urlsplit(self.endpoint("token", config))
             server = accounts_server(f"{token_url.scheme}://{token_url.netloc}")

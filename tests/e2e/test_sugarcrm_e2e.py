@@ -30,7 +30,9 @@ def sugar(broker, oauth_peer, settings, app_factory, provider_config_factory):
     settings.AURINKO_AUTH = {**settings.AURINKO_AUTH, "ALLOWED_PRIVATE_NETWORKS": ["127.0.0.1/32"]}
     instance = oauth_peer.add_sugar_client()
     app, secret = app_factory(return_urls=[RETURN_URL], scopes="Contacts.Read")
-    provider_config_factory(app, "SugarCRM", client_id="sugar", client_secret="", tenant=PLATFORM)
+    provider_config_factory(
+        app, "SugarCRM", client_id="sugar", client_secret="", options={"platform": PLATFORM}
+    )
     return app, secret, instance
 
 

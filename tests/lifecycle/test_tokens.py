@@ -164,9 +164,10 @@ def test_microsoft_inactivity_is_terminal_for_the_user(linked_account):
 
 @responses.activate
 def test_hubspot_style_bad_refresh_token_is_terminal_for_the_user(linked_account):
-    account, _ = linked_account()
+    # HubSpot's own error body (not RFC 6749's): the HubSpot provider classifies it.
+    account, _ = linked_account("HubSpot")
     responses.post(
-        GOOGLE_TOKEN,
+        "https://api.hubapi.com/oauth/v1/token",
         status=400,
         json={
             "status": "BAD_REFRESH_TOKEN",

@@ -18,10 +18,10 @@ from aurinko_auth.providers.base import (
     TERMINAL_APP,
     TERMINAL_USER,
     TRANSIENT,
-    OAuth2Provider,
     ProviderCallError,
     TokenSet,
 )
+from aurinko_auth.providers.oauth2 import OAuth2Provider
 from aurinko_auth.scopes import UNIFIED_SCOPES
 
 DATA = Path(__file__).parent / "data"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import responses
 
+from aurinko_auth.models import Account
 from aurinko_auth.providers.google import GoogleProvider
 from aurinko_auth.providers.hubspot import HubSpotProvider
 from aurinko_auth.providers.office365 import Office365Provider
@@ -49,8 +50,8 @@ class TestZohoDataCentres:
 
     def test_callback_accounts_server_picks_token_endpoint(self):
         provider = ZohoProvider()
-        config = provider.callback_config(
-            self._config(), {"location": "eu", "accounts-server": "https://accounts.zoho.eu"}
+        config = provider.resolve(
+            self._config(), query={"location": "eu", "accounts-server": "https://accounts.zoho.eu"}
         )
         assert provider.endpoint("token", config) == "https://accounts.zoho.eu/oauth/v2/token"
         assert provider.endpoint("userinfo", config) == "https://accounts.zoho.eu/oauth/user/info"
@@ -63,29 +64,30 @@ class TestZohoDataCentres:
             "http://accounts.zoho.eu",
             "https://accounts.zoho.eu:8443",
         ):
-            config = provider.callback_config(self._config(), {"accounts-server": forged})
+            config = provider.resolve(self._config(), query={"accounts-server": forged})
             assert provider.endpoint("token", config) == "https://accounts.zoho.com/oauth/v2/token"
 
     def test_app_override_wins(self):
         provider = ZohoProvider()
-        config = provider.callback_config(
+        config = provider.resolve(
             self._config(token="https://127.0.0.1:9/t"),
-            {"accounts-server": "https://accounts.zoho.in"},
+            query={"accounts-server": "https://accounts.zoho.in"},
         )
         assert provider.endpoint("token", config) == "https://127.0.0.1:9/t"
 
     def test_account_data_centre_used_for_refresh(self):
         provider = ZohoProvider()
-        config = provider.account_config(
-            self._config(), {"accounts_server": "https://accounts.zoho.com.au"}
+        config = provider.resolve(
+            self._config(),
+            account=Account(extra_data={"accounts_server": "https://accounts.zoho.com.au"}),
         )
         assert provider.endpoint("token", config) == "https://accounts.zoho.com.au/oauth/v2/token"
 
     @responses.activate
     def test_profile_records_data_centre(self):
         provider = ZohoProvider()
-        config = provider.callback_config(
-            self._config(), {"accounts-server": "https://accounts.zoho.jp"}
+        config = provider.resolve(
+            self._config(), query={"accounts-server": "https://accounts.zoho.jp"}
         )
         responses.get(
             "https://accounts.zoho.jp/oauth/user/info", json={"ZUID": 7, "Email": "a@b.jp"}
@@ -113,8 +115,8 @@ class TestZohoDataCentreTemplates:
 
     def test_template_filled_with_the_callbacks_data_centre(self):
         provider = ZohoProvider()
-        config = provider.callback_config(
-            self._config(token=self.TEMPLATE), {"accounts-server": "https://accounts.zoho.eu"}
+        config = provider.resolve(
+            self._config(token=self.TEMPLATE), query={"accounts-server": "https://accounts.zoho.eu"}
         )
         assert (
             provider.endpoint("token", config)
@@ -126,7 +128,7 @@ class TestZohoDataCentreTemplates:
     def test_template_without_a_data_centre_is_zohos_default(self):
         provider = ZohoProvider()
         for query in ({}, {"accounts-server": "https://evil.example"}):
-            config = provider.callback_config(self._config(token=self.TEMPLATE), query)
+            config = provider.resolve(self._config(token=self.TEMPLATE), query=query)
             assert (
                 provider.endpoint("token", config)
                 == "http://127.0.0.1:9/zoho/accounts.zoho.com/oauth/v2/token"
@@ -134,8 +136,9 @@ class TestZohoDataCentreTemplates:
 
     def test_account_refresh_uses_the_template(self):
         provider = ZohoProvider()
-        config = provider.account_config(
-            self._config(token=self.TEMPLATE), {"accounts_server": "https://accounts.zoho.in"}
+        config = provider.resolve(
+            self._config(token=self.TEMPLATE),
+            account=Account(extra_data={"accounts_server": "https://accounts.zoho.in"}),
         )
         assert (
             provider.endpoint("token", config)
@@ -145,12 +148,12 @@ class TestZohoDataCentreTemplates:
     @responses.activate
     def test_profile_records_the_callbacks_data_centre_behind_a_template(self):
         provider = ZohoProvider()
-        config = provider.callback_config(
+        config = provider.resolve(
             self._config(
                 token=self.TEMPLATE,
                 userinfo="http://127.0.0.1:9/zoho/{accounts_host}/oauth/user/info",
             ),
-            {"accounts-server": "https://accounts.zoho.jp"},
+            query={"accounts-server": "https://accounts.zoho.jp"},
         )
         responses.get(
             "http://127.0.0.1:9/zoho/accounts.zoho.jp/oauth/user/info",

@@ -96,7 +96,9 @@ def test_sugarcrm_needs_no_client_secret_and_is_not_probed(
 
     monkeypatch.setattr(requests, "head", no_probe)
     app, _ = app_factory()
-    provider_config_factory(app, "SugarCRM", client_id="", client_secret="", tenant="acme_sync")
+    provider_config_factory(
+        app, "SugarCRM", client_id="", client_secret="", options={"platform": "acme_sync"}
+    )
     call_command("aurinko_doctor", app.client_id)
     out = capsys.readouterr().out
     assert "ERROR" not in out

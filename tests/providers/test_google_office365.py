@@ -242,18 +242,18 @@ def test_calls_for_an_account_go_to_its_data_centre_and_instance(
     )
     assert ZohoProvider().renew(zoho_config, zoho).access_token == "new"
     assert responses.calls[0].request.url.startswith("https://accounts.zoho.eu/")
-    config = ZohoProvider().config_for_account(zoho_config, zoho)
+    config = ZohoProvider().resolve(zoho_config, account=zoho)
     assert ZohoProvider().endpoint("api", config) == "https://www.zohoapis.eu"
 
     sf_config = provider_config_factory(app, "Salesforce")
     sf = account_factory(app, "Salesforce", server_url="https://acme.my.salesforce.com")
     assert (
-        SalesforceProvider().endpoint("api", SalesforceProvider().config_for_account(sf_config, sf))
+        SalesforceProvider().endpoint("api", SalesforceProvider().resolve(sf_config, account=sf))
         == "https://acme.my.salesforce.com"
     )
     # An app's own override still wins (sovereign clouds, test peers).
     sf_config.endpoints = {"api": "https://override.example.com"}
     assert (
-        SalesforceProvider().endpoint("api", SalesforceProvider().config_for_account(sf_config, sf))
+        SalesforceProvider().endpoint("api", SalesforceProvider().resolve(sf_config, account=sf))
         == "https://override.example.com"
     )

@@ -61,7 +61,7 @@ def test_password_grant_and_profile(public_dns):
 def test_configured_client_and_platform(public_dns):
     responses.post(SERVER + "/rest/v11/oauth2/token", json=DATA["token"])
     responses.get(SERVER + "/rest/v11/me", json=DATA["profile"])
-    sign_in(config(client_id="mycrm", tenant="broker_x"))
+    sign_in(config(client_id="mycrm", options={"platform": "broker_x"}))
     body = parse_qs(responses.calls[0].request.body)
     assert body["client_id"] == ["mycrm"] and body["platform"] == ["broker_x"]
 
@@ -239,7 +239,7 @@ def test_renew_refreshes_at_the_accounts_instance(public_dns):
         server_url=other,
         credentials={"access_token": "a", "refresh_token": "old-rt"},
     )
-    tokens = SugarCRMProvider().renew(config(tenant="broker_x"), account)
+    tokens = SugarCRMProvider().renew(config(options={"platform": "broker_x"}), account)
     assert tokens.refresh_token == "e5f6a7b8-rotated"
     body = parse_qs(responses.calls[0].request.body)
     assert body["refresh_token"] == ["old-rt"] and body["platform"] == ["broker_x"]
@@ -261,7 +261,7 @@ def test_revoke_logs_the_session_out(public_dns):
     responses.post(SERVER + "/rest/v11/oauth2/logout", json={"success": True})
     provider = SugarCRMProvider()
     account = Account(service_type="SugarCRM", server_url=SERVER)
-    cfg = provider.config_for_account(config(), account)
+    cfg = provider.resolve(config(), account=account)
     assert provider.revoke(cfg, "old-rt", "refresh_token") is True
     logout = responses.calls[1].request
     assert logout.headers["OAuth-Token"] == DATA["refresh"]["access_token"]
@@ -274,7 +274,7 @@ def test_configured_without_a_client_id(app_factory):
     from aurinko_auth import services
 
     app, _ = app_factory()
-    cfg = services.configure_provider(app, "SugarCRM", tenant="acme_sync")
+    cfg = services.configure_provider(app, "SugarCRM", options={"platform": "acme_sync"})
     provider = SugarCRMProvider()
     assert provider.client_id(cfg) == "sugar" and provider.platform(cfg) == "acme_sync"
     with pytest.raises(InvalidRequest):

@@ -11,7 +11,8 @@ from aurinko_auth.flows import common
 from aurinko_auth.flows import state as flow_state
 from aurinko_auth.flows import user as user_flow
 from aurinko_auth.models import Account, AuthState, FlowKind
-from aurinko_auth.providers.base import PasswordProvider, Profile
+from aurinko_auth.providers.base import Profile
+from aurinko_auth.providers.forms import PasswordProvider
 from tests.conftest import RETURN_URL
 
 pytestmark = pytest.mark.django_db

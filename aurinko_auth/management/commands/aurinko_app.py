@@ -40,6 +40,14 @@ class Command(BaseCommand):
         provider.add_argument("--oauth-client-id", default="")
         provider.add_argument("--oauth-client-secret", default=None)
         provider.add_argument("--tenant", default="")
+        provider.add_argument(
+            "--option",
+            action="append",
+            default=[],
+            dest="provider_options",
+            metavar="NAME=VALUE",
+            help="A provider option, e.g. SugarCRM's platform=acme_sync.",
+        )
         provider.add_argument("--service-account-key", default=None)
         provider.add_argument(
             "--endpoint", action="append", default=[], dest="endpoints", metavar="NAME=URL"
@@ -85,6 +93,12 @@ class Command(BaseCommand):
             if not sep or not name or not url:
                 raise CommandError(f"--endpoint takes NAME=URL, got {item!r}.")
             endpoints[name.strip()] = url.strip()
+        provider_options: dict[str, str] = {}
+        for item in options["provider_options"]:
+            name, sep, value = item.partition("=")
+            if not sep or not name:
+                raise CommandError(f"--option takes NAME=VALUE, got {item!r}.")
+            provider_options[name.strip()] = value.strip()
         key = None
         if options["service_account_key"]:
             with open(options["service_account_key"], encoding="utf-8") as fh:
@@ -98,6 +112,7 @@ class Command(BaseCommand):
                 tenant=options["tenant"],
                 service_account_key=key,
                 endpoints=endpoints,
+                options=provider_options,
             )
         self.emit(
             {
@@ -106,6 +121,7 @@ class Command(BaseCommand):
                 "oauthClientId": config.client_id,
                 "tenant": config.tenant or None,
                 "endpoints": config.endpoints,
+                "options": config.options,
             }
         )
 
