@@ -12,7 +12,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from aurinko_auth import crypto
-from aurinko_auth.admin import SECRET_SESSION_KEY
+from aurinko_auth.admin.app_pages import SECRET_SESSION_KEY
 from aurinko_auth.models import App, AppMembership, AuditEvent, ProviderConfig
 from tests.admin.conftest import PROVIDER_SECRET, form_data
 
