@@ -148,9 +148,9 @@ class AccountAdmin(AppScopedAdminMixin, admin.ModelAdmin):
                 Event.ACCOUNT_DEACTIVATED,
                 app=account.app_id,
                 request=request,
-                account_id=account.pk,
-                service_type=account.service_type,
-                provider_confirmed=ok,
+                accountId=account.pk,
+                serviceType=account.service_type,
+                providerConfirmed=ok,
             )
         messages.success(
             request,
@@ -173,7 +173,7 @@ class AccountAdmin(AppScopedAdminMixin, admin.ModelAdmin):
                 Event.ACCOUNT_TOKENS_REVOKED,
                 app=account.app_id,
                 request=request,
-                account_id=account.pk,
+                accountId=account.pk,
                 count=count,
             )
         messages.success(request, f"{total} access token(s) revoked.")
@@ -185,8 +185,8 @@ class AccountAdmin(AppScopedAdminMixin, admin.ModelAdmin):
             Event.ACCOUNT_DELETED,
             app=obj.app_id,
             request=request,
-            account_id=obj.pk,
-            service_type=obj.service_type,
+            accountId=obj.pk,
+            serviceType=obj.service_type,
         )
         accounts.delete_account(obj)
 

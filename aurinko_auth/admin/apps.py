@@ -204,17 +204,17 @@ class AppAdmin(AppPagesMixin, AppScopedAdminMixin, admin.ModelAdmin):
         }
         for config in deleted:
             audit.record(
-                Event.PROVIDER_DELETED, app=app, request=request, service_type=config.service_type
+                Event.PROVIDER_DELETED, app=app, request=request, serviceType=config.service_type
             )
         for f, is_new in changed:
             audit.record(
                 Event.PROVIDER_ADDED if is_new else Event.PROVIDER_CHANGED,
                 app=app,
                 request=request,
-                service_type=f.instance.service_type,
+                serviceType=f.instance.service_type,
                 fields=[name for name in f.changed_data if name not in write_only],
-                secret_changed="yes" if f.secret_changed else "no",
-                service_account_key_changed="yes" if f.key_changed else "no",
+                secretChanged="yes" if f.secret_changed else "no",
+                serviceAccountKeyChanged="yes" if f.key_changed else "no",
             )
 
     def delete_model(self, request: HttpRequest, obj: App) -> None:
@@ -222,7 +222,7 @@ class AppAdmin(AppPagesMixin, AppScopedAdminMixin, admin.ModelAdmin):
         for account in obj.accounts.all().iterator():
             accounts.delete_account(account)
         audit.record(
-            Event.APP_DELETED, app=obj, request=request, name=obj.name, client_id=obj.client_id
+            Event.APP_DELETED, app=obj, request=request, name=obj.name, clientId=obj.client_id
         )
         obj.delete()
 
