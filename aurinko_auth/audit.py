@@ -5,13 +5,14 @@ Record an event from anywhere (flows, views, the admin, commands)::
     from aurinko_auth import audit
 
     audit.record(audit.Event.ACCOUNT_LINKED, app=app, request=request,
-                 account_id=account.pk, service_type="Google")
+                 accountId=account.pk, serviceType="Google")
     audit.record(audit.Event.USER_SIGN_IN_FAILED, app=app, request=request,
                  reason="returnurl.invalid")
 
 ``details`` are plain JSON values describing *what* happened (ids, service types, changed
-field names, error codes). Never pass a secret: keys that name one (``password``, ``token``,
-``client_secret``, ...) are replaced by ``"[redacted]"`` as a last line of defence.
+field names, error codes). Their keys are camelCase, the JSON API's style (``accountId``,
+``serviceType``, ``secretChanged``). Never pass a secret: keys that name one (``password``,
+``token``, ``clientSecret``, ...) are replaced by ``"[redacted]"`` as a last line of defence.
 
 Sign-ins to the Django admin (and their failures) are recorded from django.contrib.auth's
 ``user_logged_in`` / ``user_login_failed`` signals, connected in ``AppConfig.ready``.
@@ -39,27 +40,35 @@ FAILURE_EVENTS: frozenset[str] = frozenset(
     }
 )
 
-# Detail keys that would hold a secret. Matched case-insensitively on the whole key.
+# Detail keys that would hold a secret. Matched on the whole key, ignoring case and ``_``/``-``
+# (``clientSecret``, ``client_secret`` and ``CLIENT-SECRET`` are one key).
 SECRET_KEYS: frozenset[str] = frozenset(
     {
         "password",
         "secret",
-        "client_secret",
+        "clientSecret",
         "token",
-        "access_token",
-        "refresh_token",
-        "id_token",
+        "accessToken",
+        "refreshToken",
+        "idToken",
         "code",
         "credentials",
-        "service_account_key",
-        "private_key",
+        "serviceAccountKey",
+        "privateKey",
         "state",
-        "code_verifier",
+        "codeVerifier",
         "session",
         "cookie",
         "authorization",
     }
 )
+
+
+def _normal_key(key: str) -> str:
+    return key.replace("_", "").replace("-", "").lower()
+
+
+_SECRET_NORMAL_KEYS = frozenset(map(_normal_key, SECRET_KEYS))
 REDACTED = "[redacted]"
 
 logger = logging.getLogger("aurinko_auth.audit")
@@ -80,7 +89,7 @@ def client_ip(request: HttpRequest | None) -> str | None:
 def _clean(details: dict[str, Any]) -> dict[str, Any]:
     cleaned: dict[str, Any] = {}
     for key, value in details.items():
-        if key.lower() in SECRET_KEYS:
+        if _normal_key(key) in _SECRET_NORMAL_KEYS:
             logger.warning("audit detail %r looks secret and was redacted", key)
             value = REDACTED
         elif isinstance(value, dict):

@@ -60,6 +60,11 @@ def forget_roles(request: HttpRequest) -> None:
         delattr(request, _CACHE_ATTR)
 
 
+def is_staff(request: HttpRequest) -> bool:
+    """Any active staff user may use the admin; what they see follows their roles."""
+    return bool(request.user.is_active and request.user.is_staff)
+
+
 def is_superuser(request: HttpRequest) -> bool:
     user = request.user
     return bool(user.is_active and user.is_superuser)

@@ -13,7 +13,8 @@ from aurinko_auth.models.apps import App
 
 class AuditEvent(models.Model):
     """One security event (sign-ins, secret rotation, linking, admin changes). Append-only;
-    written through :func:`aurinko_auth.audit.record`, never with a secret in ``details``."""
+    written through :func:`aurinko_auth.audit.record`, never with a secret in ``details``
+    (a JSON object with camelCase keys)."""
 
     class Type(models.TextChoices):
         ADMIN_SIGN_IN = "admin.signin", "Admin sign-in"
@@ -70,7 +71,7 @@ class AuditEvent(models.Model):
 
     @property
     def summary(self) -> str:
-        """The details as one line of text ("service_type: Google, fields: name tenant")."""
+        """The details as one line of text ("serviceType: Google, fields: name tenant")."""
 
         def text(value: Any) -> str:
             return " ".join(map(str, value)) if isinstance(value, list) else str(value)

@@ -67,9 +67,9 @@ def test_deactivating_revokes_at_the_provider(client, team, account_token_factor
     assert not AccountToken.objects.filter(account=team.account).exists()
     event = AuditEvent.objects.get(event="account.deactivated")
     assert event.details == {
-        "account_id": team.account.pk,
-        "service_type": "Google",
-        "provider_confirmed": True,
+        "accountId": team.account.pk,
+        "serviceType": "Google",
+        "providerConfirmed": True,
     }
     assert event.app == team.app and event.actor == team.admin
 

@@ -12,7 +12,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from aurinko_auth import crypto
-from aurinko_auth.admin import SECRET_SESSION_KEY
+from aurinko_auth.admin.app_pages import SECRET_SESSION_KEY
 from aurinko_auth.models import App, AppMembership, AuditEvent, ProviderConfig
 from tests.admin.conftest import PROVIDER_SECRET, form_data
 
@@ -217,8 +217,8 @@ def test_admin_adds_a_provider_configuration_with_a_key_file(client, team):
     assert "azure-secret-value" not in raw_secret and "PRIVATE KEY" not in raw_key
     assert crypto.decrypt(raw_secret) == "azure-secret-value"
     event = AuditEvent.objects.get(app=team.app, event="provider.added")
-    assert event.details["service_type"] == "Office365"
-    assert event.details["secret_changed"] == "yes"
+    assert event.details["serviceType"] == "Office365"
+    assert event.details["secretChanged"] == "yes"
     assert "azure-secret-value" not in json.dumps(event.details)
     assert "azure-secret-value" not in json.dumps(list(LogEntry.objects.values()), default=str)
 
@@ -232,7 +232,7 @@ def test_an_empty_secret_field_keeps_the_stored_secret(client, team):
     assert team.config.client_id == "new-client-id"
     assert team.config.client_secret == PROVIDER_SECRET
     event = AuditEvent.objects.get(app=team.app, event="provider.changed")
-    assert event.details["fields"] == ["client_id"] and event.details["secret_changed"] == "no"
+    assert event.details["fields"] == ["client_id"] and event.details["secretChanged"] == "no"
 
 
 @pytest.mark.parametrize(

@@ -38,7 +38,7 @@ def seed_accounts(app, account_factory):
             last_error=error,
             account_type="primary",
         )
-    audit.record(audit.Event.AUTH_FAILED, app=app, service_type="Google", reason="access_denied")
+    audit.record(audit.Event.AUTH_FAILED, app=app, serviceType="Google", reason="access_denied")
     audit.record(audit.Event.USER_SIGN_IN_FAILED, app=app, reason="state.expired")
 
 
