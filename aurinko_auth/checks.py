@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 from typing import Any
 
 from django.core import checks
@@ -9,6 +10,8 @@ from django.core.exceptions import ImproperlyConfigured
 
 from aurinko_auth import crypto
 from aurinko_auth.conf import aurinko_settings
+from aurinko_auth.providers import registry
+from aurinko_auth.security import ratelimit
 from aurinko_auth.security.transport import is_secure_or_loopback
 
 
@@ -37,8 +40,6 @@ def check_settings(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckM
                 id="aurinko_auth.E003",
             )
         )
-    from aurinko_auth.providers import registry
-
     try:
         duplicates = registry.duplicate_ids()
     except ImportError as exc:
@@ -59,10 +60,6 @@ def check_settings(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckM
 
 def _check_networks_and_rates() -> list[checks.CheckMessage]:
     """Values read at request time: a typo must fail at start, not as a 500 on a sign-in."""
-    import ipaddress
-
-    from aurinko_auth.security import ratelimit
-
     errors: list[checks.CheckMessage] = []
     for network in aurinko_settings.ALLOWED_PRIVATE_NETWORKS or ():
         try:

@@ -32,6 +32,7 @@ from django.contrib import admin
 from django.db.models import Model, QuerySet
 from django.http import Http404, HttpRequest
 
+from aurinko_auth import inputs
 from aurinko_auth.models import App, AppMembership
 
 Role = AppMembership.Role
@@ -239,6 +240,7 @@ class ScopedAppFilter(admin.SimpleListFilter):
         value = self.value()
         if not value:
             return queryset
-        if not value.isdigit():
+        app_id = inputs.object_id(value)
+        if app_id is None:
             return queryset.none()
-        return queryset.filter(**{self.app_lookup: int(value)})
+        return queryset.filter(**{self.app_lookup: app_id})

@@ -17,6 +17,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import requests
 
+from aurinko_auth.conf import aurinko_settings
 from aurinko_auth.errorcodes import Code
 from aurinko_auth.exceptions import InvalidRequest, ProviderNotConfigured
 from aurinko_auth.providers.base import Profile
@@ -63,8 +64,6 @@ def _exchangelib() -> SimpleNamespace:
             oauth2_session_params: Any = None,
             oauth2_token_endpoint: Any = None,
         ) -> requests.Session:
-            from aurinko_auth.conf import aurinko_settings
-
             # exchangelib calls raw_session on the instance (a classmethod there).
             session = super().raw_session(  # type: ignore[misc]
                 prefix, oauth2_client, oauth2_session_params, oauth2_token_endpoint
@@ -299,8 +298,6 @@ class EWSProvider(PasswordProvider):
 
     def verify(self, config: Any, data: dict[str, Any]) -> Profile:
         """A real sign-in and one EWS call. Raises SignInFailed or netguard.BlockedHost."""
-        from aurinko_auth.conf import aurinko_settings
-
         ex = _exchangelib()
         from exchangelib.errors import RedirectError
         from exchangelib.properties import Mailbox

@@ -10,6 +10,8 @@ import ssl
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
+from aurinko_auth import inputs
+from aurinko_auth.conf import aurinko_settings
 from aurinko_auth.errorcodes import Code
 from aurinko_auth.exceptions import InvalidRequest
 from aurinko_auth.providers.base import Profile
@@ -23,8 +25,6 @@ MAX_LENGTHS = {"login": 320, "password": 1024, "host": 253, "smtpHost": 253}
 
 
 def _tls_context() -> ssl.SSLContext:
-    from aurinko_auth.conf import aurinko_settings
-
     return ssl.create_default_context(cafile=aurinko_settings.PASSWORD_CA_BUNDLE or None)
 
 
@@ -95,28 +95,28 @@ class IMAPProvider(PasswordProvider):
         security = values["security"] or "ssl"
         if security not in SECURITY:
             raise InvalidRequest("Security must be SSL/TLS or STARTTLS.")
-        port = values["port"] or str(DEFAULT_PORTS[security])
-        if not port.isdigit() or not 0 < int(port) < 65536:
+        port = inputs.decimal(
+            values["port"] or str(DEFAULT_PORTS[security]), minimum=1, maximum=65535
+        )
+        if port is None:
             raise InvalidRequest("The port must be a number from 1 to 65535.")
         refuse_exchange_online(values["host"])
         cleaned = {
             "login": values["login"],
             "password": values["password"],
             "host": values["host"].lower().strip("[]"),
-            "port": int(port),
+            "port": port,
             "security": security,
         }
         if values["smtpHost"]:
-            smtp_port = values["smtpPort"] or "587"
-            if not smtp_port.isdigit() or not 0 < int(smtp_port) < 65536:
+            smtp_port = inputs.decimal(values["smtpPort"] or "587", minimum=1, maximum=65535)
+            if smtp_port is None:
                 raise InvalidRequest("The SMTP port must be a number from 1 to 65535.")
-            cleaned.update(smtpHost=values["smtpHost"].lower(), smtpPort=int(smtp_port))
+            cleaned.update(smtpHost=values["smtpHost"].lower(), smtpPort=smtp_port)
         return cleaned
 
     def verify(self, config: Any, data: dict[str, Any]) -> Profile:
         """A real login (then LOGOUT). Raises SignInFailed or netguard.BlockedHost."""
-        from aurinko_auth.conf import aurinko_settings
-
         timeout = float(aurinko_settings.PASSWORD_TIMEOUT[1])
         host, port = data["host"], data["port"]
         try:

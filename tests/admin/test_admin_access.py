@@ -199,3 +199,12 @@ def test_direct_urls_with_garbage_ids_are_404(client, team):
         "/admin/aurinko_auth/account/x/change/",
     ]:
         assert client.get(url).status_code == 404, url
+
+
+@pytest.mark.parametrize("value", ["²", "١", "9" * 30, "-1", "x"])
+def test_app_filter_with_a_hostile_id_finds_nothing(client, team, value):
+    """Issue 19 item 4: ``?app=²`` was a 500 ("²".isdigit() is true, int("²") raises)."""
+    client.force_login(team.other_owner)
+    response = client.get(reverse("admin:aurinko_auth_account_changelist"), {"app": value})
+    assert response.status_code == 200
+    assert list(response.context["cl"].result_list) == []

@@ -262,3 +262,14 @@ def test_unknown_host_is_a_clear_form_error(client, imap_app, monkeypatch):
     assert refused.status_code == 400
     assert b"host name does not resolve" in refused.content
     assert not Account.objects.exists()
+
+
+@pytest.mark.parametrize("field", ["port", "smtpPort"])
+@pytest.mark.parametrize("value", ["²", "١٤٣", "0", "65536", "999999", "1e3"])
+def test_form_ports_must_be_ascii_numbers_in_range(field, value):
+    """Issue 19 item 4: a superscript port was a 500 (isdigit() true, int() raises)."""
+    data = {"login": "a@example.com", "password": "p", "host": "imap.example.com"}
+    data.update({"smtpHost": "smtp.example.com"} if field == "smtpPort" else {})
+    data[field] = value
+    with pytest.raises(InvalidRequest, match="number from 1 to 65535"):
+        IMAPProvider().clean(data)
