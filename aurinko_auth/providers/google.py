@@ -5,11 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 from aurinko_auth.providers.base import OAuth2Provider, Profile, TokenSet
+from aurinko_auth.providers.google_daemon import GoogleServiceAccounts
 
 _G = "https://www.googleapis.com/auth/"
 
 
-class GoogleProvider(OAuth2Provider):
+class GoogleProvider(GoogleServiceAccounts, OAuth2Provider):
     id = "Google"
     name = "Google"
     endpoints = {
