@@ -60,6 +60,7 @@ from aurinko_auth.lifecycle.failures import Outcome, record_failure
 from aurinko_auth.models import Account, ProviderConfig, TokenStatus
 from aurinko_auth.providers import base
 from aurinko_auth.providers.registry import get_provider
+from aurinko_auth.providers.service_accounts import ServiceAccountProvider
 from aurinko_auth.webhooks import events
 
 logger = logging.getLogger("aurinko_auth.lifecycle.tokens")
@@ -224,6 +225,17 @@ def _refresh_locked(
                 row,
                 InvalidRequest(
                     f"{provider.id} accounts have no refreshable token.", code="direct.unsupported"
+                ),
+            )
+        if row.daemon and (
+            not isinstance(provider, ServiceAccountProvider) or provider.token_per_mailbox
+        ):
+            # Per-mailbox tokens are fetched (and cached) when used: nothing to renew ahead.
+            return Outcome(
+                "skipped",
+                row,
+                InvalidRequest(
+                    "This service account has per-mailbox tokens only.", code="direct.unsupported"
                 ),
             )
         config = ProviderConfig.objects.filter(

@@ -133,6 +133,15 @@ class ServiceAccountProvider:
         when the provider does not know the mailbox)."""
         raise NotImplementedError
 
+    def renew(self, config: ProviderConfig, account: Account) -> TokenSet:
+        """New tokens for a stored account (the refresh job,
+        :mod:`aurinko_auth.lifecycle.tokens`): a daemon account's organisation-wide token is
+        fetched again with the service-account grant (it has no refresh token); the
+        provider's user accounts refresh as usual."""
+        if account.daemon and not self.token_per_mailbox:
+            return self.service_account_token(config, account, None)
+        return super().renew(config, account)  # type: ignore[misc]
+
     def check_mailbox(self, account: Account, mailbox: str) -> None:
         """Provider rules for a mailbox the daemon ``account`` acts for (a valid address
         already): raise :class:`MailboxError`. Default: any address."""
