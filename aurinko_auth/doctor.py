@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 import requests
 
+from aurinko_auth.conf import aurinko_settings
 from aurinko_auth.exceptions import AurinkoError
 from aurinko_auth.models import App, ProviderConfig
 from aurinko_auth.providers.base import OAuth2Provider, example_endpoint
@@ -77,7 +78,9 @@ def check_config(config: ProviderConfig, *, probe: bool = True) -> list[Finding]
         else:
             try:
                 # Any HTTP answer (even 400/405) proves the endpoint is there.
-                requests.head(token_url, timeout=provider._timeout(), allow_redirects=False)
+                requests.head(
+                    token_url, timeout=tuple(aurinko_settings.HTTP_TIMEOUT), allow_redirects=False
+                )
             except requests.RequestException as exc:
                 add(ERROR, f"token endpoint {token_url} is unreachable ({type(exc).__name__})")
     return found
