@@ -12,7 +12,8 @@ from aurinko_auth.exceptions import AurinkoError, InvalidRequest
 from aurinko_auth.models import App, AppMembership, ProviderConfig
 from aurinko_auth.providers.base import Provider
 from aurinko_auth.providers.oauth2 import OAuth2Provider
-from aurinko_auth.providers.registry import get_provider
+from aurinko_auth.providers.registry import all_providers, get_provider
+from aurinko_auth.providers.service_accounts import ServiceAccountProvider
 from aurinko_auth.security import returnurls
 from aurinko_auth.security.transport import is_secure_or_loopback
 
@@ -80,18 +81,21 @@ def validate_endpoints(provider: Any, endpoints: dict[str, str]) -> dict[str, st
 
 
 def validate_service_account_key(provider: Any, key: str) -> str:
-    """A Google service-account JSON key, checked before it is stored (encrypted); an empty
-    string removes the stored key."""
-    from aurinko_auth.lifecycle.daemon_tokens import parse_service_account_key
-
+    """A service-account key, checked by its provider before it is stored (encrypted); an
+    empty string removes the stored key."""
     if not key.strip():
         return ""
-    if provider.id != "Google":
+    if not isinstance(provider, ServiceAccountProvider) or not provider.takes_service_account_key:
+        takers = [
+            p.id
+            for p in all_providers()
+            if isinstance(p, ServiceAccountProvider) and p.takes_service_account_key
+        ]
         raise InvalidRequest(
-            f"{provider.id} takes no service-account key (Google only).",
+            f"{provider.id} takes no service-account key ({' and '.join(takers)} only).",
             code=Code.SERVICE_ACCOUNT_KEY_INVALID,
         )
-    parse_service_account_key(key)
+    provider.parse_service_account_key(key)
     return key
 
 

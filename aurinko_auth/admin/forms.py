@@ -13,8 +13,10 @@ from django.core.exceptions import ValidationError
 from aurinko_auth import scopes, services
 from aurinko_auth.exceptions import AurinkoError, InvalidRequest
 from aurinko_auth.models import App, AppMembership, ProviderConfig
+from aurinko_auth.providers.base import Provider
 from aurinko_auth.providers.oauth2 import OAuth2Provider
 from aurinko_auth.providers.registry import all_providers, get_provider
+from aurinko_auth.providers.service_accounts import ServiceAccountProvider
 
 MAX_KEY_FILE_BYTES = 64 * 1024
 SCOPE_HELP = {
@@ -89,22 +91,34 @@ class AppForm(forms.ModelForm):
             raise ValidationError(exc.message, code=exc.code) from None
 
 
-def validate_service_account_key(raw: bytes) -> str:
-    """The uploaded service-account key as text, checked like every stored key
-    (:func:`aurinko_auth.services.validate_service_account_key`: JSON, ``type``,
-    ``client_email``, a private key that loads)."""
-    from aurinko_auth.exceptions import AurinkoError
-    from aurinko_auth.providers.google import GoogleProvider
-    from aurinko_auth.services import validate_service_account_key as validate
+def _key_provider(service_type: str) -> Provider | None:
+    """The provider that checks an uploaded service-account key: the configuration's own when
+    it takes keys, else the first registered provider that does (an uploaded key is checked
+    whatever the configuration's provider)."""
+    takers = [
+        p
+        for p in all_providers()
+        if isinstance(p, ServiceAccountProvider) and p.takes_service_account_key
+    ]
+    own = [p for p in takers if p.id.lower() == (service_type or "").lower()]
+    return (own or takers or [None])[0]
 
+
+def validate_service_account_key(raw: bytes, service_type: str = "") -> str:
+    """The uploaded service-account key as text, checked like every stored key
+    (:func:`aurinko_auth.services.validate_service_account_key`, by the provider's own
+    rules: a key file that parses, names its account and holds a private key that loads)."""
     if len(raw) > MAX_KEY_FILE_BYTES:
         raise ValidationError("The key file is too large.")
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError:
         raise ValidationError("The key file is not valid JSON.") from None
+    provider = _key_provider(service_type)
+    if provider is None:
+        raise ValidationError("No registered provider takes a service-account key.")
     try:
-        return validate(GoogleProvider(), text)
+        return services.validate_service_account_key(provider, text)
     except AurinkoError as exc:
         raise ValidationError(exc.message) from None
 
@@ -212,7 +226,9 @@ class ProviderConfigForm(forms.ModelForm):
         upload = self.cleaned_data.get("key_file")
         if not upload:
             return None
-        return validate_service_account_key(upload.read(MAX_KEY_FILE_BYTES + 1))
+        return validate_service_account_key(
+            upload.read(MAX_KEY_FILE_BYTES + 1), self.cleaned_data.get("service_type", "")
+        )
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()

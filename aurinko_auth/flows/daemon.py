@@ -1,13 +1,15 @@
 """The Service Account (daemon) flow: org-wide access after one admin authorization.
 
-``GET /v1/auth/authorizeDaemon`` ->
-* Office 365: Microsoft's admin-consent endpoint (``adminconsent``, tenant from the request's
-  ``tenant``, default ``organizations``) -> ``/v1/auth/callback`` with ``tenant`` and
-  ``admin_consent`` -> an app-only token (client credentials) at that tenant -> a daemon account
-  for the tenant (``authOrgId`` = tenant id);
-* Google: the admin signs in with Google OAuth (who authorizes, which Workspace domain ``hd``)
-  -> the broker proves the domain-wide delegation with a JWT bearer token for the admin's own
-  mailbox -> a daemon account for the domain.
+``GET /v1/auth/authorizeDaemon`` for a provider with the service-account capability
+(:class:`~aurinko_auth.providers.service_accounts.ServiceAccountProvider`), in one of its two
+shapes:
+
+* admin consent (Office 365): the provider's consent page -> ``/v1/auth/callback`` without a
+  code (Microsoft: ``tenant`` and ``admin_consent``) -> the provider checks it and fetches an
+  app-only token -> a daemon account for the organisation (``authOrgId`` = tenant id);
+* admin sign-in (Google Workspace): the admin signs in with the provider's OAuth (who
+  authorizes, which organisation) -> the provider proves the delegation with a token for the
+  admin's own mailbox -> a daemon account for the domain.
 
 The result reaches the returnUrl like the Account flow's (``code`` or ``token``).
 """
@@ -17,28 +19,23 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from django.db import transaction
-from oauthlib.common import add_params_to_uri
 
 from aurinko_auth.accounts import link_account
 from aurinko_auth.conf import aurinko_settings
 from aurinko_auth.errorcodes import Code
-from aurinko_auth.exceptions import (
-    AccessDenied,
-    AurinkoError,
-    InvalidRequest,
-    ProviderError,
-    ProviderNotConfigured,
-)
+from aurinko_auth.exceptions import AurinkoError, InvalidRequest
 from aurinko_auth.flows import account as account_flow
 from aurinko_auth.flows import common
 from aurinko_auth.flows import state as flow_state
-from aurinko_auth.lifecycle import daemon_tokens
-from aurinko_auth.models import App, AuthState, FlowKind, ProviderConfig
-from aurinko_auth.providers.base import Profile, ProviderCallError
+from aurinko_auth.models import AuthState, FlowKind
 from aurinko_auth.providers.oauth2 import OAuth2Provider
-from aurinko_auth.providers.registry import get_provider
+from aurinko_auth.providers.registry import all_providers, get_provider
+from aurinko_auth.providers.service_accounts import DaemonGrant, ServiceAccountProvider
 
-SERVICE_TYPES = ("Office365", "Google")
+
+def service_types() -> list[str]:
+    """The registered providers with service accounts."""
+    return [p.id for p in all_providers() if isinstance(p, ServiceAccountProvider)]
 
 
 def start(req: common.AuthorizeRequest, browser_id: str) -> common.Started:
@@ -50,202 +47,86 @@ def start(req: common.AuthorizeRequest, browser_id: str) -> common.Started:
         if response_type not in account_flow.RESPONSE_TYPES:
             raise InvalidRequest("responseType must be 'code' or 'token'.")
         provider, unified = common.check_common(req, app)
-        if provider.id not in SERVICE_TYPES or not isinstance(provider, OAuth2Provider):
+        if not isinstance(provider, ServiceAccountProvider) or not isinstance(
+            provider, OAuth2Provider
+        ):
             raise InvalidRequest(
-                f"Service accounts exist for {' and '.join(SERVICE_TYPES)} only.",
+                f"Service accounts exist for {' and '.join(service_types())} only.",
                 code=Code.SERVICETYPE_INVALID,
             )
         native = provider.native_scopes(unified)  # rejects scopes the provider lacks
         config = common.provider_config(app, provider)
+        provider.check_daemon_config(config)
         params = {"returnUrl": req.return_url, "state": req.state, "responseType": response_type}
-        if provider.id == "Office365":
-            return _start_office365(app, provider, config, req, params, unified, native, browser_id)
-        return _start_google(app, provider, config, req, params, unified, native, browser_id)
+        if provider.admin_signs_in:
+            # The admin's sign-in asks for identity only; the daemon scopes go to the grant.
+            return common.start_oauth(
+                app=app,
+                provider=provider,
+                kind=FlowKind.DAEMON,
+                unified=[],
+                params={**params, "daemonScopes": unified, "daemonNative": native},
+                browser_id=browser_id,
+                login_hint=req.login_hint,
+            )
+        consent = provider.daemon_consent(config, req.extra)
+        state = flow_state.create(
+            app=app,
+            kind=FlowKind.DAEMON,
+            service_type=provider.id,
+            params={**params, "scopes": unified, "native": native, **consent},
+            secrets={},
+            browser_id=browser_id,
+        )
+        return common.Started(
+            provider.daemon_consent_url(
+                config, consent, state=state, redirect_uri=aurinko_settings.callback_url
+            )
+        )
     except AurinkoError as exc:
         raise common.redirect_error(req.return_url, req.state)(exc) from None
 
 
 def complete(pending: AuthState, query: Mapping[str, str], browser_id: str) -> str:
     """The provider's callback for a pending daemon authorization."""
-    if pending.service_type == "Office365":
-        return _complete_office365(pending, query)
-    return _complete_google(pending, query)
-
-
-def _not_configured(message: str) -> ProviderNotConfigured:
-    return ProviderNotConfigured(message, code=Code.DAEMON_NOT_CONFIGURED)
-
-
-# --- Office 365 --------------------------------------------------------------------------
-
-
-def _start_office365(
-    app: App,
-    provider: OAuth2Provider,
-    config: ProviderConfig,
-    req: common.AuthorizeRequest,
-    params: dict,
-    unified: list[str],
-    native: list[str],
-    browser_id: str,
-) -> common.Started:
-    if not config.client_id or not config.client_secret:
-        raise _not_configured(
-            "Office 365 service accounts need the app's OAuth client id and "
-            "client secret (client credentials)."
-        )
-    requested = req.extra.get("tenant", "")
-    if requested:
-        tenant = daemon_tokens.clean_tenant(requested)
-    else:
-        configured = (config.tenant or "").lower()
-        # A single-tenant app registration names its tenant; "common" cannot consent.
-        tenant = (
-            daemon_tokens.clean_tenant(configured)
-            if configured and configured not in ("common", "consumers")
-            else "organizations"
-        )
-    url = provider.endpoint("adminconsent", config, tenant=tenant)
-    state = flow_state.create(
-        app=app,
-        kind=FlowKind.DAEMON,
-        service_type=provider.id,
-        params={**params, "scopes": unified, "native": native, "tenant": tenant},
-        secrets={},
-        browser_id=browser_id,
-    )
-    return common.Started(
-        add_params_to_uri(
-            url,
-            [
-                ("client_id", config.client_id),
-                ("scope", daemon_tokens.GRAPH_DEFAULT_SCOPE),
-                ("redirect_uri", aurinko_settings.callback_url),
-                ("state", state),
-            ],
-        )
-    )
-
-
-def _complete_office365(pending: AuthState, query: Mapping[str, str]) -> str:
-    error = query.get("error")
-    if error:
-        if error == "access_denied":
-            raise AccessDenied("The administrator declined the consent.")
-        raise ProviderError(
-            f"Microsoft returned an error: {error[:64]}.", code=error[:64], status=400
-        )
-    if (query.get("admin_consent") or "").lower() != "true":
-        raise AccessDenied(
-            "Microsoft did not confirm the admin consent.", code=Code.ADMIN_CONSENT_MISSING
-        )
-    tenant = (query.get("tenant") or "").strip().lower()
-    if not daemon_tokens.is_tenant_id(tenant):
-        raise InvalidRequest("Microsoft returned no tenant id.", code=Code.TENANT_INVALID)
-    requested = pending.params.get("tenant", "organizations")
-    if daemon_tokens.is_tenant_id(requested) and requested != tenant:
-        raise InvalidRequest(
-            "The consent was given for another tenant than the one asked.",
-            code=Code.TENANT_MISMATCH,
-        )
     provider = get_provider(pending.service_type)
-    config = common.provider_config(pending.app, provider)
-    tokens = daemon_tokens.client_credentials_token(provider, config, tenant)
-    profile = Profile(
-        auth_user_id=tenant,
-        auth_org_id=tenant,
-        login_string=tenant,
-        name=f"Microsoft 365 tenant {tenant}",
-    )
-    with transaction.atomic():
-        account, _ = link_account(
-            app=pending.app,
-            provider=provider,
-            profile=profile,
-            tokens=tokens,
-            credentials={**tokens.credentials(), "tenant": tenant},
-            requested_scopes=pending.params.get("scopes", []),
-            requested_native=pending.params.get("native", []),
-            daemon=True,
+    if not isinstance(provider, ServiceAccountProvider) or not isinstance(provider, OAuth2Provider):
+        raise InvalidRequest(
+            f"{provider.id} has no service accounts.", code=Code.SERVICETYPE_INVALID
         )
-        return account_flow.finish(pending, account)
+    if provider.admin_signs_in:
+        result = common.complete_oauth(pending, query)
+        native = pending.params.get("daemonNative", [])
+        grant = provider.complete_daemon_sign_in(result.config, result.profile, native)
+        return _finish(
+            pending, result.provider, grant, pending.params.get("daemonScopes", []), native
+        )
+    config = common.provider_config(pending.app, provider)
+    grant = provider.complete_daemon_consent(config, pending.params, query)
+    return _finish(
+        pending,
+        provider,
+        grant,
+        pending.params.get("scopes", []),
+        pending.params.get("native", []),
+    )
 
 
-# --- Google Workspace ----------------------------------------------------------------------
-
-
-def _start_google(
-    app: App,
+def _finish(
+    pending: AuthState,
     provider: OAuth2Provider,
-    config: ProviderConfig,
-    req: common.AuthorizeRequest,
-    params: dict,
+    grant: DaemonGrant,
     unified: list[str],
     native: list[str],
-    browser_id: str,
-) -> common.Started:
-    if not config.service_account_key:
-        raise _not_configured(
-            "Google service accounts need the app's service-account key "
-            "(manage.py aurinko_app provider ... --service-account-key FILE)."
-        )
-    daemon_tokens.config_key(config)
-    if not config.client_id or not config.client_secret:
-        raise _not_configured(
-            "The administrator signs in with Google OAuth: the app's Google "
-            "configuration needs an OAuth client id and client secret."
-        )
-    # The admin's sign-in asks for identity only; the daemon scopes go to the JWT grant.
-    return common.start_oauth(
-        app=app,
-        provider=provider,
-        kind=FlowKind.DAEMON,
-        unified=[],
-        params={**params, "daemonScopes": unified, "daemonNative": native},
-        browser_id=browser_id,
-        login_hint=req.login_hint,
-    )
-
-
-def _complete_google(pending: AuthState, query: Mapping[str, str]) -> str:
-    result = common.complete_oauth(pending, query)
-    admin = result.profile
-    domain = (admin.auth_org_id or "").lower()
-    if not domain:
-        raise InvalidRequest(
-            "Only a Google Workspace administrator can authorize a service account: this is "
-            "a consumer Google account (no Workspace domain).",
-            code=Code.DAEMON_NOT_WORKSPACE,
-        )
-    native = pending.params.get("daemonNative", [])
-    provider = result.provider
-    try:
-        # Proves the domain-wide delegation (client id and scopes) before an account exists.
-        daemon_tokens.jwt_bearer_token(provider, result.config, admin.email, native)
-    except ProviderCallError as exc:
-        raise ProviderError(
-            f"Google refused the service account for {domain} ({exc.code}): check the "
-            "domain-wide delegation of the service account's client id and scopes in the "
-            "Admin console.",
-            code=Code.DAEMON_DELEGATION_FAILED,
-            status=400,
-        ) from None
-    profile = Profile(
-        auth_user_id=domain,
-        auth_org_id=domain,
-        email=admin.email,
-        login_string=admin.email,
-        name=f"Google Workspace {domain}",
-        extra={"authorizedBy": admin.email},
-    )
+) -> str:
     with transaction.atomic():
         account, _ = link_account(
             app=pending.app,
             provider=provider,
-            profile=profile,
-            tokens=None,
-            credentials={"domain": domain, "default_mailbox": admin.email},
-            requested_scopes=pending.params.get("daemonScopes", []),
+            profile=grant.profile,
+            tokens=grant.tokens,
+            credentials=grant.credentials,
+            requested_scopes=unified,
             requested_native=native,
             daemon=True,
         )

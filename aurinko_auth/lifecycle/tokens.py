@@ -18,7 +18,9 @@ wait is bounded: the HTTP call by ``HTTP_TIMEOUT`` and the lock wait by
 costs one short wait per account per token lifetime.
 
 Failures are classified (``ProviderCallError.failure``) and move the account along
-``healthy -> retrying -> needs_reauth | app_misconfigured``:
+``healthy -> retrying -> needs_reauth | app_misconfigured``
+(:mod:`aurinko_auth.lifecycle.failures` records them, with the one failure-class ->
+token-status table shared with daemon accounts):
 
 * ``terminal_user`` (``invalid_grant``, AADSTS700082, ``BAD_REFRESH_TOKEN``...): after a
   re-read that shows nobody else changed the credentials meanwhile (else it was a race, not a
@@ -38,7 +40,6 @@ from __future__ import annotations
 import logging
 import threading
 from contextlib import contextmanager
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -52,14 +53,16 @@ from aurinko_auth.exceptions import (
     AccountInactive,
     AurinkoError,
     InvalidRequest,
-    ProviderError,
     ProviderNotConfigured,
     ProviderUnavailable,
 )
+from aurinko_auth.lifecycle.daemon_tokens import daemon_access_token
+from aurinko_auth.lifecycle.failures import Outcome, record_failure
 from aurinko_auth.models import Account, ProviderConfig, TokenStatus
 from aurinko_auth.providers import base
 from aurinko_auth.providers.oauth2 import OAuth2Provider
 from aurinko_auth.providers.registry import get_provider
+from aurinko_auth.providers.service_accounts import ServiceAccountProvider
 from aurinko_auth.webhooks import events
 
 logger = logging.getLogger("aurinko_auth.lifecycle.tokens")
@@ -83,18 +86,6 @@ def _local_lock(pk: int):
         yield
     finally:
         lock.release()
-
-
-@dataclass
-class Outcome:
-    """What a refresh attempt did. ``result``: ``refreshed``, ``current`` (the stored token was
-    still good, e.g. another worker had just refreshed it), ``failed``, ``paused`` (the app's
-    provider configuration has an app-level failure on record), ``skipped`` (locked by
-    another machine) or ``inactive``."""
-
-    result: str
-    account: Account | None = None
-    error: AurinkoError | None = None
 
 
 def needs_refresh(account: Account, horizon: datetime | None = None) -> bool:
@@ -127,8 +118,8 @@ def fresh_access_token(account: Account, mailbox: str | None = None) -> str:
     """The account's provider access token, refreshed first when expired or expiring within
     ``REFRESH_LEEWAY``. Safe to call from any number of threads, workers and machines at
     once: one of them refreshes, the others wait and reuse its token. Daemon (service)
-    accounts have no refresh token: their app-only or per-``mailbox`` token comes from
-    :func:`aurinko_auth.lifecycle.daemon_tokens.daemon_access_token`.
+    accounts have no refresh token: their app-only or per-``mailbox`` token comes from their
+    provider's service-account grant (:func:`~aurinko_auth.lifecycle.daemon_tokens.daemon_access_token`).
 
     Raises :class:`AccountInactive` (401) for inactive accounts and when the refresh token was
     revoked, :class:`ProviderUnavailable` (503, with ``retry_after``) while the provider is
@@ -136,8 +127,6 @@ def fresh_access_token(account: Account, mailbox: str | None = None) -> str:
     configuration is broken. ``account`` is updated in place."""
     ensure_usable(account)
     if account.daemon:
-        from aurinko_auth.lifecycle.daemon_tokens import daemon_access_token
-
         return daemon_access_token(account, mailbox)
     if not needs_refresh(account):
         return account.credentials["access_token"]
@@ -243,11 +232,23 @@ def _refresh_locked(
                     code=Code.DIRECT_UNSUPPORTED,
                 ),
             )
+        if row.daemon and (
+            not isinstance(provider, ServiceAccountProvider) or provider.token_per_mailbox
+        ):
+            # Per-mailbox tokens are fetched (and cached) when used: nothing to renew ahead.
+            return Outcome(
+                "skipped",
+                row,
+                InvalidRequest(
+                    "This service account has per-mailbox tokens only.",
+                    code=Code.DIRECT_UNSUPPORTED,
+                ),
+            )
         config = ProviderConfig.objects.filter(
             app_id=row.app_id, service_type=row.service_type
         ).first()
         if config is None:
-            return _fail(
+            return record_failure(
                 row,
                 None,
                 base.ProviderCallError(
@@ -259,7 +260,7 @@ def _refresh_locked(
             )
         if config.refresh_blocked:
             # One app-level failure is on record: do not hammer the provider with every account.
-            outcome = _fail(
+            outcome = record_failure(
                 row,
                 config,
                 base.ProviderCallError(
@@ -276,9 +277,9 @@ def _refresh_locked(
         try:
             tokens = provider.renew(config, row)
         except base.ProviderCallError as exc:
-            return _fail(row, config, exc, now)
+            return record_failure(row, config, exc, now)
         except ProviderNotConfigured as exc:
-            return _fail(
+            return record_failure(
                 row,
                 config,
                 base.ProviderCallError(exc.message, code=exc.code, failure=base.CONFIG),
@@ -324,108 +325,6 @@ def _refresh_locked(
             )
         logger.info("account %s: provider token refreshed", pk)
         return Outcome("refreshed", row)
-
-
-def _fail(
-    row: Account,
-    config: ProviderConfig | None,
-    exc: base.ProviderCallError,
-    now: datetime,
-    *,
-    record_app: bool = True,
-) -> Outcome:
-    """Record a failed refresh on the account (and the app) and say what the caller gets."""
-    failure = exc.failure
-    update: dict[str, Any] = {"last_error": exc.code[:255], "updated_at": now}
-    if failure == base.TERMINAL_USER:
-        current = (
-            Account.objects.filter(pk=row.pk).values_list("credential_version", flat=True).first()
-        )
-        if current != row.credential_version:
-            # The credentials changed while we refreshed: another worker won the race and our
-            # refresh token was simply the old one. Not a revocation.
-            logger.info(
-                "account %s: %s after a concurrent update; not a revocation", row.pk, exc.code
-            )
-            return Outcome("current", Account.objects.get(pk=row.pk))
-        update.update(active=False, token_status=TokenStatus.NEEDS_REAUTH, refresh_retry_at=None)
-        error: AurinkoError = AccountInactive(
-            f"The provider refused the account's refresh token ({exc.code}); the account is "
-            "inactive until it is authorized again."
-        )
-        logger.warning("account %s: needs re-authorization (%s)", row.pk, exc.code)
-    elif failure == base.TERMINAL_APP:
-        update.update(token_status=TokenStatus.APP_MISCONFIGURED, refresh_retry_at=None)
-        if record_app and config is not None:
-            first = not config.refresh_blocked
-            ProviderConfig.objects.filter(pk=config.pk).update(
-                last_error=exc.code[:255], last_error_at=now
-            )
-            if first:
-                # The one app-level alert; the app's other accounts pause silently.
-                logger.error(
-                    "app %s: the %s provider configuration was refused (%s); "
-                    "token refreshes for its accounts are paused until it changes",
-                    row.app_id,
-                    row.service_type,
-                    exc.code,
-                )
-        error = ProviderError(
-            f"The app's {row.service_type} client credentials were refused ({exc.code}).",
-            code=Code.PROVIDER_APP_MISCONFIGURED,
-            status=502,
-        )
-    elif failure == base.CONFIG:
-        wait = int(aurinko_settings.REFRESH_RETRY_MAX)
-        update.update(
-            token_status=TokenStatus.APP_MISCONFIGURED,
-            refresh_retry_at=now + timedelta(seconds=wait),
-        )
-        logger.warning("account %s: refresh failed, configuration problem (%s)", row.pk, exc.code)
-        error = ProviderError(
-            f"The {row.service_type} configuration does not work for this account ({exc.code}).",
-            code=Code.PROVIDER_MISCONFIGURED,
-            status=502,
-        )
-    else:
-        failures = row.refresh_failures + 1
-        wait = (
-            exc.retry_after
-            if exc.retry_after is not None
-            else min(
-                int(aurinko_settings.REFRESH_RETRY_BASE) * 2 ** min(failures - 1, 16),
-                int(aurinko_settings.REFRESH_RETRY_MAX),
-            )
-        )
-        update.update(
-            token_status=TokenStatus.RETRYING,
-            refresh_failures=failures,
-            refresh_retry_at=now + timedelta(seconds=wait),
-        )
-        logger.info(
-            "account %s: transient refresh failure %d (%s), retry in %d s",
-            row.pk,
-            failures,
-            exc.code,
-            wait,
-        )
-        error = ProviderUnavailable(
-            f"The provider could not refresh the account's token ({exc.code}); retry later.",
-            code=Code.PROVIDER_UNAVAILABLE,
-            retry_after=max(1, wait),
-        )
-    was = row.token_status
-    Account.objects.filter(pk=row.pk).update(**update)
-    for key, value in update.items():
-        setattr(row, key, value)
-    # Events (in the caller's transaction): needs_reauth once, when the grant is gone;
-    # refresh_failed at the first failure of a streak, not at every retry.
-    payload = {**events.account_payload(row), "failure": failure, "error": exc.code[:255]}
-    if failure == base.TERMINAL_USER:
-        events.emit(row.app_id, "account.needs_reauth", payload, account=row)
-    elif was == TokenStatus.HEALTHY:
-        events.emit(row.app_id, "account.refresh_failed", payload, account=row)
-    return Outcome("failed", row, error)
 
 
 def _inactive_error(row: Account) -> AurinkoError:

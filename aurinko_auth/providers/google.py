@@ -5,12 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 from aurinko_auth.providers.base import Profile, TokenSet
+from aurinko_auth.providers.google_daemon import GoogleServiceAccounts
 from aurinko_auth.providers.oauth2 import OAuth2Provider
 
 _G = "https://www.googleapis.com/auth/"
 
 
-class GoogleProvider(OAuth2Provider):
+class GoogleProvider(GoogleServiceAccounts, OAuth2Provider):
     id = "Google"
     name = "Google"
     endpoints = {

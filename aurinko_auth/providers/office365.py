@@ -10,11 +10,12 @@ import jwt
 
 from aurinko_auth.providers.base import CONFIG, TERMINAL_APP, TERMINAL_USER, Profile, TokenSet
 from aurinko_auth.providers.oauth2 import OAuth2Provider
+from aurinko_auth.providers.office365_daemon import Office365ServiceAccounts
 
 GRAPH = "https://graph.microsoft.com/"
 
 
-class Office365Provider(OAuth2Provider):
+class Office365Provider(Office365ServiceAccounts, OAuth2Provider):
     id = "Office365"
     name = "Office 365"
     default_tenant = "common"

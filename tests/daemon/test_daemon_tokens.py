@@ -17,13 +17,10 @@ from django.db import connection
 from django.utils import timezone
 
 from aurinko_auth.exceptions import InvalidRequest
-from aurinko_auth.lifecycle.daemon_tokens import (
-    MailboxError,
-    daemon_access_token,
-    parse_service_account_key,
-)
+from aurinko_auth.lifecycle.daemon_tokens import MailboxError, daemon_access_token
 from aurinko_auth.models import Account, ProviderConfig, TokenStatus
 from aurinko_auth.providers.base import ProviderCallError
+from aurinko_auth.providers.google_daemon import parse_service_account_key
 
 TENANT = "72f988bf-86f1-41af-91ab-2d7cd011db47"
 MS_TOKEN = f"https://login.microsoftonline.com/{TENANT}/oauth2/v2.0/token"

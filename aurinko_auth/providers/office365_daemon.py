@@ -1,0 +1,156 @@
+"""Office 365 service accounts: admin consent, then the client credentials grant.
+
+``GET /v1/auth/authorizeDaemon`` sends the admin to Microsoft's admin-consent endpoint
+(``adminconsent``, tenant from the request's ``tenant``, default the configured tenant or
+``organizations``); the callback names the consented tenant, and an app-only Microsoft Graph
+token for it (client credentials, scope ``https://graph.microsoft.com/.default``) proves the
+consent. One token serves every mailbox of the tenant; there is no refresh token.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+from oauthlib.common import add_params_to_uri
+from oauthlib.oauth2 import BackendApplicationClient
+from requests_oauthlib import OAuth2Session
+
+from aurinko_auth.errorcodes import Code
+from aurinko_auth.exceptions import AccessDenied, InvalidRequest, ProviderError
+from aurinko_auth.providers.base import Profile, TokenSet
+from aurinko_auth.providers.service_accounts import (
+    DaemonGrant,
+    ServiceAccountProvider,
+    not_configured,
+)
+
+if TYPE_CHECKING:
+    from aurinko_auth.models import Account, ProviderConfig
+
+GRAPH_DEFAULT_SCOPE = "https://graph.microsoft.com/.default"
+
+_GUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$", re.I)
+_DOMAIN = re.compile(r"^(?=.{1,253}$)(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$", re.I)
+
+
+def is_tenant_id(value: str) -> bool:
+    return bool(_GUID.match(value or ""))
+
+
+def clean_tenant(value: str) -> str:
+    """A tenant an admin may consent for: a tenant id (GUID), a verified domain name, or
+    ``organizations``. ``common`` and ``consumers`` are refused: personal Microsoft accounts
+    cannot give admin consent, and client credentials need a concrete tenant."""
+    value = (value or "").strip().lower()
+    if value in ("common", "consumers"):
+        raise InvalidRequest(
+            f"tenant {value!r} cannot give admin consent: use the tenant id, the tenant's "
+            "domain name or 'organizations'.",
+            code=Code.TENANT_INVALID,
+        )
+    if value == "organizations" or is_tenant_id(value) or _DOMAIN.match(value):
+        return value
+    raise InvalidRequest(
+        "tenant must be a tenant id (GUID), a domain name or 'organizations'.",
+        code=Code.TENANT_INVALID,
+    )
+
+
+class Office365ServiceAccounts(ServiceAccountProvider):
+    """Mixed into :class:`~aurinko_auth.providers.office365.Office365Provider`."""
+
+    admin_signs_in = False
+    token_per_mailbox = False
+
+    def check_daemon_config(self, config: ProviderConfig) -> None:
+        if not config.client_id or not config.client_secret:
+            raise not_configured(
+                "Office 365 service accounts need the app's OAuth client id and "
+                "client secret (client credentials)."
+            )
+
+    def daemon_consent(self, config: ProviderConfig, extra: Mapping[str, str]) -> dict[str, str]:
+        requested = extra.get("tenant", "")
+        if requested:
+            return {"tenant": clean_tenant(requested)}
+        configured = (config.tenant or "").lower()
+        # A single-tenant app registration names its tenant; "common" cannot consent.
+        if configured and configured not in ("common", "consumers"):
+            return {"tenant": clean_tenant(configured)}
+        return {"tenant": "organizations"}
+
+    def daemon_consent_url(
+        self, config: ProviderConfig, consent: Mapping[str, str], *, state: str, redirect_uri: str
+    ) -> str:
+        provider: Any = self
+        url = provider.endpoint("adminconsent", config, tenant=consent["tenant"])
+        return add_params_to_uri(
+            url,
+            [
+                ("client_id", config.client_id),
+                ("scope", GRAPH_DEFAULT_SCOPE),
+                ("redirect_uri", redirect_uri),
+                ("state", state),
+            ],
+        )
+
+    def complete_daemon_consent(
+        self, config: ProviderConfig, consent: Mapping[str, str], query: Mapping[str, str]
+    ) -> DaemonGrant:
+        error = query.get("error")
+        if error:
+            if error == "access_denied":
+                raise AccessDenied("The administrator declined the consent.")
+            raise ProviderError(
+                f"Microsoft returned an error: {error[:64]}.", code=error[:64], status=400
+            )
+        if (query.get("admin_consent") or "").lower() != "true":
+            raise AccessDenied(
+                "Microsoft did not confirm the admin consent.", code=Code.ADMIN_CONSENT_MISSING
+            )
+        tenant = (query.get("tenant") or "").strip().lower()
+        if not is_tenant_id(tenant):
+            raise InvalidRequest("Microsoft returned no tenant id.", code=Code.TENANT_INVALID)
+        requested = consent.get("tenant", "organizations")
+        if is_tenant_id(requested) and requested != tenant:
+            raise InvalidRequest(
+                "The consent was given for another tenant than the one asked.",
+                code=Code.TENANT_MISMATCH,
+            )
+        tokens = self.client_credentials_token(config, tenant)
+        profile = Profile(
+            auth_user_id=tenant,
+            auth_org_id=tenant,
+            login_string=tenant,
+            name=f"Microsoft 365 tenant {tenant}",
+        )
+        return DaemonGrant(profile, {**tokens.credentials(), "tenant": tenant}, tokens)
+
+    def service_account_token(
+        self, config: ProviderConfig, account: Account, mailbox: str | None
+    ) -> TokenSet:
+        return self.client_credentials_token(config, account.auth_org_id)
+
+    def client_credentials_token(self, config: ProviderConfig, tenant: str) -> TokenSet:
+        """An app-only Microsoft Graph token for ``tenant`` (client credentials grant)."""
+        if not config.client_id or not config.client_secret:
+            raise not_configured(
+                "The app's Office 365 configuration needs an OAuth client id and client "
+                "secret for service accounts."
+            )
+        if not is_tenant_id(tenant) and not _DOMAIN.match(tenant or ""):
+            raise InvalidRequest(
+                "Client credentials need a concrete tenant.", code=Code.TENANT_INVALID
+            )
+        provider: Any = self
+        session = OAuth2Session(client=BackendApplicationClient(client_id=config.client_id))
+        return self.fetch_app_token(
+            session,
+            provider.endpoint("token", config, tenant=tenant),
+            client_id=config.client_id,
+            client_secret=config.client_secret,
+            include_client_id=True,
+            scope=[GRAPH_DEFAULT_SCOPE],
+        )
