@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from aurinko_auth import crypto
 from aurinko_auth.exceptions import InvalidCode
+from aurinko_auth.flows import user
 from aurinko_auth.models import AccountToken, App, AuthCode, FlowKind
 
 
@@ -37,8 +38,6 @@ def redeem(app: App, code: str) -> dict[str, Any]:
 def _flow_extras(row: AuthCode) -> dict[str, Any]:
     """Fields a flow adds to the redemption (the User flow: ``userId``, ``userSession``)."""
     if row.payload.get("kind") == FlowKind.USER:
-        from aurinko_auth.flows import user
-
         return user.redeemed(row)
     return {}
 

@@ -31,6 +31,7 @@ from aurinko_auth.exceptions import (
 from aurinko_auth.flows import account as account_flow
 from aurinko_auth.flows import common
 from aurinko_auth.flows import state as flow_state
+from aurinko_auth.flows.state import FlowParams
 from aurinko_auth.lifecycle import daemon_tokens
 from aurinko_auth.models import App, AuthState, FlowKind, ProviderConfig
 from aurinko_auth.providers.base import OAuth2Provider, Profile, ProviderCallError
@@ -55,7 +56,7 @@ def start(req: common.AuthorizeRequest, browser_id: str) -> common.Started:
             )
         native = provider.native_scopes(unified)  # rejects scopes the provider lacks
         config = common.provider_config(app, provider)
-        params = {"returnUrl": req.return_url, "state": req.state, "responseType": response_type}
+        params = FlowParams(return_url=req.return_url, state=req.state, response_type=response_type)
         if provider.id == "Office365":
             return _start_office365(app, provider, config, req, params, unified, native, browser_id)
         return _start_google(app, provider, config, req, params, unified, native, browser_id)
@@ -63,7 +64,7 @@ def start(req: common.AuthorizeRequest, browser_id: str) -> common.Started:
         raise common.redirect_error(req.return_url, req.state)(exc) from None
 
 
-def complete(pending: AuthState, query: Mapping[str, str], browser_id: str) -> str:
+def complete(pending: AuthState, query: Mapping[str, str], browser_id: str) -> common.Completed:
     """The provider's callback for a pending daemon authorization."""
     if pending.service_type == "Office365":
         return _complete_office365(pending, query)
@@ -82,7 +83,7 @@ def _start_office365(
     provider: OAuth2Provider,
     config: ProviderConfig,
     req: common.AuthorizeRequest,
-    params: dict,
+    params: FlowParams,
     unified: list[str],
     native: list[str],
     browser_id: str,
@@ -108,7 +109,7 @@ def _start_office365(
         app=app,
         kind=FlowKind.DAEMON,
         service_type=provider.id,
-        params={**params, "scopes": unified, "native": native, "tenant": tenant},
+        params=params.replace(scopes=unified, native=native, tenant=tenant),
         secrets={},
         browser_id=browser_id,
     )
@@ -125,7 +126,7 @@ def _start_office365(
     )
 
 
-def _complete_office365(pending: AuthState, query: Mapping[str, str]) -> str:
+def _complete_office365(pending: AuthState, query: Mapping[str, str]) -> common.Completed:
     error = query.get("error")
     if error:
         if error == "access_denied":
@@ -140,7 +141,8 @@ def _complete_office365(pending: AuthState, query: Mapping[str, str]) -> str:
     tenant = (query.get("tenant") or "").strip().lower()
     if not daemon_tokens.is_tenant_id(tenant):
         raise InvalidRequest("Microsoft returned no tenant id.", code="tenant.invalid")
-    requested = pending.params.get("tenant", "organizations")
+    flow = flow_state.params_of(pending)
+    requested = flow.tenant or "organizations"
     if daemon_tokens.is_tenant_id(requested) and requested != tenant:
         raise InvalidRequest(
             "The consent was given for another tenant than the one asked.", code="tenant.mismatch"
@@ -161,8 +163,8 @@ def _complete_office365(pending: AuthState, query: Mapping[str, str]) -> str:
             profile=profile,
             tokens=tokens,
             credentials={**tokens.credentials(), "tenant": tenant},
-            requested_scopes=pending.params.get("scopes", []),
-            requested_native=pending.params.get("native", []),
+            requested_scopes=flow.scopes,
+            requested_native=flow.native,
             daemon=True,
         )
         return account_flow.finish(pending, account)
@@ -176,7 +178,7 @@ def _start_google(
     provider: OAuth2Provider,
     config: ProviderConfig,
     req: common.AuthorizeRequest,
-    params: dict,
+    params: FlowParams,
     unified: list[str],
     native: list[str],
     browser_id: str,
@@ -198,13 +200,13 @@ def _start_google(
         provider=provider,
         kind=FlowKind.DAEMON,
         unified=[],
-        params={**params, "daemonScopes": unified, "daemonNative": native},
+        params=params.replace(daemon_scopes=unified, daemon_native=native),
         browser_id=browser_id,
         login_hint=req.login_hint,
     )
 
 
-def _complete_google(pending: AuthState, query: Mapping[str, str]) -> str:
+def _complete_google(pending: AuthState, query: Mapping[str, str]) -> common.Completed:
     result = common.complete_oauth(pending, query)
     admin = result.profile
     domain = (admin.auth_org_id or "").lower()
@@ -214,7 +216,8 @@ def _complete_google(pending: AuthState, query: Mapping[str, str]) -> str:
             "a consumer Google account (no Workspace domain).",
             code="daemon.not_workspace",
         )
-    native = pending.params.get("daemonNative", [])
+    flow = flow_state.params_of(pending)
+    native = flow.daemon_native
     provider = result.provider
     try:
         # Proves the domain-wide delegation (client id and scopes) before an account exists.
@@ -242,7 +245,7 @@ def _complete_google(pending: AuthState, query: Mapping[str, str]) -> str:
             profile=profile,
             tokens=None,
             credentials={"domain": domain, "default_mailbox": admin.email},
-            requested_scopes=pending.params.get("daemonScopes", []),
+            requested_scopes=flow.daemon_scopes,
             requested_native=native,
             daemon=True,
         )
