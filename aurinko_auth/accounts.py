@@ -8,9 +8,14 @@ from typing import Any
 from django.db import IntegrityError, models, transaction
 from django.utils import timezone
 
-from aurinko_auth.models import Account, App, TokenStatus
-from aurinko_auth.providers.base import Profile, Provider, TokenSet
+from aurinko_auth import audit
+from aurinko_auth.models import Account, App, ProviderConfig, TokenStatus
+from aurinko_auth.providers.base import Profile, Provider, ProviderCallError, TokenSet
+from aurinko_auth.providers.oauth2 import OAuth2Provider
+from aurinko_auth.providers.registry import get_provider
 from aurinko_auth.webhooks import events
+
+logger = logging.getLogger("aurinko_auth.accounts")
 
 
 def find_identity(
@@ -26,8 +31,6 @@ def find_identity(
 
 def _audit_linked(app: App, account: Account, *, created: bool) -> None:
     """The audit log's record of a linking, in the linking's transaction (no secrets)."""
-    from aurinko_auth import audit
-
     audit.record(
         audit.Event.ACCOUNT_LINKED,
         app=app,
@@ -131,17 +134,9 @@ def link_account(
     raise AssertionError("unreachable")
 
 
-logger = logging.getLogger("aurinko_auth.accounts")
-
-
 def revoke_grant(account: Account) -> bool:
     """Revoke the provider grant (RFC 7009 where the provider has it), forget the provider
     tokens and mark the account revoked. Returns whether the provider confirmed."""
-    from aurinko_auth.models import ProviderConfig
-    from aurinko_auth.providers.base import ProviderCallError
-    from aurinko_auth.providers.oauth2 import OAuth2Provider
-    from aurinko_auth.providers.registry import get_provider
-
     provider = get_provider(account.service_type)
     credentials = account.credentials
     confirmed = False
@@ -176,8 +171,6 @@ def delete_account(account: Account) -> None:
     """Revoke at the provider when possible, then delete the account and its tokens."""
     if account.credentials:
         revoke_grant(account)
-    from aurinko_auth import audit
-
     with transaction.atomic():
         events.emit(
             account.app_id, "account.deleted", events.account_payload(account), account=account.pk

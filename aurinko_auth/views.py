@@ -19,6 +19,7 @@ from aurinko_auth.exceptions import AurinkoError, FlowRedirectError, StateError
 from aurinko_auth.flows import account as account_flow
 from aurinko_auth.flows import callback, common
 from aurinko_auth.flows import daemon as daemon_flow
+from aurinko_auth.flows import password as password_flow
 from aurinko_auth.flows import state as flow_state
 from aurinko_auth.flows import user as user_flow
 from aurinko_auth.security import returnurls
@@ -100,19 +101,17 @@ def start_flow(request: HttpRequest, start) -> HttpResponse:  # noqa: ANN001
     return response
 
 
-def client_info(request: HttpRequest) -> user_flow.ClientInfo:
+def client_info(request: HttpRequest) -> flow_state.ClientInfo:
     """The browser's user agent and address (REMOTE_ADDR: put the broker behind a proxy that
     sets it, e.g. gunicorn's --forwarded-allow-ips, to record the real client)."""
-    return user_flow.ClientInfo(
+    return flow_state.ClientInfo(
         user_agent=request.META.get("HTTP_USER_AGENT", ""), ip=request.META.get("REMOTE_ADDR")
     )
 
 
-def finish_flow(result: str | common.Completed) -> HttpResponse:
+def finish_flow(result: common.Completed) -> HttpResponse:
     """The response that ends a flow: a redirect to the app, with the session cookie when the
     flow signed a user in. Password forms (EWS, IMAP) end with this too."""
-    if isinstance(result, str):
-        return redirect(result)
     response = redirect(result.redirect_url)
     if result.session_token and result.app_id is not None:
         usersessions.set_cookie(response, result.app_id, result.session_token)
@@ -175,8 +174,6 @@ def callback_view(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def password_view(request: HttpRequest, state: str) -> HttpResponse:
     """``/v1/auth/password/{state}``: our hosted sign-in form for password providers."""
-    from aurinko_auth.flows import password as password_flow
-
     bid = request.COOKIES.get(aurinko_settings.FLOW_COOKIE_NAME)
     try:
         pending, provider = password_flow.pending_form(state, bid)
@@ -186,7 +183,7 @@ def password_view(request: HttpRequest, state: str) -> HttpResponse:
     if request.method == "POST":
         try:
             return finish_flow(
-                password_flow.submit(state, bid, request.POST, ip=client_info(request).ip)
+                callback.submit_form(state, bid, request.POST, ip=client_info(request).ip)
             )
         except FlowRedirectError as exc:
             return error_redirect(exc)

@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Any
 
 from django.db import transaction
 
@@ -14,8 +15,11 @@ from aurinko_auth.accounts import link_account
 from aurinko_auth.conf import aurinko_settings
 from aurinko_auth.errorcodes import Code
 from aurinko_auth.exceptions import AurinkoError, InvalidRequest
-from aurinko_auth.flows import common
+from aurinko_auth.flows import common, password
+from aurinko_auth.flows import state as flow_state
+from aurinko_auth.flows.state import FlowParams
 from aurinko_auth.models import Account, AccountToken, AuthCode, AuthState, FlowKind
+from aurinko_auth.providers.base import Profile, Provider, TokenSet
 from aurinko_auth.providers.forms import FormSignIn
 from aurinko_auth.providers.oauth2 import OAuth2Provider
 
@@ -30,28 +34,21 @@ def start(req: common.AuthorizeRequest, browser_id: str) -> common.Started:
         if response_type not in RESPONSE_TYPES:
             raise InvalidRequest("responseType must be 'code' or 'token'.")
         provider, unified = common.check_common(req, app)
+        params = FlowParams(return_url=req.return_url, state=req.state, response_type=response_type)
         if isinstance(provider, FormSignIn):
-            return common.start_form(
+            return password.start(
                 app=app,
                 provider=provider,
                 kind=FlowKind.ACCOUNT,
                 unified=unified,
                 browser_id=browser_id,
-                params={
-                    "returnUrl": req.return_url,
-                    "state": req.state,
-                    "responseType": response_type,
-                },
+                params=params,
             )
         if not isinstance(provider, OAuth2Provider):
             raise InvalidRequest(f"{provider.id} cannot be signed in yet.")
         existing = common.existing_account_for(app, provider, req)
-        params = {
-            "returnUrl": req.return_url,
-            "state": req.state,
-            "responseType": response_type,
-            "accountId": existing.pk if (existing and req.account_id) else None,
-        }
+        if existing and req.account_id:
+            params = params.replace(account_id=existing.pk)
         return common.start_oauth(
             app=app,
             provider=provider,
@@ -66,21 +63,16 @@ def start(req: common.AuthorizeRequest, browser_id: str) -> common.Started:
         raise common.redirect_error(req.return_url, req.state)(exc) from None
 
 
-def complete(pending: AuthState, query: Mapping[str, str], browser_id: str) -> str:
+def complete(pending: AuthState, query: Mapping[str, str], browser_id: str) -> common.Completed:
+    """The provider's callback of an Account flow."""
     result = common.complete_oauth(pending, query)
-    tokens, profile, provider = result.tokens, result.profile, result.provider
     retry = common.consent_retry(result, browser_id)
     if retry is not None:
-        return retry.redirect_url
-    expected_id = pending.params.get("accountId")
+        return common.Completed(retry.redirect_url)
+    expected_id = flow_state.params_of(pending).account_id
     with transaction.atomic():
-        account, _created = link_account(
-            app=pending.app,
-            provider=provider,
-            profile=profile,
-            tokens=tokens,
-            requested_scopes=pending.params.get("scopes", []),
-            requested_native=pending.params.get("native", []),
+        account = _link(
+            pending, provider=result.provider, profile=result.profile, tokens=result.tokens
         )
         if expected_id and account.pk != expected_id:
             raise InvalidRequest(
@@ -90,11 +82,52 @@ def complete(pending: AuthState, query: Mapping[str, str], browser_id: str) -> s
         return finish(pending, account)
 
 
-def finish(pending: AuthState, account: Account) -> str:
+def complete_linked(
+    pending: AuthState,
+    *,
+    provider: Provider,
+    profile: Profile,
+    tokens: TokenSet | None = None,
+    credentials: dict[str, Any] | None = None,
+) -> common.Completed:
+    """Finish an Account flow once the provider vouched for ``profile`` (a password form's
+    sign-in: EWS, IMAP, SugarCRM): link the account and say where the browser goes."""
+    with transaction.atomic():
+        account = _link(
+            pending, provider=provider, profile=profile, tokens=tokens, credentials=credentials
+        )
+        return finish(pending, account)
+
+
+def _link(
+    pending: AuthState,
+    *,
+    provider: Provider,
+    profile: Profile,
+    tokens: TokenSet | None,
+    credentials: dict[str, Any] | None = None,
+) -> Account:
+    flow = flow_state.params_of(pending)
+    account, _created = link_account(
+        app=pending.app,
+        provider=provider,
+        profile=profile,
+        tokens=tokens,
+        credentials=credentials,
+        requested_scopes=flow.scopes,
+        requested_native=flow.native,
+    )
+    return account
+
+
+def finish(pending: AuthState, account: Account) -> common.Completed:
     """The success redirect of a flow that linked ``account``: a one-time ``code``, or with
     ``responseType=token`` the account token itself. Call it inside the flow's transaction."""
-    if pending.params["responseType"] == "token":
+    flow = flow_state.params_of(pending)
+    if flow.response_type == "token":
         token = AccountToken.issue(account)
-        return common.success_url(pending, accountId=str(account.pk), accessToken=token)
+        return common.Completed(
+            common.success_url(flow, accountId=str(account.pk), accessToken=token)
+        )
     code = AuthCode.issue(pending.app, account, aurinko_settings.CODE_TTL)
-    return common.success_url(pending, code=code)
+    return common.Completed(common.success_url(flow, code=code))

@@ -7,13 +7,14 @@ from collections.abc import Callable, Mapping
 
 from aurinko_auth import audit
 from aurinko_auth.exceptions import AurinkoError
-from aurinko_auth.flows import account, common, daemon, user
+from aurinko_auth.flows import account, common, daemon, password, user
 from aurinko_auth.flows import state as flow_state
 from aurinko_auth.flows.common import Completed
 from aurinko_auth.models import AuthState, FlowKind
+from aurinko_auth.providers.forms import FormSignIn, SignedIn
 
 
-def completion_for(kind: str) -> Callable[[AuthState, Mapping[str, str], str], str | Completed]:
+def completion_for(kind: str) -> Callable[[AuthState, Mapping[str, str], str], Completed]:
     """The completion function of each flow kind, listed explicitly."""
     handlers = {
         FlowKind.ACCOUNT: account.complete,
@@ -23,12 +24,12 @@ def completion_for(kind: str) -> Callable[[AuthState, Mapping[str, str], str], s
     return handlers[kind]
 
 
-def handle_callback(query: Mapping[str, str], browser_id: str | None) -> str | Completed:
+def handle_callback(query: Mapping[str, str], browser_id: str | None) -> Completed:
     """Resume the pending authorization named by ``state`` and return where to send the
     browser. StateError (no returnUrl known) propagates; anything later becomes a
     FlowRedirectError to the app's returnUrl."""
     pending = flow_state.consume(query.get("state"), browser_id)
-    wrap = common.redirect_error(pending.params["returnUrl"], pending.params.get("state"))
+    wrap = common.error_wrap(pending)
     try:
         return completion_for(pending.kind)(pending, query, browser_id or "")
     except AurinkoError as exc:
@@ -41,3 +42,23 @@ def handle_callback(query: Mapping[str, str], browser_id: str | None) -> str | C
             flow=pending.kind,
         )
         raise wrap(exc) from None
+
+
+def complete_signed_in(pending: AuthState, provider: FormSignIn, signed: SignedIn) -> Completed:
+    """A password form's successful sign-in, handed to its flow's ``complete_linked``."""
+    linked = {FlowKind.ACCOUNT: account.complete_linked, FlowKind.USER: user.complete_linked}
+    return linked[pending.kind](
+        pending,
+        provider=provider,
+        profile=signed.profile,
+        tokens=signed.tokens,
+        credentials=signed.credentials,
+    )
+
+
+def submit_form(
+    state: str, browser_id: str | None, data: Mapping[str, str], *, ip: str | None = None
+) -> Completed:
+    """The POST of our hosted sign-in form (``/v1/auth/password/{state}``): see
+    :func:`aurinko_auth.flows.password.submit`."""
+    return password.submit(state, browser_id, data, complete=complete_signed_in, ip=ip)

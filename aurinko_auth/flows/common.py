@@ -22,7 +22,8 @@ from aurinko_auth.exceptions import (
     ProviderNotConfigured,
 )
 from aurinko_auth.flows import state as flow_state
-from aurinko_auth.models import Account, App, AuthState, FlowKind, ProviderConfig
+from aurinko_auth.flows.state import FlowParams
+from aurinko_auth.models import Account, App, AuthState, ProviderConfig
 from aurinko_auth.providers.base import Provider
 from aurinko_auth.providers.oauth2 import OAuth2Provider
 from aurinko_auth.providers.registry import get_provider
@@ -74,8 +75,9 @@ class Started:
 
 @dataclass
 class Completed:
-    """A flow finished with more than a redirect: a User-flow session whose cookie the view
-    sets (for ``app_id``) before sending the browser to ``redirect_url``."""
+    """What every completion returns (callback or password form, every flow): send the
+    browser to ``redirect_url``; when a User flow signed someone in, the view first sets the
+    session cookie ``session_token`` for ``app_id``."""
 
     redirect_url: str
     session_token: str | None = None
@@ -153,7 +155,7 @@ def start_oauth(
     provider: OAuth2Provider,
     kind: str,
     unified: list[str],
-    params: dict[str, Any],
+    params: FlowParams,
     browser_id: str,
     login_hint: str = "",
     existing: Account | None = None,
@@ -169,12 +171,11 @@ def start_oauth(
         and set(native) <= set(existing.native_scopes or [])
     )
     verifier, challenge = new_pkce_pair()
-    params = {**params, "scopes": unified, "native": native}
     state = flow_state.create(
         app=app,
         kind=kind,
         service_type=provider.id,
-        params=params,
+        params=params.replace(scopes=unified, native=native),
         secrets={"code_verifier": verifier},
         browser_id=browser_id,
     )
@@ -235,11 +236,8 @@ def consent_retry(result: OAuthResult, browser_id: str) -> Started | None:
     none and we hold none for this identity, go back once with the consent prompt, so the
     account does not die at the first expiry."""
     provider, pending = result.provider, result.pending
-    if (
-        result.tokens.refresh_token
-        or not provider.wants_refresh_token()
-        or pending.params.get("consentForced")
-    ):
+    flow = flow_state.params_of(pending)
+    if result.tokens.refresh_token or not provider.wants_refresh_token() or flow.consent_forced:
         return None
     existing = Account.objects.filter(
         app=pending.app,
@@ -249,53 +247,25 @@ def consent_retry(result: OAuthResult, browser_id: str) -> Started | None:
     ).first()
     if existing is not None and existing.credentials.get("refresh_token"):
         return None
-    params = {k: v for k, v in pending.params.items() if k not in ("scopes", "native")}
-    params["consentForced"] = True
     return start_oauth(
         app=pending.app,
         provider=provider,
         kind=pending.kind,
-        unified=pending.params.get("scopes", []),
-        params=params,
+        unified=flow.scopes,
+        params=flow.replace(consent_forced=True),
         browser_id=browser_id,
         login_hint=result.profile.email,
         force_consent=True,
     )
 
 
-def success_url(pending: AuthState, **extra: str | None) -> str:
-    params: dict[str, str | None] = {"status": "success", "state": pending.params.get("state")}
+def success_url(flow: FlowParams, **extra: str | None) -> str:
+    params: dict[str, str | None] = {"status": "success", "state": flow.state}
     params.update(extra)
-    return returnurls.with_params(pending.params["returnUrl"], params)
+    return returnurls.with_params(flow.return_url, params)
 
 
-FORM_KINDS = (FlowKind.ACCOUNT, FlowKind.USER)
-
-
-def start_form(
-    *,
-    app: App,
-    provider: Provider,
-    kind: str,
-    unified: list[str],
-    params: dict[str, Any],
-    browser_id: str,
-) -> Started:
-    """Record the pending authorization and send the browser to our hosted sign-in form
-    (:mod:`aurinko_auth.flows.password` takes it from there)."""
-    if kind not in FORM_KINDS:
-        raise InvalidRequest(f"{provider.id} cannot be used in this flow.")
-    if isinstance(provider, OAuth2Provider):
-        # Its tokens are refreshed and revoked with the app's configuration (SugarCRM: the
-        # client id and platform): an app enables such a provider explicitly.
-        provider_config(app, provider)
-    native = provider.native_scopes(unified)
-    state = flow_state.create(
-        app=app,
-        kind=kind,
-        service_type=provider.id,
-        params={**params, "scopes": unified, "native": native},
-        secrets={},
-        browser_id=browser_id,
-    )
-    return Started(f"{aurinko_settings.public_url}/v1/auth/password/{state}")
+def error_wrap(pending: AuthState) -> Callable[[AurinkoError], FlowRedirectError]:
+    """:func:`redirect_error` for a pending authorization's returnUrl and state."""
+    flow = flow_state.params_of(pending)
+    return redirect_error(flow.return_url, flow.state)

@@ -27,6 +27,7 @@ from aurinko_auth.exceptions import AurinkoError, InvalidRequest
 from aurinko_auth.flows import account as account_flow
 from aurinko_auth.flows import common
 from aurinko_auth.flows import state as flow_state
+from aurinko_auth.flows.state import FlowParams
 from aurinko_auth.models import AuthState, FlowKind
 from aurinko_auth.providers.oauth2 import OAuth2Provider
 from aurinko_auth.providers.registry import all_providers, get_provider
@@ -57,7 +58,7 @@ def start(req: common.AuthorizeRequest, browser_id: str) -> common.Started:
         native = provider.native_scopes(unified)  # rejects scopes the provider lacks
         config = common.provider_config(app, provider)
         provider.check_daemon_config(config)
-        params = {"returnUrl": req.return_url, "state": req.state, "responseType": response_type}
+        params = FlowParams(return_url=req.return_url, state=req.state, response_type=response_type)
         if provider.admin_signs_in:
             # The admin's sign-in asks for identity only; the daemon scopes go to the grant.
             return common.start_oauth(
@@ -65,7 +66,7 @@ def start(req: common.AuthorizeRequest, browser_id: str) -> common.Started:
                 provider=provider,
                 kind=FlowKind.DAEMON,
                 unified=[],
-                params={**params, "daemonScopes": unified, "daemonNative": native},
+                params=params.replace(daemon_scopes=unified, daemon_native=native),
                 browser_id=browser_id,
                 login_hint=req.login_hint,
             )
@@ -74,7 +75,7 @@ def start(req: common.AuthorizeRequest, browser_id: str) -> common.Started:
             app=app,
             kind=FlowKind.DAEMON,
             service_type=provider.id,
-            params={**params, "scopes": unified, "native": native, **consent},
+            params=params.replace(scopes=unified, native=native, **consent),
             secrets={},
             browser_id=browser_id,
         )
@@ -87,8 +88,9 @@ def start(req: common.AuthorizeRequest, browser_id: str) -> common.Started:
         raise common.redirect_error(req.return_url, req.state)(exc) from None
 
 
-def complete(pending: AuthState, query: Mapping[str, str], browser_id: str) -> str:
+def complete(pending: AuthState, query: Mapping[str, str], browser_id: str) -> common.Completed:
     """The provider's callback for a pending daemon authorization."""
+    flow = flow_state.params_of(pending)
     provider = get_provider(pending.service_type)
     if not isinstance(provider, ServiceAccountProvider) or not isinstance(provider, OAuth2Provider):
         raise InvalidRequest(
@@ -96,19 +98,19 @@ def complete(pending: AuthState, query: Mapping[str, str], browser_id: str) -> s
         )
     if provider.admin_signs_in:
         result = common.complete_oauth(pending, query)
-        native = pending.params.get("daemonNative", [])
+        native = flow.daemon_native
         grant = provider.complete_daemon_sign_in(result.config, result.profile, native)
-        return _finish(
-            pending, result.provider, grant, pending.params.get("daemonScopes", []), native
-        )
+        return _finish(pending, result.provider, grant, flow.daemon_scopes, native)
     config = common.provider_config(pending.app, provider)
-    grant = provider.complete_daemon_consent(config, pending.params, query)
+    grant = provider.complete_daemon_consent(
+        config, {"tenant": flow.tenant} if flow.tenant else {}, query
+    )
     return _finish(
         pending,
         provider,
         grant,
-        pending.params.get("scopes", []),
-        pending.params.get("native", []),
+        flow.scopes,
+        flow.native,
     )
 
 
@@ -118,7 +120,7 @@ def _finish(
     grant: DaemonGrant,
     unified: list[str],
     native: list[str],
-) -> str:
+) -> common.Completed:
     with transaction.atomic():
         account, _ = link_account(
             app=pending.app,

@@ -5,38 +5,74 @@ account (credentials or provider tokens encrypted) -> returnUrl, exactly like th
 (a code, a token, or a User-flow session). A failed sign-in shows the form again and leaves the
 pending authorization usable until it expires; only a successful sign-in uses it up. Failed
 sign-ins are rate-limited per client IP and per login, before any server is contacted.
+
+This module imports no other flow: the Account and User flows start it, and
+:func:`aurinko_auth.flows.callback.submit_form` hands it their completions.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Callable, Mapping
 
 from django.db import transaction
 from django.utils import timezone
 
 from aurinko_auth import audit, crypto
-from aurinko_auth.accounts import link_account
 from aurinko_auth.conf import aurinko_settings
-from aurinko_auth.exceptions import AurinkoError, StateError
-from aurinko_auth.flows import account as account_flow
+from aurinko_auth.exceptions import AurinkoError, InvalidRequest, StateError
 from aurinko_auth.flows import common
 from aurinko_auth.flows import state as flow_state
-from aurinko_auth.flows import user as user_flow
-from aurinko_auth.models import AuthState, FlowKind, ProviderConfig
+from aurinko_auth.flows.state import FlowParams
+from aurinko_auth.models import App, AuthState, FlowKind, ProviderConfig
+from aurinko_auth.providers.base import Provider
 from aurinko_auth.providers.forms import FormSignIn, SignedIn
+from aurinko_auth.providers.oauth2 import OAuth2Provider
 from aurinko_auth.providers.registry import get_provider
 from aurinko_auth.security import ratelimit
 
 logger = logging.getLogger("aurinko_auth.flows")
+
+KINDS = (FlowKind.ACCOUNT, FlowKind.USER)
+
+# Ends the flow of a pending authorization whose form sign-in succeeded (its kind's
+# ``complete_linked``), inside the transaction that uses the authorization up.
+SignedInCompletion = Callable[[AuthState, FormSignIn, SignedIn], common.Completed]
+
+
+def start(
+    *,
+    app: App,
+    provider: Provider,
+    kind: str,
+    unified: list[str],
+    params: FlowParams,
+    browser_id: str,
+) -> common.Started:
+    """Record the pending authorization and send the browser to our form."""
+    if kind not in KINDS:
+        raise InvalidRequest(f"{provider.id} cannot be used in this flow.")
+    if isinstance(provider, OAuth2Provider):
+        # Its tokens are refreshed and revoked with the app's configuration (SugarCRM: the
+        # client id and platform): an app enables such a provider explicitly.
+        common.provider_config(app, provider)
+    native = provider.native_scopes(unified)
+    state = flow_state.create(
+        app=app,
+        kind=kind,
+        service_type=provider.id,
+        params=params.replace(scopes=unified, native=native),
+        secrets={},
+        browser_id=browser_id,
+    )
+    return common.Started(f"{aurinko_settings.public_url}/v1/auth/password/{state}")
 
 
 def pending_form(state: str, browser_id: str | None) -> tuple[AuthState, FormSignIn]:
     """The pending authorization behind a form (StateError when it cannot be resumed)."""
     pending = flow_state.check(state, browser_id)
     provider = get_provider(pending.service_type)
-    if not isinstance(provider, FormSignIn) or pending.kind not in common.FORM_KINDS:
+    if not isinstance(provider, FormSignIn) or pending.kind not in KINDS:
         raise StateError("This authorization does not use a sign-in form.")
     return pending, provider
 
@@ -49,10 +85,16 @@ def _limits(ip: str | None, login: str) -> list[tuple[str, str, str | None]]:
 
 
 def submit(
-    state: str, browser_id: str | None, data: Mapping[str, str], *, ip: str | None = None
-) -> str | common.Completed:
-    """Check the form's credentials by a real sign-in; on success link the account and return
-    where the browser goes (a redirect URL, or a Completed User flow with its session).
+    state: str,
+    browser_id: str | None,
+    data: Mapping[str, str],
+    *,
+    complete: SignedInCompletion,
+    ip: str | None = None,
+) -> common.Completed:
+    """Check the form's credentials by a real sign-in; on success use the authorization up and
+    let ``complete`` link the account and say where the browser goes (with a User-flow
+    session, for a primary sign-in).
 
     Raises InvalidRequest (and subclasses, RateLimited included) for the form to show,
     StateError when the authorization cannot be resumed, and FlowRedirectError when the sign-in
@@ -79,7 +121,7 @@ def submit(
     try:
         with transaction.atomic():
             flow_state.claim(pending)
-            return _complete(pending, provider, signed)
+            return complete(pending, provider, signed)
     except StateError:
         raise
     except AurinkoError as exc:
@@ -93,27 +135,4 @@ def submit(
             serviceType=pending.service_type,
             flow=pending.kind,
         )
-        raise common.redirect_error(pending.params["returnUrl"], pending.params.get("state"))(
-            exc
-        ) from None
-
-
-def _complete(pending: AuthState, provider: Any, signed: SignedIn) -> str | common.Completed:
-    if pending.kind == FlowKind.USER:
-        return user_flow.complete_linked(
-            pending,
-            provider=provider,
-            profile=signed.profile,
-            tokens=signed.tokens,
-            credentials=signed.credentials,
-        )
-    linked, _ = link_account(
-        app=pending.app,
-        provider=provider,
-        profile=signed.profile,
-        tokens=signed.tokens,
-        credentials=signed.credentials,
-        requested_scopes=pending.params.get("scopes", []),
-        requested_native=pending.params.get("native", []),
-    )
-    return account_flow.finish(pending, linked)
+        raise common.error_wrap(pending)(exc) from None

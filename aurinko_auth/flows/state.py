@@ -4,20 +4,102 @@ The value sent to the provider as ``state`` is a random token; only its SHA-256 
 The browser that started the flow holds a random *browser id* in a cookie (its own cookie,
 independent of any app session); the state row stores that id's hash. Any number of flows may
 run at once in one browser: they share the browser id and differ by state.
+
+What the flow needs back at the callback (the caller's returnUrl, state, scopes, ...) is one
+:class:`FlowParams`, written to the row's ``params`` JSON by :func:`create` and read back by
+:func:`params_of`: the only two places that know its JSON keys.
 """
 
 from __future__ import annotations
 
+import dataclasses
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
 from django.utils import timezone
 
-from aurinko_auth import crypto
+from aurinko_auth import crypto, usersessions
 from aurinko_auth.conf import aurinko_settings
 from aurinko_auth.errorcodes import Code
 from aurinko_auth.exceptions import StateError
 from aurinko_auth.models import App, AuthState
+
+
+@dataclass(frozen=True)
+class ClientInfo:
+    """The browser that signs in (User flow), recorded on its session."""
+
+    user_agent: str = ""
+    ip: str | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"userAgent": self.user_agent[: usersessions.MAX_USER_AGENT], "ip": self.ip}
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any] | None) -> ClientInfo:
+        data = data or {}
+        return cls(user_agent=data.get("userAgent") or "", ip=data.get("ip"))
+
+
+def _key(name: str) -> dict[str, str]:
+    return {"key": name}
+
+
+@dataclass(frozen=True)
+class FlowParams:
+    """A pending authorization's parameters: the caller's request and what the flow decided
+    when it started. Nothing secret (that goes to ``secrets``). Each field's JSON key in
+    ``AuthState.params`` is its ``key`` metadata (Aurinko's camelCase)."""
+
+    return_url: str = field(default="", metadata=_key("returnUrl"))
+    state: str = field(default="", metadata=_key("state"))
+    # code / token (Account, daemon); cookie / code / none (User)
+    response_type: str = field(default="", metadata=_key("responseType"))
+    scopes: list[str] = field(default_factory=list, metadata=_key("scopes"))  # unified
+    native: list[str] = field(default_factory=list, metadata=_key("native"))
+    # The provider's consent screen was already forced once (Google's refresh token).
+    consent_forced: bool = field(default=False, metadata=_key("consentForced"))
+    # Account flow: the account being re-authorized (``accountId``).
+    account_id: int | None = field(default=None, metadata=_key("accountId"))
+    # User flow: primary / secondary, the signing-in browser, the user a secondary account
+    # joins (and the session that vouched for it), the session a primary sign-in replaces.
+    role: str = field(default="", metadata=_key("role"))
+    client: ClientInfo = field(default_factory=ClientInfo, metadata=_key("client"))
+    user_id: str | None = field(default=None, metadata=_key("userId"))
+    session_id: int | None = field(default=None, metadata=_key("sessionId"))
+    replaces_session: int | None = field(default=None, metadata=_key("replacesSession"))
+    # Service accounts: the Office 365 tenant asked for; Google's delegated scopes (the
+    # admin's own sign-in asks for identity only).
+    tenant: str = field(default="", metadata=_key("tenant"))
+    daemon_scopes: list[str] = field(default_factory=list, metadata=_key("daemonScopes"))
+    daemon_native: list[str] = field(default_factory=list, metadata=_key("daemonNative"))
+
+    def replace(self, **changes: Any) -> FlowParams:
+        return dataclasses.replace(self, **changes)
+
+    def to_json(self) -> dict[str, Any]:
+        data = {f.metadata["key"]: getattr(self, f.name) for f in dataclasses.fields(self)}
+        data["client"] = self.client.as_dict()
+        return data
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> FlowParams:
+        """The parameters stored by :meth:`to_json`; keys it does not know are ignored (a row
+        written by another version lives ``STATE_TTL`` seconds at most)."""
+        values = {
+            f.name: data[f.metadata["key"]]
+            for f in dataclasses.fields(cls)
+            if data.get(f.metadata["key"]) is not None
+        }
+        values["client"] = ClientInfo.from_dict(data.get("client"))
+        return cls(**values)
+
+
+def params_of(row: AuthState) -> FlowParams:
+    """The typed parameters of a pending authorization."""
+    return FlowParams.from_json(row.params or {})
 
 
 def new_browser_id() -> str:
@@ -29,7 +111,7 @@ def create(
     app: App,
     kind: str,
     service_type: str,
-    params: dict[str, Any],
+    params: FlowParams,
     secrets: dict[str, Any],
     browser_id: str,
 ) -> str:
@@ -39,7 +121,7 @@ def create(
         app=app,
         kind=kind,
         service_type=service_type,
-        params=params,
+        params=params.to_json(),
         secrets=secrets,
         browser_hash=crypto.hash_token(browser_id),
         expires_at=timezone.now() + timedelta(seconds=aurinko_settings.STATE_TTL),

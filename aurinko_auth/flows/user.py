@@ -39,7 +39,9 @@ from aurinko_auth.exceptions import (
     InvalidRequest,
     NotSignedIn,
 )
-from aurinko_auth.flows import common
+from aurinko_auth.flows import common, password
+from aurinko_auth.flows import state as flow_state
+from aurinko_auth.flows.state import ClientInfo, FlowParams
 from aurinko_auth.models import (
     Account,
     App,
@@ -62,17 +64,6 @@ RESPONSE_TYPES = ("cookie", "code", "none")
 EXTRA_PARAMS = ("accountRole", "userAccount", "userId", "timestamp", "userSignature")
 
 
-@dataclasses.dataclass
-class ClientInfo:
-    """The browser that signs in, recorded on its session."""
-
-    user_agent: str = ""
-    ip: str | None = None
-
-    def as_dict(self) -> dict[str, Any]:
-        return {"userAgent": self.user_agent[: usersessions.MAX_USER_AGENT], "ip": self.ip}
-
-
 def start(
     req: common.AuthorizeRequest,
     browser_id: str,
@@ -89,7 +80,7 @@ def start(
             app, req, provider, role=role, cookies=cookies, client=client
         )
         if isinstance(provider, FormSignIn):
-            return common.start_form(
+            return password.start(
                 app=app,
                 provider=provider,
                 kind=FlowKind.USER,
@@ -125,7 +116,7 @@ def begin(
     role: str,
     cookies: Mapping[str, str],
     client: ClientInfo,
-) -> tuple[dict[str, Any], bool]:
+) -> tuple[FlowParams, bool]:
     """Check the User-flow part of a request and return the pending authorization's params
     (``kind=user``) and whether the provider must offer an account choice. Every provider
     kind starts with this: OAuth here, password forms (EWS, IMAP) with their own form, then
@@ -136,23 +127,23 @@ def begin(
     response_type = (req.response_type or "cookie").lower()
     if response_type not in RESPONSE_TYPES:
         raise InvalidRequest("responseType must be 'cookie', 'code' or 'none'.")
-    params: dict[str, Any] = {
-        "returnUrl": req.return_url,
-        "state": req.state,
-        "responseType": response_type,
-        "role": role,
-        "client": client.as_dict(),
-    }
+    params = FlowParams(
+        return_url=req.return_url,
+        state=req.state,
+        response_type=response_type,
+        role=role,
+        client=client,
+    )
     select_account = False
     if role == SECONDARY:
         user, session = signed_in_user(app, req, cookies)
-        params.update(userId=str(user.pk), sessionId=session.pk if session else None)
+        params = params.replace(user_id=str(user.pk), session_id=session.pk if session else None)
         # The provider may still be signed in as the account linked first: make it ask.
         select_account = Account.objects.filter(user=user, service_type=provider.id).exists()
     elif response_type == "cookie":
         replaced = _cookie_session(app, cookies)
         if replaced is not None:
-            params["replacesSession"] = replaced.pk
+            params = params.replace(replaces_session=replaced.pk)
     return params, select_account
 
 
@@ -240,14 +231,12 @@ def verify_signature(app: App, user_id: str, timestamp: str, user_signature: str
     return parsed_id
 
 
-def complete(
-    pending: AuthState, query: Mapping[str, str], browser_id: str
-) -> str | common.Completed:
+def complete(pending: AuthState, query: Mapping[str, str], browser_id: str) -> common.Completed:
     """The provider's callback of a User flow."""
     result = common.complete_oauth(pending, query)
     retry = common.consent_retry(result, browser_id)
     if retry is not None:
-        return retry.redirect_url
+        return common.Completed(retry.redirect_url)
     return complete_linked(
         pending, provider=result.provider, profile=result.profile, tokens=result.tokens
     )
@@ -265,25 +254,24 @@ def complete_linked(
     ``tokens``, or password ``credentials``), sign the user in or add the secondary account,
     and say where the browser goes next. All in one transaction: nothing half-written."""
     app = pending.app
-    role = pending.params["role"]
-    response_type = pending.params["responseType"]
+    flow = flow_state.params_of(pending)
+    role, response_type, client = flow.role, flow.response_type, flow.client
     with transaction.atomic():
         if role == SECONDARY:
-            user = _resume_user(pending)
+            user = _resume_user(pending, flow)
         account, _created = link_account(
             app=app,
             provider=provider,
             profile=profile,
             tokens=tokens,
             credentials=credentials,
-            requested_scopes=pending.params.get("scopes", []),
-            requested_native=pending.params.get("native", []),
+            requested_scopes=flow.scopes,
+            requested_native=flow.native,
         )
         if role == SECONDARY:
             _attach_secondary(account, user)
         else:
             user = _sign_in_primary(app, account, provider, profile)
-        client = pending.params.get("client") or {}
         if response_type == "code":
             code = AuthCode.issue(
                 app,
@@ -292,30 +280,24 @@ def complete_linked(
                 kind=FlowKind.USER,
                 userId=str(user.pk),
                 startSession=role == PRIMARY,
-                client=client,
+                client=client.as_dict(),
             )
-            return common.Completed(common.success_url(pending, code=code))
+            return common.Completed(common.success_url(flow, code=code))
         if response_type == "cookie" and role == PRIMARY:
-            replaced = pending.params.get("replacesSession")
+            replaced = flow.replaces_session
             if replaced:
                 # No fixation: the browser's earlier session ends with this sign-in.
                 UserSession.objects.filter(pk=replaced, revoked_at__isnull=True).update(
                     revoked_at=timezone.now()
                 )
-            token = usersessions.start(
-                user, user_agent=client.get("userAgent", ""), ip=client.get("ip")
-            )
-            return common.Completed(common.success_url(pending), session_token=token, app_id=app.pk)
-        return common.Completed(common.success_url(pending))
+            token = usersessions.start(user, user_agent=client.user_agent, ip=client.ip)
+            return common.Completed(common.success_url(flow), session_token=token, app_id=app.pk)
+        return common.Completed(common.success_url(flow))
 
 
-def _resume_user(pending: AuthState) -> AppUser:
-    user = (
-        AppUser.objects.select_for_update()
-        .filter(app=pending.app, pk=pending.params.get("userId"))
-        .first()
-    )
-    session_id = pending.params.get("sessionId")
+def _resume_user(pending: AuthState, flow: FlowParams) -> AppUser:
+    user = AppUser.objects.select_for_update().filter(app=pending.app, pk=flow.user_id).first()
+    session_id = flow.session_id
     if user is None or (session_id and not usersessions.is_active(session_id)):
         raise NotSignedIn("The user signed out while the account was being linked.")
     return user
@@ -374,8 +356,6 @@ def redeemed(code: AuthCode) -> dict[str, Any]:
         raise InvalidRequest("The user of this code no longer exists.", code=Code.CODE_INVALID)
     extra: dict[str, Any] = {"userId": str(user.pk)}
     if code.payload.get("startSession"):
-        client = code.payload.get("client") or {}
-        extra["userSession"] = usersessions.start(
-            user, user_agent=client.get("userAgent", ""), ip=client.get("ip")
-        )
+        client = ClientInfo.from_dict(code.payload.get("client"))
+        extra["userSession"] = usersessions.start(user, user_agent=client.user_agent, ip=client.ip)
     return extra

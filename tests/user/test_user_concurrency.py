@@ -26,13 +26,12 @@ def test_concurrent_primary_sign_ins_make_one_user(app_factory):
             app=app,
             kind=FlowKind.USER,
             service_type="Google",
-            params={
-                "returnUrl": "https://app.example.com/callback",
-                "state": str(n),
-                "responseType": "cookie",
-                "role": "primary",
-                "client": {},
-            },
+            params=flow_state.FlowParams(
+                return_url="https://app.example.com/callback",
+                state=str(n),
+                response_type="cookie",
+                role="primary",
+            ),
             secrets={},
             browser_id=f"abr_{n}",
         )
