@@ -79,10 +79,13 @@ DEFAULTS: dict[str, Any] = {
     # AUTH_CACHE_TIMEOUT. A per-process cache (locmem) only invalidates in its own process.
     "AUTH_CACHE": None,
     "AUTH_CACHE_TIMEOUT": 30,
-    # PostgreSQL: prepare the account-token query once per database connection (PREPARE)
-    # instead of planning its three-table join on every request (most of the query's cost).
-    # Turn off behind a pooler in transaction mode that does not keep prepared statements
-    # (PgBouncer before 1.21, or max_prepared_statements = 0).
+    # The account-token read's use of its connection (aurinko_auth/hotpath/prepared.py):
+    # PostgreSQL prepares the query once per connection (PREPARE) instead of planning its
+    # three-table join on every request (most of the query's cost), and on any database the
+    # read stands in for CONN_HEALTH_CHECKS' "SELECT 1" (a dead connection is replaced and the
+    # read retried once). Off: plain queries, Django's own health check. Turn off behind a
+    # pooler in transaction mode that does not keep prepared statements (PgBouncer before
+    # 1.21, or max_prepared_statements = 0).
     "AUTH_PREPARED_QUERY": True,
     # User flow sessions (seconds): ended after SESSION_IDLE_TIMEOUT without use, and in any
     # case SESSION_LIFETIME after sign-in. Last use is written at most every

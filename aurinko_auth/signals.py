@@ -8,22 +8,10 @@ from typing import Any
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 
-from aurinko_auth.hotpath.auth import auth_cache, token_cache_key
+from aurinko_auth.hotpath.cache import auth_cache, forget_tokens
 from aurinko_auth.models import Account, AccountToken, App
 
-
-def forget_tokens(token_hashes: Any) -> None:
-    cache = auth_cache()
-    if cache is None:
-        return
-    batch: list[str] = []
-    for token_hash in token_hashes:
-        batch.append(token_cache_key(token_hash))
-        if len(batch) == 1000:
-            cache.delete_many(batch)
-            batch = []
-    if batch:
-        cache.delete_many(batch)
+__all__ = ["forget_tokens"]
 
 
 @receiver(post_delete, sender=AccountToken, dispatch_uid="aurinko_token_deleted")

@@ -3,7 +3,10 @@ broker's own CPU time per flow (user + system time of its gunicorn processes, fr
 
 from __future__ import annotations
 
+import json
 import os
+import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -11,7 +14,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import requests
 
-from bench.run import Server, free_port
+from bench.run import ROOT, Server, free_port
 from tests.e2e.conftest import follow_until
 from tests.peers.oauth_server import OAuthPeer
 
@@ -35,12 +38,6 @@ def cpu_seconds(pid: int) -> float:
 def configure_app(env: dict[str, str], peer: OAuthPeer, callback: str) -> tuple[str, str, str]:
     """An app whose Google configuration points at the peer: (clientId, clientSecret, the
     peer's client id)."""
-    import json
-    import subprocess
-    import sys
-
-    from bench.run import ROOT
-
     created = json.loads(
         subprocess.run(
             [

@@ -3,6 +3,7 @@ at once, against django-oauth-toolkit (rotating refresh tokens) on loopback."""
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 import tempfile
@@ -52,8 +53,6 @@ def counted(outputs: list[str], what: str) -> int:
 def measure_refresh(env: dict[str, str], accounts: int) -> dict[int, dict[str, float]]:
     """Per number of processes: accounts refreshed per second, and transient failures (the
     sandbox's SQLite database answers 5xx under concurrent writes; the broker backs off)."""
-    import json
-
     rates: dict[int, dict[str, float]] = {}
     rotated_before = 0
     with tempfile.TemporaryDirectory(prefix="aurinko-bench-") as tmp:

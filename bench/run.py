@@ -28,6 +28,10 @@ import time
 from pathlib import Path
 from urllib.parse import urlsplit
 
+import psycopg
+import requests
+from cryptography.fernet import Fernet
+
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
@@ -45,8 +49,6 @@ def run(cmd: list[str], env: dict[str, str], **kw) -> subprocess.CompletedProces
 
 
 def recreate_database(url: str) -> None:
-    import psycopg
-
     parts = urlsplit(url)
     name = parts.path.lstrip("/")
     admin = parts._replace(path="/postgres").geturl()
@@ -99,8 +101,6 @@ class Server:
             cwd=ROOT,
             env=env,
         )
-        import requests
-
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             try:
@@ -117,8 +117,6 @@ class Server:
     def pids(self) -> list[int]:
         """gunicorn's master and workers, and the database's client backends when the
         database runs on this machine (their CPU is part of what a request costs)."""
-        import psycopg
-
         pids = [self.proc.pid, *children(self.proc.pid)]
         name = urlsplit(self.db_url).path.lstrip("/")
         with psycopg.connect(self.db_url, autocommit=True) as conn:
@@ -210,8 +208,6 @@ def main() -> int:
     if not shutil.which("wrk"):
         print("wrk is missing: apt-get install wrk", file=sys.stderr)
         return 2
-    from cryptography.fernet import Fernet
-
     db = os.environ.get("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/aurinko_bench")
     env = {
         **os.environ,
@@ -335,7 +331,7 @@ def main() -> int:
         "",
     ]
     if not args.skip_flows:
-        from bench.flows import measure_flows
+        from bench.flows import measure_flows  # deferred: bench.flows imports this module
 
         b3 = measure_flows(env, args.workers, args.flows)
         report += [
@@ -349,7 +345,7 @@ def main() -> int:
             "",
         ]
     if not args.skip_refresh:
-        from bench.refresh import measure_refresh
+        from bench.refresh import measure_refresh  # deferred: it imports this module
 
         b4 = measure_refresh(env, args.refresh_accounts)
         report += [

@@ -10,6 +10,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from aurinko_auth import crypto, usersessions
+from aurinko_auth.hotpath import prepared
 from aurinko_auth.hotpath.rowquery import ChainQuery
 from aurinko_auth.models import Account, App, AppUser, UserSession
 
@@ -76,3 +77,19 @@ def test_no_values_no_query(db):
 
 def test_unknown_value_finds_nothing(db):
     assert SESSIONS.rows("default", ["0" * 64]) == []
+
+
+def test_prepared_statement_text():
+    name, prepare, execute = prepared.statement("aurinko_x", "SELECT a FROM t WHERE b IN (%s, %s)")
+    assert name.startswith("aurinko_x_") and len(name) == len("aurinko_x_") + 16
+    assert prepare == f"PREPARE {name} AS SELECT a FROM t WHERE b IN ($1, $2)"
+    assert execute == f"EXECUTE {name}(%s, %s)"
+    assert prepared.statement("aurinko_x", "SELECT 1 WHERE 1 IN (%s)")[0] != name
+
+
+def test_plain_query_is_not_a_hot_read(db, settings):
+    """Without a statement name a query never touches the connection's health check."""
+    connection.ensure_connection()
+    done = getattr(connection, "health_check_done", None)
+    SESSIONS.rows("default", ["0" * 64])
+    assert getattr(connection, "health_check_done", None) == done

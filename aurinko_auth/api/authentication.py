@@ -1,13 +1,17 @@
-"""DRF authentication classes over :mod:`aurinko_auth.hotpath.auth`."""
+"""DRF authentication classes over the hot path (:mod:`aurinko_auth.hotpath`)."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from django.http import HttpRequest
 from rest_framework import authentication
 from rest_framework.request import Request
 
-from aurinko_auth.hotpath import auth
+from aurinko_auth.hotpath import auth, sessions, tokens
+
+# Where AccountTokenAuthentication.refused keeps a token the lean GET /v1/account refused.
+_REFUSED = "aurinko_refused_bearer"
 
 
 class AccountTokenAuthentication(authentication.BaseAuthentication):
@@ -17,13 +21,17 @@ class AccountTokenAuthentication(authentication.BaseAuthentication):
         scheme, value = auth.parse_authorization(request.META.get("HTTP_AUTHORIZATION", ""))
         if scheme != "bearer" or not value:
             return None
-        # The lean GET /v1/account (api/lean.py) may have looked this token up already.
-        memo = getattr(request._request, "_aurinko_bearer", None)
-        if memo is not None and memo[0] == value:
-            if isinstance(memo[1], Exception):
-                raise memo[1]
-            return memo[1], value
-        return auth.account_from_token(value), value
+        # The lean GET /v1/account (hotpath/lean.py) may have looked this token up already.
+        refused = getattr(request, _REFUSED, None)  # DRF's Request reads the HttpRequest's
+        if refused is not None and refused[0] == value:
+            raise refused[1]
+        return tokens.account_from_token(value), value
+
+    @staticmethod
+    def refused(request: HttpRequest, token: str, error: Exception) -> None:
+        """Record that ``token`` was already looked up for this request and refused with
+        ``error``: authenticating the request raises it again without a second query."""
+        setattr(request, _REFUSED, (token, error))
 
     def authenticate_header(self, request: Request) -> str:
         return 'Bearer realm="aurinko"'
@@ -60,7 +68,7 @@ class UserSessionAuthentication(authentication.BaseAuthentication):
             or meta.get("HTTP_X_AURINKO_CLIENT_ID")
             or request.query_params.get("clientId")
         )
-        principal = auth.user_from_session(
+        principal = sessions.user_from_session(
             header=meta.get("HTTP_X_AURINKO_SESSION"),
             cookies=request.COOKIES,
             origin=meta.get("HTTP_ORIGIN"),

@@ -5,7 +5,7 @@ to add to MIDDLEWARE): an add-in or web page on one of the app's return-URL orig
 The allowed origin is echoed (never ``*``, which browsers refuse with credentials), with
 ``Access-Control-Allow-Credentials: true`` and ``Vary: Origin``; preflights are answered here,
 before authentication. Which *app's* session a page may use is decided later, per app, by
-:func:`aurinko_auth.hotpath.auth.user_from_session`.
+:func:`aurinko_auth.hotpath.sessions.user_from_session`.
 """
 
 from __future__ import annotations
@@ -44,7 +44,7 @@ class CorsMixin:
         if request.method == "OPTIONS" and "HTTP_ACCESS_CONTROL_REQUEST_METHOD" in request.META:
             response = HttpResponse(status=204)
             if origins.is_allowed(origin):
-                self._allow(response, origin or "")
+                allow_origin(response, origin or "")
                 methods = [
                     m.upper()
                     for m in self.http_method_names  # type: ignore[attr-defined]
@@ -56,12 +56,18 @@ class CorsMixin:
             patch_vary_headers(response, ("Origin",))
             return response
         response = super().dispatch(request, *args, **kwargs)  # type: ignore[misc]
-        if origin and origins.is_allowed(origin):
-            self._allow(response, origin)
-        patch_vary_headers(response, ("Origin",))
+        add_cors_headers(response, origin)
         return response
 
-    @staticmethod
-    def _allow(response: HttpResponse, origin: str) -> None:
-        response["Access-Control-Allow-Origin"] = origin.strip()
-        response["Access-Control-Allow-Credentials"] = "true"
+
+def allow_origin(response: HttpResponse, origin: str) -> None:
+    """The headers that let ``origin`` (an allowed one) read ``response`` with credentials."""
+    response["Access-Control-Allow-Origin"] = origin.strip()
+    response["Access-Control-Allow-Credentials"] = "true"
+
+
+def add_cors_headers(response: HttpResponse, origin: str | None) -> None:
+    """What every CORS-enabled API response carries (the preflight aside)."""
+    if origin and origins.is_allowed(origin):
+        allow_origin(response, origin)
+    patch_vary_headers(response, ("Origin",))

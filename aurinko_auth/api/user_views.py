@@ -11,8 +11,13 @@ from rest_framework.response import Response
 
 from aurinko_auth import accounts, usersessions
 from aurinko_auth.api.authentication import UserSessionAuthentication
-from aurinko_auth.api.serializers import ACCOUNT_JSON_FIELDS, session_json, user_json
-from aurinko_auth.api.views import AurinkoAPIView
+from aurinko_auth.api.serializers import (
+    ACCOUNT_JSON_FIELDS,
+    SessionListSerializer,
+    UserSerializer,
+    parse_id,
+)
+from aurinko_auth.api.views import AurinkoAPIView, document, errors
 from aurinko_auth.errorcodes import Code
 from aurinko_auth.exceptions import InvalidRequest, NotFound
 from aurinko_auth.hotpath.rowquery import ChainQuery
@@ -29,11 +34,11 @@ class UserAPIView(AurinkoAPIView):
         return response
 
 
-def _int_id(raw: str) -> int:
-    raw = raw.strip()
-    if not raw.isdigit() or len(raw) > 18:
+def _path_id(raw: str) -> int:
+    found = parse_id(raw)
+    if found is None:
         raise NotFound()
-    return int(raw)
+    return found
 
 
 _USER_ACCOUNTS = ChainQuery([(Account, (*ACCOUNT_JSON_FIELDS, "user", "app"))], where="user")
@@ -43,17 +48,22 @@ class UserView(UserAPIView):
     """``GET /v1/user``: the signed-in user and its accounts (two queries, any number of
     accounts)."""
 
+    @document(
+        summary="The signed-in user and its accounts",
+        responses={200: UserSerializer, **errors(401)},
+    )
     def get(self, request: Request) -> Response:
         user = self.principal.user
         # Only what the JSON shows (SQL compiled once): provider credentials are never read.
-        accounts = [a for (a,) in _USER_ACCOUNTS.rows(router.db_for_read(Account), [user.pk])]
-        return Response(user_json(user, accounts))
+        found = [a for (a,) in _USER_ACCOUNTS.rows(router.db_for_read(Account), [user.pk])]
+        return Response(UserSerializer(user, context={"accounts": found}).data)
 
 
 class LogoutView(UserAPIView):
     """``POST /v1/user/logout``: ends the session server-side and clears the cookie; a copy of
     the cookie stops working too."""
 
+    @document(summary="End this session", request=None, responses={204: None, **errors(401, 403)})
     def post(self, request: Request) -> Response:
         usersessions.revoke(self.principal.session)
         return self.ended(Response(status=204))
@@ -63,9 +73,12 @@ class UserAccountView(UserAPIView):
     """``DELETE /v1/user/accounts/{id}``: unlink (revoke at the provider and delete) one of the
     user's secondary accounts."""
 
+    @document(
+        summary="Unlink a secondary account", responses={204: None, **errors(400, 401, 403, 404)}
+    )
     def delete(self, request: Request, account_id: str) -> Response:
         account = Account.objects.filter(
-            pk=_int_id(account_id), user=self.principal.user, app=self.principal.app
+            pk=_path_id(account_id), user=self.principal.user, app=self.principal.app
         ).first()
         if account is None:
             raise NotFound("No such account of this user.")
@@ -83,24 +96,31 @@ class UserAccountView(UserAPIView):
 class SessionsView(UserAPIView):
     """``GET /v1/user/sessions``: the user's active sessions."""
 
+    @document(
+        summary="The user's active sessions",
+        responses={200: SessionListSerializer, **errors(401)},
+    )
     def get(self, request: Request) -> Response:
         now = timezone.now()
         qs = UserSession.objects.filter(
             Q(user=self.principal.user) & Q(revoked_at__isnull=True) & Q(expires_at__gt=now)
         )
-        current = self.principal.session
-        records = [
-            session_json(s, current) for s in qs.order_by("-created_at")[:200] if s.is_valid(now)
-        ]
-        return Response({"records": records})
+        records = [s for s in qs.order_by("-created_at")[:200] if s.is_valid(now)]
+        listing = SessionListSerializer(
+            {"records": records}, context={"current": self.principal.session}
+        )
+        return Response(listing.data)
 
 
 class SessionView(UserAPIView):
     """``DELETE /v1/user/sessions/{id}``: end one of the user's sessions (another device)."""
 
+    @document(
+        summary="End one of the user's sessions", responses={204: None, **errors(401, 403, 404)}
+    )
     def delete(self, request: Request, session_id: str) -> Response:
         session = UserSession.objects.filter(
-            pk=_int_id(session_id), user=self.principal.user, revoked_at__isnull=True
+            pk=_path_id(session_id), user=self.principal.user, revoked_at__isnull=True
         ).first()
         if session is None:
             raise NotFound("No such session of this user.")

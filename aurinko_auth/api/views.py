@@ -1,11 +1,15 @@
-"""The server-side API (``/v1/...``). Thin: authenticate, call a plain function, render JSON."""
+"""The server-side API (``/v1/...``). Thin: authenticate, call a plain function, render JSON.
+
+Every payload is a serializer of :mod:`aurinko_auth.api.serializers`; the OpenAPI schema
+(``/v1/schema``) is generated from them and the ``extend_schema`` of each method here."""
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
-from django.http import Http404
-from rest_framework import exceptions as drf_exceptions
+from drf_spectacular.openapi import AutoSchema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework.parsers import FormParser, JSONParser
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.renderers import JSONRenderer
@@ -20,47 +24,50 @@ from aurinko_auth.api.authentication import (
     UserSessionAuthentication,
 )
 from aurinko_auth.api.cors import CorsMixin
-from aurinko_auth.api.serializers import account_json
+from aurinko_auth.api.errors import exception_handler
+from aurinko_auth.api.serializers import (
+    AccountListQuery,
+    AccountPageSerializer,
+    AccountSerializer,
+    ErrorSerializer,
+    RevokedSerializer,
+    TokenExchangeSerializer,
+    account_json,
+    parse_id,
+)
 from aurinko_auth.errorcodes import Code
-from aurinko_auth.exceptions import AurinkoError, InvalidRequest, NotFound
+from aurinko_auth.exceptions import InvalidRequest, NotFound
 from aurinko_auth.flows import codes
 from aurinko_auth.hotpath.auth import Principal
 from aurinko_auth.lifecycle import daemon_tokens
 from aurinko_auth.models import Account
-from aurinko_auth.providers.registry import canonical_service_type
 
 ACCOUNT_ID_HEADERS = ("HTTP_X_AURINKO_ACCOUNTID", "HTTP_X_AURINKO_ACCOUNT_ID")
+ACCOUNT_ID_HEADER = OpenApiParameter(
+    "X-Aurinko-AccountId",
+    str,
+    OpenApiParameter.HEADER,
+    required=False,
+    description="The account, with client credentials or a user session.",
+)
+F = TypeVar("F", bound=Callable[..., Any])
+# The API's one renderer: every view and the lean GET /v1/account render with it.
+JSON = JSONRenderer()
 
 
-def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
-    """Every API error is JSON ``{"code", "message"}``."""
-    headers: dict[str, str] = {}
-    if isinstance(exc, AurinkoError):
-        body, status = exc.as_dict(), exc.status
-    elif isinstance(exc, Http404):
-        body, status = {"code": "not_found", "message": "Not found."}, 404
-    elif isinstance(exc, drf_exceptions.APIException):
-        status = exc.status_code
-        code = exc.default_code
-        if isinstance(exc, drf_exceptions.NotAuthenticated):
-            code = Code.AUTH_REQUIRED
-        detail = exc.detail if isinstance(exc.detail, str) else str(exc.default_detail)
-        body = {"code": str(code), "message": str(detail)}
-        if isinstance(exc, drf_exceptions.Throttled) and exc.wait:
-            headers["Retry-After"] = str(int(exc.wait))
-    else:
-        return None
-    retry_after = getattr(exc, "retry_after", None)
-    if retry_after is not None and "Retry-After" not in headers:
-        headers["Retry-After"] = str(int(retry_after))
-    if status == 401:
-        view = context.get("view")
-        request = context.get("request")
-        if view is not None and request is not None:
-            header = view.get_authenticate_header(request)
-            if header:
-                headers["WWW-Authenticate"] = header
-    return Response(body, status=status, headers=headers)
+def document(**kwargs: Any) -> Callable[[F], F]:
+    """``extend_schema`` for a view method, based on drf-spectacular's AutoSchema whatever
+    the project's ``DEFAULT_SCHEMA_CLASS`` (projects keep theirs for their own views)."""
+
+    def decorate(method: F) -> F:
+        method.kwargs = {"schema": AutoSchema}  # type: ignore[attr-defined]
+        return extend_schema(**kwargs)(method)
+
+    return decorate
+
+
+def errors(*statuses: int) -> dict[int, Any]:
+    return {status: OpenApiResponse(ErrorSerializer) for status in statuses}
 
 
 class AurinkoAPIView(CorsMixin, APIView):
@@ -72,8 +79,8 @@ class AurinkoAPIView(CorsMixin, APIView):
         ClientCredentialsAuthentication,
         UserSessionAuthentication,
     ]
-
-    _json = JSONRenderer()
+    # drf-spectacular's inspector on our views only (projects keep their DEFAULT_SCHEMA_CLASS).
+    schema = AutoSchema()
 
     def get_exception_handler(self) -> Any:
         return exception_handler
@@ -81,7 +88,7 @@ class AurinkoAPIView(CorsMixin, APIView):
     def perform_content_negotiation(self, request: Request, force: bool = False) -> Any:
         # The API speaks JSON only, whatever Accept says; skipping DRF's negotiation is the
         # largest saving on the hot paths (see bench/).
-        return self._json, self._json.media_type
+        return JSON, JSON.media_type
 
     @property
     def principal(self) -> Principal:
@@ -101,7 +108,7 @@ class AurinkoAPIView(CorsMixin, APIView):
         principal = self.principal
         raw = next((request.META[h] for h in ACCOUNT_ID_HEADERS if request.META.get(h)), None)
         if principal.account is not None:
-            if raw is not None and raw.strip() != str(principal.account.pk):
+            if raw is not None and parse_id(raw) != principal.account.pk:
                 raise NotFound("No such account for this token.")
             return principal.account
         if raw is None:
@@ -113,10 +120,10 @@ class AurinkoAPIView(CorsMixin, APIView):
         return self.app_account(raw)
 
     def app_account(self, raw: str | int) -> Account:
-        raw = str(raw).strip()
-        if not raw.isdigit() or len(raw) > 18:
+        account_id = parse_id(str(raw))
+        if account_id is None:
             raise NotFound("No such account.")
-        qs = Account.objects.filter(app=self.principal.app, pk=int(raw))
+        qs = Account.objects.filter(app=self.principal.app, pk=account_id)
         if self.principal.via == "session":
             qs = qs.filter(user=self.principal.user)
         account = qs.first()
@@ -136,16 +143,31 @@ class ClientOnlyView(AurinkoAPIView):
 class TokenExchangeView(ClientOnlyView):
     """``POST /v1/auth/token/{code}``: the app redeems a one-time code."""
 
+    @document(
+        summary="Redeem a one-time code for an account token",
+        request=None,
+        responses={200: TokenExchangeSerializer, **errors(400, 401)},
+    )
     def post(self, request: Request, code: str) -> Response:
-        return Response(codes.redeem(self.principal.app, code))
+        return Response(TokenExchangeSerializer(codes.redeem(self.principal.app, code)).data)
 
 
 class AccountView(AurinkoAPIView):
     """``GET /v1/account`` and ``DELETE /v1/account``."""
 
+    @document(
+        summary="The account",
+        parameters=[ACCOUNT_ID_HEADER],
+        responses={200: AccountSerializer, **errors(400, 401, 404)},
+    )
     def get(self, request: Request) -> Response:
         return Response(account_json(self.selected_account(request)))
 
+    @document(
+        summary="Delete the account (revoking the grant)",
+        parameters=[ACCOUNT_ID_HEADER],
+        responses={204: None, **errors(400, 401, 404)},
+    )
     def delete(self, request: Request) -> Response:
         account = self.selected_account(request)
         if self.principal.via == "session" and account.account_type == Account.Type.PRIMARY:
@@ -161,57 +183,61 @@ class AccountView(AurinkoAPIView):
 class AccountTokenView(AurinkoAPIView):
     """``DELETE /v1/account/token``: revoke the provider grant; the account stays, inactive."""
 
+    @document(
+        summary="Revoke the provider grant; the account stays, inactive",
+        parameters=[ACCOUNT_ID_HEADER],
+        request=None,
+        responses={200: RevokedSerializer, **errors(400, 401, 404)},
+    )
     def delete(self, request: Request) -> Response:
         account = self.selected_account(request)
         confirmed = accounts.revoke_grant(account)
-        return Response({"revoked": True, "providerConfirmed": confirmed})
-
-
-def _bool_param(value: str | None, name: str) -> bool | None:
-    if value in (None, ""):
-        return None
-    lowered = value.lower()
-    if lowered in ("true", "1", "yes"):
-        return True
-    if lowered in ("false", "0", "no"):
-        return False
-    raise InvalidRequest(f"{name} must be true or false.")
-
-
-def _int_param(value: str | None, name: str, default: int, maximum: int) -> int:
-    if value in (None, ""):
-        return default
-    if not value.isdigit():
-        raise InvalidRequest(f"{name} must be a non-negative integer.")
-    return min(int(value), maximum)
+        return Response(RevokedSerializer({"revoked": True, "providerConfirmed": confirmed}).data)
 
 
 class AmAccountsView(ClientOnlyView):
     """``GET /v1/am/accounts``: the app's accounts, paginated (``limit``, ``offset``) and
     filtered (``serviceType``, ``active``, ``daemon``)."""
 
+    @document(
+        summary="The app's accounts",
+        parameters=[AccountListQuery],
+        responses={200: AccountPageSerializer, **errors(400, 401)},
+    )
     def get(self, request: Request) -> Response:
-        qs = Account.objects.filter(app=self.principal.app).order_by("id")
-        params = request.query_params
+        query = AccountListQuery(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        params = query.validated_data
+        app = self.principal.app
+        qs = Account.objects.filter(app=app).order_by("id")
         if params.get("serviceType"):
-            qs = qs.filter(service_type=canonical_service_type(params["serviceType"]))
-        for name, field in (("active", "active"), ("daemon", "daemon")):
-            value = _bool_param(params.get(name), name)
-            if value is not None:
-                qs = qs.filter(**{field: value})
-        limit = max(_int_param(params.get("limit"), "limit", 50, 200), 1)
-        offset = _int_param(params.get("offset"), "offset", 0, 10**9)
-        total = qs.count()
-        records = [account_json(a, self.principal.app) for a in qs[offset : offset + limit]]
-        return Response({"records": records, "totalSize": total, "offset": offset, "limit": limit})
+            qs = qs.filter(service_type=params["serviceType"])
+        for name in ("active", "daemon"):
+            if params.get(name) is not None:
+                qs = qs.filter(**{name: params[name]})
+        limit, offset = params["limit"], params["offset"]
+        records = list(qs[offset : offset + limit])
+        for account in records:
+            account.app = app  # the page's accounts are the app's: no query per account
+        page = {
+            "records": records,
+            "totalSize": qs.count(),
+            "offset": offset,
+            "limit": limit,
+        }
+        return Response(AccountPageSerializer(page).data)
 
 
 class AmAccountView(ClientOnlyView):
     """``GET/DELETE /v1/am/accounts/{id}``."""
 
+    @document(
+        summary="One of the app's accounts", responses={200: AccountSerializer, **errors(401, 404)}
+    )
     def get(self, request: Request, account_id: str) -> Response:
         return Response(account_json(self.app_account(account_id)))
 
+    @document(summary="Delete one of the app's accounts", responses={204: None, **errors(401, 404)})
     def delete(self, request: Request, account_id: str) -> Response:
         accounts.delete_account(self.app_account(account_id))
         return Response(status=204)

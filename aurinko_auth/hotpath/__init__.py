@@ -1,0 +1,15 @@
+"""The hot path: what every authenticated API request runs. The lookups are free of DRF, so
+any view (and the benchmarks) can use them:
+
+* :mod:`~aurinko_auth.hotpath.auth`: the principal, credential parsing, client
+  credentials (``Authorization: Basic base64(clientId:clientSecret)``), the CSRF rule;
+* :mod:`~aurinko_auth.hotpath.tokens`: account tokens (``Authorization: Bearer aat_...``), one
+  indexed query;
+* :mod:`~aurinko_auth.hotpath.sessions`: user sessions (the ``AUR{appId}`` cookie or
+  ``X-Aurinko-Session``), one indexed query;
+* :mod:`~aurinko_auth.hotpath.cache`: the account-token cache (``AUTH_CACHE``);
+* :mod:`~aurinko_auth.hotpath.rowquery`: the one SQL compiler of these lookups, and
+  :mod:`~aurinko_auth.hotpath.prepared`: how its hot reads use the connection
+  (``AUTH_PREPARED_QUERY``);
+* :mod:`~aurinko_auth.hotpath.lean`: the lean ``GET /v1/account``.
+"""

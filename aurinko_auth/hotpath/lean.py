@@ -4,37 +4,41 @@ cost more than the rest of the request together; see bench/RESULTS.md).
 
 Only the common case takes this path: ``GET``, ``Authorization: Bearer <token>`` that
 authenticates, and neither ``X-Aurinko-AccountId`` nor ``X-Aurinko-Mailbox``. Its response is
-the DRF view's, byte for byte: same body (DRF's JSONRenderer), ``Content-Type``, ``Allow``,
-CORS headers and ``Vary`` (tests/api/test_lean.py compares the two). Everything else (other
-methods, other credentials, errors, preflights, throttles or versioning configured in DRF)
-goes to :class:`aurinko_auth.api.views.AccountView`; a token this path already looked up and
-refused is handed over (``request._aurinko_bearer``) so the DRF view does not query it again.
+the DRF view's, byte for byte, because it is made of the same parts: the body is the view's
+payload (:func:`~aurinko_auth.api.serializers.account_json`) rendered by the API's renderer
+(:data:`aurinko_auth.api.views.JSON`), the CORS headers come from
+:func:`~aurinko_auth.api.cors.add_cors_headers`, ``Allow`` from the view's
+``allowed_methods`` (tests/api/test_lean.py compares the two responses). Everything else
+(other methods, other credentials, errors, preflights, throttles or versioning configured in
+DRF) goes to :class:`aurinko_auth.api.views.AccountView`; a token this path already looked
+up and refused is handed over (:meth:`AccountTokenAuthentication.refused`) so the DRF view
+does not query it again.
 """
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from typing import Any
 
 from django.http import HttpRequest, HttpResponse
-from django.utils.cache import patch_vary_headers
 from django.utils.functional import SimpleLazyObject
 from rest_framework.permissions import IsAuthenticated
 
 from aurinko_auth.api.authentication import AccountTokenAuthentication
+from aurinko_auth.api.cors import add_cors_headers
 from aurinko_auth.api.serializers import (
     ACCOUNT_JSON_APP_FIELDS,
     ACCOUNT_JSON_FIELDS,
     account_json,
 )
-from aurinko_auth.api.views import ACCOUNT_ID_HEADERS, AccountView
+from aurinko_auth.api.views import ACCOUNT_ID_HEADERS, JSON, AccountView
 from aurinko_auth.exceptions import AurinkoError
-from aurinko_auth.hotpath import auth
+from aurinko_auth.hotpath import auth, cache, tokens
 from aurinko_auth.lifecycle.daemon_tokens import MAILBOX_HEADER
-from aurinko_auth.security import origins
 
 _BYPASSED_HEADERS = (*ACCOUNT_ID_HEADERS, MAILBOX_HEADER)
-JSON_COLUMNS = auth.Columns("account_json", ACCOUNT_JSON_FIELDS, ACCOUNT_JSON_APP_FIELDS)
+JSON_COLUMNS = tokens.Columns("account_json", ACCOUNT_JSON_FIELDS, ACCOUNT_JSON_APP_FIELDS)
 
 
 def _allow_header(view_class: type[AccountView]) -> str:
@@ -57,21 +61,20 @@ def _lean_applies(view_class: type[AccountView]) -> bool:
     )
 
 
+def _body_of(columns: tokens.Columns) -> Callable[[str, tokens.TokenRow], bytes]:
+    def render_body(db: str, row: tokens.TokenRow) -> bytes:
+        """The response body: a function of the token's row alone, so the token cache keeps
+        it with the row (and drops it with the row)."""
+        return JSON.render(account_json(tokens.principal_from_row(db, row, columns).account))
+
+    return render_body
+
+
 def lean_account_view(view_class: type[AccountView] = AccountView) -> Callable[..., HttpResponse]:
     drf_view = view_class.as_view()
-    renderer = view_class._json
-    content_type = renderer.media_type
+    content_type = JSON.media_type
     state: dict[str, Any] = {}
-
-    def body_of(columns: auth.Columns) -> Callable[[str, auth.TokenRow], bytes]:
-        def render_body(db: str, row: auth.TokenRow) -> bytes:
-            """The response body: a function of the token's row alone, so the token cache
-            keeps it with the row (and drops it with the row)."""
-            return renderer.render(account_json(auth.principal_from_row(db, row, columns).account))
-
-        return render_body
-
-    render_all, render_json = body_of(auth.ALL_COLUMNS), body_of(JSON_COLUMNS)
+    render_all, render_json = _body_of(tokens.ALL_COLUMNS), _body_of(JSON_COLUMNS)
 
     def view(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         if request.method != "GET" or args or kwargs:
@@ -89,32 +92,24 @@ def lean_account_view(view_class: type[AccountView] = AccountView) -> Callable[.
             return drf_view(request)
         # With a token cache, the whole row (shared with every other view) and the body are
         # cached; without one, only the columns of the body are read.
-        columns = auth.ALL_COLUMNS if auth.auth_cache() is not None else JSON_COLUMNS
+        columns = tokens.ALL_COLUMNS if cache.auth_cache() is not None else JSON_COLUMNS
         try:
-            db, row, body = auth.token_entry(
+            db, row, body = tokens.token_entry(
                 value,
-                derive=render_all if columns is auth.ALL_COLUMNS else render_json,
+                derive=render_all if columns is tokens.ALL_COLUMNS else render_json,
                 columns=columns,
             )
         except AurinkoError as exc:
-            request._aurinko_bearer = (value, exc)  # type: ignore[attr-defined]
+            AccountTokenAuthentication.refused(request, value, exc)
             return drf_view(request)
         # As DRF would set it (built only if something reads it; without the cache, fields
         # outside the body's columns are deferred).
-        request.user = SimpleLazyObject(lambda: auth.principal_from_row(db, row, columns))
+        request.user = SimpleLazyObject(lambda: tokens.principal_from_row(db, row, columns))
         response = HttpResponse(body, content_type=content_type)
         response["Allow"] = state["allow"]
-        origin = meta.get("HTTP_ORIGIN")
-        if origin and origins.is_allowed(origin):
-            view_class._allow(response, origin)
-        patch_vary_headers(response, ("Origin",))
+        add_cors_headers(response, meta.get("HTTP_ORIGIN"))
         return response
 
-    # What DRF's as_view() carries (csrf_exempt, cls, initkwargs...): the URL resolver, CSRF
-    # middleware and the schema generator see the DRF view.
-    view.__dict__.update(drf_view.__dict__)
-    view.__doc__ = view_class.__doc__
-    view.__name__ = drf_view.__name__
-    view.__qualname__ = drf_view.__qualname__
-    view.__module__ = drf_view.__module__
-    return view
+    # What DRF's as_view() carries (csrf_exempt, cls, initkwargs, name, docstring): the URL
+    # resolver, CSRF middleware and the schema generator see the DRF view.
+    return functools.update_wrapper(view, drf_view)

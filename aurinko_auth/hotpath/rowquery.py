@@ -8,8 +8,11 @@ read deferred (they load on access, like ``.defer()``), so the lookups follow th
 Encrypted fields are never read unless named: a lookup has no use for provider credentials or
 signing keys, and decrypting them on every request would cost time and keep secrets in memory.
 
-Used by the account-token lookup (:mod:`aurinko_auth.hotpath.auth`), the session lookup
-(:func:`aurinko_auth.usersessions.find`) and the accounts of ``GET /v1/user``.
+This is the hot path's one SQL compiler. It serves the account-token lookup
+(:mod:`aurinko_auth.hotpath.tokens`), the session lookup (:func:`aurinko_auth.usersessions.find`)
+and the accounts of ``GET /v1/user``. A query given a ``statement`` name runs through
+:mod:`aurinko_auth.hotpath.prepared` (prepared on PostgreSQL, standing in for the connection's
+health check).
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from django.db import connections
 from django.db.models import DEFERRED, Field, Model
 
 from aurinko_auth.fields import EncryptedJSONField, EncryptedTextField
+from aurinko_auth.hotpath import prepared
 
 ENCRYPTED_FIELDS = (EncryptedTextField, EncryptedJSONField)
 # Converters of the selected columns that need one: (position, column expression, functions).
@@ -84,7 +88,9 @@ class ChainQuery:
         SELECT <readable columns of each> FROM first t0 JOIN second t1 ON ... WHERE t0.col IN (...)
 
     :meth:`rows` returns one tuple of instances per row, each linked to the next (no further
-    query to follow ``session.user.app``)."""
+    query to follow ``session.user.app``); :meth:`values` the converted column values instead,
+    one tuple per model (plain values: cheap to cache, made into instances by :meth:`build`).
+    ``statement`` names a hot read: see :mod:`aurinko_auth.hotpath.prepared`."""
 
     def __init__(
         self,
@@ -92,6 +98,7 @@ class ChainQuery:
         links: Sequence[str] = (),
         *,
         where: str,
+        statement: str | None = None,
     ) -> None:
         if len(links) != len(models) - 1:
             raise ValueError("one link between each pair of models")
@@ -102,6 +109,7 @@ class ChainQuery:
         self.builders = tuple(
             model_builder(m, f) for m, f in zip(self.models, self.fields, strict=True)
         )
+        self.statement = statement
         self._compiled: dict[tuple[str, int], tuple[str, Converters]] = {}
 
     def _compile(self, conn: Any, count: int) -> tuple[str, Converters]:
@@ -125,7 +133,8 @@ class ChainQuery:
         )
         return sql, converters_for(conn, selected)
 
-    def rows(self, using: str, values: Sequence[Any]) -> list[tuple[Model, ...]]:
+    def values(self, using: str, values: Sequence[Any]) -> list[tuple[tuple[Any, ...], ...]]:
+        """Per row, the converted values of each model's fields (``self.fields``)."""
         if not values:
             return []
         conn = connections[using]
@@ -137,17 +146,36 @@ class ChainQuery:
                 self._compiled[key] = compiled
         sql, converters = compiled
         params = [self.where.get_db_prep_value(v, conn, prepared=False) for v in values]
-        with conn.cursor() as cursor:
-            cursor.execute(sql, params)
-            fetched = cursor.fetchall()
+        if self.statement is None:
+            fetched = self._fetch(conn, sql, params)
+        else:
+            fetched = prepared.read(conn, lambda: self._fetch(conn, sql, params))
         found = []
         for row in fetched:
-            row_values = convert(row, converters, conn)
-            instances, start = [], 0
-            for fields, build in zip(self.fields, self.builders, strict=True):
-                instances.append(build(using, row_values[start : start + len(fields)]))
+            row_values = convert(row, converters, conn) if converters else row
+            groups, start = [], 0
+            for fields in self.fields:
+                groups.append(tuple(row_values[start : start + len(fields)]))
                 start += len(fields)
-            for i, link in enumerate(self.links):
-                setattr(instances[i], link, instances[i + 1])
-            found.append(tuple(instances))
+            found.append(tuple(groups))
         return found
+
+    def _fetch(self, conn: Any, sql: str, params: list[Any]) -> list[tuple[Any, ...]]:
+        with conn.cursor() as cursor:
+            if self.statement is None:
+                cursor.execute(sql, params)
+            else:
+                prepared.execute(conn, cursor, self.statement, sql, params)
+            return cursor.fetchall()
+
+    def build(self, using: str, groups: Sequence[Sequence[Any]]) -> tuple[Model, ...]:
+        """The instances of one row of :meth:`values`, each linked to the next."""
+        instances = [
+            build(using, group) for build, group in zip(self.builders, groups, strict=True)
+        ]
+        for i, link in enumerate(self.links):
+            setattr(instances[i], link, instances[i + 1])
+        return tuple(instances)
+
+    def rows(self, using: str, values: Sequence[Any]) -> list[tuple[Model, ...]]:
+        return [self.build(using, groups) for groups in self.values(using, values)]

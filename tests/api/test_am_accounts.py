@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 import responses
+from django.test import Client
 
 from tests.flows.conftest import GOOGLE_REVOKE, basic
 
@@ -102,8 +103,6 @@ def test_deleting_an_account_revokes_then_deletes(am, provider_config_factory):
     provider_config_factory(app, "Google")
     account = account_factory(app)
     responses.post(GOOGLE_REVOKE, status=400, json={"error": "invalid_token"})  # already gone
-    from django.test import Client
-
     response = Client().delete(
         f"/v1/am/accounts/{account.pk}", HTTP_AUTHORIZATION=basic(app.client_id, secret)
     )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from aurinko_auth.hotpath.auth import account_from_token
+from aurinko_auth.hotpath.tokens import account_from_token
 from aurinko_auth.models import AccountToken
 from tests.flows.conftest import basic
 

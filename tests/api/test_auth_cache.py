@@ -3,11 +3,18 @@ once."""
 
 from __future__ import annotations
 
+import pickle
+from datetime import timedelta
+
 import pytest
 from django.conf import settings as django_settings
 from django.core.cache import caches
+from django.utils import timezone
 
-from aurinko_auth.models import Account
+from aurinko_auth import crypto
+from aurinko_auth.hotpath.cache import token_cache_key
+from aurinko_auth.hotpath.tokens import account_from_token
+from aurinko_auth.models import Account, AccountToken
 
 
 @pytest.fixture
@@ -48,11 +55,6 @@ def test_warm_cache_costs_no_query(cached, client, token_for, django_assert_num_
 
 
 def test_cached_entry_holds_no_provider_secret(cached, client, token_for):
-    import pickle
-
-    from aurinko_auth import crypto
-    from aurinko_auth.hotpath.auth import token_cache_key
-
     app, account, token = token_for()
     assert app.user_signing_key and account.credentials["access_token"]
     get_account(client, token)
@@ -116,12 +118,6 @@ def test_api_answers_json_whatever_accept_says(client, token_for):
 
 
 def test_token_lookup_builds_the_same_instances_as_the_orm(token_for, django_assert_num_queries):
-    from datetime import timedelta
-
-    from django.utils import timezone
-
-    from aurinko_auth.hotpath.auth import account_from_token
-
     app, account, token = token_for()
     Account.objects.filter(pk=account.pk).update(
         scopes=["Mail.Read"],
@@ -142,12 +138,6 @@ def test_token_lookup_builds_the_same_instances_as_the_orm(token_for, django_ass
 
 
 def test_expired_account_token_is_refused(client, token_for):
-    from datetime import timedelta
-
-    from django.utils import timezone
-
-    from aurinko_auth.models import AccountToken
-
     _, account, token = token_for()
     AccountToken.objects.filter(account=account).update(
         expires_at=timezone.now() - timedelta(seconds=1)

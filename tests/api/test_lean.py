@@ -11,8 +11,10 @@ from django.core.cache import caches
 from django.test import RequestFactory
 from django.urls import resolve
 
+from aurinko_auth.api.serializers import account_json
 from aurinko_auth.api.views import AccountView
-from aurinko_auth.hotpath.lean import lean_account_view
+from aurinko_auth.hotpath import tokens
+from aurinko_auth.hotpath.lean import JSON_COLUMNS, lean_account_view
 from aurinko_auth.models import Account
 
 ORIGIN = "https://app.example.com"  # the origin of tests.conftest.RETURN_URL
@@ -135,14 +137,10 @@ def test_preflight_and_delete_still_work(client, app_with_account):
 
 
 def test_body_columns_are_all_account_json_reads(app_with_account, django_assert_num_queries):
-    from aurinko_auth.api.serializers import account_json
-    from aurinko_auth.hotpath import auth
-    from aurinko_auth.hotpath.lean import JSON_COLUMNS
-
     _, _, account, token, _ = app_with_account
     with django_assert_num_queries(1):
-        db, row, _ = auth.token_entry(token, columns=JSON_COLUMNS)
-        narrow = auth.principal_from_row(db, row, JSON_COLUMNS).account
+        db, row, _ = tokens.token_entry(token, columns=JSON_COLUMNS)
+        narrow = tokens.principal_from_row(db, row, JSON_COLUMNS).account
         body = account_json(narrow)  # a deferred field would cost a query here
     assert body == account_json(Account.objects.select_related("app").get(pk=account.pk))
 

@@ -9,7 +9,8 @@ import pytest
 from drf_spectacular.validation import validate_schema
 from referencing import Registry, Resource
 
-from aurinko_auth.models import UserSession
+from aurinko_auth import usersessions
+from aurinko_auth.models import AppUser, UserSession
 
 
 @pytest.fixture
@@ -83,9 +84,6 @@ def test_real_responses_match_the_schema(
 
 
 def test_user_session_responses_match_the_schema(schema, client, app_factory, account_factory):
-    from aurinko_auth import usersessions
-    from aurinko_auth.models import AppUser
-
     app, _ = app_factory()
     user = AppUser.objects.create(app=app, email="ann@example.com")
     account_factory(app, user=user, account_type="primary")

@@ -9,7 +9,8 @@ import pytest
 from django.conf import settings as django_settings
 from django.db import connection
 
-from aurinko_auth.hotpath.auth import account_from_token
+from aurinko_auth.exceptions import AuthenticationFailed
+from aurinko_auth.hotpath.tokens import account_from_token
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
@@ -49,8 +50,6 @@ def test_statement_lost_by_the_server_is_prepared_again(token):
 
 
 def test_unknown_token_through_the_prepared_statement(token):
-    from aurinko_auth.exceptions import AuthenticationFailed
-
     account_from_token(token[1])
     with pytest.raises(AuthenticationFailed):
         account_from_token("aat_" + "x" * 40)
@@ -77,3 +76,16 @@ def test_dead_connection_is_replaced_as_the_health_check_would(token):
     connection.health_check_done = False  # a new request (request_started resets it)
     assert account_from_token(plaintext).account.pk == account.pk
     assert connection.connection.info.backend_pid != old_pid
+
+
+@pytest.mark.parametrize("on", [True, False])
+def test_the_read_is_the_health_check_only_with_the_setting(token, settings, monkeypatch, on):
+    settings.AURINKO_AUTH = {**django_settings.AURINKO_AUTH, "AUTH_PREPARED_QUERY": on}
+    account, plaintext = token
+    account_from_token(plaintext)
+    checks = []
+    usable = connection.is_usable
+    monkeypatch.setattr(connection, "is_usable", lambda: checks.append(1) or usable())
+    connection.health_check_done = False  # a new request (request_started resets it)
+    assert account_from_token(plaintext).account.pk == account.pk
+    assert checks == ([] if on else [1])  # Django's SELECT 1 runs only with the setting off

@@ -9,7 +9,7 @@ from django.test import Client
 from django.utils import timezone
 
 from aurinko_auth import usersessions
-from aurinko_auth.hotpath import auth
+from aurinko_auth.hotpath import sessions
 from aurinko_auth.models import Account, UserSession
 from tests.user.conftest import APP_ORIGIN
 
@@ -324,10 +324,10 @@ def test_cannot_revoke_session_of_another_user(signed_in, user_factory, session_
 def test_session_lookup_is_one_query(signed_in, django_assert_num_queries):
     app, user, token, browser = signed_in()
     with django_assert_num_queries(1):
-        principal = auth.user_from_session(header=token, cookies={}, origin=None)
+        principal = sessions.user_from_session(header=token, cookies={}, origin=None)
     assert principal.user.app.client_id == app.client_id
     with django_assert_num_queries(1):
-        auth.user_from_session(
+        sessions.user_from_session(
             header=None, cookies={usersessions.cookie_name(app.pk): token}, origin=APP_ORIGIN
         )
 
@@ -337,10 +337,10 @@ def test_last_use_written_at_most_once_a_minute(signed_in, django_assert_num_que
     stale = timezone.now() - timedelta(minutes=5)
     UserSession.objects.update(last_used_at=stale)
     with django_assert_num_queries(2):  # read + one UPDATE
-        auth.user_from_session(header=token, cookies={}, origin=None)
+        sessions.user_from_session(header=token, cookies={}, origin=None)
     assert UserSession.objects.get().last_used_at > stale
     with django_assert_num_queries(1):
-        auth.user_from_session(header=token, cookies={}, origin=None)
+        sessions.user_from_session(header=token, cookies={}, origin=None)
 
 
 @pytest.mark.parametrize("accounts", [1, 20])

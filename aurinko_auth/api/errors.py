@@ -1,0 +1,53 @@
+"""The API's one exception handler: every error is JSON ``{"code", "message"}``
+(:class:`~aurinko_auth.api.serializers.ErrorSerializer`)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import Http404
+from rest_framework import exceptions as drf_exceptions
+from rest_framework.response import Response
+
+from aurinko_auth.errorcodes import Code
+from aurinko_auth.exceptions import AurinkoError, InvalidRequest
+
+
+def first_message(detail: Any) -> str:
+    """The first message of a DRF ``ValidationError`` detail (a dict, list or string)."""
+    while isinstance(detail, dict | list) and detail:
+        detail = next(iter(detail.values())) if isinstance(detail, dict) else detail[0]
+    return str(detail) if detail else InvalidRequest.default_message
+
+
+def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
+    headers: dict[str, str] = {}
+    if isinstance(exc, AurinkoError):
+        body, status = exc.as_dict(), exc.status
+    elif isinstance(exc, Http404):
+        body, status = {"code": str(Code.NOT_FOUND), "message": "Not found."}, 404
+    elif isinstance(exc, drf_exceptions.ValidationError):
+        # A query parameter, id or body that its serializer refused.
+        body, status = {"code": InvalidRequest.code, "message": first_message(exc.detail)}, 400
+    elif isinstance(exc, drf_exceptions.APIException):
+        status = exc.status_code
+        code = exc.default_code
+        if isinstance(exc, drf_exceptions.NotAuthenticated):
+            code = Code.AUTH_REQUIRED
+        detail = exc.detail if isinstance(exc.detail, str) else str(exc.default_detail)
+        body = {"code": str(code), "message": str(detail)}
+        if isinstance(exc, drf_exceptions.Throttled) and exc.wait:
+            headers["Retry-After"] = str(int(exc.wait))
+    else:
+        return None
+    retry_after = getattr(exc, "retry_after", None)
+    if retry_after is not None and "Retry-After" not in headers:
+        headers["Retry-After"] = str(int(retry_after))
+    if status == 401:
+        view = context.get("view")
+        request = context.get("request")
+        if view is not None and request is not None:
+            header = view.get_authenticate_header(request)
+            if header:
+                headers["WWW-Authenticate"] = header
+    return Response(body, status=status, headers=headers)

@@ -1,0 +1,81 @@
+"""The session lookup: the signed-in app user of a request, from ``X-Aurinko-Session`` or the
+``AUR{appId}`` cookie, in one indexed query (session -> user -> app,
+:func:`aurinko_auth.usersessions.find`)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from aurinko_auth import crypto, usersessions
+from aurinko_auth.errorcodes import Code
+from aurinko_auth.exceptions import AuthenticationFailed, CsrfFailed, InvalidRequest
+from aurinko_auth.hotpath.auth import Principal
+from aurinko_auth.models import UserSession
+from aurinko_auth.security import origins
+
+
+def user_from_session(
+    *,
+    header: str | None,
+    cookies: Mapping[str, str],
+    origin: str | None,
+    client_id: str | None = None,
+) -> Principal | None:
+    """The signed-in app user, from ``X-Aurinko-Session`` (``header``) or a session cookie.
+    Returns None when the request carries neither; raises AuthenticationFailed (401) for a
+    forged, expired, revoked or logged-out session.
+
+    A browser sends the cookies of every app it signed in to, whichever page asks: a cookie
+    only counts when the request's ``Origin`` (if any) is one of its app's origins, so one
+    app's page can never read another app's user. ``client_id`` picks one app when a browser
+    holds sessions of several."""
+    if header is not None:
+        header = header.strip()
+        found = usersessions.find([header])
+        if not found:
+            raise AuthenticationFailed("Invalid session.", code=Code.SESSION_INVALID)
+        return _valid_principal(found[0], from_cookie=False)
+    by_app = usersessions.session_cookies(cookies)
+    if not by_app:
+        return None
+    candidates = [
+        s
+        for s in usersessions.find(by_app.values())
+        if by_app.get(s.user.app_id) and crypto.check_token(by_app[s.user.app_id], s.token_hash)
+    ]
+    if client_id:
+        candidates = [s for s in candidates if s.user.app.client_id == client_id]
+    if origin:
+        allowed = [s for s in candidates if origins.is_allowed_for_app(origin, s.user.app)]
+        if candidates and not allowed:
+            raise CsrfFailed(
+                "The session cookie belongs to an app that does not allow this origin.",
+                code=Code.ORIGIN_NOT_ALLOWED,
+            )
+        candidates = allowed
+    if not candidates:
+        raise AuthenticationFailed("Invalid session.", code=Code.SESSION_INVALID)
+    valid = [s for s in candidates if s.is_valid()]
+    if not valid:
+        raise AuthenticationFailed(
+            "The session has ended; sign in again.", code=usersessions.failure_reason(candidates[0])
+        )
+    if len(valid) > 1:
+        raise InvalidRequest(
+            "This browser is signed in to several apps: pass clientId.", code=Code.SESSION_AMBIGUOUS
+        )
+    return _valid_principal(valid[0], from_cookie=True)
+
+
+def _valid_principal(session: UserSession, *, from_cookie: bool) -> Principal:
+    if not session.is_valid():
+        raise AuthenticationFailed(
+            "The session has ended; sign in again.", code=usersessions.failure_reason(session)
+        )
+    app = session.user.app
+    if not app.active:
+        raise AuthenticationFailed("The app is disabled.", code=Code.CLIENT_INACTIVE)
+    usersessions.touch(session)
+    return Principal(
+        app=app, via="session", user=session.user, session=session, from_cookie=from_cookie
+    )
