@@ -134,7 +134,7 @@ def test_office365_consent_for_unknown_tenant(broker, oauth_peer, office_app):
     )
     query = parse_qs(urlsplit(final).query)
     # The provider's own OAuth error code (AADSTS90002 arrives as invalid_request) passes through.
-    assert query["status"] == ["error"] and query["error"] == ["request.invalid"]
+    assert query["status"] == ["error"] and query["error"] == ["invalid_request"]
     assert not Account.objects.exists()
 
 
