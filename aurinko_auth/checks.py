@@ -4,42 +4,49 @@ from __future__ import annotations
 
 import ipaddress
 from typing import Any
+from urllib.parse import urlsplit
 
+from django.conf import settings
 from django.core import checks
 from django.core.exceptions import ImproperlyConfigured
 
-from aurinko_auth import crypto
+from aurinko_auth import crypto, settings_checks
 from aurinko_auth.conf import aurinko_settings
 from aurinko_auth.providers import registry
 from aurinko_auth.security import ratelimit
-from aurinko_auth.security.transport import is_secure_or_loopback
+from aurinko_auth.security.transport import is_loopback_host, is_secure_or_loopback
+
+KEYS_HINT = (
+    'Put a key in AURINKO_AUTH["ENCRYPTION_KEYS"] (python manage.py aurinko_keygen prints one).'
+)
+
+
+def _no_key() -> bool:
+    return not crypto.configured_keys() and not aurinko_settings.DEMO
 
 
 @checks.register(checks.Tags.security, deploy=False)
 def check_settings(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMessage]:
     errors: list[checks.CheckMessage] = []
-    if not crypto.configured_keys() and not aurinko_settings.DEMO:
+    if _no_key():
+        # A warning, so that what runs before a key exists (makemigrations, migrate, a CI
+        # job) is not blocked; `check --deploy` makes it an error (E001), and a sign-in
+        # without a key fails with this same advice.
         errors.append(
-            checks.Error(
-                "No encryption key: provider tokens and passwords cannot be stored.",
-                hint="Set AURINKO_ENCRYPTION_KEYS (python manage.py aurinko_keygen prints one).",
-                id="aurinko_auth.E001",
+            checks.Warning(
+                "No encryption key yet: provider tokens and passwords cannot be stored, so "
+                "sign-ins will fail.",
+                hint=KEYS_HINT,
+                id="aurinko_auth.W001",
             )
         )
-    else:
+    elif not isinstance(aurinko_settings.ENCRYPTION_KEYS, str):
         try:
             crypto.reset_keys()
             crypto.encrypt("check")
         except ImproperlyConfigured as exc:
-            errors.append(checks.Error(str(exc), id="aurinko_auth.E002"))
-    if not is_secure_or_loopback(aurinko_settings.public_url):
-        errors.append(
-            checks.Error(
-                f"AURINKO_PUBLIC_URL {aurinko_settings.public_url!r} must be https "
-                "(http only on loopback).",
-                id="aurinko_auth.E003",
-            )
-        )
+            errors.append(checks.Error(str(exc), hint=KEYS_HINT, id="aurinko_auth.E002"))
+    errors.extend(_check_public_url())
     try:
         duplicates = registry.duplicate_ids()
     except ImportError as exc:
@@ -58,16 +65,103 @@ def check_settings(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckM
     return errors
 
 
+def _check_public_url() -> list[checks.CheckMessage]:
+    url = aurinko_settings.PUBLIC_URL
+    if not isinstance(url, str):
+        return []  # E010
+    parts = urlsplit(url)
+    if not is_secure_or_loopback(url) or parts.query or parts.fragment:
+        return [
+            checks.Error(
+                f'AURINKO_AUTH["PUBLIC_URL"] is {url!r}.',
+                hint="The broker's external base URL, e.g. https://auth.example.com: https "
+                "(http only on loopback), no query or fragment.",
+                id="aurinko_auth.E003",
+            )
+        ]
+    return []
+
+
+@checks.register(checks.Tags.security)
+def check_setting_values(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMessage]:
+    """Every setting's type and value (settings_checks.VALIDATORS)."""
+    return [
+        checks.Error(
+            f'AURINKO_AUTH["{name}"] is {value!r}.',
+            hint=f"Use {expected}.",
+            id="aurinko_auth.E010",
+        )
+        for name, value, expected in settings_checks.problems()
+    ]
+
+
+@checks.register(checks.Tags.security, deploy=True)
+def check_deploy(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMessage]:
+    """``check --deploy``: what works on a laptop and fails, or is unsafe, in production."""
+    found: list[checks.CheckMessage] = []
+    if _no_key():
+        found.append(checks.Error("No encryption key.", hint=KEYS_HINT, id="aurinko_auth.E001"))
+    url = aurinko_settings.PUBLIC_URL
+    parts = urlsplit(url) if isinstance(url, str) else None
+    if parts is not None and is_loopback_host(parts.hostname):
+        found.append(
+            checks.Warning(
+                f'AURINKO_AUTH["PUBLIC_URL"] is {url!r}, a loopback address: providers and '
+                "browsers elsewhere cannot reach the callback.",
+                hint="Set it to the broker's external https URL (the default is for "
+                "development only).",
+                id="aurinko_auth.W010",
+            )
+        )
+    elif parts is not None and parts.scheme == "http":
+        found.append(
+            checks.Warning(
+                f'AURINKO_AUTH["PUBLIC_URL"] is {url!r}: plain http.',
+                hint="Use https: codes, tokens and session cookies travel in these URLs.",
+                id="aurinko_auth.W011",
+            )
+        )
+    if settings.DEBUG:
+        found.append(
+            checks.Warning(
+                "DEBUG is on: error pages show settings and request data.",
+                hint="Set DEBUG = False in production.",
+                id="aurinko_auth.W012",
+            )
+        )
+    for name in ("RATE_LIMIT_CACHE", "AUTH_CACHE"):
+        alias = getattr(aurinko_settings, name)
+        backend = str(settings.CACHES.get(alias, {}).get("BACKEND", "")) if alias else ""
+        if backend.endswith(("LocMemCache", "DummyCache")):
+            found.append(
+                checks.Warning(
+                    f'AURINKO_AUTH["{name}"] is the cache {alias!r} ({backend.rsplit(".", 1)[-1]}'
+                    "), which each worker process keeps for itself: with several workers, "
+                    + (
+                        "rate limits count per worker."
+                        if name == "RATE_LIMIT_CACHE"
+                        else "a revoked token stays valid in the other workers."
+                    ),
+                    hint="Use a shared cache (Redis, Memcached, the database) with several "
+                    "workers or machines.",
+                    id="aurinko_auth.W013",
+                )
+            )
+    return found
+
+
 def _check_networks_and_rates() -> list[checks.CheckMessage]:
     """Values read at request time: a typo must fail at start, not as a 500 on a sign-in."""
     errors: list[checks.CheckMessage] = []
-    for network in aurinko_settings.ALLOWED_PRIVATE_NETWORKS or ():
+    networks = aurinko_settings.ALLOWED_PRIVATE_NETWORKS
+    for network in networks if isinstance(networks, list | tuple) else ():
         try:
             ipaddress.ip_network(network, strict=False)
         except ValueError:
             errors.append(
                 checks.Error(
-                    f"ALLOWED_PRIVATE_NETWORKS: {network!r} is not a network (use CIDR, e.g. "
+                    f'AURINKO_AUTH["ALLOWED_PRIVATE_NETWORKS"]: {network!r} is not a network '
+                    "(use CIDR, e.g. "
                     "10.0.0.0/8).",
                     id="aurinko_auth.E006",
                 )
@@ -77,11 +171,15 @@ def _check_networks_and_rates() -> list[checks.CheckMessage]:
         "PASSWORD_FAILURE_RATE_LOGIN",
         "DIRECT_RATE_LIMIT_ACCOUNT",
         "DIRECT_RATE_LIMIT_APP",
+        "DIRECT_REFRESH_ON_401",
     ):
+        rate = getattr(aurinko_settings, name)
+        if rate is not None and not isinstance(rate, str):
+            continue  # E010
         try:
-            ratelimit.parse_rate(getattr(aurinko_settings, name))
+            ratelimit.parse_rate(rate)
         except ValueError as exc:
-            errors.append(checks.Error(f"{name}: {exc}", id="aurinko_auth.E007"))
+            errors.append(checks.Error(f'AURINKO_AUTH["{name}"]: {exc}', id="aurinko_auth.E007"))
     return errors
 
 

@@ -8,14 +8,19 @@ The library reads only ``django.conf.settings``; environment variables stop at `
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 from django.conf import settings as django_settings
 from django.core.exceptions import ImproperlyConfigured
 from django.core.signals import setting_changed
+from django.urls import reverse
 
 DEFAULTS: dict[str, Any] = {
-    # The broker's external base URL, e.g. "https://auth.example.com". The provider callback
-    # is {PUBLIC_URL}/v1/auth/callback.
+    # The broker's external base URL, e.g. "https://auth.example.com". Paths come from
+    # reverse(), so they follow the host's mount point: mounted at "broker/", the provider
+    # callback is https://auth.example.com/broker/v1/auth/callback. A path in PUBLIC_URL is
+    # a proxy's prefix the project does not see (FORCE_SCRIPT_NAME is the Django way), or
+    # the mount point itself; it is never added twice.
     "PUBLIC_URL": "http://127.0.0.1:8000",
     # Fernet keys (urlsafe base64, 32 bytes). The first encrypts, all decrypt.
     "ENCRYPTION_KEYS": [],
@@ -39,7 +44,8 @@ DEFAULTS: dict[str, Any] = {
     "CODE_TTL": 120,
     # Refresh a provider access token this many seconds before it expires.
     "REFRESH_LEEWAY": 120,
-    # Outgoing HTTP timeouts (connect, read) in seconds.
+    # Outgoing HTTP timeouts (connect, read) in seconds, or one number for both (as for every
+    # *_TIMEOUT pair below).
     "HTTP_TIMEOUT": (5.0, 20.0),
     # Longest wait, in seconds, for another worker's refresh of the same account (the row lock
     # is held during that refresh's HTTP call, itself bounded by HTTP_TIMEOUT).
@@ -143,13 +149,50 @@ class AurinkoSettings:
             self._cached[name] = self.user_settings.get(name, DEFAULTS[name])
         return self._cached[name]
 
+    def timeout(self, name: str) -> tuple[float, float]:
+        """A timeout setting as requests' (connect, read): one number stands for both."""
+        value = getattr(self, name)
+        if isinstance(value, int | float):
+            return float(value), float(value)
+        connect, read = value
+        return float(connect), float(read)
+
     @property
     def public_url(self) -> str:
         return str(self.PUBLIC_URL).rstrip("/")
 
+    def absolute_url(self, path: str) -> str:
+        """``path`` (from ``reverse()``: the script prefix and the mount point included) on
+        the public URL."""
+        base = self.public_url
+        parts = urlsplit(base)
+        if parts.path and (path == parts.path or path.startswith(parts.path + "/")):
+            base = urlunsplit((parts.scheme, parts.netloc, "", "", ""))
+        return base + path
+
+    def path(self, name: str, **kwargs: Any) -> str:
+        """The path of one of our views, by its name in ``aurinko_auth/urls.py``, where the
+        host mounted them."""
+        return reverse(f"aurinko_auth:{name}", kwargs=kwargs or None)
+
+    def url(self, name: str, **kwargs: Any) -> str:
+        """The public URL of one of our views."""
+        return self.absolute_url(self.path(name, **kwargs))
+
+    @property
+    def mount_path(self) -> str:
+        """Where the host mounted our URLs: "/" or e.g. "/broker/" (the session cookie's
+        path)."""
+        return self.path("health").removesuffix("v1/health")
+
+    @property
+    def auth_path(self) -> str:
+        """ "/v1/auth/" under the mount point (the flow cookie's path)."""
+        return self.path("callback").removesuffix("callback")
+
     @property
     def callback_url(self) -> str:
-        return f"{self.public_url}/v1/auth/callback"
+        return self.url("callback")
 
     def reload(self) -> None:
         self._user_settings = None

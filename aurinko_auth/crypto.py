@@ -58,15 +58,16 @@ def _fernet() -> MultiFernet:
     if not keys:
         if not aurinko_settings.DEMO:
             raise ImproperlyConfigured(
-                "AURINKO_AUTH['ENCRYPTION_KEYS'] is empty: set AURINKO_ENCRYPTION_KEYS "
-                "(generate one with `python manage.py aurinko_keygen`)."
+                "AURINKO_AUTH['ENCRYPTION_KEYS'] is empty: put a key in it "
+                "(`python manage.py aurinko_keygen` prints one)."
             )
         return MultiFernet([Fernet(demo_key())])
     try:
         return MultiFernet([Fernet(k.encode()) for k in keys])
     except ValueError as exc:
         raise ImproperlyConfigured(
-            "AURINKO_ENCRYPTION_KEYS holds a value that is not a Fernet key."
+            "AURINKO_AUTH['ENCRYPTION_KEYS'] holds a value that is not a Fernet key "
+            "(`python manage.py aurinko_keygen` prints one)."
         ) from exc
 
 

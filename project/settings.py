@@ -123,11 +123,6 @@ AURINKO_AUTH = {
     or None,
 }
 
-# oauthlib refuses plain-http endpoints unless told otherwise. aurinko_auth itself only ever
-# allows http for loopback hosts, so allow it when the broker runs on loopback (dev, tests).
-if urlsplit(PUBLIC_URL).scheme == "http":
-    os.environ.setdefault("OAUTHLIB_INSECURE_TRANSPORT", "1")
-
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
@@ -157,7 +152,23 @@ from django.core import checks  # noqa: E402
 
 @checks.register(checks.Tags.security)
 def _secret_key_check(app_configs=None, **kwargs):
+    # A warning, so that makemigrations and migrate run on a fresh clone without a .env;
+    # `check --deploy` refuses it (below).
     if SECRET_KEY_MISSING and not DEBUG:
+        return [
+            checks.Warning(
+                "SECRET_KEY is not set: this process uses a random one (sessions and CSRF "
+                "tokens do not survive a restart or reach other workers).",
+                hint="Set the SECRET_KEY variable.",
+                id="project.W001",
+            )
+        ]
+    return []
+
+
+@checks.register(checks.Tags.security, deploy=True)
+def _secret_key_deploy_check(app_configs=None, **kwargs):
+    if SECRET_KEY_MISSING:
         return [
             checks.Error(
                 "SECRET_KEY is not set.", hint="Set the SECRET_KEY variable.", id="project.E001"

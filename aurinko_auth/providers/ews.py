@@ -303,7 +303,7 @@ class EWSProvider(PasswordProvider):
         from exchangelib.properties import Mailbox
         from exchangelib.transport import NOAUTH, get_service_authtype
 
-        login, timeout = data["login"], tuple(aurinko_settings.PASSWORD_TIMEOUT)
+        login, timeout = data["login"], aurinko_settings.timeout("PASSWORD_TIMEOUT")
         pins: dict[tuple[str, int], str] = {}  # one DNS lookup per host for the whole sign-in
         endpoint = data["serverUrl"] or _autodiscover(ex, login, data["password"], pins, timeout)
         protocol = ex.GuardedProtocol(

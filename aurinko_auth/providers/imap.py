@@ -117,7 +117,7 @@ class IMAPProvider(PasswordProvider):
 
     def verify(self, config: Any, data: dict[str, Any]) -> Profile:
         """A real login (then LOGOUT). Raises SignInFailed or netguard.BlockedHost."""
-        timeout = float(aurinko_settings.PASSWORD_TIMEOUT[1])
+        timeout = aurinko_settings.timeout("PASSWORD_TIMEOUT")[1]
         host, port = data["host"], data["port"]
         try:
             if data["security"] == "ssl":

@@ -130,7 +130,7 @@ def send(event: OutboxEvent) -> Result:
                 endpoint.url,
                 data=body,
                 headers=headers,
-                timeout=tuple(aurinko_settings.WEBHOOK_TIMEOUT),
+                timeout=aurinko_settings.timeout("WEBHOOK_TIMEOUT"),
                 allow_redirects=False,
             )
         status_code = response.status_code

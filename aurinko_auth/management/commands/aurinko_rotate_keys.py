@@ -1,4 +1,4 @@
-"""Re-encrypt every encrypted value under the first key of ``AURINKO_ENCRYPTION_KEYS``.
+"""Re-encrypt every encrypted value under the first key of ``AURINKO_AUTH["ENCRYPTION_KEYS"]``.
 
 Rotation: put a new key first (keep the old ones after it), deploy, run this command, then
 remove the old keys. Every ``EncryptedTextField`` / ``EncryptedJSONField`` of every installed
@@ -39,7 +39,7 @@ def encrypted_fields() -> list[tuple[Any, list[Any]]]:
 
 
 class Command(BaseCommand):
-    help = "Re-encrypt all secrets with the first AURINKO_ENCRYPTION_KEYS key (resumable)."
+    help = "Re-encrypt all secrets with the first ENCRYPTION_KEYS key (resumable)."
 
     def add_arguments(self, parser: Any) -> None:
         parser.add_argument("--batch-size", type=int, default=500)
@@ -55,7 +55,7 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         keys = crypto.configured_keys()
         if not keys:
-            raise CommandError("AURINKO_ENCRYPTION_KEYS is empty.")
+            raise CommandError('AURINKO_AUTH["ENCRYPTION_KEYS"] is empty.')
         primary = Fernet(keys[0].encode())
         crypto.reset_keys()
         resume_model, _, resume_pk = options["start_after"].partition(":")
