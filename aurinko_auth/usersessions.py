@@ -147,7 +147,7 @@ def set_cookie(response: HttpResponse, app_id: int, token: str) -> None:
         cookie_name(app_id),
         token,
         max_age=int(aurinko_settings.SESSION_LIFETIME),
-        path="/",
+        path=aurinko_settings.mount_path,
         domain=aurinko_settings.SESSION_COOKIE_DOMAIN,
         secure=bool(aurinko_settings.SESSION_COOKIE_SECURE),
         httponly=True,
@@ -158,7 +158,7 @@ def set_cookie(response: HttpResponse, app_id: int, token: str) -> None:
 def clear_cookie(response: HttpResponse, app_id: int) -> None:
     response.delete_cookie(
         cookie_name(app_id),
-        path="/",
+        path=aurinko_settings.mount_path,
         domain=aurinko_settings.SESSION_COOKIE_DOMAIN,
         samesite=aurinko_settings.SESSION_COOKIE_SAMESITE,
     )

@@ -80,7 +80,7 @@ def set_browser_cookie(request: HttpRequest, response: HttpResponse, value: str)
         aurinko_settings.FLOW_COOKIE_NAME,
         value,
         max_age=30 * 24 * 3600,
-        path="/v1/auth/",
+        path=aurinko_settings.auth_path,
         secure=secure,
         httponly=True,
         samesite=samesite,

@@ -39,7 +39,6 @@ from aurinko_auth.security import ratelimit
 
 logger = logging.getLogger("aurinko_auth.direct")
 
-PREFIX = "/v1/direct/"
 HOP_BY_HOP = frozenset(
     {
         "connection",
@@ -133,9 +132,9 @@ def raw_direct_path(request: Any, decoded: str) -> str:
     (gunicorn's ``RAW_URI``, uWSGI's ``REQUEST_URI``); else the decoded path."""
     raw_uri = request.META.get("RAW_URI") or request.META.get("REQUEST_URI") or ""
     raw_path = raw_uri.split("?", 1)[0]
-    index = raw_path.find(PREFIX)
-    if index >= 0:
-        return raw_path[index + len(PREFIX) :]
+    prefix = aurinko_settings.path("direct", path="")
+    if raw_path.startswith(prefix):
+        return raw_path[len(prefix) :]
     return decoded
 
 
@@ -259,7 +258,7 @@ class DirectAPIView(AurinkoAPIView):
                     data=body or None,
                     stream=True,
                     allow_redirects=False,
-                    timeout=tuple(aurinko_settings.DIRECT_TIMEOUT),
+                    timeout=aurinko_settings.timeout("DIRECT_TIMEOUT"),
                 )
         except requests.Timeout:
             raise ProviderUnavailable(

@@ -11,6 +11,7 @@ from typing import Any
 
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.views import SpectacularAPIView
+from rest_framework.negotiation import DefaultContentNegotiation
 
 
 class _Auth(OpenApiAuthenticationExtension):
@@ -75,8 +76,12 @@ class SchemaView(SpectacularAPIView):
     """``GET /v1/schema``: YAML, or JSON with ``?format=json`` / ``Accept: application/json``."""
 
     custom_settings = SETTINGS
+    # Pinned like AurinkoAPIView's: the host's REST_FRAMEWORK defaults are not ours.
     authentication_classes: list[Any] = []
     permission_classes: list[Any] = []
+    throttle_classes: list[Any] = []
+    versioning_class = None
+    content_negotiation_class = DefaultContentNegotiation
 
 
 schema_view = SchemaView.as_view()

@@ -10,6 +10,8 @@ from typing import Any, TypeVar
 
 from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework.metadata import SimpleMetadata
+from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.parsers import FormParser, JSONParser
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.renderers import JSONRenderer
@@ -71,6 +73,10 @@ def errors(*statuses: int) -> dict[int, Any]:
 
 
 class AurinkoAPIView(CorsMixin, APIView):
+    """Every DRF policy is pinned here, so that a host project's ``REST_FRAMEWORK`` defaults
+    (throttles, authentication, permissions, renderers, versioning...) are for its own views
+    and never reach ours."""
+
     renderer_classes = [JSONRenderer]
     parser_classes = [JSONParser, FormParser]
     permission_classes = [IsAuthenticated]
@@ -79,6 +85,13 @@ class AurinkoAPIView(CorsMixin, APIView):
         ClientCredentialsAuthentication,
         UserSessionAuthentication,
     ]
+    # Rate limits are ours (security/ratelimit.py); the host's throttles would key on
+    # request.user.pk, which a Principal has not.
+    throttle_classes: list[Any] = []
+    versioning_class = None
+    content_negotiation_class = DefaultContentNegotiation
+    metadata_class = SimpleMetadata
+    pagination_class = None
     # drf-spectacular's inspector on our views only (projects keep their DEFAULT_SCHEMA_CLASS).
     schema = AutoSchema()
 

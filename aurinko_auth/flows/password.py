@@ -65,7 +65,7 @@ def start(
         secrets={},
         browser_id=browser_id,
     )
-    return common.Started(f"{aurinko_settings.public_url}/v1/auth/password/{state}")
+    return common.Started(aurinko_settings.url("password", state=state))
 
 
 def pending_form(state: str, browser_id: str | None) -> tuple[AuthState, FormSignIn]:
