@@ -9,8 +9,10 @@ class AurinkoAuthConfig(AppConfig):
     def ready(self) -> None:
         from aurinko_auth import checks, signals  # noqa: F401  (they register)
         from aurinko_auth.audit import connect_signals
-        from aurinko_auth.security import redaction
+        from aurinko_auth.security import oauth_transport, redaction
 
         redaction.install()
+        # http provider endpoints on loopback, without OAUTHLIB_INSECURE_TRANSPORT.
+        oauth_transport.install()
         # Admin sign-ins and their failures go to the audit log.
         connect_signals()

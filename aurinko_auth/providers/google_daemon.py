@@ -15,7 +15,6 @@ from typing import TYPE_CHECKING, Any
 
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
-from requests_oauthlib import OAuth2Session
 
 from aurinko_auth.errorcodes import Code
 from aurinko_auth.exceptions import InvalidRequest, ProviderError
@@ -29,6 +28,7 @@ from aurinko_auth.providers.service_accounts import (
     UnknownMailbox,
     not_configured,
 )
+from aurinko_auth.security.oauth_transport import OAuth2Session
 
 if TYPE_CHECKING:
     from aurinko_auth.models import Account, ProviderConfig

@@ -12,7 +12,6 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import requests
-from requests_oauthlib import OAuth2Session
 
 from aurinko_auth.conf import aurinko_settings
 from aurinko_auth.errorcodes import Code
@@ -28,6 +27,7 @@ from aurinko_auth.providers.base import (
     TokenSet,
 )
 from aurinko_auth.providers.responses import ProviderResponses
+from aurinko_auth.security.oauth_transport import OAuth2Session
 
 if TYPE_CHECKING:
     from aurinko_auth.models import Account, ProviderConfig
@@ -124,7 +124,7 @@ class OAuth2Provider(ProviderResponses, Provider):
     # --- protocol --------------------------------------------------------------------------
     def timeout(self) -> tuple[float, float]:
         """(connect, read) timeout of every outgoing call."""
-        return tuple(aurinko_settings.HTTP_TIMEOUT)  # type: ignore[return-value]
+        return aurinko_settings.timeout("HTTP_TIMEOUT")
 
     def oauth_session(
         self,

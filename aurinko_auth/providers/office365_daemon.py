@@ -15,7 +15,6 @@ from typing import TYPE_CHECKING, Any
 
 from oauthlib.common import add_params_to_uri
 from oauthlib.oauth2 import BackendApplicationClient
-from requests_oauthlib import OAuth2Session
 
 from aurinko_auth.errorcodes import Code
 from aurinko_auth.exceptions import AccessDenied, InvalidRequest, ProviderError
@@ -25,6 +24,7 @@ from aurinko_auth.providers.service_accounts import (
     ServiceAccountProvider,
     not_configured,
 )
+from aurinko_auth.security.oauth_transport import OAuth2Session
 
 if TYPE_CHECKING:
     from aurinko_auth.models import Account, ProviderConfig

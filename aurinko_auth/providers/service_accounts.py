@@ -31,11 +31,11 @@ from oauthlib.common import to_unicode
 from oauthlib.oauth2 import ServiceApplicationClient
 from oauthlib.oauth2.rfc6749.errors import OAuth2Error
 from oauthlib.oauth2.rfc6749.parameters import prepare_token_request
-from requests_oauthlib import OAuth2Session
 
 from aurinko_auth.errorcodes import Code
 from aurinko_auth.exceptions import InvalidRequest, ProviderNotConfigured
 from aurinko_auth.providers.base import TERMINAL_USER, Profile, ProviderCallError, TokenSet
+from aurinko_auth.security.oauth_transport import OAuth2Session
 
 if TYPE_CHECKING:
     from aurinko_auth.models import Account, ProviderConfig

@@ -17,7 +17,6 @@ from urllib.parse import urlsplit, urlunsplit
 
 import requests
 from oauthlib.oauth2 import LegacyApplicationClient
-from requests_oauthlib import OAuth2Session
 
 from aurinko_auth.conf import aurinko_settings
 from aurinko_auth.exceptions import InvalidRequest
@@ -26,6 +25,7 @@ from aurinko_auth.providers.forms import FormSignIn, SignedIn
 from aurinko_auth.providers.forms import SignInFailed as BaseSignInFailed
 from aurinko_auth.providers.oauth2 import OAuth2Provider
 from aurinko_auth.security import netguard
+from aurinko_auth.security.oauth_transport import OAuth2Session
 from aurinko_auth.security.transport import is_secure_or_loopback
 
 if TYPE_CHECKING:
