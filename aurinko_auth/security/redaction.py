@@ -37,11 +37,27 @@ class DropDebug(logging.Filter):
         return record.levelno > logging.DEBUG
 
 
+# Loggers whose records carry request URLs, filtered where the records are made (a logger's
+# filters apply to its own records before they propagate to any handler).
+REQUEST_LOGGERS = ("django.server", "django.request", "django.security.csrf")
+
+
+def _add_filter(target: logging.Filterer, kind: type[logging.Filter]) -> None:
+    if not any(isinstance(f, kind) for f in target.filters):
+        target.addFilter(kind())
+
+
 def install() -> None:
+    """Called by ``AppConfig.ready``, after Django applied the host's ``LOGGING``: whatever
+    that is (Django's default included), request logs lose query strings and our secrets,
+    and the library loggers lose their DEBUG records."""
     for name in NOISY_LOGGERS:
-        logger = logging.getLogger(name)
-        if not any(isinstance(f, DropDebug) for f in logger.filters):
-            logger.addFilter(DropDebug())
+        _add_filter(logging.getLogger(name), DropDebug)
+    for name in REQUEST_LOGGERS:
+        _add_filter(logging.getLogger(name), RedactQueryStrings)
+    # Records of other loggers that reach the root's handlers (a host's own request logging).
+    for handler in logging.getLogger().handlers:
+        _add_filter(handler, RedactQueryStrings)
 
 
 _QUERY = re.compile(r"\?[^\s\"']*")
@@ -55,7 +71,8 @@ def redact_query_strings(text: str) -> str:
 
 
 class RedactQueryStrings(logging.Filter):
-    """Replaces every URL query string in a record's message and arguments."""
+    """Replaces every URL query string, and our own codes, states and tokens, in a record's
+    message and arguments."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         if isinstance(record.msg, str):
