@@ -8,16 +8,24 @@ PORT ?= 8000
 
 .PHONY: install demo serve test test-fast lint format migrations-check bench clean
 
-$(VENV)/.installed: pyproject.toml
+$(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
 	$(PIP) install --quiet --upgrade pip
+
+# The demo needs the project's dependencies only; the test toolchain (playwright,
+# schemathesis, ruff, ...) is for `make test`.
+$(VENV)/.demo-installed: pyproject.toml | $(VENV)/bin/python
+	$(PIP) install --quiet -e '.[project]'
+	touch $@
+
+$(VENV)/.installed: pyproject.toml | $(VENV)/bin/python
 	$(PIP) install --quiet -e '.[test,ews]'
 	touch $@
 
 install: $(VENV)/.installed
 
 # A development .env: random SECRET_KEY and encryption key, DEBUG on. Never used in production.
-.env: | $(VENV)/.installed
+.env: | $(VENV)/.demo-installed
 	@echo "DEBUG=1" > $@
 	@echo "SECRET_KEY=$$($(PY) -c 'import secrets; print(secrets.token_urlsafe(50))')" >> $@
 	@echo "AURINKO_ENCRYPTION_KEYS=$$($(PY) -c 'from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())')" >> $@
@@ -25,7 +33,7 @@ install: $(VENV)/.installed
 
 DEMO_ENV := AURINKO_DEMO=1 AURINKO_PUBLIC_URL=http://$(HOST):$(PORT)
 
-demo: install .env
+demo: $(VENV)/.demo-installed .env
 	$(DEMO_ENV) $(PY) manage.py migrate --noinput
 	$(DEMO_ENV) $(PY) manage.py aurinko_demo --host $(HOST) --port $(PORT)
 	$(DEMO_ENV) $(PY) manage.py runserver $(HOST):$(PORT)

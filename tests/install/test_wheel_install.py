@@ -285,16 +285,19 @@ class Host:
             stdout=self.log,
             stderr=subprocess.STDOUT,
         )
+        self.wait_until_up()
+
+    def wait_until_up(self) -> None:
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
-                raise RuntimeError(f"runserver exited:\n{self.output()}")
+                raise RuntimeError(f"the server exited:\n{self.output()}")
             try:
                 requests.get(f"{self.public_url}/v1/health", timeout=2)
                 return
             except requests.RequestException:
                 time.sleep(0.2)
-        raise RuntimeError(f"runserver did not answer:\n{self.output()}")
+        raise RuntimeError(f"the server did not answer:\n{self.output()}")
 
     def stop(self) -> None:
         if self.process is not None and self.process.poll() is None:
@@ -415,24 +418,36 @@ def follow(browser: requests.Session, url: str, stop_host: str, peer: OAuthPeer)
     raise AssertionError("too many redirects")
 
 
+def authorize_url(host: Host, app: dict[str, Any], path: str, **extra: str) -> str:
+    params = {
+        "clientId": app["clientId"],
+        "serviceType": app["serviceType"],
+        "scopes": app["scopes"][0],
+        "returnUrl": app["returnUrl"],
+        "state": "s-1",
+        **extra,
+    }
+    return f"{host.public_url}/v1/auth/{path}?" + "&".join(
+        f"{k}={quote(v, safe='')}" for k, v in params.items()
+    )
+
+
 def account_flow(host: Host, app: dict[str, Any], oauth_peer: OAuthPeer) -> dict[str, Any]:
-    """authorize -> the peer's login and consent -> callback -> code -> token -> account."""
+    """authorize -> the peer's login and consent -> callback -> code -> token -> account.
+    The code is first presented with a wrong secret (a 401 that request logs print, with the
+    code in its path), then redeemed."""
     browser = requests.Session()
     return_url = app["returnUrl"]
-    start = (
-        f"{host.public_url}/v1/auth/authorize?clientId={app['clientId']}"
-        f"&serviceType={app['serviceType']}&scopes={quote(app['scopes'][0])}"
-        f"&returnUrl={quote(return_url, safe='')}&state=s-1"
+    final = follow(
+        browser, authorize_url(host, app, "authorize"), urlsplit(return_url).hostname, oauth_peer
     )
-    final = follow(browser, start, urlsplit(return_url).hostname, oauth_peer)
     query = parse_qs(urlsplit(final).query)
     assert query.get("status") == ["success"], query
     assert query["state"] == ["s-1"]
-    exchanged = requests.post(
-        f"{host.public_url}/v1/auth/token/{query['code'][0]}",
-        auth=(app["clientId"], app["clientSecret"]),
-        timeout=15,
-    )
+    token_url = f"{host.public_url}/v1/auth/token/{query['code'][0]}"
+    refused = requests.post(token_url, auth=(app["clientId"], "acs_wrong-secret"), timeout=15)
+    assert refused.status_code == 401, page_text(refused)
+    exchanged = requests.post(token_url, auth=(app["clientId"], app["clientSecret"]), timeout=15)
     assert exchanged.status_code == 200, (
         f"POST /v1/auth/token/{{code}} answered {exchanged.status_code}: {page_text(exchanged)}"
     )
@@ -441,7 +456,40 @@ def account_flow(host: Host, app: dict[str, Any], oauth_peer: OAuthPeer) -> dict
         f"{host.public_url}/v1/account", headers={"Authorization": f"Bearer {token}"}, timeout=15
     )
     assert me.status_code == 200, f"GET /v1/account answered {me.status_code}: {page_text(me)}"
+    listed = requests.get(
+        f"{host.public_url}/v1/am/accounts", auth=(app["clientId"], app["clientSecret"]), timeout=15
+    )
+    assert listed.status_code == 200, f"GET /v1/am/accounts: {page_text(listed)}"
     return me.json()
+
+
+def user_flow(host: Host, app: dict[str, Any], oauth_peer: OAuthPeer) -> dict[str, Any]:
+    """authorizeUser (primary, cookie) -> the peer -> callback sets the session cookie, scoped
+    to the host's mount point -> ``GET /v1/user`` with it."""
+    browser = requests.Session()
+    start = authorize_url(host, app, "authorizeUser", accountRole="primary")
+    final = follow(browser, start, urlsplit(app["returnUrl"]).hostname, oauth_peer)
+    query = parse_qs(urlsplit(final).query)
+    assert query.get("status") == ["success"], query
+    sessions = [c for c in browser.cookies if c.name.startswith("AUR")]
+    assert len(sessions) == 1, list(browser.cookies)
+    cookie = sessions[0]
+    assert cookie.path == (urlsplit(host.public_url).path or "") + "/", cookie.path
+    assert cookie.has_nonstandard_attr("HttpOnly")
+    # The cookie is Secure (SESSION_COOKIE_SECURE): requests keeps it from http, a browser on
+    # loopback would send it. Send it as the browser would.
+    me = requests.get(
+        f"{host.public_url}/v1/user",
+        headers={"Cookie": f"{cookie.name}={cookie.value}"},
+        timeout=15,
+    )
+    assert me.status_code == 200, f"GET /v1/user answered {me.status_code}: {page_text(me)}"
+    return me.json()
+
+
+def assert_no_secret_in(output: str) -> None:
+    leaked = sorted(set(OUR_SECRETS.findall(output)))
+    assert not leaked, f"our secrets in the server's output: {leaked}"
 
 
 # --- host variants -------------------------------------------------------------------------
@@ -451,107 +499,67 @@ DRF_GLOBALS: dict[str, Any] = {
         "rest_framework.authentication.SessionAuthentication",
         "rest_framework.authentication.BasicAuthentication",
     ],
-    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAdminUser"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.BrowsableAPIRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.MultiPartParser"],
     "DEFAULT_VERSIONING_CLASS": "rest_framework.versioning.AcceptHeaderVersioning",
     "DEFAULT_THROTTLE_CLASSES": [
         "rest_framework.throttling.AnonRateThrottle",
         "rest_framework.throttling.UserRateThrottle",
     ],
-    "DEFAULT_THROTTLE_RATES": {"anon": "1000/hour", "user": "1000/hour"},
+    "DEFAULT_THROTTLE_RATES": {"anon": "1/hour", "user": "1/hour"},
+    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
+    "PAGE_SIZE": 1,
+    "EXCEPTION_HANDLER": "host.drf_errors.handler",
 }
-DRF_GLOBALS_NO_THROTTLE = {
-    k: v for k, v in DRF_GLOBALS.items() if not k.startswith("DEFAULT_THROTTLE")
-}
+# A host exception handler that would turn every error into its own shape.
+DRF_ERRORS = """from rest_framework.response import Response
+
+
+def handler(exc, context):
+    return Response({"host": "error"}, status=418)
+"""
 
 
 @dataclass(frozen=True)
 class Variant:
     mount: str = ""  # "" (the README's root mount) or a prefix such as "broker/"
     settings: str = ""  # appended to the host's settings.py
-    # oauthlib refuses the test peer's http (loopback) endpoints without this variable.
-    insecure_transport_env: bool = True
-    check_logs: bool = False  # no acd_/ast_/aat_/aus_ value in the server's output
-
-
-def xfail(item: int, why: str) -> pytest.MarkDecorator:
-    """Known to fail today (issue 18). Strict: the test fails once the item is fixed, so the
-    fix removes the mark. Only assertion failures count: a harness error stays an error."""
-    return pytest.mark.xfail(
-        strict=True, raises=AssertionError, reason=f"issue 18 item {item}: {why}"
-    )
+    # PUBLIC_URL with the mount point in it ("https://site/broker"), not just the origin.
+    public_url_has_mount: bool = False
 
 
 VARIANTS = [
     pytest.param(Variant(), id="root-mount"),
-    pytest.param(
-        Variant(mount="broker/"),
-        id="prefix-mount",
-        marks=xfail(
-            1,
-            "the flow cookie's path is hard-coded to /v1/auth/: under broker/ the browser "
-            "does not send it back, and GET /broker/v1/auth/callback answers 400 "
-            "(state.browser_mismatch, 'This authorization was started in another browser') "
-            "instead of redirecting to the app",
-        ),
-    ),
-    pytest.param(
-        Variant(settings=f"REST_FRAMEWORK = {DRF_GLOBALS!r}\n"),
-        id="drf-globals",
-        marks=xfail(
-            2,
-            "with the host's DEFAULT_THROTTLE_CLASSES (UserRateThrottle), "
-            "POST /v1/auth/token/{code} answers 500: UserRateThrottle.get_cache_key reads "
-            "request.user.pk, AttributeError: 'Principal' object has no attribute 'pk'",
-        ),
-    ),
-    # The same host settings without the throttles: authentication, permission, renderer
-    # and versioning classes of the host leave the broker's API alone.
-    pytest.param(
-        Variant(settings=f"REST_FRAMEWORK = {DRF_GLOBALS_NO_THROTTLE!r}\n"),
-        id="drf-globals-no-throttle",
-    ),
-    pytest.param(
-        Variant(insecure_transport_env=False),
-        id="http-loopback-provider",
-        marks=xfail(
-            3,
-            "provider endpoints on http loopback (allowed by the broker) are refused by "
-            "oauthlib unless the host sets OAUTHLIB_INSECURE_TRANSPORT: GET /v1/auth/authorize "
-            "answers 500, InsecureTransportError: (insecure_transport) OAuth 2 MUST utilize "
-            "https",
-        ),
-    ),
-    pytest.param(
-        Variant(settings="DEBUG = False\n", check_logs=True),
-        id="default-logging",
-        marks=xfail(
-            5,
-            "with Django's default LOGGING, runserver's request log (django.server) prints "
-            "the state (ast_...) in GET /v1/auth/callback?code=...&state=ast_... and the "
-            "one-time code in POST /v1/auth/token/acd_...",
-        ),
-    ),
+    # PUBLIC_URL is the site's origin; every path comes from reverse() and the mount point.
+    pytest.param(Variant(mount="broker/"), id="prefix-mount"),
+    # PUBLIC_URL naming the mount as well: it is not added twice.
+    pytest.param(Variant(mount="broker/", public_url_has_mount=True), id="prefix-in-public-url"),
+    pytest.param(Variant(settings=f"REST_FRAMEWORK = {DRF_GLOBALS!r}\n"), id="drf-globals"),
+    # Django's default LOGGING with DEBUG off (the README's DEBUG-on startproject is the rest).
+    pytest.param(Variant(settings="DEBUG = False\n"), id="default-logging-debug-off"),
 ]
 
 
 @pytest.fixture(scope="module")
 def host_projects(user_venv, readme, oauth_peer, tmp_path_factory):
-    """``get(mount, settings) -> (host, app)``: a project wired from the README, its commands
-    run; made once per (mount, settings), as variants that differ only in the server's
-    environment can share one."""
-    made: dict[tuple[str, str], tuple[Host, dict[str, Any]]] = {}
+    """``get(variant) -> (host, app)``: a project wired from the README, its commands run;
+    made once per variant."""
+    made: dict[Variant, tuple[Host, dict[str, Any]]] = {}
 
-    def get(mount: str, settings: str) -> tuple[Host, dict[str, Any]]:
-        if (mount, settings) not in made:
+    def get(variant: Variant) -> tuple[Host, dict[str, Any]]:
+        if variant not in made:
             host = Host.create(user_venv, tmp_path_factory.mktemp("install-host") / "project")
             host.port = free_port()
-            host.public_url = f"http://127.0.0.1:{host.port}/{mount}".rstrip("/")
-            wire_from_readme(host, readme, public_url=host.public_url, mount=mount)
+            origin = f"http://127.0.0.1:{host.port}"
+            host.public_url = f"{origin}/{variant.mount}".rstrip("/")
+            setting = host.public_url if variant.public_url_has_mount else origin
+            wire_from_readme(host, readme, public_url=setting, mount=variant.mount)
+            (host.dir / "host" / "drf_errors.py").write_text(DRF_ERRORS)
             hosts = 'ALLOWED_HOSTS = ["127.0.0.1", "localhost"]\n'
-            host.append(host.settings_py, hosts + settings)
-            made[mount, settings] = host, run_readme_commands(host, readme, oauth_peer)
-        return made[mount, settings]
+            host.append(host.settings_py, hosts + variant.settings)
+            made[variant] = host, run_readme_commands(host, readme, oauth_peer)
+        return made[variant]
 
     yield get
     for host, _ in made.values():
@@ -559,19 +567,22 @@ def host_projects(user_venv, readme, oauth_peer, tmp_path_factory):
 
 
 @pytest.mark.parametrize("variant", VARIANTS)
-def test_account_flow_in_a_host_project(variant, host_projects, oauth_peer):
-    host, app = host_projects(variant.mount, variant.settings)
-    host.serve({"OAUTHLIB_INSECURE_TRANSPORT": "1"} if variant.insecure_transport_env else {})
+def test_flows_in_a_host_project(variant, host_projects, oauth_peer):
+    """The Account and the User flow, served by runserver without OAUTHLIB_INSECURE_TRANSPORT
+    (the peer is http on loopback), with nothing of ours in the server's output."""
+    host, app = host_projects(variant)
+    host.serve({})
     try:
         me = account_flow(host, app, oauth_peer)
         assert me["serviceType"] == app["serviceType"]
         assert me["email"] == "alice@example.com"
         assert me["tokenStatus"] == "active"
         assert me["scopes"] == app["scopes"][:1]
-        if variant.check_logs:
-            host.stop()
-            leaked = sorted(set(OUR_SECRETS.findall(host.output())))
-            assert not leaked, f"our secrets in the server's output: {leaked}"
+        user = user_flow(host, app, oauth_peer)
+        assert [a["email"] for a in user["accounts"]] == ["alice@example.com"], user
+        host.stop()
+        assert "/v1/auth/callback?[redacted]" in host.output(), host.output()[-2000:]
+        assert_no_secret_in(host.output())
     except AssertionError as exc:
         host.stop()
         raise AssertionError(f"{exc}\n--- server output ---\n{host.output()[-6000:]}") from None
@@ -579,16 +590,19 @@ def test_account_flow_in_a_host_project(variant, host_projects, oauth_peer):
         host.stop()
 
 
-@xfail(
-    4,
-    "aurinko_keygen runs Django's system checks, so before a key is configured it exits 1 "
-    "with SystemCheckError: aurinko_auth.E002 (the README's placeholder keys) or "
-    "aurinko_auth.E001 (no key)",
-)
+def test_a_host_setting_typo_fails_check(host):
+    """A settings typo fails ``check`` with the setting's name, not a sign-in later."""
+    host.append(host.settings_py, 'AURINKO_AUTH = {"HTTP_TIMEOUT": "10"}\n')
+    result = host.manage("check", check=False)
+    assert result.returncode == 1
+    assert 'AURINKO_AUTH["HTTP_TIMEOUT"]' in result.stderr, result.stderr
+
+
 @pytest.mark.parametrize("keys", ["readme-placeholders", "no-key"])
 def test_keygen_before_a_key_is_configured(keys, host, readme):
     """A newcomer copies the settings (with the README's placeholder keys, or none yet), then
-    runs the README's first command to get a key."""
+    runs the README's first command to get a key; without a key, makemigrations and migrate
+    run too (a CI job, a fresh clone), and ``check --deploy`` names the setting."""
     if readme_commands(readme)[0] != ["aurinko_keygen"]:
         raise ReadmeError("the first command is not aurinko_keygen")
     wire_from_readme(host, readme, public_url="http://127.0.0.1:8000")
@@ -598,3 +612,80 @@ def test_keygen_before_a_key_is_configured(keys, host, readme):
     result = host.manage("aurinko_keygen", check=False)
     assert result.returncode == 0, result.stderr[-3000:]
     assert is_fernet_key(result.stdout.strip()), result.stdout
+    if keys == "no-key":
+        for args in (["makemigrations", "--check", "--dry-run"], ["migrate", "--noinput"]):
+            done = host.manage(*args, check=False)
+            assert done.returncode == 0, (args, done.stderr[-3000:])
+            assert "aurinko_auth.W001" in done.stderr, done.stderr
+        deploy = host.manage("check", "--deploy", check=False)
+        assert deploy.returncode == 1
+        assert 'AURINKO_AUTH["ENCRYPTION_KEYS"]' in deploy.stderr, deploy.stderr
+        assert "AURINKO_ENCRYPTION_KEYS" not in deploy.stderr + deploy.stdout
+        assert "aurinko_auth.W010" in deploy.stderr  # PUBLIC_URL on loopback
+
+
+# --- gunicorn, as the README serves it ----------------------------------------------------
+
+
+def readme_gunicorn(readme: str, port: int) -> list[str]:
+    text = readme_block(readme, "gunicorn").replace("\\\n", " ")
+    lines = [line for line in text.splitlines() if line.startswith("gunicorn ")]
+    if len(lines) != 1:
+        raise ReadmeError("the gunicorn block has no single `gunicorn ...` command")
+    args = shlex.split(lines[0], comments=True)
+    if args[-1] != "yourproject.wsgi":
+        raise ReadmeError("the gunicorn command does not end with yourproject.wsgi")
+    # gunicorn 27 writes under ~/.gunicorn without --no-control-socket (TESTING-NOTES).
+    return [*args[:-1], "--bind", f"127.0.0.1:{port}", "--no-control-socket", "host.wsgi"]
+
+
+def test_gunicorn_access_log_with_the_readme_format(user_venv, readme, oauth_peer, tmp_path):
+    """gunicorn with the README's logger class and access-log format: codes travel in paths
+    (and stay redeemable after a 401), states in queries; none appears in its output."""
+    run(
+        [user_venv.python, "-m", "pip", "install", "-q", "gunicorn"],
+        cwd=tmp_path,
+        env=user_venv.env,
+        timeout=300,
+    )
+    host = Host.create(user_venv, tmp_path / "gunicorn-host")
+    host.port = free_port()
+    host.public_url = f"http://127.0.0.1:{host.port}"
+    wire_from_readme(host, readme, public_url=host.public_url)
+    host.append(host.settings_py, 'DEBUG = False\nALLOWED_HOSTS = ["127.0.0.1"]\n')
+    app = run_readme_commands(host, readme, oauth_peer)
+    args = readme_gunicorn(readme, host.port)
+    host.log_path = host.dir / "gunicorn.log"
+    host.log = host.log_path.open("wb")
+    host.process = subprocess.Popen(
+        [user_venv.path / "bin" / args[0], *args[1:]],
+        cwd=host.dir,
+        env={**host.env, "PYTHONUNBUFFERED": "1"},
+        stdout=host.log,
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        host.wait_until_up()
+        me = account_flow(host, app, oauth_peer)
+        assert me["email"] == "alice@example.com"
+        host.stop()
+        output = host.output()
+        assert "POST /v1/auth/token/acd_[redacted]" in output, output[-3000:]
+        assert "/v1/auth/callback?[redacted]" in output, output[-3000:]
+        assert_no_secret_in(output)
+    finally:
+        host.stop()
+
+
+# --- the demo ------------------------------------------------------------------------------
+
+
+def test_make_demo_installs_only_the_project_extra(dists):
+    """``make demo`` needs ``.[project]``, not the test toolchain (``make test`` installs
+    that); checked on the Makefile's own recipes (``make -n``)."""
+    source = dists.source
+    demo = run(["make", "-n", "demo"], cwd=source).stdout
+    installs = [line for line in demo.splitlines() if "pip install" in line and "-e" in line]
+    assert installs and all("'.[project]'" in line for line in installs), demo
+    test = run(["make", "-n", "test"], cwd=source).stdout
+    assert any("'.[test" in line for line in test.splitlines()), test
