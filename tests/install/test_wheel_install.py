@@ -590,9 +590,11 @@ def test_flows_in_a_host_project(variant, host_projects, oauth_peer):
         host.stop()
 
 
-def test_a_host_setting_typo_fails_check(host):
+def test_a_host_setting_typo_fails_check(host, readme):
     """A settings typo fails ``check`` with the setting's name, not a sign-in later."""
-    host.append(host.settings_py, 'AURINKO_AUTH = {"HTTP_TIMEOUT": "10"}\n')
+    wire_from_readme(host, readme, public_url="http://127.0.0.1:8000")
+    set_key(host)
+    host.append(host.settings_py, 'AURINKO_AUTH["HTTP_TIMEOUT"] = "10"\n')
     result = host.manage("check", check=False)
     assert result.returncode == 1
     assert 'AURINKO_AUTH["HTTP_TIMEOUT"]' in result.stderr, result.stderr
