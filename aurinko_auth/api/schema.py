@@ -11,7 +11,10 @@ from typing import Any
 
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.views import SpectacularAPIView
+from rest_framework.metadata import SimpleMetadata
 from rest_framework.negotiation import DefaultContentNegotiation
+
+from aurinko_auth.api.errors import exception_handler
 
 
 class _Auth(OpenApiAuthenticationExtension):
@@ -80,8 +83,13 @@ class SchemaView(SpectacularAPIView):
     authentication_classes: list[Any] = []
     permission_classes: list[Any] = []
     throttle_classes: list[Any] = []
+    parser_classes: list[Any] = []
     versioning_class = None
     content_negotiation_class = DefaultContentNegotiation
+    metadata_class = SimpleMetadata
+
+    def get_exception_handler(self) -> Any:
+        return exception_handler
 
 
 schema_view = SchemaView.as_view()
