@@ -200,12 +200,21 @@ class ProviderConfigForm(forms.ModelForm):
                 self.initial["endpoints"] = "\n".join(
                     f"{k} = {v}" for k, v in (instance.endpoints or {}).items()
                 )
+        stored_secret = bool(instance.pk and instance.client_secret)
         self.fields["new_client_secret"].help_text = (
             "A secret is stored. Type a new one to replace it; leave empty to keep it."
-            if instance.pk and instance.client_secret
+            if stored_secret
             else "Write-only: never shown again."
         )
         email = service_account_email(instance) if instance.pk else ""
+        # "Remove the stored ..." only where something is stored.
+        for name, stored in (
+            ("clear_client_secret", stored_secret),
+            ("clear_service_account_key", bool(instance.pk and instance.service_account_key)),
+        ):
+            if not stored:
+                self.fields[name].widget = forms.HiddenInput()
+                self.fields[name].disabled = True
         self.fields["key_file"].help_text = (
             f"A key for {email} is stored. Upload a new file to replace it."
             if email
@@ -254,13 +263,45 @@ class ProviderConfigForm(forms.ModelForm):
                 data["options"] = services.validate_options(provider, options)
             except AurinkoError as exc:
                 self.add_error("options", exc.message)
-        if (
-            isinstance(provider, OAuth2Provider)
-            and provider.requires_client_credentials
-            and not data.get("client_id")
-        ):
-            self.add_error("client_id", f"{provider.name or provider.id} needs an OAuth client id.")
+        needs_credentials = (
+            isinstance(provider, OAuth2Provider) and provider.requires_client_credentials
+        )
+        label = provider.name or provider.id
+        if needs_credentials and not data.get("client_id"):
+            self.add_error("client_id", f"{label} needs an OAuth client id.")
+        if needs_credentials and not self._will_have_secret(data):
+            self.add_error(
+                "new_client_secret",
+                f"{label} needs an OAuth client secret. A typed secret is never sent back to "
+                "the browser, so after an error on this page type it again.",
+            )
         return data
+
+    def _will_have_secret(self, data: dict[str, Any]) -> bool:
+        """Whether the saved configuration has a client secret (or, for service-account
+        access, a key instead): never save one silently without it (a re-rendered form does
+        not keep a typed secret)."""
+        if data.get("new_client_secret"):
+            return True
+        instance = self.instance
+        stored = bool(instance.pk and instance.client_secret) and not data.get(
+            "clear_client_secret"
+        )
+        has_key = bool(data.get("key_file")) or (
+            bool(instance.pk and instance.service_account_key)
+            and not data.get("clear_service_account_key")
+        )
+        return stored or has_key
+
+    def full_clean(self) -> None:
+        super().full_clean()
+        if self.is_bound and self._errors and self.data.get(self.add_prefix("new_client_secret")):
+            # The password widget renders empty: say so instead of letting the next save go
+            # out without the secret the user believes is still there.
+            self.fields["new_client_secret"].help_text = (
+                "You typed a secret: it is not shown again after an error. Type it again "
+                "before saving."
+            )
 
     @property
     def secret_changed(self) -> bool:
