@@ -118,3 +118,27 @@ def test_account_flow_accounts_are_not_type_none(client, team, account_factory):
     assert b"Account flow (no user)" in detail.content
     assert b">None<" not in detail.content
     assert user_flow.pk
+
+
+def test_required_scopes_are_edited_in_the_admin(client, team):
+    client.force_login(team.admin)
+    url = change_url(team.app)
+    data = form_data(client.get(url))
+    data["allowed_scopes"] = ["Mail.Read", "Calendar.Read"]
+    data["required_scopes"] = ["Mail.Send"]
+    response = client.post(url, data)
+    assert response.status_code == 200
+    assert "Mail.Send is not allowed" in " ".join(
+        response.context["adminform"].form.errors["required_scopes"]
+    )
+    data["required_scopes"] = ["Calendar.Read"]
+    assert client.post(url, data).status_code == 302
+    team.app.refresh_from_db()
+    assert team.app.required_scopes == ["Calendar.Read"]
+    event = AuditEvent.objects.get(app=team.app, event="app.changed")
+    assert "required_scopes" in event.details["fields"]
+    # A viewer sees them, read-only.
+    client.force_login(team.viewer)
+    page = client.get(url)
+    assert b"Calendar.Read" in page.content
+    assert b'name="required_scopes"' not in page.content
