@@ -14,3 +14,13 @@ class AurinkoAuthConfig(AppConfig):
         redaction.install()
         # Admin sign-ins and their failures go to the audit log.
         connect_signals()
+        # Throttled admin sign-in on Django's default admin site, unless it has its own form.
+        from django.apps import apps
+
+        if apps.is_installed("django.contrib.admin"):
+            from django.contrib import admin
+
+            from aurinko_auth.admin.login import ThrottledAdminAuthenticationForm
+
+            if admin.site.login_form is None:
+                admin.site.login_form = ThrottledAdminAuthenticationForm
