@@ -19,14 +19,18 @@ from aurinko_auth.security.transport import is_secure_or_loopback
 
 
 def validate_return_urls(urls: list[str]) -> list[str]:
-    cleaned = []
+    """The registered return URLs, deduplicated; every refused one is named in one error."""
+    cleaned, refused = [], []
     for url in urls:
         try:
             returnurls.validate_registered(url.strip())
         except AurinkoError as exc:
-            raise InvalidRequest(f"Return URL {url[:200]!r}: {exc.message}") from None
+            refused.append(f"Return URL {url[:200]!r}: {exc.message}")
+            continue
         if url.strip() not in cleaned:
             cleaned.append(url.strip())
+    if refused:
+        raise InvalidRequest(" ".join(refused))
     return cleaned
 
 

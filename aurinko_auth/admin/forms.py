@@ -91,10 +91,17 @@ class AppForm(forms.ModelForm):
         return name
 
     def clean_return_urls(self) -> list[str]:
-        try:
-            return services.validate_return_urls(_lines(self.cleaned_data["return_urls"]))
-        except AurinkoError as exc:
-            raise ValidationError(exc.message, code=exc.code) from None
+        # Every refused URL is reported, one error each (not only the first).
+        lines = _lines(self.cleaned_data["return_urls"])
+        errors = []
+        for url in lines:
+            try:
+                services.validate_return_urls([url])
+            except AurinkoError as exc:
+                errors.append(ValidationError(exc.message, code=exc.code))
+        if errors:
+            raise ValidationError(errors)
+        return services.validate_return_urls(lines)
 
     def clean_allowed_scopes(self) -> list[str]:
         try:

@@ -142,3 +142,31 @@ def test_required_scopes_are_edited_in_the_admin(client, team):
     page = client.get(url)
     assert b"Calendar.Read" in page.content
     assert b'name="required_scopes"' not in page.content
+
+
+def test_every_bad_return_url_is_reported(client, staff_factory):
+    client.force_login(staff_factory("nina"))
+    response = client.post(
+        "/admin/aurinko_auth/app/add/",
+        {
+            "name": "x",
+            "return_urls": "http://app.example/cb\nhttps://ok.example/cb\nhttps://a.example/cb#f",
+            "allowed_scopes": ["Mail.Read"],
+        },
+    )
+    assert response.status_code == 200
+    errors = response.context["adminform"].form.errors["return_urls"]
+    assert len(errors) == 2
+    assert "http://app.example/cb" in errors[0] and "https://a.example/cb#f" in errors[1]
+
+
+def test_the_command_line_reports_every_bad_return_url_too():
+    import pytest
+
+    from aurinko_auth import services
+    from aurinko_auth.exceptions import InvalidRequest
+
+    with pytest.raises(InvalidRequest) as refused:
+        services.validate_return_urls(["http://a.example/cb", "https://b.example/cb#x"])
+    assert "http://a.example/cb" in refused.value.message
+    assert "https://b.example/cb#x" in refused.value.message
