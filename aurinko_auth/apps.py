@@ -24,3 +24,9 @@ class AurinkoAuthConfig(AppConfig):
 
             if admin.site.login_form is None:
                 admin.site.login_form = ThrottledAdminAuthenticationForm
+            from aurinko_auth.conf import aurinko_settings
+
+            if aurinko_settings.ADMIN_MFA == "required" and apps.is_installed("django_otp"):
+                from aurinko_auth.admin import mfa  # optional dependency: django-otp
+
+                mfa.install(admin.site)

@@ -77,6 +77,9 @@ DEFAULTS: dict[str, Any] = {
     # admin login refuses until the window ends (aurinko_auth.admin.login). None: no limit.
     "ADMIN_LOGIN_RATE_ACCOUNT": "5/15m",
     "ADMIN_LOGIN_RATE_IP": "30/15m",
+    # "required": staff sign in to the admin with a second factor (TOTP or a recovery code,
+    # by django-otp: aurinko_auth.admin.mfa; needs its apps in INSTALLED_APPS). None: off.
+    "ADMIN_MFA": None,
     # Cache alias for account-token lookups (e.g. "default" backed by Redis), or None. With a
     # cache, an authenticated request costs no query; revoking or deleting a token or account
     # removes its entries at once, other changes (tokenStatus, app disabled) show within

@@ -49,6 +49,9 @@ def count_failure(username: str, ip: str) -> None:
 class ThrottledAdminAuthenticationForm(AdminAuthenticationForm):
     """Django's admin login form, refusing while the account or address is locked out."""
 
+    # Validation error codes that count as a failed sign-in.
+    failure_codes = frozenset({"invalid_login"})
+
     error_messages = {
         **AdminAuthenticationForm.error_messages,
         "throttled": "Too many failed sign-ins for this account or from your address. "
@@ -74,6 +77,6 @@ class ThrottledAdminAuthenticationForm(AdminAuthenticationForm):
         try:
             return super().clean()
         except ValidationError as exc:
-            if exc.code == "invalid_login":
+            if exc.code in self.failure_codes:
                 count_failure(username, ip)
             raise
