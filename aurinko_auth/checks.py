@@ -172,6 +172,8 @@ def _check_networks_and_rates() -> list[checks.CheckMessage]:
         "DIRECT_RATE_LIMIT_ACCOUNT",
         "DIRECT_RATE_LIMIT_APP",
         "DIRECT_REFRESH_ON_401",
+        "ADMIN_LOGIN_RATE_ACCOUNT",
+        "ADMIN_LOGIN_RATE_IP",
     ):
         rate = getattr(aurinko_settings, name)
         if rate is not None and not isinstance(rate, str):
@@ -212,3 +214,36 @@ def check_session_cookie(app_configs: Any = None, **kwargs: Any) -> list[checks.
             )
         )
     return errors
+
+
+# The optional django-otp apps that ADMIN_MFA = "required" needs (aurinko_auth.admin.mfa).
+MFA_APPS = ("django_otp", "django_otp.plugins.otp_totp", "django_otp.plugins.otp_static")
+
+
+@checks.register(checks.Tags.security)
+def check_admin_mfa(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMessage]:
+    """``ADMIN_MFA`` (ids E050-E059)."""
+    from django.apps import apps
+
+    value = aurinko_settings.ADMIN_MFA
+    if value in (None, "off"):
+        return []
+    if value != "required":
+        return [
+            checks.Error(
+                f'AURINKO_AUTH["ADMIN_MFA"] is {value!r}: use None (off) or "required".',
+                id="aurinko_auth.E050",
+            )
+        ]
+    missing = [name for name in MFA_APPS if not apps.is_installed(name)]
+    if missing:
+        return [
+            checks.Error(
+                'AURINKO_AUTH["ADMIN_MFA"] = "required" needs django-otp: '
+                f"{', '.join(missing)} missing from INSTALLED_APPS.",
+                hint='pip install "aurinko-auth[mfa]" and add them to INSTALLED_APPS '
+                "(README: Admin sign-in).",
+                id="aurinko_auth.E051",
+            )
+        ]
+    return []

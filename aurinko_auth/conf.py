@@ -79,6 +79,13 @@ DEFAULTS: dict[str, Any] = {
     # per login; once used up the form answers 429 until the window ends. None: no limit.
     "PASSWORD_FAILURE_RATE_IP": "30/h",
     "PASSWORD_FAILURE_RATE_LOGIN": "10/h",
+    # Failed admin sign-ins per account (username) and per client address; once used up the
+    # admin login refuses until the window ends (aurinko_auth.admin.login). None: no limit.
+    "ADMIN_LOGIN_RATE_ACCOUNT": "5/15m",
+    "ADMIN_LOGIN_RATE_IP": "30/15m",
+    # "required": staff sign in to the admin with a second factor (TOTP or a recovery code,
+    # by django-otp: aurinko_auth.admin.mfa; needs its apps in INSTALLED_APPS). None: off.
+    "ADMIN_MFA": None,
     # Cache alias for account-token lookups (e.g. "default" backed by Redis), or None. With a
     # cache, an authenticated request costs no query; revoking or deleting a token or account
     # removes its entries at once, other changes (tokenStatus, app disabled) show within

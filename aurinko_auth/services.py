@@ -19,27 +19,39 @@ from aurinko_auth.security.transport import is_secure_or_loopback
 
 
 def validate_return_urls(urls: list[str]) -> list[str]:
-    cleaned = []
+    """The registered return URLs, deduplicated; every refused one is named in one error."""
+    cleaned, refused = [], []
     for url in urls:
         try:
             returnurls.validate_registered(url.strip())
         except AurinkoError as exc:
-            raise InvalidRequest(f"Return URL {url[:200]!r}: {exc.message}") from None
+            refused.append(f"Return URL {url[:200]!r}: {exc.message}")
+            continue
         if url.strip() not in cleaned:
             cleaned.append(url.strip())
+    if refused:
+        raise InvalidRequest(" ".join(refused))
     return cleaned
 
 
 @transaction.atomic
 def create_app(
-    *, name: str, return_urls: list[str], scopes: str | list[str] = "", owner: Any = None
+    *,
+    name: str,
+    return_urls: list[str],
+    scopes: str | list[str] = "",
+    owner: Any = None,
+    required_scopes: str | list[str] = "",
 ) -> tuple[App, str]:
     """Register an app. Returns it and its client secret (the only time it is shown)."""
     if not name.strip():
         raise InvalidRequest("An app needs a name.")
     allowed = scopes_list(scopes)
     app = App(
-        name=name.strip(), return_urls=validate_return_urls(return_urls), allowed_scopes=allowed
+        name=name.strip(),
+        return_urls=validate_return_urls(return_urls),
+        allowed_scopes=allowed,
+        required_scopes=validate_required_scopes(required_scopes, allowed),
     )
     secret = app.set_client_secret()
     app.save()
@@ -52,6 +64,32 @@ def scopes_list(value: str | list[str]) -> list[str]:
     if isinstance(value, list):
         value = " ".join(value)
     return scopes.parse_scopes(value)
+
+
+def validate_required_scopes(required: str | list[str], allowed: list[str]) -> list[str]:
+    """The app's required scopes (docs/scopes.md): unified scopes the app may request."""
+    wanted = scopes_list(required)
+    outside = [s for s in wanted if s not in allowed]
+    if outside:
+        raise InvalidRequest(
+            f"Required scopes must be allowed scopes too: {', '.join(outside)} is not allowed."
+        )
+    return wanted
+
+
+@transaction.atomic
+def set_scopes(
+    app: App, *, allowed: str | list[str] | None = None, required: str | list[str] | None = None
+) -> App:
+    """Change an app's allowed and/or required scopes (None keeps a list as it is)."""
+    if allowed is not None:
+        app.allowed_scopes = scopes_list(allowed)
+    current = app.required_scopes or []
+    app.required_scopes = validate_required_scopes(
+        current if required is None else required, app.allowed_scopes
+    )
+    app.save(update_fields=["allowed_scopes", "required_scopes", "updated_at"])
+    return app
 
 
 @transaction.atomic

@@ -11,6 +11,17 @@ from aurinko_auth.models import Account, AccountToken, App, ProviderConfig
 
 RETURN_URL = "https://app.example.com/callback"
 
+
+@pytest.fixture(autouse=True)
+def _fresh_rate_limits():
+    """Rate-limit windows (the default cache) start empty in every test: failed sign-ins of
+    one test must not lock out the next."""
+    from django.core.cache import caches
+
+    caches["default"].clear()
+    yield
+
+
 # Debian's Chromium, driven by playwright (browser tests of the admin and the flows).
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [

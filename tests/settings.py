@@ -12,4 +12,10 @@ from project.settings import *  # noqa: E402,F403
 
 TEST_SECOND_KEY = "pWM_U18my-Ta3x24hppV3AIan-piTZrVMmp1yavCU0A="
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+# django-otp for the admin MFA tests (tests/admin/test_admin_mfa.py); ADMIN_MFA stays off here.
+INSTALLED_APPS += [  # noqa: F405
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
+]
 LOGGING["loggers"]["aurinko_auth"]["level"] = "DEBUG"  # noqa: F405  (tests assert no secrets)

@@ -120,3 +120,39 @@ def test_list_and_rotate_secret():
     with pytest.raises(AuthenticationFailed):
         app_from_credentials(created["clientId"], created["clientSecret"])
     assert app_from_credentials(created["clientId"], rotated["clientSecret"])
+
+
+def test_required_scopes_on_create_and_with_the_scopes_subcommand():
+    created = run(
+        "create",
+        "--name",
+        "x",
+        "--return-url",
+        "https://a.example.com/cb",
+        "--scopes",
+        "Mail.Read Calendar.Read",
+        "--required-scopes",
+        "Mail.Read",
+    )
+    app = App.objects.get(client_id=created["clientId"])
+    assert app.required_scopes == ["Mail.Read"]
+    changed = run("scopes", app.client_id, "--required", "Mail.Read,Calendar.Read")
+    assert changed == {
+        "clientId": app.client_id,
+        "scopes": ["Mail.Read", "Calendar.Read"],
+        "requiredScopes": ["Mail.Read", "Calendar.Read"],
+    }
+    app.refresh_from_db()
+    assert app.required_scopes == ["Mail.Read", "Calendar.Read"]
+    # A required scope must be allowed; narrowing the allowed scopes below it is refused too.
+    with pytest.raises(CommandError, match="Mail.Send is not allowed"):
+        run("scopes", app.client_id, "--required", "Mail.Send")
+    with pytest.raises(CommandError, match="Calendar.Read is not allowed"):
+        run("scopes", app.client_id, "--allowed", "Mail.Read")
+    app.refresh_from_db()
+    assert app.allowed_scopes == ["Mail.Read", "Calendar.Read"]
+    assert run("scopes", app.client_id, "--required", "")["requiredScopes"] == []
+    listed = run("list")
+    assert listed[0]["requiredScopes"] == []
+    with pytest.raises(CommandError):
+        run("create", "--name", "y", "--scopes", "Mail.Read", "--required-scopes", "Mail.Send")

@@ -173,3 +173,44 @@ def test_after_valid_return_url_errors_redirect(authorize, over, error):
         assert q["error"] == [error]
     else:
         assert q["error"][0]
+
+
+# -- issue 18 item 13: the refusal says what arrived and how it differs ----------------------
+
+
+@pytest.mark.parametrize(
+    "url, registered, differs",
+    [
+        ("https://app.example.com/cb/", "https://app.example.com/cb", "trailing slash (added)"),
+        ("https://app.example.com/cb", "https://app.example.com/cb/", "trailing slash (missing)"),
+        (
+            "http://localhost:3000/cb",
+            "http://127.0.0.1:3000/cb",
+            "host (localhost instead of 127.0.0.1: loopback names differ too)",
+        ),
+        ("http://127.0.0.1:8000/cb", "https://127.0.0.1:8000/cb", "scheme (http instead of https)"),
+        ("http://127.0.0.1:3001/cb", "http://127.0.0.1:3000/cb", "port (3001 instead of 3000)"),
+    ],
+)
+def test_the_refusal_names_the_url_and_the_difference(url, registered, differs):
+    with pytest.raises(InvalidReturnUrl) as refused:
+        returnurls.match(url, ["https://elsewhere.example/x", registered])
+    message = refused.value.message
+    assert f"returnUrl {url} is not an authorized return URL" in message
+    assert f"Closest registered: {registered};" in message
+    assert differs in message
+
+
+def test_the_refusal_never_shows_the_query(caplog, authorize):
+    secret_query = "token=aat_SECRETVALUE&session=hush"
+    with caplog.at_level("WARNING", logger="aurinko_auth.flows"):
+        r = authorize(returnUrl=f"{RETURN_URL}/?{secret_query}")
+    assert r.status_code == 400 and "Location" not in r
+    page = r.content.decode()
+    assert f"returnUrl {RETURN_URL}/ is not an authorized" in page
+    assert "trailing slash (added)" in page
+    assert "SECRETVALUE" not in page and "hush" not in page
+    # Logged too (origin and path only), with the app's clientId.
+    logged = [rec.getMessage() for rec in caplog.records if "returnUrl refused" in rec.getMessage()]
+    assert len(logged) == 1 and "trailing slash" in logged[0]
+    assert "SECRETVALUE" not in logged[0] and "hush" not in logged[0]

@@ -37,7 +37,7 @@ class AccountAdmin(AppScopedAdminMixin, admin.ModelAdmin):
         "who",
         "app_name",
         "service_type",
-        "account_type",
+        "kind",
         "active",
         "token_status",
         "last_error",
@@ -63,7 +63,7 @@ class AccountAdmin(AppScopedAdminMixin, admin.ModelAdmin):
                 "fields": [
                     "app",
                     "service_type",
-                    "account_type",
+                    "kind",
                     "daemon",
                     "active",
                     "token_status",
@@ -107,6 +107,15 @@ class AccountAdmin(AppScopedAdminMixin, admin.ModelAdmin):
 
     def has_add_permission(self, request: HttpRequest, *args: Any) -> bool:
         return False  # accounts are created by authorization flows only
+
+    @admin.display(description="type", ordering="account_type")
+    def kind(self, obj: Account) -> str:
+        # Account-flow accounts belong to no user: they have no primary/secondary type.
+        if obj.daemon:
+            return "service account"
+        if obj.account_type:
+            return f"{Account.Type(obj.account_type).label} (of a user)"
+        return "Account flow (no user)"
 
     def has_change_permission(self, request: HttpRequest, obj: Account | None = None) -> bool:
         # Nothing on an account is edited by hand; "change" gates the actions on the list.

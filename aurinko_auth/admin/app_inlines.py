@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import admin
-from django.db.models import QuerySet
+from django.db.models import Exists, OuterRef, QuerySet
 from django.http import HttpRequest
 from django.utils.html import format_html_join
 from django.utils.safestring import mark_safe
@@ -18,7 +18,7 @@ from aurinko_auth.admin.forms import (
     service_account_email,
 )
 from aurinko_auth.admin.scoping import AppScopedInlineMixin, Role
-from aurinko_auth.models import App, AppMembership, ProviderConfig
+from aurinko_auth.models import Account, App, AppMembership, ProviderConfig
 
 
 class MembershipInline(AppScopedInlineMixin, admin.TabularInline):
@@ -76,9 +76,18 @@ class ProviderConfigInline(AppScopedInlineMixin, admin.StackedInline):
     def refresh_state(self, obj: ProviderConfig) -> str:
         # An app-level failure (refused client credentials) pauses its accounts' refreshes
         # until the configuration changes (aurinko_auth.lifecycle.tokens).
-        if obj.pk and obj.refresh_blocked:
+        if not obj.pk:
+            return "—"
+        if obj.refresh_blocked:
             return f"paused since {obj.last_error_at:%Y-%m-%d %H:%M} UTC: {obj.last_error}"
+        if not getattr(obj, "has_accounts", True):
+            return "not used yet (no account signed in with it)"
         return "working"
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet:
+        # Whether any account uses the configuration, in the same query (no query per row).
+        used = Account.objects.filter(app=OuterRef("app"), service_type=OuterRef("service_type"))
+        return super().get_queryset(request).annotate(has_accounts=Exists(used))
 
     def get_fields(self, request: HttpRequest, obj: App | None = None) -> list[Any]:
         if self.has_change_permission(request, obj):

@@ -50,6 +50,7 @@ class AppAdmin(AppPagesMixin, AppScopedAdminMixin, admin.ModelAdmin):
         "updated_at",
         "return_url_list",
         "scope_list",
+        "required_scope_list",
     ]
     inlines = [MembershipInline, ProviderConfigInline]
     actions = ["enable_apps", "disable_apps"]
@@ -85,9 +86,9 @@ class AppAdmin(AppPagesMixin, AppScopedAdminMixin, admin.ModelAdmin):
     def get_fieldsets(self, request: HttpRequest, obj: App | None = None) -> Any:
         if obj is None:
             return [(None, {"fields": ["name", "return_urls", "allowed_scopes"]})]
-        settings = ["name", "active", "return_urls", "allowed_scopes"]
+        settings = ["name", "active", "return_urls", "allowed_scopes", "required_scopes"]
         if not self.has_change_permission(request, obj):
-            settings = ["name", "active", "return_url_list", "scope_list"]
+            settings = ["name", "active", "return_url_list", "scope_list", "required_scope_list"]
         return [
             ("Credentials", {"fields": ["client_id", "client_secret_hint"]}),
             ("Settings", {"fields": settings}),
@@ -104,6 +105,10 @@ class AppAdmin(AppPagesMixin, AppScopedAdminMixin, admin.ModelAdmin):
     @admin.display(description="allowed scopes")
     def scope_list(self, obj: App) -> str:
         return ", ".join(obj.allowed_scopes) or "none"
+
+    @admin.display(description="required scopes")
+    def required_scope_list(self, obj: App) -> str:
+        return ", ".join(obj.required_scopes) or "none (what each account last requested)"
 
     @admin.display(description="your role")
     def your_role(self, obj: App) -> str:

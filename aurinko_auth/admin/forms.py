@@ -1,9 +1,9 @@
 """Forms of the owner admin. Secrets are write-only: a form field for a secret never renders
-the stored value, and an empty field keeps it."""
+the stored value, and an empty field keeps it. The provider-configuration form is in
+:mod:`aurinko_auth.admin.provider_forms` (re-exported here)."""
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from django import forms
@@ -11,14 +11,16 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 
 from aurinko_auth import scopes, services
-from aurinko_auth.exceptions import AurinkoError, InvalidRequest
-from aurinko_auth.models import App, AppMembership, ProviderConfig
-from aurinko_auth.providers.base import Provider
-from aurinko_auth.providers.oauth2 import OAuth2Provider
-from aurinko_auth.providers.registry import all_providers, get_provider
-from aurinko_auth.providers.service_accounts import ServiceAccountProvider
+from aurinko_auth.admin.provider_forms import (  # noqa: F401 (re-exported)
+    MAX_KEY_FILE_BYTES,
+    OptionsField,
+    ProviderConfigForm,
+    service_account_email,
+    validate_service_account_key,
+)
+from aurinko_auth.exceptions import AurinkoError
+from aurinko_auth.models import App, AppMembership
 
-MAX_KEY_FILE_BYTES = 64 * 1024
 SCOPE_HELP = {
     "Mail.Read": "read mail",
     "Mail.ReadWrite": "read and change mail",
@@ -63,9 +65,19 @@ class AppForm(forms.ModelForm):
         help_text="The scopes this app may request. A request for any other scope is refused.",
     )
 
+    required_scopes = forms.MultipleChoiceField(
+        label="Required scopes",
+        required=False,
+        choices=[(s, s) for s in scopes.UNIFIED_SCOPES],
+        widget=forms.CheckboxSelectMultiple,
+        help_text="What the app needs now: accounts that have not granted one of them list it "
+        "in missingScopes (docs/scopes.md). Each must be an allowed scope. None ticked: "
+        "measured against what each account last requested.",
+    )
+
     class Meta:
         model = App
-        fields = ["name", "active", "return_urls", "allowed_scopes"]
+        fields = ["name", "active", "return_urls", "allowed_scopes", "required_scopes"]
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -79,10 +91,17 @@ class AppForm(forms.ModelForm):
         return name
 
     def clean_return_urls(self) -> list[str]:
-        try:
-            return services.validate_return_urls(_lines(self.cleaned_data["return_urls"]))
-        except AurinkoError as exc:
-            raise ValidationError(exc.message, code=exc.code) from None
+        # Every refused URL is reported, one error each (not only the first).
+        lines = _lines(self.cleaned_data["return_urls"])
+        errors = []
+        for url in lines:
+            try:
+                services.validate_return_urls([url])
+            except AurinkoError as exc:
+                errors.append(ValidationError(exc.message, code=exc.code))
+        if errors:
+            raise ValidationError(errors)
+        return services.validate_return_urls(lines)
 
     def clean_allowed_scopes(self) -> list[str]:
         try:
@@ -90,202 +109,16 @@ class AppForm(forms.ModelForm):
         except AurinkoError as exc:
             raise ValidationError(exc.message, code=exc.code) from None
 
-
-def _key_provider(service_type: str) -> Provider | None:
-    """The provider that checks an uploaded service-account key: the configuration's own when
-    it takes keys, else the first registered provider that does (an uploaded key is checked
-    whatever the configuration's provider)."""
-    takers = [
-        p
-        for p in all_providers()
-        if isinstance(p, ServiceAccountProvider) and p.takes_service_account_key
-    ]
-    own = [p for p in takers if p.id.lower() == (service_type or "").lower()]
-    return (own or takers or [None])[0]
-
-
-def validate_service_account_key(raw: bytes, service_type: str = "") -> str:
-    """The uploaded service-account key as text, checked like every stored key
-    (:func:`aurinko_auth.services.validate_service_account_key`, by the provider's own
-    rules: a key file that parses, names its account and holds a private key that loads)."""
-    if len(raw) > MAX_KEY_FILE_BYTES:
-        raise ValidationError("The key file is too large.")
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError:
-        raise ValidationError("The key file is not valid JSON.") from None
-    provider = _key_provider(service_type)
-    if provider is None:
-        raise ValidationError("No registered provider takes a service-account key.")
-    try:
-        return services.validate_service_account_key(provider, text)
-    except AurinkoError as exc:
-        raise ValidationError(exc.message) from None
-
-
-def service_account_email(config: ProviderConfig) -> str:
-    """The stored key's client_email (not secret) to show which key is stored."""
-    if not config.service_account_key:
-        return ""
-    try:
-        return str(json.loads(config.service_account_key).get("client_email") or "")
-    except (ValueError, AttributeError):
-        return ""
-
-
-class OptionsField(forms.JSONField):
-    """A JSON object; empty is ``{}`` (so an untouched field is not a change)."""
-
-    def to_python(self, value: Any) -> Any:
-        value = super().to_python(value)
-        return {} if value is None else value
-
-
-class ProviderConfigForm(forms.ModelForm):
-    """One provider configuration. The OAuth client secret and the service-account key are
-    write-only: they are never rendered, an empty field keeps the stored value."""
-
-    service_type = forms.ChoiceField(label="Service type")
-    new_client_secret = forms.CharField(
-        label="OAuth client secret",
-        required=False,
-        strip=True,
-        max_length=4096,
-        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"}),
-    )
-    clear_client_secret = forms.BooleanField(label="Remove the stored secret", required=False)
-    key_file = forms.FileField(
-        label="Service-account key (JSON file)",
-        required=False,
-        widget=forms.FileInput(attrs={"accept": "application/json,.json"}),
-    )
-    clear_service_account_key = forms.BooleanField(label="Remove the stored key", required=False)
-    endpoints = forms.CharField(
-        label="Endpoint overrides",
-        required=False,
-        widget=forms.Textarea(
-            attrs={
-                "rows": 3,
-                "cols": 80,
-                "spellcheck": "false",
-                "placeholder": "token = https://login.example.com/token",
-            }
-        ),
-        help_text="One per line: name = URL. Names: authorize, token, userinfo, revoke, api "
-        "(and the provider's own). A URL may contain {tenant}. https, or http on "
-        "loopback.",
-    )
-
-    options = OptionsField(
-        label="Provider options",
-        required=False,
-        help_text='A JSON object of the provider\'s own settings, e.g. SugarCRM: {"platform": '
-        '"acme_sync"}.',
-    )
-
-    class Meta:
-        model = ProviderConfig
-        fields = ["service_type", "client_id", "tenant", "options", "endpoints"]
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.fields["service_type"].choices = [("", "---------")] + [
-            (p.id, p.name or p.id) for p in all_providers()
-        ]
-        instance = self.instance
-        if instance.pk:
-            # One configuration per provider: to switch provider, delete and add.
-            self.fields["service_type"].disabled = True
-            if "endpoints" not in self.data:
-                self.initial["endpoints"] = "\n".join(
-                    f"{k} = {v}" for k, v in (instance.endpoints or {}).items()
-                )
-        self.fields["new_client_secret"].help_text = (
-            "A secret is stored. Type a new one to replace it; leave empty to keep it."
-            if instance.pk and instance.client_secret
-            else "Write-only: never shown again."
-        )
-        email = service_account_email(instance) if instance.pk else ""
-        self.fields["key_file"].help_text = (
-            f"A key for {email} is stored. Upload a new file to replace it."
-            if email
-            else "Write-only: the JSON key from your provider's console, used for "
-            "service-account (daemon) access."
-        )
-
-    def clean_endpoints(self) -> dict[str, str]:
-        endpoints: dict[str, str] = {}
-        for line in _lines(self.cleaned_data.get("endpoints", "")):
-            name, sep, url = line.partition("=")
-            if not sep or not name.strip() or not url.strip():
-                raise ValidationError(f"Write each override as name = URL (got {line[:80]!r}).")
-            endpoints[name.strip()] = url.strip()
-        return endpoints
-
-    def clean_key_file(self) -> str | None:
-        upload = self.cleaned_data.get("key_file")
-        if not upload:
-            return None
-        return validate_service_account_key(
-            upload.read(MAX_KEY_FILE_BYTES + 1), self.cleaned_data.get("service_type", "")
-        )
-
     def clean(self) -> dict[str, Any]:
         data = super().clean()
-        service_type = data.get("service_type")
-        if not service_type:
-            return data
-        try:
-            provider = get_provider(service_type)
-        except AurinkoError as exc:
-            self.add_error("service_type", exc.message)
-            return data
-        data["service_type"] = provider.id
-        if "endpoints" in data:
+        if "allowed_scopes" in data and "required_scopes" in data:
             try:
-                services.validate_endpoints(provider, data["endpoints"])
+                data["required_scopes"] = services.validate_required_scopes(
+                    list(data["required_scopes"]), data["allowed_scopes"]
+                )
             except AurinkoError as exc:
-                self.add_error("endpoints", exc.message)
-        options = data.get("options")
-        if options:
-            try:
-                if not isinstance(options, dict):
-                    raise InvalidRequest('Options are a JSON object, e.g. {"platform": "x"}.')
-                data["options"] = services.validate_options(provider, options)
-            except AurinkoError as exc:
-                self.add_error("options", exc.message)
-        if (
-            isinstance(provider, OAuth2Provider)
-            and provider.requires_client_credentials
-            and not data.get("client_id")
-        ):
-            self.add_error("client_id", f"{provider.name or provider.id} needs an OAuth client id.")
+                self.add_error("required_scopes", exc.message)
         return data
-
-    @property
-    def secret_changed(self) -> bool:
-        data = getattr(self, "cleaned_data", {})
-        return bool(data.get("new_client_secret") or data.get("clear_client_secret"))
-
-    @property
-    def key_changed(self) -> bool:
-        data = getattr(self, "cleaned_data", {})
-        return bool(data.get("key_file") or data.get("clear_service_account_key"))
-
-    def save(self, commit: bool = True) -> ProviderConfig:
-        config = super().save(commit=False)
-        data = self.cleaned_data
-        if data.get("new_client_secret"):
-            config.client_secret = data["new_client_secret"]
-        elif data.get("clear_client_secret"):
-            config.client_secret = ""
-        if data.get("key_file"):
-            config.service_account_key = data["key_file"]
-        elif data.get("clear_service_account_key"):
-            config.service_account_key = ""
-        if commit:
-            config.save()
-        return config
 
 
 class UserByNameField(forms.Field):

@@ -108,6 +108,10 @@ class AppScopedAdminMixin:
     delete-confirmation are scoped; an object outside the user's apps is a 404."""
 
     app_field: str = "app"
+
+    class Media:
+        css = {"all": ["aurinko_auth/admin.css"]}
+
     view_role: str = Role.VIEWER
     change_role: str = Role.ADMIN
     delete_role: str = Role.ADMIN

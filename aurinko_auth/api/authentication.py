@@ -1,13 +1,17 @@
-"""DRF authentication classes over the hot path (:mod:`aurinko_auth.hotpath`)."""
+"""DRF authentication classes over the hot path (:mod:`aurinko_auth.hotpath`), and the
+message that says which credentials an endpoint expects when none it accepts arrived."""
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterable
 from typing import Any
 
 from django.http import HttpRequest
 from rest_framework import authentication
 from rest_framework.request import Request
 
+from aurinko_auth import crypto
 from aurinko_auth.hotpath import auth, sessions, tokens
 
 # Where AccountTokenAuthentication.refused keeps a token the lean GET /v1/account refused.
@@ -16,6 +20,8 @@ _REFUSED = "aurinko_refused_bearer"
 
 class AccountTokenAuthentication(authentication.BaseAuthentication):
     """``Authorization: Bearer <account token>``."""
+
+    expects = "an account token (Authorization: Bearer aat_...)"
 
     def authenticate(self, request: Request) -> tuple[auth.Principal, str] | None:
         scheme, value = auth.parse_authorization(request.META.get("HTTP_AUTHORIZATION", ""))
@@ -41,6 +47,11 @@ class ClientCredentialsAuthentication(authentication.BaseAuthentication):
     """``Authorization: Basic base64(clientId:clientSecret)``, or the headers
     ``X-Aurinko-ClientId`` (``X-Aurinko-Client-Id``) and ``X-Aurinko-ClientSecret``."""
 
+    expects = (
+        "the app's client credentials (Authorization: Basic base64(clientId:clientSecret), "
+        "or X-Aurinko-ClientId and X-Aurinko-ClientSecret)"
+    )
+
     def authenticate(self, request: Request) -> tuple[auth.Principal, Any] | None:
         scheme, value = auth.parse_authorization(request.META.get("HTTP_AUTHORIZATION", ""))
         if scheme == "basic" and value:
@@ -60,6 +71,8 @@ class UserSessionAuthentication(authentication.BaseAuthentication):
     """A User-flow session: ``X-Aurinko-Session: <userSession>`` or the ``AUR{appId}`` cookie.
     Cookie-authenticated requests that change state pass the CSRF rule of
     :func:`aurinko_auth.hotpath.auth.check_csrf`; an unknown or ended session is a 401."""
+
+    expects = "a user session (X-Aurinko-Session: aus_..., or the session cookie)"
 
     def authenticate(self, request: Request) -> tuple[auth.Principal, Any] | None:
         meta = request.META
@@ -86,3 +99,46 @@ class UserSessionAuthentication(authentication.BaseAuthentication):
 
     def authenticate_header(self, request: Request) -> str:
         return 'Session realm="aurinko"'
+
+
+# What a request sent, by scheme: named in the message, never echoed (the value is a secret).
+_SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9_-]{0,19}")
+_SCHEME_OF_CLASS = {AccountTokenAuthentication: "bearer", ClientCredentialsAuthentication: "basic"}
+
+
+def _sent(meta: dict[str, Any], accepted_schemes: set[str]) -> str:
+    header = str(meta.get("HTTP_AUTHORIZATION", "")).strip()
+    if not header:
+        if meta.get("HTTP_X_AURINKO_CLIENTID") or meta.get("HTTP_X_AURINKO_CLIENT_ID"):
+            return "X-Aurinko-ClientId arrived without X-Aurinko-ClientSecret."
+        return "No credentials arrived."
+    scheme, value = auth.parse_authorization(header)
+    if not value:
+        # One word: a bare token ("Authorization: aat_..."), or a scheme with nothing after it.
+        if header.startswith((crypto.PREFIX_ACCOUNT_TOKEN, crypto.PREFIX_SESSION)):
+            return (
+                "The Authorization header holds a bare token without a scheme: write "
+                "'Authorization: Bearer <token>'."
+            )
+        return "The Authorization header has no credentials after its scheme."
+    named = f"'{header.split(' ', 1)[0]}'" if _SCHEME.fullmatch(header.split(" ", 1)[0]) else "its"
+    if scheme in ("bearer", "basic") and scheme not in accepted_schemes:
+        kind = "An account token (Bearer)" if scheme == "bearer" else "Basic client credentials"
+        return f"{kind} is not accepted by this endpoint."
+    if scheme not in ("bearer", "basic"):
+        hint = " (account tokens go as 'Bearer aat_...')" if scheme == "token" else ""
+        return f"The Authorization scheme {named} is not one this API accepts{hint}."
+    return "The credentials arrived in a form this endpoint does not read."
+
+
+def missing_credentials_message(meta: dict[str, Any], classes: Iterable[type]) -> str:
+    """Why a request is unauthenticated, and which form of credentials the endpoint expects:
+    ``meta`` is the request's META, ``classes`` the view's authentication classes. Names
+    schemes and headers only; never repeats a credential."""
+    classes = list(classes)
+    expected = [str(getattr(cls, "expects", "")) for cls in classes if getattr(cls, "expects", "")]
+    accepted = {_SCHEME_OF_CLASS[cls] for cls in classes if cls in _SCHEME_OF_CLASS}
+    sent = _sent(meta, accepted)
+    if not expected:
+        return sent
+    return f"{sent} This endpoint expects {' or '.join(expected)}."

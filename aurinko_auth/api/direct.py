@@ -18,9 +18,11 @@ from urllib.parse import quote, unquote
 
 import requests
 from django.http import HttpResponseBase, StreamingHttpResponse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiResponse
 from rest_framework.request import Request
 
-from aurinko_auth.api.views import AurinkoAPIView
+from aurinko_auth.api.views import AurinkoAPIView, document, errors
 from aurinko_auth.conf import aurinko_settings
 from aurinko_auth.errorcodes import Code
 from aurinko_auth.exceptions import (
@@ -187,6 +189,18 @@ class DirectAPIView(AurinkoAPIView):
         # The provider's Accept negotiation is the provider's business: never answer 406.
         return super().perform_content_negotiation(request, force=True)
 
+    @document(
+        summary="The provider's own API, with the account's provider token",
+        description="Any method; the path, query and body go to the provider's API as they "
+        "are, and its response comes back as it is (docs: the Direct API).",
+        request={"*/*": OpenApiTypes.BINARY},
+        responses={
+            (200, "*/*"): OpenApiResponse(
+                OpenApiTypes.BINARY, description="The provider's response, relayed"
+            ),
+            **errors(400, 401, 404, 413, 429, 502),
+        },
+    )
     def forward(self, request: Request, path: str = "") -> HttpResponseBase:
         django_request = request._request
         target = clean_path(raw_direct_path(django_request, path))

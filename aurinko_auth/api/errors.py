@@ -9,6 +9,7 @@ from django.http import Http404
 from rest_framework import exceptions as drf_exceptions
 from rest_framework.response import Response
 
+from aurinko_auth.api.authentication import missing_credentials_message
 from aurinko_auth.errorcodes import Code
 from aurinko_auth.exceptions import AurinkoError, InvalidRequest
 
@@ -35,6 +36,12 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         if isinstance(exc, drf_exceptions.NotAuthenticated):
             code = Code.AUTH_REQUIRED
         detail = exc.detail if isinstance(exc.detail, str) else str(exc.default_detail)
+        view, request = context.get("view"), context.get("request")
+        if isinstance(exc, drf_exceptions.NotAuthenticated) and view is not None and request:
+            # Say which form of credentials this endpoint takes (not DRF's "were not provided").
+            detail = missing_credentials_message(
+                request.META, getattr(view, "authentication_classes", [])
+            )
         body = {"code": str(code), "message": str(detail)}
         if isinstance(exc, drf_exceptions.Throttled) and exc.wait:
             headers["Retry-After"] = str(int(exc.wait))

@@ -214,6 +214,7 @@ class AmAccountsView(ClientOnlyView):
 
     @document(
         summary="The app's accounts",
+        operation_id="am_accounts_list",
         parameters=[AccountListQuery],
         responses={200: AccountPageSerializer, **errors(400, 401)},
     )

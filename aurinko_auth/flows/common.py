@@ -4,6 +4,7 @@ the provider's callback up to a linked account. Imports no flow: the flows impor
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -18,6 +19,7 @@ from aurinko_auth.exceptions import (
     FlowRedirectError,
     InvalidClient,
     InvalidRequest,
+    InvalidReturnUrl,
     ProviderError,
     ProviderNotConfigured,
 )
@@ -28,6 +30,8 @@ from aurinko_auth.providers.base import Provider
 from aurinko_auth.providers.oauth2 import OAuth2Provider
 from aurinko_auth.providers.registry import get_provider
 from aurinko_auth.security import returnurls
+
+logger = logging.getLogger("aurinko_auth.flows")
 
 
 @dataclass
@@ -101,9 +105,14 @@ def resolve_app(client_id: str) -> App:
 def resolve_target(req: AuthorizeRequest) -> App:
     """The app and its validated returnUrl. Failures here show a 400 page, never a redirect."""
     app = resolve_app(req.client_id)
-    returnurls.match(
-        req.return_url, app.return_urls, max_length=aurinko_settings.MAX_RETURN_URL_LENGTH
-    )
+    try:
+        returnurls.match(
+            req.return_url, app.return_urls, max_length=aurinko_settings.MAX_RETURN_URL_LENGTH
+        )
+    except InvalidReturnUrl as exc:
+        # The message names the URL's origin and path only (never its query).
+        logger.warning("app %s: returnUrl refused: %s", app.client_id, exc.message)
+        raise
     return app
 
 

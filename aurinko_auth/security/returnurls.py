@@ -76,18 +76,71 @@ def validate_registered(url: str) -> str:
 
 def match(url: str, registered: Iterable[str], *, max_length: int = 2048) -> str:
     """Return ``url`` if it matches one registered URL exactly (scheme, host, port and path; the
-    query string may be extended), else raise :class:`InvalidReturnUrl`."""
-    scheme, host, port, path, query = _parse(url, max_length=max_length)
+    query string may be extended), else raise :class:`InvalidReturnUrl` saying which URL
+    arrived (origin and path only: a query may carry secrets) and how it differs from the
+    closest registered one."""
+    parsed = _parse(url, max_length=max_length)
+    scheme, host, port, path, query = parsed
+    candidates = []
     for candidate in registered:
         try:
-            c_scheme, c_host, c_port, c_path, c_query = _parse(candidate, max_length=2048)
+            c_parsed = _parse(candidate, max_length=2048)
         except InvalidReturnUrl:
             continue
+        c_scheme, c_host, c_port, c_path, c_query = c_parsed
         if (scheme, host, port, path) == (c_scheme, c_host, c_port, c_path) and all(
             pair in query for pair in c_query
         ):
             return url
-    raise InvalidReturnUrl()
+        candidates.append((candidate, c_parsed))
+    raise InvalidReturnUrl(mismatch_message(url, parsed, candidates))
+
+
+def shown(url: str) -> str:
+    """A URL as it may be shown and logged: scheme, host, port and path, never the query."""
+    parts = urlsplit(url)
+    return urlunsplit((parts.scheme, parts.netloc, parts.path, "", ""))
+
+
+_LOOPBACK_NAMES = {"localhost", "127.0.0.1", "::1", "[::1]"}
+
+
+def _differences(parsed: tuple, other: tuple) -> list[str]:
+    scheme, host, port, path, query = parsed
+    o_scheme, o_host, o_port, o_path, o_query = other
+    found = []
+    if scheme != o_scheme:
+        found.append(f"scheme ({scheme} instead of {o_scheme})")
+    if host != o_host:
+        if host in _LOOPBACK_NAMES and o_host in _LOOPBACK_NAMES:
+            found.append(f"host ({host} instead of {o_host}: loopback names differ too)")
+        else:
+            found.append(f"host ({host} instead of {o_host})")
+    if port != o_port:
+        found.append(f"port ({port} instead of {o_port})")
+    if path != o_path:
+        if path.rstrip("/") == o_path.rstrip("/"):
+            found.append(
+                "trailing slash (" + ("added" if len(path) > len(o_path) else "missing") + ")"
+            )
+        else:
+            found.append("path")
+    missing = sorted({k for k, v in o_query if (k, v) not in query})
+    if missing:
+        found.append(f"the registered query's {', '.join(missing)} missing")
+    return found
+
+
+def mismatch_message(url: str, parsed: tuple, candidates: list[tuple[str, tuple]]) -> str:
+    arrived = f"returnUrl {shown(url)} is not an authorized return URL of this app."
+    if not candidates:
+        return f"{arrived} The app has no return URLs registered."
+    closest, c_parsed = min(candidates, key=lambda c: len(_differences(parsed, c[1])))
+    differs = ", ".join(_differences(parsed, c_parsed))
+    return (
+        f"{arrived} Closest registered: {shown(closest)}; differs in {differs}. "
+        "Return URLs match exactly (scheme, host, port and path)."
+    )
 
 
 def with_params(url: str, params: dict[str, str | None]) -> str:

@@ -26,7 +26,13 @@ def seed_accounts(app, account_factory):
             ("Google", "healthy", ""),
             ("Google", "needs_reauth", "invalid_grant"),
             ("Office365", "healthy", ""),
-            ("Office365", "retrying", "HTTP 503 from token endpoint"),
+            (
+                "Office365",
+                "retrying",
+                "HTTP 503 from token endpoint https://login.microsoftonline.com/"
+                "contoso.onmicrosoft.com/oauth2/v2.0/token: Service Unavailable (the service "
+                "is temporarily unavailable; retry after 120 seconds)",
+            ),
         ]
     ):
         account_factory(
@@ -229,3 +235,11 @@ def test_every_main_page_renders_in_the_browser(
         assert response.status == 200, (role, path)
         assert page.locator("#content").is_visible()
         assert "Server Error" not in page.content()
+        # Nothing overflows the 1280 px window on the right (long errors, many columns).
+        width = page.evaluate("document.documentElement.scrollWidth")
+        assert width <= 1280, (role, path, width)
+        overflow = page.evaluate(
+            "[...document.querySelectorAll('#content-main, .results')]"
+            ".filter(e => e.scrollWidth > e.clientWidth + 1).map(e => e.id || e.className)"
+        )
+        assert overflow == [], (role, path, overflow)

@@ -27,6 +27,15 @@ def run(*args: str) -> str:
     return out.getvalue()
 
 
+def run_failing(*args: str) -> str:
+    """Run a command that must fail with exit status 1 (after printing its report)."""
+    out = StringIO()
+    with pytest.raises(CommandError) as failure:
+        call_command(*args, stdout=out, stderr=out)
+    assert failure.value.returncode == 1
+    return out.getvalue()
+
+
 @responses.activate
 def test_refresh_command_refreshes_due_accounts_only(
     app_factory, provider_config_factory, account_factory
@@ -77,7 +86,12 @@ def test_refresh_command_reports_failures_and_continues(
     second = account_factory(app, access_token_expires_at=now)
     responses.post(GOOGLE_TOKEN, status=400, json={"error": "invalid_grant"})
     responses.post(GOOGLE_TOKEN, json={"access_token": "ok", "expires_in": 60})
-    out = run("aurinko_refresh")
+    out = StringIO()
+    # A failed refresh is a failed run (exit status 1 from manage.py), after the summary.
+    with pytest.raises(CommandError, match="1 refresh\\(es\\) failed") as failure:
+        call_command("aurinko_refresh", stdout=out, stderr=out)
+    assert failure.value.returncode == 1
+    out = out.getvalue()
     assert f"account {first.pk}: account.inactive" in out
     assert "1 refreshed" in out and "1 failed" in out
     assert not Account.objects.get(pk=first.pk).active
@@ -230,7 +244,7 @@ def test_refresh_command_pauses_apps_with_an_app_level_failure(
         status=401,
         json={"error": "invalid_client", "error_description": "Unauthorized"},
     )
-    out = run("aurinko_refresh", "--batch-size", "1")
+    out = run_failing("aurinko_refresh", "--batch-size", "1")
     # The first account discovers it; the others are not even touched.
     assert len(responses.calls) == 1
     assert "0 refreshed" in out and "1 failed" in out
@@ -240,7 +254,7 @@ def test_refresh_command_pauses_apps_with_an_app_level_failure(
         TokenStatus.HEALTHY,
         TokenStatus.HEALTHY,
     ]
-    out = run("aurinko_refresh")
+    out = run_failing("aurinko_refresh")
     assert f"app {app.client_id} Google: refreshes paused (invalid_client)" in out
     assert "3 account(s) waiting" in out and "0 account(s) with tokens" in out
     assert len(responses.calls) == 1

@@ -1,10 +1,13 @@
 """Manage apps from scripts and infrastructure-as-code.
 
 manage.py aurinko_app create --name NAME --return-url URL [--return-url URL ...]
-                             [--scopes "Mail.Read Mail.Send"] [--owner USERNAME]
+                             [--scopes "Mail.Read Mail.Send"] [--required-scopes "Mail.Read"]
+                             [--owner USERNAME]
 manage.py aurinko_app provider CLIENT_ID SERVICE_TYPE --oauth-client-id ID
                              --oauth-client-secret SECRET [--tenant T]
                              [--service-account-key FILE] [--endpoint NAME=URL ...]
+manage.py aurinko_app scopes CLIENT_ID [--allowed "Mail.Read Mail.Send"]
+                             [--required "Mail.Read"]
 manage.py aurinko_app list
 manage.py aurinko_app rotate-secret CLIENT_ID
 """
@@ -32,7 +35,19 @@ class Command(BaseCommand):
         create.add_argument("--name", required=True)
         create.add_argument("--return-url", action="append", default=[], dest="return_urls")
         create.add_argument("--scopes", default="")
+        create.add_argument(
+            "--required-scopes",
+            default="",
+            help="Scopes the app needs now (missingScopes, docs/scopes.md); allowed ones only.",
+        )
         create.add_argument("--owner", default=None)
+
+        scopes = sub.add_parser("scopes", help="Change an app's allowed or required scopes.")
+        scopes.add_argument("client_id")
+        scopes.add_argument("--allowed", default=None, help='e.g. "Mail.Read Mail.Send".')
+        scopes.add_argument(
+            "--required", default=None, help='e.g. "Mail.Read"; "" clears the required scopes.'
+        )
 
         provider = sub.add_parser("provider", help="Set an app's provider configuration.")
         provider.add_argument("client_id")
@@ -83,8 +98,23 @@ class Command(BaseCommand):
             return_urls=options["return_urls"],
             scopes=options["scopes"],
             owner=owner,
+            required_scopes=options["required_scopes"],
         )
         self.emit({"clientId": app.client_id, "clientSecret": secret})
+
+    def handle_scopes(self, options: dict[str, Any]) -> None:
+        app = services.set_scopes(
+            self.get_app(options["client_id"]),
+            allowed=options["allowed"],
+            required=options["required"],
+        )
+        self.emit(
+            {
+                "clientId": app.client_id,
+                "scopes": app.allowed_scopes,
+                "requiredScopes": app.required_scopes,
+            }
+        )
 
     def handle_provider(self, options: dict[str, Any]) -> None:
         endpoints: dict[str, str] = {}
@@ -135,6 +165,7 @@ class Command(BaseCommand):
                     "active": a.active,
                     "returnUrls": a.return_urls,
                     "scopes": a.allowed_scopes,
+                    "requiredScopes": a.required_scopes,
                     "providers": sorted(c.service_type for c in a.provider_configs.all()),
                 }
                 for a in apps

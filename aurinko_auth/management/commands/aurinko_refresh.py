@@ -5,6 +5,9 @@ Safe on several machines at once: each account is claimed with
 refreshing right now is skipped, not waited for), and an account refreshed meanwhile is no
 longer due when its row is re-read under the lock. Run it from cron every few minutes with a
 window larger than the interval.
+
+Exit status: 0 when every due refresh succeeded (or had nothing to do), 1 when any failed or
+waits on a paused provider configuration, so cron and monitoring notice.
 """
 
 from __future__ import annotations
@@ -59,8 +62,10 @@ class Command(BaseCommand):
         paused = ProviderConfig.objects.filter(
             last_error_at__isnull=False, updated_at__lte=F("last_error_at")
         )
+        paused_waiting = 0
         for config in paused.select_related("app"):
             waiting = due.filter(app_id=config.app_id, service_type=config.service_type).count()
+            paused_waiting += waiting
             self.stderr.write(
                 f"app {config.app.client_id} {config.service_type}: refreshes "
                 f"paused ({config.last_error}) until the provider configuration "
@@ -111,3 +116,10 @@ class Command(BaseCommand):
                 f"{counts['paused']} paused (app-level failure), {counts['inactive']} inactive"
             )
         )
+        failed, paused_total = counts["failed"], counts["paused"] + paused_waiting
+        if failed or paused_total:
+            raise CommandError(
+                f"{failed} refresh(es) failed, {paused_total} account(s) wait on a paused "
+                "provider configuration (see above).",
+                returncode=1,
+            )
