@@ -10,7 +10,7 @@ from typing import Any
 
 from oauthlib.oauth2.rfc6749.clients.base import Client as OAuthClient
 
-from aurinko_auth import scopes
+from aurinko_auth import inputs, scopes
 from aurinko_auth.conf import aurinko_settings
 from aurinko_auth.exceptions import (
     AccessDenied,
@@ -138,9 +138,10 @@ def existing_account_for(app: App, provider: Provider, req: AuthorizeRequest) ->
     """The account a re-authorization is about: ``accountId``, else the ``loginHint`` email."""
     qs = Account.objects.filter(app=app, service_type=provider.id, daemon=False)
     if req.account_id:
-        if not req.account_id.isdigit():
+        account_id = inputs.object_id(req.account_id)
+        if account_id is None:
             raise InvalidRequest("accountId must be a number.")
-        account = qs.filter(pk=int(req.account_id)).first()
+        account = qs.filter(pk=account_id).first()
         if account is None:
             raise InvalidRequest("accountId is not an account of this app and service type.")
         return account

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from django.utils import timezone
 
+from aurinko_auth import inputs
 from aurinko_auth.errorcodes import Code
 from aurinko_auth.exceptions import ProviderError, ProviderNotConfigured, UnsupportedScope
 from aurinko_auth.security.transport import is_secure_or_loopback
@@ -57,8 +58,9 @@ def parse_retry_after(value: str | None) -> int | None:
     if not value:
         return None
     value = value.strip()
-    if value.isdigit():
-        return int(value)
+    seconds = inputs.decimal(value)
+    if seconds is not None:
+        return seconds
     try:
         when = parsedate_to_datetime(value)
     except (TypeError, ValueError):
