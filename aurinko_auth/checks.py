@@ -14,6 +14,9 @@ from aurinko_auth.providers import registry
 from aurinko_auth.security import ratelimit
 from aurinko_auth.security.transport import is_secure_or_loopback
 
+# A day: provider tokens live an hour or so; a leeway above their lifetime is capped anyway.
+MAX_REFRESH_LEEWAY = 86400
+
 
 @checks.register(checks.Tags.security, deploy=False)
 def check_settings(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMessage]:
@@ -82,6 +85,19 @@ def _check_networks_and_rates() -> list[checks.CheckMessage]:
             ratelimit.parse_rate(getattr(aurinko_settings, name))
         except ValueError as exc:
             errors.append(checks.Error(f"{name}: {exc}", id="aurinko_auth.E007"))
+    leeway = aurinko_settings.REFRESH_LEEWAY
+    if (
+        isinstance(leeway, bool)
+        or not isinstance(leeway, int | float)
+        or not 0 <= leeway <= MAX_REFRESH_LEEWAY
+    ):
+        errors.append(
+            checks.Error(
+                f"REFRESH_LEEWAY: {leeway!r} is not a number of seconds between 0 and "
+                f"{MAX_REFRESH_LEEWAY}.",
+                id="aurinko_auth.E008",
+            )
+        )
     return errors
 
 

@@ -121,6 +121,8 @@ AURINKO_AUTH = {
     "PASSWORD_FAILURE_RATE_IP": env.str("AURINKO_PASSWORD_FAILURE_RATE_IP", default="30/h") or None,
     "PASSWORD_FAILURE_RATE_LOGIN": env.str("AURINKO_PASSWORD_FAILURE_RATE_LOGIN", default="10/h")
     or None,
+    # Refresh provider tokens this many seconds before expiry (at most half their lifetime).
+    "REFRESH_LEEWAY": env.int("AURINKO_REFRESH_LEEWAY", default=120),
 }
 
 # oauthlib refuses plain-http endpoints unless told otherwise. aurinko_auth itself only ever
