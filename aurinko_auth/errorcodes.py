@@ -128,3 +128,8 @@ class Code(StrEnum):
     DIRECT_UNSUPPORTED = "direct.unsupported", 400, "This account has no Direct API."
     DIRECT_REQUEST_TOO_LARGE = "direct.request_too_large", 413, "The request body is too large."
     DIRECT_RESPONSE_TOO_LARGE = "direct.response_too_large", 502, "The answer was too large."
+    DIRECT_LENGTH_REQUIRED = (
+        "direct.length_required",
+        411,
+        "A chunked body needs a server that ends it; send Content-Length.",
+    )

@@ -110,6 +110,8 @@ AURINKO_AUTH = {
     "PUBLIC_URL": PUBLIC_URL,
     "ENCRYPTION_KEYS": env.list("AURINKO_ENCRYPTION_KEYS", default=[]),
     "ALLOWED_PRIVATE_NETWORKS": env.list("AURINKO_ALLOWED_PRIVATE_NETWORKS", default=[]),
+    # Endpoint overrides on loopback (the demo's sandbox, local test providers).
+    "ALLOW_LOOPBACK_ENDPOINTS": env.bool("AURINKO_ALLOW_LOOPBACK_ENDPOINTS", default=DEMO),
     "DEMO": DEMO,
     # Cache alias for account-token lookups ("" = off); see the README before enabling it.
     "AUTH_CACHE": env.str("AURINKO_AUTH_CACHE", default="") or None,

@@ -13,3 +13,5 @@ from project.settings import *  # noqa: E402,F403
 TEST_SECOND_KEY = "pWM_U18my-Ta3x24hppV3AIan-piTZrVMmp1yavCU0A="
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 LOGGING["loggers"]["aurinko_auth"]["level"] = "DEBUG"  # noqa: F405  (tests assert no secrets)
+# The test peers (tests/peers/) serve on loopback: app endpoint overrides point there.
+AURINKO_AUTH["ALLOW_LOOPBACK_ENDPOINTS"] = True  # noqa: F405

@@ -523,7 +523,10 @@ VARIANTS = [
         ),
     ),
     pytest.param(
-        Variant(settings="DEBUG = False\n", check_logs=True),
+        Variant(
+            settings='DEBUG = False\nAURINKO_AUTH["ALLOW_LOOPBACK_ENDPOINTS"] = True\n',
+            check_logs=True,
+        ),
         id="default-logging",
         marks=xfail(
             5,
