@@ -51,6 +51,11 @@ class Code(StrEnum):
     STATE_EXPIRED = "state.expired", 400, "The authorization took too long."
     STATE_USED = "state.used", 400, "The authorization was already completed."
     STATE_BROWSER_MISMATCH = "state.browser_mismatch", 400, "Started in another browser."
+    STATE_ISSUER_MISMATCH = (
+        "state.issuer_mismatch",
+        400,
+        "The callback's iss is not the provider the flow went to.",
+    )
     CODE_INVALID = "code.invalid", 400, "The code is unknown, expired, used or another app's."
     # --- accounts, tokens, sessions ---------------------------------------------------------
     TOKEN_INVALID = "token.invalid", 401, "Unknown, expired or revoked account token."

@@ -210,6 +210,9 @@ def complete_oauth(pending: AuthState, query: Mapping[str, str]) -> OAuthResult:
     provider = get_provider(pending.service_type)
     if not isinstance(provider, OAuth2Provider):
         raise InvalidRequest("This provider does not use OAuth.")
+    config = provider.resolve(provider_config(pending.app, provider), query=query)
+    # RFC 9207: an error response carries iss too, and is checked first like a success.
+    provider.check_issuer(config, query.get("iss"))
     error = query.get("error")
     if error:
         if error == "access_denied":
@@ -221,7 +224,6 @@ def complete_oauth(pending: AuthState, query: Mapping[str, str]) -> OAuthResult:
     code = query.get("code")
     if not code or len(code) > 4096:
         raise InvalidRequest("The provider returned no code.")
-    config = provider.resolve(provider_config(pending.app, provider), query=query)
     tokens = provider.exchange_code(
         config,
         code=code,
