@@ -25,6 +25,10 @@ def _no_key() -> bool:
     return not crypto.configured_keys() and not aurinko_settings.DEMO
 
 
+# A day: provider tokens live an hour or so; a leeway above their lifetime is capped anyway.
+MAX_REFRESH_LEEWAY = 86400
+
+
 @checks.register(checks.Tags.security, deploy=False)
 def check_settings(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMessage]:
     errors: list[checks.CheckMessage] = []
@@ -182,6 +186,19 @@ def _check_networks_and_rates() -> list[checks.CheckMessage]:
             ratelimit.parse_rate(rate)
         except ValueError as exc:
             errors.append(checks.Error(f'AURINKO_AUTH["{name}"]: {exc}', id="aurinko_auth.E007"))
+    leeway = aurinko_settings.REFRESH_LEEWAY
+    if (
+        isinstance(leeway, bool)
+        or not isinstance(leeway, int | float)
+        or not 0 <= leeway <= MAX_REFRESH_LEEWAY
+    ):
+        errors.append(
+            checks.Error(
+                f"REFRESH_LEEWAY: {leeway!r} is not a number of seconds between 0 and "
+                f"{MAX_REFRESH_LEEWAY}.",
+                id="aurinko_auth.E008",
+            )
+        )
     return errors
 
 

@@ -28,6 +28,9 @@ DEFAULTS: dict[str, Any] = {
     "DEMO": False,
     # CIDR ranges a user-supplied server may resolve into (password providers, SugarCRM).
     "ALLOWED_PRIVATE_NETWORKS": [],
+    # Whether an app's endpoint overrides may point at loopback (a local test provider). Off:
+    # only with Django's DEBUG. Overrides pass the SSRF guard like user-named servers.
+    "ALLOW_LOOPBACK_ENDPOINTS": False,
     # Provider classes, by dotted path; each declares its own service type id.
     "PROVIDERS": [
         "aurinko_auth.providers.google.GoogleProvider",

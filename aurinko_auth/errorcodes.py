@@ -51,6 +51,11 @@ class Code(StrEnum):
     STATE_EXPIRED = "state.expired", 400, "The authorization took too long."
     STATE_USED = "state.used", 400, "The authorization was already completed."
     STATE_BROWSER_MISMATCH = "state.browser_mismatch", 400, "Started in another browser."
+    STATE_ISSUER_MISMATCH = (
+        "state.issuer_mismatch",
+        400,
+        "The callback's iss is not the provider the flow went to.",
+    )
     CODE_INVALID = "code.invalid", 400, "The code is unknown, expired, used or another app's."
     # --- accounts, tokens, sessions ---------------------------------------------------------
     TOKEN_INVALID = "token.invalid", 401, "Unknown, expired or revoked account token."
@@ -128,3 +133,8 @@ class Code(StrEnum):
     DIRECT_UNSUPPORTED = "direct.unsupported", 400, "This account has no Direct API."
     DIRECT_REQUEST_TOO_LARGE = "direct.request_too_large", 413, "The request body is too large."
     DIRECT_RESPONSE_TOO_LARGE = "direct.response_too_large", 502, "The answer was too large."
+    DIRECT_LENGTH_REQUIRED = (
+        "direct.length_required",
+        411,
+        "A chunked body needs a server that ends it; send Content-Length.",
+    )

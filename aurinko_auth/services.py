@@ -107,7 +107,7 @@ def rotate_secret(app: App) -> str:
 
 
 def validate_endpoints(provider: Any, endpoints: dict[str, str]) -> dict[str, str]:
-    known = set(provider.endpoints) | {"authorize", "token", "userinfo", "revoke", "api"}
+    known = set(provider.endpoints) | {"authorize", "token", "userinfo", "revoke", "api", "issuer"}
     for name, url in endpoints.items():
         if name not in known:
             raise InvalidRequest(

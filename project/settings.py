@@ -110,6 +110,8 @@ AURINKO_AUTH = {
     "PUBLIC_URL": PUBLIC_URL,
     "ENCRYPTION_KEYS": env.list("AURINKO_ENCRYPTION_KEYS", default=[]),
     "ALLOWED_PRIVATE_NETWORKS": env.list("AURINKO_ALLOWED_PRIVATE_NETWORKS", default=[]),
+    # Endpoint overrides on loopback (the demo's sandbox, local test providers).
+    "ALLOW_LOOPBACK_ENDPOINTS": env.bool("AURINKO_ALLOW_LOOPBACK_ENDPOINTS", default=DEMO),
     "DEMO": DEMO,
     # Cache alias for account-token lookups ("" = off); see the README before enabling it.
     "AUTH_CACHE": env.str("AURINKO_AUTH_CACHE", default="") or None,
@@ -121,6 +123,8 @@ AURINKO_AUTH = {
     "PASSWORD_FAILURE_RATE_IP": env.str("AURINKO_PASSWORD_FAILURE_RATE_IP", default="30/h") or None,
     "PASSWORD_FAILURE_RATE_LOGIN": env.str("AURINKO_PASSWORD_FAILURE_RATE_LOGIN", default="10/h")
     or None,
+    # Refresh provider tokens this many seconds before expiry (at most half their lifetime).
+    "REFRESH_LEEWAY": env.int("AURINKO_REFRESH_LEEWAY", default=120),
 }
 
 LOGGING = {

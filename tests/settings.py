@@ -19,3 +19,5 @@ INSTALLED_APPS += [  # noqa: F405
     "django_otp.plugins.otp_static",
 ]
 LOGGING["loggers"]["aurinko_auth"]["level"] = "DEBUG"  # noqa: F405  (tests assert no secrets)
+# The test peers (tests/peers/) serve on loopback: app endpoint overrides point there.
+AURINKO_AUTH["ALLOW_LOOPBACK_ENDPOINTS"] = True  # noqa: F405

@@ -21,3 +21,9 @@ def test_decimal_and_ids_in_range():
 
 def test_has_nul():
     assert inputs.has_nul("a", "b\x00c") and not inputs.has_nul("a", None, 3)
+
+
+def test_capped_counts():
+    assert inputs.capped("7", 200) == 7 and inputs.capped("9" * 60, 200) == 200
+    for bad in ("²", "١", "-1", "", " 1", None, "9" * 1001):
+        assert inputs.capped(bad, 200) is None

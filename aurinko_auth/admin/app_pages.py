@@ -93,6 +93,7 @@ class AppPagesMixin:
             can_rotate=has_role(request, obj.pk, Role.OWNER),
         )
         add_never_cache_headers(response)
+        response["Pragma"] = "no-cache"
         return response
 
     def rotate_secret_view(self, request: HttpRequest, object_id: str) -> HttpResponse:

@@ -22,6 +22,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse
 from rest_framework.request import Request
 
+from aurinko_auth import inputs
 from aurinko_auth.api.views import AurinkoAPIView, document, errors
 from aurinko_auth.conf import aurinko_settings
 from aurinko_auth.errorcodes import Code
@@ -160,23 +161,43 @@ def forwarded_headers(request: Any) -> dict[str, str]:
 
 
 def read_body(request: Any) -> bytes:
+    """The request body, at most ``DIRECT_MAX_REQUEST_BYTES``. A chunked body (no
+    ``Content-Length``) is read from the WSGI stream when the server ends it
+    (``wsgi.input_terminated``: gunicorn, uWSGI), else refused with a 411: Django reads
+    nothing of it, and forwarding an empty body would silently drop the caller's."""
     limit = int(aurinko_settings.DIRECT_MAX_REQUEST_BYTES)
-    length = request.META.get("CONTENT_LENGTH") or ""
-    if length.strip().isdigit() and int(length) > limit:
-        raise AurinkoError(
-            f"The request body is larger than {limit} bytes.",
-            code=Code.DIRECT_REQUEST_TOO_LARGE,
-            status=413,
-        )
-    # Read the stream ourselves: request.body would apply DATA_UPLOAD_MAX_MEMORY_SIZE instead.
-    body = request.read(limit + 1)
+    length = inputs.capped((request.META.get("CONTENT_LENGTH") or "").strip(), 2**63)
+    chunked = "chunked" in request.META.get("HTTP_TRANSFER_ENCODING", "").lower()
+    if length is not None and length > limit:
+        raise _too_large(limit)
+    if chunked and not length:
+        if not request.META.get("wsgi.input_terminated"):
+            raise AurinkoError(
+                "This server cannot read chunked request bodies: send Content-Length.",
+                code=Code.DIRECT_LENGTH_REQUIRED,
+                status=411,
+            )
+        stream = request.META["wsgi.input"]
+    else:
+        # Read the stream ourselves: request.body would apply DATA_UPLOAD_MAX_MEMORY_SIZE.
+        stream = request
+    body = bytearray()
+    while len(body) <= limit:
+        chunk = stream.read(min(64 * 1024, limit + 1 - len(body)))
+        if not chunk:
+            break
+        body += chunk
     if len(body) > limit:
-        raise AurinkoError(
-            f"The request body is larger than {limit} bytes.",
-            code=Code.DIRECT_REQUEST_TOO_LARGE,
-            status=413,
-        )
-    return body
+        raise _too_large(limit)
+    return bytes(body)
+
+
+def _too_large(limit: int) -> AurinkoError:
+    return AurinkoError(
+        f"The request body is larger than {limit} bytes.",
+        code=Code.DIRECT_REQUEST_TOO_LARGE,
+        status=413,
+    )
 
 
 class DirectAPIView(AurinkoAPIView):
@@ -286,8 +307,8 @@ class DirectAPIView(AurinkoAPIView):
 
     def relay(self, upstream: requests.Response, *, head: bool) -> HttpResponseBase:
         limit = int(aurinko_settings.DIRECT_MAX_RESPONSE_BYTES)
-        length = upstream.headers.get("Content-Length", "")
-        if length.isdigit() and int(length) > limit and not head:
+        length = inputs.capped(upstream.headers.get("Content-Length", ""), 2**63)
+        if length is not None and length > limit and not head:
             upstream.close()
             raise ResponseTooLarge(f"The provider's response is larger than {limit} bytes.")
         response = StreamingHttpResponse(

@@ -13,6 +13,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers as s
 from rest_framework.fields import Field, SkipField
 
+from aurinko_auth import inputs
 from aurinko_auth.models import Account, App
 from aurinko_auth.providers.registry import canonical_service_type
 
@@ -118,9 +119,10 @@ class CountField(s.IntegerField):
     def to_internal_value(self, data: Any) -> int:
         if isinstance(data, str) and len(data) > self.MAX_STRING_LENGTH:
             self.fail("max_string_length")
-        if not (isinstance(data, str) and data.isascii() and data.isdigit()):
+        number = inputs.capped(data, self.maximum)
+        if number is None:
             self.fail("invalid")
-        return max(min(int(data), self.maximum), self.minimum)
+        return max(min(number, self.maximum), self.minimum)
 
 
 def non_negative(name: str) -> dict[str, str]:

@@ -11,7 +11,7 @@ from typing import Any
 
 from oauthlib.oauth2.rfc6749.clients.base import Client as OAuthClient
 
-from aurinko_auth import scopes
+from aurinko_auth import inputs, scopes
 from aurinko_auth.conf import aurinko_settings
 from aurinko_auth.exceptions import (
     AccessDenied,
@@ -147,9 +147,10 @@ def existing_account_for(app: App, provider: Provider, req: AuthorizeRequest) ->
     """The account a re-authorization is about: ``accountId``, else the ``loginHint`` email."""
     qs = Account.objects.filter(app=app, service_type=provider.id, daemon=False)
     if req.account_id:
-        if not req.account_id.isdigit():
+        account_id = inputs.object_id(req.account_id)
+        if account_id is None:
             raise InvalidRequest("accountId must be a number.")
-        account = qs.filter(pk=int(req.account_id)).first()
+        account = qs.filter(pk=account_id).first()
         if account is None:
             raise InvalidRequest("accountId is not an account of this app and service type.")
         return account
@@ -218,6 +219,9 @@ def complete_oauth(pending: AuthState, query: Mapping[str, str]) -> OAuthResult:
     provider = get_provider(pending.service_type)
     if not isinstance(provider, OAuth2Provider):
         raise InvalidRequest("This provider does not use OAuth.")
+    config = provider.resolve(provider_config(pending.app, provider), query=query)
+    # RFC 9207: an error response carries iss too, and is checked first like a success.
+    provider.check_issuer(config, query.get("iss"))
     error = query.get("error")
     if error:
         if error == "access_denied":
@@ -229,7 +233,6 @@ def complete_oauth(pending: AuthState, query: Mapping[str, str]) -> OAuthResult:
     code = query.get("code")
     if not code or len(code) > 4096:
         raise InvalidRequest("The provider returned no code.")
-    config = provider.resolve(provider_config(pending.app, provider), query=query)
     tokens = provider.exchange_code(
         config,
         code=code,

@@ -29,7 +29,7 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
-from aurinko_auth import audit, usersessions
+from aurinko_auth import audit, inputs, usersessions
 from aurinko_auth.accounts import link_account
 from aurinko_auth.conf import aurinko_settings
 from aurinko_auth.errorcodes import Code
@@ -209,11 +209,12 @@ def verify_signature(app: App, user_id: str, timestamp: str, user_signature: str
         parsed_id = uuid.UUID(user_id)
     except ValueError:
         raise NotSignedIn("userId is not a user id.", code=Code.SIGNATURE_INVALID) from None
-    if not timestamp.isdigit() or len(timestamp) > 16:
+    number = inputs.decimal(timestamp, maximum=10**16 - 1)
+    if number is None:
         raise NotSignedIn(
             "timestamp must be Unix time in seconds or milliseconds.", code=Code.SIGNATURE_INVALID
         )
-    seconds = int(timestamp) / (1000 if len(timestamp) >= 13 else 1)
+    seconds = number / (1000 if len(timestamp) >= 13 else 1)
     if abs(time.time() - seconds) > int(aurinko_settings.USER_SIGNATURE_MAX_AGE):
         raise NotSignedIn(
             "The userSignature timestamp is too old (or in the future).",

@@ -1,12 +1,15 @@
 """Provider access tokens: refreshed on use, exactly once across threads, processes and machines.
 
 ``fresh_access_token(account)`` returns the account's provider access token, refreshing it
-first when it has expired or expires within ``REFRESH_LEEWAY``. Refreshes are single-flight:
+first when it has expired or expires within ``REFRESH_LEEWAY`` (at most half the token's
+lifetime, :func:`refresh_leeway`). Refreshes are single-flight:
 
 1. an in-process lock per account (striped) keeps threads of one worker from queueing at the
    database, and is the whole guarantee on SQLite, which has no row locks;
 2. on PostgreSQL the account row is locked with ``SELECT ... FOR UPDATE``; a second caller
-   waits for it, **re-reads the row after the lock** and reuses the token the first one stored;
+   waits for it, **re-reads the row after the lock** and reuses the token the first one stored
+   when the row's ``credential_version`` is no longer the one it saw (not "whether the token
+   expires within the leeway": a token shorter-lived than the leeway always does);
 3. the write is guarded by ``credential_version`` (``UPDATE ... WHERE credential_version = n``),
    so a writer that lost a race (a re-authorization in between) never overwrites newer tokens.
 
@@ -88,9 +91,20 @@ def _local_lock(pk: int):
         lock.release()
 
 
+def refresh_leeway(account: Account) -> timedelta:
+    """How long before expiry a token is refreshed: ``REFRESH_LEEWAY``, but at most half the
+    token's lifetime (from when it was stored, ``updated_at``, to its expiry). A provider
+    token that lives 2 s is then used for its first second, not refreshed on every call."""
+    leeway = timedelta(seconds=float(aurinko_settings.REFRESH_LEEWAY))
+    expires, stored = account.access_token_expires_at, account.updated_at
+    if expires is not None and stored is not None and expires > stored:
+        leeway = min(leeway, (expires - stored) / 2)
+    return leeway
+
+
 def needs_refresh(account: Account, horizon: datetime | None = None) -> bool:
     """Whether the stored access token expires before ``horizon`` (default: now plus
-    ``REFRESH_LEEWAY``). A token without a known expiry is used until the provider refuses
+    :func:`refresh_leeway`). A token without a known expiry is used until the provider refuses
     it (Salesforce returns no ``expires_in``)."""
     if not (account.credentials or {}).get("access_token"):
         return True
@@ -98,7 +112,7 @@ def needs_refresh(account: Account, horizon: datetime | None = None) -> bool:
     if expires is None:
         return False
     if horizon is None:
-        horizon = timezone.now() + timedelta(seconds=aurinko_settings.REFRESH_LEEWAY)
+        horizon = timezone.now() + refresh_leeway(account)
     return expires <= horizon
 
 
@@ -130,7 +144,7 @@ def fresh_access_token(account: Account, mailbox: str | None = None) -> str:
         return daemon_access_token(account, mailbox)
     if not needs_refresh(account):
         return account.credentials["access_token"]
-    outcome = refresh_account(account)
+    outcome = refresh_account(account, seen_version=account.credential_version)
     if outcome.account is not None:
         _copy_state(outcome.account, account)
     if outcome.error is not None and not _still_valid(account):
@@ -164,15 +178,25 @@ def refresh_account(
     horizon: datetime | None = None,
     skip_locked: bool = False,
     rejected: str | None = None,
+    seen_version: int | None = None,
 ) -> Outcome:
     """Refresh one account's provider token if it is due before ``horizon`` (default: now plus
-    ``REFRESH_LEEWAY``), or if its stored access token is still ``rejected``; single-flight.
-    With ``skip_locked`` an account another worker is refreshing right now is skipped instead
-    of waited for (``aurinko_refresh``)."""
+    :func:`refresh_leeway`), or if its stored access token is still ``rejected``; single-flight.
+    ``seen_version`` is the ``credential_version`` the caller found due: when the row has
+    another one once locked, someone refreshed while we waited and their token is used (not
+    refreshed again because it, too, "expires within the leeway"). With ``skip_locked`` an
+    account another worker is refreshing right now is skipped instead of waited for
+    (``aurinko_refresh``)."""
     pk = account if isinstance(account, int) else account.pk
     with _local_lock(pk):
         try:
-            return _refresh_locked(pk, horizon=horizon, skip_locked=skip_locked, rejected=rejected)
+            return _refresh_locked(
+                pk,
+                horizon=horizon,
+                skip_locked=skip_locked,
+                rejected=rejected,
+                seen_version=seen_version,
+            )
         except OperationalError as exc:
             # lock_timeout: another worker's refresh of this account is taking too long.
             if "lock" not in str(exc).lower():
@@ -189,7 +213,12 @@ def refresh_account(
 
 
 def _refresh_locked(
-    pk: int, *, horizon: datetime | None, skip_locked: bool, rejected: str | None = None
+    pk: int,
+    *,
+    horizon: datetime | None,
+    skip_locked: bool,
+    rejected: str | None = None,
+    seen_version: int | None = None,
 ) -> Outcome:
     with transaction.atomic():
         if connection.vendor == "postgresql":
@@ -206,6 +235,12 @@ def _refresh_locked(
         if not row.active or row.token_status not in REFRESHABLE:
             return Outcome("inactive", row, _inactive_error(row))
         now = timezone.now()
+        if (
+            seen_version is not None
+            and row.credential_version != seen_version
+            and _still_valid(row)
+        ):
+            return Outcome("current", row)  # another worker refreshed while we waited
         if rejected is not None:
             if (row.credentials or {}).get("access_token") != rejected:
                 return Outcome("current", row)  # someone already replaced the refused token

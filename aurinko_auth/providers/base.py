@@ -15,11 +15,14 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from email.utils import parsedate_to_datetime
 from typing import TYPE_CHECKING, Any, ClassVar
+from urllib.parse import urlsplit
 
 from django.utils import timezone
 
+from aurinko_auth import inputs
 from aurinko_auth.errorcodes import Code
 from aurinko_auth.exceptions import ProviderError, ProviderNotConfigured, UnsupportedScope
+from aurinko_auth.security import netguard
 from aurinko_auth.security.transport import is_secure_or_loopback
 
 if TYPE_CHECKING:
@@ -52,13 +55,27 @@ class ProviderCallError(ProviderError):
         self.retry_after = retry_after
 
 
+# Endpoints only the user's browser visits (we redirect to them, never call them).
+BROWSER_ENDPOINTS = frozenset({"authorize", "adminconsent"})
+
+
+def _owner_named_host(config: Any, name: str) -> bool:
+    """Whether the app owner's own override of endpoint ``name`` names its host (the SSRF
+    guard applies). Hosts the provider derives (a data centre from a fixed list, a placeholder
+    filled from a server the provider guards itself) are not the owner's."""
+    original = getattr(config, "config", config)  # a Resolved wraps the ProviderConfig
+    raw = ((getattr(original, "endpoints", None) or {}) if original is not None else {}).get(name)
+    return bool(raw) and "{" not in urlsplit(str(raw)).netloc and "{" not in str(raw)[:8]
+
+
 def parse_retry_after(value: str | None) -> int | None:
     """``Retry-After`` as seconds: delta-seconds or an HTTP date (RFC 9110 §10.2.3)."""
     if not value:
         return None
     value = value.strip()
-    if value.isdigit():
-        return int(value)
+    seconds = inputs.decimal(value)
+    if seconds is not None:
+        return seconds
     try:
         when = parsedate_to_datetime(value)
     except (TypeError, ValueError):
@@ -191,6 +208,8 @@ class Provider:
             raise ProviderNotConfigured(
                 f"The {self.id} {name!r} endpoint must use https (http only on loopback)."
             )
+        if name not in BROWSER_ENDPOINTS and _owner_named_host(config, name):
+            netguard.check_endpoint(url)  # the owner named this server, and we will call it
         return url
 
     def has_endpoint(self, name: str, config: ProviderConfig | None) -> bool:

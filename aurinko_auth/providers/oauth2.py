@@ -10,12 +10,13 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, ClassVar
+from urllib.parse import urlsplit
 
 import requests
 
 from aurinko_auth.conf import aurinko_settings
 from aurinko_auth.errorcodes import Code
-from aurinko_auth.exceptions import ProviderNotConfigured
+from aurinko_auth.exceptions import InvalidRequest, ProviderNotConfigured
 from aurinko_auth.providers.base import (
     CONFIG,
     TERMINAL_USER,
@@ -47,6 +48,9 @@ class OAuth2Provider(ProviderResponses, Provider):
     # How the client authenticates at the token endpoint: "client_secret_post" or
     # "client_secret_basic".
     token_auth_method: ClassVar[str] = "client_secret_post"
+    # The authorization server's issuer identifier (RFC 9207), where the provider sends ``iss``
+    # on its callback; "" when it declares none (then the authorize endpoint's origin).
+    issuer: ClassVar[str] = ""
     # Lifecycle facts (used by refresh scheduling and `aurinko_doctor`).
     rotates_refresh_tokens: ClassVar[bool] = False
     returns_expires_in: ClassVar[bool] = True
@@ -109,6 +113,29 @@ class OAuth2Provider(ProviderResponses, Provider):
         OAuth2Session for token calls. A provider whose hosts the user names (an on-premises
         instance) overrides this one method to pin them through the SSRF guard."""
         return session if session is not None else requests.Session()
+
+    def check_issuer(self, config: Any, iss: str | None) -> None:
+        """RFC 9207 mix-up defence: when the callback carries ``iss``, it must name the
+        authorization server this flow was sent to. That is the app's ``issuer`` override
+        (exact match), else, when the app overrides the authorize endpoint, that endpoint's
+        origin, else the provider's declared ``issuer`` (its origin: Microsoft's carries the
+        tenant), else the default authorize endpoint's origin."""
+        if iss is None:
+            return
+        overrides = getattr(config, "endpoints", None) or {}
+        if overrides.get("issuer"):
+            if iss == overrides["issuer"]:
+                return
+        else:
+            declared = "" if overrides.get("authorize") else self.issuer
+            expected = _origin(declared or self.endpoint("authorize", config))
+            if expected and _origin(iss) == expected:
+                return
+        raise InvalidRequest(
+            "The callback came from another authorization server than the one this sign-in "
+            "went to (iss does not match).",
+            code=Code.STATE_ISSUER_MISMATCH,
+        )
 
     def config_warnings(self, config: ProviderConfig) -> list[str]:
         """What `aurinko_doctor` should remind the app owner of for this configuration."""
@@ -296,3 +323,8 @@ class OAuth2Provider(ProviderResponses, Provider):
         if not profile.auth_user_id:
             raise ProviderCallError(f"{self.id} returned a {what} without a user id.")
         return profile
+
+
+def _origin(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}".lower() if parts.scheme and parts.netloc else ""

@@ -16,6 +16,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import requests
+from django.conf import settings as django_settings
 from requests.adapters import HTTPAdapter
 
 from aurinko_auth.conf import aurinko_settings
@@ -66,6 +67,49 @@ def resolve(host: str, port: int) -> str:
     if not addresses or not all(is_allowed(a) for a in addresses):
         raise BlockedHost()
     return addresses[0]
+
+
+def loopback_endpoints_allowed() -> bool:
+    """Owner-set endpoints may be on loopback in DEBUG or with ``ALLOW_LOOPBACK_ENDPOINTS``."""
+    return bool(django_settings.DEBUG or aurinko_settings.ALLOW_LOOPBACK_ENDPOINTS)
+
+
+def check_endpoint(url: str) -> None:
+    """Refuse an app owner's endpoint override (``BlockedHost``) unless every address its host
+    resolves to is public, in ``ALLOWED_PRIVATE_NETWORKS``, or loopback where
+    :func:`loopback_endpoints_allowed`: the guard of user-named servers, for owner-named ones
+    (else the Direct API relays whatever an internal host answers)."""
+    parts = urlsplit(url)
+    if parts.scheme not in DEFAULT_PORTS or not parts.hostname:
+        raise BlockedHost("The endpoint must be an http(s) URL.", code=Code.HOST_UNSUPPORTED_URL)
+    try:
+        port = parts.port or DEFAULT_PORTS[parts.scheme]
+    except ValueError:
+        raise BlockedHost("The endpoint has an invalid port.", code=Code.HOST_INVALID) from None
+    host = parts.hostname
+    if not host or len(host) > 253 or "\x00" in host:
+        raise BlockedHost("The endpoint's host name is not valid.", code=Code.HOST_INVALID)
+    try:
+        infos = _getaddrinfo(host.strip("[]"), port, proto=socket.IPPROTO_TCP)
+    except (OSError, UnicodeError):
+        raise BlockedHost(
+            "The endpoint's host name does not resolve.", code=Code.HOST_DNS_ERROR
+        ) from None
+    loopback = loopback_endpoints_allowed()
+    for address in [info[4][0] for info in infos] or [""]:
+        if not address or not (is_allowed(address) or (loopback and _is_loopback(address))):
+            raise BlockedHost(
+                f"The endpoint {parts.scheme}://{parts.netloc} is not a public address "
+                "(allow private ones with ALLOWED_PRIVATE_NETWORKS, loopback with "
+                "ALLOW_LOOPBACK_ENDPOINTS)."
+            )
+
+
+def _is_loopback(address: str) -> bool:
+    ip = ipaddress.ip_address(address.split("%", 1)[0])
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        ip = ip.ipv4_mapped
+    return ip.is_loopback
 
 
 def resolve_public_host(url: str) -> str:

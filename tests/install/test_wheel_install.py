@@ -537,7 +537,10 @@ VARIANTS = [
     pytest.param(Variant(mount="broker/", public_url_has_mount=True), id="prefix-in-public-url"),
     pytest.param(Variant(settings=f"REST_FRAMEWORK = {DRF_GLOBALS!r}\n"), id="drf-globals"),
     # Django's default LOGGING with DEBUG off (the README's DEBUG-on startproject is the rest).
-    pytest.param(Variant(settings="DEBUG = False\n"), id="default-logging-debug-off"),
+    pytest.param(
+        Variant(settings='DEBUG = False\nAURINKO_AUTH["ALLOW_LOOPBACK_ENDPOINTS"] = True\n'),
+        id="default-logging-debug-off",
+    ),
 ]
 
 
@@ -654,7 +657,10 @@ def test_gunicorn_access_log_with_the_readme_format(user_venv, readme, oauth_pee
     host.port = free_port()
     host.public_url = f"http://127.0.0.1:{host.port}"
     wire_from_readme(host, readme, public_url=host.public_url)
-    host.append(host.settings_py, 'DEBUG = False\nALLOWED_HOSTS = ["127.0.0.1"]\n')
+    host.append(
+        host.settings_py,
+        'DEBUG = False\nALLOWED_HOSTS = ["127.0.0.1"]\nAURINKO_AUTH["ALLOW_LOOPBACK_ENDPOINTS"] = True\n',
+    )
     app = run_readme_commands(host, readme, oauth_peer)
     args = readme_gunicorn(readme, host.port)
     host.log_path = host.dir / "gunicorn.log"

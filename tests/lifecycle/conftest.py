@@ -8,6 +8,8 @@ from typing import Any
 import pytest
 from django.utils import timezone
 
+from aurinko_auth.models import Account
+
 GOOGLE_TOKEN = "https://oauth2.googleapis.com/token"
 MS_TOKEN = "https://login.microsoftonline.com/common/oauth2/v2.0/token"
 
@@ -32,6 +34,9 @@ def linked_account(app_factory, provider_config_factory, account_factory, accoun
             )
         fields.setdefault("credential_version", 1)
         account = account_factory(app, service_type, **fields)
+        # Its token was stored an hour ago (the leeway is at most half a token's lifetime).
+        account.updated_at = timezone.now() - timedelta(hours=1)
+        Account.objects.filter(pk=account.pk).update(updated_at=account.updated_at)
         return account, account_token_factory(account)
 
     return make

@@ -54,7 +54,10 @@ def test_get_is_forwarded_with_the_provider_token(
         b'{"messages": [{"id": "18c1", "threadId": "18c1"}], "resultSizeEstimate": 1}'
     )
     assert upstream.call_count == 1
-    assert r["X-Request-Id"] == "req-1" and r["Cache-Control"] == "private"
+    assert r["X-Request-Id"] == "req-1"
+    # The provider's "private" is kept; provider data is never stored (issue 19 item 1).
+    cache_control = {d.strip() for d in r["Cache-Control"].split(",")}
+    assert {"private", "no-store"} <= cache_control and r["Pragma"] == "no-cache"
     assert not r.has_header("Set-Cookie") and not r.has_header("X-Internal")
 
 

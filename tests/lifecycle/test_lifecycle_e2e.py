@@ -101,6 +101,7 @@ def broker_env(keys: str) -> dict[str, str]:
         "SECRET_KEY": "lifecycle-e2e",
         "DEBUG": "0",
         "AURINKO_ENCRYPTION_KEYS": keys,
+        "AURINKO_ALLOW_LOOPBACK_ENDPOINTS": "1",  # the peer's endpoints are on loopback
         "LOG_LEVEL": "DEBUG",
         "PYTHONPATH": str(ROOT),
     }

@@ -3,6 +3,8 @@ shapes, refresh, and error classification."""
 
 from __future__ import annotations
 
+from unittest import mock
+
 import jwt
 import pytest
 import requests
@@ -20,6 +22,7 @@ from aurinko_auth.providers.base import (
 from aurinko_auth.providers.google import GoogleProvider
 from aurinko_auth.providers.office365 import Office365Provider
 from aurinko_auth.scopes import UNIFIED_SCOPES
+from aurinko_auth.security import netguard
 
 MS_TOKEN = "https://login.microsoftonline.com/common/oauth2/v2.0/token"
 
@@ -252,8 +255,13 @@ def test_calls_for_an_account_go_to_its_data_centre_and_instance(
         == "https://acme.my.salesforce.com"
     )
     # An app's own override still wins (sovereign clouds, test peers).
+    # Its host passes the SSRF guard (issue 19 item 10): here it resolves to a public address.
     sf_config.endpoints = {"api": "https://override.example.com"}
-    assert (
-        SalesforceProvider().endpoint("api", SalesforceProvider().resolve(sf_config, account=sf))
-        == "https://override.example.com"
-    )
+    public = [(2, 1, 6, "", ("93.184.216.34", 443))]
+    with mock.patch.object(netguard, "_getaddrinfo", return_value=public):
+        assert (
+            SalesforceProvider().endpoint(
+                "api", SalesforceProvider().resolve(sf_config, account=sf)
+            )
+            == "https://override.example.com"
+        )

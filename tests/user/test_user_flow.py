@@ -370,6 +370,10 @@ def test_user_signature_accepts_milliseconds_and_base64(app_pair, sign_in):
         (lambda p: {**p, "timestamp": str(int(p["timestamp"]) + 1)}, "signature.invalid"),
         (lambda p: {**p, "userSignature": ""}, "signature.invalid"),
         (lambda p: {**p, "userId": "not-a-uuid"}, "signature.invalid"),
+        # Issue 19 item 4: unicode digits were a 500 ("²".isdigit() is true, int() raises).
+        (lambda p: {**p, "timestamp": "²"}, "signature.invalid"),
+        (lambda p: {**p, "timestamp": "١٧٠٠٠٠٠٠٠٠"}, "signature.invalid"),
+        (lambda p: {**p, "timestamp": "9" * 40}, "signature.invalid"),
     ],
 )
 def test_bad_user_signature_is_refused(app_pair, sign_in, tamper, error):
