@@ -6,11 +6,15 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from django.db import router
+
 from aurinko_auth import crypto, usersessions
 from aurinko_auth.errorcodes import Code
 from aurinko_auth.exceptions import AuthenticationFailed, CsrfFailed, InvalidRequest
+from aurinko_auth.hotpath import channel
 from aurinko_auth.hotpath.auth import Principal
-from aurinko_auth.models import UserSession
+from aurinko_auth.hotpath.rowquery import ChainQuery
+from aurinko_auth.models import Account, AppUser, UserSession
 from aurinko_auth.security import origins
 
 
@@ -79,3 +83,23 @@ def _valid_principal(session: UserSession, *, from_cookie: bool) -> Principal:
     return Principal(
         app=app, via="session", user=session.user, session=session, from_cookie=from_cookie
     )
+
+
+def user_accounts(user: AppUser, query: ChainQuery) -> list[Account]:
+    """The accounts of ``user`` read by ``query`` (a one-model ChainQuery of Account where
+    ``user``, reading the ``id`` field: what the caller renders): one indexed query, none when
+    this process's cache (``AUTH_LOCAL_CACHE``) holds them. The entry is dropped when the
+    user, its app or one of the accounts changes, or an account is linked or deleted."""
+    db = router.db_for_read(Account)
+    local = channel.local_cache()
+    if local is None:
+        return [account for (account,) in query.rows(db, [user.pk])]
+    key = f"U:{id(query)}:{user.pk}"
+    generation = local.begin()
+    found = local.get(key)
+    if found is None:
+        found = query.values(db, [user.pk])
+        pk = query.fields[0].index(Account._meta.pk)
+        tags = [f"u:{user.pk}", f"p:{user.app_id}", *(f"a:{groups[0][pk]}" for groups in found)]
+        local.put(key, found, tags, generation)
+    return [query.build(db, groups)[0] for groups in found]
