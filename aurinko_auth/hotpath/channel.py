@@ -22,6 +22,7 @@ import os
 import threading
 from collections.abc import Iterable, Iterator
 from typing import Any
+from urllib.parse import urlsplit
 
 from django.core.cache import caches
 from django.core.signals import setting_changed
@@ -35,6 +36,7 @@ from aurinko_auth.models import AccountToken
 logger = logging.getLogger(__name__)
 
 CHANNEL = "aurinko_auth_invalidate"
+LISTENER_NAME = "aurinko-auth-invalidation"  # application_name / client name of listeners
 HEARTBEAT = 1.0  # seconds between liveness checks of an idle listener connection
 MAX_PAYLOAD = 7000  # bytes per message (PostgreSQL's NOTIFY payload limit is 8000)
 _lock = threading.Lock()
@@ -167,6 +169,7 @@ class PostgresTransport:
             params.pop(key, None)
         params.setdefault("connect_timeout", 5)
         params.setdefault("keepalives_idle", 5)
+        params["application_name"] = f"{LISTENER_NAME}-{os.getpid()}"
         conn = psycopg.connect(**params, autocommit=True)
         conn.execute(f"LISTEN {CHANNEL}")
         return conn
@@ -189,6 +192,9 @@ class RedisTransport:
 
     def __init__(self, url: str) -> None:
         self.url = url
+        # Pub/sub ignores Redis' numbered databases: brokers sharing a server but not a
+        # database must not hear each other.
+        self.channel = f"{CHANNEL}:{urlsplit(url).path.lstrip('/') or '0'}"
 
     def publish(self, tags: list[str]) -> None:
         import redis  # noqa: PLC0415  (optional: only with Redis)
@@ -200,7 +206,7 @@ class RedisTransport:
                 self.url, socket_timeout=2, socket_connect_timeout=2
             )
         for payload in payloads(tags):
-            client.publish(CHANNEL, payload)
+            client.publish(self.channel, payload)
 
     def subscribe(self) -> Any:
         import redis  # noqa: PLC0415
@@ -212,9 +218,10 @@ class RedisTransport:
             socket_timeout=HEARTBEAT * 5,
             socket_connect_timeout=5,
             retry=Retry(NoBackoff(), 0),
+            client_name=f"{LISTENER_NAME}-{os.getpid()}",
         )
         pubsub = client.pubsub(ignore_subscribe_messages=True)
-        pubsub.subscribe(CHANNEL)
+        pubsub.subscribe(self.channel)
         return pubsub
 
     def messages(self, pubsub: Any, stopping: threading.Event) -> Iterator[list[str]]:
