@@ -5,11 +5,14 @@ from __future__ import annotations
 import ipaddress
 from typing import Any
 
+from django.conf import settings as django_settings
 from django.core import checks
 from django.core.exceptions import ImproperlyConfigured
+from django.db import connections
 
 from aurinko_auth import crypto
 from aurinko_auth.conf import aurinko_settings
+from aurinko_auth.hotpath import channel
 from aurinko_auth.providers import registry
 from aurinko_auth.security import ratelimit
 from aurinko_auth.security.transport import is_secure_or_loopback
@@ -111,6 +114,55 @@ def check_session_cookie(app_configs: Any = None, **kwargs: Any) -> list[checks.
             checks.Error(
                 "AURINKO_AUTH['SESSION_COOKIE_NAME'] must contain {app_id}: one cookie per app.",
                 id="aurinko_auth.E032",
+            )
+        )
+    return errors
+
+
+@checks.register(checks.Tags.caches)
+def check_auth_cache(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMessage]:
+    """The two-level auth cache (ids E040-E049, W040-W049; docs/caching.md)."""
+    errors: list[checks.CheckMessage] = []
+    alias = aurinko_settings.AUTH_CACHE
+    if alias and alias not in django_settings.CACHES:
+        errors.append(
+            checks.Error(f"AUTH_CACHE {alias!r} is not in CACHES.", id="aurinko_auth.E040")
+        )
+        return errors
+    mode = aurinko_settings.AUTH_LOCAL_CACHE
+    if mode:
+        try:
+            channel_of = channel.transport()
+        except (ValueError, KeyError) as exc:
+            errors.append(checks.Error(str(exc), id="aurinko_auth.E041"))
+        else:
+            if isinstance(channel_of, channel.PostgresTransport):
+                vendor = connections[channel_of.alias].vendor
+                if vendor != "postgresql":
+                    errors.append(
+                        checks.Error(
+                            f"AUTH_LOCAL_CACHE 'postgresql' needs PostgreSQL (the database is "
+                            f"{vendor}).",
+                            hint="Use 'redis' (with AUTH_CACHE on Redis) or a redis:// URL.",
+                            id="aurinko_auth.E042",
+                        )
+                    )
+        for name in ("AUTH_LOCAL_CACHE_SIZE", "AUTH_LOCAL_CACHE_FALLBACK_TTL"):
+            value = getattr(aurinko_settings, name)
+            if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
+                errors.append(
+                    checks.Error(f"{name} must be a positive number.", id="aurinko_auth.E043")
+                )
+    backend = django_settings.CACHES[alias]["BACKEND"] if alias else ""
+    if backend.endswith(("locmem.LocMemCache", "dummy.DummyCache")):
+        # Whether several workers run cannot be seen from here: warn on the configuration.
+        errors.append(
+            checks.Warning(
+                f"AUTH_CACHE {alias!r} is a per-process cache ({backend.rsplit('.', 1)[-1]}): "
+                "with several workers, a revocation is seen only by the worker that made it "
+                + ("(AUTH_LOCAL_CACHE's channel tells the others)." if mode else "."),
+                hint="Use a shared cache (Redis) for AUTH_CACHE, or only AUTH_LOCAL_CACHE.",
+                id="aurinko_auth.W040",
             )
         )
     return errors
