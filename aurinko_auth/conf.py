@@ -73,10 +73,12 @@ DEFAULTS: dict[str, Any] = {
     # per login; once used up the form answers 429 until the window ends. None: no limit.
     "PASSWORD_FAILURE_RATE_IP": "30/h",
     "PASSWORD_FAILURE_RATE_LOGIN": "10/h",
-    # Cache alias for account-token lookups (e.g. "default" backed by Redis), or None. With a
-    # cache, an authenticated request costs no query; revoking or deleting a token or account
-    # removes its entries at once, other changes (tokenStatus, app disabled) show within
-    # AUTH_CACHE_TIMEOUT. A per-process cache (locmem) only invalidates in its own process.
+    # Cache alias for account-token lookups shared by every worker (e.g. "default" backed by
+    # Redis), or None. With a cache, an authenticated request costs no query; deleting a
+    # token, changing or deleting an account or an app replaces its entries by tombstones once
+    # it commits; changes written without signals (the refresher's tokenStatus) show within
+    # AUTH_CACHE_TIMEOUT. A per-process cache (locmem) only invalidates in its own process
+    # (system check W040).
     "AUTH_CACHE": None,
     "AUTH_CACHE_TIMEOUT": 30,
     # The per-process level in front of it (or of the database), for several workers on
