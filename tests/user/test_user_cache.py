@@ -70,6 +70,10 @@ def test_revoked_session_and_account_changes_show_at_once(
         secondary.delete()
     assert len(browser.get("/v1/user").json()["accounts"]) == 2
     with django_capture_on_commit_callbacks(execute=True):
+        user.email = "renamed@example.com"
+        user.save()
+    assert browser.get("/v1/user").json()["email"] == "renamed@example.com"
+    with django_capture_on_commit_callbacks(execute=True):
         usersessions.revoke(usersessions.find([token])[0])
     response = browser.get("/v1/user")
     assert response.status_code == 401 and response.json()["code"] == "session.revoked"
