@@ -9,9 +9,11 @@ from urllib.parse import urlsplit
 from django.conf import settings
 from django.core import checks
 from django.core.exceptions import ImproperlyConfigured
+from django.db import connections
 
 from aurinko_auth import crypto, settings_checks
 from aurinko_auth.conf import aurinko_settings
+from aurinko_auth.hotpath import channel
 from aurinko_auth.providers import registry
 from aurinko_auth.security import ratelimit
 from aurinko_auth.security.transport import is_loopback_host, is_secure_or_loopback
@@ -264,3 +266,52 @@ def check_admin_mfa(app_configs: Any = None, **kwargs: Any) -> list[checks.Check
             )
         ]
     return []
+
+
+@checks.register(checks.Tags.caches)
+def check_auth_cache(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMessage]:
+    """The two-level auth cache (ids E040-E049, W040-W049; docs/caching.md)."""
+    errors: list[checks.CheckMessage] = []
+    alias = aurinko_settings.AUTH_CACHE
+    if alias and alias not in settings.CACHES:
+        errors.append(
+            checks.Error(f"AUTH_CACHE {alias!r} is not in CACHES.", id="aurinko_auth.E040")
+        )
+        return errors
+    mode = aurinko_settings.AUTH_LOCAL_CACHE
+    if mode:
+        try:
+            channel_of = channel.transport()
+        except (ValueError, KeyError) as exc:
+            errors.append(checks.Error(str(exc), id="aurinko_auth.E041"))
+        else:
+            if isinstance(channel_of, channel.PostgresTransport):
+                vendor = connections[channel_of.alias].vendor
+                if vendor != "postgresql":
+                    errors.append(
+                        checks.Error(
+                            f"AUTH_LOCAL_CACHE 'postgresql' needs PostgreSQL (the database is "
+                            f"{vendor}).",
+                            hint="Use 'redis' (with AUTH_CACHE on Redis) or a redis:// URL.",
+                            id="aurinko_auth.E042",
+                        )
+                    )
+        for name in ("AUTH_LOCAL_CACHE_SIZE", "AUTH_LOCAL_CACHE_FALLBACK_TTL"):
+            value = getattr(aurinko_settings, name)
+            if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
+                errors.append(
+                    checks.Error(f"{name} must be a positive number.", id="aurinko_auth.E043")
+                )
+    backend = settings.CACHES[alias]["BACKEND"] if alias else ""
+    if backend.endswith(("locmem.LocMemCache", "dummy.DummyCache")):
+        # Whether several workers run cannot be seen from here: warn on the configuration.
+        errors.append(
+            checks.Warning(
+                f"AUTH_CACHE {alias!r} is a per-process cache ({backend.rsplit('.', 1)[-1]}): "
+                "with several workers, a revocation is seen only by the worker that made it "
+                + ("(AUTH_LOCAL_CACHE's channel tells the others)." if mode else "."),
+                hint="Use a shared cache (Redis) for AUTH_CACHE, or only AUTH_LOCAL_CACHE.",
+                id="aurinko_auth.W040",
+            )
+        )
+    return errors

@@ -89,12 +89,24 @@ DEFAULTS: dict[str, Any] = {
     # "required": staff sign in to the admin with a second factor (TOTP or a recovery code,
     # by django-otp: aurinko_auth.admin.mfa; needs its apps in INSTALLED_APPS). None: off.
     "ADMIN_MFA": None,
-    # Cache alias for account-token lookups (e.g. "default" backed by Redis), or None. With a
-    # cache, an authenticated request costs no query; revoking or deleting a token or account
-    # removes its entries at once, other changes (tokenStatus, app disabled) show within
-    # AUTH_CACHE_TIMEOUT. A per-process cache (locmem) only invalidates in its own process.
+    # Cache alias for account-token lookups shared by every worker (e.g. "default" backed by
+    # Redis), or None. With a cache, an authenticated request costs no query; deleting a
+    # token, changing or deleting an account or an app replaces its entries by tombstones once
+    # it commits; changes written without signals (the refresher's tokenStatus) show within
+    # AUTH_CACHE_TIMEOUT. A per-process cache (locmem) only invalidates in its own process
+    # (system check W040).
     "AUTH_CACHE": None,
     "AUTH_CACHE_TIMEOUT": 30,
+    # The per-process level in front of it (or of the database), for several workers on
+    # several machines (docs/caching.md): None (off), "postgresql" (invalidations over
+    # LISTEN/NOTIFY on the tokens' database), "redis" (pub/sub on AUTH_CACHE's Redis server)
+    # or a redis:// URL. Every worker drops what a revocation, deletion, disabled app or
+    # rotated secret affects once it commits; a worker that lost the channel keeps entries
+    # at most AUTH_LOCAL_CACHE_FALLBACK_TTL seconds (it logs the loss and the recovery).
+    # Entries live at most AUTH_CACHE_TIMEOUT seconds; at most AUTH_LOCAL_CACHE_SIZE of them.
+    "AUTH_LOCAL_CACHE": None,
+    "AUTH_LOCAL_CACHE_SIZE": 10_000,
+    "AUTH_LOCAL_CACHE_FALLBACK_TTL": 1.0,
     # The account-token read's use of its connection (aurinko_auth/hotpath/prepared.py):
     # PostgreSQL prepares the query once per connection (PREPARE) instead of planning its
     # three-table join on every request (most of the query's cost), and on any database the

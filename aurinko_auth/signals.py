@@ -1,5 +1,10 @@
-"""Keeps the account-token cache (``AUTH_CACHE``) honest: deleting a token or an account, or
-changing an account or an app, removes the affected entries at once."""
+"""Keeps the auth caches honest (``AUTH_CACHE``, ``AUTH_LOCAL_CACHE``): deleting a token, an
+account, a user or a session, or changing an account, a user or an app (disabled, secret
+rotated), announces the change (:func:`aurinko_auth.hotpath.channel.announce`): once it
+commits, the shared cache's entries are tombstoned and every worker drops its own.
+
+Writes that bypass signals (``QuerySet.update``) announce themselves where they revoke
+(:func:`aurinko_auth.usersessions.revoke` and its peers)."""
 
 from __future__ import annotations
 
@@ -8,32 +13,61 @@ from typing import Any
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 
-from aurinko_auth.hotpath.cache import auth_cache, forget_tokens
-from aurinko_auth.models import Account, AccountToken, App
+from aurinko_auth.hotpath.cache import auth_cache
+from aurinko_auth.hotpath.channel import announce
+from aurinko_auth.models import Account, AccountToken, App, AppUser, UserSession
 
-__all__ = ["forget_tokens"]
+
+def _hashes_where(**lookup: Any) -> list[str]:
+    """The token hashes a change affects, for the shared cache (none without one)."""
+    if auth_cache() is None:
+        return []
+    return list(AccountToken.objects.filter(**lookup).values_list("token_hash", flat=True))
 
 
 @receiver(post_delete, sender=AccountToken, dispatch_uid="aurinko_token_deleted")
-def _token_deleted(sender: Any, instance: AccountToken, **kwargs: Any) -> None:
-    forget_tokens([instance.token_hash])
+def _token_deleted(sender: Any, instance: AccountToken, using: str, **kwargs: Any) -> None:
+    announce([], [instance.token_hash], using=using)
 
 
 @receiver(post_save, sender=Account, dispatch_uid="aurinko_account_saved")
-def _account_saved(sender: Any, instance: Account, created: bool, **kwargs: Any) -> None:
-    if not created and auth_cache() is not None:
-        forget_tokens(
-            AccountToken.objects.filter(account_id=instance.pk)
-            .values_list("token_hash", flat=True)
-            .iterator()
-        )
+def _account_saved(
+    sender: Any, instance: Account, created: bool, using: str, **kwargs: Any
+) -> None:
+    # A new account changes its user's account list; a changed one its tokens' entries too.
+    tags = [f"u:{instance.user_id}"] if instance.user_id else []
+    if created:
+        announce(tags, using=using)
+        return
+    announce([f"a:{instance.pk}", *tags], _hashes_where(account_id=instance.pk), using=using)
+
+
+@receiver(post_delete, sender=Account, dispatch_uid="aurinko_account_deleted")
+def _account_deleted(sender: Any, instance: Account, using: str, **kwargs: Any) -> None:
+    tags = [f"a:{instance.pk}", *([f"u:{instance.user_id}"] if instance.user_id else [])]
+    announce(tags, using=using)
 
 
 @receiver(post_save, sender=App, dispatch_uid="aurinko_app_saved")
-def _app_saved(sender: Any, instance: App, created: bool, **kwargs: Any) -> None:
-    if not created and auth_cache() is not None:
-        forget_tokens(
-            AccountToken.objects.filter(account__app_id=instance.pk)
-            .values_list("token_hash", flat=True)
-            .iterator()
-        )
+def _app_saved(sender: Any, instance: App, created: bool, using: str, **kwargs: Any) -> None:
+    if not created:
+        announce([f"p:{instance.pk}"], _hashes_where(account__app_id=instance.pk), using=using)
+
+
+@receiver(post_delete, sender=App, dispatch_uid="aurinko_app_deleted")
+def _app_deleted(sender: Any, instance: App, using: str, **kwargs: Any) -> None:
+    announce([f"p:{instance.pk}"], using=using)
+
+
+@receiver(post_save, sender=AppUser, dispatch_uid="aurinko_user_saved")
+@receiver(post_delete, sender=AppUser, dispatch_uid="aurinko_user_deleted")
+def _user_changed(sender: Any, instance: AppUser, using: str, **kwargs: Any) -> None:
+    if not kwargs.get("created"):
+        announce([f"u:{instance.pk}"], using=using)
+
+
+@receiver(post_save, sender=UserSession, dispatch_uid="aurinko_session_saved")
+@receiver(post_delete, sender=UserSession, dispatch_uid="aurinko_session_deleted")
+def _session_changed(sender: Any, instance: UserSession, using: str, **kwargs: Any) -> None:
+    if not kwargs.get("created"):
+        announce([f"i:{instance.pk}"], using=using)

@@ -21,6 +21,7 @@ from django.utils import timezone
 from aurinko_auth import crypto
 from aurinko_auth.conf import aurinko_settings
 from aurinko_auth.errorcodes import Code
+from aurinko_auth.hotpath import channel
 from aurinko_auth.hotpath.rowquery import ChainQuery
 from aurinko_auth.models import App, AppUser, UserSession
 from aurinko_auth.webhooks import events
@@ -60,14 +61,32 @@ def looks_like_token(token: str | None) -> bool:
 
 
 def find(tokens: Iterable[str]) -> list[UserSession]:
-    """The sessions named by ``tokens``, with their user and app: one indexed query."""
+    """The sessions named by ``tokens``, with their user and app: one indexed query, none for
+    the sessions this process's cache holds (``AUTH_LOCAL_CACHE``). A cached session that
+    looks ended but was not revoked is read again (another worker may have used it since)."""
     hashes = [crypto.hash_token(t) for t in tokens if looks_like_token(t)]
     if not hashes:
         return []
-    # SQL compiled once (rowquery); the app's encrypted user-signing key is never read.
-    return [
-        session for session, _user, _app in _SESSIONS.rows(router.db_for_read(UserSession), hashes)
-    ]
+    db = router.db_for_read(UserSession)
+    local = channel.local_cache()
+    if local is None:
+        # SQL compiled once (rowquery); the app's encrypted user-signing key is never read.
+        return [session for session, _user, _app in _SESSIONS.rows(db, hashes)]
+    generation = local.begin()
+    found, missing = [], []
+    for token_hash in hashes:
+        groups = local.get("s:" + token_hash)
+        session = _SESSIONS.build(db, groups)[0] if groups is not None else None
+        if session is None or (session.revoked_at is None and not session.is_valid()):
+            missing.append(token_hash)
+        else:
+            found.append(session)
+    for groups in _SESSIONS.values(db, missing) if missing else ():
+        session, user, app = _SESSIONS.build(db, groups)
+        tags = (f"i:{session.pk}", f"u:{user.pk}", f"p:{app.pk}")
+        local.put("s:" + session.token_hash, groups, tags, generation)
+        found.append(session)
+    return found
 
 
 _SESSIONS = ChainQuery(
@@ -89,6 +108,9 @@ def touch(session: UserSession) -> None:
         return
     UserSession.objects.filter(pk=session.pk, revoked_at__isnull=True).update(last_used_at=now)
     session.last_used_at = now
+    local = channel.local_cache()
+    if local is not None:  # this process's entry holds the old time: read it again next
+        local.invalidate(["s:" + session.token_hash])
 
 
 def revoke(session: UserSession) -> None:
@@ -96,11 +118,27 @@ def revoke(session: UserSession) -> None:
         if UserSession.objects.filter(pk=session.pk, revoked_at__isnull=True).update(
             revoked_at=timezone.now()
         ):
+            channel.announce([f"i:{session.pk}"])
             events.emit(
                 session.user.app_id,
                 "session.revoked",
                 {"sessionId": session.pk, "userId": str(session.user_id)},
             )
+
+
+def revoke_where(**lookup: object) -> int:
+    """End the unrevoked sessions matching ``lookup`` (a bulk update: announced here, since
+    it sends no signal); returns how many ended."""
+    with transaction.atomic():
+        ended = list(
+            UserSession.objects.filter(revoked_at__isnull=True, **lookup).values_list(
+                "pk", flat=True
+            )
+        )
+        if ended:
+            UserSession.objects.filter(pk__in=ended).update(revoked_at=timezone.now())
+            channel.announce([f"i:{pk}" for pk in ended])
+    return len(ended)
 
 
 def is_active(session_id: int) -> bool:

@@ -4,7 +4,10 @@ run (these machines are noisy: absolute numbers alone mean little) and writes RE
 
 B1  GET /v1/account (Bearer account token) vs a bare Django JSON view (the ceiling) vs a
     django-oauth-toolkit protected resource (the usual alternative): same gunicorn, same DB.
+    GET /v1/user likewise; both without a cache and in the multi-worker configuration users
+    deploy (shared Redis cache + AUTH_LOCAL_CACHE over PostgreSQL LISTEN/NOTIFY).
 B2  GET /v1/account at 1,000 and at 1,000,000 accounts and tokens (PostgreSQL).
+B5  the revocation delay: revoke through one worker, poll the others (p99 over --trials).
 
     python bench/run.py [--scale 1000000] [--duration 10] [--connections 8] [--workers 2]
 Needs PostgreSQL (BENCH_DATABASE_URL, default postgres://postgres@127.0.0.1:5432/aurinko_bench)
@@ -29,12 +32,14 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import psycopg
+import redis
 import requests
 from cryptography.fernet import Fernet
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench.revocation import measure_revocation  # noqa: E402
 from bench.seed import BENCH_SESSION, bench_token  # noqa: E402
 
 
@@ -200,7 +205,8 @@ def main() -> int:
     parser.add_argument("--skip-flows", action="store_true")
     parser.add_argument("--refresh-accounts", type=int, default=200)
     parser.add_argument("--skip-refresh", action="store_true")
-    parser.add_argument("--only-b1", action="store_true", help="B1 only (skips B2, B3, B4)")
+    parser.add_argument("--trials", type=int, default=50, help="B5 revocation trials")
+    parser.add_argument("--only-b1", action="store_true", help="B1 and B5 only (no B2-B4)")
     # RESULTS.md is the curated record (runs, machine, what changed): a run writes its own
     # report, to be copied there by hand.
     parser.add_argument("--output", default=str(ROOT / "bench" / "last-run.md"))
@@ -246,21 +252,35 @@ def main() -> int:
     def account_header(n: int) -> str:
         return f"Authorization: Bearer {bench_token(rng.randrange(n))}"
 
-    # Two servers: without and with the account-token cache (AURINKO_AUTH_CACHE, here the
-    # per-process local-memory cache).
+    # Two servers of the same code: no cache at all, and the configuration users deploy with
+    # several workers: the shared Redis cache (AUTH_CACHE) with the per-process level in front
+    # of it (AUTH_LOCAL_CACHE, invalidated over PostgreSQL LISTEN/NOTIFY).
+    redis_url = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/8")
+    redis.Redis.from_url(redis_url).flushdb()
+    deployed = {
+        "CACHE_URL": redis_url,
+        "AURINKO_AUTH_CACHE": "default",
+        "AURINKO_AUTH_LOCAL_CACHE": "postgresql",
+    }
+    session = f"X-Aurinko-Session: {BENCH_SESSION}"
     plain = Server(env, args.workers)
-    cached = Server(env, args.workers, AURINKO_AUTH_CACHE="default", CACHE_URL="locmemcache://")
+    cached = Server(env, args.workers, **deployed)
     try:
         b1 = measure(
             {
                 "bare Django view": (plain, "/bench/bare", None),
                 "bare Django view, API middleware": (plain, "/v1/bench/bare", None),
-                "GET /v1/account": (plain, "/v1/account", account_header(small)),
-                "GET /v1/account, cache on": (cached, "/v1/account", account_header(small)),
-                "GET /v1/user (5 accounts)": (
-                    plain,
+                "GET /v1/account, no cache": (plain, "/v1/account", account_header(small)),
+                "GET /v1/account, cached (Redis + local, PG channel)": (
+                    cached,
+                    "/v1/account",
+                    account_header(small),
+                ),
+                "GET /v1/user (5 accounts), no cache": (plain, "/v1/user", session),
+                "GET /v1/user (5 accounts), cached (Redis + local, PG channel)": (
+                    cached,
                     "/v1/user",
-                    f"X-Aurinko-Session: {BENCH_SESSION}",
+                    session,
                 ),
                 "DOT protected resource": (
                     plain,
@@ -275,30 +295,54 @@ def main() -> int:
     finally:
         plain.stop()
         cached.stop()
+    revocation_server = Server(env, args.workers, BENCH_WORKER_HEADER="1", **deployed)
+    try:
+        b5 = measure_revocation(revocation_server.url, args.workers, args.trials, small - 1)
+    finally:
+        revocation_server.stop()
     bare, acct, warm, dot = (
         b1["bare Django view"],
-        b1["GET /v1/account"],
-        b1["GET /v1/account, cache on"],
+        b1["GET /v1/account, no cache"],
+        b1["GET /v1/account, cached (Redis + local, PG channel)"],
         b1["DOT protected resource"],
+    )
+    user, user_warm = (
+        b1["GET /v1/user (5 accounts), no cache"],
+        b1["GET /v1/user (5 accounts), cached (Redis + local, PG channel)"],
     )
     bare_api = b1["bare Django view, API middleware"]
     report += [
         "## B1: authenticated request (1,000 accounts)",
         "",
+        f'Both servers: gunicorn, {args.workers} workers, PostgreSQL. "cached" is the '
+        "multi-worker configuration users deploy: `AURINKO_AUTH_CACHE` on Redis and "
+        "`AURINKO_AUTH_LOCAL_CACHE=postgresql` (per-process LRU, LISTEN/NOTIFY invalidation).",
+        "",
         *table(b1),
         "",
-        f"- /v1/account / bare view throughput: **{acct['rps'] / bare['rps']:.2f}** "
-        f"without cache, **{warm['rps'] / bare['rps']:.2f}** with the cache "
-        "(target >= 0.85)",
-        f"- /v1/account / bare view behind the API's middleware (like for like): "
-        f"**{acct['rps'] / bare_api['rps']:.2f}** without cache, "
-        f"**{warm['rps'] / bare_api['rps']:.2f}** with the cache",
-        f"- CPU per request (gunicorn processes and PostgreSQL backends), bare view / "
-        f"/v1/account: **{bare['cpu_us'] / acct['cpu_us']:.2f}** without cache, "
-        f"**{bare['cpu_us'] / warm['cpu_us']:.2f}** "
-        "with the cache (what the throughput ratio tends to on a saturated machine)",
+        "Ratios to the bare view behind the API's middleware (like for like):",
+        "",
+        f"- GET /v1/account: **{acct['rps'] / bare_api['rps']:.2f}** without cache, "
+        f"**{warm['rps'] / bare_api['rps']:.2f}** cached (target >= 0.9)",
+        f"- GET /v1/user: **{user['rps'] / bare_api['rps']:.2f}** without cache, "
+        f"**{user_warm['rps'] / bare_api['rps']:.2f}** cached (target >= 0.7)",
+        f"- CPU per request, bare view (API middleware) / request: GET /v1/account "
+        f"**{bare_api['cpu_us'] / acct['cpu_us']:.2f}** without cache, "
+        f"**{bare_api['cpu_us'] / warm['cpu_us']:.2f}** cached; GET /v1/user "
+        f"**{bare_api['cpu_us'] / user['cpu_us']:.2f}** / "
+        f"**{bare_api['cpu_us'] / user_warm['cpu_us']:.2f}** (what the throughput ratio tends "
+        "to on a saturated machine)",
+        f"- /v1/account / bare view without middleware: **{acct['rps'] / bare['rps']:.2f}** "
+        f"without cache, **{warm['rps'] / bare['rps']:.2f}** cached",
         f"- /v1/account / DOT resource throughput: **{acct['rps'] / dot['rps']:.2f}** "
-        f"without cache, **{warm['rps'] / dot['rps']:.2f}** with the cache (target > 1)",
+        f"without cache, **{warm['rps'] / dot['rps']:.2f}** cached (target > 1)",
+        "",
+        f"## B5: revocation reaching every worker ({args.workers} workers, cached)",
+        "",
+        f"- {b5['trials']} trials (warm a token on every worker, revoke it through one, poll "
+        f"until every worker refuses): p50 **{b5['p50_ms']:.0f} ms**, p99 "
+        f"**{b5['p99_ms']:.0f} ms**, max {b5['max_ms']:.0f} ms (target p99 < 1000 ms); "
+        f"stale successes after a worker's first refusal: **{b5['stale']}**",
         "",
     ]
     if args.only_b1:

@@ -9,4 +9,5 @@ urlpatterns = [
     # messages middleware like the API does (project/middleware.py), a like-for-like ceiling.
     path("v1/bench/bare", views.bare),
     path("bench/dot", views.DotResource.as_view()),
+    path("bench/revoke", views.revoke),
 ]

@@ -116,6 +116,8 @@ AURINKO_AUTH = {
     # Cache alias for account-token lookups ("" = off); see the README before enabling it.
     "AUTH_CACHE": env.str("AURINKO_AUTH_CACHE", default="") or None,
     "AUTH_CACHE_TIMEOUT": env.int("AURINKO_AUTH_CACHE_TIMEOUT", default=30),
+    # The per-process level and its invalidation channel ("" = off, "postgresql", "redis").
+    "AUTH_LOCAL_CACHE": env.str("AURINKO_AUTH_LOCAL_CACHE", default="") or None,
     # PostgreSQL: prepare the account-token query (off behind poolers that lose statements).
     "AUTH_PREPARED_QUERY": env.bool("AURINKO_AUTH_PREPARED_QUERY", default=True),
     # Password sign-in (EWS, IMAP, SugarCRM): a private CA, and failed sign-ins allowed.

@@ -8,8 +8,8 @@ from typing import Any
 from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
-from django.utils import timezone
 
+from aurinko_auth import usersessions
 from aurinko_auth.admin.scoping import AppScopedAdminMixin, Role, ScopedAppFilter
 from aurinko_auth.models import Account, AppUser, UserSession
 
@@ -60,8 +60,7 @@ class AppUserAdmin(AppScopedAdminMixin, admin.ModelAdmin):
 
     @admin.action(description="End all sessions of the selected users")
     def end_sessions(self, request: HttpRequest, queryset: QuerySet) -> None:
-        ended = UserSession.objects.filter(
-            user__in=self.scope_queryset(request, queryset, Role.ADMIN),
-            revoked_at__isnull=True,
-        ).update(revoked_at=timezone.now())
+        ended = usersessions.revoke_where(
+            user__in=self.scope_queryset(request, queryset, Role.ADMIN)
+        )
         messages.info(request, f"Ended {ended} session(s).")

@@ -3,7 +3,6 @@ the user's sessions. Authenticated by the session cookie or ``X-Aurinko-Session`
 
 from __future__ import annotations
 
-from django.db import router
 from django.db.models import Q
 from django.utils import timezone
 from rest_framework.request import Request
@@ -20,8 +19,9 @@ from aurinko_auth.api.serializers import (
 from aurinko_auth.api.views import AurinkoAPIView, document, errors
 from aurinko_auth.errorcodes import Code
 from aurinko_auth.exceptions import InvalidRequest, NotFound
+from aurinko_auth.hotpath import sessions
 from aurinko_auth.hotpath.rowquery import ChainQuery
-from aurinko_auth.models import Account, UserSession
+from aurinko_auth.models import Account, AppUser, UserSession
 
 
 class UserAPIView(AurinkoAPIView):
@@ -44,9 +44,15 @@ def _path_id(raw: str) -> int:
 _USER_ACCOUNTS = ChainQuery([(Account, (*ACCOUNT_JSON_FIELDS, "user", "app"))], where="user")
 
 
+def _render(user: AppUser, accounts: list[Account]) -> dict:
+    """The body of GET /v1/user: a function of the user, its app and accounts alone, so the
+    cache keeps it with the accounts (and drops it with them)."""
+    return UserSerializer(user, context={"accounts": accounts}).data
+
+
 class UserView(UserAPIView):
     """``GET /v1/user``: the signed-in user and its accounts (two queries, any number of
-    accounts)."""
+    accounts; none with ``AUTH_LOCAL_CACHE`` warm)."""
 
     @document(
         summary="The signed-in user and its accounts",
@@ -55,8 +61,8 @@ class UserView(UserAPIView):
     def get(self, request: Request) -> Response:
         user = self.principal.user
         # Only what the JSON shows (SQL compiled once): provider credentials are never read.
-        found = [a for (a,) in _USER_ACCOUNTS.rows(router.db_for_read(Account), [user.pk])]
-        return Response(UserSerializer(user, context={"accounts": found}).data)
+        _accounts, body = sessions.user_accounts(user, _USER_ACCOUNTS, _render)
+        return Response(body)
 
 
 class LogoutView(UserAPIView):

@@ -27,7 +27,6 @@ from collections.abc import Mapping
 from typing import Any
 
 from django.db import transaction
-from django.utils import timezone
 
 from aurinko_auth import audit, inputs, usersessions
 from aurinko_auth.accounts import link_account
@@ -288,9 +287,7 @@ def complete_linked(
             replaced = flow.replaces_session
             if replaced:
                 # No fixation: the browser's earlier session ends with this sign-in.
-                UserSession.objects.filter(pk=replaced, revoked_at__isnull=True).update(
-                    revoked_at=timezone.now()
-                )
+                usersessions.revoke_where(pk=replaced)
             token = usersessions.start(user, user_agent=client.user_agent, ip=client.ip)
             return common.Completed(common.success_url(flow), session_token=token, app_id=app.pk)
         return common.Completed(common.success_url(flow))

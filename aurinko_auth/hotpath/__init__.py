@@ -7,7 +7,9 @@ any view (and the benchmarks) can use them:
   indexed query;
 * :mod:`~aurinko_auth.hotpath.sessions`: user sessions (the ``AUR{appId}`` cookie or
   ``X-Aurinko-Session``), one indexed query;
-* :mod:`~aurinko_auth.hotpath.cache`: the account-token cache (``AUTH_CACHE``);
+* :mod:`~aurinko_auth.hotpath.cache`: the shared account-token cache (``AUTH_CACHE``);
+* :mod:`~aurinko_auth.hotpath.local` and :mod:`~aurinko_auth.hotpath.channel`: the
+  per-process level in front of it and its invalidation channel (``AUTH_LOCAL_CACHE``);
 * :mod:`~aurinko_auth.hotpath.rowquery`: the one SQL compiler of these lookups, and
   :mod:`~aurinko_auth.hotpath.prepared`: how its hot reads use the connection
   (``AUTH_PREPARED_QUERY``);

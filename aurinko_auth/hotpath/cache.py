@@ -1,7 +1,12 @@
 """The account-token cache (``AUTH_CACHE``): what it is called and how entries leave it.
 
 An entry is ``(database alias, token row, derived)`` (see :mod:`aurinko_auth.hotpath.tokens`),
-plain values only. :mod:`aurinko_auth.signals` removes the entries a change affects.
+plain values only. :mod:`aurinko_auth.signals` replaces the entries a change affects by a
+*tombstone* once the change commits (:func:`tombstone`, through
+:func:`aurinko_auth.hotpath.channel.announce`), and a lookup only ever *adds* an entry
+(:func:`store_entry`): a lookup that read the old row before the commit and stores it after
+the tombstone cannot put it back. A tombstone reads as a miss, and lives ``TOMBSTONE_TTL``
+seconds (far longer than any lookup's read takes).
 """
 
 from __future__ import annotations
@@ -15,6 +20,8 @@ from aurinko_auth.conf import aurinko_settings
 
 # Bump the version when the cached value's shape changes.
 TOKEN_CACHE_PREFIX = "aurinko:tok:v3:"
+TOMBSTONE = 0
+TOMBSTONE_TTL = 10
 
 
 def auth_cache() -> BaseCache | None:
@@ -27,23 +34,26 @@ def token_cache_key(token_hash: str) -> str:
 
 
 def cached_entry(cache: BaseCache, token_hash: str) -> Any:
-    return cache.get(token_cache_key(token_hash))
+    found = cache.get(token_cache_key(token_hash))
+    return None if found == TOMBSTONE else found
 
 
 def store_entry(cache: BaseCache, token_hash: str, entry: Any) -> None:
-    cache.set(token_cache_key(token_hash), entry, aurinko_settings.AUTH_CACHE_TIMEOUT)
+    """Add the entry unless the key holds one already (a tombstone, or a concurrent read's)."""
+    cache.add(token_cache_key(token_hash), entry, aurinko_settings.AUTH_CACHE_TIMEOUT)
 
 
-def forget_tokens(token_hashes: Iterable[str]) -> None:
-    """Remove the entries of these tokens (in batches of 1,000), if there is a cache."""
+def tombstone(token_hashes: Iterable[str]) -> None:
+    """Replace the entries of these tokens by tombstones (in batches of 1,000), if there is a
+    cache. Call it after the change commits (:func:`~aurinko_auth.hotpath.channel.announce`)."""
     cache = auth_cache()
     if cache is None:
         return
-    batch: list[str] = []
+    batch: dict[str, int] = {}
     for token_hash in token_hashes:
-        batch.append(token_cache_key(token_hash))
+        batch[token_cache_key(token_hash)] = TOMBSTONE
         if len(batch) == 1000:
-            cache.delete_many(batch)
-            batch = []
+            cache.set_many(batch, TOMBSTONE_TTL)
+            batch = {}
     if batch:
-        cache.delete_many(batch)
+        cache.set_many(batch, TOMBSTONE_TTL)

@@ -34,7 +34,7 @@ from aurinko_auth.api.serializers import (
 )
 from aurinko_auth.api.views import ACCOUNT_ID_HEADERS, JSON, AccountView
 from aurinko_auth.exceptions import AurinkoError
-from aurinko_auth.hotpath import auth, cache, tokens
+from aurinko_auth.hotpath import auth, tokens
 from aurinko_auth.lifecycle.daemon_tokens import MAILBOX_HEADER
 
 _BYPASSED_HEADERS = (*ACCOUNT_ID_HEADERS, MAILBOX_HEADER)
@@ -92,7 +92,7 @@ def lean_account_view(view_class: type[AccountView] = AccountView) -> Callable[.
             return drf_view(request)
         # With a token cache, the whole row (shared with every other view) and the body are
         # cached; without one, only the columns of the body are read.
-        columns = tokens.ALL_COLUMNS if cache.auth_cache() is not None else JSON_COLUMNS
+        columns = tokens.ALL_COLUMNS if tokens.caching() else JSON_COLUMNS
         try:
             db, row, body = tokens.token_entry(
                 value,

@@ -4,13 +4,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from django.db import router
 
 from aurinko_auth import crypto, usersessions
 from aurinko_auth.errorcodes import Code
 from aurinko_auth.exceptions import AuthenticationFailed, CsrfFailed, InvalidRequest
+from aurinko_auth.hotpath import channel
 from aurinko_auth.hotpath.auth import Principal
-from aurinko_auth.models import UserSession
+from aurinko_auth.hotpath.rowquery import ChainQuery
+from aurinko_auth.models import Account, AppUser, UserSession
 from aurinko_auth.security import origins
 
 
@@ -79,3 +84,36 @@ def _valid_principal(session: UserSession, *, from_cookie: bool) -> Principal:
     return Principal(
         app=app, via="session", user=session.user, session=session, from_cookie=from_cookie
     )
+
+
+def user_accounts(
+    user: AppUser,
+    query: ChainQuery,
+    derive: Callable[[AppUser, list[Account]], Any] | None = None,
+) -> tuple[list[Account] | None, Any]:
+    """The accounts of ``user`` read by ``query`` (a one-model ChainQuery of Account where
+    ``user``, reading the ``id`` field: what the caller renders), and ``derive(user, accounts)`` if
+    given (the caller's rendering): one indexed query, none when this process's cache
+    (``AUTH_LOCAL_CACHE``) holds them, with what was derived (then the accounts are None:
+    the derived value is all the caller needs). The entry is dropped when the
+    user, its app or one of the accounts changes, or an account is linked or deleted."""
+    db = router.db_for_read(Account)
+    local = channel.local_cache()
+    if local is None:
+        found = [account for (account,) in query.rows(db, [user.pk])]
+        return found, derive(user, found) if derive is not None else None
+    key = f"U:{id(query)}:{id(derive)}:{user.pk}"
+    generation = local.begin()
+    entry = local.get(key)
+    if entry is not None:
+        values, derived = entry
+        if derive is not None:  # what the caller needs is there: no instances to build
+            return None, derived
+        return [query.build(db, groups)[0] for groups in values], derived
+    values = query.values(db, [user.pk])
+    found = [query.build(db, groups)[0] for groups in values]
+    derived = derive(user, found) if derive is not None else None
+    pk = query.fields[0].index(Account._meta.pk)
+    tags = [f"u:{user.pk}", f"p:{user.app_id}", *(f"a:{groups[0][pk]}" for groups in values)]
+    local.put(key, (values, derived), tags, generation)
+    return found, derived

@@ -21,6 +21,7 @@ from aurinko_auth import crypto
 from aurinko_auth.errorcodes import Code
 from aurinko_auth.exceptions import AuthenticationFailed
 from aurinko_auth.hotpath import cache as token_cache
+from aurinko_auth.hotpath import channel
 from aurinko_auth.hotpath.auth import Principal
 from aurinko_auth.hotpath.rowquery import ChainQuery
 from aurinko_auth.models import Account, AccountToken, App
@@ -44,6 +45,8 @@ class Columns:
     app: tuple[str, ...] | None = None
     query: ChainQuery = field(init=False, compare=False, repr=False)
     active_index: int = field(init=False, compare=False, repr=False)  # App.active in app values
+    account_pk: int = field(init=False, compare=False, repr=False)  # Account.pk in its values
+    app_pk: int = field(init=False, compare=False, repr=False)  # App.pk in its values
 
     def __post_init__(self) -> None:
         chain = ChainQuery(
@@ -56,6 +59,8 @@ class Columns:
         object.__setattr__(
             self, "active_index", chain.fields[2].index(App._meta.get_field("active"))
         )
+        object.__setattr__(self, "account_pk", chain.fields[1].index(Account._meta.pk))
+        object.__setattr__(self, "app_pk", chain.fields[2].index(App._meta.pk))
 
     def fields(self, model: type[Model]) -> tuple[Field, ...]:
         return self.query.fields[self.query.models.index(model)]
@@ -83,12 +88,18 @@ def principal_from_row(db: str, row: TokenRow, columns: Columns = ALL_COLUMNS) -
     return Principal(app=account.app, account=account, via="token")
 
 
+def caching() -> bool:
+    """Whether a token cache is on (shared ``AUTH_CACHE`` or local ``AUTH_LOCAL_CACHE``)."""
+    return token_cache.auth_cache() is not None or bool(channel.local_cache())
+
+
 def token_entry(
     token: str, derive: Callable[[str, TokenRow], Any] | None = None, columns: Columns = ALL_COLUMNS
 ) -> tuple[str, TokenRow, Any]:
     """``(database alias, row, derived)`` of a valid account token: at most one query, none
-    when the cache (``AUTH_CACHE``) holds it. Raises AuthenticationFailed for an unknown,
-    malformed or expired token, or when the app is disabled.
+    when a cache holds it: first this process's (``AUTH_LOCAL_CACHE``), then the shared one
+    (``AUTH_CACHE``). Raises AuthenticationFailed for an unknown, malformed or expired token,
+    or when the app is disabled.
 
     ``derive(db, row)``, if given, computes something from the row alone (the lean
     GET /v1/account renders its JSON body): it is cached with the row when the row is read
@@ -98,24 +109,46 @@ def token_entry(
     if not token.startswith(crypto.PREFIX_ACCOUNT_TOKEN) or len(token) > 200:
         raise AuthenticationFailed("Invalid account token.", code=Code.TOKEN_INVALID)
     token_hash = crypto.hash_token(token)
-    cache = token_cache.auth_cache() if columns is ALL_COLUMNS else None
-    found = token_cache.cached_entry(cache, token_hash) if cache is not None else None
-    if found is None:
-        db, row = lookup(token_hash, columns)
-        derived = derive(db, row) if derive is not None and row is not None else None
-        if row is not None and cache is not None:
-            token_cache.store_entry(cache, token_hash, (db, row, derived))
-    else:
-        db, row, derived = found
-        if derived is None and derive is not None:
-            derived = derive(db, row)
+    cached = columns is ALL_COLUMNS
+    local = channel.local_cache() if cached else None
+    key = "t:" + token_hash
+    # Taken before reading: a put after an invalidation of what was read is refused.
+    generation = local.begin() if local is not None else 0
+    found = local.get(key) if local is not None else None
+    missed = found is None
+    if missed:
+        found = _shared_entry(token_hash, derive, columns, cached)
+    db, row, derived = found
     if row is None:
         raise AuthenticationFailed("Invalid account token.", code=Code.TOKEN_INVALID)
+    if derived is None and derive is not None:
+        derived, missed = derive(db, row), True
+    if missed and local is not None:
+        tags = (f"a:{row[0][columns.account_pk]}", f"p:{row[1][columns.app_pk]}")
+        local.put(key, (db, row, derived), tags, generation)
     expires_at = row[2]
     if expires_at is not None and expires_at <= timezone.now():
         raise AuthenticationFailed("Invalid account token.", code=Code.TOKEN_INVALID)
     if not row[1][columns.active_index]:
         raise AuthenticationFailed("The app is disabled.", code=Code.CLIENT_INACTIVE)
+    return db, row, derived
+
+
+def _shared_entry(
+    token_hash: str,
+    derive: Callable[[str, TokenRow], Any] | None,
+    columns: Columns,
+    cached: bool,
+) -> tuple[str, TokenRow | None, Any]:
+    """The entry from the shared cache, or else from the database (then added to it)."""
+    cache = token_cache.auth_cache() if cached else None
+    found = token_cache.cached_entry(cache, token_hash) if cache is not None else None
+    if found is not None:
+        return found
+    db, row = lookup(token_hash, columns)
+    derived = derive(db, row) if derive is not None and row is not None else None
+    if row is not None and cache is not None:
+        token_cache.store_entry(cache, token_hash, (db, row, derived))
     return db, row, derived
 
 

@@ -16,12 +16,17 @@ from aurinko_auth.hotpath.cache import token_cache_key
 from aurinko_auth.hotpath.tokens import account_from_token
 from aurinko_auth.models import Account, AccountToken
 
+REDIS_CHANNEL = "redis://127.0.0.1:6379/8"
 
-@pytest.fixture
-def cached(settings):
-    settings.AURINKO_AUTH = {**django_settings.AURINKO_AUTH, "AUTH_CACHE": "default"}
+
+@pytest.fixture(params=["shared", "shared+local"])
+def cached(request, settings):
+    """The shared cache alone, and with the per-process level in front (its channel on Redis,
+    which runs on any test database)."""
+    extra = {"AUTH_LOCAL_CACHE": REDIS_CHANNEL} if request.param == "shared+local" else {}
+    settings.AURINKO_AUTH = {**django_settings.AURINKO_AUTH, "AUTH_CACHE": "default", **extra}
     caches["default"].clear()
-    yield
+    yield request.param
     caches["default"].clear()
 
 
@@ -72,33 +77,41 @@ def test_cached_entry_holds_no_provider_secret(cached, client, token_for):
     assert b"gAAAAA" not in blob  # no Fernet token (ciphertext) either
 
 
-def test_revoked_token_stops_at_once(cached, client, token_for):
+def test_revoked_token_stops_at_once(cached, client, token_for, django_capture_on_commit_callbacks):
     _, account, token = token_for()
     assert get_account(client, token).status_code == 200
-    account.tokens.all().delete()
+    with django_capture_on_commit_callbacks(execute=True):
+        account.tokens.all().delete()
     assert get_account(client, token).status_code == 401
 
 
-def test_deleted_account_stops_at_once(cached, client, token_for):
+def test_deleted_account_stops_at_once(
+    cached, client, token_for, django_capture_on_commit_callbacks
+):
     _, account, token = token_for()
     assert get_account(client, token).status_code == 200
-    Account.objects.get(pk=account.pk).delete()
+    with django_capture_on_commit_callbacks(execute=True):
+        Account.objects.get(pk=account.pk).delete()
     assert get_account(client, token).status_code == 401
 
 
-def test_account_change_is_seen_at_once(cached, client, token_for):
+def test_account_change_is_seen_at_once(
+    cached, client, token_for, django_capture_on_commit_callbacks
+):
     _, account, token = token_for()
     assert get_account(client, token).json()["name"] == ""
-    account.name = "Renamed"
-    account.save()
+    with django_capture_on_commit_callbacks(execute=True):
+        account.name = "Renamed"
+        account.save()
     assert get_account(client, token).json()["name"] == "Renamed"
 
 
-def test_disabled_app_stops_at_once(cached, client, token_for):
+def test_disabled_app_stops_at_once(cached, client, token_for, django_capture_on_commit_callbacks):
     app, _, token = token_for()
     assert get_account(client, token).status_code == 200
-    app.active = False
-    app.save()
+    with django_capture_on_commit_callbacks(execute=True):
+        app.active = False
+        app.save()
     response = get_account(client, token)
     assert response.status_code == 401
     assert response.json()["code"] == "client.inactive"
@@ -146,11 +159,12 @@ def test_expired_account_token_is_refused(client, token_for):
     assert response.status_code == 401 and response.json()["code"] == "token.invalid"
 
 
-def test_cached_body_follows_the_app(cached, client, token_for):
+def test_cached_body_follows_the_app(cached, client, token_for, django_capture_on_commit_callbacks):
     app, _, token = token_for()
     cold = get_account(client, token)
     warm = get_account(client, token)
     assert cold.content == warm.content and warm.json()["missingScopes"] == []
-    app.required_scopes = ["Mail.Read"]
-    app.save()
+    with django_capture_on_commit_callbacks(execute=True):
+        app.required_scopes = ["Mail.Read"]
+        app.save()
     assert get_account(client, token).json()["missingScopes"] == ["Mail.Read"]

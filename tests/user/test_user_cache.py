@@ -1,0 +1,79 @@
+"""GET /v1/user and the session lookup on the per-process cache (AUTH_LOCAL_CACHE): no query
+warm; a revoked session, an unlinked or linked account, a changed user are seen at once."""
+
+from __future__ import annotations
+
+import pytest
+from django.conf import settings as django_settings
+from django.test import Client
+
+from aurinko_auth import usersessions
+from aurinko_auth.hotpath import channel, sessions
+from aurinko_auth.models import Account
+
+APP_ORIGIN = "https://app.example.com"
+
+
+@pytest.fixture
+def local(settings):
+    settings.AURINKO_AUTH = {
+        **django_settings.AURINKO_AUTH,
+        "AUTH_LOCAL_CACHE": "redis://127.0.0.1:6379/8",
+    }
+    yield channel.local_cache()
+    channel.stop()
+
+
+@pytest.fixture
+def signed_in(app_factory, user_factory, session_factory):
+    def make(accounts: int = 1):
+        app = app_factory(return_urls=[APP_ORIGIN + "/callback"])[0]
+        user = user_factory(app, accounts=accounts)
+        token = session_factory(user)
+        browser = Client()
+        browser.cookies[usersessions.cookie_name(app.pk)] = token
+        return app, user, token, browser
+
+    return make
+
+
+@pytest.mark.parametrize("accounts", [1, 20])
+def test_v1_user_warm_costs_no_query(local, signed_in, accounts, django_assert_num_queries):
+    app, user, token, browser = signed_in(accounts=accounts)
+    with django_assert_num_queries(2):  # cold: the session (-> user -> app), the accounts
+        cold = browser.get("/v1/user")
+    with django_assert_num_queries(0):
+        warm = browser.get("/v1/user")
+    assert warm.status_code == 200 and warm.json() == cold.json()
+    assert len(warm.json()["accounts"]) == accounts + 1
+
+
+def test_session_lookup_warm_costs_no_query(local, signed_in, django_assert_num_queries):
+    app, user, token, browser = signed_in()
+    with django_assert_num_queries(1):
+        sessions.user_from_session(header=token, cookies={}, origin=None)
+    with django_assert_num_queries(0):
+        principal = sessions.user_from_session(header=token, cookies={}, origin=None)
+    assert principal.user.pk == user.pk
+
+
+def test_revoked_session_and_account_changes_show_at_once(
+    local, signed_in, account_factory, django_capture_on_commit_callbacks
+):
+    app, user, token, browser = signed_in(accounts=1)
+    assert len(browser.get("/v1/user").json()["accounts"]) == 2
+    with django_capture_on_commit_callbacks(execute=True):
+        account_factory(app, user=user, account_type=Account.Type.SECONDARY, email="new@x.io")
+    assert len(browser.get("/v1/user").json()["accounts"]) == 3
+    secondary = Account.objects.filter(user=user, email="new@x.io").get()
+    with django_capture_on_commit_callbacks(execute=True):
+        secondary.delete()
+    assert len(browser.get("/v1/user").json()["accounts"]) == 2
+    with django_capture_on_commit_callbacks(execute=True):
+        user.email = "renamed@example.com"
+        user.save()
+    assert browser.get("/v1/user").json()["email"] == "renamed@example.com"
+    with django_capture_on_commit_callbacks(execute=True):
+        usersessions.revoke(usersessions.find([token])[0])
+    response = browser.get("/v1/user")
+    assert response.status_code == 401 and response.json()["code"] == "session.revoked"
