@@ -157,6 +157,13 @@ VALIDATORS: dict[str, Validator] = {
     "WEBHOOK_LEASE": positive,
     "MAX_RETURN_URL_LENGTH": positive,
     "MAX_STATE_LENGTH": positive,
+    "ALLOW_LOOPBACK_ENDPOINTS": boolean,
+    "ADMIN_LOGIN_RATE_ACCOUNT": optional_rate,
+    "ADMIN_LOGIN_RATE_IP": optional_rate,
+    "ADMIN_MFA": checked_elsewhere,  # E050, E051
+    "AUTH_LOCAL_CACHE": checked_elsewhere,  # E041, E042
+    "AUTH_LOCAL_CACHE_SIZE": checked_elsewhere,  # E043
+    "AUTH_LOCAL_CACHE_FALLBACK_TTL": checked_elsewhere,  # E043
 }
 
 
