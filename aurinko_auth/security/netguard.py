@@ -54,19 +54,24 @@ def is_allowed(address: str) -> bool:
 
 def resolve(host: str, port: int) -> str:
     """The checked address to connect to for ``host``; BlockedHost otherwise."""
-    if not host or len(host) > 253 or "\x00" in host:
-        raise BlockedHost("The server's host name is not valid.", code=Code.HOST_INVALID)
-    try:
-        infos = _getaddrinfo(host.strip("[]"), port, proto=socket.IPPROTO_TCP)
-    except (OSError, UnicodeError):
-        raise BlockedHost(
-            "The server's host name does not resolve.", code=Code.HOST_DNS_ERROR
-        ) from None
-    addresses = [info[4][0] for info in infos]
+    addresses = _addresses(host, port, "server")
     # Every answer must be allowed: one public record beside a private one is no excuse.
     if not addresses or not all(is_allowed(a) for a in addresses):
         raise BlockedHost()
     return addresses[0]
+
+
+def _addresses(host: str, port: int, what: str) -> list[str]:
+    """Every address ``host`` resolves to (``what`` names it in errors: server, endpoint)."""
+    if not host or len(host) > 253 or "\x00" in host:
+        raise BlockedHost(f"The {what}'s host name is not valid.", code=Code.HOST_INVALID)
+    try:
+        infos = _getaddrinfo(host.strip("[]"), port, proto=socket.IPPROTO_TCP)
+    except (OSError, UnicodeError):
+        raise BlockedHost(
+            f"The {what}'s host name does not resolve.", code=Code.HOST_DNS_ERROR
+        ) from None
+    return [info[4][0] for info in infos]
 
 
 def loopback_endpoints_allowed() -> bool:
@@ -86,17 +91,8 @@ def check_endpoint(url: str) -> None:
         port = parts.port or DEFAULT_PORTS[parts.scheme]
     except ValueError:
         raise BlockedHost("The endpoint has an invalid port.", code=Code.HOST_INVALID) from None
-    host = parts.hostname
-    if not host or len(host) > 253 or "\x00" in host:
-        raise BlockedHost("The endpoint's host name is not valid.", code=Code.HOST_INVALID)
-    try:
-        infos = _getaddrinfo(host.strip("[]"), port, proto=socket.IPPROTO_TCP)
-    except (OSError, UnicodeError):
-        raise BlockedHost(
-            "The endpoint's host name does not resolve.", code=Code.HOST_DNS_ERROR
-        ) from None
     loopback = loopback_endpoints_allowed()
-    for address in [info[4][0] for info in infos] or [""]:
+    for address in _addresses(parts.hostname, port, "endpoint") or [""]:
         if not address or not (is_allowed(address) or (loopback and _is_loopback(address))):
             raise BlockedHost(
                 f"The endpoint {parts.scheme}://{parts.netloc} is not a public address "

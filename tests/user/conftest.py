@@ -7,6 +7,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import responses
+from django.test import Client
 
 from aurinko_auth import usersessions
 from aurinko_auth.models import Account, App, AppUser
@@ -136,3 +137,23 @@ def _fresh_origin_cache():
     cache.clear()
     yield
     cache.clear()
+
+
+@pytest.fixture
+def signed_in(app_factory, user_factory, session_factory):
+    """``signed_in(accounts=1) -> (app, user, token, browser)``: a browser holding the cookie."""
+
+    def make(accounts: int = 1, app=None):
+        app = (
+            app
+            or app_factory(
+                return_urls=[APP_ORIGIN + "/callback", "http://localhost:5173/auth.html"]
+            )[0]
+        )
+        user = user_factory(app, accounts=accounts)
+        token = session_factory(user)
+        browser = Client()
+        browser.cookies[usersessions.cookie_name(app.pk)] = token
+        return app, user, token, browser
+
+    return make

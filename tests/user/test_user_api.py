@@ -16,26 +16,6 @@ from tests.user.conftest import APP_ORIGIN
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def signed_in(app_factory, user_factory, session_factory):
-    """``signed_in(accounts=1) -> (app, user, token, browser)``: a browser holding the cookie."""
-
-    def make(accounts: int = 1, app=None):
-        app = (
-            app
-            or app_factory(
-                return_urls=[APP_ORIGIN + "/callback", "http://localhost:5173/auth.html"]
-            )[0]
-        )
-        user = user_factory(app, accounts=accounts)
-        token = session_factory(user)
-        browser = Client()
-        browser.cookies[usersessions.cookie_name(app.pk)] = token
-        return app, user, token, browser
-
-    return make
-
-
 def assert_error(response, status: int, code: str | None = None) -> None:
     assert response.status_code == status, response.content
     body = response.json()

@@ -5,13 +5,10 @@ from __future__ import annotations
 
 import pytest
 from django.conf import settings as django_settings
-from django.test import Client
 
 from aurinko_auth import usersessions
 from aurinko_auth.hotpath import channel, sessions
 from aurinko_auth.models import Account
-
-APP_ORIGIN = "https://app.example.com"
 
 
 @pytest.fixture
@@ -26,19 +23,6 @@ def local(settings):
     assert channel._state["listener"].connected.wait(10) and cache.listening
     yield cache
     channel.stop()
-
-
-@pytest.fixture
-def signed_in(app_factory, user_factory, session_factory):
-    def make(accounts: int = 1):
-        app = app_factory(return_urls=[APP_ORIGIN + "/callback"])[0]
-        user = user_factory(app, accounts=accounts)
-        token = session_factory(user)
-        browser = Client()
-        browser.cookies[usersessions.cookie_name(app.pk)] = token
-        return app, user, token, browser
-
-    return make
 
 
 @pytest.mark.parametrize("accounts", [1, 20])
