@@ -9,6 +9,7 @@ from django.db import IntegrityError, models, transaction
 from django.utils import timezone
 
 from aurinko_auth import audit
+from aurinko_auth.exceptions import AccountExists
 from aurinko_auth.models import Account, App, ProviderConfig, TokenStatus
 from aurinko_auth.providers.base import Profile, Provider, ProviderCallError, TokenSet
 from aurinko_auth.providers.oauth2 import OAuth2Provider
@@ -62,9 +63,13 @@ def link_account(
     requested_native: list[str],
     account_type: str = "",
     daemon: bool = False,
+    client_org_id: str = "",
+    recycle: bool = True,
 ) -> tuple[Account, bool]:
     """Create the account for this remote identity, or update the one that exists (same id):
-    the same identity authorized again in the same app never duplicates."""
+    the same identity authorized again in the same app never duplicates. ``client_org_id``
+    (the app's own org id) is set when given; ``recycle=False`` refuses an identity that has
+    an account already (:class:`AccountExists`) instead of updating it."""
     now = timezone.now()
     new_credentials = credentials if credentials is not None else tokens.credentials()
     native = tokens.scope if tokens and tokens.scope is not None else requested_native
@@ -89,9 +94,15 @@ def link_account(
     }
     if profile.extra:
         fields["extra_data"] = profile.extra
+    if client_org_id:
+        fields["client_org_id"] = client_org_id
     for attempt in range(2):
         account = find_identity(app, provider.id, profile.auth_user_id, daemon=daemon, lock=True)
         if account is not None:
+            if not recycle:
+                raise AccountExists(
+                    f"recycle=false: this identity already has account {account.pk} in the app."
+                )
             old_scopes = list(account.scopes or [])
             for key, value in fields.items():
                 setattr(account, key, value)

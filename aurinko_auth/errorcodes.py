@@ -45,6 +45,7 @@ class Code(StrEnum):
     SERVICETYPE_INVALID = "servicetype.invalid", 400, "Unknown or unsupported serviceType."
     SCOPE_INVALID = "scope.invalid", 400, "A scope is not allowed for the app."
     SCOPE_UNSUPPORTED = "scope.unsupported", 400, "The provider cannot serve a unified scope."
+    SCOPE_NOT_GRANTED = "scope.not_granted", 400, "ensureScopes: the provider granted less."
     # --- pending authorizations and codes ---------------------------------------------------
     STATE_INVALID = "state.invalid", 400, "Unknown or forged state."
     STATE_MISSING = "state.missing", 400, "The provider returned no state."
@@ -62,6 +63,7 @@ class Code(StrEnum):
     TOKEN_NO_REFRESH = "token.no_refresh_token", 401, "The provider issued no refresh token."
     ACCOUNT_INACTIVE = "account.inactive", 401, "The account must be authorized again."
     ACCOUNT_MISMATCH = "account.mismatch", 400, "Another identity signed in than asked for."
+    ACCOUNT_EXISTS = "account.exists", 409, "recycle=false, and the identity has an account."
     ACCOUNT_MISSING = "account.missing", 400, "No such account of the signed-in user."
     ACCOUNT_PRIMARY = "account.primary", 400, "The primary account cannot be unlinked so."
     ACCOUNT_NOT_DAEMON = "account.not_daemon", 400, "The account is not a service account."
@@ -94,6 +96,11 @@ class Code(StrEnum):
     PROVIDER_BAD_RESPONSE = "provider.bad_response", 502, "The provider's answer was unreadable."
     ENDPOINT_MISSING = "endpoint.missing", 400, "The provider has no such endpoint."
     ACCESS_DENIED = "access.denied", 400, "The user or the provider denied access."
+    ACCESS_UNREACHABLE = (
+        "access.unreachable",
+        400,
+        "ensureAccess: the mailbox or calendar is not reachable with the grant.",
+    )
     REFRESH_BUSY = "refresh.busy", 503, "Another worker is refreshing the token; retry."
     # --- service accounts -------------------------------------------------------------------
     DAEMON_NOT_CONFIGURED = "daemon.not_configured", 400, "No service-account configuration."

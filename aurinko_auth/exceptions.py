@@ -68,6 +68,21 @@ class UnsupportedScope(AurinkoError):
     default_message = "The provider does not support a requested scope."
 
 
+class AccessUnavailable(AurinkoError):
+    """``ensureAccess``: the new grant does not reach the mailbox or calendar asked for."""
+
+    code = Code.ACCESS_UNREACHABLE
+    default_message = "The account's mailbox or calendar is not reachable with the new grant."
+
+
+class AccountExists(AurinkoError):
+    """``recycle=false``: the identity already has an account in the app (never duplicated)."""
+
+    code = Code.ACCOUNT_EXISTS
+    status = Code.ACCOUNT_EXISTS.status
+    default_message = "This identity already has an account in this app."
+
+
 class StateError(AurinkoError):
     """A pending authorization could not be resumed. ``code`` says why."""
 

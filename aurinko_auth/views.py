@@ -179,7 +179,8 @@ def password_view(request: HttpRequest, state: str) -> HttpResponse:
         pending, provider = password_flow.pending_form(state, bid)
     except AurinkoError as exc:
         return error_page(request, exc)
-    error, values, status, retry_after = None, {}, 200, None
+    error, status, retry_after = None, 200, None
+    values = password_flow.initial_values(pending, provider)
     if request.method == "POST":
         try:
             return finish_flow(

@@ -199,6 +199,7 @@ class AccountSerializer(CompiledSerializer):
     serverUrl = OptionalCharField(source="server_url")
     authUserId = s.CharField(source="auth_user_id")
     authOrgId = OptionalCharField(source="auth_org_id")
+    clientOrgId = OptionalCharField(source="client_org_id", help_text="The app's own org id.")
     authObtainedAt = TimestampField(source="auth_obtained_at", allow_null=True)
     scopes = ScopeListField(help_text="Granted scopes (= grantedScopes).")
     requestedScopes = ScopeListField(source="requested_scopes")
@@ -228,6 +229,7 @@ ACCOUNT_JSON_FIELDS = (
     "server_url",
     "auth_user_id",
     "auth_org_id",
+    "client_org_id",
     "auth_obtained_at",
     "scopes",
     "requested_scopes",
@@ -255,9 +257,18 @@ class AccountPageSerializer(s.Serializer):
 
 
 class AccountListQuery(s.Serializer):
-    """The query of ``GET /v1/am/accounts``."""
+    """The query of ``GET /v1/am/accounts``. A parameter it does not know is a 400 (a typo'd
+    filter must never answer every account of the app)."""
 
     serviceType = s.CharField(required=False, allow_blank=True)
+    authOrgId = s.CharField(required=False, max_length=255, help_text="The provider's org id.")
+    clientOrgId = s.CharField(
+        required=False, max_length=255, help_text="The app's own org id (authorize's clientOrgId)."
+    )
+    subscriptionId = s.IntegerField(
+        required=False,
+        help_text="Aurinko's per-account subscriptions; refused here (webhooks are per app).",
+    )
     active = FlagField(error_messages={"invalid": "active must be true or false."})
     daemon = FlagField(error_messages={"invalid": "daemon must be true or false."})
     limit = CountField(default=50, maximum=200, minimum=1, error_messages=non_negative("limit"))
@@ -265,6 +276,20 @@ class AccountListQuery(s.Serializer):
 
     def validate_serviceType(self, value: str) -> str | None:  # noqa: N802 (the query name)
         return canonical_service_type(value) if value else None
+
+    def validate_subscriptionId(self, value: int) -> int:  # noqa: N802 (the query name)
+        raise s.ValidationError(
+            "subscriptionId: this broker has no per-account subscriptions (its webhooks are "
+            "the app's, docs/webhooks.md); filter by serviceType, authOrgId or clientOrgId."
+        )
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        unknown = sorted(set(self.initial_data) - set(self.fields))
+        if unknown:
+            raise s.ValidationError(
+                f"Unknown parameter {unknown[0][:64]!r} (known: {', '.join(self.fields)})."
+            )
+        return attrs
 
 
 class UserSerializer(CompiledSerializer):

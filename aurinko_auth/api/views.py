@@ -210,7 +210,7 @@ class AccountTokenView(AurinkoAPIView):
 
 class AmAccountsView(ClientOnlyView):
     """``GET /v1/am/accounts``: the app's accounts, paginated (``limit``, ``offset``) and
-    filtered (``serviceType``, ``active``, ``daemon``)."""
+    filtered (``serviceType``, ``authOrgId``, ``clientOrgId``, ``active``, ``daemon``)."""
 
     @document(
         summary="The app's accounts",
@@ -226,6 +226,10 @@ class AmAccountsView(ClientOnlyView):
         qs = Account.objects.filter(app=app).order_by("id")
         if params.get("serviceType"):
             qs = qs.filter(service_type=params["serviceType"])
+        if "authOrgId" in params:
+            qs = qs.filter(auth_org_id=params["authOrgId"])
+        if "clientOrgId" in params:
+            qs = qs.filter(client_org_id=params["clientOrgId"])
         for name in ("active", "daemon"):
             if params.get(name) is not None:
                 qs = qs.filter(**{name: params[name]})

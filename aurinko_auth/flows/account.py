@@ -13,11 +13,10 @@ from django.db import transaction
 
 from aurinko_auth.accounts import link_account
 from aurinko_auth.conf import aurinko_settings
-from aurinko_auth.errorcodes import Code
 from aurinko_auth.exceptions import AurinkoError, InvalidRequest
 from aurinko_auth.flows import common, password
+from aurinko_auth.flows import options as flow_options
 from aurinko_auth.flows import state as flow_state
-from aurinko_auth.flows.state import FlowParams
 from aurinko_auth.models import Account, AccountToken, AuthCode, AuthState, FlowKind
 from aurinko_auth.providers.base import Profile, Provider, TokenSet
 from aurinko_auth.providers.forms import FormSignIn
@@ -34,8 +33,15 @@ def start(req: common.AuthorizeRequest, browser_id: str) -> common.Started:
         if response_type not in RESPONSE_TYPES:
             raise InvalidRequest("responseType must be 'code' or 'token'.")
         provider, unified = common.check_common(req, app)
-        params = FlowParams(return_url=req.return_url, state=req.state, response_type=response_type)
+        params = common.flow_params(req, app, provider, response_type=response_type)
+        if req.account_id and not params.recycle:
+            raise InvalidRequest(
+                "accountId re-authorizes an account: recycle=false contradicts it."
+            )
         if isinstance(provider, FormSignIn):
+            if req.account_id:
+                account = common.account_by_id(app, provider, req.account_id)
+                params = params.replace(account_id=account.pk)
             return password.start(
                 app=app,
                 provider=provider,
@@ -69,16 +75,11 @@ def complete(pending: AuthState, query: Mapping[str, str], browser_id: str) -> c
     retry = common.consent_retry(result, browser_id)
     if retry is not None:
         return common.Completed(retry.redirect_url)
-    expected_id = flow_state.params_of(pending).account_id
+    common.check_outcome(result)
     with transaction.atomic():
         account = _link(
             pending, provider=result.provider, profile=result.profile, tokens=result.tokens
         )
-        if expected_id and account.pk != expected_id:
-            raise InvalidRequest(
-                "The signed-in identity is not the account being re-authorized.",
-                code=Code.ACCOUNT_MISMATCH,
-            )
         return finish(pending, account)
 
 
@@ -108,6 +109,7 @@ def _link(
     credentials: dict[str, Any] | None = None,
 ) -> Account:
     flow = flow_state.params_of(pending)
+    flow_options.check_identity(flow, profile)
     account, _created = link_account(
         app=pending.app,
         provider=provider,
@@ -116,7 +118,10 @@ def _link(
         credentials=credentials,
         requested_scopes=flow.scopes,
         requested_native=flow.native,
+        client_org_id=flow.client_org_id,
+        recycle=flow.recycle,
     )
+    common.check_reauthorized(flow, account)  # rolled back with the link when it fails
     return account
 
 

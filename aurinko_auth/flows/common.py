@@ -13,6 +13,7 @@ from oauthlib.oauth2.rfc6749.clients.base import Client as OAuthClient
 
 from aurinko_auth import inputs, scopes
 from aurinko_auth.conf import aurinko_settings
+from aurinko_auth.errorcodes import Code
 from aurinko_auth.exceptions import (
     AccessDenied,
     AurinkoError,
@@ -23,6 +24,7 @@ from aurinko_auth.exceptions import (
     ProviderError,
     ProviderNotConfigured,
 )
+from aurinko_auth.flows import options as flow_options
 from aurinko_auth.flows import state as flow_state
 from aurinko_auth.flows.state import FlowParams
 from aurinko_auth.models import Account, App, AuthState, ProviderConfig
@@ -48,6 +50,8 @@ class AuthorizeRequest:
     server_url: str = ""
     account_id: str = ""
     extra: dict[str, str] = field(default_factory=dict)
+    # The optional parameters (nativeScopes, clientOrgId, ...), parsed by flows/options.py.
+    options: dict[str, str] = field(default_factory=dict)
 
     FIELDS = {
         "clientId": "client_id",
@@ -67,7 +71,8 @@ class AuthorizeRequest:
     ) -> AuthorizeRequest:
         values = {attr: (query.get(name) or "").strip() for name, attr in cls.FIELDS.items()}
         extra = {name: (query.get(name) or "").strip() for name in extra_names}
-        return cls(**values, extra=extra)
+        given = {name: (query.get(name) or "").strip() for name in flow_options.PARAMS}
+        return cls(**values, extra=extra, options={k: v for k, v in given.items() if v})
 
 
 @dataclass
@@ -143,17 +148,45 @@ def check_common(req: AuthorizeRequest, app: App) -> tuple[Provider, list[str]]:
     return provider, unified
 
 
+def flow_params(req: AuthorizeRequest, app: App, provider: Provider, **fields: Any) -> FlowParams:
+    """A new flow's parameters: ``fields`` and the request's optional parameters
+    (flows/options.py), each checked (an unusable value raises, never ignored)."""
+    parsed = flow_options.parse(req.options, provider, app, server=req.server_url)
+    return FlowParams(return_url=req.return_url, state=req.state, **parsed, **fields)
+
+
+def account_by_id(
+    app: App, provider: Provider, raw: str, *, daemon: bool = False, user: Any = None
+) -> Account:
+    """The account ``accountId`` names for re-authorization: one of this app's (and, with
+    ``user``, that user's) accounts of this service type."""
+    account_id = inputs.object_id(raw)
+    if account_id is None:
+        raise InvalidRequest("accountId must be a number.")
+    qs = Account.objects.filter(app=app, service_type=provider.id, daemon=daemon)
+    if user is not None:
+        qs = qs.filter(user=user)
+    account = qs.filter(pk=account_id).first()
+    if account is None:
+        whose = "the signed-in user" if user is not None else "this app"
+        raise InvalidRequest(f"accountId is not an account of {whose} and service type.")
+    return account
+
+
+def check_reauthorized(flow: FlowParams, account: Account) -> None:
+    """A re-authorization (``accountId``) must end on that account (the same identity)."""
+    if flow.account_id and account.pk != flow.account_id:
+        raise InvalidRequest(
+            "The signed-in identity is not the account being re-authorized.",
+            code=Code.ACCOUNT_MISMATCH,
+        )
+
+
 def existing_account_for(app: App, provider: Provider, req: AuthorizeRequest) -> Account | None:
     """The account a re-authorization is about: ``accountId``, else the ``loginHint`` email."""
     qs = Account.objects.filter(app=app, service_type=provider.id, daemon=False)
     if req.account_id:
-        account_id = inputs.object_id(req.account_id)
-        if account_id is None:
-            raise InvalidRequest("accountId must be a number.")
-        account = qs.filter(pk=account_id).first()
-        if account is None:
-            raise InvalidRequest("accountId is not an account of this app and service type.")
-        return account
+        return account_by_id(app, provider, req.account_id)
     if req.login_hint:
         return qs.filter(email__iexact=req.login_hint).order_by("-id").first()
     return None
@@ -174,7 +207,7 @@ def start_oauth(
 ) -> Started:
     """Create the pending authorization and build the provider's authorization URL."""
     config = provider_config(app, provider)
-    native = provider.native_scopes(unified)
+    native = list(dict.fromkeys([*provider.native_scopes(unified), *params.native_extra]))
     needs_consent = force_consent or not (
         existing is not None
         and existing.credentials.get("refresh_token")
@@ -195,9 +228,10 @@ def start_oauth(
         redirect_uri=aurinko_settings.callback_url,
         scopes=native,
         code_challenge=challenge,
-        login_hint=login_hint,
+        login_hint=login_hint or params.auth_email,
         needs_consent=needs_consent,
         select_account=select_account,
+        prompt=params.prompt,
     )
     return Started(url)
 
@@ -241,6 +275,13 @@ def complete_oauth(pending: AuthState, query: Mapping[str, str]) -> OAuthResult:
     )
     profile = provider.fetch_profile(config, tokens)
     return OAuthResult(pending, provider, config, tokens, profile)
+
+
+def check_outcome(result: OAuthResult) -> None:
+    """Hold a completed OAuth sign-in to its request (``authEmail``, ``ensureScopes``,
+    ``ensureAccess``) before any account is written."""
+    flow = flow_state.params_of(result.pending)
+    flow_options.check_outcome(flow, result.provider, result.config, result.profile, result.tokens)
 
 
 def consent_retry(result: OAuthResult, browser_id: str) -> Started | None:

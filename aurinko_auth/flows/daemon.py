@@ -27,11 +27,13 @@ from aurinko_auth.exceptions import AurinkoError, InvalidRequest
 from aurinko_auth.flows import account as account_flow
 from aurinko_auth.flows import common
 from aurinko_auth.flows import state as flow_state
-from aurinko_auth.flows.state import FlowParams
 from aurinko_auth.models import AuthState, FlowKind
 from aurinko_auth.providers.oauth2 import OAuth2Provider
 from aurinko_auth.providers.registry import all_providers, get_provider
 from aurinko_auth.providers.service_accounts import DaemonGrant, ServiceAccountProvider
+
+# The optional authorize parameters a service-account authorization takes.
+DAEMON_OPTIONS = ("clientOrgId",)
 
 
 def service_types() -> list[str]:
@@ -58,7 +60,16 @@ def start(req: common.AuthorizeRequest, browser_id: str) -> common.Started:
         native = provider.native_scopes(unified)  # rejects scopes the provider lacks
         config = common.provider_config(app, provider)
         provider.check_daemon_config(config)
-        params = FlowParams(return_url=req.return_url, state=req.state, response_type=response_type)
+        unsupported = sorted(set(req.options) - set(DAEMON_OPTIONS))
+        if unsupported:
+            raise InvalidRequest(
+                f"authorizeDaemon does not take {unsupported[0]} (only {', '.join(DAEMON_OPTIONS)})."
+            )
+        params = common.flow_params(req, app, provider, response_type=response_type)
+        if req.account_id:
+            # Re-authorizing one of the app's service accounts: the consent must end on it.
+            account = common.account_by_id(app, provider, req.account_id, daemon=True)
+            params = params.replace(account_id=account.pk)
         if provider.admin_signs_in:
             # The admin's sign-in asks for identity only; the daemon scopes go to the grant.
             return common.start_oauth(
@@ -121,6 +132,7 @@ def _finish(
     unified: list[str],
     native: list[str],
 ) -> common.Completed:
+    flow = flow_state.params_of(pending)
     with transaction.atomic():
         account, _ = link_account(
             app=pending.app,
@@ -131,5 +143,7 @@ def _finish(
             requested_scopes=unified,
             requested_native=native,
             daemon=True,
+            client_org_id=flow.client_org_id,
         )
+        common.check_reauthorized(flow, account)
         return account_flow.finish(pending, account)

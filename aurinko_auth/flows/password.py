@@ -77,6 +77,16 @@ def pending_form(state: str, browser_id: str | None) -> tuple[AuthState, FormSig
     return pending, provider
 
 
+def initial_values(pending: AuthState, provider: FormSignIn) -> dict[str, str]:
+    """The form's fields before anything was submitted: the authorize request's ``serverUrl``
+    (as the provider's fields) and ``authEmail`` as the login."""
+    flow = flow_state.params_of(pending)
+    values = provider.form_initial(flow.server_url) if flow.server_url else {}
+    if flow.auth_email:
+        values["login"] = flow.auth_email
+    return values
+
+
 def _limits(ip: str | None, login: str) -> list[tuple[str, str, str | None]]:
     limits = [("pwlogin", crypto.hash_token(login), aurinko_settings.PASSWORD_FAILURE_RATE_LOGIN)]
     if ip:

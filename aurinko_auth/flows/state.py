@@ -61,8 +61,20 @@ class FlowParams:
     native: list[str] = field(default_factory=list, metadata=_key("native"))
     # The provider's consent screen was already forced once (Google's refresh token).
     consent_forced: bool = field(default=False, metadata=_key("consentForced"))
-    # Account flow: the account being re-authorized (``accountId``).
+    # Every flow: the account being re-authorized (``accountId``).
     account_id: int | None = field(default=None, metadata=_key("accountId"))
+    # The optional authorize parameters (flows/options.py): native scopes asked for beside
+    # the unified ones, the app's org id for the account, the identity that must sign in, the
+    # checks of the outcome, whether an existing account may be reused, the provider prompt,
+    # the server pre-filled on the sign-in form.
+    native_extra: list[str] = field(default_factory=list, metadata=_key("nativeScopes"))
+    client_org_id: str = field(default="", metadata=_key("clientOrgId"))
+    auth_email: str = field(default="", metadata=_key("authEmail"))
+    ensure_scopes: bool = field(default=False, metadata=_key("ensureScopes"))
+    ensure_access: bool = field(default=False, metadata=_key("ensureAccess"))
+    recycle: bool = field(default=True, metadata=_key("recycle"))
+    prompt: str = field(default="", metadata=_key("prompt"))
+    server_url: str = field(default="", metadata=_key("serverUrl"))
     # User flow: primary / secondary, the signing-in browser, the user a secondary account
     # joins (and the session that vouched for it), the session a primary sign-in replaces.
     role: str = field(default="", metadata=_key("role"))

@@ -39,6 +39,7 @@ from aurinko_auth.exceptions import (
     NotSignedIn,
 )
 from aurinko_auth.flows import common, password
+from aurinko_auth.flows import options as flow_options
 from aurinko_auth.flows import state as flow_state
 from aurinko_auth.flows.state import ClientInfo, FlowParams
 from aurinko_auth.models import (
@@ -90,7 +91,7 @@ def start(
         if not isinstance(provider, OAuth2Provider):
             raise InvalidRequest(f"{provider.id} cannot be signed in yet.")
         existing = common.existing_account_for(
-            app, provider, dataclasses.replace(req, account_id="")
+            app, provider, dataclasses.replace(req, account_id=str(params.account_id or ""))
         )
         return common.start_oauth(
             app=app,
@@ -126,23 +127,33 @@ def begin(
     response_type = (req.response_type or "cookie").lower()
     if response_type not in RESPONSE_TYPES:
         raise InvalidRequest("responseType must be 'cookie', 'code' or 'none'.")
-    params = FlowParams(
-        return_url=req.return_url,
-        state=req.state,
-        response_type=response_type,
-        role=role,
-        client=client,
+    params = common.flow_params(
+        req, app, provider, response_type=response_type, role=role, client=client
     )
+    if req.account_id and not params.recycle:
+        raise InvalidRequest("accountId re-authorizes an account: recycle=false contradicts it.")
     select_account = False
     if role == SECONDARY:
         user, session = signed_in_user(app, req, cookies)
         params = params.replace(user_id=str(user.pk), session_id=session.pk if session else None)
+        if req.account_id:
+            # Re-authorizing one of the signed-in user's accounts: the provider is asked for it.
+            account = common.account_by_id(app, provider, req.account_id, user=user)
+            return params.replace(account_id=account.pk), False
         # The provider may still be signed in as the account linked first: make it ask.
         select_account = Account.objects.filter(user=user, service_type=provider.id).exists()
-    elif response_type == "cookie":
-        replaced = _cookie_session(app, cookies)
-        if replaced is not None:
-            params = params.replace(replaces_session=replaced.pk)
+    else:
+        if req.account_id:
+            account = common.account_by_id(app, provider, req.account_id)
+            if account.account_type != PRIMARY:
+                raise InvalidRequest(
+                    "accountId of a primary sign-in must be a user's primary account."
+                )
+            params = params.replace(account_id=account.pk)
+        if response_type == "cookie":
+            replaced = _cookie_session(app, cookies)
+            if replaced is not None:
+                params = params.replace(replaces_session=replaced.pk)
     return params, select_account
 
 
@@ -237,6 +248,7 @@ def complete(pending: AuthState, query: Mapping[str, str], browser_id: str) -> c
     retry = common.consent_retry(result, browser_id)
     if retry is not None:
         return common.Completed(retry.redirect_url)
+    common.check_outcome(result)
     return complete_linked(
         pending, provider=result.provider, profile=result.profile, tokens=result.tokens
     )
@@ -256,6 +268,7 @@ def complete_linked(
     app = pending.app
     flow = flow_state.params_of(pending)
     role, response_type, client = flow.role, flow.response_type, flow.client
+    flow_options.check_identity(flow, profile)
     with transaction.atomic():
         if role == SECONDARY:
             user = _resume_user(pending, flow)
@@ -267,7 +280,10 @@ def complete_linked(
             credentials=credentials,
             requested_scopes=flow.scopes,
             requested_native=flow.native,
+            client_org_id=flow.client_org_id,
+            recycle=flow.recycle,
         )
+        common.check_reauthorized(flow, account)
         if role == SECONDARY:
             _attach_secondary(account, user)
         else:

@@ -51,6 +51,9 @@ class Account(models.Model):
     server_url = models.CharField(max_length=2048, blank=True)
     auth_user_id = models.CharField("remote user id", max_length=255)
     auth_org_id = models.CharField("remote org id", max_length=255, blank=True)
+    # The app's own grouping of accounts (Aurinko's ``clientOrgId``: a tenant of the app),
+    # given on the authorize request or the import; filterable on ``/v1/am/accounts``.
+    client_org_id = models.CharField("client org id", max_length=255, blank=True)
     auth_obtained_at = models.DateTimeField(null=True, blank=True)
     # Unified scope names: what the app asked for and what the provider granted.
     requested_scopes = models.JSONField(default=list, blank=True)
@@ -90,6 +93,7 @@ class Account(models.Model):
         indexes = [
             models.Index(fields=["app", "service_type", "active"], name="aurinko_acc_app_svc_idx"),
             models.Index(fields=["access_token_expires_at"], name="aurinko_acc_expiry_idx"),
+            models.Index(fields=["app", "client_org_id"], name="aurinko_acc_app_clientorg_idx"),
         ]
 
     def __str__(self) -> str:

@@ -45,8 +45,16 @@ class App(models.Model):
         help_text='e.g. ["Mail.Read", "Calendar.Read"]; empty = what each account last requested.',
     )
     # The key that verifies `userSignature` (User flow), derived from the client secret when it
-    # is set: the secret itself is never kept (see docs/user-flow.md).
+    # is set: the secret itself is never kept (see docs/user-flow.md) unless the app opts in to
+    # Aurinko-compatible signatures, keyed with the client secret itself: then this field holds
+    # the secret, encrypted, for that one purpose.
     user_signing_key = EncryptedTextField(blank=True, editable=False)
+    aurinko_signatures = models.BooleanField(
+        "Aurinko-compatible userSignature",
+        default=False,
+        help_text="userSignature is HMAC-SHA256 keyed with the client secret itself, as at "
+        "Aurinko: the secret is then also kept encrypted, solely to verify signatures.",
+    )
     active = models.BooleanField(default=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -58,13 +66,21 @@ class App(models.Model):
     def __str__(self) -> str:
         return f"{self.name} ({self.client_id})"
 
-    def set_client_secret(self) -> str:
-        """Generate a new client secret, store its hash and return the plaintext (shown once)."""
-        secret = crypto.new_token(crypto.PREFIX_CLIENT_SECRET)
+    def set_client_secret(self, secret: str | None = None) -> str:
+        """Store a client secret's hash (a new random one, or ``secret``: an app imported with
+        the secret it had at Aurinko) and return the plaintext (shown once)."""
+        secret = secret or crypto.new_token(crypto.PREFIX_CLIENT_SECRET)
         self.client_secret_hash = crypto.hash_token(secret)
         self.client_secret_hint = "…" + secret[-4:]
-        self.user_signing_key = crypto.user_signing_key(secret)
+        self.set_signing_key(secret)
         return secret
+
+    def set_signing_key(self, secret: str) -> None:
+        """The ``userSignature`` key for client secret ``secret``: the secret itself for
+        Aurinko-compatible signatures, else a key derived from it (the secret is not kept)."""
+        self.user_signing_key = (
+            secret if self.aurinko_signatures else crypto.user_signing_key(secret)
+        )
 
     def check_client_secret(self, secret: str) -> bool:
         return bool(self.client_secret_hash) and crypto.check_token(secret, self.client_secret_hash)

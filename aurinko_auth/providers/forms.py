@@ -55,6 +55,11 @@ class FormSignIn:
         """A real sign-in at the server with the cleaned values."""
         raise NotImplementedError
 
+    def form_initial(self, server_url: str) -> dict[str, str]:
+        """The form's fields pre-filled from the authorize request's ``serverUrl`` (empty when
+        it is not a server of this provider). Default: the form's own ``serverUrl`` field."""
+        return {"serverUrl": server_url} if "serverUrl" in self.form_fields else {}
+
     def login_of(self, data: Mapping[str, str]) -> str:
         """The login a failed sign-in is counted against (rate limits), normalized."""
         return (data.get("login") or "").strip().lower()[:320]

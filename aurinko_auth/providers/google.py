@@ -36,6 +36,12 @@ class GoogleProvider(GoogleServiceAccounts, OAuth2Provider):
         "Tasks.Read": (_G + "tasks.readonly",),
         "Tasks.ReadWrite": (_G + "tasks",),
     }
+    prompts = {"none": "none", "consent": "consent", "select_account": "select_account"}
+    access_probes = {
+        "Mail": "/gmail/v1/users/me/profile",
+        "Calendar": "/calendar/v3/users/me/calendarList?maxResults=1",
+        "Tasks": "/tasks/v1/users/@me/lists?maxResults=1",
+    }
     rotates_refresh_tokens = False
     inactivity_limit_days = 180  # unused refresh tokens expire after about six months
 
@@ -55,6 +61,14 @@ class GoogleProvider(GoogleServiceAccounts, OAuth2Provider):
         if login_hint:
             params["login_hint"] = login_hint
         return params
+
+    def prompt_params(self, params: dict[str, str], prompt: str) -> dict[str, str]:
+        # Google takes several prompts at once: the caller's joins the consent we may need
+        # for a refresh token; "none" stands alone (no page at all).
+        if prompt == "none":
+            return {**params, "prompt": "none"}
+        current = params.get("prompt", "").split()
+        return {**params, "prompt": " ".join(dict.fromkeys([*current, self.prompts[prompt]]))}
 
     def parse_profile(self, data: dict[str, Any], tokens: TokenSet) -> Profile:
         email = data.get("email") or ""

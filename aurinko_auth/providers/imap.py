@@ -78,6 +78,17 @@ class IMAPProvider(PasswordProvider):
     # IMAP reads and writes mail; sending needs SMTP, which this sign-in does not check.
     scope_map = {"Mail.Read": ("imap",), "Mail.ReadWrite": ("imap",), "Mail.Drafts": ("imap",)}
 
+    def form_initial(self, server_url: str) -> dict[str, str]:
+        # imaps://host:993, imap://host:143 (STARTTLS) or a bare host name.
+        scheme, sep, rest = server_url.partition("://")
+        if not sep:
+            scheme, rest = "imaps", server_url
+        security = {"imaps": "ssl", "imap": "starttls"}.get(scheme.lower())
+        host, _, port = rest.rstrip("/").partition(":")
+        if security is None or not host or "/" in host or (port and not port.isdigit()):
+            return {}
+        return {"host": host, "port": port, "security": security}
+
     def clean(self, data: Mapping[str, str]) -> dict[str, Any]:
         """Validate the form; raise InvalidRequest with a message for the user."""
         values = {

@@ -68,7 +68,51 @@ class OAuth2Provider(ProviderResponses, Provider):
     # address the app's configuration names: `aurinko_doctor` cannot probe them.
     endpoints_per_account: ClassVar[bool] = False
 
+    # The authorize request's ``prompt`` values this provider takes (OpenID Connect's names:
+    # login, consent, select_account, none) and the value each is sent as; others are refused.
+    prompts: ClassVar[dict[str, str]] = {}
+    # ``ensureAccess``: per unified scope family (Mail, Calendar, Contacts, Tasks), a path under
+    # the ``api`` endpoint that a GET with the new token must reach. Empty: not supported.
+    access_probes: ClassVar[dict[str, str]] = {}
+
     # --- hooks -----------------------------------------------------------------------------
+    def prompt_params(self, params: dict[str, str], prompt: str) -> dict[str, str]:
+        """The authorization parameters with the caller's ``prompt`` (a key of ``prompts``)
+        applied over what :meth:`extra_authorize_params` chose. Default: it replaces them."""
+        return {**params, "prompt": self.prompts[prompt]}
+
+    def access_url(self, config: Any, path: str) -> str:
+        """The URL of an ``access_probes`` path."""
+        return self.endpoint("api", config).rstrip("/") + path
+
+    def check_access(self, config: Any, tokens: TokenSet, unified: list[str]) -> list[str]:
+        """``ensureAccess``: GET each probe of the families in ``unified`` with the new access
+        token; returns the families the token does not reach (401, 403, 404). A provider
+        failure (5xx, timeout) raises :class:`ProviderCallError` like any call."""
+        families = [f for f in dict.fromkeys(s.split(".")[0] for s in unified)]
+        unreachable = []
+        headers = {**self.api_auth_headers(tokens.access_token), "Accept": "application/json"}
+        for family in families:
+            path = self.access_probes.get(family)
+            if not path:
+                continue
+            url = self.access_url(config, path)
+            with self.http_session(url) as session:
+                response = self.call(
+                    "access check",
+                    lambda url=url, session=session: session.get(
+                        url, headers=headers, timeout=self.timeout()
+                    ),
+                )
+            if response.status_code in (401, 403, 404):
+                unreachable.append(family)
+            elif response.status_code >= 400:
+                raise ProviderCallError(
+                    f"{self.id} access check failed with HTTP {response.status_code}.",
+                    failure=TRANSIENT,
+                )
+        return unreachable
+
     def extra_authorize_params(
         self, *, config: ProviderConfig, login_hint: str, needs_consent: bool, select_account: bool
     ) -> dict[str, str]:
@@ -195,6 +239,7 @@ class OAuth2Provider(ProviderResponses, Provider):
         login_hint: str = "",
         needs_consent: bool = True,
         select_account: bool = False,
+        prompt: str = "",
     ) -> str:
         native = list(self.base_scopes) + [s for s in scopes if s not in self.base_scopes]
         # oauthlib joins a list with spaces; a provider with another delimiter (Zoho: comma)
@@ -207,6 +252,8 @@ class OAuth2Provider(ProviderResponses, Provider):
             needs_consent=needs_consent,
             select_account=select_account,
         )
+        if prompt:
+            extra = self.prompt_params(extra, prompt)
         if self.pkce and code_challenge:
             extra.update(code_challenge=code_challenge, code_challenge_method="S256")
         url, _ = session.authorization_url(self.endpoint("authorize", config), **extra)

@@ -41,6 +41,18 @@ class Office365Provider(Office365ServiceAccounts, OAuth2Provider):
         "Tasks.Read": ("Tasks.Read",),
         "Tasks.ReadWrite": ("Tasks.ReadWrite",),
     }
+    prompts = {
+        "login": "login",
+        "none": "none",
+        "consent": "consent",
+        "select_account": "select_account",
+    }
+    access_probes = {
+        "Mail": "/v1.0/me/mailFolders/inbox",
+        "Calendar": "/v1.0/me/calendar",
+        "Contacts": "/v1.0/me/contactFolders?$top=1",
+        "Tasks": "/v1.0/me/todo/lists?$top=1",
+    }
     rotates_refresh_tokens = True
     inactivity_limit_days = 90  # AADSTS700082 after 90 days unused
     terminal_user_errors = ("interaction_required", "consent_required", "login_required")
@@ -61,6 +73,11 @@ class Office365Provider(Office365ServiceAccounts, OAuth2Provider):
         "AADSTS90002": CONFIG,
         "AADSTS90072": CONFIG,
     }
+
+    def access_url(self, config: Any, path: str) -> str:
+        # The probes name their Graph version; the api endpoint may name one too.
+        base = self.endpoint("api", config).rstrip("/").removesuffix("/v1.0")
+        return base + path
 
     def config_warnings(self, config: Any) -> list[str]:
         return [

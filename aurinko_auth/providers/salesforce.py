@@ -34,6 +34,7 @@ class SalesforceProvider(OAuth2Provider):
         "Tasks.Read": ("api",),
         "Tasks.ReadWrite": ("api",),
     }
+    prompts = {"login": "login", "consent": "consent", "select_account": "select_account"}
     returns_expires_in = False
     rotates_refresh_tokens = False
     terminal_user_errors = ("inactive_user", "inactive_org")

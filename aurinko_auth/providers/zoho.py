@@ -84,6 +84,8 @@ class ZohoProvider(OAuth2Provider):
     refresh_token_cap = 20  # per user and client; the 21st deletes the oldest
     terminal_user_errors = ("invalid_code",)
 
+    prompts = {"consent": "consent"}
+
     def extra_authorize_params(
         self, *, config: Any, login_hint: str, needs_consent: bool, select_account: bool
     ) -> dict[str, str]:

@@ -39,6 +39,7 @@ def test_account_json_shape(client, google_account):
         "serverUrl",
         "authUserId",
         "authOrgId",
+        "clientOrgId",
         "authObtainedAt",
         "scopes",
         "tokenStatus",

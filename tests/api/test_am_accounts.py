@@ -108,3 +108,49 @@ def test_deleting_an_account_revokes_then_deletes(am, provider_config_factory):
     )
     assert response.status_code == 204
     assert get(f"/v1/am/accounts/{account.pk}").status_code == 404
+
+
+# --- issue 16: the OpenAPI's filters; an unknown one is a 400, never ignored ----------------
+
+
+def test_filters_by_auth_org_id_and_client_org_id(am):
+    app, _, get, account_factory = am
+    a = account_factory(app, auth_org_id="example.com", client_org_id="t1")
+    account_factory(app, auth_org_id="example.com", client_org_id="t2")
+    account_factory(app, auth_org_id="other.example", client_org_id="t1")
+    assert get("/v1/am/accounts", data={"authOrgId": "example.com"}).json()["totalSize"] == 2
+    both = get("/v1/am/accounts", data={"authOrgId": "example.com", "clientOrgId": "t1"}).json()
+    assert [r["id"] for r in both["records"]] == [a.pk]
+    # An empty value is no filter (as for serviceType).
+    assert get("/v1/am/accounts", data={"clientOrgId": ""}).json()["totalSize"] == 3
+
+
+@pytest.mark.parametrize(
+    "params, words",
+    [
+        ({"clientorgid": "t1"}, "clientorgid"),  # a typo'd name must not answer everything
+        ({"accountType": "primary"}, "accountType"),
+        ({"subscriptionId": "12"}, "subscriptions"),
+        ({"subscriptionId": "x"}, "valid integer"),
+        ({"clientOrgId": "x" * 256}, "255"),
+    ],
+)
+def test_unknown_or_unusable_filters_are_400(am, params, words):
+    app, _, get, account_factory = am
+    account_factory(app)
+    response = get("/v1/am/accounts", data=params)
+    assert response.status_code == 400
+    assert response.json()["code"] == "request.invalid" and words in response.json()["message"]
+
+
+def test_filtered_list_query_count_does_not_grow(am, django_assert_num_queries):
+    app, _, get, account_factory = am
+    for _ in range(3):
+        account_factory(app, client_org_id="t1", auth_org_id="example.com")
+    query = {"clientOrgId": "t1", "authOrgId": "example.com", "serviceType": "Google"}
+    with django_assert_num_queries(3):  # the app, the count, the page
+        assert get("/v1/am/accounts", data=query).json()["totalSize"] == 3
+    for _ in range(20):
+        account_factory(app, client_org_id="t1", auth_org_id="example.com")
+    with django_assert_num_queries(3):
+        assert len(get("/v1/am/accounts", data=query).json()["records"]) == 23

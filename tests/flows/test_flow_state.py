@@ -31,6 +31,14 @@ def _everything_set() -> FlowParams:
         tenant="contoso.onmicrosoft.com",
         daemon_scopes=["Mail.Read"],
         daemon_native=["https://mail.google.com/"],
+        native_extra=["https://mail.google.com/"],
+        client_org_id="tenant-42",
+        auth_email="alice@example.com",
+        ensure_scopes=True,
+        ensure_access=True,
+        recycle=False,
+        prompt="consent",
+        server_url="https://mail.example.com/EWS/Exchange.asmx",
     )
 
 
@@ -64,6 +72,14 @@ def test_create_and_params_of_round_trip_in_aurinko_keys(app_factory):
         "tenant": "contoso.onmicrosoft.com",
         "daemonScopes": ["Mail.Read"],
         "daemonNative": ["https://mail.google.com/"],
+        "nativeScopes": ["https://mail.google.com/"],
+        "clientOrgId": "tenant-42",
+        "authEmail": "alice@example.com",
+        "ensureScopes": True,
+        "ensureAccess": True,
+        "recycle": False,
+        "prompt": "consent",
+        "serverUrl": "https://mail.example.com/EWS/Exchange.asmx",
     }
 
 
@@ -98,7 +114,8 @@ def _flow_imports(path: Path) -> set[str]:
 def test_flows_import_each_other_without_circles():
     graph = {p.stem: _flow_imports(p) for p in FLOWS.glob("*.py") if p.stem != "__init__"}
     assert graph["state"] == set()
-    assert graph["common"] == {"state"}  # shared helpers import no flow
+    assert graph["options"] == {"state"}  # the authorize parameters, parsed in one place
+    assert graph["common"] == {"state", "options"}  # shared helpers import no flow
     assert graph["password"] <= {"common", "state"}  # started by account and user
     importing_all = {m for m, deps in graph.items() if {"account", "user", "daemon"} <= deps}
     assert importing_all == {"callback"}
