@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from django.db import transaction
@@ -34,6 +35,33 @@ def validate_return_urls(urls: list[str]) -> list[str]:
     return cleaned
 
 
+# An imported app's credentials (its clientId and clientSecret at Aurinko): a client id is
+# what goes into URLs, headers and add-in manifests, a secret must be long enough to be stored
+# as a plain SHA-256 like ours (high entropy).
+CLIENT_ID_RE = re.compile(r"\A[A-Za-z0-9._-]{8,64}\Z")
+CLIENT_SECRET_RE = re.compile(r"\A[\x21-\x7e]{16,128}\Z")
+
+
+def validate_client_id(client_id: str) -> str:
+    """An imported app's client id: 8 to 64 of ``A-Z a-z 0-9 . _ -``, not taken."""
+    if not CLIENT_ID_RE.match(client_id or ""):
+        raise InvalidRequest(
+            "A client id is 8 to 64 characters of letters, digits, '.', '_' and '-'."
+        )
+    if App.objects.filter(client_id=client_id).exists():
+        raise InvalidRequest("An app with this client id exists already.")
+    return client_id
+
+
+def validate_client_secret(secret: str) -> str:
+    """An imported app's client secret: 16 to 128 printable ASCII characters, no spaces."""
+    if not CLIENT_SECRET_RE.match(secret or ""):
+        raise InvalidRequest(
+            "A client secret is 16 to 128 printable ASCII characters without spaces."
+        )
+    return secret
+
+
 @transaction.atomic
 def create_app(
     *,
@@ -42,8 +70,14 @@ def create_app(
     scopes: str | list[str] = "",
     owner: Any = None,
     required_scopes: str | list[str] = "",
+    client_id: str | None = None,
+    client_secret: str | None = None,
+    aurinko_signatures: bool = False,
 ) -> tuple[App, str]:
-    """Register an app. Returns it and its client secret (the only time it is shown)."""
+    """Register an app. Returns it and its client secret (the only time it is shown).
+    Moving from Aurinko: ``client_id`` and ``client_secret`` keep the app's credentials
+    (add-in manifests and the app's configuration stay valid); ``aurinko_signatures`` makes
+    ``userSignature`` Aurinko's (keyed with the client secret itself)."""
     if not name.strip():
         raise InvalidRequest("An app needs a name.")
     allowed = scopes_list(scopes)
@@ -52,8 +86,13 @@ def create_app(
         return_urls=validate_return_urls(return_urls),
         allowed_scopes=allowed,
         required_scopes=validate_required_scopes(required_scopes, allowed),
+        aurinko_signatures=aurinko_signatures,
     )
-    secret = app.set_client_secret()
+    if client_id is not None:
+        app.client_id = validate_client_id(client_id)
+    secret = app.set_client_secret(
+        validate_client_secret(client_secret) if client_secret is not None else None
+    )
     app.save()
     if owner is not None:
         AppMembership.objects.create(app=app, user=owner, role=AppMembership.Role.OWNER)
@@ -89,6 +128,22 @@ def set_scopes(
         current if required is None else required, app.allowed_scopes
     )
     app.save(update_fields=["allowed_scopes", "required_scopes", "updated_at"])
+    return app
+
+
+@transaction.atomic
+def set_aurinko_signatures(app: App, enabled: bool, client_secret: str = "") -> App:
+    """Switch an app's ``userSignature`` to Aurinko's (keyed with the client secret, which is
+    then kept encrypted for that one purpose) or back to the derived key. Either way needs
+    the current client secret (checked in constant time): it is never stored otherwise."""
+    if not client_secret or not app.check_client_secret(client_secret):
+        raise InvalidRequest(
+            "Give the app's current client secret: the signing key is made from it.",
+            code=Code.CLIENT_INVALID,
+        )
+    app.aurinko_signatures = enabled
+    app.set_signing_key(client_secret)
+    app.save(update_fields=["aurinko_signatures", "user_signing_key", "updated_at"])
     return app
 
 

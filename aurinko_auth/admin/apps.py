@@ -51,6 +51,7 @@ class AppAdmin(AppPagesMixin, AppScopedAdminMixin, admin.ModelAdmin):
         "return_url_list",
         "scope_list",
         "required_scope_list",
+        "signature_mode",
     ]
     inlines = [MembershipInline, ProviderConfigInline]
     actions = ["enable_apps", "disable_apps"]
@@ -85,12 +86,30 @@ class AppAdmin(AppPagesMixin, AppScopedAdminMixin, admin.ModelAdmin):
     # -- layout
     def get_fieldsets(self, request: HttpRequest, obj: App | None = None) -> Any:
         if obj is None:
-            return [(None, {"fields": ["name", "return_urls", "allowed_scopes"]})]
+            return [
+                (None, {"fields": ["name", "return_urls", "allowed_scopes"]}),
+                (
+                    "Moving from Aurinko",
+                    {
+                        "fields": [
+                            "import_client_id",
+                            "import_client_secret",
+                            "aurinko_signatures",
+                        ],
+                        "description": "Keep the app's clientId and clientSecret from Aurinko "
+                        "(docs/migrating-from-aurinko.md). Leave empty for a new app.",
+                    },
+                ),
+            ]
         settings = ["name", "active", "return_urls", "allowed_scopes", "required_scopes"]
-        if not self.has_change_permission(request, obj):
+        credentials = ["client_id", "client_secret_hint", "aurinko_signatures"]
+        if self.has_change_permission(request, obj):
+            credentials.append("current_client_secret")
+        else:
             settings = ["name", "active", "return_url_list", "scope_list", "required_scope_list"]
+            credentials = ["client_id", "client_secret_hint", "signature_mode"]
         return [
-            ("Credentials", {"fields": ["client_id", "client_secret_hint"]}),
+            ("Credentials", {"fields": credentials}),
             ("Settings", {"fields": settings}),
             ("Record", {"fields": ["created_at", "updated_at"], "classes": ["collapse"]}),
         ]
@@ -109,6 +128,12 @@ class AppAdmin(AppPagesMixin, AppScopedAdminMixin, admin.ModelAdmin):
     @admin.display(description="required scopes")
     def required_scope_list(self, obj: App) -> str:
         return ", ".join(obj.required_scopes) or "none (what each account last requested)"
+
+    @admin.display(description="userSignature")
+    def signature_mode(self, obj: App) -> str:
+        if obj.aurinko_signatures:
+            return "Aurinko-compatible: keyed with the client secret (kept encrypted for this)"
+        return "keyed with a key derived from the client secret (the secret is not kept)"
 
     @admin.display(description="your role")
     def your_role(self, obj: App) -> str:
@@ -129,22 +154,36 @@ class AppAdmin(AppPagesMixin, AppScopedAdminMixin, admin.ModelAdmin):
     # -- saving
     def save_model(self, request: HttpRequest, obj: App, form: Any, change: bool) -> None:
         if not change:
+            imported = form.cleaned_data.get("import_client_id") or None
             app, secret = services.create_app(
                 name=obj.name,
                 return_urls=obj.return_urls,
                 scopes=obj.allowed_scopes,
                 owner=request.user,
+                client_id=imported,
+                client_secret=form.cleaned_data.get("import_client_secret") if imported else None,
+                aurinko_signatures=obj.aurinko_signatures,
             )
             # The admin goes on with `obj` (log entry, redirect): make it the saved row.
             for field in App._meta.concrete_fields:
                 setattr(obj, field.attname, getattr(app, field.attname))
             obj._state.adding, obj._state.db = False, app._state.db
             forget_roles(request)
-            audit.record(Event.APP_CREATED, app=obj, request=request, name=obj.name)
+            audit.record(
+                Event.APP_CREATED,
+                app=obj,
+                request=request,
+                name=obj.name,
+                imported=bool(imported),
+            )
             self._remember_secret(request, obj, secret)
             return
-        obj.save()
         changed = list(form.changed_data)
+        if "aurinko_signatures" in changed:
+            # The form checked the current secret; the key is made from it.
+            obj.set_signing_key(form.cleaned_data["current_client_secret"])
+        changed = [name for name in changed if name != "current_client_secret"]
+        obj.save()
         if "active" in changed:
             audit.record(
                 Event.APP_ENABLED if obj.active else Event.APP_DISABLED, app=obj, request=request

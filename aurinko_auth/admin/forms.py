@@ -75,14 +75,67 @@ class AppForm(forms.ModelForm):
         "measured against what each account last requested.",
     )
 
+    # Moving from Aurinko (creation only): the app keeps its clientId and clientSecret.
+    import_client_id = forms.CharField(
+        label="Client id (import)",
+        required=False,
+        max_length=64,
+        help_text="Moving from Aurinko: the app's clientId there, so add-in manifests and the "
+        "app's configuration stay valid. Empty: a new one is generated.",
+    )
+    import_client_secret = forms.CharField(
+        label="Client secret (import)",
+        required=False,
+        max_length=128,
+        strip=False,
+        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "off"}),
+        help_text="With an imported client id: the app's clientSecret at Aurinko (stored "
+        "hashed). Empty: a new one is generated and shown once.",
+    )
+    # Changing how userSignature is keyed needs the current secret (the key is made from it).
+    current_client_secret = forms.CharField(
+        label="Current client secret",
+        required=False,
+        max_length=128,
+        strip=False,
+        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "off"}),
+        help_text="Only to switch Aurinko-compatible userSignature on or off: the signing key "
+        "is made from the secret, which is never stored otherwise.",
+    )
+
     class Meta:
         model = App
-        fields = ["name", "active", "return_urls", "allowed_scopes", "required_scopes"]
+        fields = [
+            "name",
+            "active",
+            "return_urls",
+            "allowed_scopes",
+            "required_scopes",
+            "aurinko_signatures",
+        ]
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         if self.instance.pk and "return_urls" not in self.data:
             self.initial["return_urls"] = "\n".join(self.instance.return_urls or [])
+
+    def clean_import_client_id(self) -> str:
+        value = self.cleaned_data.get("import_client_id", "").strip()
+        if value:
+            try:
+                services.validate_client_id(value)
+            except AurinkoError as exc:
+                raise ValidationError(exc.message, code=exc.code) from None
+        return value
+
+    def clean_import_client_secret(self) -> str:
+        value = self.cleaned_data.get("import_client_secret", "")
+        if value:
+            try:
+                services.validate_client_secret(value)
+            except AurinkoError as exc:
+                raise ValidationError(exc.message, code=exc.code) from None
+        return value
 
     def clean_name(self) -> str:
         name = self.cleaned_data["name"].strip()
@@ -118,6 +171,19 @@ class AppForm(forms.ModelForm):
                 )
             except AurinkoError as exc:
                 self.add_error("required_scopes", exc.message)
+        if not self.instance.pk:
+            has_id = bool(data.get("import_client_id"))
+            if has_id != bool(data.get("import_client_secret")) and not self.errors:
+                self.add_error(
+                    "import_client_secret", "An imported client id and secret go together."
+                )
+        elif "aurinko_signatures" in self.changed_data:
+            secret = data.get("current_client_secret") or ""
+            if not secret or not self.instance.check_client_secret(secret):
+                self.add_error(
+                    "current_client_secret",
+                    "Give the app's current client secret to change how userSignature is keyed.",
+                )
         return data
 
 

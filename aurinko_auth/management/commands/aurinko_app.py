@@ -3,6 +3,7 @@
 manage.py aurinko_app create --name NAME --return-url URL [--return-url URL ...]
                              [--scopes "Mail.Read Mail.Send"] [--required-scopes "Mail.Read"]
                              [--owner USERNAME]
+                             [--client-id ID --client-secret SECRET|-] [--aurinko-signatures]
 manage.py aurinko_app provider CLIENT_ID SERVICE_TYPE --oauth-client-id ID
                              --oauth-client-secret SECRET [--tenant T]
                              [--service-account-key FILE] [--endpoint NAME=URL ...]
@@ -10,11 +11,16 @@ manage.py aurinko_app scopes CLIENT_ID [--allowed "Mail.Read Mail.Send"]
                              [--required "Mail.Read"]
 manage.py aurinko_app list
 manage.py aurinko_app rotate-secret CLIENT_ID
+manage.py aurinko_app signatures CLIENT_ID --aurinko|--derived --client-secret SECRET|-
+
+``--client-id``/``--client-secret`` import an app from Aurinko with the credentials it had
+there (``-`` reads the secret from stdin, keeping it out of the process list).
 """
 
 from __future__ import annotations
 
 import json
+import sys
 from typing import Any
 
 from django.contrib.auth import get_user_model
@@ -41,6 +47,28 @@ class Command(BaseCommand):
             help="Scopes the app needs now (missingScopes, docs/scopes.md); allowed ones only.",
         )
         create.add_argument("--owner", default=None)
+        create.add_argument(
+            "--client-id", default=None, help="Import: the app's clientId at Aurinko."
+        )
+        create.add_argument(
+            "--client-secret",
+            default=None,
+            help="Import: the app's clientSecret at Aurinko ('-' reads it from stdin).",
+        )
+        create.add_argument(
+            "--aurinko-signatures",
+            action="store_true",
+            help="userSignature keyed with the client secret itself, as at Aurinko.",
+        )
+
+        signatures = sub.add_parser(
+            "signatures", help="Choose how userSignature is keyed (needs the client secret)."
+        )
+        signatures.add_argument("client_id")
+        mode = signatures.add_mutually_exclusive_group(required=True)
+        mode.add_argument("--aurinko", action="store_true", help="Keyed with the client secret.")
+        mode.add_argument("--derived", action="store_true", help="Keyed with a derived key.")
+        signatures.add_argument("--client-secret", required=True, help="'-' reads stdin.")
 
         scopes = sub.add_parser("scopes", help="Change an app's allowed or required scopes.")
         scopes.add_argument("client_id")
@@ -72,6 +100,8 @@ class Command(BaseCommand):
         rotate = sub.add_parser("rotate-secret", help="Issue a new client secret.")
         rotate.add_argument("client_id")
 
+    stdin = sys.stdin
+
     def emit(self, data: Any) -> None:
         self.stdout.write(json.dumps(data, indent=None))
 
@@ -93,14 +123,39 @@ class Command(BaseCommand):
             owner = get_user_model().objects.filter(username=options["owner"]).first()
             if owner is None:
                 raise CommandError(f"No user {options['owner']!r}.")
+        client_id, client_secret = options["client_id"], self.secret_option(options)
+        if (client_id is None) != (client_secret is None):
+            raise CommandError("--client-id and --client-secret go together.")
         app, secret = services.create_app(
             name=options["name"],
             return_urls=options["return_urls"],
             scopes=options["scopes"],
             owner=owner,
             required_scopes=options["required_scopes"],
+            client_id=client_id,
+            client_secret=client_secret,
+            aurinko_signatures=options["aurinko_signatures"],
         )
         self.emit({"clientId": app.client_id, "clientSecret": secret})
+
+    def secret_option(self, options: dict[str, Any]) -> str | None:
+        value = options.get("client_secret")
+        if value == "-":
+            value = self.stdin.readline().strip()
+        return value
+
+    def handle_signatures(self, options: dict[str, Any]) -> None:
+        app = services.set_aurinko_signatures(
+            self.get_app(options["client_id"]),
+            options["aurinko"],
+            self.secret_option(options) or "",
+        )
+        self.emit(
+            {
+                "clientId": app.client_id,
+                "userSignature": "aurinko" if app.aurinko_signatures else "derived",
+            }
+        )
 
     def handle_scopes(self, options: dict[str, Any]) -> None:
         app = services.set_scopes(
@@ -166,6 +221,7 @@ class Command(BaseCommand):
                     "returnUrls": a.return_urls,
                     "scopes": a.allowed_scopes,
                     "requiredScopes": a.required_scopes,
+                    "userSignature": "aurinko" if a.aurinko_signatures else "derived",
                     "providers": sorted(c.service_type for c in a.provider_configs.all()),
                 }
                 for a in apps
