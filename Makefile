@@ -6,7 +6,7 @@ PIP := $(VENV)/bin/pip
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install demo serve test test-fast lint format migrations-check bench clean
+.PHONY: install demo serve test test-fast test-matrix lint format migrations-check bench clean
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
@@ -43,6 +43,12 @@ test: install
 
 test-fast: install
 	$(PY) -m pytest -m "not e2e" $(PYTEST_ARGS)
+
+# The support matrix (noxfile.py): the suite without its end-to-end tests on each other
+# supported Python/Django pair. pyenv's Pythons are found without changing its global setting.
+PYENV_PYTHONS := $(shell command -v pyenv >/dev/null 2>&1 && pyenv versions --bare 2>/dev/null | grep -E '^3\.1[1-9]' | paste -sd: -)
+test-matrix: install
+	$(if $(PYENV_PYTHONS),PYENV_VERSION=$(PYENV_PYTHONS)) $(VENV)/bin/nox $(NOX_ARGS)
 
 lint: install
 	$(VENV)/bin/ruff check .

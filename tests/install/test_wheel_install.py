@@ -383,8 +383,11 @@ def run_readme_commands(host: Host, readme: str, oauth_peer: OAuthPeer) -> dict[
             args[2] = app["clientId"]
             app["serviceType"] = args[3]
             peer_client = oauth_peer.add_client(host.public_url + "/v1/auth/callback")
-            args[args.index("--oauth-client-id") + 1] = peer_client[0]
-            args[args.index("--oauth-client-secret") + 1] = peer_client[1]
+            # "--opt=value": the peer's random secret may start with "-", which argparse would
+            # take for an option (1 run in 64).
+            for option, value in zip(("--oauth-client-id", "--oauth-client-secret"), peer_client):
+                at = args.index(option)
+                args[at : at + 2] = [f"{option}={value}"]
             for endpoint, url in oauth_peer.endpoints().items():
                 args += ["--endpoint", f"{endpoint}={url}"]
             host.manage(*args)

@@ -69,6 +69,8 @@ def test_refresh_leeway_is_the_setting_capped_at_half_the_lifetime(linked_accoun
     assert tokens.refresh_leeway(account) == timedelta(seconds=5)
 
 
+# `check` runs the model checks, which on Django 6.1 ask the database (JSONField support).
+@pytest.mark.django_db
 @pytest.mark.parametrize("value", [-1, "120", None, float("nan"), 10**9])
 def test_a_bad_refresh_leeway_fails_the_system_check(value):
     bad = {**settings.AURINKO_AUTH, "REFRESH_LEEWAY": value}
