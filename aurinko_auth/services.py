@@ -10,7 +10,7 @@ from django.db import transaction
 from aurinko_auth import scopes
 from aurinko_auth.errorcodes import Code
 from aurinko_auth.exceptions import AurinkoError, InvalidRequest
-from aurinko_auth.models import App, AppMembership, ProviderConfig
+from aurinko_auth.models import App, AppMembership, IdentityTokenType, IdentityTrust, ProviderConfig
 from aurinko_auth.providers.base import Provider
 from aurinko_auth.providers.oauth2 import OAuth2Provider
 from aurinko_auth.providers.registry import all_providers, get_provider
@@ -256,3 +256,85 @@ def validate_options(provider: Provider, options: dict[str, Any]) -> dict[str, s
         if not isinstance(value, str) or len(value) > 255 or "\x00" in value:
             raise InvalidRequest(f"Option {name!r} must be text of at most 255 characters.")
     return {name: value.strip() for name, value in options.items()}
+
+
+# --- identity-token trust (docs/add-ins.md) -----------------------------------------------
+TENANT_GUID_RE = re.compile(r"\A[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}\Z")
+DOMAIN_RE = re.compile(r"\A(?=.{1,253}\Z)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}\Z")
+AUDIENCE_RE = re.compile(r"\A[\x21-\x7e]{1,255}\Z")
+
+
+def _trust_url(label: str, url: str) -> str:
+    url = (url or "").strip()
+    if url and (len(url) > 500 or not is_secure_or_loopback(url.replace("{tid}", "tid"))):
+        raise InvalidRequest(f"{label} must be an https URL (http only on loopback).")
+    return url
+
+
+def validate_trust(
+    token_type: str, audiences: list[str], tenants: list[str], issuer: str, jwks: str
+) -> dict[str, Any]:
+    """The fields of an :class:`IdentityTrust`, checked: at least one audience (for Exchange
+    tokens the add-in URLs), tenants as the token type names them (Entra and Exchange: tenant
+    ids; Google: hosted domains), issuer and key-set overrides as https URLs."""
+    if token_type not in IdentityTokenType.values:
+        raise InvalidRequest(
+            f"Unknown token type {token_type[:40]!r} (one of {', '.join(IdentityTokenType.values)})."
+        )
+    cleaned = list(dict.fromkeys(a.strip() for a in audiences if a.strip()))
+    if not cleaned:
+        raise InvalidRequest("Give at least one audience (--audience).")
+    for audience in cleaned:
+        if not AUDIENCE_RE.match(audience):
+            raise InvalidRequest(f"Audience {audience[:60]!r} is not valid.")
+        if token_type == IdentityTokenType.EXCHANGE and not is_secure_or_loopback(audience):
+            raise InvalidRequest(
+                f"Exchange identity tokens' audience is the add-in URL: {audience[:60]!r} is "
+                "not an https URL."
+            )
+    pattern = DOMAIN_RE if token_type == IdentityTokenType.GOOGLE else TENANT_GUID_RE
+    kind = "a hosted domain" if token_type == IdentityTokenType.GOOGLE else "a tenant id (GUID)"
+    allowed = list(dict.fromkeys(t.strip().lower() for t in tenants if t.strip()))
+    for tenant in allowed:
+        if not pattern.match(tenant):
+            raise InvalidRequest(f"Tenant {tenant[:60]!r} is not {kind}.", code=Code.TENANT_INVALID)
+    if token_type == IdentityTokenType.EXCHANGE:
+        # An Exchange token's iss is "00000002-0000-0ff1-ce00-000000000000@{tenant}", not a
+        # URL; its key comes from the metadata document the token's amurl names, which must
+        # be the --jwks URL (by default Exchange Online's).
+        issuer = issuer.strip()
+        if issuer and not AUDIENCE_RE.match(issuer):
+            raise InvalidRequest("The issuer is not valid.")
+    else:
+        issuer = _trust_url("The issuer", issuer)
+    return {
+        "audiences": cleaned,
+        "tenants": allowed,
+        "issuer": issuer,
+        "jwks_url": _trust_url("The key set URL", jwks),
+    }
+
+
+@transaction.atomic
+def set_trust(
+    app: App,
+    token_type: str,
+    *,
+    audiences: list[str],
+    tenants: list[str] = (),  # type: ignore[assignment]
+    issuer: str = "",
+    jwks: str = "",
+) -> IdentityTrust:
+    """Make ``app`` accept identity tokens of ``token_type`` (replacing what it had)."""
+    fields = validate_trust(token_type, list(audiences), list(tenants), issuer, jwks)
+    trust, _ = IdentityTrust.objects.update_or_create(
+        app=app, token_type=token_type, defaults=fields
+    )
+    return trust
+
+
+@transaction.atomic
+def remove_trust(app: App, token_type: str) -> bool:
+    """Stop accepting ``token_type`` for ``app``; False when it was not trusted."""
+    deleted, _ = IdentityTrust.objects.filter(app=app, token_type=token_type).delete()
+    return bool(deleted)

@@ -1,4 +1,5 @@
-"""The inlines of the app page: its team and its provider configurations. Provider secrets
+"""The inlines of the app page: its team, its provider configurations and the identity
+tokens it trusts. Provider secrets
 and service-account keys are write-only: the read-only rendering never lists them."""
 
 from __future__ import annotations
@@ -12,13 +13,14 @@ from django.utils.html import format_html_join
 from django.utils.safestring import mark_safe
 
 from aurinko_auth.admin.forms import (
+    IdentityTrustForm,
     MembershipForm,
     MembershipFormSet,
     ProviderConfigForm,
     service_account_email,
 )
 from aurinko_auth.admin.scoping import AppScopedInlineMixin, Role
-from aurinko_auth.models import Account, App, AppMembership, ProviderConfig
+from aurinko_auth.models import Account, App, AppMembership, IdentityTrust, ProviderConfig
 
 
 class MembershipInline(AppScopedInlineMixin, admin.TabularInline):
@@ -108,3 +110,14 @@ class ProviderConfigInline(AppScopedInlineMixin, admin.StackedInline):
         if not obj.endpoints:
             return "none (the provider's defaults)"
         return format_html_join(mark_safe("<br>"), "{} = {}", sorted(obj.endpoints.items()))
+
+
+class IdentityTrustInline(AppScopedInlineMixin, admin.TabularInline):
+    """The host identity tokens the app accepts (docs/add-ins.md): nothing secret in them."""
+
+    model = IdentityTrust
+    form = IdentityTrustForm
+    fields = ["token_type", "audiences", "tenants", "issuer", "jwks_url"]
+    extra = 0
+    verbose_name = "trusted identity token"
+    verbose_name_plural = "trusted identity tokens (add-ins, extensions)"

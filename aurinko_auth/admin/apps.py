@@ -15,11 +15,15 @@ from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 
 from aurinko_auth import accounts, audit, services
-from aurinko_auth.admin.app_inlines import MembershipInline, ProviderConfigInline
+from aurinko_auth.admin.app_inlines import (
+    IdentityTrustInline,
+    MembershipInline,
+    ProviderConfigInline,
+)
 from aurinko_auth.admin.app_pages import AppPagesMixin
 from aurinko_auth.admin.forms import AppForm
 from aurinko_auth.admin.scoping import AppScopedAdminMixin, Role, forget_roles, has_role, is_staff
-from aurinko_auth.models import App, AppMembership, AuditEvent, ProviderConfig
+from aurinko_auth.models import App, AppMembership, AuditEvent, IdentityTrust, ProviderConfig
 
 Event = AuditEvent.Type
 
@@ -53,7 +57,7 @@ class AppAdmin(AppPagesMixin, AppScopedAdminMixin, admin.ModelAdmin):
         "required_scope_list",
         "signature_mode",
     ]
-    inlines = [MembershipInline, ProviderConfigInline]
+    inlines = [MembershipInline, ProviderConfigInline, IdentityTrustInline]
     actions = ["enable_apps", "disable_apps"]
     change_form_template = "admin/aurinko_auth/app/change_form.html"
 
@@ -207,6 +211,19 @@ class AppAdmin(AppPagesMixin, AppScopedAdminMixin, admin.ModelAdmin):
                 self._audit_members(request, app, changed, deleted)
             elif formset.model is ProviderConfig:
                 self._audit_providers(request, app, changed, deleted)
+            elif formset.model is IdentityTrust:
+                for trust in deleted:
+                    audit.record(
+                        Event.TRUST_REMOVED, app=app, request=request, type=trust.token_type
+                    )
+                for f, _ in changed:
+                    audit.record(
+                        Event.TRUST_CHANGED,
+                        app=app,
+                        request=request,
+                        type=f.instance.token_type,
+                        audiences=f.instance.audiences,
+                    )
 
     def _audit_members(
         self,

@@ -13,6 +13,7 @@ from django.core.exceptions import ValidationError
 from aurinko_auth import scopes, services
 from aurinko_auth.admin.provider_forms import (  # noqa: F401 (re-exported)
     MAX_KEY_FILE_BYTES,
+    IdentityTrustForm,
     OptionsField,
     ProviderConfigForm,
     service_account_email,

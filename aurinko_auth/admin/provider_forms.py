@@ -11,7 +11,7 @@ from django.core.exceptions import ValidationError
 
 from aurinko_auth import services
 from aurinko_auth.exceptions import AurinkoError, InvalidRequest
-from aurinko_auth.models import ProviderConfig
+from aurinko_auth.models import IdentityTrust, ProviderConfig
 from aurinko_auth.providers.base import Provider
 from aurinko_auth.providers.oauth2 import OAuth2Provider
 from aurinko_auth.providers.registry import all_providers, get_provider
@@ -260,3 +260,52 @@ class ProviderConfigForm(forms.ModelForm):
         if commit:
             config.save()
         return config
+
+
+class LinesField(forms.CharField):
+    """A list of strings written one per line."""
+
+    widget = forms.Textarea(attrs={"rows": 2, "cols": 80, "spellcheck": "false"})
+
+    def to_python(self, value: Any) -> list[str]:
+        return _lines(super().to_python(value))
+
+
+class IdentityTrustForm(forms.ModelForm):
+    """One token type the app accepts (checked like ``aurinko_app trust``)."""
+
+    audiences = LinesField(label="Audiences", help_text=IdentityTrust.audiences.field.help_text)
+    tenants = LinesField(
+        label="Tenant allow-list",
+        required=False,
+        help_text="One per line. Entra and Exchange: tenant ids; Google: hosted domains. "
+        "Empty: any.",
+    )
+
+    class Meta:
+        model = IdentityTrust
+        fields = ["token_type", "audiences", "tenants", "issuer", "jwks_url"]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for name in ("audiences", "tenants"):  # edited as text, one per line
+            if isinstance(self.initial.get(name), list):
+                self.initial[name] = "\n".join(self.initial[name])
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        if not data.get("token_type") or "audiences" not in data:
+            return data
+        try:
+            data.update(
+                services.validate_trust(
+                    data["token_type"],
+                    data["audiences"],
+                    data.get("tenants") or [],
+                    data.get("issuer") or "",
+                    data.get("jwks_url") or "",
+                )
+            )
+        except AurinkoError as exc:
+            raise ValidationError(exc.message) from None
+        return data

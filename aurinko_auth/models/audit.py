@@ -40,6 +40,8 @@ class AuditEvent(models.Model):
         PROVIDER_ADDED = "provider.added", "Provider configuration added"
         PROVIDER_CHANGED = "provider.changed", "Provider configuration changed"
         PROVIDER_DELETED = "provider.deleted", "Provider configuration deleted"
+        TRUST_CHANGED = "trust.changed", "Identity-token trust set"
+        TRUST_REMOVED = "trust.removed", "Identity-token trust removed"
 
     app = models.ForeignKey(
         App, on_delete=models.SET_NULL, null=True, blank=True, related_name="audit_events"

@@ -12,6 +12,13 @@ manage.py aurinko_app scopes CLIENT_ID [--allowed "Mail.Read Mail.Send"]
 manage.py aurinko_app list
 manage.py aurinko_app rotate-secret CLIENT_ID
 manage.py aurinko_app signatures CLIENT_ID --aurinko|--derived --client-secret SECRET|-
+manage.py aurinko_app trust CLIENT_ID TYPE --audience A [--audience B ...] [--tenant T ...]
+                             [--issuer URL] [--jwks URL]
+manage.py aurinko_app untrust CLIENT_ID TYPE
+
+``trust`` makes the app accept host identity tokens of TYPE (``exchangeIdToken``,
+``entraIdToken``, ``googleIdToken``) on ``/v1/auth/prepare`` and the session API
+(docs/add-ins.md); for ``exchangeIdToken`` the audiences are the add-in URLs.
 
 ``--client-id``/``--client-secret`` import an app from Aurinko with the credentials it had
 there (``-`` reads the secret from stdin, keeping it out of the process list).
@@ -29,7 +36,7 @@ from django.db import transaction
 
 from aurinko_auth import services
 from aurinko_auth.exceptions import AurinkoError
-from aurinko_auth.models import App
+from aurinko_auth.models import App, IdentityTokenType
 
 
 class Command(BaseCommand):
@@ -95,6 +102,31 @@ class Command(BaseCommand):
         provider.add_argument(
             "--endpoint", action="append", default=[], dest="endpoints", metavar="NAME=URL"
         )
+
+        trust = sub.add_parser("trust", help="Accept host identity tokens of one type.")
+        trust.add_argument("client_id")
+        trust.add_argument("token_type", choices=IdentityTokenType.values, metavar="TYPE")
+        trust.add_argument(
+            "--audience",
+            action="append",
+            required=True,
+            dest="audiences",
+            help="Entra/Google: the client id or app id URI; Exchange: the add-in URL.",
+        )
+        trust.add_argument(
+            "--tenant",
+            action="append",
+            default=[],
+            dest="tenants",
+            help="Only these tenant ids (Entra, Exchange) or hosted domains (Google).",
+        )
+        trust.add_argument("--issuer", default="", help="Override the issuer ({tid} allowed).")
+        trust.add_argument(
+            "--jwks", default="", help="Override the key set (Exchange: the metadata URL)."
+        )
+        untrust = sub.add_parser("untrust", help="Stop accepting identity tokens of one type.")
+        untrust.add_argument("client_id")
+        untrust.add_argument("token_type", choices=IdentityTokenType.values, metavar="TYPE")
 
         sub.add_parser("list", help="List apps.")
         rotate = sub.add_parser("rotate-secret", help="Issue a new client secret.")
@@ -209,6 +241,23 @@ class Command(BaseCommand):
                 "options": config.options,
             }
         )
+
+    def handle_trust(self, options: dict[str, Any]) -> None:
+        trust = services.set_trust(
+            self.get_app(options["client_id"]),
+            options["token_type"],
+            audiences=options["audiences"],
+            tenants=options["tenants"],
+            issuer=options["issuer"],
+            jwks=options["jwks"],
+        )
+        self.emit(trust.as_dict())
+
+    def handle_untrust(self, options: dict[str, Any]) -> None:
+        app = self.get_app(options["client_id"])
+        if not services.remove_trust(app, options["token_type"]):
+            raise CommandError(f"{app.client_id} does not trust {options['token_type']}.")
+        self.emit({"clientId": app.client_id, "type": options["token_type"], "trusted": False})
 
     def handle_list(self, options: dict[str, Any]) -> None:
         apps = App.objects.prefetch_related("provider_configs").order_by("id")
