@@ -129,3 +129,12 @@ def browser(monkeypatch):
                 connections.close_all()
     finally:
         shutil.rmtree(home, ignore_errors=True)
+
+
+@pytest.fixture
+def conforms():
+    """``conforms(response) -> body``: assert an auth endpoint's response is what Aurinko's
+    OpenAPI says for its operation and status (tests/contract/conformance.py)."""
+    from tests.contract.conformance import assert_conforms
+
+    return assert_conforms
