@@ -5,7 +5,13 @@
   (PostgreSQL refuses NUL in text: it was a 500);
 - responses are never stored by a browser or a shared cache (``Cache-Control: no-store``
   and ``Pragma: no-cache``, RFC 6749 §5.1): most of them carry a secret (codes, tokens,
-  sessions, provider data), and the others are per-user.
+  sessions, provider data), and the others are per-user;
+- the browser flows' pages (``browser=True``: every view under ``/v1/auth/`` that a person's
+  browser navigates to) keep their opener: ``Cross-Origin-Opener-Policy: unsafe-none``, set
+  by the view so that Django's ``SecurityMiddleware`` (which only adds the header when it is
+  missing) leaves it, in any host project and under any mount point. docs/security.md says
+  why ``unsafe-none`` and not ``same-origin-allow-popups``; everything else (the API, the
+  admin) keeps the host's policy (Django's default ``same-origin``).
 """
 
 from __future__ import annotations
@@ -20,6 +26,13 @@ from aurinko_auth import inputs
 from aurinko_auth.exceptions import InvalidRequest
 from aurinko_auth.views import error_page
 
+# An add-in or a page opens the sign-in in a popup (window.open, Teams'
+# authentication.authenticate) and learns the result from the return page through
+# window.opener. Any other value on one of our pages (redirects included) moves the popup to
+# a new browsing context group whenever its opener is of another origin, which severs the
+# opener for good: ``same-origin-allow-popups`` too, since it only spares the popups a page
+# opens itself, not the page opened as one.
+OPENER_POLICY = "unsafe-none"
 NUL_MESSAGE = "The request holds a NUL character, which no parameter may contain."
 View = Callable[..., HttpResponse]
 
@@ -45,6 +58,8 @@ def guarded(view: View, *, browser: bool = False, body: bool = True, store: bool
                 response = JsonResponse(error.as_dict(), status=400)
         else:
             response = view(request, *args, **kwargs)
+        if browser:
+            response["Cross-Origin-Opener-Policy"] = OPENER_POLICY
         return response if store else no_store(response)
 
     return wrapper

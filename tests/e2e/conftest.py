@@ -1,15 +1,31 @@
-"""End-to-end fixtures: the broker served by ``live_server`` and a real OAuth2 server."""
+"""End-to-end fixtures: the broker served by ``live_server``, a real OAuth2 server, a
+Chromium profile, and static pages served from another origin (the add-in examples)."""
 
 from __future__ import annotations
 
+import functools
+import hashlib
+import hmac
+import json
+import os
+import tempfile
+import threading
+import time
 from collections.abc import Iterator
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
 import requests
 from django.conf import settings as django_settings
+from django.db import connections
 
+from project.sandbox.endpoints import sandbox_endpoints
+from tests.conftest import CHROMIUM, CHROMIUM_ARGS
 from tests.peers.oauth_server import OAuthPeer
+
+EXAMPLES_DIR = Path(__file__).resolve().parents[2] / "docs" / "examples"
 
 
 @pytest.fixture(scope="session")
@@ -54,3 +70,125 @@ def follow_until(
             )
         url = requests.compat.urljoin(url, response.headers["Location"])
     raise AssertionError("too many redirects")
+
+
+class _AddinHandler(SimpleHTTPRequestHandler):
+    """The example's static files, plus the two endpoints of the app's own backend that code
+    mode needs (they hold the client secret; the page never does)."""
+
+    def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+        pass
+
+    def do_POST(self) -> None:  # noqa: N802
+        backend = self.server.app_backend  # type: ignore[attr-defined]
+        body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+        if self.path == "/api/aurinko/exchange":
+            answer = requests.post(
+                f"{backend['broker']}/v1/auth/token/{body['code']}",
+                auth=(backend["clientId"], backend["secret"]),
+                timeout=10,
+            )
+            result = answer.json()
+            result.pop("accessToken", None)  # the page needs the session only
+        elif self.path == "/api/aurinko/sign":
+            me = requests.get(
+                f"{backend['broker']}/v1/user",
+                timeout=10,
+                headers={"X-Aurinko-Session": body["userSession"]},
+            ).json()
+            timestamp = str(int(time.time()))
+            key = hmac.new(
+                backend["secret"].encode(), b"aurinko_auth user signature v1", hashlib.sha256
+            ).hexdigest()
+            signature = hmac.new(
+                key.encode(), (me["id"] + timestamp).encode(), hashlib.sha256
+            ).hexdigest()
+            result = {"userId": me["id"], "timestamp": timestamp, "userSignature": signature}
+        else:
+            self.send_error(404)
+            return
+        data = json.dumps(result).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+
+@pytest.fixture
+def addin_site() -> Iterator[tuple[str, dict[str, str]]]:
+    """The example add-in served from its own origin: ``(base_url, backend_config)``."""
+    handler = functools.partial(_AddinHandler, directory=str(EXAMPLES_DIR / "addin"))
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    server.app_backend = {}  # type: ignore[attr-defined]
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}", server.app_backend  # type: ignore[attr-defined]
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.fixture
+def chromium(request, monkeypatch):
+    """A Chromium context with a regular profile in a temp dir. Indirect parameter: whether
+    the profile allows third-party cookies (default: blocked, as the user's setting "Block
+    third-party cookies" in chrome://settings/cookies, written explicitly)."""
+    from playwright.sync_api import sync_playwright
+
+    allow_third_party = bool(getattr(request, "param", False))
+    # The sync playwright API runs an event loop in this thread; the test's ORM calls are
+    # still plain synchronous code.
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    # A short path: Chromium's singleton socket path must fit in a sockaddr_un.
+    with tempfile.TemporaryDirectory(prefix="aur-chr-") as tmp:
+        home = Path(tmp)
+        env = dict(os.environ)
+        for name in ("XDG_CONFIG_HOME", "XDG_CACHE_HOME", "TMPDIR"):
+            (home / name.lower()).mkdir()
+            env[name] = str(home / name.lower())
+        (home / "profile" / "Default").mkdir(parents=True)
+        # The user's third-party cookie setting (chrome://settings/cookies): 0 allows, 1 blocks.
+        mode = 0 if allow_third_party else 1
+        prefs = {"profile": {"cookie_controls_mode": mode, "block_third_party_cookies": mode == 1}}
+        (home / "profile" / "Default" / "Preferences").write_text(json.dumps(prefs))
+        with sync_playwright() as playwright:
+            context = playwright.chromium.launch_persistent_context(
+                str(home / "profile"),
+                executable_path=CHROMIUM,
+                headless=True,
+                args=CHROMIUM_ARGS,
+                env=env,
+            )
+            context.set_default_timeout(20_000)
+            yield context
+            context.close()
+            # While playwright's loop runs, Django keys connections by that context: close the
+            # one the test used here, or PostgreSQL can't drop the test database.
+            connections.close_all()
+
+
+def configure_addin_app(broker, oauth_peer, addin_site: str, app_factory, provider_config_factory):
+    """An app whose return URL is the example's callback page, with Google and Office 365
+    both served by the sandbox."""
+    assert broker.url.startswith("http://localhost:")
+    callback = broker.url + "/v1/auth/callback"
+    app, secret = app_factory(return_urls=[addin_site + "/callback.html"], scopes="Mail.Read")
+    client_id, client_secret = oauth_peer.add_client(callback)
+    provider_config_factory(
+        app,
+        "Google",
+        client_id=client_id,
+        client_secret=client_secret,
+        endpoints=oauth_peer.endpoints(),
+    )
+    # The secondary provider: the same sandbox reached as "localhost", where the browser has
+    # no sandbox session yet, so another sandbox user signs in.
+    client_id2, client_secret2 = oauth_peer.add_client(callback)
+    provider_config_factory(
+        app,
+        "Office365",
+        client_id=client_id2,
+        client_secret=client_secret2,
+        endpoints=sandbox_endpoints(oauth_peer.base_url.replace("127.0.0.1", "localhost")),
+    )
+    return app, secret
