@@ -7,7 +7,7 @@ from aurinko_auth.api.direct import DirectAPIView
 from aurinko_auth.api.schema import schema_view
 from aurinko_auth.guards import guarded
 from aurinko_auth.health import health_view
-from aurinko_auth.hotpath.lean import lean_account_view
+from aurinko_auth.hotpath.lean import lean_account_view, lean_user_view
 
 app_name = "aurinko_auth"
 
@@ -28,7 +28,7 @@ urlpatterns = [
         "v1/auth/password/<str:state>", guarded(views.password_view, browser=True), name="password"
     ),
     path("v1/auth/token/<str:code>", guarded(api.TokenExchangeView.as_view()), name="token"),
-    path("v1/user", guarded(user_views.UserView.as_view()), name="user"),
+    path("v1/user", guarded(lean_user_view(user_views.UserView)), name="user"),
     path("v1/user/logout", guarded(user_views.LogoutView.as_view()), name="user-logout"),
     path(
         "v1/user/accounts/<str:account_id>",

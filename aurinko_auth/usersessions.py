@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import ipaddress
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import timedelta
 from functools import lru_cache
+from typing import Any
 
 from django.db import router, transaction
 from django.http import HttpResponse
@@ -23,7 +24,7 @@ from aurinko_auth.conf import aurinko_settings
 from aurinko_auth.errorcodes import Code
 from aurinko_auth.hotpath import channel
 from aurinko_auth.hotpath.rowquery import ChainQuery
-from aurinko_auth.models import App, AppUser, UserSession
+from aurinko_auth.models import Account, App, AppUser, UserSession
 from aurinko_auth.webhooks import events
 
 MAX_USER_AGENT = 300
@@ -64,28 +65,52 @@ def find(tokens: Iterable[str]) -> list[UserSession]:
     """The sessions named by ``tokens``, with their user and app: one indexed query, none for
     the sessions this process's cache holds (``AUTH_LOCAL_CACHE``). A cached session that
     looks ended but was not revoked is read again (another worker may have used it since)."""
+    return [session for session, _ in find_with(tokens)]
+
+
+def find_with(
+    tokens: Iterable[str],
+    query: ChainQuery | None = None,
+    derive: Callable[[UserSession, list[Account]], Any] | None = None,
+    prefix: str = "s:",
+) -> list[tuple[UserSession, Any]]:
+    """:func:`find`, each session with ``derive(session, accounts)``: ``query`` is the
+    session -> user -> app chain of :func:`find` (its fields may differ), optionally with
+    ``many`` accounts of the user (:class:`~aurinko_auth.hotpath.rowquery.ChainQuery`), read
+    in the same query. This process's cache keeps the session's values with what was derived
+    under ``prefix + token hash``, dropped when the session, its user, its app or one of the
+    accounts changes, or an account is linked (``GET /v1/user`` keeps its rendered body so)."""
+    query = query or _SESSIONS
     hashes = [crypto.hash_token(t) for t in tokens if looks_like_token(t)]
     if not hashes:
         return []
     db = router.db_for_read(UserSession)
     local = channel.local_cache()
-    if local is None:
-        # SQL compiled once (rowquery); the app's encrypted user-signing key is never read.
-        return [session for session, _user, _app in _SESSIONS.rows(db, hashes)]
-    generation = local.begin()
+    generation = local.begin() if local is not None else 0
     found, missing = [], []
     for token_hash in hashes:
-        groups = local.get("s:" + token_hash)
-        session = _SESSIONS.build(db, groups)[0] if groups is not None else None
+        entry = local.get(prefix + token_hash) if local is not None else None
+        session = query.build(db, entry[0])[0] if entry is not None else None
         if session is None or (session.revoked_at is None and not session.is_valid()):
             missing.append(token_hash)
         else:
-            found.append(session)
-    for groups in _SESSIONS.values(db, missing) if missing else ():
-        session, user, app = _SESSIONS.build(db, groups)
-        tags = (f"i:{session.pk}", f"u:{user.pk}", f"p:{app.pk}")
-        local.put("s:" + session.token_hash, groups, tags, generation)
-        found.append(session)
+            found.append((session, entry[1]))
+    if not missing:
+        return found
+    # SQL compiled once (rowquery); the app's encrypted user-signing key is never read.
+    fetched = query.values(db, missing)
+    chains = query.grouped(fetched) if query.many else [(groups, []) for groups in fetched]
+    for groups, many in chains:
+        session, user, app = query.build(db, groups)
+        accounts = [query.build_many(db, values) for values in many]
+        derived = derive(session, accounts) if derive is not None else None
+        if local is not None:
+            tags = [f"i:{session.pk}", f"u:{user.pk}", f"p:{app.pk}"]
+            tags += [f"a:{account.pk}" for account in accounts]
+            if prefix != "s:":  # touch() drops every entry of the session by this tag
+                tags.append("s:" + session.token_hash)
+            local.put(prefix + session.token_hash, (groups, derived), tags, generation)
+        found.append((session, derived))
     return found
 
 

@@ -93,3 +93,41 @@ def test_plain_query_is_not_a_hot_read(db, settings):
     done = getattr(connection, "health_check_done", None)
     SESSIONS.rows("default", ["0" * 64])
     assert getattr(connection, "health_check_done", None) == done
+
+
+WITH_ACCOUNTS = ChainQuery(
+    [(UserSession, None), (AppUser, None), (App, None)],
+    ["user", "app"],
+    where="token_hash",
+    many=(Account, ("id", "email", "user"), "user"),
+)
+
+
+def test_many_reads_the_users_accounts_in_the_same_query(app_factory, account_factory):
+    app, _ = app_factory()
+    users = [AppUser.objects.create(app=app, email=f"u{i}@example.com") for i in range(3)]
+    mine = {account_factory(app, user=users[0]).pk for _ in range(3)}
+    account_factory(app, user=users[1])
+    tokens = [usersessions.start(user) for user in users]  # users[2] has no account
+    with CaptureQueriesContext(connection) as queries:
+        chains = WITH_ACCOUNTS.grouped(
+            WITH_ACCOUNTS.values("default", [crypto.hash_token(t) for t in tokens])
+        )
+    assert len(queries) == 1 and "LEFT JOIN" in queries[0]["sql"]
+    assert "credentials" not in queries[0]["sql"]
+    by_user = {}
+    for groups, many in chains:
+        session, user, found_app = WITH_ACCOUNTS.build("default", groups)
+        assert session.user is user and user.app is found_app
+        accounts = [WITH_ACCOUNTS.build_many("default", values) for values in many]
+        assert all(isinstance(a, Account) and a.user_id == user.pk for a in accounts)
+        by_user[user.pk] = {a.pk for a in accounts}
+    assert by_user == {users[0].pk: mine, users[1].pk: by_user[users[1].pk], users[2].pk: set()}
+    assert len(by_user[users[1].pk]) == 1
+    rows = WITH_ACCOUNTS.rows("default", [crypto.hash_token(tokens[0])])
+    assert [s.user_id for s, _u, _a in rows] == [users[0].pk]  # one row per session
+
+
+def test_many_must_read_the_primary_keys():
+    with pytest.raises(ValueError, match="pk"):
+        ChainQuery([(AppUser, None)], where="email", many=(Account, ("email", "user"), "user"))

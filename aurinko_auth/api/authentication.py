@@ -4,18 +4,21 @@ message that says which credentials an endpoint expects when none it accepts arr
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from django.http import HttpRequest
 from rest_framework import authentication
 from rest_framework.request import Request
 
-from aurinko_auth import crypto
+from aurinko_auth import crypto, usersessions
 from aurinko_auth.hotpath import auth, sessions, tokens
+from aurinko_auth.models import UserSession
 
 # Where AccountTokenAuthentication.refused keeps a token the lean GET /v1/account refused.
 _REFUSED = "aurinko_refused_bearer"
+# Where UserSessionAuthentication.refused keeps what the lean GET /v1/user refused.
+_REFUSED_SESSION = "aurinko_refused_session"
 
 
 class AccountTokenAuthentication(authentication.BaseAuthentication):
@@ -75,17 +78,32 @@ class UserSessionAuthentication(authentication.BaseAuthentication):
     expects = "a user session (X-Aurinko-Session: aus_..., or the session cookie)"
 
     def authenticate(self, request: Request) -> tuple[auth.Principal, Any] | None:
+        # The lean GET /v1/user (hotpath/lean.py) may have looked this request's session up.
+        refused = getattr(request, _REFUSED_SESSION, None)
+        if refused is not None:
+            raise refused
+        principal = self.principal(request)
+        return (principal, principal.session) if principal is not None else None
+
+    @staticmethod
+    def principal(
+        request: HttpRequest | Request,
+        find: Callable[[Iterable[str]], list[UserSession]] = usersessions.find,
+    ) -> auth.Principal | None:
+        """The request's signed-in user (None without a session credential), having passed
+        the CSRF rule; ``find`` as :func:`~aurinko_auth.hotpath.sessions.user_from_session`'s."""
         meta = request.META
         client_id = (
             meta.get("HTTP_X_AURINKO_CLIENTID")
             or meta.get("HTTP_X_AURINKO_CLIENT_ID")
-            or request.query_params.get("clientId")
+            or request.GET.get("clientId")
         )
         principal = sessions.user_from_session(
             header=meta.get("HTTP_X_AURINKO_SESSION"),
             cookies=request.COOKIES,
             origin=meta.get("HTTP_ORIGIN"),
             client_id=client_id,
+            find=find,
         )
         if principal is None:
             return None
@@ -95,7 +113,13 @@ class UserSessionAuthentication(authentication.BaseAuthentication):
             origin=meta.get("HTTP_ORIGIN"),
             requested_with=meta.get("HTTP_X_REQUESTED_WITH"),
         )
-        return principal, principal.session
+        return principal
+
+    @staticmethod
+    def refused(request: HttpRequest, error: Exception) -> None:
+        """Record that this request's session was already looked up and refused with
+        ``error``: authenticating the request raises it again without a second query."""
+        setattr(request, _REFUSED_SESSION, error)
 
     def authenticate_header(self, request: Request) -> str:
         return 'Session realm="aurinko"'

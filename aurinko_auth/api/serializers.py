@@ -312,6 +312,12 @@ class UserSerializer(CompiledSerializer):
         return [account_json(a, user.app) for a in ordered]
 
 
+def user_json(user: Any, accounts: list[Account]) -> dict[str, Any]:
+    """GET /v1/user's body: ``user`` (with its app) and ``accounts``, all of them (the DRF
+    view and the lean one both render this)."""
+    return UserSerializer(user, context={"accounts": accounts}).data
+
+
 class SessionSerializer(CompiledSerializer):
     """One of a user's sessions."""
 

@@ -15,13 +15,14 @@ from aurinko_auth.api.serializers import (
     SessionListSerializer,
     UserSerializer,
     parse_id,
+    user_json,
 )
 from aurinko_auth.api.views import AurinkoAPIView, document, errors
 from aurinko_auth.errorcodes import Code
 from aurinko_auth.exceptions import InvalidRequest, NotFound
 from aurinko_auth.hotpath import sessions
 from aurinko_auth.hotpath.rowquery import ChainQuery
-from aurinko_auth.models import Account, AppUser, UserSession
+from aurinko_auth.models import Account, UserSession
 
 
 class UserAPIView(AurinkoAPIView):
@@ -44,12 +45,6 @@ def _path_id(raw: str) -> int:
 _USER_ACCOUNTS = ChainQuery([(Account, (*ACCOUNT_JSON_FIELDS, "user", "app"))], where="user")
 
 
-def _render(user: AppUser, accounts: list[Account]) -> dict:
-    """The body of GET /v1/user: a function of the user, its app and accounts alone, so the
-    cache keeps it with the accounts (and drops it with them)."""
-    return UserSerializer(user, context={"accounts": accounts}).data
-
-
 class UserView(UserAPIView):
     """``GET /v1/user``: the signed-in user and its accounts (two queries, any number of
     accounts; none with ``AUTH_LOCAL_CACHE`` warm)."""
@@ -61,7 +56,7 @@ class UserView(UserAPIView):
     def get(self, request: Request) -> Response:
         user = self.principal.user
         # Only what the JSON shows (SQL compiled once): provider credentials are never read.
-        _accounts, body = sessions.user_accounts(user, _USER_ACCOUNTS, _render)
+        _accounts, body = sessions.user_accounts(user, _USER_ACCOUNTS, user_json)
         return Response(body)
 
 

@@ -1,5 +1,5 @@
-"""``GET /v1/account`` with an account token, the hottest request of the API, without DRF's
-dispatch (its Request wrapper, authenticator and permission loops and Response rendering
+"""``GET /v1/account`` with an account token and ``GET /v1/user`` with a session, the hottest
+requests of the API, without DRF's dispatch (its Request wrapper, authenticator and permission loops and Response rendering
 cost more than the rest of the request together; see bench/RESULTS.md).
 
 Only the common case takes this path: ``GET``, ``Authorization: Bearer <token>`` that
@@ -13,6 +13,14 @@ payload (:func:`~aurinko_auth.api.serializers.account_json`) rendered by the API
 DRF) goes to :class:`aurinko_auth.api.views.AccountView`; a token this path already looked
 up and refused is handed over (:meth:`AccountTokenAuthentication.refused`) so the DRF view
 does not query it again.
+
+``GET /v1/user`` likewise (:func:`lean_user_view`; tests/user/test_lean_user.py): ``GET``
+with a session that authenticates answers the DRF view's response
+(:func:`~aurinko_auth.api.serializers.user_json` rendered by the same renderer) in one query
+reading the session, its user, its app and the user's accounts
+(:func:`aurinko_auth.usersessions.find_with`), none when this process's cache holds them
+with the rendered body; anything else, or a refused session, goes to
+:class:`aurinko_auth.api.user_views.UserView` (without a second lookup).
 """
 
 from __future__ import annotations
@@ -24,36 +32,47 @@ from typing import Any
 from django.http import HttpRequest, HttpResponse
 from django.utils.functional import SimpleLazyObject
 from rest_framework.permissions import IsAuthenticated
+from rest_framework.views import APIView
 
-from aurinko_auth.api.authentication import AccountTokenAuthentication
+from aurinko_auth import usersessions
+from aurinko_auth.api.authentication import (
+    AccountTokenAuthentication,
+    UserSessionAuthentication,
+)
 from aurinko_auth.api.cors import add_cors_headers
 from aurinko_auth.api.serializers import (
     ACCOUNT_JSON_APP_FIELDS,
     ACCOUNT_JSON_FIELDS,
     account_json,
+    user_json,
 )
+from aurinko_auth.api.user_views import UserView
 from aurinko_auth.api.views import ACCOUNT_ID_HEADERS, JSON, AccountView
 from aurinko_auth.exceptions import AurinkoError
 from aurinko_auth.hotpath import auth, tokens
+from aurinko_auth.hotpath.rowquery import ChainQuery
 from aurinko_auth.lifecycle.daemon_tokens import MAILBOX_HEADER
+from aurinko_auth.models import Account, App, AppUser, UserSession
 
 _BYPASSED_HEADERS = (*ACCOUNT_ID_HEADERS, MAILBOX_HEADER)
 JSON_COLUMNS = tokens.Columns("account_json", ACCOUNT_JSON_FIELDS, ACCOUNT_JSON_APP_FIELDS)
 
 
-def _allow_header(view_class: type[AccountView]) -> str:
+def _allow_header(view_class: type[APIView]) -> str:
     """DRF's ``Allow`` header for the view (``head`` is added by ``View.setup`` for ``get``)."""
     view = view_class()
     view.setup(HttpRequest())
     return ", ".join(view.allowed_methods)
 
 
-def _lean_applies(view_class: type[AccountView]) -> bool:
+def _lean_applies(
+    view_class: type[APIView], authenticator: type = AccountTokenAuthentication
+) -> bool:
     """The lean path skips nothing that is configured: the view's DRF policies are the ones it
-    reproduces (first authenticator = account token, IsAuthenticated, no throttles, no
+    reproduces (first authenticator = ``authenticator``, IsAuthenticated, no throttles, no
     versioning, JSON only)."""
     return (
-        view_class.authentication_classes[:1] == [AccountTokenAuthentication]
+        view_class.authentication_classes[:1] == [authenticator]
         and list(view_class.permission_classes) == [IsAuthenticated]
         and not view_class.throttle_classes
         and view_class.versioning_class is None
@@ -112,4 +131,57 @@ def lean_account_view(view_class: type[AccountView] = AccountView) -> Callable[.
 
     # What DRF's as_view() carries (csrf_exempt, cls, initkwargs, name, docstring): the URL
     # resolver, CSRF middleware and the schema generator see the DRF view.
+    return functools.update_wrapper(view, drf_view)
+
+
+# GET /v1/user's one query: the session -> user -> app, and the user's accounts (what the
+# body shows only: provider credentials and the app's signing key are never read).
+USER_QUERY = ChainQuery(
+    [(UserSession, None), (AppUser, None), (App, None)],
+    ["user", "app"],
+    where="token_hash",
+    statement="aurinko_user",
+    many=(Account, (*ACCOUNT_JSON_FIELDS, "user", "app"), "user"),
+)
+
+
+def _user_body(session: UserSession, accounts: list[Account]) -> bytes:
+    """The response body: a function of the session's user, its app and accounts alone, so
+    the session cache keeps it with them (and drops it with them)."""
+    return JSON.render(user_json(session.user, accounts))
+
+
+def lean_user_view(view_class: type[UserView] = UserView) -> Callable[..., HttpResponse]:
+    drf_view = view_class.as_view()
+    content_type = JSON.media_type
+    state: dict[str, Any] = {}
+
+    def view(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if request.method != "GET" or args or kwargs:
+            return drf_view(request, *args, **kwargs)
+        if "allow" not in state:
+            state["applies"] = _lean_applies(view_class, UserSessionAuthentication)
+            state["allow"] = _allow_header(view_class)
+        if not state["applies"]:
+            return drf_view(request)
+        bodies: dict[int, bytes] = {}
+
+        def find(found_tokens: Any) -> list[UserSession]:
+            found = usersessions.find_with(found_tokens, USER_QUERY, _user_body, prefix="v:")
+            bodies.update((session.pk, body) for session, body in found)
+            return [session for session, _ in found]
+
+        try:
+            principal = UserSessionAuthentication.principal(request, find)
+        except AurinkoError as exc:
+            UserSessionAuthentication.refused(request, exc)
+            return drf_view(request)
+        if principal is None:  # no session credential: the DRF view says what it expects
+            return drf_view(request)
+        request.user = principal  # as DRF would set it
+        response = HttpResponse(bodies[principal.session.pk], content_type=content_type)
+        response["Allow"] = state["allow"]
+        add_cors_headers(response, request.META.get("HTTP_ORIGIN"))
+        return response
+
     return functools.update_wrapper(view, drf_view)

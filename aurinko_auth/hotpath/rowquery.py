@@ -90,7 +90,13 @@ class ChainQuery:
     :meth:`rows` returns one tuple of instances per row, each linked to the next (no further
     query to follow ``session.user.app``); :meth:`values` the converted column values instead,
     one tuple per model (plain values: cheap to cache, made into instances by :meth:`build`).
-    ``statement`` names a hot read: see :mod:`aurinko_auth.hotpath.prepared`."""
+    ``statement`` names a hot read: see :mod:`aurinko_auth.hotpath.prepared`.
+
+    ``many=(model, fields, link)`` adds the rows of ``model`` whose foreign key ``link``
+    points to one of the chain's models (``LEFT JOIN``: each of them, or none), as the last
+    group of each row: a session and its user's accounts in one round trip (all nulls for a
+    chain row without any). :meth:`grouped` gathers them per chain row, :meth:`build_many`
+    makes their instances; :meth:`build` and :meth:`rows` make the chain's only."""
 
     def __init__(
         self,
@@ -99,13 +105,23 @@ class ChainQuery:
         *,
         where: str,
         statement: str | None = None,
+        many: tuple[type[Model], Sequence[str] | None, str] | None = None,
     ) -> None:
         if len(links) != len(models) - 1:
             raise ValueError("one link between each pair of models")
+        self.links = tuple(links)
+        self.where = models[0][0]._meta.get_field(where)
+        self.many = None
+        if many is not None:
+            fk = many[0]._meta.get_field(many[2])
+            chained = [model for model, _ in models]
+            # (the foreign key, the alias of the model it points to)
+            self.many = (fk, f"t{chained.index(fk.related_model)}")
+            models = [*models, many[:2]]
         self.models = tuple(model for model, _ in models)
         self.fields = tuple(readable_fields(model, names) for model, names in models)
-        self.links = tuple(links)
-        self.where = self.models[0]._meta.get_field(where)
+        if many is not None and not all(self.models[i]._meta.pk in self.fields[i] for i in (0, -1)):
+            raise ValueError("many: the first model and many's fields must include their pk")
         self.builders = tuple(
             model_builder(m, f) for m, f in zip(self.models, self.fields, strict=True)
         )
@@ -122,6 +138,13 @@ class ChainQuery:
             tables += (
                 f" JOIN {qn(target._meta.db_table)} t{i + 1}"
                 f" ON t{i + 1}.{qn(fk.target_field.column)} = t{i}.{qn(fk.column)}"
+            )
+        if self.many is not None:
+            fk, alias = self.many
+            last = len(self.links) + 1
+            tables += (
+                f" LEFT JOIN {qn(self.models[-1]._meta.db_table)} t{last}"
+                f" ON t{last}.{qn(fk.column)} = {alias}.{qn(fk.target_field.column)}"
             )
         # Identifiers come from the models' _meta and are quoted; values are parameters.
         sql = (
@@ -169,13 +192,38 @@ class ChainQuery:
             return cursor.fetchall()
 
     def build(self, using: str, groups: Sequence[Sequence[Any]]) -> tuple[Model, ...]:
-        """The instances of one row of :meth:`values`, each linked to the next."""
-        instances = [
-            build(using, group) for build, group in zip(self.builders, groups, strict=True)
-        ]
+        """The instances of one row of :meth:`values`, each linked to the next (of a query
+        with ``many``: the chain's groups only, see :meth:`grouped` and :meth:`build_many`)."""
+        builders = self.builders if self.many is None else self.builders[:-1]
+        instances = [build(using, group) for build, group in zip(builders, groups, strict=True)]
         for i, link in enumerate(self.links):
             setattr(instances[i], link, instances[i + 1])
         return tuple(instances)
 
+    def grouped(
+        self, rows: Sequence[tuple[tuple[Any, ...], ...]]
+    ) -> list[tuple[tuple[tuple[Any, ...], ...], list[tuple[Any, ...]]]]:
+        """Rows of :meth:`values` of a query with ``many``, per chain row: ``(the chain's
+        groups, the values of each of its many rows)``, in the order they came."""
+        first = self.fields[0].index(self.models[0]._meta.pk)
+        pk = self.fields[-1].index(self.models[-1]._meta.pk)
+        found: dict[Any, tuple[tuple[tuple[Any, ...], ...], list[tuple[Any, ...]]]] = {}
+        for row in rows:
+            key = row[0][first]
+            entry = found.get(key)
+            if entry is None:
+                entry = found[key] = (row[:-1], [])
+            if row[-1][pk] is not None:
+                entry[1].append(row[-1])
+        return list(found.values())
+
+    def build_many(self, using: str, values: Sequence[Any]) -> Model:
+        """The instance of one of the ``many`` rows of :meth:`grouped`."""
+        return self.builders[-1](using, values)
+
     def rows(self, using: str, values: Sequence[Any]) -> list[tuple[Model, ...]]:
+        if self.many is not None:
+            return [
+                self.build(using, chain) for chain, _ in self.grouped(self.values(using, values))
+            ]
         return [self.build(using, groups) for groups in self.values(using, values)]

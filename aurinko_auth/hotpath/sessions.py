@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from django.db import router
@@ -25,6 +25,7 @@ def user_from_session(
     cookies: Mapping[str, str],
     origin: str | None,
     client_id: str | None = None,
+    find: Callable[[Iterable[str]], list[UserSession]] = usersessions.find,
 ) -> Principal | None:
     """The signed-in app user, from ``X-Aurinko-Session`` (``header``) or a session cookie.
     Returns None when the request carries neither; raises AuthenticationFailed (401) for a
@@ -33,10 +34,11 @@ def user_from_session(
     A browser sends the cookies of every app it signed in to, whichever page asks: a cookie
     only counts when the request's ``Origin`` (if any) is one of its app's origins, so one
     app's page can never read another app's user. ``client_id`` picks one app when a browser
-    holds sessions of several."""
+    holds sessions of several. ``find`` looks the sessions up (the lean ``GET /v1/user``
+    passes one that reads the user's accounts in the same query)."""
     if header is not None:
         header = header.strip()
-        found = usersessions.find([header])
+        found = find([header])
         if not found:
             raise AuthenticationFailed("Invalid session.", code=Code.SESSION_INVALID)
         return _valid_principal(found[0], from_cookie=False)
@@ -45,7 +47,7 @@ def user_from_session(
         return None
     candidates = [
         s
-        for s in usersessions.find(by_app.values())
+        for s in find(by_app.values())
         if by_app.get(s.user.app_id) and crypto.check_token(by_app[s.user.app_id], s.token_hash)
     ]
     if client_id:

@@ -327,7 +327,8 @@ def test_last_use_written_at_most_once_a_minute(signed_in, django_assert_num_que
 def test_v1_user_costs_constant_queries(signed_in, accounts, django_assert_num_queries):
     app, user, token, browser = signed_in(accounts=accounts)
     browser.get("/v1/user")  # warm caches (content types, cookie name pattern)
-    with django_assert_num_queries(2) as queries:  # session -> user -> app, the accounts
+    # One query: session -> user -> app joined with the user's accounts.
+    with django_assert_num_queries(1) as queries:
         response = browser.get("/v1/user")
     assert len(response.json()["accounts"]) == accounts + 1
     # Nothing encrypted is read (or decrypted): no provider credentials, no signing key.

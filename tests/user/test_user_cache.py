@@ -28,7 +28,7 @@ def local(settings):
 @pytest.mark.parametrize("accounts", [1, 20])
 def test_v1_user_warm_costs_no_query(local, signed_in, accounts, django_assert_num_queries):
     app, user, token, browser = signed_in(accounts=accounts)
-    with django_assert_num_queries(2):  # cold: the session (-> user -> app), the accounts
+    with django_assert_num_queries(1):  # cold: the session -> user -> app and the accounts
         cold = browser.get("/v1/user")
     with django_assert_num_queries(0):
         warm = browser.get("/v1/user")
