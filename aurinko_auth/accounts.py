@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from datetime import datetime
 from typing import Any
 
 from django.db import IntegrityError, models, transaction
@@ -65,11 +66,13 @@ def link_account(
     daemon: bool = False,
     client_org_id: str = "",
     recycle: bool = True,
+    obtained_at: datetime | None = None,
 ) -> tuple[Account, bool]:
     """Create the account for this remote identity, or update the one that exists (same id):
     the same identity authorized again in the same app never duplicates. ``client_org_id``
     (the app's own org id) is set when given; ``recycle=False`` refuses an identity that has
-    an account already (:class:`AccountExists`) instead of updating it."""
+    an account already (:class:`AccountExists`) instead of updating it. ``obtained_at``: when
+    the grant was obtained, if not now (an imported account's)."""
     now = timezone.now()
     new_credentials = credentials if credentials is not None else tokens.credentials()
     native = tokens.scope if tokens and tokens.scope is not None else requested_native
@@ -79,7 +82,7 @@ def link_account(
         "name": profile.name,
         "server_url": profile.server_url,
         "auth_org_id": profile.auth_org_id,
-        "auth_obtained_at": now,
+        "auth_obtained_at": obtained_at or now,
         "requested_scopes": requested_scopes,
         "native_scopes": native,
         "scopes": provider.unified_scopes(native)

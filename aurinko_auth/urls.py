@@ -45,6 +45,11 @@ urlpatterns = [
     path("v1/account/token", guarded(api.AccountTokenView.as_view()), name="account-token"),
     path("v1/am/accounts", guarded(api.AmAccountsView.as_view()), name="am-accounts"),
     path(
+        "v1/am/accounts/connect",
+        guarded(api.AmAccountConnectView.as_view()),
+        name="am-accounts-connect",
+    ),
+    path(
         "v1/am/accounts/<str:account_id>", guarded(api.AmAccountView.as_view()), name="am-account"
     ),
     re_path(

@@ -3,7 +3,7 @@ parse their inputs with them, and ``/v1/schema`` is generated from them (drf-spe
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from operator import attrgetter
 from typing import Any
@@ -14,6 +14,7 @@ from rest_framework import serializers as s
 from rest_framework.fields import Field, SkipField
 
 from aurinko_auth import inputs
+from aurinko_auth.flows.imports import AccountImport
 from aurinko_auth.models import Account, App
 from aurinko_auth.providers.registry import canonical_service_type
 
@@ -256,9 +257,25 @@ class AccountPageSerializer(s.Serializer):
     limit = s.IntegerField()
 
 
-class AccountListQuery(s.Serializer):
-    """The query of ``GET /v1/am/accounts``. A parameter it does not know is a 400 (a typo'd
-    filter must never answer every account of the app)."""
+class StrictSerializer(s.Serializer):
+    """A query or body whose unknown names are a 400, never ignored (a typo'd filter must
+    never answer every account of the app; a typo'd field must not be dropped)."""
+
+    unknown_noun = "parameter"
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        given = self.initial_data if isinstance(self.initial_data, dict | Mapping) else {}
+        unknown = sorted(set(given) - set(self.fields))
+        if unknown:
+            raise s.ValidationError(
+                f"Unknown {self.unknown_noun} {unknown[0][:64]!r} "
+                f"(known: {', '.join(self.fields)})."
+            )
+        return attrs
+
+
+class AccountListQuery(StrictSerializer):
+    """The query of ``GET /v1/am/accounts``. A parameter it does not know is a 400."""
 
     serviceType = s.CharField(required=False, allow_blank=True)
     authOrgId = s.CharField(required=False, max_length=255, help_text="The provider's org id.")
@@ -282,14 +299,6 @@ class AccountListQuery(s.Serializer):
             "subscriptionId: this broker has no per-account subscriptions (its webhooks are "
             "the app's, docs/webhooks.md); filter by serviceType, authOrgId or clientOrgId."
         )
-
-    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
-        unknown = sorted(set(self.initial_data) - set(self.fields))
-        if unknown:
-            raise s.ValidationError(
-                f"Unknown parameter {unknown[0][:64]!r} (known: {', '.join(self.fields)})."
-            )
-        return attrs
 
 
 class UserSerializer(CompiledSerializer):
@@ -353,3 +362,154 @@ class TokenExchangeSerializer(s.Serializer):
 class RevokedSerializer(s.Serializer):
     revoked = s.BooleanField()
     providerConfirmed = s.BooleanField()
+
+
+# --- account import (Aurinko's POST /v1/am/accounts and /v1/am/accounts/connect) -------------
+
+
+def text(max_length: int, help_text: str = "") -> s.CharField:
+    """An optional string of the import body (``null`` and absent are empty)."""
+    return s.CharField(
+        required=False,
+        allow_blank=True,
+        allow_null=True,
+        max_length=max_length,
+        help_text=help_text,
+    )
+
+
+# Aurinko's sync settings: nothing an auth broker does with them. Refused when set (never
+# dropped silently); absent, empty, null or false they are fine.
+SYNC_SETTINGS = ("copyToSent", "email2", "serverInfo", "timezone", "serviceProvider")
+MAX_PROVIDER_TOKEN = 16384
+
+
+class AccountImportSerializer(StrictSerializer):
+    """An account brought from elsewhere: Aurinko's ``ApiAccountInDto``. Provider tokens go
+    as ``authString1`` (access token) and ``authString2`` (refresh token), or by their names
+    ``accessToken`` and ``refreshToken``; a password account as ``loginString`` (or
+    ``email``), ``password`` and ``serverUrl``."""
+
+    unknown_noun = "field"
+
+    serviceType = s.CharField(max_length=40)
+    active = s.BooleanField(required=False, help_text="Always true (Aurinko's too).")
+    authString1 = text(MAX_PROVIDER_TOKEN, "The provider's access token.")
+    accessToken = text(MAX_PROVIDER_TOKEN, "= authString1.")
+    authString2 = text(MAX_PROVIDER_TOKEN, "The provider's refresh token.")
+    refreshToken = text(MAX_PROVIDER_TOKEN, "= authString2.")
+    authExpiresAt = s.DateTimeField(
+        required=False, allow_null=True, help_text="When the access token expires."
+    )
+    authObtainedAt = s.DateTimeField(required=False, allow_null=True)
+    authScopes = s.ListField(child=s.CharField(max_length=64), required=False, max_length=64)
+    authUserId = text(255, "The identity at the provider (required with pingProvider=false).")
+    authOrgId = text(255)
+    clientOrgId = text(255, "The app's own org id.")
+    email = text(320)
+    loginString = text(320)
+    name = text(255)
+    password = text(1024, "Password accounts (EWS, IMAP).")
+    serverUrl = text(2048, "EWS endpoint, imaps://host:993 or imap://host:143 (STARTTLS), ...")
+    oauthClientId = text(255, "When given, the app's provider client id.")
+    trustServer = s.BooleanField(
+        required=False, allow_null=True, help_text="Only false: certificates are verified."
+    )
+    copyToSent = s.BooleanField(required=False, allow_null=True)
+    email2 = text(320)
+    serverInfo = text(2048)
+    timezone = text(64)
+    serviceProvider = text(40)
+
+    def validate_serviceType(self, value: str) -> str:  # noqa: N802 (the JSON name)
+        return canonical_service_type(value)
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        attrs = super().validate(attrs)
+        if attrs.get("active") is False:
+            raise s.ValidationError("active: an imported account is active (only true).")
+        if attrs.get("trustServer"):
+            raise s.ValidationError(
+                "trustServer: server certificates are always verified here; trust a private "
+                "CA with AURINKO_AUTH['PASSWORD_CA_BUNDLE'] instead."
+            )
+        refused = [name for name in SYNC_SETTINGS if attrs.get(name)]
+        if refused:
+            raise s.ValidationError(
+                f"{refused[0]}: a sync setting of Aurinko's; this broker only authenticates "
+                "(leave it out)."
+            )
+        for ours, theirs in (("accessToken", "authString1"), ("refreshToken", "authString2")):
+            if attrs.get(ours) and attrs.get(theirs) and attrs[ours] != attrs[theirs]:
+                raise s.ValidationError(f"{ours} and {theirs} are the same field: they differ.")
+        if not (attrs.get("loginString") or attrs.get("email")):
+            raise s.ValidationError("Give loginString or email.")
+        return attrs
+
+    def account_import(self) -> AccountImport:
+        """The validated body as the import flow's :class:`AccountImport`."""
+        data = {k: ("" if v is None else v) for k, v in self.validated_data.items()}
+        return AccountImport(
+            service_type=data["serviceType"],
+            email=data.get("email", "").strip(),
+            login_string=data.get("loginString", "").strip(),
+            name=data.get("name", ""),
+            auth_user_id=data.get("authUserId", "").strip(),
+            auth_org_id=data.get("authOrgId", "").strip(),
+            client_org_id=data.get("clientOrgId", "").strip(),
+            server_url=data.get("serverUrl", "").strip(),
+            password=data.get("password", ""),
+            access_token=data.get("accessToken") or data.get("authString1", ""),
+            refresh_token=data.get("refreshToken") or data.get("authString2", ""),
+            expires_at=data.get("authExpiresAt") or None,
+            obtained_at=data.get("authObtainedAt") or None,
+            scopes=tuple(data.get("authScopes") or ()),
+            oauth_client_id=data.get("oauthClientId", "").strip(),
+        )
+
+
+class AccountImportQuery(StrictSerializer):
+    """The query of ``POST /v1/am/accounts``."""
+
+    pingProvider = FlagField(
+        help_text="Check the credentials at the provider before saving (default true).",
+        error_messages={"invalid": "pingProvider must be true or false."},
+    )
+    ensureAccess = FlagField(
+        help_text="Also check the mailbox, calendar, ... of authScopes is reachable.",
+        error_messages={"invalid": "ensureAccess must be true or false."},
+    )
+    userAccount = s.CharField(required=False, allow_blank=True)
+    userId = s.CharField(required=False, allow_blank=True)
+    recycleKeys = s.CharField(required=False, allow_blank=True)
+
+    def validate_userAccount(self, value: str) -> str:  # noqa: N802 (the query name)
+        if value:
+            raise s.ValidationError(
+                "userAccount, userId: imported accounts are not attached to users here; "
+                "a user signs in with the User flow (docs/migrating-from-aurinko.md)."
+            )
+        return value
+
+    validate_userId = validate_userAccount  # noqa: N815 (the query name)
+
+    def validate_recycleKeys(self, value: str) -> str:  # noqa: N802 (the query name)
+        if value:
+            raise s.ValidationError(
+                "recycleKeys: an import updates the account of the same provider identity "
+                "(serviceType and authUserId), and only that."
+            )
+        return value
+
+
+class AccountSaveResultSerializer(s.Serializer):
+    """Aurinko's ``AccountSaveResult``: the account and a new account token for it."""
+
+    accountId = s.IntegerField()
+    accessToken = s.CharField(help_text="A new account token (never the provider's).")
+
+
+class OkSerializer(s.Serializer):
+    """Aurinko's ``OkResponse``."""
+
+    status = s.ChoiceField(choices=["Ok"])

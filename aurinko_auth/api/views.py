@@ -19,7 +19,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from aurinko_auth import accounts
+from aurinko_auth import accounts, audit
 from aurinko_auth.api.authentication import (
     AccountTokenAuthentication,
     ClientCredentialsAuthentication,
@@ -28,10 +28,14 @@ from aurinko_auth.api.authentication import (
 from aurinko_auth.api.cors import CorsMixin
 from aurinko_auth.api.errors import exception_handler
 from aurinko_auth.api.serializers import (
+    AccountImportQuery,
+    AccountImportSerializer,
     AccountListQuery,
     AccountPageSerializer,
+    AccountSaveResultSerializer,
     AccountSerializer,
     ErrorSerializer,
+    OkSerializer,
     RevokedSerializer,
     TokenExchangeSerializer,
     account_json,
@@ -39,7 +43,7 @@ from aurinko_auth.api.serializers import (
 )
 from aurinko_auth.errorcodes import Code
 from aurinko_auth.exceptions import InvalidRequest, NotFound
-from aurinko_auth.flows import codes
+from aurinko_auth.flows import codes, imports
 from aurinko_auth.hotpath.auth import Principal
 from aurinko_auth.lifecycle import daemon_tokens
 from aurinko_auth.models import Account
@@ -208,9 +212,17 @@ class AccountTokenView(AurinkoAPIView):
         return Response(RevokedSerializer({"revoked": True, "providerConfirmed": confirmed}).data)
 
 
+def account_import(request: Request) -> imports.AccountImport:
+    """The body of an import (``ApiAccountInDto``), validated."""
+    body = AccountImportSerializer(data=request.data)
+    body.is_valid(raise_exception=True)
+    return body.account_import()
+
+
 class AmAccountsView(ClientOnlyView):
     """``GET /v1/am/accounts``: the app's accounts, paginated (``limit``, ``offset``) and
-    filtered (``serviceType``, ``authOrgId``, ``clientOrgId``, ``active``, ``daemon``)."""
+    filtered (``serviceType``, ``authOrgId``, ``clientOrgId``, ``active``, ``daemon``);
+    ``POST``: import one."""
 
     @document(
         summary="The app's accounts",
@@ -244,6 +256,46 @@ class AmAccountsView(ClientOnlyView):
             "limit": limit,
         }
         return Response(AccountPageSerializer(page).data)
+
+    @document(
+        summary="Import (upsert) an account with provider tokens or password credentials",
+        operation_id="am_accounts_import",
+        parameters=[AccountImportQuery],
+        request=AccountImportSerializer,
+        responses={200: AccountSaveResultSerializer, **errors(400, 401, 404, 409, 429, 502, 503)},
+    )
+    def post(self, request: Request) -> Response:
+        query = AccountImportQuery(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        verify = query.validated_data.get("pingProvider")
+        data = account_import(request)
+        app = self.principal.app
+        checked = imports.check(
+            app,
+            data,
+            verify=verify is not False,
+            ensure_access=bool(query.validated_data.get("ensureAccess")),
+            ip=audit.client_ip(request),
+        )
+        saved = imports.save(app, data, checked)
+        result = {"accountId": saved.account.pk, "accessToken": saved.access_token}
+        return Response(AccountSaveResultSerializer(result).data)
+
+
+class AmAccountConnectView(ClientOnlyView):
+    """``POST /v1/am/accounts/connect``: the checks of an import, nothing saved."""
+
+    @document(
+        summary="Check an account's credentials at the provider without saving",
+        request=AccountImportSerializer,
+        responses={200: OkSerializer, **errors(400, 401, 404, 429, 502, 503)},
+    )
+    def post(self, request: Request) -> Response:
+        if request.query_params:
+            name = next(iter(request.query_params))[:64]
+            raise InvalidRequest(f"Unknown parameter {name!r}: this endpoint takes none.")
+        imports.check(self.principal.app, account_import(request), ip=audit.client_ip(request))
+        return Response(OkSerializer({"status": "Ok"}).data)
 
 
 class AmAccountView(ClientOnlyView):

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Mapping
+from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
@@ -94,6 +95,31 @@ def _limits(ip: str | None, login: str) -> list[tuple[str, str, str | None]]:
     return limits
 
 
+def sign_in(
+    app: App, provider: FormSignIn, cleaned: dict[str, Any], *, ip: str | None, flow: str
+) -> SignedIn:
+    """A real sign-in with ``cleaned`` (the provider's ``clean``) for ``app``: rate-limited
+    per client IP and per login before any server is contacted; a failure is counted and
+    audited (``flow`` names who asked: a form's flow kind, or an import)."""
+    limits = _limits(ip, provider.login_of(cleaned))
+    for scope, ident, rate in limits:
+        ratelimit.check(scope, ident, rate)
+    config = ProviderConfig.objects.filter(app=app, service_type=provider.id).first()
+    try:
+        return provider.sign_in(config, cleaned)
+    except AurinkoError as exc:
+        for scope, ident, rate in limits:
+            ratelimit.count(scope, ident, rate)
+        audit.record(
+            audit.Event.AUTH_FAILED,
+            app=app.pk,
+            error=exc.code,
+            serviceType=provider.id,  # type: ignore[attr-defined]
+            flow=flow,
+        )
+        raise
+
+
 def submit(
     state: str,
     browser_id: str | None,
@@ -110,24 +136,7 @@ def submit(
     StateError when the authorization cannot be resumed, and FlowRedirectError when the sign-in
     succeeded but the flow cannot end well (the app learns why at its returnUrl)."""
     pending, provider = pending_form(state, browser_id)
-    cleaned = provider.clean(data)
-    limits = _limits(ip, provider.login_of(cleaned))
-    for scope, ident, rate in limits:
-        ratelimit.check(scope, ident, rate)
-    config = ProviderConfig.objects.filter(app=pending.app, service_type=provider.id).first()
-    try:
-        signed = provider.sign_in(config, cleaned)
-    except AurinkoError as exc:
-        for scope, ident, rate in limits:
-            ratelimit.count(scope, ident, rate)
-        audit.record(
-            audit.Event.AUTH_FAILED,
-            app=pending.app_id,
-            error=exc.code,
-            serviceType=pending.service_type,
-            flow=pending.kind,
-        )
-        raise
+    signed = sign_in(pending.app, provider, provider.clean(data), ip=ip, flow=pending.kind)
     try:
         with transaction.atomic():
             flow_state.claim(pending)

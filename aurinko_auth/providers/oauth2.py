@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from urllib.parse import urlsplit
 
 import requests
+from django.utils import timezone
 
 from aurinko_auth.conf import aurinko_settings
 from aurinko_auth.errorcodes import Code
@@ -345,6 +346,23 @@ class OAuth2Provider(ProviderResponses, Provider):
                 lambda: session.get(url, headers=headers, timeout=self.timeout()),
             )
         return self.profile_from_response(response, tokens)
+
+    def verify_tokens(self, config: Any, tokens: TokenSet) -> tuple[TokenSet, Profile]:
+        """Tokens obtained elsewhere (an import) checked at the provider: with no access token,
+        or one past its ``expires_at``, the refresh token is redeemed first; then the profile
+        call with the access token says whose they are. Returns the tokens to keep (the
+        refreshed ones, a rotated refresh token included) and the profile. Raises
+        :class:`ProviderCallError` (or InvalidRequest when nothing usable was given)."""
+        expired = tokens.expires_at is not None and tokens.expires_at <= timezone.now()
+        if not tokens.access_token or expired:
+            if not tokens.refresh_token:
+                raise InvalidRequest(
+                    "The access token has expired and no refresh token was given."
+                    if tokens.access_token
+                    else "Give an access token or a refresh token."
+                )
+            tokens = self.refresh(config, tokens.refresh_token)
+        return tokens, self.fetch_profile(config, tokens)
 
     def profile_http_failure(self, status: int) -> str:
         """The failure class of an HTTP error from the profile endpoint."""

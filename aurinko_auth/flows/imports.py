@@ -1,0 +1,224 @@
+"""Accounts brought from elsewhere (Aurinko's ``POST /v1/am/accounts`` and
+``POST /v1/am/accounts/connect``): provider tokens or password credentials, checked at the
+provider before anything is written.
+
+:func:`check` proves what an import names, unless told not to: tokens by the provider's own
+probe (:meth:`OAuth2Provider.verify_tokens`: a refresh when there is no usable access token,
+then the profile call), passwords by a real sign-in (the hosted form's, rate-limited the same
+way). :func:`save` then upserts the account by its provider identity (the same identity imported
+or authorized again is the same account) and issues an account token, in one transaction. No
+provider call happens inside that transaction, and nothing is written when a check fails.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from django.db import transaction
+
+from aurinko_auth import scopes
+from aurinko_auth.accounts import link_account
+from aurinko_auth.errorcodes import Code
+from aurinko_auth.exceptions import InvalidRequest
+from aurinko_auth.flows import common, password
+from aurinko_auth.flows import options as flow_options
+from aurinko_auth.flows.state import FlowParams
+from aurinko_auth.models import Account, AccountToken, App
+from aurinko_auth.providers.base import Profile, Provider, TokenSet
+from aurinko_auth.providers.forms import FormSignIn, PasswordProvider
+from aurinko_auth.providers.oauth2 import OAuth2Provider
+from aurinko_auth.providers.registry import get_provider
+
+# How failed password sign-ins of imports are counted in the audit log (``flow``).
+FLOW = "import"
+
+
+@dataclass(frozen=True)
+class AccountImport:
+    """An account as the app describes it (Aurinko's ``ApiAccountInDto``, parsed by the API's
+    serializer): whose it is, and its provider tokens or password credentials."""
+
+    service_type: str
+    email: str = ""
+    login_string: str = ""
+    name: str = ""
+    auth_user_id: str = ""
+    auth_org_id: str = ""
+    client_org_id: str = ""
+    server_url: str = ""
+    password: str = ""
+    access_token: str = ""
+    refresh_token: str = ""
+    expires_at: datetime | None = None
+    obtained_at: datetime | None = None
+    scopes: tuple[str, ...] = ()  # unified scope names
+    oauth_client_id: str = ""
+
+    @property
+    def login(self) -> str:
+        return self.login_string or self.email
+
+
+@dataclass
+class Checked:
+    """What :func:`check` established: the identity and what the broker keeps for it."""
+
+    provider: Provider
+    profile: Profile
+    unified: list[str]
+    native: list[str]
+    tokens: TokenSet | None = None
+    credentials: dict[str, Any] | None = field(default=None, repr=False)
+
+
+@dataclass
+class Saved:
+    account: Account
+    access_token: str  # the new account token (ours, never the provider's)
+    created: bool
+
+
+def check(
+    app: App,
+    data: AccountImport,
+    *,
+    verify: bool = True,
+    ensure_access: bool = False,
+    ip: str | None = None,
+) -> Checked:
+    """Check an import without writing anything. With ``verify`` (the default) the provider
+    vouches for the identity: the provider's answer is the profile, and what the request
+    says of it (``authUserId``, ``email``/``loginString``) must agree. Without, the request's
+    own identity is taken as given (``authUserId`` is then required). ``ensure_access``: the
+    provider's access probes (flows/options.py) must reach what ``authScopes`` name."""
+    provider = get_provider(data.service_type)
+    unified = scopes.parse_scopes(" ".join(data.scopes))
+    scopes.check_allowed(unified, app.allowed_scopes)
+    native = provider.native_scopes(unified)
+    if ensure_access and not verify:
+        raise InvalidRequest("ensureAccess checks at the provider: it needs pingProvider.")
+    flow = FlowParams(
+        scopes=unified,
+        native=native,
+        ensure_access=ensure_access,
+        auth_email=data.login if "@" in data.login else "",
+    )
+    if data.password:
+        checked = _check_password(app, provider, data, unified, native, verify=verify, ip=ip)
+        if verify:
+            flow_options.check_identity(flow, checked.profile)
+    elif data.access_token or data.refresh_token:
+        checked = _check_tokens(app, provider, data, unified, native, flow, verify=verify)
+    else:
+        raise InvalidRequest(
+            "Give the account's provider tokens (authString1/accessToken, "
+            "authString2/refreshToken) or, for a password account, its password."
+        )
+    if verify and data.auth_user_id and data.auth_user_id != checked.profile.auth_user_id:
+        raise InvalidRequest(
+            "authUserId is not the identity the provider says these credentials belong to.",
+            code=Code.ACCOUNT_MISMATCH,
+        )
+    return checked
+
+
+def _check_password(
+    app: App,
+    provider: Provider,
+    data: AccountImport,
+    unified: list[str],
+    native: list[str],
+    *,
+    verify: bool,
+    ip: str | None,
+) -> Checked:
+    if not isinstance(provider, FormSignIn):
+        raise InvalidRequest(f"{provider.id} accounts are imported with tokens, not a password.")
+    # The provider's own form fields from serverUrl (IMAP: imaps://host:993), then its form
+    # checks, exactly as if the user had typed them (the SSRF guard included).
+    fields = provider.form_initial(data.server_url) if data.server_url else {}
+    if data.server_url and not fields:
+        raise InvalidRequest(f"serverUrl is not a {provider.id} server URL.")
+    cleaned = provider.clean({**fields, "login": data.login, "password": data.password})
+    if verify:
+        signed = password.sign_in(app, provider, cleaned, ip=ip, flow=FLOW)
+        return Checked(provider, signed.profile, unified, native, signed.tokens, signed.credentials)
+    if not isinstance(provider, PasswordProvider):
+        # Its sign-in yields the provider's tokens (SugarCRM's password grant): only a real
+        # sign-in can give them.
+        raise InvalidRequest(f"{provider.id} credentials can only be imported verified.")
+    return Checked(provider, _given_profile(data), unified, native, credentials=cleaned)
+
+
+def _check_tokens(
+    app: App,
+    provider: Provider,
+    data: AccountImport,
+    unified: list[str],
+    native: list[str],
+    flow: FlowParams,
+    *,
+    verify: bool,
+) -> Checked:
+    if not isinstance(provider, OAuth2Provider):
+        raise InvalidRequest(f"{provider.id} accounts are imported with a password, not tokens.")
+    config = common.provider_config(app, provider)
+    if data.oauth_client_id and data.oauth_client_id != config.client_id:
+        raise InvalidRequest(
+            "oauthClientId is not the client id of the app's "
+            f"{provider.id} configuration: its tokens could not be refreshed here.",
+            code=Code.ACCOUNT_MISMATCH,
+        )
+    tokens = TokenSet(
+        access_token=data.access_token,
+        refresh_token=data.refresh_token,
+        expires_at=data.expires_at,
+    )
+    if not verify:
+        return Checked(provider, _given_profile(data), unified, native, tokens)
+    # The configuration the account's calls will see (a per-account server, an instance),
+    # from an unsaved stand-in of the account: the provider decides what serverUrl means.
+    resolved = provider.resolve(
+        config, account=Account(app=app, service_type=provider.id, server_url=data.server_url)
+    )
+    tokens, profile = provider.verify_tokens(resolved, tokens)
+    profile.server_url = profile.server_url or data.server_url
+    flow_options.check_outcome(flow, provider, resolved, profile, tokens)
+    return Checked(provider, profile, unified, native, tokens)
+
+
+def _given_profile(data: AccountImport) -> Profile:
+    """The identity as the request states it (an unverified import)."""
+    if not data.auth_user_id:
+        raise InvalidRequest("authUserId is required when the provider is not asked.")
+    return Profile(
+        auth_user_id=data.auth_user_id,
+        email=data.email,
+        name=data.name,
+        login_string=data.login,
+        auth_org_id=data.auth_org_id,
+        server_url=data.server_url,
+    )
+
+
+def save(app: App, data: AccountImport, checked: Checked) -> Saved:
+    """Upsert the checked account by its provider identity and issue an account token, in
+    one transaction (the account's tokens or password encrypted like every other's)."""
+    profile = checked.profile
+    profile.name = profile.name or data.name
+    profile.auth_org_id = profile.auth_org_id or data.auth_org_id
+    with transaction.atomic():
+        account, created = link_account(
+            app=app,
+            provider=checked.provider,
+            profile=profile,
+            tokens=checked.tokens,
+            credentials=checked.credentials,
+            requested_scopes=checked.unified,
+            requested_native=checked.native,
+            client_org_id=data.client_org_id,
+            obtained_at=data.obtained_at,
+        )
+        return Saved(account, AccountToken.issue(account), created)
