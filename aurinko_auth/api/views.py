@@ -27,15 +27,17 @@ from aurinko_auth.api.authentication import (
 )
 from aurinko_auth.api.cors import CorsMixin
 from aurinko_auth.api.errors import exception_handler
-from aurinko_auth.api.serializers import (
+from aurinko_auth.api.import_serializers import (
     AccountImportQuery,
     AccountImportSerializer,
+    AccountSaveResultSerializer,
+    OkSerializer,
+)
+from aurinko_auth.api.serializers import (
     AccountListQuery,
     AccountPageSerializer,
-    AccountSaveResultSerializer,
     AccountSerializer,
     ErrorSerializer,
-    OkSerializer,
     RevokedSerializer,
     TokenExchangeSerializer,
     account_json,
