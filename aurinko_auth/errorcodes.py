@@ -112,7 +112,7 @@ class Code(StrEnum):
     SERVICE_ACCOUNT_KEY_INVALID = (
         "service_account_key.invalid",
         400,
-        "Not a service-account JSON key.",
+        "Not a usable service-account key or certificate.",
     )
     MAILBOX_INVALID = "mailbox.invalid", 400, "X-Aurinko-Mailbox is not a mailbox address."
     MAILBOX_NOT_DAEMON = "mailbox.not_daemon", 400, "X-Aurinko-Mailbox needs a service account."

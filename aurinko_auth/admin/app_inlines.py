@@ -17,7 +17,7 @@ from aurinko_auth.admin.forms import (
     MembershipForm,
     MembershipFormSet,
     ProviderConfigForm,
-    service_account_email,
+    stored_key_label,
 )
 from aurinko_auth.admin.scoping import AppScopedInlineMixin, Role
 from aurinko_auth.models import Account, App, AppMembership, IdentityTrust, ProviderConfig
@@ -102,8 +102,8 @@ class ProviderConfigInline(AppScopedInlineMixin, admin.StackedInline):
 
     @admin.display(description="Service-account key")
     def key_status(self, obj: ProviderConfig) -> str:
-        email = service_account_email(obj)
-        return f"stored, for {email}" if email else "not set"
+        label = stored_key_label(obj)
+        return f"stored: {label}" if label else "not set"
 
     @admin.display(description="Endpoint overrides")
     def endpoint_list(self, obj: ProviderConfig) -> str:

@@ -16,7 +16,7 @@ from aurinko_auth.admin.provider_forms import (  # noqa: F401 (re-exported)
     IdentityTrustForm,
     OptionsField,
     ProviderConfigForm,
-    service_account_email,
+    stored_key_label,
     validate_service_account_key,
 )
 from aurinko_auth.exceptions import AurinkoError

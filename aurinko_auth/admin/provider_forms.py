@@ -3,7 +3,6 @@ service-account key are write-only: never rendered, an empty field keeps the sto
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from django import forms
@@ -46,7 +45,7 @@ def validate_service_account_key(raw: bytes, service_type: str = "") -> str:
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError:
-        raise ValidationError("The key file is not valid JSON.") from None
+        raise ValidationError("The key file is not text (a JSON key or a PEM file).") from None
     provider = _key_provider(service_type)
     if provider is None:
         raise ValidationError("No registered provider takes a service-account key.")
@@ -56,14 +55,18 @@ def validate_service_account_key(raw: bytes, service_type: str = "") -> str:
         raise ValidationError(exc.message) from None
 
 
-def service_account_email(config: ProviderConfig) -> str:
-    """The stored key's client_email (not secret) to show which key is stored."""
+def stored_key_label(config: ProviderConfig) -> str:
+    """What the stored key is, in words that are not secret (Google: its service account;
+    Office 365: its certificate), as the configuration's provider describes it."""
     if not config.service_account_key:
         return ""
     try:
-        return str(json.loads(config.service_account_key).get("client_email") or "")
-    except (ValueError, AttributeError):
+        provider = get_provider(config.service_type)
+    except AurinkoError:
         return ""
+    if not isinstance(provider, ServiceAccountProvider):
+        return ""
+    return provider.describe_service_account_key(config.service_account_key)
 
 
 class OptionsField(forms.JSONField):
@@ -88,9 +91,9 @@ class ProviderConfigForm(forms.ModelForm):
     )
     clear_client_secret = forms.BooleanField(label="Remove the stored secret", required=False)
     key_file = forms.FileField(
-        label="Service-account key (JSON file)",
+        label="Service-account key or certificate",
         required=False,
-        widget=forms.FileInput(attrs={"accept": "application/json,.json"}),
+        widget=forms.FileInput(attrs={"accept": "application/json,.json,.pem,.crt,.key"}),
     )
     clear_service_account_key = forms.BooleanField(label="Remove the stored key", required=False)
     endpoints = forms.CharField(
@@ -139,7 +142,7 @@ class ProviderConfigForm(forms.ModelForm):
             if stored_secret
             else "Write-only: never shown again."
         )
-        email = service_account_email(instance) if instance.pk else ""
+        label = stored_key_label(instance) if instance.pk else ""
         # "Remove the stored ..." only where something is stored.
         for name, stored in (
             ("clear_client_secret", stored_secret),
@@ -149,10 +152,11 @@ class ProviderConfigForm(forms.ModelForm):
                 self.fields[name].widget = forms.HiddenInput()
                 self.fields[name].disabled = True
         self.fields["key_file"].help_text = (
-            f"A key for {email} is stored. Upload a new file to replace it."
-            if email
-            else "Write-only: the JSON key from your provider's console, used for "
-            "service-account (daemon) access."
+            f"Stored: {label}. Upload a new file to replace it."
+            if label
+            else "Write-only, for service-account (daemon) access: Google's JSON key, or for "
+            "Office 365 a PEM file with the private key and the certificate registered in "
+            "the app registration (used instead of the client secret)."
         )
 
     def clean_endpoints(self) -> dict[str, str]:

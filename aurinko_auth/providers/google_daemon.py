@@ -109,6 +109,12 @@ class GoogleServiceAccounts(ServiceAccountProvider):
     def parse_service_account_key(self, text: str) -> ServiceAccountKey:
         return parse_service_account_key(text)
 
+    def describe_service_account_key(self, text: str) -> str:
+        try:
+            return f"service account {parse_service_account_key(text).client_email}"
+        except InvalidServiceAccountKey:
+            return ""
+
     def complete_daemon_sign_in(
         self, config: ProviderConfig, admin: Profile, native: list[str]
     ) -> DaemonGrant:

@@ -5,6 +5,12 @@
 ``organizations``); the callback names the consented tenant, and an app-only Microsoft Graph
 token for it (client credentials, scope ``https://graph.microsoft.com/.default``) proves the
 consent. One token serves every mailbox of the tenant; there is no refresh token.
+
+The app authenticates with its client secret or, when the configuration holds a certificate
+credential (``service_account_key``: a PEM file with the private key and the certificate
+registered in the app registration), with a client assertion signed by that key (RFC 7523,
+``private_key_jwt``; Microsoft's "certificate credentials"). The certificate wins over a
+secret when both are stored.
 """
 
 from __future__ import annotations
@@ -20,9 +26,13 @@ from aurinko_auth.errorcodes import Code
 from aurinko_auth.exceptions import AccessDenied, InvalidRequest, ProviderError
 from aurinko_auth.providers.base import Profile, TokenSet
 from aurinko_auth.providers.service_accounts import (
+    CLIENT_ASSERTION_TYPE,
+    CertificateCredential,
     DaemonGrant,
+    InvalidServiceAccountKey,
     ServiceAccountProvider,
     not_configured,
+    parse_certificate_credential,
 )
 from aurinko_auth.security.oauth_transport import OAuth2Session
 
@@ -63,13 +73,26 @@ class Office365ServiceAccounts(ServiceAccountProvider):
 
     admin_signs_in = False
     token_per_mailbox = False
+    # The certificate credential (private key + certificate), instead of a client secret.
+    takes_service_account_key = True
 
     def check_daemon_config(self, config: ProviderConfig) -> None:
-        if not config.client_id or not config.client_secret:
+        if not config.client_id or not (config.client_secret or config.service_account_key):
             raise not_configured(
-                "Office 365 service accounts need the app's OAuth client id and "
-                "client secret (client credentials)."
+                "Office 365 service accounts need the app's OAuth client id and a client "
+                "secret or a certificate (client credentials)."
             )
+        if config.service_account_key:
+            certificate_of(config)
+
+    def parse_service_account_key(self, text: str) -> CertificateCredential:
+        return parse_certificate_credential(text)
+
+    def describe_service_account_key(self, text: str) -> str:
+        try:
+            return parse_certificate_credential(text).describe()
+        except InvalidServiceAccountKey:
+            return ""
 
     def daemon_consent(self, config: ProviderConfig, extra: Mapping[str, str]) -> dict[str, str]:
         requested = extra.get("tenant", "")
@@ -134,23 +157,39 @@ class Office365ServiceAccounts(ServiceAccountProvider):
         return self.client_credentials_token(config, account.auth_org_id)
 
     def client_credentials_token(self, config: ProviderConfig, tenant: str) -> TokenSet:
-        """An app-only Microsoft Graph token for ``tenant`` (client credentials grant)."""
-        if not config.client_id or not config.client_secret:
-            raise not_configured(
-                "The app's Office 365 configuration needs an OAuth client id and client "
-                "secret for service accounts."
-            )
+        """An app-only Microsoft Graph token for ``tenant`` (client credentials grant),
+        the app authenticated by its certificate when one is stored, else by its secret."""
+        self.check_daemon_config(config)
         if not is_tenant_id(tenant) and not _DOMAIN.match(tenant or ""):
             raise InvalidRequest(
                 "Client credentials need a concrete tenant.", code=Code.TENANT_INVALID
             )
         provider: Any = self
+        url = provider.endpoint("token", config, tenant=tenant)
+        if config.service_account_key:
+            authentication = {
+                "client_assertion_type": CLIENT_ASSERTION_TYPE,
+                "client_assertion": certificate_of(config).client_assertion(config.client_id, url),
+            }
+        else:
+            authentication = {"client_secret": config.client_secret}
         session = OAuth2Session(client=BackendApplicationClient(client_id=config.client_id))
         return self.fetch_app_token(
             session,
-            provider.endpoint("token", config, tenant=tenant),
+            url,
             client_id=config.client_id,
-            client_secret=config.client_secret,
             include_client_id=True,
             scope=[GRAPH_DEFAULT_SCOPE],
+            **authentication,
         )
+
+
+def certificate_of(config: ProviderConfig) -> CertificateCredential:
+    """The configuration's stored certificate credential; a stored one that no longer loads
+    (expired) is a configuration problem, said before any redirect."""
+    try:
+        return parse_certificate_credential(config.service_account_key)
+    except InvalidServiceAccountKey as exc:
+        raise not_configured(
+            f"The app's Office 365 certificate cannot be used: {exc.message}"
+        ) from None

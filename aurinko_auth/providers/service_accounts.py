@@ -21,12 +21,19 @@ provider call, a JWT bearer assertion signed with PyJWT) are here too.
 
 from __future__ import annotations
 
+import base64
 import logging
+import time
+import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import jwt
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
 from oauthlib.common import to_unicode
 from oauthlib.oauth2 import ServiceApplicationClient
 from oauthlib.oauth2.rfc6749.errors import OAuth2Error
@@ -99,6 +106,11 @@ class ServiceAccountProvider:
         raise InvalidServiceAccountKey(
             f"{getattr(self, 'id', '')} takes no service-account key.",
         )
+
+    def describe_service_account_key(self, text: str) -> str:
+        """What a stored key is, in words that are not secret (its account, its certificate),
+        for the admin; empty when unreadable."""
+        return ""
 
     # --- admin consent (admin_signs_in False) ----------------------------------------------
     def daemon_consent(self, config: ProviderConfig, extra: Mapping[str, str]) -> dict[str, str]:
@@ -198,3 +210,108 @@ class SignedAssertionClient(ServiceApplicationClient):
         headers = {"kid": self._key_id} if self._key_id else None
         assertion = jwt.encode(self._claims, self._private_key, algorithm="RS256", headers=headers)
         return prepare_token_request(self.grant_type, body=body, assertion=to_unicode(assertion))
+
+
+# --- certificate credentials (RFC 7523 client authentication) ----------------------------------
+
+# An assertion is used once, at once: Microsoft advises a few minutes of validity.
+CLIENT_ASSERTION_LIFETIME = 600
+CLIENT_ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
+
+
+def _b64url(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+@dataclass(frozen=True)
+class CertificateCredential:
+    """An app's private key and the X.509 certificate registered for it at the provider."""
+
+    private_key: str  # PEM
+    certificate: x509.Certificate
+
+    @property
+    def thumbprint_sha1(self) -> str:
+        """``x5t``: the base64url SHA-1 thumbprint of the certificate's DER encoding."""
+        return _b64url(self.certificate.fingerprint(hashes.SHA1()))  # noqa: S303 (a name, not a MAC)
+
+    @property
+    def thumbprint_sha256(self) -> str:
+        """``x5t#S256``: the base64url SHA-256 thumbprint."""
+        return _b64url(self.certificate.fingerprint(hashes.SHA256()))
+
+    @property
+    def hex_thumbprint(self) -> str:
+        """The thumbprint as the provider's console shows it (SHA-1, upper-case hex)."""
+        return self.certificate.fingerprint(hashes.SHA1()).hex().upper()  # noqa: S303
+
+    @property
+    def expires_at(self) -> datetime:
+        return self.certificate.not_valid_after_utc
+
+    def describe(self) -> str:
+        subject = self.certificate.subject.rfc4514_string() or "(no subject)"
+        return (
+            f"certificate {subject}, thumbprint {self.hex_thumbprint}, "
+            f"expires {self.expires_at:%Y-%m-%d}"
+        )
+
+    def client_assertion(self, client_id: str, audience: str) -> str:
+        """A signed client assertion (RFC 7523 section 2.2) for ``audience`` (the token
+        endpoint): PS256 with the certificate named by ``x5t#S256`` and ``x5t``."""
+        now = int(time.time())
+        claims = {
+            "aud": audience,
+            "iss": client_id,
+            "sub": client_id,
+            "jti": str(uuid.uuid4()),
+            "nbf": now,
+            "iat": now,
+            "exp": now + CLIENT_ASSERTION_LIFETIME,
+        }
+        headers = {"x5t#S256": self.thumbprint_sha256, "x5t": self.thumbprint_sha1}
+        return jwt.encode(claims, self.private_key, algorithm="PS256", headers=headers)
+
+
+def parse_certificate_credential(text: str) -> CertificateCredential:
+    """A PEM text holding an unencrypted RSA private key and its X.509 certificate (either
+    order; a chain may follow). Raises :class:`InvalidServiceAccountKey` with a message that
+    never quotes the key."""
+    data = (text or "").encode()
+    try:
+        key = serialization.load_pem_private_key(data, password=None)
+    except TypeError:
+        raise InvalidServiceAccountKey(
+            "The private key is encrypted: store it without a passphrase "
+            "(openssl pkey -in key.pem -out key-plain.pem)."
+        ) from None
+    except ValueError:
+        raise InvalidServiceAccountKey("The file holds no readable PEM private key.") from None
+    if not isinstance(key, rsa.RSAPrivateKey):
+        raise InvalidServiceAccountKey("The private key is not RSA.")
+    try:
+        certificates = x509.load_pem_x509_certificates(data)
+    except ValueError:
+        raise InvalidServiceAccountKey(
+            "The file holds no readable PEM certificate next to the private key."
+        ) from None
+    public = key.public_key().public_numbers()
+    own = [
+        c
+        for c in certificates
+        if isinstance(c.public_key(), rsa.RSAPublicKey)
+        and c.public_key().public_numbers() == public
+    ]
+    if not own:
+        raise InvalidServiceAccountKey("No certificate in the file matches the private key.")
+    certificate = own[0]
+    if certificate.not_valid_after_utc <= datetime.now(UTC):
+        raise InvalidServiceAccountKey(
+            f"The certificate expired on {certificate.not_valid_after_utc:%Y-%m-%d}."
+        )
+    pem = key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    ).decode()
+    return CertificateCredential(pem, certificate)

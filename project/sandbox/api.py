@@ -35,6 +35,7 @@ class SandboxAPIView(ProtectedResourceView):
         if not valid:
             return invalid_token()
         request.resource_owner = oauth_request.user
+        request.resource_client = oauth_request.client
         return self.handle(request, *args, **kwargs)
 
     def handle(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
@@ -42,6 +43,8 @@ class SandboxAPIView(ProtectedResourceView):
 
     def user_json(self, request: HttpRequest) -> dict[str, Any]:
         user = request.resource_owner
+        if user is None:  # an app-only token (client credentials): the app, no user
+            return {"sub": None, "appId": request.resource_client.client_id}
         return {
             "sub": str(user.pk),
             "username": user.get_username(),

@@ -4,8 +4,13 @@
   client and its registered redirect URI like Microsoft does, then redirects back with
   ``tenant``, ``admin_consent=True``, ``state`` and ``scope``.
 * ``t/<tenant>/token/``: the token endpoint of one tenant; an unknown tenant is refused
-  (AADSTS90002), anything else goes to django-oauth-toolkit's token endpoint (client
-  credentials).
+  (AADSTS90002). A client that authenticates with a client assertion (Microsoft's certificate
+  credentials, RFC 7523) is checked here: the certificate named by ``x5t#S256`` or ``x5t``
+  must be registered for the client, the signature (PS256 or RS256) must verify with its
+  public key, ``aud`` must be this endpoint, ``iss`` = ``sub`` = the client id, ``exp``,
+  ``nbf`` and ``jti`` present, the ``jti`` never seen before; then an access token of the
+  client is issued. Anything else goes to django-oauth-toolkit's token endpoint (client
+  credentials with a secret).
 * ``jwt/token/``: Google's token endpoint for the JWT bearer grant (RFC 7523): verifies the
   RS256 signature with the registered public key (``kid``), ``iss``, ``sub`` (a sandbox user
   of the delegated domain), ``aud``, ``scope`` (delegated scopes only), ``iat`` and ``exp``
@@ -13,29 +18,39 @@
 
 Service accounts are registered in the JSON file named by ``SANDBOX_SERVICE_ACCOUNTS_FILE``:
 ``{client_email: {"keys": {kid: public_pem}, "domain": ..., "scopes": [...]}}``, read on
-every request so a test can register one while the server runs.
+every request so a test can register one while the server runs. App certificates likewise,
+in ``SANDBOX_APP_CERTIFICATES_FILE``: ``{client_id: [certificate_pem, ...]}``.
 """
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import secrets
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import jwt
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes
 from django.contrib.auth import get_user_model
+from django.db import IntegrityError
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
+from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
-from oauth2_provider.models import get_application_model
+from oauth2_provider.models import get_access_token_model, get_application_model
+from oauth2_provider.settings import oauth2_settings
 from oauth2_provider.views import TokenView
 from oauthlib.common import add_params_to_uri
 
+from project.sandbox.models import UsedAssertion
 from project.sandbox.validators import SANDBOX_TENANT_ID
 
 JWT_BEARER = "urn:ietf:params:oauth:grant-type:jwt-bearer"
+CLIENT_ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
 MAX_ASSERTION_SECONDS = 3600
 CLOCK_SKEW = 60
 
@@ -80,7 +95,93 @@ def tenant_token(request: HttpRequest, tenant: str) -> HttpResponse:
             {"error": "invalid_request", "error_description": "AADSTS90002: tenant not found."},
             status=400,
         )
+    if "client_assertion" in request.POST or "client_assertion_type" in request.POST:
+        return _certificate_token(request)
     return _token_view(request)
+
+
+def _app_certificates(client_id: str) -> list[x509.Certificate]:
+    path = os.environ.get("SANDBOX_APP_CERTIFICATES_FILE", "")
+    if not path or not Path(path).is_file():
+        return []
+    pems = json.loads(Path(path).read_text()).get(client_id, [])
+    return [x509.load_pem_x509_certificate(pem.encode()) for pem in pems]
+
+
+def _thumbprint(certificate: x509.Certificate, algorithm: hashes.HashAlgorithm) -> str:
+    return base64.urlsafe_b64encode(certificate.fingerprint(algorithm)).rstrip(b"=").decode()
+
+
+def _certificate_token(request: HttpRequest) -> HttpResponse:
+    """Client credentials, the client authenticated by a certificate (Microsoft's rules)."""
+    if request.POST.get("grant_type") != "client_credentials":
+        return _error("unsupported_grant_type", "AADSTS70003: unsupported grant type.")
+    if request.POST.get("client_assertion_type") != CLIENT_ASSERTION_TYPE:
+        return _error("invalid_request", "AADSTS50027: invalid client_assertion_type.")
+    if "client_secret" in request.POST:
+        return _error("invalid_request", "AADSTS50027: a secret and an assertion were both sent.")
+    assertion = request.POST.get("client_assertion", "")
+    try:
+        header = jwt.get_unverified_header(assertion)
+        unverified = jwt.decode(assertion, options={"verify_signature": False})
+    except jwt.PyJWTError:
+        return _error("invalid_client", "AADSTS50027: JWT token is invalid or malformed.", 401)
+    client_id = request.POST.get("client_id") or str(unverified.get("iss", ""))
+    app = get_application_model().objects.filter(client_id=client_id).first()
+    if app is None:
+        return _error("unauthorized_client", "AADSTS700016: application not found.")
+    names = {header.get("x5t#S256"), header.get("x5t")} - {None}
+    certificate = next(
+        (
+            candidate
+            for candidate in _app_certificates(client_id)
+            if names
+            & {
+                _thumbprint(candidate, hashes.SHA256()),
+                _thumbprint(candidate, hashes.SHA1()),  # noqa: S303 (Microsoft's x5t)
+            }
+        ),
+        None,
+    )
+    if certificate is None:
+        return _error(
+            "invalid_client",
+            "AADSTS700027: the certificate used to sign the client assertion is not "
+            "registered on the application.",
+            401,
+        )
+    try:
+        claims = jwt.decode(
+            assertion,
+            certificate.public_key(),
+            algorithms=["PS256", "RS256"],
+            audience=request.build_absolute_uri(request.path),
+            issuer=client_id,
+            leeway=CLOCK_SKEW,
+            options={"require": ["aud", "iss", "sub", "exp", "nbf", "jti"]},
+        )
+    except jwt.InvalidSignatureError:
+        return _error("invalid_client", "AADSTS7000274: invalid client assertion signature.", 401)
+    except jwt.PyJWTError as exc:
+        return _error(
+            "invalid_client", f"AADSTS700024: invalid assertion ({type(exc).__name__}).", 401
+        )
+    if claims["sub"] != client_id:
+        return _error("invalid_client", "AADSTS700021: sub is not the client id.", 401)
+    try:
+        UsedAssertion.objects.create(jti=str(claims["jti"])[:255])
+    except IntegrityError:
+        return _error("invalid_client", "AADSTS700025: the assertion was already used.", 401)
+    seconds = oauth2_settings.ACCESS_TOKEN_EXPIRE_SECONDS
+    token = get_access_token_model().objects.create(
+        application=app,
+        token=secrets.token_urlsafe(30),
+        expires=timezone.now() + timedelta(seconds=seconds),
+        scope=request.POST.get("scope", ""),
+    )
+    return JsonResponse(
+        {"access_token": token.token, "token_type": "Bearer", "expires_in": seconds}
+    )
 
 
 def _registry() -> dict[str, Any]:

@@ -30,3 +30,14 @@ class ZohoToken(models.Model):
 
     def __str__(self) -> str:
         return f"Zoho token of {self.accounts_host} (#{self.pk})"
+
+
+class UsedAssertion(models.Model):
+    """A client assertion's ``jti`` the token endpoint accepted: like Microsoft, the sandbox
+    refuses an assertion used twice."""
+
+    jti = models.CharField(max_length=255, unique=True)
+    created = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"assertion {self.jti}"

@@ -291,10 +291,16 @@ def test_malformed_keys_are_rejected_when_saved(app_factory, configure, sa_key):
     assert not ProviderConfig.objects.filter(service_account_key__gt="").exists()
 
 
-def test_key_only_for_google(app_factory, configure, sa_key):
+def test_each_provider_checks_its_own_kind_of_key(app_factory, configure, sa_key):
     app, _ = app_factory()
-    with pytest.raises(InvalidRequest):
+    # Office 365 takes a certificate credential (PEM), not Google's JSON key; Zoho takes none.
+    with pytest.raises(InvalidRequest) as info:
         configure(app, "Office365", client_id="cid", service_account_key=sa_key().json_text)
+    assert "PEM private key" in info.value.message
+    with pytest.raises(InvalidRequest) as info:
+        configure(app, "Zoho", client_id="cid", service_account_key=sa_key().json_text)
+    assert "takes no service-account key" in info.value.message
+    assert not ProviderConfig.objects.filter(service_account_key__gt="").exists()
 
 
 def test_good_key_is_stored_encrypted(app_factory, configure, sa_key):

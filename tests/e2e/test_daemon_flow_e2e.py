@@ -17,7 +17,7 @@ from aurinko_auth import services
 from aurinko_auth.lifecycle.daemon_tokens import MailboxError, daemon_access_token
 from aurinko_auth.models import Account, TokenStatus
 from aurinko_auth.providers.base import ProviderCallError
-from tests.daemon.keys import make_service_account_key
+from tests.daemon.keys import make_app_certificate, make_service_account_key
 from tests.e2e.conftest import follow_until
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
@@ -150,6 +150,58 @@ def test_office365_consent_replayed_state(broker, oauth_peer, office_app):
     again = browser.get(callback, allow_redirects=False, timeout=10)
     assert again.status_code == 400 and "state.used" in again.text
     assert Account.objects.count() == 1
+
+
+def test_office365_daemon_flow_with_a_certificate(broker, oauth_peer, app_factory):
+    """The app authenticates with its certificate, no secret stored: the sandbox's token
+    endpoint verifies each client assertion with the registered certificate."""
+    app, secret = app_factory(return_urls=[RETURN_URL])
+    client_id, _ = oauth_peer.add_client(
+        broker.url + "/v1/auth/callback", grant="client-credentials"
+    )
+    credential = make_app_certificate()
+    oauth_peer.add_app_certificate(client_id, credential.certificate_pem)
+    services.configure_provider(
+        app,
+        "Office365",
+        client_id=client_id,
+        service_account_key=credential.bundle,
+        endpoints=oauth_peer.daemon_endpoints("Office365"),
+    )
+    final = follow_until(
+        requests.Session(),
+        authorize_daemon(broker, app, "Office365"),
+        "app.example.com",
+        oauth_peer,
+        "",
+        "",
+    )
+    query = parse_qs(urlsplit(final).query)
+    assert query["status"] == ["success"], query
+    me = redeem(broker, app, secret, query["code"][0])
+    assert me["daemon"] is True and me["authOrgId"] == SANDBOX_TENANT_ID
+    # The app-only token is the peer's: its own API accepts it.
+    account = Account.objects.get(pk=me["id"])
+    token = daemon_access_token(account)
+    api = requests.get(
+        oauth_peer.url("/sandbox/api/me"), headers={"Authorization": f"Bearer {token}"}, timeout=10
+    )
+    assert api.status_code == 200, api.text
+    assert api.json() == {"sub": None, "appId": client_id}
+    # A fresh assertion for the next token (each jti is used once).
+    Account.objects.filter(pk=account.pk).update(access_token_expires_at=None)
+    account.refresh_from_db()
+    assert daemon_access_token(account) != token
+
+    # A certificate the app registration does not know: refused, and the account says so.
+    services.configure_provider(app, "Office365", service_account_key=make_app_certificate().bundle)
+    Account.objects.filter(pk=account.pk).update(access_token_expires_at=None)
+    account.refresh_from_db()
+    with pytest.raises(ProviderCallError) as info:
+        daemon_access_token(account)
+    assert info.value.code == "invalid_client"
+    account.refresh_from_db()
+    assert account.token_status == TokenStatus.APP_MISCONFIGURED
 
 
 # --- Google Workspace -----------------------------------------------------------------------

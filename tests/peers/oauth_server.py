@@ -4,6 +4,7 @@
     peer = OAuthPeer.start(tmp_path)      # migrates, serves on a free port
     peer.add_user("alice", "pw")
     client_id, secret = peer.add_client(redirect_uri)
+    peer.add_app_certificate(client_id, certificate_pem)   # certificate credentials
     peer.endpoints()                      # endpoint overrides for a ProviderConfig
     instance = peer.add_sugar_client()    # SugarCRM's REST API v11 at this instance URL
     peer.stop()
@@ -59,6 +60,7 @@ class OAuthPeer:
             "SANDBOX_OIDC_KEY_FILE": str(workdir / "oidc.pem"),
             "SANDBOX_ACCESS_TOKEN_SECONDS": str(access_token_seconds),
             "SANDBOX_SERVICE_ACCOUNTS_FILE": str(workdir / "service-accounts.json"),
+            "SANDBOX_APP_CERTIFICATES_FILE": str(workdir / "app-certificates.json"),
             "PYTHONPATH": str(ROOT),
         }
         env.pop("DATABASE_URL", None)
@@ -196,6 +198,16 @@ class OAuthPeer:
         entry = data.setdefault(client_email, {"keys": {}})
         entry["keys"][key_id] = public_pem
         entry.update(domain=domain, scopes=list(scopes))
+        tmp = path.with_suffix(".tmp")
+        tmp.write_text(json.dumps(data))
+        tmp.replace(path)
+
+    def add_app_certificate(self, client_id: str, certificate_pem: str) -> None:
+        """Register a certificate for the client ``client_id`` (Microsoft's certificate
+        credentials: the client may then authenticate with assertions its key signs)."""
+        path = Path(self.env["SANDBOX_APP_CERTIFICATES_FILE"])
+        data = json.loads(path.read_text()) if path.is_file() else {}
+        data.setdefault(client_id, []).append(certificate_pem)
         tmp = path.with_suffix(".tmp")
         tmp.write_text(json.dumps(data))
         tmp.replace(path)
