@@ -110,10 +110,13 @@ class GoogleServiceAccounts(ServiceAccountProvider):
         return parse_service_account_key(text)
 
     def describe_service_account_key(self, text: str) -> str:
+        # Only the key's client_email (not secret), read even from a key that no longer
+        # parses, so the admin still says which key is stored.
         try:
-            return f"service account {parse_service_account_key(text).client_email}"
-        except InvalidServiceAccountKey:
+            email = json.loads(text).get("client_email")
+        except (ValueError, AttributeError):
             return ""
+        return f"service account {email}" if isinstance(email, str) and email else ""
 
     def complete_daemon_sign_in(
         self, config: ProviderConfig, admin: Profile, native: list[str]

@@ -180,9 +180,11 @@ def test_admin_adds_a_provider_configuration_with_a_key_file(client, team):
     data = form_data(page)
     prefix = "provider_configs"
     n = int(data[f"{prefix}-TOTAL_FORMS"])
-    from tests.daemon.keys import make_service_account_key
+    from tests.daemon.keys import make_app_certificate
 
-    key = json.loads(make_service_account_key("daemon@proj.iam.gserviceaccount.com").json_text)
+    # Office 365 takes a certificate credential (a PEM with the private key and the
+    # certificate); Google's JSON key is tests/daemon's.
+    key = make_app_certificate().bundle
     data.update(
         {
             f"{prefix}-TOTAL_FORMS": str(n + 1),
@@ -192,7 +194,7 @@ def test_admin_adds_a_provider_configuration_with_a_key_file(client, team):
             f"{prefix}-{n}-tenant": "contoso.onmicrosoft.com",
             f"{prefix}-{n}-endpoints": "token = http://127.0.0.1:9999/{tenant}/token",
             f"{prefix}-{n}-key_file": SimpleUploadedFile(
-                "key.json", json.dumps(key).encode(), content_type="application/json"
+                "key.pem", key.encode(), content_type="application/x-pem-file"
             ),
         }
     )
@@ -202,7 +204,7 @@ def test_admin_adds_a_provider_configuration_with_a_key_file(client, team):
     ]
     config = ProviderConfig.objects.get(app=team.app, service_type="Office365")
     assert config.client_secret == "azure-secret-value"
-    assert json.loads(config.service_account_key) == key
+    assert config.service_account_key == key
     assert config.endpoints == {"token": "http://127.0.0.1:9999/{tenant}/token"}
     # Encrypted at rest.
     from django.db import connection
