@@ -16,6 +16,7 @@ from aurinko_auth.api.views import AccountView
 from aurinko_auth.hotpath import tokens
 from aurinko_auth.hotpath.lean import JSON_COLUMNS, lean_account_view
 from aurinko_auth.models import Account
+from tests.lean_compare import assert_same, call_both
 
 ORIGIN = "https://app.example.com"  # the origin of tests.conftest.RETURN_URL
 
@@ -26,21 +27,9 @@ def both(rf: RequestFactory):
     lean, drf = lean_account_view(AccountView), AccountView.as_view()
 
     def call(method: str = "get", **headers: str):
-        responses = []
-        for view in (lean, drf):
-            response = view(getattr(rf, method)("/v1/account", **headers))
-            if hasattr(response, "render"):
-                response.render()
-            responses.append(response)
-        return responses
+        return call_both(lean, drf, lambda: getattr(rf, method)("/v1/account", **headers))
 
     return call
-
-
-def assert_same(lean, drf) -> None:
-    assert lean.status_code == drf.status_code
-    assert lean.content == drf.content
-    assert dict(lean.headers) == dict(drf.headers)
 
 
 @pytest.mark.parametrize("origin", [None, ORIGIN, "https://evil.example.com"])

@@ -16,6 +16,7 @@ from aurinko_auth import usersessions
 from aurinko_auth.api.user_views import UserView
 from aurinko_auth.hotpath.lean import lean_user_view
 from aurinko_auth.models import Account, AppUser, UserSession
+from tests.lean_compare import assert_same, call_both
 from tests.user.conftest import APP_ORIGIN
 
 
@@ -25,23 +26,14 @@ def both(rf: RequestFactory):
     lean, drf = lean_user_view(UserView), UserView.as_view()
 
     def call(path: str = "/v1/user", cookies: dict[str, str] | None = None, **headers: str):
-        responses = []
-        for view in (lean, drf):
+        def make_request():
             request = rf.get(path, **headers)
             request.COOKIES.update(cookies or {})
-            response = view(request)
-            if hasattr(response, "render"):
-                response.render()
-            responses.append(response)
-        return responses
+            return request
+
+        return call_both(lean, drf, make_request)
 
     return call
-
-
-def assert_same(lean, drf) -> None:
-    assert lean.status_code == drf.status_code
-    assert lean.content == drf.content
-    assert dict(lean.headers) == dict(drf.headers)
 
 
 @pytest.mark.parametrize("origin", [None, APP_ORIGIN, "http://localhost:5173"])
