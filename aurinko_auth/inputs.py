@@ -49,19 +49,26 @@ def has_nul(*values: object) -> bool:
 
 
 def _request_values(request: Any, *, body: bool) -> Iterator[str]:
+    meta = request.META
     yield request.path
-    for key, values in request.GET.lists():
-        yield key
-        yield from values
-    for key, value in request.META.items():
+    # Decoding the query or the cookies costs more than the rest of a cached request: only
+    # the raw text can hold what decodes to a NUL (``%00`` in a query; a raw NUL or an octal
+    # escape, ``\\000``, in a quoted cookie value).
+    query = meta.get("QUERY_STRING", "")
+    if "%00" in query or "\x00" in query:
+        for key, values in request.GET.lists():
+            yield key
+            yield from values
+    for key, value in meta.items():
         if key.startswith("HTTP_") and isinstance(value, str):
             yield value
-    scheme, _, credential = request.META.get("HTTP_AUTHORIZATION", "").partition(" ")
+    scheme, _, credential = meta.get("HTTP_AUTHORIZATION", "").partition(" ")
     if scheme.lower() == "basic":
         # A malformed one is the authentication class's to refuse.
         with contextlib.suppress(binascii.Error, ValueError):
             yield base64.b64decode(credential.strip(), validate=True).decode("utf-8", "replace")
-    yield from request.COOKIES.values()
+    if "\\" in meta.get("HTTP_COOKIE", ""):
+        yield from request.COOKIES.values()
     if body and request.content_type in _FORMS:
         for key, values in request.POST.lists():
             yield key

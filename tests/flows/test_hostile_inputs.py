@@ -85,6 +85,36 @@ def test_nul_in_api_query_path_and_cookie(client, google_app):
     assert client.get("/v1/user").status_code == 400
 
 
+def test_nul_decoded_from_a_query_or_a_quoted_cookie(client, db):
+    """The raw text is scanned first; what decodes to a NUL is still found: ``%00`` in a key or
+    value, and a quoted cookie's octal escape (``"\\000"``, which Django's parser unquotes)."""
+    for query in ["a%00=1", "a=%00", "a=1&b=x%00y"]:
+        response = client.get(f"/v1/account?{query}")
+        assert response.status_code == 400 and response.json()["code"] == "request.invalid"
+    response = client.get("/v1/user", HTTP_COOKIE='AUR1="a\\000b"')
+    assert response.status_code == 400 and response.json()["code"] == "request.invalid"
+    response = client.get("/v1/user", HTTP_COOKIE='AUR1="a\\101b"')  # "aAb": no NUL
+    assert response.status_code == 401
+
+
+def test_no_store_headers_are_djangos(rf):
+    """``no_store`` writes what ``add_never_cache_headers`` would (it sets the strings on the
+    hot path), and merges with caching headers a view set itself."""
+    from django.http import HttpResponse
+    from django.utils.cache import add_never_cache_headers
+
+    from aurinko_auth.guards import NEVER_CACHE, no_store
+
+    ours, django = no_store(HttpResponse()), HttpResponse()
+    add_never_cache_headers(django)
+    assert ours["Cache-Control"] == django["Cache-Control"]
+    assert ours["Expires"][-3:] == "GMT" and ours["Pragma"] == "no-cache"
+    own = HttpResponse()
+    own["Cache-Control"] = "public, max-age=600"
+    merged = no_store(own)["Cache-Control"]
+    assert set(merged.split(", ")) == set(NEVER_CACHE.split(", "))
+
+
 # --- item 4: unicode digits in the flows ------------------------------------------------------
 
 
