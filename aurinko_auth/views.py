@@ -55,6 +55,9 @@ def error_redirect(exc: FlowRedirectError) -> HttpResponseRedirect:
                 "status": "error",
                 "error": exc.error.code,
                 "message": exc.error.message,
+                # Aurinko's sample callback pages show `details` to the user (Teams'
+                # notifyFailure(details)): the same human text.
+                "details": exc.error.message,
                 "state": exc.state or None,
             },
         )

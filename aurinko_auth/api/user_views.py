@@ -10,6 +10,7 @@ from rest_framework.response import Response
 
 from aurinko_auth import accounts, usersessions
 from aurinko_auth.api.authentication import UserSessionAuthentication
+from aurinko_auth.api.import_serializers import OkSerializer
 from aurinko_auth.api.serializers import (
     ACCOUNT_JSON_FIELDS,
     SessionListSerializer,
@@ -17,7 +18,7 @@ from aurinko_auth.api.serializers import (
     parse_id,
     user_json,
 )
-from aurinko_auth.api.views import AurinkoAPIView, document, errors
+from aurinko_auth.api.views import AurinkoAPIView, document, errors, ok
 from aurinko_auth.errorcodes import Code
 from aurinko_auth.exceptions import InvalidRequest, NotFound
 from aurinko_auth.hotpath import sessions
@@ -64,10 +65,12 @@ class LogoutView(UserAPIView):
     """``POST /v1/user/logout``: ends the session server-side and clears the cookie; a copy of
     the cookie stops working too."""
 
-    @document(summary="End this session", request=None, responses={204: None, **errors(401, 403)})
+    @document(
+        summary="End this session", request=None, responses={200: OkSerializer, **errors(401, 403)}
+    )
     def post(self, request: Request) -> Response:
         usersessions.revoke(self.principal.session)
-        return self.ended(Response(status=204))
+        return self.ended(ok())
 
 
 class UserAccountView(UserAPIView):
@@ -75,7 +78,8 @@ class UserAccountView(UserAPIView):
     user's secondary accounts."""
 
     @document(
-        summary="Unlink a secondary account", responses={204: None, **errors(400, 401, 403, 404)}
+        summary="Unlink a secondary account",
+        responses={200: OkSerializer, **errors(400, 401, 403, 404)},
     )
     def delete(self, request: Request, account_id: str) -> Response:
         account = Account.objects.filter(
@@ -91,7 +95,7 @@ class UserAccountView(UserAPIView):
             )
         account.app = self.principal.app
         accounts.delete_account(account)
-        return Response(status=204)
+        return ok()
 
 
 class SessionsView(UserAPIView):
@@ -117,7 +121,8 @@ class SessionView(UserAPIView):
     """``DELETE /v1/user/sessions/{id}``: end one of the user's sessions (another device)."""
 
     @document(
-        summary="End one of the user's sessions", responses={204: None, **errors(401, 403, 404)}
+        summary="End one of the user's sessions",
+        responses={200: OkSerializer, **errors(401, 403, 404)},
     )
     def delete(self, request: Request, session_id: str) -> Response:
         session = UserSession.objects.filter(
@@ -126,7 +131,7 @@ class SessionView(UserAPIView):
         if session is None:
             raise NotFound("No such session of this user.")
         usersessions.revoke(session)
-        response = Response(status=204)
+        response = ok()
         if session.pk == self.principal.session.pk:
             return self.ended(response)
         return response

@@ -159,6 +159,12 @@ class ClientOnlyView(AurinkoAPIView):
     cors_enabled = False
 
 
+def ok() -> Response:
+    """Aurinko's ``OkResponse``: what logout and deletions answer (200, a body a client
+    calling ``res.json()`` can read; they answered 204 before)."""
+    return Response(OkSerializer({"status": "Ok"}).data)
+
+
 class TokenExchangeView(ClientOnlyView):
     """``POST /v1/auth/token/{code}``: the app redeems a one-time code."""
 
@@ -169,6 +175,17 @@ class TokenExchangeView(ClientOnlyView):
     )
     def post(self, request: Request, code: str) -> Response:
         return Response(TokenExchangeSerializer(codes.redeem(self.principal.app, code)).data)
+
+    @document(
+        summary="Redeem a one-time code (deprecated: use POST)",
+        request=None,
+        responses={200: TokenExchangeSerializer, **errors(400, 401)},
+        deprecated=True,
+    )
+    def get(self, request: Request, code: str) -> Response:
+        """Seed 002 and Aurinko's OpenAPI (``exchangeAuthCodeDeprecated``) redeem with a GET:
+        the same credentials, the same single use, never stored (``no-store``)."""
+        return self.post(request, code)
 
 
 class AccountView(AurinkoAPIView):
@@ -185,7 +202,7 @@ class AccountView(AurinkoAPIView):
     @document(
         summary="Delete the account (revoking the grant)",
         parameters=[ACCOUNT_ID_HEADER],
-        responses={204: None, **errors(400, 401, 404)},
+        responses={200: OkSerializer, **errors(400, 401, 404)},
     )
     def delete(self, request: Request) -> Response:
         account = self.selected_account(request)
@@ -196,7 +213,7 @@ class AccountView(AurinkoAPIView):
                 code=Code.ACCOUNT_PRIMARY,
             )
         accounts.delete_account(account)
-        return Response(status=204)
+        return ok()
 
 
 class AccountTokenView(AurinkoAPIView):
@@ -297,7 +314,7 @@ class AmAccountConnectView(ClientOnlyView):
             name = next(iter(request.query_params))[:64]
             raise InvalidRequest(f"Unknown parameter {name!r}: this endpoint takes none.")
         imports.check(self.principal.app, account_import(request), ip=audit.client_ip(request))
-        return Response(OkSerializer({"status": "Ok"}).data)
+        return ok()
 
 
 class AmAccountView(ClientOnlyView):
@@ -309,7 +326,10 @@ class AmAccountView(ClientOnlyView):
     def get(self, request: Request, account_id: str) -> Response:
         return Response(account_json(self.app_account(account_id)))
 
-    @document(summary="Delete one of the app's accounts", responses={204: None, **errors(401, 404)})
+    @document(
+        summary="Delete one of the app's accounts",
+        responses={200: OkSerializer, **errors(401, 404)},
+    )
     def delete(self, request: Request, account_id: str) -> Response:
         accounts.delete_account(self.app_account(account_id))
-        return Response(status=204)
+        return ok()

@@ -106,7 +106,7 @@ def test_deleting_an_account_revokes_then_deletes(am, provider_config_factory):
     response = Client().delete(
         f"/v1/am/accounts/{account.pk}", HTTP_AUTHORIZATION=basic(app.client_id, secret)
     )
-    assert response.status_code == 204
+    assert response.status_code == 200 and response.json() == {"status": "Ok"}
     assert get(f"/v1/am/accounts/{account.pk}").status_code == 404
 
 

@@ -17,6 +17,7 @@ from tests.flows.conftest import (
     GOOGLE_TOKEN_RESPONSE,
     GOOGLE_USERINFO,
     GOOGLE_USERINFO_RESPONSE,
+    basic,
     query_of,
 )
 
@@ -153,6 +154,7 @@ def test_invalid_request_redirects_with_error(google_app, params, error):
     assert response["Location"].startswith(RETURN_URL + "?")
     back = query_of(response["Location"])
     assert back["status"] == "error" and back["error"] == error and back["message"]
+    assert back["details"] == back["message"]  # what Aurinko's sample callback pages show
     if "state" not in params:
         assert back["state"] == "app-state"
     assert not AuthState.objects.exists()
@@ -342,6 +344,23 @@ def test_code_is_single_use(google_app):
     assert google_app.redeem(code).status_code == 200
     again = google_app.redeem(code)
     assert again.status_code == 400 and again.json()["code"] == "code.invalid"
+
+
+def test_code_redeemed_with_get_as_seed_002_says(google_app):
+    """``GET /v1/auth/token/{code}`` (Aurinko's deprecated exchangeAuthCodeDeprecated, seed
+    002's "Make an HTTP GET") is the POST: the same credentials and single use, no-store."""
+    code = google_app.complete(google_app.start())["code"]
+    auth = basic(google_app.app.client_id, google_app.secret)
+    wrong = google_app.client.get(
+        f"/v1/auth/token/{code}", HTTP_AUTHORIZATION=basic(google_app.app.client_id, "acs_x")
+    )
+    assert wrong.status_code == 401
+    redeemed = google_app.client.get(f"/v1/auth/token/{code}", HTTP_AUTHORIZATION=auth)
+    assert redeemed.status_code == 200 and redeemed.json()["accessToken"].startswith("aat_")
+    assert "no-store" in redeemed["Cache-Control"]
+    again = google_app.client.get(f"/v1/auth/token/{code}", HTTP_AUTHORIZATION=auth)
+    assert again.status_code == 400 and again.json()["code"] == "code.invalid"
+    assert google_app.redeem(code).status_code == 400  # nor by POST
 
 
 def test_code_expires(google_app):
