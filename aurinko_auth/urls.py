@@ -30,6 +30,7 @@ urlpatterns = [
     path("v1/auth/token/<str:code>", guarded(api.TokenExchangeView.as_view()), name="token"),
     path("v1/user", guarded(lean_user_view(user_views.UserView)), name="user"),
     path("v1/user/logout", guarded(user_views.LogoutView.as_view()), name="user-logout"),
+    path("v1/user/accounts", guarded(user_views.UserAccountsView.as_view()), name="user-accounts"),
     path(
         "v1/user/accounts/<str:account_id>",
         guarded(user_views.UserAccountView.as_view()),

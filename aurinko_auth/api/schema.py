@@ -67,6 +67,8 @@ SETTINGS = {
     "OAS_VERSION": "3.1.0",
     "PREPROCESSING_HOOKS": ["aurinko_auth.api.schema.only_v1"],
     "COMPONENT_SPLIT_REQUEST": False,
+    # One name for the user-account role (``type`` and ``userAccountType``): Aurinko's.
+    "ENUM_NAME_OVERRIDES": {"UserAccountType": ["primary", "secondary"]},
 }
 
 

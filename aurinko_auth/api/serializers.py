@@ -300,6 +300,39 @@ class AccountListQuery(StrictSerializer):
         )
 
 
+class UserAccountSerializer(AccountSerializer):
+    """One of a signed-in user's accounts (``/v1/user``, ``/v1/user/accounts*``): ``type`` is
+    its role as Aurinko's documentation shows it (seed 004: primary or secondary), and
+    ``userAccountType`` the same role under the OpenAPI's name."""
+
+    userAccountType = AccountTypeField(source="account_type")
+
+    def get_fields(self) -> dict[str, Any]:
+        fields = super().get_fields()
+        for field in fields.values():
+            if field.allow_null:  # left out when unknown: /v1/schema says it may be absent
+                field.required = False
+        return fields
+
+    def to_representation(self, instance: Any) -> dict[str, Any]:
+        # Absent, not null: the contract's strings are non-nullable (seed 004 omits them).
+        return {k: v for k, v in super().to_representation(instance).items() if v is not None}
+
+
+_USER_ACCOUNT = UserAccountSerializer()
+
+
+def user_account_json(account: Account, app: App | None = None) -> dict[str, Any]:
+    """One of a user's accounts as the session API shows it."""
+    if app is not None:
+        account.app = app
+    return _USER_ACCOUNT.to_representation(account)
+
+
+def primary_first(accounts: list[Account]) -> list[Account]:
+    return sorted(accounts, key=lambda a: (a.account_type != Account.Type.PRIMARY, a.pk))
+
+
 class UserSerializer(CompiledSerializer):
     """A signed-in user and its accounts, the primary account first."""
 
@@ -312,12 +345,9 @@ class UserSerializer(CompiledSerializer):
     trustedIdentity = s.BooleanField(source="trusted_identity")
     accounts = s.SerializerMethodField()
 
-    @extend_schema_field(AccountSerializer(many=True))
+    @extend_schema_field(UserAccountSerializer(many=True))
     def get_accounts(self, user: Any) -> list[dict[str, Any]]:
-        ordered = sorted(
-            self.context["accounts"], key=lambda a: (a.account_type != Account.Type.PRIMARY, a.pk)
-        )
-        return [account_json(a, user.app) for a in ordered]
+        return [user_account_json(a, user.app) for a in primary_first(self.context["accounts"])]
 
 
 def user_json(user: Any, accounts: list[Account]) -> dict[str, Any]:

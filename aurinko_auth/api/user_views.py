@@ -1,10 +1,13 @@
-"""The session API of the User flow: ``/v1/user``, logout, unlinking a secondary account, and
-the user's sessions. Authenticated by the session cookie or ``X-Aurinko-Session`` only."""
+"""The session API of the User flow: ``/v1/user``, logout, the user's accounts (listed, read,
+unlinked), and the user's sessions. Authenticated by the session cookie or ``X-Aurinko-Session`` only."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.db.models import Q
 from django.utils import timezone
+from rest_framework import serializers as s
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -14,13 +17,15 @@ from aurinko_auth.api.import_serializers import OkSerializer
 from aurinko_auth.api.serializers import (
     ACCOUNT_JSON_FIELDS,
     SessionListSerializer,
+    UserAccountSerializer,
     UserSerializer,
     parse_id,
+    primary_first,
+    user_account_json,
     user_json,
 )
 from aurinko_auth.api.views import AurinkoAPIView, document, errors, ok
-from aurinko_auth.errorcodes import Code
-from aurinko_auth.exceptions import InvalidRequest, NotFound
+from aurinko_auth.exceptions import NotFound
 from aurinko_auth.hotpath import sessions
 from aurinko_auth.hotpath.rowquery import ChainQuery
 from aurinko_auth.models import Account, UserSession
@@ -73,27 +78,76 @@ class LogoutView(UserAPIView):
         return self.ended(ok())
 
 
-class UserAccountView(UserAPIView):
-    """``DELETE /v1/user/accounts/{id}``: unlink (revoke at the provider and delete) one of the
-    user's secondary accounts."""
+class UserAccountsPageSerializer(s.Serializer):
+    """Aurinko's ``EndUserAccountsPage``: every account of the user in one page (a user has a
+    handful), so ``done`` is always true and there is no ``nextPageToken``."""
+
+    records = UserAccountSerializer(many=True)
+    length = s.IntegerField(help_text="How many records this page holds.")
+    totalSize = s.IntegerField()
+    offset = s.IntegerField()
+    done = s.BooleanField(help_text="No further page (always true: one page holds them all).")
+
+
+def _accounts_page(user: Any, accounts: list[Account]) -> dict[str, Any]:
+    records = [user_account_json(a, user.app) for a in primary_first(accounts)]
+    return {
+        "records": records,
+        "length": len(records),
+        "totalSize": len(records),
+        "offset": 0,
+        "done": True,
+    }
+
+
+class UserAccountsView(UserAPIView):
+    """``GET /v1/user/accounts``: the signed-in user's accounts, the primary first (one query,
+    any number of accounts; none with ``AUTH_LOCAL_CACHE`` warm)."""
 
     @document(
-        summary="Unlink a secondary account",
-        responses={200: OkSerializer, **errors(400, 401, 403, 404)},
+        summary="The signed-in user's accounts",
+        operation_id="getEndUserAccounts",
+        responses={200: UserAccountsPageSerializer, **errors(401)},
     )
-    def delete(self, request: Request, account_id: str) -> Response:
+    def get(self, request: Request) -> Response:
+        _accounts, body = sessions.user_accounts(
+            self.principal.user, _USER_ACCOUNTS, _accounts_page
+        )
+        return Response(body)
+
+
+class UserAccountView(UserAPIView):
+    """``GET /v1/user/accounts/{id}``: one of the user's accounts; ``DELETE``: unlink (revoke
+    at the provider and delete) a secondary account, or, for the primary account (the user's
+    sign-in identity, which stays), end this session: Aurinko's ``logoutAccount``."""
+
+    def user_account(self, account_id: str) -> Account:
         account = Account.objects.filter(
             pk=_path_id(account_id), user=self.principal.user, app=self.principal.app
         ).first()
         if account is None:
             raise NotFound("No such account of this user.")
-        if account.account_type != Account.Type.SECONDARY:
-            raise InvalidRequest(
-                "Only secondary accounts can be unlinked; the primary account "
-                "is the user's sign-in identity.",
-                code=Code.ACCOUNT_PRIMARY,
-            )
         account.app = self.principal.app
+        return account
+
+    @document(
+        summary="One of the signed-in user's accounts",
+        operation_id="getEndUserAccount",
+        responses={200: UserAccountSerializer, **errors(401, 404)},
+    )
+    def get(self, request: Request, account_id: str) -> Response:
+        return Response(user_account_json(self.user_account(account_id)))
+
+    @document(
+        summary="Unlink a secondary account, or log out with the primary one",
+        operation_id="logoutAccount",
+        responses={200: OkSerializer, **errors(400, 401, 403, 404)},
+    )
+    def delete(self, request: Request, account_id: str) -> Response:
+        account = self.user_account(account_id)
+        if account.account_type == Account.Type.PRIMARY:
+            usersessions.revoke(self.principal.session)
+            return self.ended(ok())
         accounts.delete_account(account)
         return ok()
 
