@@ -34,6 +34,7 @@ class Code(StrEnum):
     REQUEST_FAILED = "request.failed", 400, "The request could not be processed."
     REQUEST_INVALID = "request.invalid", 400, "A parameter is missing or invalid."
     NOT_FOUND = "resource.not_found", 404, "No such resource (or not one of the caller's)."
+    METHOD_NOT_ALLOWED = "method.not_allowed", 405, "The endpoint does not take this method."
     RATE_LIMITED = "rate.limited", 429, "Too many requests; Retry-After says when to retry."
     CSRF_FAILED = "csrf.failed", 403, "A cookie-authenticated change came from no app origin."
     ORIGIN_NOT_ALLOWED = "origin.not_allowed", 403, "The Origin is not one of the app's."

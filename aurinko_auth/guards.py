@@ -25,7 +25,8 @@ from django.utils.cache import add_never_cache_headers
 from django.utils.http import http_date
 
 from aurinko_auth import inputs
-from aurinko_auth.exceptions import InvalidRequest
+from aurinko_auth.errorcodes import Code
+from aurinko_auth.exceptions import InvalidRequest, NotFound
 from aurinko_auth.views import error_page
 
 # An add-in or a page opens the sign-in in a popup (window.open, Teams'
@@ -80,8 +81,34 @@ def guarded(view: View, *, browser: bool = False, body: bool = True, store: bool
                 response = JsonResponse(error.as_dict(), status=400)
         else:
             response = view(request, *args, **kwargs)
+            if response.status_code == 405 and not browser and not _is_json(response):
+                response = _method_not_allowed(response)
         if browser:
             response["Cross-Origin-Opener-Policy"] = OPENER_POLICY
         return response if store else no_store(response)
 
     return wrapper
+
+
+def _is_json(response: HttpResponse) -> bool:
+    return response.get("Content-Type", "").startswith("application/json")
+
+
+def _method_not_allowed(refused: HttpResponse) -> HttpResponse:
+    """Django's empty ``HttpResponseNotAllowed`` (``require_safe`` and the like) as the API's
+    JSON error, keeping its ``Allow`` header."""
+    response = JsonResponse(
+        {"code": str(Code.METHOD_NOT_ALLOWED), "message": Code.METHOD_NOT_ALLOWED.description},
+        status=405,
+    )
+    if "Allow" in refused:
+        response["Allow"] = refused["Allow"]
+    return response
+
+
+def not_found(request: HttpRequest, *args: object, **kwargs: object) -> HttpResponse:
+    """Any other path in the broker's own namespaces (``/v1/auth/``, ``/v1/user``,
+    ``/v1/account``, ``/v1/am/``): the API's JSON 404, not the host's HTML page. Other
+    ``/v1/`` paths are left to the host project, which may serve its own there."""
+    error = NotFound("No such endpoint.")
+    return JsonResponse(error.as_dict(), status=404)

@@ -5,7 +5,7 @@ from aurinko_auth.api import user_views
 from aurinko_auth.api import views as api
 from aurinko_auth.api.direct import DirectAPIView
 from aurinko_auth.api.schema import schema_view
-from aurinko_auth.guards import guarded
+from aurinko_auth.guards import guarded, not_found
 from aurinko_auth.health import health_view
 from aurinko_auth.hotpath.lean import lean_account_view, lean_user_view
 
@@ -58,4 +58,6 @@ urlpatterns = [
     ),
     path("v1/health", guarded(health_view), name="health"),
     path("v1/schema", guarded(schema_view, store=True), name="schema"),
+    # Last: the rest of our own namespaces is a JSON 404 (guards.not_found).
+    re_path(r"^v1/(?:auth|user|account|am)(?:/.*)?$", guarded(not_found), name="not-found"),
 ]

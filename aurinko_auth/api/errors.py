@@ -35,6 +35,8 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         code = exc.default_code
         if isinstance(exc, drf_exceptions.NotAuthenticated):
             code = Code.AUTH_REQUIRED
+        elif isinstance(exc, drf_exceptions.MethodNotAllowed):
+            code = Code.METHOD_NOT_ALLOWED
         detail = exc.detail if isinstance(exc.detail, str) else str(exc.default_detail)
         view, request = context.get("view"), context.get("request")
         if isinstance(exc, drf_exceptions.NotAuthenticated) and view is not None and request:

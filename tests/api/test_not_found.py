@@ -1,0 +1,36 @@
+"""Issue 16 (bad input): under the broker's own namespaces an unknown path is the API's JSON 404
+and a method an endpoint does not take is a JSON 405 (``method.not_allowed``), never Django's
+HTML page; other ``/v1/`` paths stay the host's."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.flows.conftest import basic
+
+
+@pytest.mark.parametrize(
+    "path",
+    ["/v1/am/nothing", "/v1/am/accounts/1/x", "/v1/user/nothing", "/v1/account/x",
+     "/v1/auth/token", "/v1/auth/nothing"],
+)  # fmt: skip
+def test_unknown_paths_of_ours_are_json_404s(client, db, path):
+    response = client.get(path)
+    assert response.status_code == 404
+    assert response.json()["code"] == "resource.not_found" and response.json()["message"]
+    assert "no-store" in response["Cache-Control"]
+
+
+def test_other_v1_paths_are_left_to_the_host(client, db):
+    response = client.get("/v1/accounting")  # not ours: the host's own 404 (or view)
+    assert response.status_code == 404 and "json" not in response["Content-Type"]
+
+
+def test_methods_not_taken_are_json_405s(client, app_factory):
+    app, secret = app_factory()
+    response = client.post("/v1/health")  # a Django view (require_safe)
+    assert response.status_code == 405 and response.json()["code"] == "method.not_allowed"
+    assert set(response["Allow"].split(", ")) == {"GET", "HEAD"}
+    response = client.put("/v1/am/accounts", HTTP_AUTHORIZATION=basic(app.client_id, secret))
+    assert response.status_code == 405 and response.json()["code"] == "method.not_allowed"
+    assert "GET" in response["Allow"]
