@@ -12,7 +12,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGE = ROOT / "aurinko_auth"
 SOURCES = sorted(p for p in PACKAGE.rglob("*.py") if "migrations" not in p.parts)
-PROVIDER_IDS = ("Google", "Office365", "Zoho", "Salesforce", "HubSpot", "SugarCRM", "EWS", "IMAP")
+PROVIDER_IDS = ("Google", "Office365", "Zoho", "Salesforce", "Hubspot", "SugarCRM", "EWS", "IMAP")
 SHARED_BASES = (
     "base.py",
     "oauth2.py",

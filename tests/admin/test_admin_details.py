@@ -98,7 +98,7 @@ def test_a_new_configuration_neither_claims_working_refreshes_nor_offers_removal
 def test_the_provider_inline_takes_one_query_whatever_the_number_of_configs(
     client, team, provider_config_factory, django_assert_num_queries
 ):
-    for service_type in ["Zoho", "Salesforce", "HubSpot"]:
+    for service_type in ["Zoho", "Salesforce", "Hubspot"]:
         provider_config_factory(team.app, service_type)
     client.force_login(team.owner)
     page = client.get(change_url(team.app))

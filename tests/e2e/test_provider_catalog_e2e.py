@@ -53,11 +53,11 @@ def test_hubspot_account_flow_with_token_information(
     endpoints = oauth_peer.endpoints()
     endpoints["userinfo"] = oauth_peer.url("/sandbox/hubspot/access-tokens/{token}")
     provider_config_factory(
-        app, "HubSpot", client_id=client_id, client_secret=client_secret, endpoints=endpoints
+        app, "Hubspot", client_id=client_id, client_secret=client_secret, endpoints=endpoints
     )
     browser = requests.Session()
     start = (
-        f"{broker.url}/v1/auth/authorize?clientId={app.client_id}&serviceType=HubSpot"
+        f"{broker.url}/v1/auth/authorize?clientId={app.client_id}&serviceType=hubspot"
         f"&scopes=Contacts.Read&returnUrl={RETURN_URL}&state=h"
     )
     first = browser.get(start, allow_redirects=False, timeout=10)
@@ -71,7 +71,7 @@ def test_hubspot_account_flow_with_token_information(
     me = requests.get(
         f"{broker.url}/v1/account", timeout=10, headers={"Authorization": f"Bearer {token}"}
     ).json()
-    assert me["serviceType"] == "HubSpot"
+    assert me["serviceType"] == "Hubspot"
     assert me["email"] == "bob@example.com"
     assert me["authOrgId"] == "62515"
     assert "Contacts.Read" in me["scopes"]

@@ -165,7 +165,7 @@ def test_microsoft_inactivity_is_terminal_for_the_user(linked_account):
 @responses.activate
 def test_hubspot_style_bad_refresh_token_is_terminal_for_the_user(linked_account):
     # HubSpot's own error body (not RFC 6749's): the HubSpot provider classifies it.
-    account, _ = linked_account("HubSpot")
+    account, _ = linked_account("Hubspot")
     responses.post(
         "https://api.hubapi.com/oauth/v1/token",
         status=400,
