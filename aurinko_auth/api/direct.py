@@ -241,13 +241,12 @@ class DirectAPIView(AurinkoAPIView):
         if config is None:
             raise ProviderNotConfigured(f"The app has no {provider.id} configuration.")
         base = provider.endpoint("api", provider.resolve(config, account=account))
-        base = base.rstrip("/")
         body = read_body(django_request)
         access_token = tokens.fresh_access_token(
             account, mailbox=getattr(request, "aurinko_mailbox", None)
         )
 
-        url = f"{base}/{target}"
+        url = provider.direct_url(base, target)
         query = django_request.META.get("QUERY_STRING", "")
         if query:
             url += "?" + query

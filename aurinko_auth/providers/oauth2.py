@@ -82,6 +82,11 @@ class OAuth2Provider(ProviderResponses, Provider):
         applied over what :meth:`extra_authorize_params` chose. Default: it replaces them."""
         return {**params, "prompt": self.prompts[prompt]}
 
+    def direct_url(self, base: str, path: str) -> str:
+        """The provider URL the Direct API forwards ``/v1/direct/{path}`` to, ``base`` being
+        the resolved ``api`` endpoint. Default: the path under the base."""
+        return f"{base.rstrip('/')}/{path}"
+
     def access_url(self, config: Any, path: str) -> str:
         """The URL of an ``access_probes`` path."""
         return self.endpoint("api", config).rstrip("/") + path

@@ -13,6 +13,7 @@ from aurinko_auth.providers.oauth2 import OAuth2Provider
 from aurinko_auth.providers.office365_daemon import Office365ServiceAccounts
 
 GRAPH = "https://graph.microsoft.com/"
+GRAPH_VERSIONS = ("v1.0", "beta")
 
 
 class Office365Provider(Office365ServiceAccounts, OAuth2Provider):
@@ -23,7 +24,8 @@ class Office365Provider(Office365ServiceAccounts, OAuth2Provider):
         "authorize": "https://login.microsoftonline.com/{tenant}/oauth2/v2.0/authorize",
         "token": "https://login.microsoftonline.com/{tenant}/oauth2/v2.0/token",
         "userinfo": "https://graph.microsoft.com/v1.0/me",
-        "api": "https://graph.microsoft.com",
+        # Aurinko's Direct API base: /v1/direct/me/messages is Graph's /v1.0/me/messages.
+        "api": "https://graph.microsoft.com/v1.0",
         # Admin consent for the daemon flow; "common" is not accepted there.
         "adminconsent": "https://login.microsoftonline.com/{tenant}/v2.0/adminconsent",
     }
@@ -73,6 +75,14 @@ class Office365Provider(Office365ServiceAccounts, OAuth2Provider):
         "AADSTS90002": CONFIG,
         "AADSTS90072": CONFIG,
     }
+
+    def direct_url(self, base: str, path: str) -> str:
+        # A path naming its Graph version (v1.0/..., beta/...) replaces the base's version.
+        base = base.rstrip("/")
+        root, _, version = base.rpartition("/")
+        if version in GRAPH_VERSIONS and path.split("/", 1)[0] in GRAPH_VERSIONS:
+            base = root
+        return f"{base}/{path}"
 
     def access_url(self, config: Any, path: str) -> str:
         # The probes name their Graph version; the api endpoint may name one too.
