@@ -12,6 +12,7 @@ UNIFIED_SCOPES: tuple[str, ...] = (
     "Mail.ReadWrite",
     "Mail.Send",
     "Mail.Drafts",
+    "Mail.All",
     "Calendar.Read",
     "Calendar.ReadWrite",
     "Contacts.Read",
@@ -19,14 +20,16 @@ UNIFIED_SCOPES: tuple[str, ...] = (
     "Tasks.Read",
     "Tasks.ReadWrite",
 )
-_CANONICAL = {s.lower(): s for s in UNIFIED_SCOPES}
+# Other names Aurinko's clients send for a unified scope (its documentation's Mail.ReadOnly).
+ALIASES = {"Mail.ReadOnly": "Mail.Read"}
+_CANONICAL = {s.lower(): s for s in UNIFIED_SCOPES} | {a.lower(): s for a, s in ALIASES.items()}
 _SPLIT = re.compile(r"[\s,]+")
 MAX_SCOPES_LENGTH = 1024
 
 
 def parse_scopes(value: str | None) -> list[str]:
     """Parse a space- or comma-separated list into canonical unified scope names (deduplicated,
-    in the canonical order). Unknown names raise :class:`InvalidScope`."""
+    in the canonical order; an alias is its scope). Unknown names raise :class:`InvalidScope`."""
     if not value:
         return []
     if len(value) > MAX_SCOPES_LENGTH:

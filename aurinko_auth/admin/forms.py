@@ -27,6 +27,7 @@ SCOPE_HELP = {
     "Mail.ReadWrite": "read and change mail",
     "Mail.Send": "send mail",
     "Mail.Drafts": "write drafts",
+    "Mail.All": "all of mail: read, change, send",
     "Calendar.Read": "read calendars",
     "Calendar.ReadWrite": "read and change calendars",
     "Contacts.Read": "read contacts",

@@ -262,6 +262,7 @@ class EWSProvider(PasswordProvider):
         "Mail.ReadWrite": ("ews",),
         "Mail.Send": ("ews",),
         "Mail.Drafts": ("ews",),
+        "Mail.All": ("ews",),
         "Calendar.Read": ("ews",),
         "Calendar.ReadWrite": ("ews",),
         "Contacts.Read": ("ews",),

@@ -29,6 +29,7 @@ class GoogleProvider(GoogleServiceAccounts, OAuth2Provider):
         "Mail.ReadWrite": (_G + "gmail.modify",),
         "Mail.Send": (_G + "gmail.send",),
         "Mail.Drafts": (_G + "gmail.compose",),
+        "Mail.All": ("https://mail.google.com/",),  # full Gmail access: read, change, send
         "Calendar.Read": (_G + "calendar.readonly",),
         "Calendar.ReadWrite": (_G + "calendar",),
         "Contacts.Read": (_G + "contacts.readonly",),

@@ -36,6 +36,7 @@ class Office365Provider(Office365ServiceAccounts, OAuth2Provider):
         "Mail.ReadWrite": ("Mail.ReadWrite",),
         "Mail.Send": ("Mail.Send",),
         "Mail.Drafts": ("Mail.ReadWrite",),  # Graph has no narrower drafts permission
+        "Mail.All": ("Mail.ReadWrite", "Mail.Send"),
         "Calendar.Read": ("Calendars.Read",),
         "Calendar.ReadWrite": ("Calendars.ReadWrite",),
         "Contacts.Read": ("Contacts.Read",),

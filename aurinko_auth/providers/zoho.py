@@ -71,6 +71,7 @@ class ZohoProvider(OAuth2Provider):
         ),
         "Mail.Send": ("ZohoMail.messages.CREATE", "ZohoMail.accounts.READ"),
         "Mail.Drafts": ("ZohoMail.messages.ALL", "ZohoMail.accounts.READ"),
+        "Mail.All": ("ZohoMail.messages.ALL", "ZohoMail.accounts.READ", "ZohoMail.folders.ALL"),
         "Calendar.Read": ("ZohoCalendar.calendar.READ", "ZohoCalendar.event.READ"),
         "Calendar.ReadWrite": ("ZohoCalendar.calendar.ALL", "ZohoCalendar.event.ALL"),
         "Contacts.Read": ("ZohoCRM.modules.contacts.READ", "ZohoCRM.users.READ"),

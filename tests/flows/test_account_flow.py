@@ -168,6 +168,19 @@ def test_scopes_are_case_insensitive_and_comma_separated(google_app):
     assert "calendar.readonly" in query_of(response["Location"])["scope"]
 
 
+def test_mail_all_and_mail_readonly_are_asked_of_the_provider(google_app):
+    # Aurinko's Scope enum has Mail.All; its documentation names Mail.Read Mail.ReadOnly.
+    google_app.app.allowed_scopes = ["Mail.Read", "Mail.All"]
+    google_app.app.save()
+    response = google_app.authorize(scopes="Mail.All Mail.ReadOnly")
+    assert response.status_code == 302, response.content
+    scope = query_of(response["Location"])["scope"].split()
+    assert "https://mail.google.com/" in scope
+    assert "https://www.googleapis.com/auth/gmail.readonly" in scope
+    refused = google_app.authorize(scopes="Mail.All Calendar.Read")
+    assert refused.status_code == 302 and query_of(refused["Location"])["error"] == "scope.invalid"
+
+
 # --- the callback: state bound to one browser, single use, expiring ------------------------
 
 
