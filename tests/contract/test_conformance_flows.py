@@ -1,0 +1,219 @@
+"""Every auth endpoint's responses, success and error, for each flow (Account, User, Service
+Account), validated against Aurinko's contract (tests/contract/conformance.py): the token
+exchange, /v1/user, logout, /v1/account, /v1/account/token, /v1/am/accounts list/get/delete
+and import. Redirects of the flows are checked where they are answered (303 or an error page)
+by the flows' own tests; here the JSON bodies."""
+
+from __future__ import annotations
+
+import pytest
+import responses
+
+from aurinko_auth import usersessions
+from aurinko_auth.models import Account
+from tests.daemon.test_daemon_flow import MS_APP_TOKEN, MS_TOKEN, TENANT, consent
+from tests.flows.conftest import basic
+from tests.user.conftest import APP_ORIGIN, query_of
+
+UNKNOWN_TOKEN = "aat_" + "x" * 43
+
+
+# --- token exchange, each flow ----------------------------------------------------------------
+
+
+def test_account_flow_token_exchange_conforms(conforms, google_app):
+    result = google_app.complete(google_app.start())
+    body = conforms(google_app.redeem(result["code"]))
+    assert body["accountId"] == Account.objects.get().pk and body["accessToken"]
+
+
+def test_user_flow_token_exchange_conforms(
+    conforms, client, app_factory, provider_config_factory, sign_in
+):
+    app, secret = app_factory()
+    provider_config_factory(app, "Google")
+    _, final = sign_in(app, responseType="code")
+    code = query_of(final["Location"])["code"]
+    body = conforms(
+        client.post(f"/v1/auth/token/{code}", HTTP_AUTHORIZATION=basic(app.client_id, secret))
+    )
+    assert body["userId"] and body["userSession"] and body["accessToken"]
+
+
+@responses.activate
+def test_service_account_flow_token_exchange_conforms(conforms, client, daemon_app):
+    app, secret, _ = daemon_app("Office365")
+    responses.post(MS_TOKEN, json=MS_APP_TOKEN)
+    r = client.get(
+        "/v1/auth/callback",
+        {"tenant": TENANT, "admin_consent": "True", "state": consent(client, app)},
+    )
+    code = query_of(r["Location"])["code"]
+    r = client.post(f"/v1/auth/token/{code}", HTTP_AUTHORIZATION=basic(app.client_id, secret))
+    assert conforms(r)["accountId"] == Account.objects.get(daemon=True).pk
+
+
+@pytest.mark.parametrize(
+    "case",
+    ["unknown code", "wrong secret", "no credentials", "bearer instead of basic", "used twice"],
+)
+def test_token_exchange_errors_conform(conforms, google_app, case):
+    code = google_app.complete(google_app.start())["code"]
+    app, client = google_app.app, google_app.client
+    if case == "unknown code":
+        r = google_app.redeem("c" * 43)
+    elif case == "wrong secret":
+        r = google_app.redeem(code, secret="not-the-secret")
+    elif case == "no credentials":
+        r = client.post(f"/v1/auth/token/{code}")
+    elif case == "bearer instead of basic":
+        r = client.post(f"/v1/auth/token/{code}", HTTP_AUTHORIZATION=f"Bearer {UNKNOWN_TOKEN}")
+    else:
+        assert google_app.redeem(code).status_code == 200
+        r = google_app.redeem(code)
+    assert r.status_code >= 400
+    body = conforms(r)
+    assert body["code"] and body["message"]
+    assert app.client_id  # the app exists: the refusal is about the request
+
+
+# --- /v1/account and /v1/account/token ---------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {},
+        {"HTTP_AUTHORIZATION": f"Bearer {UNKNOWN_TOKEN}"},
+        {"HTTP_AUTHORIZATION": "Bearer "},
+        {"HTTP_AUTHORIZATION": "Basic bm90OnZhbGlk"},
+        {"HTTP_AUTHORIZATION": "Negotiate abc"},
+    ],
+    ids=["none", "unknown token", "empty bearer", "wrong client", "unknown scheme"],
+)
+@pytest.mark.parametrize("method", ["get", "delete"])
+def test_account_refusals_conform(conforms, client, app_with_account, method, headers):
+    r = getattr(client, method)("/v1/account", **headers)
+    assert r.status_code == 401
+    assert conforms(r)["code"]
+
+
+def test_account_with_an_unknown_account_id_conforms(conforms, client, app_with_account):
+    _, _, account, _, auth = app_with_account
+    for value in ("999999", "abc"):
+        r = client.get("/v1/account", HTTP_AUTHORIZATION=auth, HTTP_X_AURINKO_ACCOUNTID=value)
+        assert r.status_code >= 400
+        assert conforms(r)["code"]
+
+
+@responses.activate
+def test_account_token_revocation_conforms(conforms, client, app_with_account):
+    _, _, _, token, _ = app_with_account
+    r = client.delete("/v1/account/token", HTTP_AUTHORIZATION=f"Bearer {token}")
+    assert r.status_code == 200
+    conforms(r)
+    r = client.delete("/v1/account/token", HTTP_AUTHORIZATION=f"Bearer {token}")
+    assert r.status_code == 401
+    assert conforms(r)["code"]
+
+
+# --- /v1/am/accounts ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        {"serviceType": "Nope"},
+        {"limit": "-1"},
+        {"offset": "x"},
+        {"active": "maybe"},
+        {"subscriptionId": "1"},
+        {"colour": "blue"},
+    ],
+)
+def test_am_accounts_list_refusals_conform(conforms, client, app_with_account, query):
+    _, _, _, _, auth = app_with_account
+    r = client.get("/v1/am/accounts", query, HTTP_AUTHORIZATION=auth)
+    assert r.status_code == 400
+    assert conforms(r)["code"]
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [{}, {"HTTP_AUTHORIZATION": "Basic bm90OnZhbGlk"}, {"HTTP_AUTHORIZATION": "Bearer x"}],
+    ids=["none", "wrong client", "account token"],
+)
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [
+        ("get", "/v1/am/accounts"),
+        ("post", "/v1/am/accounts"),
+        ("post", "/v1/am/accounts/connect"),
+        ("get", "/v1/am/accounts/1"),
+        ("delete", "/v1/am/accounts/1"),
+    ],
+)
+def test_am_refusals_conform(conforms, client, app_with_account, method, path, headers):
+    r = getattr(client, method)(path, **headers)
+    assert r.status_code == 401
+    assert conforms(r, method=method, path=path)["code"]
+
+
+@pytest.mark.parametrize("method", ["get", "delete"])
+@pytest.mark.parametrize("account_id", ["999999", "abc", "other app"])
+def test_am_account_not_found_conforms(
+    conforms, client, app_with_account, app_factory, account_factory, method, account_id
+):
+    _, _, _, _, auth = app_with_account
+    if account_id == "other app":
+        account_id = str(account_factory(app_factory(name="Other")[0]).pk)
+    path = f"/v1/am/accounts/{account_id}"
+    r = getattr(client, method)(path, HTTP_AUTHORIZATION=auth)
+    assert r.status_code == 404
+    assert conforms(r, method=method, path=path)["code"]
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {},
+        {"serviceType": "Google"},
+        {"serviceType": "Google", "authUserId": "x", "colour": "blue"},
+        {"serviceType": "Nope", "accessToken": "x"},
+    ],
+)
+@pytest.mark.parametrize("path", ["/v1/am/accounts", "/v1/am/accounts/connect"])
+def test_am_import_refusals_conform(conforms, client, app_with_account, path, body):
+    _, _, _, _, auth = app_with_account
+    r = client.post(path, body, content_type="application/json", HTTP_AUTHORIZATION=auth)
+    assert r.status_code == 400
+    assert conforms(r)["code"]
+
+
+# --- /v1/user and logout ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("origin", [None, "https://evil.example.net"])
+def test_cross_site_logout_refusal_conforms(conforms, signed_in, origin):
+    _, _, _, browser = signed_in(accounts=0)
+    headers = {"HTTP_ORIGIN": origin} if origin else {}
+    r = browser.post("/v1/user/logout", **headers)
+    assert r.status_code == 403
+    assert conforms(r)["code"]
+
+
+@pytest.mark.parametrize("path", ["/v1/user", "/v1/user/logout"])
+@pytest.mark.parametrize("cookie", [None, "not-a-session", "ended"])
+def test_user_refusals_conform(conforms, signed_in, path, cookie):
+    app, user, token, browser = signed_in(accounts=0)
+    name = usersessions.cookie_name(app.pk)
+    if cookie is None:
+        del browser.cookies[name]
+    elif cookie == "ended":
+        assert browser.post("/v1/user/logout", HTTP_ORIGIN=APP_ORIGIN).status_code < 300
+        browser.cookies[name] = token
+    else:
+        browser.cookies[name] = cookie
+    r = browser.get(path) if path == "/v1/user" else browser.post(path, HTTP_ORIGIN=APP_ORIGIN)
+    assert r.status_code == 401
+    assert conforms(r)["code"]
