@@ -217,3 +217,9 @@ def test_user_refusals_conform(conforms, signed_in, path, cookie):
     r = browser.get(path) if path == "/v1/user" else browser.post(path, HTTP_ORIGIN=APP_ORIGIN)
     assert r.status_code == 401
     assert conforms(r)["code"]
+
+
+def test_logout_conforms(conforms, client, signed_in):
+    _, _, _, browser = signed_in(accounts=0)
+    r = browser.post("/v1/user/logout", HTTP_ORIGIN=APP_ORIGIN)
+    assert conforms(r) == {"status": "Ok"}
