@@ -6,6 +6,7 @@ carry a code of the provider's own vocabulary (an OAuth ``error`` such as ``inva
 
 from __future__ import annotations
 
+from aurinko_auth import requestids
 from aurinko_auth.errorcodes import Code
 
 
@@ -25,7 +26,12 @@ class AurinkoError(Exception):
         super().__init__(self.message)
 
     def as_dict(self) -> dict[str, str]:
-        return {"code": str(self.code), "message": self.message}
+        """``ApiRequestFailed``: code, message and, during a request, its ``requestId``."""
+        body = {"code": str(self.code), "message": self.message}
+        request_id = requestids.current()
+        if request_id:
+            body["requestId"] = request_id
+        return body
 
 
 class InvalidRequest(AurinkoError):

@@ -24,7 +24,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils.cache import add_never_cache_headers
 from django.utils.http import http_date
 
-from aurinko_auth import inputs
+from aurinko_auth import inputs, requestids
 from aurinko_auth.errorcodes import Code
 from aurinko_auth.exceptions import InvalidRequest, NotFound
 from aurinko_auth.views import error_page
@@ -73,6 +73,15 @@ def guarded(view: View, *, browser: bool = False, body: bool = True, store: bool
 
     @functools.wraps(view)
     def wrapper(request: HttpRequest, *args: object, **kwargs: object) -> HttpResponse:
+        token = requestids.begin()
+        try:
+            response = _serve(request, args, kwargs)
+            response[requestids.HEADER] = requestids.current()
+        finally:
+            requestids.end(token)
+        return response
+
+    def _serve(request: HttpRequest, args: tuple, kwargs: dict) -> HttpResponse:
         if inputs.nul_in_request(request, body=body):
             error = InvalidRequest(NUL_MESSAGE)
             if browser:

@@ -13,7 +13,7 @@ from django.views.decorators.csrf import csrf_protect
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_GET, require_http_methods
 
-from aurinko_auth import usersessions
+from aurinko_auth import requestids, usersessions
 from aurinko_auth.conf import aurinko_settings
 from aurinko_auth.exceptions import AurinkoError, FlowRedirectError, StateError
 from aurinko_auth.flows import account as account_flow
@@ -32,7 +32,7 @@ def error_page(request: HttpRequest, error: AurinkoError, status: int = 400) -> 
     response = render(
         request,
         "aurinko_auth/error.html",
-        {"code": error.code, "message": error.message},
+        {"code": error.code, "message": error.message, "request_id": requestids.current()},
         status=status,
     )
     response["Referrer-Policy"] = "no-referrer"

@@ -1,5 +1,5 @@
-"""The API's one exception handler: every error is JSON ``{"code", "message"}``
-(:class:`~aurinko_auth.api.serializers.ErrorSerializer`)."""
+"""The API's one exception handler: every error is JSON ``{"code", "message", "requestId"}``
+(Aurinko's ``ApiRequestFailed``, :class:`~aurinko_auth.api.serializers.ErrorSerializer`)."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from django.http import Http404
 from rest_framework import exceptions as drf_exceptions
 from rest_framework.response import Response
 
+from aurinko_auth import requestids
 from aurinko_auth.api.authentication import missing_credentials_message
 from aurinko_auth.errorcodes import Code
 from aurinko_auth.exceptions import AurinkoError, InvalidRequest
@@ -49,6 +50,9 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
             headers["Retry-After"] = str(int(exc.wait))
     else:
         return None
+    request_id = requestids.current()
+    if request_id:
+        body["requestId"] = request_id
     retry_after = getattr(exc, "retry_after", None)
     if retry_after is not None and "Retry-After" not in headers:
         headers["Retry-After"] = str(int(retry_after))

@@ -181,6 +181,7 @@ class CompiledSerializer(s.Serializer):
 class ErrorSerializer(s.Serializer):
     code = s.CharField(help_text="Stable machine-readable error code.")
     message = s.CharField(help_text="Human-readable explanation.")
+    requestId = s.UUIDField(help_text="This request's id (X-Aurinko-Request-Id, our logs).")
 
 
 class AccountSerializer(CompiledSerializer):
