@@ -127,6 +127,12 @@ class NotFound(AurinkoError):
     default_message = "Not found."
 
 
+class MethodNotAllowed(AurinkoError):
+    code = Code.METHOD_NOT_ALLOWED
+    status = 405
+    default_message = Code.METHOD_NOT_ALLOWED.description
+
+
 class AccountInactive(AurinkoError):
     code = Code.ACCOUNT_INACTIVE
     status = 401

@@ -25,8 +25,7 @@ from django.utils.cache import add_never_cache_headers
 from django.utils.http import http_date
 
 from aurinko_auth import inputs, requestids
-from aurinko_auth.errorcodes import Code
-from aurinko_auth.exceptions import InvalidRequest, NotFound
+from aurinko_auth.exceptions import InvalidRequest, MethodNotAllowed, NotFound
 from aurinko_auth.views import error_page
 
 # An add-in or a page opens the sign-in in a popup (window.open, Teams'
@@ -106,10 +105,7 @@ def _is_json(response: HttpResponse) -> bool:
 def _method_not_allowed(refused: HttpResponse) -> HttpResponse:
     """Django's empty ``HttpResponseNotAllowed`` (``require_safe`` and the like) as the API's
     JSON error, keeping its ``Allow`` header."""
-    response = JsonResponse(
-        {"code": str(Code.METHOD_NOT_ALLOWED), "message": Code.METHOD_NOT_ALLOWED.description},
-        status=405,
-    )
+    response = JsonResponse(MethodNotAllowed().as_dict(), status=405)
     if "Allow" in refused:
         response["Allow"] = refused["Allow"]
     return response

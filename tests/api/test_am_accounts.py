@@ -41,7 +41,7 @@ def test_bad_filters_are_400_json(am, params):
     _, _, get, _ = am
     response = get("/v1/am/accounts", data=params)
     assert response.status_code == 400
-    assert set(response.json()) == {"code", "message"}
+    assert set(response.json()) == {"code", "message", "requestId"}
 
 
 def test_list_query_count_does_not_grow(am, django_assert_num_queries):

@@ -100,7 +100,7 @@ def test_other_cases_go_to_drf_with_one_query(
     with django_assert_num_queries(1):
         response = client.get("/v1/account", HTTP_AUTHORIZATION=f"Bearer {token}", **extra)
     assert response.status_code in (400, 404)
-    assert set(response.json()) == {"code", "message"}
+    assert set(response.json()) == {"code", "message", "requestId"}
 
 
 def test_failed_token_costs_one_query(client, app_with_account, django_assert_num_queries):

@@ -117,4 +117,8 @@ def test_bad_list_query_is_invalid_request(client, app_factory, query, message):
     app, secret = app_factory()
     response = client.get("/v1/am/accounts", query, HTTP_AUTHORIZATION=basic(app.client_id, secret))
     assert response.status_code == 400
-    assert response.json() == {"code": "request.invalid", "message": message}
+    assert response.json() == {
+        "code": "request.invalid",
+        "message": message,
+        "requestId": response["X-Aurinko-Request-Id"],
+    }

@@ -19,7 +19,7 @@ pytestmark = pytest.mark.django_db
 def assert_error(response, status: int, code: str | None = None) -> None:
     assert response.status_code == status, response.content
     body = response.json()
-    assert set(body) == {"code", "message"}
+    assert set(body) == {"code", "message", "requestId"}
     if code:
         assert body["code"] == code, body
 
