@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import pytest
 import responses
+from django.test import Client
 
 from aurinko_auth import usersessions
 from aurinko_auth.models import Account
+from tests.contract.conformance import validate
 from tests.daemon.test_daemon_flow import MS_APP_TOKEN, MS_TOKEN, TENANT, consent
-from tests.flows.conftest import basic
+from tests.flows.conftest import GOOGLE_USERINFO, GOOGLE_USERINFO_RESPONSE, basic
 from tests.user.conftest import APP_ORIGIN, query_of
 
 UNKNOWN_TOKEN = "aat_" + "x" * 43
@@ -223,3 +225,110 @@ def test_logout_conforms(conforms, client, signed_in):
     _, _, _, browser = signed_in(accounts=0)
     r = browser.post("/v1/user/logout", HTTP_ORIGIN=APP_ORIGIN)
     assert conforms(r) == {"status": "Ok"}
+
+
+# --- success of the other operations ----------------------------------------------------------
+
+
+@pytest.mark.parametrize("path", ["/v1/am/accounts", "/v1/am/accounts/connect"])
+def test_am_import_and_connect_conform(
+    conforms, client, app_factory, provider_config_factory, path
+):
+    app, secret = app_factory()
+    provider_config_factory(app, "Google")
+    body = {
+        "serviceType": "Google",
+        "email": "alice@example.com",
+        "authString1": "ya29.imported",
+        "authScopes": ["Mail.Read"],
+    }
+    with responses.RequestsMock() as http:
+        http.get(GOOGLE_USERINFO, json=GOOGLE_USERINFO_RESPONSE)
+        r = client.post(
+            path,
+            body,
+            content_type="application/json",
+            HTTP_AUTHORIZATION=basic(app.client_id, secret),
+        )
+        assert r.status_code == 200, r.content
+        answer = conforms(r)
+    if path.endswith("connect"):
+        assert answer == {"status": "Ok"}
+    else:
+        assert answer["accountId"] == Account.objects.get().pk
+    with responses.RequestsMock() as http:
+        http.get(GOOGLE_USERINFO, status=401, json={"error": "invalid_token"})
+        refused = client.post(
+            path,
+            body,
+            content_type="application/json",
+            HTTP_AUTHORIZATION=basic(app.client_id, secret),
+        )
+    assert refused.status_code >= 400
+    assert conforms(refused)["code"]
+
+
+def test_account_deletion_conforms(conforms, client, app_with_account):
+    _, _, account, token, _ = app_with_account
+    assert conforms(client.delete("/v1/account", HTTP_AUTHORIZATION=f"Bearer {token}")) == {
+        "status": "Ok"
+    }
+    assert not Account.objects.filter(pk=account.pk).exists()
+
+
+def test_am_account_deletion_conforms(conforms, client, app_with_account):
+    _, _, account, _, auth = app_with_account
+    path = f"/v1/am/accounts/{account.pk}"
+    assert conforms(client.delete(path, HTTP_AUTHORIZATION=auth)) == {"status": "Ok"}
+    assert not Account.objects.filter(pk=account.pk).exists()
+
+
+def test_user_accounts_conform(conforms, signed_in):
+    _, user, _, browser = signed_in(accounts=2)
+    page = conforms(browser.get("/v1/user/accounts"))
+    assert [a["userAccountType"] for a in page["records"]] == ["primary", "secondary", "secondary"]
+    one = page["records"][1]["id"]
+    assert conforms(browser.get(f"/v1/user/accounts/{one}"))["id"] == one
+    r = browser.delete(f"/v1/user/accounts/{one}", HTTP_ORIGIN=APP_ORIGIN)
+    assert conforms(r) == {"status": "Ok"}
+
+
+@pytest.mark.parametrize("account_id", ["999999", "abc", "another user's"])
+@pytest.mark.parametrize("method", ["get", "delete"])
+def test_user_account_refusals_conform(conforms, signed_in, user_factory, method, account_id):
+    app, _, _, browser = signed_in(accounts=0)
+    if account_id == "another user's":
+        other = user_factory(app, accounts=1, email="other@example.com")
+        account_id = str(other.accounts.get(account_type="secondary").pk)
+    path = f"/v1/user/accounts/{account_id}"
+    r = getattr(browser, method)(path, HTTP_ORIGIN=APP_ORIGIN)
+    assert r.status_code == 404
+    assert conforms(r, method=method, path=path)["code"]
+    r = getattr(Client(), method)(path, HTTP_ORIGIN=APP_ORIGIN)
+    assert r.status_code == 401
+    assert conforms(r, method=method, path=path)["code"]
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "credentials"),
+    [
+        ("put", "/v1/account", "token"),
+        ("patch", "/v1/am/accounts", "client"),
+        ("put", "/v1/am/accounts/1", "client"),
+        ("get", "/v1/am/nothing-here", "client"),
+        ("get", "/v1/user/nothing/here", None),
+    ],
+)
+def test_unknown_methods_and_paths_answer_api_request_failed(
+    client, app_with_account, method, path, credentials
+):
+    _, _, _, token, auth = app_with_account
+    headers = {
+        "token": {"HTTP_AUTHORIZATION": f"Bearer {token}"},
+        "client": {"HTTP_AUTHORIZATION": auth},
+    }.get(credentials, {})
+    r = getattr(client, method)(path, **headers)
+    assert r.status_code in (404, 405), r.content
+    assert r["Content-Type"].startswith("application/json")
+    assert validate("ApiRequestFailed", r.json()) == []
+    assert r.json()["code"] and r.json()["message"]
