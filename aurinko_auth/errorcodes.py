@@ -82,6 +82,23 @@ class Code(StrEnum):
     SIGNATURE_INVALID = "signature.invalid", 401, "userSignature does not verify."
     SIGNATURE_EXPIRED = "signature.expired", 401, "userSignature's timestamp is too old."
     SIGNATURE_UNAVAILABLE = "signature.unavailable", 401, "The app cannot verify signatures."
+    # --- host identity tokens (docs/add-ins.md) ---------------------------------------------
+    IDENTITY_UNTRUSTED = "identity.untrusted", 401, "The app trusts no identity token of this type."
+    IDENTITY_MALFORMED = "identity.malformed", 401, "The identity token is not a readable JWT."
+    IDENTITY_TOO_LARGE = "identity.too_large", 401, "The identity token is too large."
+    IDENTITY_ALGORITHM = "identity.algorithm", 401, "The identity token is not signed with RS256."
+    IDENTITY_KEY_UNKNOWN = "identity.key_unknown", 401, "The issuer has no key of the token's kid."
+    IDENTITY_SIGNATURE = "identity.signature", 401, "The identity token's signature is invalid."
+    IDENTITY_EXPIRED = "identity.expired", 401, "The identity token has expired."
+    IDENTITY_NOT_YET_VALID = "identity.not_yet_valid", 401, "The identity token is not valid yet."
+    IDENTITY_AUDIENCE = "identity.audience", 401, "The identity token is for another audience."
+    IDENTITY_ISSUER = "identity.issuer", 401, "The identity token is from another issuer."
+    IDENTITY_TENANT = "identity.tenant", 401, "The identity token's tenant is not allowed."
+    IDENTITY_KEYS_UNAVAILABLE = (
+        "identity.keys_unavailable",
+        503,
+        "The issuer's keys could not be fetched; nothing is accepted until they can.",
+    )
     # --- providers --------------------------------------------------------------------------
     PROVIDER_ERROR = "provider.error", 502, "The provider returned an error."
     PROVIDER_NOT_CONFIGURED = "provider.not_configured", 400, "No configuration for it."

@@ -205,3 +205,11 @@ class CsrfFailed(AurinkoError):
         "A cookie-authenticated request that changes state must come from one of "
         "the app's origins (Origin header) or carry X-Requested-With."
     )
+
+
+class IdentityRefused(AurinkoError):
+    """A host identity token was refused (``code`` says why: the ``identity.*`` codes)."""
+
+    code = Code.IDENTITY_MALFORMED
+    status = 401
+    default_message = "The identity token was refused."

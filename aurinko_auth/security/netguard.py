@@ -79,7 +79,7 @@ def loopback_endpoints_allowed() -> bool:
     return bool(django_settings.DEBUG or aurinko_settings.ALLOW_LOOPBACK_ENDPOINTS)
 
 
-def check_endpoint(url: str) -> None:
+def check_endpoint(url: str) -> str:
     """Refuse an app owner's endpoint override (``BlockedHost``) unless every address its host
     resolves to is public, in ``ALLOWED_PRIVATE_NETWORKS``, or loopback where
     :func:`loopback_endpoints_allowed`: the guard of user-named servers, for owner-named ones
@@ -92,13 +92,15 @@ def check_endpoint(url: str) -> None:
     except ValueError:
         raise BlockedHost("The endpoint has an invalid port.", code=Code.HOST_INVALID) from None
     loopback = loopback_endpoints_allowed()
-    for address in _addresses(parts.hostname, port, "endpoint") or [""]:
+    addresses = _addresses(parts.hostname, port, "endpoint") or [""]
+    for address in addresses:
         if not address or not (is_allowed(address) or (loopback and _is_loopback(address))):
             raise BlockedHost(
                 f"The endpoint {parts.scheme}://{parts.netloc} is not a public address "
                 "(allow private ones with ALLOWED_PRIVATE_NETWORKS, loopback with "
                 "ALLOW_LOOPBACK_ENDPOINTS)."
             )
+    return addresses[0]
 
 
 def _is_loopback(address: str) -> bool:
@@ -197,11 +199,17 @@ def pinned_session(url: str) -> requests.Session:
     return pin(requests.Session(), url)
 
 
-def pin(session: requests.Session, url: str) -> requests.Session:
+def endpoint_session(url: str) -> requests.Session:
+    """:func:`pinned_session` for an endpoint checked as :func:`check_endpoint` checks owner-set
+    ones (loopback where allowed), pinned to the address that was checked."""
+    return pin(requests.Session(), url, address=check_endpoint(url))
+
+
+def pin(session: requests.Session, url: str, address: str | None = None) -> requests.Session:
     """Pin an existing session (e.g. requests-oauthlib's ``OAuth2Session``) like
     :func:`pinned_session`: resolve ``url``'s host once, check it, and send every request of
     the session to that address; requests to any other origin fail."""
-    address = resolve_public_host(url)
+    address = address or resolve_public_host(url)
     parts = urlsplit(url)
     session.trust_env = False
     # Anything but this origin fails instead of leaving the pin (longest prefix wins).
