@@ -94,6 +94,16 @@ class Code(StrEnum):
     IDENTITY_AUDIENCE = "identity.audience", 401, "The identity token is for another audience."
     IDENTITY_ISSUER = "identity.issuer", 401, "The identity token is from another issuer."
     IDENTITY_TENANT = "identity.tenant", 401, "The identity token's tenant is not allowed."
+    IDENTITY_PREPARED_INVALID = (
+        "identity.prepared_invalid",
+        401,
+        "The prepare token is unknown, expired, used or another app's.",
+    )
+    IDENTITY_MISMATCH = (
+        "identity.mismatch",
+        400,
+        "The account that signed in belongs to another user than the host identity's.",
+    )
     IDENTITY_KEYS_UNAVAILABLE = (
         "identity.keys_unavailable",
         503,

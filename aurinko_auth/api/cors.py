@@ -28,6 +28,8 @@ ALLOW_HEADERS = ", ".join(
         "X-Aurinko-Account-Id",
         "X-Aurinko-ClientId",
         "X-Aurinko-Client-Id",
+        "X-Aurinko-AuthType",
+        "X-Aurinko-Auth-Type",
     )
 )
 

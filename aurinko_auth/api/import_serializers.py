@@ -159,3 +159,9 @@ class OkSerializer(s.Serializer):
     """Aurinko's ``OkResponse``."""
 
     status = s.ChoiceField(choices=["Ok"])
+
+
+class PreparedAuthSerializer(s.Serializer):
+    """Aurinko's ``PreparedAuthToken``: the ``token`` for ``/v1/auth/authorize?token=``."""
+
+    token = s.CharField()

@@ -32,6 +32,7 @@ from aurinko_auth.api.import_serializers import (
     AccountImportSerializer,
     AccountSaveResultSerializer,
     OkSerializer,
+    PreparedAuthSerializer,
 )
 from aurinko_auth.api.serializers import (
     AccountListQuery,
@@ -47,6 +48,7 @@ from aurinko_auth.errorcodes import Code
 from aurinko_auth.exceptions import InvalidRequest, NotFound
 from aurinko_auth.flows import codes, imports
 from aurinko_auth.hotpath.auth import Principal
+from aurinko_auth.identity import prepared
 from aurinko_auth.lifecycle import daemon_tokens
 from aurinko_auth.models import Account
 
@@ -186,6 +188,22 @@ class TokenExchangeView(ClientOnlyView):
         """Seed 002 and Aurinko's OpenAPI (``exchangeAuthCodeDeprecated``) redeem with a GET:
         the same credentials, the same single use, never stored (``no-store``)."""
         return self.post(request, code)
+
+
+class PrepareAuthView(AurinkoAPIView):
+    """``POST /v1/auth/prepare``: authenticated by the host identity token itself
+    (``X-Aurinko-AuthType``, ``Authorization: Bearer``, ``X-Aurinko-ClientId``)."""
+
+    authentication_classes: list[Any] = []
+    permission_classes: list[Any] = []
+
+    @document(
+        summary="Prepare a sign-in bound to a host identity token",
+        request=None,
+        responses={200: PreparedAuthSerializer, **errors(401, 503)},
+    )
+    def post(self, request: Request) -> Response:
+        return Response(PreparedAuthSerializer({"token": prepared.prepare(request.META)}).data)
 
 
 class AccountView(AurinkoAPIView):

@@ -42,6 +42,7 @@ from aurinko_auth.flows import common, password
 from aurinko_auth.flows import options as flow_options
 from aurinko_auth.flows import state as flow_state
 from aurinko_auth.flows.state import ClientInfo, FlowParams
+from aurinko_auth.identity import prepared
 from aurinko_auth.models import (
     Account,
     App,
@@ -61,7 +62,7 @@ SECONDARY = Account.Type.SECONDARY
 ROLES = (PRIMARY, SECONDARY)
 RESPONSE_TYPES = ("cookie", "code", "none")
 # Query parameters of the User flow besides the Account flow's.
-EXTRA_PARAMS = ("accountRole", "userAccount", "userId", "timestamp", "userSignature")
+EXTRA_PARAMS = ("accountRole", "userAccount", "userId", "timestamp", "userSignature", "token")
 
 
 def start(
@@ -133,6 +134,10 @@ def begin(
     if req.account_id and not params.recycle:
         raise InvalidRequest("accountId re-authorizes an account: recycle=false contradicts it.")
     select_account = False
+    if req.extra.get("token"):
+        if role != PRIMARY:
+            raise InvalidRequest("token= (POST /v1/auth/prepare) binds a primary sign-in only.")
+        params = params.replace(prepared_id=prepared.claim(app, req.extra["token"]).pk)
     if role == SECONDARY:
         user, session = signed_in_user(app, req, cookies)
         params = params.replace(user_id=str(user.pk), session_id=session.pk if session else None)
@@ -288,6 +293,8 @@ def complete_linked(
             _attach_secondary(account, user)
         else:
             user = _sign_in_primary(app, account, provider, profile)
+            if flow.prepared_id:
+                prepared.record(app, flow.prepared_id, user)
         if response_type == "code":
             code = AuthCode.issue(
                 app,

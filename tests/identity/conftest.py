@@ -6,6 +6,7 @@ from django.core.cache import cache
 from aurinko_auth.identity import keys
 from aurinko_auth.models import IdentityTrust
 from tests.identity.issuer import ADDIN_URL, ENTRA_AUDIENCE, GOOGLE_AUDIENCE, Issuer
+from tests.user.conftest import sign_in  # noqa: F401  (the User flow through the views)
 
 
 @pytest.fixture

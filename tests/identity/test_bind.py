@@ -1,0 +1,94 @@
+"""``token=`` on the User flow: a prepared sign-in binds the primary account to the host
+identity (recorded the first time, required to match afterwards)."""
+
+from __future__ import annotations
+
+import pytest
+from django.test import Client
+
+from aurinko_auth.models import AppUser, HostIdentity, PreparedAuth
+from tests.identity.issuer import TENANT
+from tests.user.conftest import query_of
+
+pytestmark = pytest.mark.django_db
+SUBJECT = f"{TENANT}:00000000-0000-0000-66f3-3332eca7ea81"
+
+
+@pytest.fixture
+def addin(trust_factory, provider_config_factory):
+    trust = trust_factory("entraIdToken")
+    provider_config_factory(trust.app, "Office365")
+    return trust.app
+
+
+def prepare(issuer, app, **claims) -> str:
+    response = Client().post(
+        "/v1/auth/prepare",
+        HTTP_X_AURINKO_AUTHTYPE="entraIdToken",
+        HTTP_AUTHORIZATION=f"Bearer {issuer.entra(**claims)}",
+        HTTP_X_AURINKO_CLIENTID=app.client_id,
+    )
+    assert response.status_code == 200, response.content
+    return response.json()["token"]
+
+
+def addin_sign_in(sign_in, app, token, **kw):
+    return sign_in(
+        app,
+        service_type="Office365",
+        path="/v1/auth/authorize",
+        userAccount="primary",
+        token=token,
+        **kw,
+    )
+
+
+def test_first_prepared_sign_in_records_the_host_identity(client, sign_in, addin, issuer):
+    _, final = addin_sign_in(sign_in, addin, prepare(issuer, addin), sub="o-1")
+    assert query_of(final["Location"])["status"] == "success"
+    user = AppUser.objects.get()
+    identity = HostIdentity.objects.get()
+    assert (identity.user, identity.token_type, identity.subject) == (user, "entraIdToken", SUBJECT)
+    me = client.get("/v1/user").json()
+    assert me["trustedIdentity"] is True and me["id"] == str(user.pk)
+    # The same identity and the same primary account again: accepted, nothing new.
+    _, again = addin_sign_in(sign_in, addin, prepare(issuer, addin), sub="o-1")
+    assert query_of(again["Location"])["status"] == "success"
+    assert HostIdentity.objects.count() == 1 and AppUser.objects.count() == 1
+
+
+def test_another_user_for_a_recorded_identity_fails_and_changes_nothing(sign_in, addin, issuer):
+    addin_sign_in(sign_in, addin, prepare(issuer, addin), sub="o-1")
+    _, final = addin_sign_in(
+        sign_in, addin, prepare(issuer, addin), sub="o-2", email="mallory@example.com"
+    )
+    back = query_of(final["Location"])
+    assert back["status"] == "error" and back["error"] == "identity.mismatch"
+    assert AppUser.objects.count() == 1  # the second user was never written
+    assert HostIdentity.objects.get().user.email == "alice@example.com"
+
+
+def test_prepared_token_replayed_or_of_another_app(sign_in, addin, issuer, app_factory):
+    token = prepare(issuer, addin)
+    addin_sign_in(sign_in, addin, token, sub="o-1")
+    start, final = addin_sign_in(sign_in, addin, token, sub="o-1")
+    assert final is None
+    assert query_of(start["Location"])["error"] == "identity.prepared_invalid"
+    other, _ = app_factory(name="Other")
+    start, _ = addin_sign_in(sign_in, other, prepare(issuer, addin))
+    assert query_of(start["Location"])["error"] == "identity.prepared_invalid"
+    start, _ = addin_sign_in(sign_in, addin, "aprep_forged")
+    assert query_of(start["Location"])["error"] == "identity.prepared_invalid"
+    assert HostIdentity.objects.count() == 1
+
+
+def test_token_binds_primary_sign_ins_only(sign_in, addin, issuer):
+    start, final = sign_in(
+        addin,
+        service_type="Office365",
+        path="/v1/auth/authorize",
+        userAccount="secondary",
+        token=prepare(issuer, addin),
+    )
+    assert final is None and query_of(start["Location"])["error"] == "request.invalid"
+    assert PreparedAuth.objects.get().used_at is None  # not spent by a refused request
