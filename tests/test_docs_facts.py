@@ -21,7 +21,13 @@ def test_the_readme_account_example_has_every_field_the_api_returns():
     body = README[start:].split("\n", 1)[1]
     text = body[: body.index("}") + 1]
     example = json.loads(" ".join(line.strip() for line in text.splitlines()))
-    assert list(example) == list(AccountSerializer().fields)
+    fields = AccountSerializer().fields
+    assert list(example) == [name for name in fields if name in example]
+    left_out = set(fields) - set(example)
+    assert left_out <= {name for name, f in fields.items() if getattr(f, "omit_empty", False)}
+    note = body[body.index("}") :].split("\n\n")[1]  # the paragraph after the example
+    assert all(f"`{name}`" in note for name in left_out), left_out
+    assert example["type"] in ("personal", "daemon")
 
 
 def test_token_statuses_in_the_docs_are_the_apis():

@@ -8,7 +8,8 @@ from typing import Any
 
 from rest_framework import serializers as s
 
-from aurinko_auth.api.serializers import FlagField, StrictSerializer
+from aurinko_auth.api.fields import FlagField
+from aurinko_auth.api.serializers import StrictSerializer
 from aurinko_auth.flows.imports import AccountImport
 from aurinko_auth.providers.registry import canonical_service_type
 

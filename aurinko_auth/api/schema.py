@@ -68,7 +68,10 @@ SETTINGS = {
     "PREPROCESSING_HOOKS": ["aurinko_auth.api.schema.only_v1"],
     "COMPONENT_SPLIT_REQUEST": False,
     # One name for the user-account role (``type`` and ``userAccountType``): Aurinko's.
-    "ENUM_NAME_OVERRIDES": {"UserAccountType": ["primary", "secondary"]},
+    "ENUM_NAME_OVERRIDES": {
+        "UserAccountType": ["primary", "secondary"],
+        "AccountType": "aurinko_auth.api.fields.ACCOUNT_KINDS",
+    },
 }
 
 

@@ -4,7 +4,6 @@ parse their inputs with them, and ``/v1/schema`` is generated from them (drf-spe
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from datetime import datetime
 from operator import attrgetter
 from typing import Any
 
@@ -13,15 +12,22 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers as s
 from rest_framework.fields import Field, SkipField
 
-from aurinko_auth import inputs
+from aurinko_auth.api.fields import (
+    AbsentCharField,
+    AbsentTimestampField,
+    AccountKindField,
+    AccountTypeField,
+    CountField,
+    FlagField,
+    OmitEmptyMixin,
+    OptionalCharField,
+    ScopeListField,
+    TimestampField,
+    non_negative,
+    parse_id,  # noqa: F401 (the views parse ids with it)
+)
 from aurinko_auth.models import Account, App
 from aurinko_auth.providers.registry import canonical_service_type
-
-
-def isoformat(value: datetime | None) -> str | None:
-    if value is None:
-        return None
-    return value.isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def missing_scopes(account: Account, app: App) -> list[str]:
@@ -30,104 +36,6 @@ def missing_scopes(account: Account, app: App) -> list[str]:
     granted = set(account.scopes or [])
     required = app.required_scopes or account.requested_scopes or []
     return [scope for scope in required if scope not in granted]
-
-
-# --- fields ----------------------------------------------------------------------------------
-
-
-class TimestampField(s.DateTimeField):
-    """Aurinko's timestamps: ISO 8601 in UTC with milliseconds, ``...T12:00:00.000Z``."""
-
-    def to_representation(self, value: datetime | None) -> str | None:
-        return isoformat(value)
-
-
-class BlankAsNullMixin:
-    """An empty stored value is ``null`` in the JSON."""
-
-    def to_representation(self, value: Any) -> Any:
-        return super().to_representation(value) if value else None  # type: ignore[misc]
-
-
-class OptionalCharField(BlankAsNullMixin, s.CharField):
-    def __init__(self, **kwargs: Any) -> None:
-        super().__init__(allow_null=True, **kwargs)
-
-
-class AccountTypeField(BlankAsNullMixin, s.ChoiceField):
-    def __init__(self, **kwargs: Any) -> None:
-        choices = [value for value in Account.Type.values if value]
-        super().__init__(choices=choices, allow_null=True, **kwargs)
-
-
-class ScopeListField(s.ListField):
-    """A list of scope strings (an unset list is ``[]``)."""
-
-    def __init__(self, **kwargs: Any) -> None:
-        super().__init__(child=s.CharField(), **kwargs)
-
-    def get_attribute(self, instance: Any) -> list[str]:
-        return list(super().get_attribute(instance) or [])
-
-
-class IdField(s.RegexField):
-    """A numeric id as the API receives it (a path segment, ``X-Aurinko-AccountId``): 1 to 18
-    ASCII digits, surrounding spaces ignored."""
-
-    def __init__(self, **kwargs: Any) -> None:
-        super().__init__(r"\A[0-9]{1,18}\Z", **kwargs)
-
-    def run_validation(self, data: Any = s.empty) -> int:
-        return int(super().run_validation(data))
-
-
-_ID = IdField()
-
-
-def parse_id(raw: Any) -> int | None:
-    """The id in ``raw``, or None when it is not one (the views answer 404)."""
-    try:
-        return _ID.run_validation(raw)
-    except s.ValidationError:
-        return None
-
-
-class FlagField(s.BooleanField):
-    """A query-string flag: ``true``/``1``/``yes`` or ``false``/``0``/``no``, any case; empty
-    is unset."""
-
-    TRUE_VALUES = {"true", "1", "yes"}
-    FALSE_VALUES = {"false", "0", "no"}
-    NULL_VALUES = {""}
-
-    def __init__(self, **kwargs: Any) -> None:
-        super().__init__(required=False, **kwargs)
-        self.default_empty_html = s.empty  # absent from the query: unset, not False
-
-    def to_internal_value(self, data: Any) -> bool | None:
-        return super().to_internal_value(data.lower() if isinstance(data, str) else data)
-
-
-class CountField(s.IntegerField):
-    """A non-negative integer query parameter, capped at ``maximum`` (larger values are
-    ``maximum``, not an error), at least ``minimum``."""
-
-    def __init__(self, *, default: int, maximum: int, minimum: int = 0, **kwargs: Any) -> None:
-        self.minimum, self.maximum = minimum, maximum
-        super().__init__(default=default, min_value=0, **kwargs)
-
-    def to_internal_value(self, data: Any) -> int:
-        if isinstance(data, str) and len(data) > self.MAX_STRING_LENGTH:
-            self.fail("max_string_length")
-        number = inputs.capped(data, self.maximum)
-        if number is None:
-            self.fail("invalid")
-        return max(min(number, self.maximum), self.minimum)
-
-
-def non_negative(name: str) -> dict[str, str]:
-    message = f"{name} must be a non-negative integer."
-    return {"invalid": message, "min_value": message, "max_string_length": message}
 
 
 # --- serializers -----------------------------------------------------------------------------
@@ -166,13 +74,27 @@ class CompiledSerializer(s.Serializer):
         for field in self._readable_fields:
             get = field.get_attribute
             attrs = field.source_attrs
-            plain = type(field).get_attribute is Field.get_attribute and len(attrs) == 1
+            omit = getattr(field, "omit_empty", False)
+            own = OmitEmptyMixin.get_attribute if omit else Field.get_attribute
+            plain = type(field).get_attribute is own and len(attrs) == 1
             if plain and (
                 attrs[0] in names or isinstance(getattr(model, attrs[0], None), property)
             ):
-                get = attrgetter(attrs[0])
+                get = _omitting(attrgetter(attrs[0])) if omit else attrgetter(attrs[0])
             plan.append((field.field_name, get, field.to_representation))
         return plan
+
+
+def _omitting(get: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    """``get``, skipping the field when the value is empty (OmitEmptyMixin's rule)."""
+
+    def get_present(instance: Any) -> Any:
+        value = get(instance)
+        if not value:
+            raise SkipField
+        return value
+
+    return get_present
 
 
 # --- payloads --------------------------------------------------------------------------------
@@ -191,17 +113,18 @@ class AccountSerializer(CompiledSerializer):
 
     id = s.IntegerField(source="pk")
     serviceType = s.CharField(source="service_type")
-    type = AccountTypeField(source="account_type")
+    type = AccountKindField(source="daemon", help_text="personal, daemon or managed.")
     daemon = s.BooleanField()
     active = s.BooleanField()
     loginString = s.CharField(source="login_string", allow_blank=True)
     email = s.CharField(allow_blank=True)
     name = s.CharField(allow_blank=True)
-    serverUrl = OptionalCharField(source="server_url")
+    # Left out when empty (never null), as Aurinko's schema has them.
+    serverUrl = AbsentCharField(source="server_url")
     authUserId = s.CharField(source="auth_user_id")
-    authOrgId = OptionalCharField(source="auth_org_id")
-    clientOrgId = OptionalCharField(source="client_org_id", help_text="The app's own org id.")
-    authObtainedAt = TimestampField(source="auth_obtained_at", allow_null=True)
+    authOrgId = AbsentCharField(source="auth_org_id")
+    clientOrgId = AbsentCharField(source="client_org_id", help_text="The app's own org id.")
+    authObtainedAt = AbsentTimestampField(source="auth_obtained_at")
     scopes = ScopeListField(help_text="Granted scopes (= grantedScopes).")
     requestedScopes = ScopeListField(source="requested_scopes")
     grantedScopes = ScopeListField(source="scopes")
@@ -255,6 +178,7 @@ class AccountPageSerializer(s.Serializer):
     totalSize = s.IntegerField()
     offset = s.IntegerField()
     limit = s.IntegerField()
+    done = s.BooleanField(help_text="No account after this page.")
 
 
 class StrictSerializer(s.Serializer):
@@ -303,21 +227,16 @@ class AccountListQuery(StrictSerializer):
 
 class UserAccountSerializer(AccountSerializer):
     """One of a signed-in user's accounts (``/v1/user``, ``/v1/user/accounts*``): ``type`` is
-    its role as Aurinko's documentation shows it (seed 004: primary or secondary), and
-    ``userAccountType`` the same role under the OpenAPI's name."""
+    its role as Aurinko's documentation shows it (seed 004: primary or secondary), not
+    AccountType, and ``userAccountType`` the same role under the OpenAPI's name. Unknown
+    strings are left out as in every account (AccountSerializer)."""
 
     userAccountType = AccountTypeField(source="account_type")
 
-    def get_fields(self) -> dict[str, Any]:
-        fields = super().get_fields()
-        for field in fields.values():
-            if field.allow_null:  # left out when unknown: /v1/schema says it may be absent
-                field.required = False
+    def get_fields(self) -> dict[str, Field]:
+        fields = super().get_fields()  # ``type`` keeps its place among the fields
+        fields["type"] = AccountTypeField(source="account_type", help_text="primary or secondary.")
         return fields
-
-    def to_representation(self, instance: Any) -> dict[str, Any]:
-        # Absent, not null: the contract's strings are non-nullable (seed 004 omits them).
-        return {k: v for k, v in super().to_representation(instance).items() if v is not None}
 
 
 _USER_ACCOUNT = UserAccountSerializer()

@@ -286,11 +286,13 @@ class AmAccountsView(ClientOnlyView):
         records = list(qs[offset : offset + limit])
         for account in records:
             account.app = app  # the page's accounts are the app's: no query per account
+        total = qs.count()
         page = {
             "records": records,
-            "totalSize": qs.count(),
+            "totalSize": total,
             "offset": offset,
             "limit": limit,
+            "done": offset + len(records) >= total,
         }
         return Response(AccountPageSerializer(page).data)
 

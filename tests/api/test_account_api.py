@@ -6,6 +6,7 @@ from urllib.parse import parse_qs
 
 import pytest
 import responses as responses_lib
+from django.utils import timezone
 
 from aurinko_auth.models import Account, AccountToken
 
@@ -24,32 +25,48 @@ def google_account(app_with_account, provider_config_factory):
     return app_with_account
 
 
+ALWAYS_SENT = {
+    "id",
+    "serviceType",
+    "type",
+    "daemon",
+    "active",
+    "loginString",
+    "email",
+    "name",
+    "authUserId",
+    "scopes",
+    "tokenStatus",
+    # the scope ledger (docs/scopes.md)
+    "requestedScopes",
+    "grantedScopes",
+    "missingScopes",
+}
+# Left out while unknown, never null (Aurinko's schema has non-nullable strings).
+SENT_WHEN_KNOWN = {"serverUrl", "authOrgId", "clientOrgId", "authObtainedAt"}
+
+
 def test_account_json_shape(client, google_account):
     _, _, account, token, _ = google_account
+    Account.objects.filter(pk=account.pk).update(
+        server_url="", auth_org_id="", client_org_id="", auth_obtained_at=None
+    )
     body = client.get("/v1/account", HTTP_AUTHORIZATION=f"Bearer {token}").json()
-    assert set(body) == {
-        "id",
-        "serviceType",
-        "type",
-        "daemon",
-        "active",
-        "loginString",
-        "email",
-        "name",
-        "serverUrl",
-        "authUserId",
-        "authOrgId",
-        "clientOrgId",
-        "authObtainedAt",
-        "scopes",
-        "tokenStatus",
-        # the scope ledger (docs/scopes.md)
-        "requestedScopes",
-        "grantedScopes",
-        "missingScopes",
-    }
+    assert set(body) == ALWAYS_SENT
     assert body["serviceType"] == "Google" and body["scopes"] == ["Mail.Read"]
+    assert body["type"] == "personal"
     assert "provider-rt" not in str(body) and "provider-at" not in str(body)
+    Account.objects.filter(pk=account.pk).update(
+        server_url="https://mail.example.com",
+        auth_org_id="example.com",
+        client_org_id="tenant-a",
+        auth_obtained_at=timezone.now(),
+        daemon=True,
+    )
+    body = client.get("/v1/account", HTTP_AUTHORIZATION=f"Bearer {token}").json()
+    assert set(body) == ALWAYS_SENT | SENT_WHEN_KNOWN
+    assert body["type"] == "daemon" and body["clientOrgId"] == "tenant-a"
+    assert None not in body.values()
 
 
 def test_revoke_token(client, google_account, mocked):

@@ -27,8 +27,13 @@ def test_list_paginates_and_filters(am):
     account_factory(app, service_type="Office365", daemon=True)
     body = get("/v1/am/accounts", data={"limit": 2}).json()
     assert body["totalSize"] == 5 and len(body["records"]) == 2 and body["limit"] == 2
+    assert body["done"] is False
     page2 = get("/v1/am/accounts", data={"limit": 2, "offset": 4}).json()
-    assert len(page2["records"]) == 1
+    assert len(page2["records"]) == 1 and page2["done"] is True
+    assert get("/v1/am/accounts", data={"limit": 2, "offset": 3}).json()["done"] is True
+    assert get("/v1/am/accounts", data={"offset": 9}).json()["done"] is True  # past the end
+    types = [r["type"] for r in get("/v1/am/accounts").json()["records"]]
+    assert types == ["personal"] * 4 + ["daemon"]  # AccountType, never null
     assert get("/v1/am/accounts", data={"serviceType": "office365"}).json()["totalSize"] == 2
     assert get("/v1/am/accounts", data={"active": "false"}).json()["totalSize"] == 1
     assert get("/v1/am/accounts", data={"daemon": "true"}).json()["totalSize"] == 1

@@ -2,14 +2,6 @@
 
 from __future__ import annotations
 
-import pytest
-
-# Issue 16 item 3 (shapes), not done yet: /v1/account sends null for type, serverUrl,
-# authOrgId, clientOrgId and authObtainedAt where Aurinko's schema has non-nullable strings.
-pytestmark = pytest.mark.xfail(
-    strict=True, reason="issue 16: ApiAccountOutDto nulls (type, serverUrl, authOrgId...)"
-)
-
 
 def test_account_by_token_conforms(conforms, app_with_account, client):
     _, _, account, token, _ = app_with_account

@@ -105,3 +105,15 @@ def test_the_schema_is_generated_without_warnings(client, capsys):
     captured = capsys.readouterr()
     assert "Warning" not in captured.err and "Error" not in captured.err, captured.err
     assert "Warning" not in captured.out and "Error" not in captured.out, captured.out
+
+
+def test_values_left_out_when_unknown_are_optional_in_the_schema(schema):
+    schemas = schema["components"]["schemas"]
+    for name in ("Account", "UserAccount"):
+        required = set(schemas[name]["required"])
+        assert required >= {"id", "type", "daemon", "tokenStatus"}
+        assert not required & {"serverUrl", "authOrgId", "clientOrgId", "authObtainedAt"}
+        assert not any(f.get("nullable") for f in schemas[name]["properties"].values())
+    assert schemas["AccountType"]["enum"] == ["personal", "daemon", "managed"]  # Aurinko's names
+    assert schemas["UserAccountType"]["enum"] == ["primary", "secondary"]
+    assert "done" in schemas["AccountPage"]["required"]

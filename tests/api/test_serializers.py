@@ -43,6 +43,8 @@ def drf_representation(serializer: drf.Serializer, instance) -> dict:
             "scopes": ["Mail.Read"],
             "requested_scopes": ["Mail.Read", "Mail.Send"],
             "name": "Ünïcode \u2028",
+            "daemon": True,
+            "client_org_id": "tenant-a",
         },
     ],
 )
@@ -54,7 +56,14 @@ def test_compiled_account_representation_is_drfs(app_factory, account_factory, v
     assert account_json(account) == drf_representation(serializer, account)
     assert account_json(account) == serializer.to_representation(account)
     body = account_json(account)
-    assert body["type"] == (values.get("account_type") or None)
+    assert body["type"] == ("daemon" if values.get("daemon") else "personal")
+    # empty strings and an unknown time are left out, never null (Aurinko's schema)
+    optional = {"serverUrl", "authOrgId", "clientOrgId", "authObtainedAt"}
+    if values.get("server_url"):
+        assert optional <= set(body)
+    else:
+        assert not {"serverUrl", "clientOrgId"} & set(body)
+    assert None not in body.values()
     assert body["missingScopes"] == (["Mail.Send"] if values.get("scopes") else [])
 
 
@@ -69,6 +78,10 @@ def test_compiled_user_and_session_representation_is_drfs(app_factory, account_f
     body = users.to_representation(user)
     assert body == drf_representation(users, user)
     assert [a["type"] for a in body["accounts"]] == ["primary", "secondary"]
+    account_fields = [*AccountSerializer().fields, "userAccountType"]
+    assert list(body["accounts"][0]) == [
+        name for name in account_fields if name in body["accounts"][0]
+    ]  # the role replaces AccountType's type in place
     usersessions.start(user, user_agent="UA", ip="192.0.2.1")
     session = UserSession.objects.get()
     sessions = SessionSerializer(context={"current": session})
