@@ -40,7 +40,7 @@ class OptionalCharField(BlankAsNullMixin, s.CharField):
 
 class OmitEmptyMixin:
     """An empty stored value leaves the field out of the JSON (Aurinko's schema has no
-    ``null`` for it: docs/aurinko-compat "Absent values"); the schema marks it optional."""
+    ``null`` for it; README, the /v1/account example); the schema marks it optional."""
 
     omit_empty = True
 
