@@ -65,7 +65,9 @@ def test_prepare_refusals_are_401_json_and_create_nothing(client, trust_factory,
     ]
     for response, code in cases:
         assert response.status_code == 401, response.content
-        assert response.json() == {"code": code, "message": response.json()["message"]}
+        body = response.json()
+        assert body["code"] == code and body["message"], body
+        assert set(body) <= {"code", "message", "requestId"}
     assert PreparedAuth.objects.count() == 0
     trust.app.active = False
     trust.app.save()
