@@ -4,7 +4,9 @@
 (``adminconsent``, tenant from the request's ``tenant``, default the configured tenant or
 ``organizations``); the callback names the consented tenant, and an app-only Microsoft Graph
 token for it (client credentials, scope ``https://graph.microsoft.com/.default``) proves the
-consent. One token serves every mailbox of the tenant; there is no refresh token.
+consent: it is asked for the tenant the flow started for (a domain name resolves there; for
+``organizations``, the callback's), and its ``tid`` claim must be the callback's tenant.
+One token serves every mailbox of the tenant; there is no refresh token.
 
 The app authenticates with its client secret or, when the configuration holds a certificate
 credential (``service_account_key``: a PEM file with the private key and the certificate
@@ -15,10 +17,12 @@ secret when both are stored.
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
+import jwt
 from oauthlib.common import add_params_to_uri
 from oauthlib.oauth2 import BackendApplicationClient
 
@@ -38,6 +42,8 @@ from aurinko_auth.security.oauth_transport import OAuth2Session
 
 if TYPE_CHECKING:
     from aurinko_auth.models import Account, ProviderConfig
+
+logger = logging.getLogger("aurinko_auth.daemon")
 
 GRAPH_DEFAULT_SCOPE = "https://graph.microsoft.com/.default"
 
@@ -142,7 +148,21 @@ class Office365ServiceAccounts(ServiceAccountProvider):
                 "The consent was given for another tenant than the one asked.",
                 code=Code.TENANT_MISMATCH,
             )
-        tokens = self.client_credentials_token(config, tenant)
+        # The redirect's tenant is only a claim. The app-only token is asked for the tenant the
+        # flow started for (a domain name resolves there) or, for "organizations", for the
+        # claimed one; the tenant Microsoft issued it in (its tid) must be the claimed one.
+        tokens = self.client_credentials_token(
+            config, tenant if requested == "organizations" else requested
+        )
+        proven = token_tenant(tokens.access_token)
+        if proven != tenant:
+            logger.warning("Office 365 admin consent refused: app-only token tid mismatch")
+            raise InvalidRequest(
+                "Microsoft issued the app-only token in another tenant than the consent named."
+                if proven
+                else "Microsoft's app-only token names no tenant (tid): the consent is unproven.",
+                code=Code.TENANT_MISMATCH,
+            )
         profile = Profile(
             auth_user_id=tenant,
             auth_org_id=tenant,
@@ -182,6 +202,24 @@ class Office365ServiceAccounts(ServiceAccountProvider):
             scope=[GRAPH_DEFAULT_SCOPE],
             **authentication,
         )
+
+
+def token_tenant(access_token: str) -> str:
+    """The tenant id (``tid``) of a Microsoft app-only access token, lower-cased; empty when
+    the token carries none.
+
+    The signature is not verified, deliberately (docs/security.md, "Office 365 admin
+    consent"): the token is the answer to our own client-authenticated request, read from
+    Microsoft's token endpoint over a TLS connection we opened (OpenID Connect Core 3.1.3.7
+    allows TLS server authentication in place of the signature for exactly this case), and
+    Microsoft Graph tokens are not verifiable by a client anyway (their header's ``nonce`` is
+    hashed before signing; only Graph checks them)."""
+    try:
+        claims = jwt.decode(access_token, options={"verify_signature": False})
+    except jwt.PyJWTError:
+        return ""
+    tid = claims.get("tid")
+    return tid.strip().lower() if isinstance(tid, str) and is_tenant_id(tid.strip()) else ""
 
 
 def certificate_of(config: ProviderConfig) -> CertificateCredential:

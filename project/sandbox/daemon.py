@@ -2,9 +2,10 @@
 
 * ``adminconsent/<tenant>/``: Microsoft's admin-consent page, approved at once. It checks the
   client and its registered redirect URI like Microsoft does, then redirects back with
-  ``tenant``, ``admin_consent=True``, ``state`` and ``scope``.
-* ``t/<tenant>/token/``: the token endpoint of one tenant; an unknown tenant is refused
-  (AADSTS90002). A client that authenticates with a client assertion (Microsoft's certificate
+  ``tenant`` (the tenant id; the sandbox's own for ``organizations``), ``admin_consent=True``, ``state`` and ``scope``.
+* ``t/<tenant>/token/``: the token endpoint of one tenant (id or verified domain,
+  ``graph_tokens.TENANTS``); an unknown tenant is refused (AADSTS90002). Client credentials
+  get a Microsoft Graph-like JWT naming the tenant in ``tid`` (``graph_tokens``). A client that authenticates with a client assertion (Microsoft's certificate
   credentials, RFC 7523) is checked here: the certificate named by ``x5t#S256`` or ``x5t``
   must be registered for the client, the signature (PS256 or RS256) must verify with its
   public key, ``aud`` must be this endpoint, ``iss`` = ``sub`` = the client id, ``exp``,
@@ -46,6 +47,7 @@ from oauth2_provider.settings import oauth2_settings
 from oauth2_provider.views import TokenView
 from oauthlib.common import add_params_to_uri
 
+from project.sandbox.graph_tokens import graph_app_token, tenant_id
 from project.sandbox.models import UsedAssertion
 from project.sandbox.validators import SANDBOX_TENANT_ID
 
@@ -55,8 +57,10 @@ MAX_ASSERTION_SECONDS = 3600
 CLOCK_SKEW = 60
 
 
-def _tenant_known(tenant: str) -> bool:
-    return tenant.lower() in (SANDBOX_TENANT_ID, "organizations", "example.com")
+def _consented_tenant(tenant: str) -> str | None:
+    """The tenant an admin consents for at ``adminconsent/<tenant>/`` (the admin signs in
+    to the sandbox's own tenant for ``organizations``)."""
+    return SANDBOX_TENANT_ID if tenant.lower() == "organizations" else tenant_id(tenant)
 
 
 @require_GET
@@ -68,14 +72,15 @@ def admin_consent(request: HttpRequest, tenant: str) -> HttpResponse:
         return HttpResponse("AADSTS700016: application not found.", status=400)
     if not redirect_uri or not app.redirect_uri_allowed(redirect_uri):
         return HttpResponse("AADSTS50011: redirect URI mismatch.", status=400)
-    if not _tenant_known(tenant) or tenant.lower() in ("common", "consumers"):
+    consented = _consented_tenant(tenant)
+    if consented is None:
         params = [
             ("error", "invalid_request"),
             ("error_description", "AADSTS90002: tenant not found."),
         ]
     else:
         params = [
-            ("tenant", SANDBOX_TENANT_ID),
+            ("tenant", consented),
             ("admin_consent", "True"),
             ("scope", request.GET.get("scope", "")),
         ]
@@ -90,14 +95,14 @@ _token_view = TokenView.as_view()
 @csrf_exempt
 @require_POST
 def tenant_token(request: HttpRequest, tenant: str) -> HttpResponse:
-    if tenant.lower() != SANDBOX_TENANT_ID:
+    if tenant_id(tenant) is None:
         return JsonResponse(
             {"error": "invalid_request", "error_description": "AADSTS90002: tenant not found."},
             status=400,
         )
     if "client_assertion" in request.POST or "client_assertion_type" in request.POST:
-        return _certificate_token(request)
-    return _token_view(request)
+        return _certificate_token(request, tenant_id(tenant) or "")
+    return _token_view(request)  # its ACCESS_TOKEN_GENERATOR issues the Graph-like JWT
 
 
 def _app_certificates(client_id: str) -> list[x509.Certificate]:
@@ -112,7 +117,7 @@ def _thumbprint(certificate: x509.Certificate, algorithm: hashes.HashAlgorithm) 
     return base64.urlsafe_b64encode(certificate.fingerprint(algorithm)).rstrip(b"=").decode()
 
 
-def _certificate_token(request: HttpRequest) -> HttpResponse:
+def _certificate_token(request: HttpRequest, tid: str) -> HttpResponse:
     """Client credentials, the client authenticated by a certificate (Microsoft's rules)."""
     if request.POST.get("grant_type") != "client_credentials":
         return _error("unsupported_grant_type", "AADSTS70003: unsupported grant type.")
@@ -175,7 +180,7 @@ def _certificate_token(request: HttpRequest) -> HttpResponse:
     seconds = oauth2_settings.ACCESS_TOKEN_EXPIRE_SECONDS
     token = get_access_token_model().objects.create(
         application=app,
-        token=secrets.token_urlsafe(30),
+        token=graph_app_token(client_id, tid, seconds),
         expires=timezone.now() + timedelta(seconds=seconds),
         scope=request.POST.get("scope", ""),
     )

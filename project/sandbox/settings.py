@@ -26,6 +26,10 @@ OAUTH2_PROVIDER = {
     "DEFAULT_SCOPES": ["openid"],
     "ALLOWED_REDIRECT_URI_SCHEMES": ["http", "https"],
     "OAUTH2_VALIDATOR_CLASS": "project.sandbox.validators.SandboxValidator",
+    # Client credentials at a tenant's token endpoint get Microsoft Graph-like JWTs (tid);
+    # refresh tokens stay django-oauth-toolkit's random ones.
+    "ACCESS_TOKEN_GENERATOR": "project.sandbox.graph_tokens.access_token_generator",
+    "REFRESH_TOKEN_GENERATOR": "oauthlib.oauth2.rfc6749.tokens.random_token_generator",
 }
 LOGIN_URL = "/sandbox/login/"
 # The default, spelled out: the sandbox's own models point at DOT's access tokens, and Django

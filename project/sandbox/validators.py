@@ -15,6 +15,13 @@ class SandboxValidator(OAuth2Validator):
     # for the openid/email/profile scopes the broker always asks.
     oidc_claim_scope = None
 
+    def validate_jwt_bearer_token(self, token: str, scopes: Any, request: Any) -> bool:
+        # oauthlib's OpenID Connect server takes any JWT-shaped bearer token for an ID token;
+        # the sandbox's Graph-like app-only access tokens (graph_tokens) are JWTs too.
+        return super().validate_jwt_bearer_token(
+            token, scopes, request
+        ) or self.validate_bearer_token(token, scopes, request)
+
     def get_additional_claims(self, request: Any) -> dict[str, Any]:
         user = request.user
         email = user.email or f"{user.get_username()}@example.com"

@@ -15,19 +15,15 @@ from django.utils import timezone
 
 from aurinko_auth.models import Account, AuthState
 from tests.conftest import RETURN_URL
+from tests.daemon.graph import ms_app_token_response
 
 TENANT = "72f988bf-86f1-41af-91ab-2d7cd011db47"
 OTHER_TENANT = "0c3b1a7e-1111-4222-8333-444455556666"
 MS_TOKEN = f"https://login.microsoftonline.com/{TENANT}/oauth2/v2.0/token"
 GOOGLE_TOKEN = "https://oauth2.googleapis.com/token"
 GOOGLE_USERINFO = "https://openidconnect.googleapis.com/v1/userinfo"
-# Microsoft's client credentials answer (no refresh token, no scope).
-MS_APP_TOKEN = {
-    "token_type": "Bearer",
-    "expires_in": 3599,
-    "ext_expires_in": 3599,
-    "access_token": "eyJ0eXAiOiJKV1Qi.app-only.sig",
-}
+# Microsoft's client credentials answer for TENANT (no refresh token, no scope).
+MS_APP_TOKEN = ms_app_token_response(TENANT)
 
 
 def query_of(url: str) -> dict[str, str]:

@@ -8,6 +8,7 @@ from __future__ import annotations
 from datetime import timedelta
 from urllib.parse import parse_qs, urlsplit
 
+import jwt
 import pytest
 import requests
 from django.core.cache import cache
@@ -24,6 +25,7 @@ pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 RETURN_URL = "https://app.example.com/aurinko/daemon"
 SANDBOX_TENANT_ID = "5a9b1c2d-0000-4000-8000-5a4db0c5a4db"  # project/sandbox/validators.py
+SECOND_TENANT_ID = "6b0c2d3e-0000-4000-8000-6b5ec0a46b5e"  # project/sandbox/graph_tokens.py
 GMAIL = "https://www.googleapis.com/auth/gmail.readonly"
 CALENDAR = "https://www.googleapis.com/auth/calendar.readonly"
 
@@ -45,6 +47,13 @@ def authorize_daemon(broker, app, service_type, **extra) -> str:
         **extra,
     }
     return broker.url + "/v1/auth/authorizeDaemon?" + requests.compat.urlencode(params)
+
+
+def run_flow(broker, oauth_peer, url, username="", password="") -> dict[str, list[str]]:
+    """A browser through the flow from ``url`` (signing in at the sandbox when asked) to the
+    app's returnUrl; the query the app receives."""
+    final = follow_until(requests.Session(), url, "app.example.com", oauth_peer, username, password)
+    return parse_qs(urlsplit(final).query)
 
 
 def redeem(broker, app, secret, code) -> dict:
@@ -81,11 +90,7 @@ def office_app(broker, oauth_peer, app_factory):
 
 def test_office365_daemon_flow(broker, oauth_peer, office_app):
     app, secret, client_id = office_app
-    browser = requests.Session()
-    final = follow_until(
-        browser, authorize_daemon(broker, app, "Office365"), "app.example.com", oauth_peer, "", ""
-    )
-    query = parse_qs(urlsplit(final).query)
+    query = run_flow(broker, oauth_peer, authorize_daemon(broker, app, "Office365"))
     assert query["status"] == ["success"], query
     assert query["state"] == ["d-1"]
     me = redeem(broker, app, secret, query["code"][0])
@@ -98,6 +103,16 @@ def test_office365_daemon_flow(broker, oauth_peer, office_app):
     account = Account.objects.get(pk=me["id"])
     first = daemon_access_token(account, "someone@contoso.com")
     assert first == account.credentials["access_token"]
+    # Graph-like: a JWT signed with the peer's key, issued in the consented tenant.
+    signing_key = jwt.PyJWKClient(oauth_peer.url("/sandbox/o/.well-known/jwks.json"))
+    claims = jwt.decode(
+        first,
+        signing_key.get_signing_key_from_jwt(first).key,
+        algorithms=["RS256"],
+        audience="https://graph.microsoft.com",
+    )
+    assert claims["tid"] == SANDBOX_TENANT_ID and claims["appid"] == client_id
+    assert claims["idtyp"] == "app"
     Account.objects.filter(pk=account.pk).update(
         access_token_expires_at=timezone.now() - timedelta(seconds=1)
     )
@@ -124,15 +139,9 @@ def test_office365_daemon_flow(broker, oauth_peer, office_app):
 
 def test_office365_consent_for_unknown_tenant(broker, oauth_peer, office_app):
     app, _, _ = office_app
-    final = follow_until(
-        requests.Session(),
-        authorize_daemon(broker, app, "Office365", tenant="fabrikam.com"),
-        "app.example.com",
-        oauth_peer,
-        "",
-        "",
+    query = run_flow(
+        broker, oauth_peer, authorize_daemon(broker, app, "Office365", tenant="fabrikam.com")
     )
-    query = parse_qs(urlsplit(final).query)
     # The provider's own OAuth error code (AADSTS90002 arrives as invalid_request) passes through.
     assert query["status"] == ["error"] and query["error"] == ["invalid_request"]
     assert not Account.objects.exists()
@@ -152,6 +161,43 @@ def test_office365_consent_replayed_state(broker, oauth_peer, office_app):
     assert Account.objects.count() == 1
 
 
+def forged_callback(broker, app, forged_tenant, **extra) -> str:
+    """The broker's callback URL as the admin-consent page answered it, its ``tenant``
+    replaced by a forger (who started the flow and holds its browser)."""
+    browser = requests.Session()
+    r = browser.get(
+        authorize_daemon(broker, app, "Office365", **extra), allow_redirects=False, timeout=10
+    )
+    consent_page = browser.get(r.headers["Location"], allow_redirects=False, timeout=10)
+    parts = urlsplit(consent_page.headers["Location"])
+    query = {k: v[0] for k, v in parse_qs(parts.query).items()}
+    assert query["admin_consent"] == "True" and query["tenant"] == SANDBOX_TENANT_ID
+    forged = parts._replace(query=requests.compat.urlencode({**query, "tenant": forged_tenant}))
+    answer = browser.get(forged.geturl(), allow_redirects=False, timeout=10)
+    assert answer.status_code == 302, answer.text[:300]
+    return answer.headers["Location"]
+
+
+def test_office365_forged_tenant_is_refused(broker, oauth_peer, office_app):
+    """The flow started for the domain example.com; the forged callback names another tenant
+    that consented to the app. The app-only token is asked for example.com and the peer
+    issues it in example.com's tenant (its tid): a mismatch, nothing written."""
+    app, secret, _ = office_app
+    final = forged_callback(broker, app, SECOND_TENANT_ID, tenant="example.com")
+    assert final.startswith(RETURN_URL)
+    query = parse_qs(urlsplit(final).query)
+    assert query["status"] == ["error"] and query["error"] == ["tenant.mismatch"], query
+    assert query["state"] == ["d-1"]
+    assert not Account.objects.exists()
+
+    # The same start, the callback as Microsoft sent it: the account of the proven tenant.
+    query = run_flow(
+        broker, oauth_peer, authorize_daemon(broker, app, "Office365", tenant="example.com")
+    )
+    assert query["status"] == ["success"], query
+    assert redeem(broker, app, secret, query["code"][0])["authOrgId"] == SANDBOX_TENANT_ID
+
+
 def test_office365_daemon_flow_with_a_certificate(broker, oauth_peer, app_factory):
     """The app authenticates with its certificate, no secret stored: the sandbox's token
     endpoint verifies each client assertion with the registered certificate."""
@@ -168,15 +214,7 @@ def test_office365_daemon_flow_with_a_certificate(broker, oauth_peer, app_factor
         service_account_key=credential.bundle,
         endpoints=oauth_peer.daemon_endpoints("Office365"),
     )
-    final = follow_until(
-        requests.Session(),
-        authorize_daemon(broker, app, "Office365"),
-        "app.example.com",
-        oauth_peer,
-        "",
-        "",
-    )
-    query = parse_qs(urlsplit(final).query)
+    query = run_flow(broker, oauth_peer, authorize_daemon(broker, app, "Office365"))
     assert query["status"] == ["success"], query
     me = redeem(broker, app, secret, query["code"][0])
     assert me["daemon"] is True and me["authOrgId"] == SANDBOX_TENANT_ID
@@ -236,15 +274,9 @@ def google_app(broker, oauth_peer, app_factory):
 
 def test_google_daemon_flow(broker, oauth_peer, google_app, client):
     app, secret, _ = google_app()
-    final = follow_until(
-        requests.Session(),
-        authorize_daemon(broker, app, "Google"),
-        "app.example.com",
-        oauth_peer,
-        "alice",
-        "alice-pw",
+    query = run_flow(
+        broker, oauth_peer, authorize_daemon(broker, app, "Google"), "alice", "alice-pw"
     )
-    query = parse_qs(urlsplit(final).query)
     assert query["status"] == ["success"], query
     me = redeem(broker, app, secret, query["code"][0])
     assert me["daemon"] is True and me["serviceType"] == "Google"
@@ -281,15 +313,9 @@ def test_google_forged_key_is_refused(broker, oauth_peer, google_app):
     app, _, key = google_app()
     forged = make_service_account_key(client_email=key.client_email, key_id=key.key_id)
     services.configure_provider(app, "Google", service_account_key=forged.json_text)
-    final = follow_until(
-        requests.Session(),
-        authorize_daemon(broker, app, "Google"),
-        "app.example.com",
-        oauth_peer,
-        "alice",
-        "alice-pw",
+    query = run_flow(
+        broker, oauth_peer, authorize_daemon(broker, app, "Google"), "alice", "alice-pw"
     )
-    query = parse_qs(urlsplit(final).query)
     assert query["error"] == ["daemon.delegation_failed"], query
     assert "invalid_grant" in query["message"][0]
     assert not Account.objects.exists()
@@ -297,15 +323,9 @@ def test_google_forged_key_is_refused(broker, oauth_peer, google_app):
 
 def test_google_scopes_not_delegated(broker, oauth_peer, google_app):
     app, _, _ = google_app(delegated=(GMAIL,))
-    final = follow_until(
-        requests.Session(),
-        authorize_daemon(broker, app, "Google"),
-        "app.example.com",
-        oauth_peer,
-        "alice",
-        "alice-pw",
+    query = run_flow(
+        broker, oauth_peer, authorize_daemon(broker, app, "Google"), "alice", "alice-pw"
     )
-    query = parse_qs(urlsplit(final).query)
     assert query["error"] == ["daemon.delegation_failed"]
     assert "unauthorized_client" in query["message"][0]
     assert not Account.objects.exists()
@@ -314,14 +334,8 @@ def test_google_scopes_not_delegated(broker, oauth_peer, google_app):
 def test_google_consumer_account_cannot_authorize(broker, oauth_peer, google_app):
     oauth_peer.add_user("carol", "carol-pw", "carol@gmail.com", "Carol Consumer")
     app, _, _ = google_app()
-    final = follow_until(
-        requests.Session(),
-        authorize_daemon(broker, app, "Google"),
-        "app.example.com",
-        oauth_peer,
-        "carol",
-        "carol-pw",
+    query = run_flow(
+        broker, oauth_peer, authorize_daemon(broker, app, "Google"), "carol", "carol-pw"
     )
-    query = parse_qs(urlsplit(final).query)
     assert query["error"] == ["daemon.not_workspace"]
     assert not Account.objects.exists()
