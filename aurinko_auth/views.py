@@ -58,6 +58,8 @@ def error_redirect(exc: FlowRedirectError) -> HttpResponseRedirect:
                 # Aurinko's sample callback pages show `details` to the user (Teams'
                 # notifyFailure(details)): the same human text.
                 "details": exc.error.message,
+                # The id of this request in our logs (X-Aurinko-Request-Id).
+                "requestId": requestids.current(),
                 "state": exc.state or None,
             },
         )

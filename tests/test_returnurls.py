@@ -90,6 +90,9 @@ FORGED = [
     RETURN_URL + "?accessToken=aat_forged&accountId=1",
     RETURN_URL + "?STATUS=success",
     "https://app.example.com/q?a=1&error=none",
+    RETURN_URL + "?details=all+fine",
+    RETURN_URL + "?requestId=forged",
+    RETURN_URL + "?REQUESTID=forged",
 ]
 
 

@@ -18,7 +18,7 @@ _FORBIDDEN_CHARS = frozenset("\\\x00\r\n\t <>\"'`{}|^")
 RESPONSE_PARAMS = frozenset(
     name.lower()
     for name in (
-        "status", "state", "code", "error", "message", "details",
+        "status", "state", "code", "error", "message", "details", "requestId",
         "accessToken", "accountId", "userId", "userSession",
     )
 )  # fmt: skip

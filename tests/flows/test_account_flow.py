@@ -155,6 +155,7 @@ def test_invalid_request_redirects_with_error(google_app, params, error):
     back = query_of(response["Location"])
     assert back["status"] == "error" and back["error"] == error and back["message"]
     assert back["details"] == back["message"]  # what Aurinko's sample callback pages show
+    assert back["requestId"] == response["X-Aurinko-Request-Id"]  # the id in our logs
     if "state" not in params:
         assert back["state"] == "app-state"
     assert not AuthState.objects.exists()
