@@ -26,18 +26,6 @@ class TimestampField(s.DateTimeField):
         return isoformat(value)
 
 
-class BlankAsNullMixin:
-    """An empty stored value is ``null`` in the JSON."""
-
-    def to_representation(self, value: Any) -> Any:
-        return super().to_representation(value) if value else None  # type: ignore[misc]
-
-
-class OptionalCharField(BlankAsNullMixin, s.CharField):
-    def __init__(self, **kwargs: Any) -> None:
-        super().__init__(allow_null=True, **kwargs)
-
-
 class OmitEmptyMixin:
     """An empty stored value leaves the field out of the JSON (Aurinko's schema has no
     ``null`` for it; README, the /v1/account example); the schema marks it optional."""

@@ -20,7 +20,6 @@ from aurinko_auth.api.fields import (
     CountField,
     FlagField,
     OmitEmptyMixin,
-    OptionalCharField,
     ScopeListField,
     TimestampField,
     non_negative,
@@ -253,15 +252,32 @@ def primary_first(accounts: list[Account]) -> list[Account]:
     return sorted(accounts, key=lambda a: (a.account_type != Account.Type.PRIMARY, a.pk))
 
 
+class PrimaryNameField(s.CharField):
+    """EndUserDto ``name``: the user's primary account's name (a user has no name of its own);
+    left out when unknown."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(required=False, **kwargs)
+
+    def get_attribute(self, instance: Any) -> str:
+        primary = primary_first(self.parent.context["accounts"])[:1]
+        if not primary or not primary[0].name:
+            raise SkipField
+        return primary[0].name
+
+
 class UserSerializer(CompiledSerializer):
-    """A signed-in user and its accounts, the primary account first."""
+    """A signed-in user (Aurinko's EndUserDto) and its accounts, the primary account first;
+    strings it does not know are left out, never null."""
 
     # The accounts are context["accounts"] (read in one query by the view).
 
     id = s.UUIDField(source="pk")
     appId = s.IntegerField(source="app_id")
     email = s.CharField(allow_blank=True)
-    authOrgId = OptionalCharField(source="auth_org_id")
+    name = PrimaryNameField()
+    authOrgId = AbsentCharField(source="auth_org_id")
+    createdAt = TimestampField(source="created_at")
     trustedIdentity = s.BooleanField(source="trusted_identity")
     accounts = s.SerializerMethodField()
 

@@ -332,3 +332,14 @@ def test_unknown_methods_and_paths_answer_api_request_failed(
     assert r["Content-Type"].startswith("application/json")
     assert validate("ApiRequestFailed", r.json()) == []
     assert r.json()["code"] and r.json()["message"]
+
+
+def test_user_conforms(conforms, signed_in):
+    _, user, _, browser = signed_in(accounts=2)
+    body = conforms(browser.get("/v1/user"))
+    assert body["id"] == str(user.pk) and len(body["accounts"]) == 3
+
+
+def test_user_by_session_header_conforms(conforms, client, signed_in):
+    _, _, token, _ = signed_in(accounts=0)
+    assert conforms(client.get("/v1/user", HTTP_X_AURINKO_SESSION=token))["accounts"]

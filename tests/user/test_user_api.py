@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 from django.test import Client
@@ -34,7 +34,10 @@ def test_user_by_cookie_and_by_header(signed_in):
     by_header = Client().get("/v1/user", HTTP_X_AURINKO_SESSION=token)
     assert by_header.json() == by_cookie.json()
     body = by_header.json()
-    assert set(body) == {"id", "appId", "email", "authOrgId", "trustedIdentity", "accounts"}
+    # Aurinko's EndUserDto; name and authOrgId left out while unknown (never null).
+    assert set(body) == {"id", "appId", "email", "createdAt", "trustedIdentity", "accounts"}
+    created = datetime.fromisoformat(body["createdAt"].replace("Z", "+00:00"))
+    assert body["createdAt"].endswith("Z") and abs(created - user.created_at) < timedelta(seconds=1)
     assert [a["type"] for a in body["accounts"]] == ["primary", "secondary", "secondary"]
     assert set(body["accounts"][0]) >= {
         "id",
@@ -51,6 +54,17 @@ def test_user_by_cookie_and_by_header(signed_in):
     }
     # unknown values (serverUrl, authOrgId, clientOrgId, authObtainedAt) are left out, not null
     assert all(None not in account.values() for account in body["accounts"])
+
+
+def test_user_name_and_org_when_known(signed_in):
+    app, user, token, browser = signed_in(accounts=1)
+    user.accounts.filter(account_type="primary").update(name="Alice Example")
+    user.accounts.filter(account_type="secondary").update(name="Someone Else")
+    user.auth_org_id = "example.com"
+    user.save()
+    body = Client().get("/v1/user", HTTP_X_AURINKO_SESSION=token).json()
+    assert body["name"] == "Alice Example"  # the primary account's
+    assert body["authOrgId"] == "example.com"
 
 
 def test_not_signed_in_is_401_json():
