@@ -15,7 +15,8 @@ from django.dispatch import receiver
 
 from aurinko_auth.hotpath.cache import auth_cache
 from aurinko_auth.hotpath.channel import announce
-from aurinko_auth.models import Account, AccountToken, App, AppUser, UserSession
+from aurinko_auth.identity import principals as identity_principals
+from aurinko_auth.models import Account, AccountToken, App, AppUser, IdentityTrust, UserSession
 
 
 def _hashes_where(**lookup: Any) -> list[str]:
@@ -71,3 +72,17 @@ def _user_changed(sender: Any, instance: AppUser, using: str, **kwargs: Any) -> 
 def _session_changed(sender: Any, instance: UserSession, using: str, **kwargs: Any) -> None:
     if not kwargs.get("created"):
         announce([f"i:{instance.pk}"], using=using)
+
+
+@receiver(post_save, sender=IdentityTrust, dispatch_uid="aurinko_trust_saved")
+@receiver(post_delete, sender=IdentityTrust, dispatch_uid="aurinko_trust_deleted")
+def _trust_changed(sender: Any, instance: IdentityTrust, **kwargs: Any) -> None:
+    # Identity-token requests read trusts from Django's cache (identity/principals.py).
+    identity_principals.forget_trust(instance)
+
+
+@receiver(post_save, sender=App, dispatch_uid="aurinko_app_saved_trusts")
+def _app_saved_trusts(sender: Any, instance: App, **kwargs: Any) -> None:
+    for trust in IdentityTrust.objects.filter(app=instance):
+        trust.app = instance
+        identity_principals.forget_trust(trust)

@@ -13,12 +13,15 @@ from rest_framework.request import Request
 
 from aurinko_auth import crypto, usersessions
 from aurinko_auth.hotpath import auth, sessions, tokens
+from aurinko_auth.identity import principals as identity_principals
 from aurinko_auth.models import UserSession
 
 # Where AccountTokenAuthentication.refused keeps a token the lean GET /v1/account refused.
 _REFUSED = "aurinko_refused_bearer"
 # Where UserSessionAuthentication.refused keeps what the lean GET /v1/user refused.
 _REFUSED_SESSION = "aurinko_refused_session"
+# Where UserSessionAuthentication.principal keeps an identity-token request's user.
+_IDENTITY = "aurinko_identity_principal"
 
 
 class AccountTokenAuthentication(authentication.BaseAuthentication):
@@ -30,6 +33,8 @@ class AccountTokenAuthentication(authentication.BaseAuthentication):
         scheme, value = auth.parse_authorization(request.META.get("HTTP_AUTHORIZATION", ""))
         if scheme != "bearer" or not value:
             return None
+        if identity_principals.has_identity_headers(request.META):
+            return None  # a host identity token: UserSessionAuthentication's
         # The lean GET /v1/account (hotpath/lean.py) may have looked this token up already.
         refused = getattr(request, _REFUSED, None)  # DRF's Request reads the HttpRequest's
         if refused is not None and refused[0] == value:
@@ -75,7 +80,10 @@ class UserSessionAuthentication(authentication.BaseAuthentication):
     Cookie-authenticated requests that change state pass the CSRF rule of
     :func:`aurinko_auth.hotpath.auth.check_csrf`; an unknown or ended session is a 401."""
 
-    expects = "a user session (X-Aurinko-Session: aus_..., or the session cookie)"
+    expects = (
+        "a user session (X-Aurinko-Session: aus_..., or the session cookie) or a host "
+        "identity token (X-Aurinko-AuthType, Authorization: Bearer, X-Aurinko-ClientId)"
+    )
 
     def authenticate(self, request: Request) -> tuple[auth.Principal, Any] | None:
         # The lean GET /v1/user (hotpath/lean.py) may have looked this request's session up.
@@ -93,6 +101,14 @@ class UserSessionAuthentication(authentication.BaseAuthentication):
         """The request's signed-in user (None without a session credential), having passed
         the CSRF rule; ``find`` as :func:`~aurinko_auth.hotpath.sessions.user_from_session`'s."""
         meta = request.META
+        if identity_principals.has_identity_headers(meta):
+            # A host identity token instead of a session (docs/add-ins.md), verified once
+            # per request: the lean GET /v1/user hands it on to the DRF view.
+            found = getattr(request, _IDENTITY, None)
+            if found is None:
+                found = identity_principals.principal(meta)
+                setattr(request, _IDENTITY, found)
+            return found
         client_id = (
             meta.get("HTTP_X_AURINKO_CLIENTID")
             or meta.get("HTTP_X_AURINKO_CLIENT_ID")

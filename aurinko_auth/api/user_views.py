@@ -74,7 +74,8 @@ class LogoutView(UserAPIView):
         summary="End this session", request=None, responses={200: OkSerializer, **errors(401, 403)}
     )
     def post(self, request: Request) -> Response:
-        usersessions.revoke(self.principal.session)
+        if self.principal.session is not None:  # an identity-token call has no session
+            usersessions.revoke(self.principal.session)
         return self.ended(ok())
 
 
@@ -146,7 +147,8 @@ class UserAccountView(UserAPIView):
     def delete(self, request: Request, account_id: str) -> Response:
         account = self.user_account(account_id)
         if account.account_type == Account.Type.PRIMARY:
-            usersessions.revoke(self.principal.session)
+            if self.principal.session is not None:
+                usersessions.revoke(self.principal.session)
             return self.ended(ok())
         accounts.delete_account(account)
         return ok()
@@ -186,6 +188,6 @@ class SessionView(UserAPIView):
             raise NotFound("No such session of this user.")
         usersessions.revoke(session)
         response = ok()
-        if session.pk == self.principal.session.pk:
+        if self.principal.session is not None and session.pk == self.principal.session.pk:
             return self.ended(response)
         return response

@@ -54,7 +54,13 @@ from aurinko_auth.hotpath.rowquery import ChainQuery
 from aurinko_auth.lifecycle.daemon_tokens import MAILBOX_HEADER
 from aurinko_auth.models import Account, App, AppUser, UserSession
 
-_BYPASSED_HEADERS = (*ACCOUNT_ID_HEADERS, MAILBOX_HEADER)
+# Identity-token requests (docs/add-ins.md) are the DRF view's: their Bearer is no account token.
+_BYPASSED_HEADERS = (
+    *ACCOUNT_ID_HEADERS,
+    MAILBOX_HEADER,
+    "HTTP_X_AURINKO_AUTHTYPE",
+    "HTTP_X_AURINKO_AUTH_TYPE",
+)
 JSON_COLUMNS = tokens.Columns("account_json", ACCOUNT_JSON_FIELDS, ACCOUNT_JSON_APP_FIELDS)
 
 
@@ -176,7 +182,9 @@ def lean_user_view(view_class: type[UserView] = UserView) -> Callable[..., HttpR
         except AurinkoError as exc:
             UserSessionAuthentication.refused(request, exc)
             return drf_view(request)
-        if principal is None:  # no session credential: the DRF view says what it expects
+        if principal is None or principal.session is None:
+            # No session credential: the DRF view says what it expects, or serves the
+            # identity-token user UserSessionAuthentication found (kept on the request).
             return drf_view(request)
         request.user = principal  # as DRF would set it
         response = HttpResponse(bodies[principal.session.pk], content_type=content_type)
