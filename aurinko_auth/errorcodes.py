@@ -63,6 +63,7 @@ class Code(StrEnum):
     TOKEN_INVALID = "token.invalid", 401, "Unknown, expired or revoked account token."
     TOKEN_NO_REFRESH = "token.no_refresh_token", 401, "The provider issued no refresh token."
     ACCOUNT_INACTIVE = "account.inactive", 401, "The account must be authorized again."
+    TOKEN_DEAD = "token.dead", 401, "The account's provider grant is dead: authorize it again."
     ACCOUNT_MISMATCH = "account.mismatch", 400, "Another identity signed in than asked for."
     ACCOUNT_EXISTS = "account.exists", 409, "recycle=false, and the identity has an account."
     ACCOUNT_MISSING = "account.missing", 400, "No such account of the signed-in user."

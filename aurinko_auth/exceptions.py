@@ -139,6 +139,14 @@ class AccountInactive(AurinkoError):
     default_message = "The account is inactive and must be authorized again."
 
 
+class TokenDead(AccountInactive):
+    """The account's provider grant is dead (refused, revoked, or never refreshable):
+    Aurinko's ``token.dead``; ``tokenStatus`` is ``dead``."""
+
+    code = Code.TOKEN_DEAD
+    default_message = "The account's provider grant is dead; authorize it again."
+
+
 class ProviderUnavailable(ProviderError):
     """The provider cannot be used right now (outage, its rate limit, a refresh backing off).
     ``retry_after`` (seconds) becomes the response's ``Retry-After``."""

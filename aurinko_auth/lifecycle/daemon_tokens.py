@@ -31,7 +31,12 @@ from django.utils import timezone
 from aurinko_auth import crypto
 from aurinko_auth.conf import aurinko_settings
 from aurinko_auth.errorcodes import Code
-from aurinko_auth.exceptions import AccountInactive, InvalidRequest, ProviderNotConfigured
+from aurinko_auth.exceptions import (
+    AccountInactive,
+    InvalidRequest,
+    ProviderNotConfigured,
+    TokenDead,
+)
 from aurinko_auth.lifecycle.failures import token_status
 from aurinko_auth.models import Account, ProviderConfig, TokenStatus
 from aurinko_auth.providers.base import ProviderCallError
@@ -167,8 +172,10 @@ def daemon_access_token(account: Account, mailbox: str | None = None) -> str:
     if not account.daemon:
         raise InvalidRequest("Not a service (daemon) account.", code=Code.ACCOUNT_NOT_DAEMON)
     if account.token_status == TokenStatus.REVOKED or not account.active:
-        # The same answer as every inactive account (tokens.ensure_usable).
-        raise AccountInactive("The service account was revoked; authorize it again.")
+        # The same answers as every inactive account (tokens.ensure_usable).
+        if TokenStatus.public(account.token_status) == "dead":
+            raise TokenDead("The service account's grant was revoked; authorize it again.")
+        raise AccountInactive("The service account is inactive; authorize it again.")
     provider = get_provider(account.service_type)
     if not isinstance(provider, ServiceAccountProvider):
         raise InvalidRequest(f"{account.service_type} has no service accounts.")

@@ -20,10 +20,10 @@ from typing import Any
 from aurinko_auth.conf import aurinko_settings
 from aurinko_auth.errorcodes import Code
 from aurinko_auth.exceptions import (
-    AccountInactive,
     AurinkoError,
     ProviderError,
     ProviderUnavailable,
+    TokenDead,
 )
 from aurinko_auth.models import Account, ProviderConfig, TokenStatus
 from aurinko_auth.providers import base
@@ -84,7 +84,7 @@ def record_failure(
             )
             return Outcome("current", Account.objects.get(pk=row.pk))
         update.update(active=False, refresh_retry_at=None)
-        error: AurinkoError = AccountInactive(
+        error: AurinkoError = TokenDead(
             f"The provider refused the account's refresh token ({exc.code}); the account is "
             "inactive until it is authorized again."
         )

@@ -58,6 +58,7 @@ from aurinko_auth.exceptions import (
     InvalidRequest,
     ProviderNotConfigured,
     ProviderUnavailable,
+    TokenDead,
 )
 from aurinko_auth.lifecycle.daemon_tokens import daemon_access_token
 from aurinko_auth.lifecycle.failures import Outcome, record_failure
@@ -117,15 +118,10 @@ def needs_refresh(account: Account, horizon: datetime | None = None) -> bool:
 
 
 def ensure_usable(account: Account) -> None:
-    """Refuse accounts whose provider token cannot be used: 401 ``account_inactive``.
-
-    Aurinko documents this condition as ``token.dead``; we answer ``account_inactive`` for every
-    inactive account (``tokenStatus`` ``dead`` always comes with ``active`` false)."""
+    """Refuse accounts whose provider token cannot be used: 401 ``token.dead`` when the grant
+    is dead (``tokenStatus`` ``dead``), else 401 ``account.inactive``."""
     if not account.active or TokenStatus.public(account.token_status) == "dead":
-        raise AccountInactive(
-            f"The account is inactive (tokenStatus {account.public_token_status}); "
-            "authorize it again."
-        )
+        raise _inactive_error(account)
 
 
 def fresh_access_token(account: Account, mailbox: str | None = None) -> str:
@@ -363,6 +359,11 @@ def _refresh_locked(
 
 
 def _inactive_error(row: Account) -> AurinkoError:
+    if TokenStatus.public(row.token_status) == "dead":
+        return TokenDead(
+            f"The account's provider grant is dead (tokenStatus {row.public_token_status}); "
+            "authorize it again."
+        )
     return AccountInactive(
         f"The account is inactive (tokenStatus {row.public_token_status}); authorize it again."
     )

@@ -443,4 +443,4 @@ def test_revoked_daemon_account_answers_like_every_inactive_account(office_accou
     account = office_account(active=False, token_status=TokenStatus.REVOKED)
     with pytest.raises(AccountInactive) as raised:
         daemon_access_token(account)
-    assert raised.value.code == "account.inactive" and raised.value.status == 401
+    assert raised.value.code == "token.dead" and raised.value.status == 401

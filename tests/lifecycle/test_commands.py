@@ -92,7 +92,7 @@ def test_refresh_command_reports_failures_and_continues(
         call_command("aurinko_refresh", stdout=out, stderr=out)
     assert failure.value.returncode == 1
     out = out.getvalue()
-    assert f"account {first.pk}: account.inactive" in out
+    assert f"account {first.pk}: token.dead" in out
     assert "1 refreshed" in out and "1 failed" in out
     assert not Account.objects.get(pk=first.pk).active
     assert Account.objects.get(pk=second.pk).credentials["access_token"] == "ok"

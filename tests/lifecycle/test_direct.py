@@ -186,11 +186,11 @@ def test_expired_token_is_refreshed_before_forwarding(client, linked_account):
 
 
 @responses.activate
-def test_dead_account_answers_401_account_inactive(client, linked_account):
+def test_dead_account_answers_401_token_dead(client, linked_account):
     _, token = linked_account(expires_in=3600, active=False, token_status=TokenStatus.NEEDS_REAUTH)
     r = client.get("/v1/direct/me", **bearer(token))
     assert r.status_code == 401
-    assert r.json()["code"] == "account.inactive"
+    assert r.json()["code"] == "token.dead"
     assert not responses.calls
 
 
@@ -203,7 +203,7 @@ def test_revoked_refresh_token_answers_401_and_deactivates(client, linked_accoun
         json={"error": "invalid_grant", "error_description": "Bad Request"},
     )
     r = client.get("/v1/direct/me", **bearer(token))
-    assert r.status_code == 401 and r.json()["code"] == "account.inactive"
+    assert r.status_code == 401 and r.json()["code"] == "token.dead"
     me = client.get("/v1/account", **bearer(token)).json()
     assert me["active"] is False and me["tokenStatus"] == "dead"
 
@@ -459,5 +459,5 @@ def test_provider_401_with_a_revoked_grant_deactivates(client, linked_account):
     responses.get(f"{API}/me", status=401, json=GRAPH_401)
     responses.post(GOOGLE_TOKEN, status=400, json={"error": "invalid_grant"})
     r = client.get("/v1/direct/me", **bearer(token))
-    assert r.status_code == 401 and r.json()["code"] == "account.inactive"
+    assert r.status_code == 401 and r.json()["code"] == "token.dead"
     assert not Account.objects.get(pk=account.pk).active

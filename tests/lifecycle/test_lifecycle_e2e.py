@@ -6,7 +6,7 @@ endpoint as slow as a busy real one) on loopback.
 * 20 concurrent Direct API calls right after expiry: exactly one refresh grant at the peer,
   all 20 answered by the peer's protected API with the new token;
 * a refresh token revoked at the peer: the account becomes inactive, the Direct API answers
-  401 ``account_inactive``, and authorizing again reactivates the same account;
+  401 ``token.dead``, and authorizing again reactivates the same account;
 * key rotation: re-encrypt under a new key, remove the old one, everything still works.
 """
 
@@ -291,7 +291,7 @@ def test_revoked_refresh_token_makes_the_account_inactive(peer, broker_factory, 
     r = direct_me(broker, dave["accessToken"])
     assert r.status_code == 401
     assert r.headers["Content-Type"] == "application/json"
-    assert r.json()["code"] == "account.inactive"
+    assert r.json()["code"] == "token.dead"
     me = requests.get(
         f"{broker.url}/v1/account",
         timeout=10,

@@ -140,7 +140,7 @@ def test_invalid_grant_makes_the_account_inactive(linked_account, client):
     responses.post(GOOGLE_TOKEN, json=GOOGLE_INVALID_GRANT, status=400)
     with pytest.raises(AccountInactive) as info:
         tokens.fresh_access_token(account)
-    assert info.value.code == "account.inactive" and info.value.status == 401
+    assert info.value.code == "token.dead" and info.value.status == 401
     stored = Account.objects.get(pk=account.pk)
     assert not stored.active
     assert stored.token_status == TokenStatus.NEEDS_REAUTH
