@@ -18,7 +18,8 @@ from tests.flows.conftest import (
 
 GMAIL_PROFILE = "https://www.googleapis.com/gmail/v1/users/me/profile"
 CALENDARS = "https://www.googleapis.com/calendar/v3/users/me/calendarList?maxResults=1"
-FULL_MAIL = "https://mail.google.com/"
+# A native scope no unified scope maps to (https://mail.google.com/ is Mail.All's now).
+UNMAPPED = "https://www.googleapis.com/auth/drive.readonly"
 
 
 def redirected_error(response) -> dict[str, str]:
@@ -41,12 +42,12 @@ def provider_query(google_app, **params: str) -> dict[str, str]:
 
 
 def test_native_scopes_are_asked_for_and_recorded_as_granted(google_app):
-    sent = provider_query(google_app, nativeScopes=f"{FULL_MAIL} openid")
-    assert FULL_MAIL in sent["scope"].split()
+    sent = provider_query(google_app, nativeScopes=f"{UNMAPPED} openid")
+    assert UNMAPPED in sent["scope"].split()
     state = sent["state"]
-    granted = dict(GOOGLE_TOKEN_RESPONSE, scope=GOOGLE_TOKEN_RESPONSE["scope"] + " " + FULL_MAIL)
+    granted = dict(GOOGLE_TOKEN_RESPONSE, scope=GOOGLE_TOKEN_RESPONSE["scope"] + " " + UNMAPPED)
     assert google_app.complete(state, token=granted)["status"] == "success"
-    assert FULL_MAIL in Account.objects.get().native_scopes
+    assert UNMAPPED in Account.objects.get().native_scopes
 
 
 def test_native_scope_of_a_scope_the_app_may_not_request_is_refused(google_app):
@@ -56,6 +57,15 @@ def test_native_scope_of_a_scope_the_app_may_not_request_is_refused(google_app):
     )
     assert back["error"] == "scope.invalid" and "gmail.modify" in back["message"]
     assert not AuthState.objects.exists()
+
+
+def test_full_gmail_native_scope_is_mail_all_and_needs_it_allowed(google_app):
+    back = redirected_error(google_app.authorize(nativeScopes="https://mail.google.com/"))
+    assert back["error"] == "scope.invalid" and "mail.google.com" in back["message"]
+    google_app.app.allowed_scopes = [*google_app.app.allowed_scopes, "Mail.All"]
+    google_app.app.save()
+    sent = provider_query(google_app, nativeScopes="https://mail.google.com/")
+    assert "https://mail.google.com/" in sent["scope"].split()
 
 
 @pytest.mark.parametrize("value", ["has\x7fdel", "a" * 300])
