@@ -68,6 +68,16 @@ class Code(StrEnum):
     ACCOUNT_EXISTS = "account.exists", 409, "recycle=false, and the identity has an account."
     ACCOUNT_MISSING = "account.missing", 400, "No such account of the signed-in user."
     ACCOUNT_PRIMARY = "account.primary", 400, "The primary account cannot be unlinked so."
+    ACCOUNT_COPY_UNSUPPORTED = (
+        "account.copy_unsupported",
+        400,
+        "Accounts are not copied as managed ones: authorize the managed account.",
+    )
+    USER_SETTINGS_UNSUPPORTED = (
+        "user.settings_unsupported",
+        400,
+        "No user settings (work hours) are kept here.",
+    )
     ACCOUNT_NOT_DAEMON = "account.not_daemon", 400, "The account is not a service account."
     ACCOUNT_LINKED_ELSEWHERE = (
         "account.linked_elsewhere",

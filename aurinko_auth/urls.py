@@ -37,6 +37,16 @@ urlpatterns = [
         guarded(user_views.UserAccountView.as_view()),
         name="user-account",
     ),
+    path(
+        "v1/user/accounts/<str:account_id>/managed",
+        guarded(user_views.UserAccountManagedView.as_view()),
+        name="user-account-managed",
+    ),
+    path(
+        "v1/user/settings",
+        guarded(user_views.UserSettingsView.as_view()),
+        name="user-settings",
+    ),
     path("v1/user/sessions", guarded(user_views.SessionsView.as_view()), name="user-sessions"),
     path(
         "v1/user/sessions/<str:session_id>",

@@ -25,7 +25,8 @@ from aurinko_auth.api.serializers import (
     user_json,
 )
 from aurinko_auth.api.views import AurinkoAPIView, document, errors, ok
-from aurinko_auth.exceptions import NotFound
+from aurinko_auth.errorcodes import Code
+from aurinko_auth.exceptions import InvalidRequest, NotFound
 from aurinko_auth.hotpath import sessions
 from aurinko_auth.hotpath.rowquery import ChainQuery
 from aurinko_auth.models import Account, UserSession
@@ -152,6 +153,50 @@ class UserAccountView(UserAPIView):
             return self.ended(ok())
         accounts.delete_account(account)
         return ok()
+
+
+class UserAccountManagedView(UserAccountView):
+    """``POST /v1/user/accounts/{id}/managed`` (Aurinko's ``copyAsManaged``): refused. A copy
+    would hold the same provider grant in two accounts, each refreshing it on its own: with
+    a provider that rotates refresh tokens, one refresh kills the other's. An app-managed
+    account is authorized with the Account flow (``clientOrgId`` names its tenant)."""
+
+    http_method_names = ["post", "options"]
+
+    @document(
+        summary="Copy an account as managed (refused: authorize it with the Account flow)",
+        operation_id="copyAsManaged",
+        request=None,
+        responses=errors(400, 401, 403, 404),
+    )
+    def post(self, request: Request, account_id: str) -> Response:
+        self.user_account(account_id)  # another user's account stays a 404
+        raise InvalidRequest(
+            "Accounts are not copied as managed ones here (two accounts would refresh one "
+            "provider grant); authorize the managed account with /v1/auth/authorize and "
+            "clientOrgId instead.",
+            code=Code.ACCOUNT_COPY_UNSUPPORTED,
+        )
+
+
+class UserSettingsView(UserAPIView):
+    """``PATCH /v1/user/settings`` (Aurinko's ``updateSettings``: the user's work hours, for
+    Aurinko's scheduling features, which this broker does not have): refused."""
+
+    http_method_names = ["patch", "options"]
+
+    @document(
+        summary="Update the user's settings (refused: no settings are kept)",
+        operation_id="updateSettings",
+        request=None,
+        responses=errors(400, 401, 403),
+    )
+    def patch(self, request: Request) -> Response:
+        raise InvalidRequest(
+            "This broker keeps no user settings: work hours belong to Aurinko's scheduling "
+            "features, which it does not serve.",
+            code=Code.USER_SETTINGS_UNSUPPORTED,
+        )
 
 
 class SessionsView(UserAPIView):

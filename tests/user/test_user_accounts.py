@@ -107,3 +107,32 @@ def test_unlinking_a_secondary_answers_ok(signed_in, conforms):
     assert conforms(response) == {"status": "Ok"}
     assert not Account.objects.filter(pk=secondary.pk).exists()
     assert conforms(browser.get("/v1/user/accounts"))["totalSize"] == 2
+
+
+def test_copy_as_managed_is_refused_clearly(signed_in, user_factory, conforms):
+    app, user, token, browser = signed_in(accounts=1)
+    secondary = user.accounts.get(account_type="secondary")
+    response = Client().post(
+        f"/v1/user/accounts/{secondary.pk}/managed?clientOrgId=t1", HTTP_X_AURINKO_SESSION=token
+    )
+    assert response.status_code == 400
+    assert conforms(response)["code"] == "account.copy_unsupported"
+    assert "clientOrgId" in response.json()["message"]
+    assert Account.objects.filter(app=app).count() == 2  # nothing copied
+    other = user_factory(app).accounts.get()
+    foreign = Client().post(f"/v1/user/accounts/{other.pk}/managed", HTTP_X_AURINKO_SESSION=token)
+    assert foreign.status_code == 404
+    assert Client().post(f"/v1/user/accounts/{secondary.pk}/managed").status_code == 401
+
+
+def test_user_settings_are_refused_clearly(signed_in, conforms):
+    app, user, token, browser = signed_in()
+    body = {"workHours": {"timezone": "Europe/Helsinki", "daySchedules": []}}
+    response = Client().patch(
+        "/v1/user/settings", body, content_type="application/json", HTTP_X_AURINKO_SESSION=token
+    )
+    assert response.status_code == 400
+    assert conforms(response)["code"] == "user.settings_unsupported"
+    unauthenticated = Client().patch("/v1/user/settings", body, content_type="application/json")
+    assert unauthenticated.status_code == 401
+    assert Client().get("/v1/user/settings", HTTP_X_AURINKO_SESSION=token).status_code == 405
