@@ -59,6 +59,25 @@ class Code(StrEnum):
         "The callback's iss is not the provider the flow went to.",
     )
     CODE_INVALID = "code.invalid", 400, "The code is unknown, expired, used or another app's."
+    # --- public clients (PKCE, RFC 7636) and responseType=token -----------------------------
+    PKCE_REQUIRED = "pkce.required", 400, "A public client's flow needs code_challenge (S256)."
+    PKCE_METHOD_UNSUPPORTED = "pkce.method_unsupported", 400, "code_challenge_method not S256."
+    PKCE_CHALLENGE_INVALID = "pkce.challenge_invalid", 400, "code_challenge is malformed."
+    PKCE_VERIFIER_INVALID = (
+        "pkce.verifier_invalid",
+        400,
+        "code_verifier is missing or does not match the challenge; the code is used up.",
+    )
+    CLIENT_SECRET_REQUIRED = (
+        "client.secret_required",
+        401,
+        "The app is not a public client: redeeming a code needs its client secret.",
+    )
+    RESPONSETYPE_TOKEN_DISABLED = (
+        "responsetype.token_disabled",
+        400,
+        "responseType=token is off for the app (an opt-in; use a code).",
+    )
     # --- accounts, tokens, sessions ---------------------------------------------------------
     TOKEN_INVALID = "token.invalid", 401, "Unknown, expired or revoked account token."
     TOKEN_NO_REFRESH = "token.no_refresh_token", 401, "The provider issued no refresh token."

@@ -19,12 +19,13 @@ from aurinko_auth.security import returnurls
 from aurinko_auth.security.transport import is_secure_or_loopback
 
 
-def validate_return_urls(urls: list[str]) -> list[str]:
-    """The registered return URLs, deduplicated; every refused one is named in one error."""
+def validate_return_urls(urls: list[str], *, public_client: bool = False) -> list[str]:
+    """The registered return URLs, deduplicated; every refused one is named in one error
+    (``public_client``: whether extension pages may be among them)."""
     cleaned, refused = [], []
     for url in urls:
         try:
-            returnurls.validate_registered(url.strip())
+            returnurls.validate_registered(url.strip(), public_client=public_client)
         except AurinkoError as exc:
             refused.append(f"Return URL {url[:200]!r}: {exc.message}")
             continue
@@ -73,20 +74,26 @@ def create_app(
     client_id: str | None = None,
     client_secret: str | None = None,
     aurinko_signatures: bool = False,
+    public_client: bool = False,
+    token_response: bool = False,
 ) -> tuple[App, str]:
     """Register an app. Returns it and its client secret (the only time it is shown).
     Moving from Aurinko: ``client_id`` and ``client_secret`` keep the app's credentials
     (add-in manifests and the app's configuration stay valid); ``aurinko_signatures`` makes
-    ``userSignature`` Aurinko's (keyed with the client secret itself)."""
+    ``userSignature`` Aurinko's (keyed with the client secret itself). ``public_client``:
+    flows need PKCE and codes are redeemed without the secret; ``token_response`` lets
+    ``responseType=token`` put the account token in the return URL (docs/add-ins.md)."""
     if not name.strip():
         raise InvalidRequest("An app needs a name.")
     allowed = scopes_list(scopes)
     app = App(
         name=name.strip(),
-        return_urls=validate_return_urls(return_urls),
+        return_urls=validate_return_urls(return_urls, public_client=public_client),
         allowed_scopes=allowed,
         required_scopes=validate_required_scopes(required_scopes, allowed),
         aurinko_signatures=aurinko_signatures,
+        public_client=public_client,
+        token_response=token_response,
     )
     if client_id is not None:
         app.client_id = validate_client_id(client_id)

@@ -39,8 +39,14 @@ def error_page(request: HttpRequest, error: AurinkoError, status: int = 400) -> 
     return response
 
 
+class _Redirect(HttpResponseRedirect):
+    # Return URLs are matched before any redirect to them (security/returnurls.py), which
+    # admits extension pages for public clients; Django's own list lacks their scheme.
+    allowed_schemes = [*HttpResponseRedirect.allowed_schemes, *returnurls.EXTENSION_SCHEMES]
+
+
 def redirect(url: str) -> HttpResponseRedirect:
-    response = HttpResponseRedirect(url)
+    response = _Redirect(url)
     # The URL may carry a code or token: never leak it to the next page's Referer.
     response["Referrer-Policy"] = "no-referrer"
     return response

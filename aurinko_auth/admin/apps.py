@@ -92,6 +92,7 @@ class AppAdmin(AppPagesMixin, AppScopedAdminMixin, admin.ModelAdmin):
         if obj is None:
             return [
                 (None, {"fields": ["name", "return_urls", "allowed_scopes"]}),
+                ("Public clients", {"fields": ["public_client", "token_response"]}),
                 (
                     "Moving from Aurinko",
                     {
@@ -106,11 +107,13 @@ class AppAdmin(AppPagesMixin, AppScopedAdminMixin, admin.ModelAdmin):
                 ),
             ]
         settings = ["name", "active", "return_urls", "allowed_scopes", "required_scopes"]
+        settings += ["public_client", "token_response"]
         credentials = ["client_id", "client_secret_hint", "aurinko_signatures"]
         if self.has_change_permission(request, obj):
             credentials.append("current_client_secret")
         else:
             settings = ["name", "active", "return_url_list", "scope_list", "required_scope_list"]
+            settings += ["public_client", "token_response"]
             credentials = ["client_id", "client_secret_hint", "signature_mode"]
         return [
             ("Credentials", {"fields": credentials}),
@@ -167,6 +170,8 @@ class AppAdmin(AppPagesMixin, AppScopedAdminMixin, admin.ModelAdmin):
                 client_id=imported,
                 client_secret=form.cleaned_data.get("import_client_secret") if imported else None,
                 aurinko_signatures=obj.aurinko_signatures,
+                public_client=obj.public_client,
+                token_response=obj.token_response,
             )
             # The admin goes on with `obj` (log entry, redirect): make it the saved row.
             for field in App._meta.concrete_fields:

@@ -114,6 +114,8 @@ class AppForm(forms.ModelForm):
             "allowed_scopes",
             "required_scopes",
             "aurinko_signatures",
+            "public_client",
+            "token_response",
         ]
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -151,12 +153,13 @@ class AppForm(forms.ModelForm):
         errors = []
         for url in lines:
             try:
-                services.validate_return_urls([url])
+                # Extension pages are checked against public_client in clean().
+                services.validate_return_urls([url], public_client=True)
             except AurinkoError as exc:
                 errors.append(ValidationError(exc.message, code=exc.code))
         if errors:
             raise ValidationError(errors)
-        return services.validate_return_urls(lines)
+        return services.validate_return_urls(lines, public_client=True)
 
     def clean_allowed_scopes(self) -> list[str]:
         try:
@@ -173,6 +176,11 @@ class AppForm(forms.ModelForm):
                 )
             except AurinkoError as exc:
                 self.add_error("required_scopes", exc.message)
+        if "return_urls" in data and not data.get("public_client"):
+            try:
+                services.validate_return_urls(data["return_urls"], public_client=False)
+            except AurinkoError as exc:
+                self.add_error("return_urls", exc.message)
         if not self.instance.pk:
             has_id = bool(data.get("import_client_id"))
             if has_id != bool(data.get("import_client_secret")) and not self.errors:

@@ -75,6 +75,29 @@ class ClientCredentialsAuthentication(authentication.BaseAuthentication):
         return 'Basic realm="aurinko"'
 
 
+class PublicClientAuthentication(authentication.BaseAuthentication):
+    """A public client (PKCE) names itself without a secret: ``X-Aurinko-ClientId`` alone,
+    or ``clientId`` (``client_id``) in the query or the body. Only the token endpoint takes
+    it, and only with a PKCE verifier (flows/codes.py decides)."""
+
+    expects = "a public client's clientId with code_verifier (PKCE)"
+
+    def authenticate(self, request: Request) -> tuple[auth.Principal, Any] | None:
+        meta = request.META
+        client_id = meta.get("HTTP_X_AURINKO_CLIENTID") or meta.get("HTTP_X_AURINKO_CLIENT_ID")
+        for source in (request.query_params, request.data):
+            if client_id or not hasattr(source, "get"):
+                break
+            value = source.get("clientId") or source.get("client_id")
+            client_id = value if isinstance(value, str) else None
+        if not client_id:
+            return None
+        return auth.public_client(client_id), None
+
+    def authenticate_header(self, request: Request) -> str:
+        return 'Basic realm="aurinko"'
+
+
 class UserSessionAuthentication(authentication.BaseAuthentication):
     """A User-flow session: ``X-Aurinko-Session: <userSession>`` or the ``AUR{appId}`` cookie.
     Cookie-authenticated requests that change state pass the CSRF rule of

@@ -38,6 +38,12 @@ class CorsMixin:
     """Add to an API view to let allowed origins call it with credentials."""
 
     cors_enabled = True
+    # Whether the allowed origin may send credentials (cookies); the token endpoint's public
+    # clients send none.
+    cors_credentials = True
+
+    def cors_allowed(self, origin: str | None) -> bool:
+        return origins.is_allowed(origin)
 
     def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         origin = request.META.get("HTTP_ORIGIN")
@@ -45,8 +51,8 @@ class CorsMixin:
             return super().dispatch(request, *args, **kwargs)  # type: ignore[misc]
         if request.method == "OPTIONS" and "HTTP_ACCESS_CONTROL_REQUEST_METHOD" in request.META:
             response = HttpResponse(status=204)
-            if origins.is_allowed(origin):
-                allow_origin(response, origin or "")
+            if self.cors_allowed(origin):
+                allow_origin(response, origin or "", credentials=self.cors_credentials)
                 methods = [
                     m.upper()
                     for m in self.http_method_names  # type: ignore[attr-defined]
@@ -58,14 +64,18 @@ class CorsMixin:
             patch_vary_headers(response, ("Origin",))
             return response
         response = super().dispatch(request, *args, **kwargs)  # type: ignore[misc]
-        add_cors_headers(response, origin)
+        if origin and self.cors_allowed(origin):
+            allow_origin(response, origin, credentials=self.cors_credentials)
+        patch_vary_headers(response, ("Origin",))
         return response
 
 
-def allow_origin(response: HttpResponse, origin: str) -> None:
-    """The headers that let ``origin`` (an allowed one) read ``response`` with credentials."""
+def allow_origin(response: HttpResponse, origin: str, *, credentials: bool = True) -> None:
+    """The headers that let ``origin`` (an allowed one) read ``response``, with credentials
+    unless ``credentials`` is false."""
     response["Access-Control-Allow-Origin"] = origin.strip()
-    response["Access-Control-Allow-Credentials"] = "true"
+    if credentials:
+        response["Access-Control-Allow-Credentials"] = "true"
 
 
 def add_cors_headers(response: HttpResponse, origin: str | None) -> None:

@@ -41,6 +41,20 @@ class ClientCredentialsScheme(_Auth):
         return {"type": "http", "scheme": "basic", "description": "base64(clientId:clientSecret)."}
 
 
+class PublicClientScheme(_Auth):
+    target_class = "aurinko_auth.api.authentication.PublicClientAuthentication"
+    name = "publicClient"
+
+    def get_security_definition(self, auto_schema: Any) -> dict[str, Any]:
+        return {
+            "type": "apiKey",
+            "in": "header",
+            "name": "X-Aurinko-ClientId",
+            "description": "A public client's clientId alone (or clientId in the query or "
+            "body), with code_verifier (PKCE).",
+        }
+
+
 class UserSessionScheme(_Auth):
     target_class = "aurinko_auth.api.authentication.UserSessionAuthentication"
     name = ["userSessionHeader", "userSessionCookie"]

@@ -23,6 +23,7 @@ from aurinko_auth import accounts, audit
 from aurinko_auth.api.authentication import (
     AccountTokenAuthentication,
     ClientCredentialsAuthentication,
+    PublicClientAuthentication,
     UserSessionAuthentication,
 )
 from aurinko_auth.api.cors import CorsMixin
@@ -51,6 +52,7 @@ from aurinko_auth.hotpath.auth import Principal
 from aurinko_auth.identity import prepared
 from aurinko_auth.lifecycle import daemon_tokens
 from aurinko_auth.models import Account
+from aurinko_auth.security import origins
 
 ACCOUNT_ID_HEADERS = ("HTTP_X_AURINKO_ACCOUNTID", "HTTP_X_AURINKO_ACCOUNT_ID")
 ACCOUNT_ID_HEADER = OpenApiParameter(
@@ -168,15 +170,38 @@ def ok() -> Response:
 
 
 class TokenExchangeView(ClientOnlyView):
-    """``POST /v1/auth/token/{code}``: the app redeems a one-time code."""
+    """``POST /v1/auth/token/{code}``: the app redeems a one-time code with its client
+    secret, or a public client with its ``clientId`` and PKCE ``code_verifier`` (query, form
+    or JSON body). CORS for the return-URL origins of public clients only, without
+    credentials (docs/add-ins.md "Public clients (PKCE)")."""
+
+    authentication_classes = [ClientCredentialsAuthentication, PublicClientAuthentication]
+    cors_enabled = True
+    cors_credentials = False
+
+    def cors_allowed(self, origin: str | None) -> bool:
+        return origins.is_public_client_origin(origin)
 
     @document(
         summary="Redeem a one-time code for an account token",
         request=None,
+        parameters=[
+            OpenApiParameter("code_verifier", str, required=False, description="PKCE"),
+            OpenApiParameter("clientId", str, required=False, description="Public clients"),
+        ],
         responses={200: TokenExchangeSerializer, **errors(400, 401)},
     )
     def post(self, request: Request, code: str) -> Response:
-        return Response(TokenExchangeSerializer(codes.redeem(self.principal.app, code)).data)
+        verifier = request.query_params.get("code_verifier")
+        if verifier is None and hasattr(request.data, "get"):
+            verifier = request.data.get("code_verifier")
+        result = codes.redeem(
+            self.principal.app,
+            code,
+            verifier if isinstance(verifier, str) else None,
+            secret_checked=self.principal.via == "client",
+        )
+        return Response(TokenExchangeSerializer(result).data)
 
     @document(
         summary="Redeem a one-time code (deprecated: use POST)",

@@ -14,7 +14,7 @@ from django.db import transaction
 from aurinko_auth.accounts import link_account
 from aurinko_auth.conf import aurinko_settings
 from aurinko_auth.exceptions import AurinkoError, InvalidRequest
-from aurinko_auth.flows import common, password
+from aurinko_auth.flows import common, password, pkce
 from aurinko_auth.flows import options as flow_options
 from aurinko_auth.flows import state as flow_state
 from aurinko_auth.models import Account, AccountToken, AuthCode, AuthState, FlowKind
@@ -32,6 +32,7 @@ def start(req: common.AuthorizeRequest, browser_id: str) -> common.Started:
         response_type = (req.response_type or "code").lower()
         if response_type not in RESPONSE_TYPES:
             raise InvalidRequest("responseType must be 'code' or 'token'.")
+        common.check_response_type(app, response_type)
         provider, unified = common.check_common(req, app)
         params = common.flow_params(req, app, provider, response_type=response_type)
         if req.account_id and not params.recycle:
@@ -134,5 +135,7 @@ def finish(pending: AuthState, account: Account) -> common.Completed:
         return common.Completed(
             common.success_url(flow, accountId=str(account.pk), accessToken=token)
         )
-    code = AuthCode.issue(pending.app, account, aurinko_settings.CODE_TTL)
+    code = AuthCode.issue(
+        pending.app, account, aurinko_settings.CODE_TTL, **pkce.payload(flow.code_challenge)
+    )
     return common.Completed(common.success_url(flow, code=code))

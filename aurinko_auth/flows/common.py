@@ -25,6 +25,7 @@ from aurinko_auth.exceptions import (
     ProviderNotConfigured,
 )
 from aurinko_auth.flows import options as flow_options
+from aurinko_auth.flows import pkce
 from aurinko_auth.flows import state as flow_state
 from aurinko_auth.flows.state import FlowParams
 from aurinko_auth.models import Account, App, AuthState, ProviderConfig
@@ -49,6 +50,8 @@ class AuthorizeRequest:
     login_hint: str = ""
     server_url: str = ""
     account_id: str = ""
+    code_challenge: str = ""
+    code_challenge_method: str = ""
     extra: dict[str, str] = field(default_factory=dict)
     # The optional parameters (nativeScopes, clientOrgId, ...), parsed by flows/options.py.
     options: dict[str, str] = field(default_factory=dict)
@@ -63,6 +66,8 @@ class AuthorizeRequest:
         "loginHint": "login_hint",
         "serverUrl": "server_url",
         "accountId": "account_id",
+        "code_challenge": "code_challenge",
+        "code_challenge_method": "code_challenge_method",
     }
 
     @classmethod
@@ -150,9 +155,31 @@ def check_common(req: AuthorizeRequest, app: App) -> tuple[Provider, list[str]]:
 
 def flow_params(req: AuthorizeRequest, app: App, provider: Provider, **fields: Any) -> FlowParams:
     """A new flow's parameters: ``fields`` and the request's optional parameters
-    (flows/options.py), each checked (an unusable value raises, never ignored)."""
+    (flows/options.py) and PKCE challenge (flows/pkce.py), each checked (an unusable value
+    raises, never ignored)."""
     parsed = flow_options.parse(req.options, provider, app, server=req.server_url)
-    return FlowParams(return_url=req.return_url, state=req.state, **parsed, **fields)
+    challenge = pkce.parse_challenge(app, req.code_challenge, req.code_challenge_method)
+    return FlowParams(
+        return_url=req.return_url,
+        state=req.state,
+        code_challenge=challenge,
+        **parsed,
+        **fields,
+    )
+
+
+def check_response_type(app: App, response_type: str) -> None:
+    """``responseType=token`` puts an account token in a URL: an app must opt in to it
+    (``App.token_response``), and a public client never gets it (its return URL is a page)."""
+    if response_type != "token":
+        return
+    if not app.token_response or app.public_client:
+        raise InvalidRequest(
+            "responseType=token is off for this app"
+            + (" (a public client redeems a code with PKCE)." if app.public_client else ": ")
+            + ("" if app.public_client else "use responseType=code, or turn it on for the app."),
+            code=Code.RESPONSETYPE_TOKEN_DISABLED,
+        )
 
 
 def account_by_id(

@@ -89,6 +89,8 @@ class FlowParams:
     tenant: str = field(default="", metadata=_key("tenant"))
     daemon_scopes: list[str] = field(default_factory=list, metadata=_key("daemonScopes"))
     daemon_native: list[str] = field(default_factory=list, metadata=_key("daemonNative"))
+    # The app's PKCE challenge (S256, flows/pkce.py): not a secret; its code carries it.
+    code_challenge: str = field(default="", metadata=_key("codeChallenge"))
 
     def replace(self, **changes: Any) -> FlowParams:
         return dataclasses.replace(self, **changes)

@@ -38,7 +38,7 @@ from aurinko_auth.exceptions import (
     InvalidRequest,
     NotSignedIn,
 )
-from aurinko_auth.flows import common, password
+from aurinko_auth.flows import common, password, pkce
 from aurinko_auth.flows import options as flow_options
 from aurinko_auth.flows import state as flow_state
 from aurinko_auth.flows.state import ClientInfo, FlowParams
@@ -304,6 +304,7 @@ def complete_linked(
                 userId=str(user.pk),
                 startSession=role == PRIMARY,
                 client=client.as_dict(),
+                **pkce.payload(flow.code_challenge),
             )
             return common.Completed(common.success_url(flow, code=code))
         if response_type == "cookie" and role == PRIMARY:

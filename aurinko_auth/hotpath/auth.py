@@ -21,7 +21,7 @@ class Principal:
 
     app: App
     account: Account | None = None
-    via: str = "client"  # "token" | "client" | "session"
+    via: str = "client"  # "token" | "client" | "session" | "public" (a clientId, no secret)
     user: AppUser | None = None
     session: UserSession | None = None
     from_cookie: bool = False
@@ -55,6 +55,17 @@ def app_from_credentials(client_id: str, secret: str) -> Principal:
     if not app.active:
         raise AuthenticationFailed("The app is disabled.", code=Code.CLIENT_INACTIVE)
     return Principal(app=app, via="client")
+
+
+def public_client(client_id: str) -> Principal:
+    """An app named by its client id alone (a public client redeeming a code with PKCE):
+    ``via="public"``, which proves nothing but the name."""
+    app = App.objects.filter(client_id=client_id[:64]).first() if len(client_id) <= 64 else None
+    if app is None:
+        raise AuthenticationFailed("Unknown clientId.", code=Code.CLIENT_INVALID)
+    if not app.active:
+        raise AuthenticationFailed("The app is disabled.", code=Code.CLIENT_INACTIVE)
+    return Principal(app=app, via="public")
 
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})

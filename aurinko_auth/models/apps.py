@@ -55,6 +55,23 @@ class App(models.Model):
         help_text="userSignature is HMAC-SHA256 keyed with the client secret itself, as at "
         "Aurinko: the secret is then also kept encrypted, solely to verify signatures.",
     )
+    # Public clients (docs/add-ins.md "Public clients (PKCE)"): a page or extension that can
+    # keep no secret starts every flow with a PKCE challenge (S256) and redeems its code with
+    # the verifier, without the client secret.
+    public_client = models.BooleanField(
+        "public client (PKCE)",
+        default=False,
+        help_text="Pages and extensions without a backend: every flow needs code_challenge "
+        "(S256), the code is redeemed with code_verifier and no client secret.",
+    )
+    # responseType=token puts an account token in a URL (RFC 9700 says not to): opt-in, off
+    # for new apps; apps created before it existed keep it (migration 0010).
+    token_response = models.BooleanField(
+        "allow responseType=token",
+        default=False,
+        help_text="Discouraged: the account token travels in the return URL. Prefer a code "
+        "(with PKCE for public clients).",
+    )
     active = models.BooleanField(default=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)

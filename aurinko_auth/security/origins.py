@@ -12,6 +12,7 @@ from aurinko_auth.models import App
 from aurinko_auth.security import returnurls
 
 _CACHE_KEY = "aurinko_auth:cors_origins:v1"
+_PUBLIC_CACHE_KEY = "aurinko_auth:cors_public_origins:v1"
 _CACHE_SECONDS = 60
 
 
@@ -56,8 +57,27 @@ def is_allowed(origin: str | None) -> bool:
     return bool(value) and value in all_allowed()
 
 
+def public_client_origins() -> set[str]:
+    """The return-URL origins of every active public client (cached like :func:`all_allowed`):
+    the pages that may redeem a code with PKCE from the browser."""
+    cached = cache.get(_PUBLIC_CACHE_KEY)
+    if cached is None:
+        cached = set()
+        apps = App.objects.filter(active=True, public_client=True)
+        for urls in apps.values_list("return_urls", flat=True):
+            cached |= {normalize(returnurls.origin(u)) for u in urls or []}
+        cached.discard("")
+        cache.set(_PUBLIC_CACHE_KEY, cached, _CACHE_SECONDS)
+    return set(cached)
+
+
+def is_public_client_origin(origin: str | None) -> bool:
+    value = normalize(origin)
+    return bool(value) and value in public_client_origins()
+
+
 def _forget(**kwargs: object) -> None:
-    cache.delete(_CACHE_KEY)
+    cache.delete_many([_CACHE_KEY, _PUBLIC_CACHE_KEY])
 
 
 post_save.connect(_forget, sender=App, dispatch_uid="aurinko_auth.security.origins.save")

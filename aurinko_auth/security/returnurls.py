@@ -3,6 +3,7 @@ and building the redirect back to the app."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
@@ -10,6 +11,12 @@ from aurinko_auth.exceptions import InvalidReturnUrl
 from aurinko_auth.security.transport import is_loopback_host
 
 _DEFAULT_PORTS = {"http": 80, "https": 443}
+# Browser extensions' own pages (docs/add-ins.md "Public clients (PKCE)"): Chromium's
+# chrome-extension://<id>/ with its 32-letter a-p id; for public clients only (an extension
+# keeps no secret). chrome.identity's https://<id>.chromiumapp.org/ and Firefox's
+# https://<id>.extensions.allizom.org/ are plain https URLs.
+EXTENSION_SCHEMES = ("chrome-extension",)
+_EXTENSION_ID = re.compile(r"\A[a-p]{32}\Z")
 _FORBIDDEN_CHARS = frozenset("\\\x00\r\n\t <>\"'`{}|^")
 # What the broker itself puts on the redirect back to the app. A caller's query may extend a
 # registered return URL, but never with these: an app whose framework reads a parameter's first
@@ -36,7 +43,12 @@ def _parse(url: str, *, max_length: int) -> tuple:
         port = parts.port
     except ValueError:
         raise InvalidReturnUrl("returnUrl is not a valid URL.") from None
-    if parts.scheme not in _DEFAULT_PORTS or not parts.hostname or not parts.netloc:
+    if parts.scheme in EXTENSION_SCHEMES:
+        if not _EXTENSION_ID.match(parts.netloc) or port is not None:
+            raise InvalidReturnUrl(
+                "A chrome-extension returnUrl names the extension by its 32-letter id (a-p)."
+            )
+    elif parts.scheme not in _DEFAULT_PORTS or not parts.hostname or not parts.netloc:
         raise InvalidReturnUrl("returnUrl must be an absolute http(s) URL.")
     if "@" in parts.netloc or parts.username or parts.password:
         raise InvalidReturnUrl("returnUrl must not contain credentials.")
@@ -62,16 +74,26 @@ def _parse(url: str, *, max_length: int) -> tuple:
     return (
         parts.scheme,
         parts.hostname.lower(),
-        port or _DEFAULT_PORTS[parts.scheme],
+        port or _DEFAULT_PORTS.get(parts.scheme, 0),
         parts.path or "/",
         parse_qsl(parts.query, keep_blank_values=True),
     )
 
 
-def validate_registered(url: str) -> str:
-    """Validate a return URL an app owner registers (no wildcard, no fragment, https)."""
+def validate_registered(url: str, *, public_client: bool = False) -> str:
+    """Validate a return URL an app owner registers (no wildcard, no fragment, https; an
+    extension's own page only for a public client)."""
     _parse(url, max_length=2048)
+    if not public_client and is_extension(url):
+        raise InvalidReturnUrl(
+            "chrome-extension return URLs are for public clients (an extension keeps no "
+            "secret): declare the app a public client (PKCE)."
+        )
     return url
+
+
+def is_extension(url: str) -> bool:
+    return urlsplit(url).scheme.lower() in EXTENSION_SCHEMES
 
 
 def match(url: str, registered: Iterable[str], *, max_length: int = 2048) -> str:

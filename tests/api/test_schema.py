@@ -47,6 +47,7 @@ def test_schema_is_valid_openapi(schema):
     assert set(schema["components"]["securitySchemes"]) == {
         "accountToken",
         "clientCredentials",
+        "publicClient",
         "userSessionHeader",
         "userSessionCookie",
     }

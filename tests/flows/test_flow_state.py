@@ -40,6 +40,7 @@ def _everything_set() -> FlowParams:
         prompt="consent",
         server_url="https://mail.example.com/EWS/Exchange.asmx",
         prepared_id=5,
+        code_challenge="E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM",
     )
 
 
@@ -82,6 +83,7 @@ def test_create_and_params_of_round_trip_in_aurinko_keys(app_factory):
         "recycle": False,
         "prompt": "consent",
         "serverUrl": "https://mail.example.com/EWS/Exchange.asmx",
+        "codeChallenge": "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM",
     }
 
 
@@ -117,7 +119,8 @@ def test_flows_import_each_other_without_circles():
     graph = {p.stem: _flow_imports(p) for p in FLOWS.glob("*.py") if p.stem != "__init__"}
     assert graph["state"] == set()
     assert graph["options"] == {"state"}  # the authorize parameters, parsed in one place
-    assert graph["common"] == {"state", "options"}  # shared helpers import no flow
+    assert graph["pkce"] == set()  # the app's PKCE challenge and verifier (issue 17 item 3)
+    assert graph["common"] == {"state", "options", "pkce"}  # shared helpers import no flow
     assert graph["password"] <= {"common", "state"}  # started by account and user
     importing_all = {m for m, deps in graph.items() if {"account", "user", "daemon"} <= deps}
     assert importing_all == {"callback"}

@@ -67,6 +67,17 @@ class Command(BaseCommand):
             action="store_true",
             help="userSignature keyed with the client secret itself, as at Aurinko.",
         )
+        create.add_argument(
+            "--public-client",
+            action="store_true",
+            help="A page or extension without a backend: flows need PKCE (S256), codes are "
+            "redeemed with code_verifier and no secret; chrome-extension return URLs allowed.",
+        )
+        create.add_argument(
+            "--token-response",
+            action="store_true",
+            help="Allow responseType=token (discouraged: the account token goes in the URL).",
+        )
 
         signatures = sub.add_parser(
             "signatures", help="Choose how userSignature is keyed (needs the client secret)."
@@ -167,6 +178,8 @@ class Command(BaseCommand):
             client_id=client_id,
             client_secret=client_secret,
             aurinko_signatures=options["aurinko_signatures"],
+            public_client=options["public_client"],
+            token_response=options["token_response"],
         )
         self.emit({"clientId": app.client_id, "clientSecret": secret})
 
@@ -271,6 +284,8 @@ class Command(BaseCommand):
                     "scopes": a.allowed_scopes,
                     "requiredScopes": a.required_scopes,
                     "userSignature": "aurinko" if a.aurinko_signatures else "derived",
+                    "publicClient": a.public_client,
+                    "tokenResponse": a.token_response,
                     "providers": sorted(c.service_type for c in a.provider_configs.all()),
                 }
                 for a in apps
