@@ -154,6 +154,21 @@ def set_aurinko_signatures(app: App, enabled: bool, client_secret: str = "") -> 
     return app
 
 
+def set_client_type(
+    app: App, *, public_client: bool | None = None, token_response: bool | None = None
+) -> App:
+    """Declare an app a public client (PKCE) or not, and allow ``responseType=token`` or not
+    (None keeps a setting). A confidential app may not keep extension return URLs."""
+    if public_client is not None:
+        if not public_client:
+            validate_return_urls(app.return_urls or [], public_client=False)
+        app.public_client = public_client
+    if token_response is not None:
+        app.token_response = token_response
+    app.save(update_fields=["public_client", "token_response", "updated_at"])
+    return app
+
+
 @transaction.atomic
 def rotate_secret(app: App) -> str:
     from aurinko_auth.webhooks import events

@@ -92,6 +92,27 @@ def test_command_line_creates_a_public_client(db):
     assert listed[created["clientId"]]["publicClient"] is True
 
 
+def test_command_line_switches_an_existing_app(db):
+    created = run("create", "--name", "Ext", "--return-url", EXTENSION_URLS[0], "--public-client")
+    client_id = created["clientId"]
+    assert run("client", client_id, "--token-response") == {
+        "clientId": client_id,
+        "publicClient": True,
+        "tokenResponse": True,
+    }
+    # A confidential app may not keep an extension page as its return URL.
+    with pytest.raises(CommandError, match="public client"):
+        run("client", client_id, "--confidential")
+    assert App.objects.get(client_id=client_id).public_client is True
+    other = run("create", "--name", "Web", "--return-url", "https://a.example.com/cb")["clientId"]
+    assert run("client", other, "--public")["publicClient"] is True
+    assert run("client", other, "--confidential", "--no-token-response") == {
+        "clientId": other,
+        "publicClient": False,
+        "tokenResponse": False,
+    }
+
+
 @pytest.mark.django_db(transaction=True)
 def test_migration_keeps_token_response_for_existing_apps():
     executor = MigrationExecutor(connection)

@@ -477,3 +477,27 @@ def test_no_secret_in_logs(app_pair, sign_in, caplog):
     assert "/v1/user/logout" in logged  # the refused logout was logged, without secrets
     for value in (token, code, body["accessToken"], secret, "ya29.g-1", "1//g-1", "eyJ.o-1"):
         assert value not in logged
+
+
+def test_public_client_user_flow_redeems_with_pkce(app_pair, sign_in):
+    """issue 17 item 3: a public client's User flow in code mode, redeemed with the verifier
+    and no secret, gets the user's session as a confidential app would."""
+    from tests.flows.test_pkce import CHALLENGE, VERIFIER
+
+    app, _ = app_pair
+    app.public_client = True
+    app.save()
+    refused, _ = sign_in(app, responseType="code")
+    assert query_of(refused["Location"])["error"] == "pkce.required"
+    _, final = sign_in(
+        app, responseType="code", code_challenge=CHALLENGE, code_challenge_method="S256"
+    )
+    back = query_of(final["Location"])
+    r = Client().post(
+        f"/v1/auth/token/{back['code']}", {"clientId": app.client_id, "code_verifier": VERIFIER}
+    )
+    assert r.status_code == 200, r.content
+    body = r.json()
+    assert set(body) == {"accountId", "accessToken", "userId", "userSession"}
+    me = Client().get("/v1/user", HTTP_X_AURINKO_SESSION=body["userSession"])
+    assert me.status_code == 200 and me.json()["id"] == body["userId"]

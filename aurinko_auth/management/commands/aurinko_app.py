@@ -88,6 +88,17 @@ class Command(BaseCommand):
         mode.add_argument("--derived", action="store_true", help="Keyed with a derived key.")
         signatures.add_argument("--client-secret", required=True, help="'-' reads stdin.")
 
+        client = sub.add_parser(
+            "client", help="Declare an app a public client (PKCE); allow responseType=token."
+        )
+        client.add_argument("client_id")
+        kind = client.add_mutually_exclusive_group()
+        kind.add_argument("--public", action="store_true", help="A public client (PKCE).")
+        kind.add_argument("--confidential", action="store_true", help="Needs its secret.")
+        token = client.add_mutually_exclusive_group()
+        token.add_argument("--token-response", action="store_true", dest="token_on")
+        token.add_argument("--no-token-response", action="store_true", dest="token_off")
+
         scopes = sub.add_parser("scopes", help="Change an app's allowed or required scopes.")
         scopes.add_argument("client_id")
         scopes.add_argument("--allowed", default=None, help='e.g. "Mail.Read Mail.Send".')
@@ -188,6 +199,23 @@ class Command(BaseCommand):
         if value == "-":
             value = self.stdin.readline().strip()
         return value
+
+    def handle_client(self, options: dict[str, Any]) -> None:
+        def choice(on: bool, off: bool) -> bool | None:
+            return True if on else False if off else None
+
+        app = services.set_client_type(
+            self.get_app(options["client_id"]),
+            public_client=choice(options["public"], options["confidential"]),
+            token_response=choice(options["token_on"], options["token_off"]),
+        )
+        self.emit(
+            {
+                "clientId": app.client_id,
+                "publicClient": app.public_client,
+                "tokenResponse": app.token_response,
+            }
+        )
 
     def handle_signatures(self, options: dict[str, Any]) -> None:
         app = services.set_aurinko_signatures(
