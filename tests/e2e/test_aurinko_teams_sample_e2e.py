@@ -1,0 +1,199 @@
+"""Aurinko's Teams sample (``yoxel/aurinko-workplace-apps``, ``msteams/``) works unchanged against
+the broker (issue 16, done-when), in a real Chromium.
+
+The pages below are ours, written to make the sample's exact sequence: the tab is served on the
+broker's own origin (the sample computes its API as ``window.location.origin + '/v1'``), asks
+Teams' ``authentication.authenticate`` to open ``/v1/auth/authorize?clientId=..&serviceType=
+Office365&authServiceType=MsTeamsBot&userAccount=primary&returnUrl=<origin>/msteams/
+auth_callback.html`` in a popup; the callback page reads ``status`` (and ``details`` on an
+error) the way the sample does (the first query parameter whose name starts with it) and
+notifies the tab; the tab then calls ``GET /v1/user/accounts`` by XMLHttpRequest with
+``X-Aurinko-ClientId`` and a JSON content type, and shows the ``name`` and ``email`` of the
+record whose ``userAccountType`` is ``primary``. The Teams SDK is stubbed as it behaves in a
+browser: ``authenticate`` opens a window and waits for the callback page's message.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+from django.http import HttpResponse
+from django.urls import include, path
+
+from aurinko_auth.models import Account, AppUser
+
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
+
+TEAMS_SDK = """
+window.microsoftTeams = {
+  initialize() {},
+  authentication: {
+    authenticate({ url, successCallback, failureCallback }) {
+      const popup = window.open(url, "teams-auth", "width=600,height=530");
+      window.addEventListener("message", function onMessage(event) {
+        if (event.source !== popup || !event.data || !event.data.teamsAuth) return;
+        window.removeEventListener("message", onMessage);
+        if (event.data.teamsAuth === "success") successCallback(event.data.result);
+        else failureCallback(event.data.reason);
+      });
+    },
+    notifySuccess(result) {
+      window.opener.postMessage({ teamsAuth: "success", result }, window.location.origin);
+      window.close();
+    },
+    notifyFailure(reason) {
+      window.opener.postMessage({ teamsAuth: "failure", reason }, window.location.origin);
+      window.close();
+    },
+  },
+};
+"""
+
+TAB = """<!doctype html><html><head><meta charset="utf-8"><title>tab</title>
+<script src="/msteams/teams-sdk.js"></script></head><body>
+<p id="error-message" style="display:none"></p>
+<div id="unauthorized"><button id="authorize">Authorize</button></div>
+<div id="authorized" style="display:none"><h3 id="username"></h3><p id="email"></p></div>
+<script>
+microsoftTeams.initialize();
+const wlo = window.location.origin;
+function getQueryParam(name) {
+  const entry = window.location.search.substring(1).split("&").find(el => el.startsWith(name));
+  return entry ? entry.split("=")[1] : null;
+}
+const auClientId = getQueryParam("clientId");
+const apiUrl = wlo + "/v1";
+const auHeaders = [["X-Aurinko-ClientId", auClientId], ["Content-Type", "application/json"]];
+function apiRequest(method, path, headers, onSuccess) {
+  const xhr = new XMLHttpRequest();
+  xhr.open(method, apiUrl + path);
+  xhr.responseType = "json";
+  for (const header of headers) xhr.setRequestHeader(...header);
+  xhr.onload = function () {
+    if (xhr.status >= 200 && xhr.status <= 300) onSuccess(xhr.response);
+    else document.getElementById("error-message").textContent = "status " + xhr.status;
+  };
+  xhr.send();
+}
+function showAccInfo() {
+  apiRequest("GET", "/user/accounts", auHeaders, function (response) {
+    const primary = response.records.find(acc => acc.userAccountType == "primary");
+    document.getElementById("username").textContent = primary.name;
+    document.getElementById("email").textContent = primary.email;
+    document.getElementById("authorized").style.display = "block";
+  });
+}
+document.getElementById("authorize").onclick = function () {
+  const url = wlo + "/v1/auth/authorize?clientId=" + auClientId +
+    "&serviceType=Office365&authServiceType=MsTeamsBot&userAccount=primary&returnUrl=" +
+    encodeURIComponent(wlo + "/msteams/auth_callback.html");
+  microsoftTeams.authentication.authenticate({
+    url: url, width: 600, height: 530,
+    successCallback: function () { showAccInfo(); },
+    failureCallback: function (reason) {
+      document.getElementById("error-message").textContent = "failure: " + reason;
+    },
+  });
+};
+</script></body></html>"""
+
+CALLBACK = """<!doctype html><html><head><meta charset="utf-8">
+<script src="/msteams/teams-sdk.js"></script></head><body><script>
+microsoftTeams.initialize();
+function getQueryParam(name) {
+  const entry = window.location.search.substring(1).split("&").find(el => el.startsWith(name));
+  return entry ? entry.split("=")[1] : null;
+}
+if (getQueryParam("status") == "success") microsoftTeams.authentication.notifySuccess();
+else microsoftTeams.authentication.notifyFailure(getQueryParam("details"));
+</script></body></html>"""
+
+
+PAGES = {
+    "index.html": ("text/html", TAB),
+    "auth_callback.html": ("text/html", CALLBACK),
+    "teams-sdk.js": ("text/javascript", TEAMS_SDK),
+}
+
+
+def sample_page(request, name: str) -> HttpResponse:
+    content_type, body = PAGES[name]
+    response = HttpResponse(body, content_type=content_type)
+    # Static pages as the sample's host serves them (no COOP: Django's default same-origin
+    # would put the popup of a same-origin-policy page in another browsing context group).
+    response["Cross-Origin-Opener-Policy"] = "unsafe-none"
+    return response
+
+
+# The host project with the sample's pages beside the broker, on its origin.
+urlpatterns = [
+    path("msteams/<str:name>", sample_page),
+    path("", include("project.urls")),
+]
+
+
+@pytest.fixture
+def teams_app(broker, oauth_peer, app_factory, provider_config_factory, settings):
+    settings.ROOT_URLCONF = __name__
+    app, _secret = app_factory(
+        return_urls=[broker.url + "/msteams/auth_callback.html"], scopes="Mail.Read"
+    )
+    client_id, client_secret = oauth_peer.add_client(broker.url + "/v1/auth/callback")
+    provider_config_factory(
+        app,
+        "Office365",
+        client_id=client_id,
+        client_secret=client_secret,
+        endpoints=oauth_peer.endpoints(),
+    )
+    return app
+
+
+def test_teams_sample_signs_in_with_a_popup_and_shows_the_primary_account(
+    broker, teams_app, chromium
+):
+    tab = chromium.new_page()
+    tab.goto(f"{broker.url}/msteams/index.html?clientId={teams_app.client_id}")
+    with tab.expect_popup() as opened:
+        tab.click("#authorize")
+    popup = opened.value
+    popup.wait_for_selector("#id_username")
+    popup.fill("#id_username", "alice")
+    popup.fill("#id_password", "alice-pw")
+    popup.click("button[type=submit]")
+
+    tab.wait_for_selector("#authorized", state="visible", timeout=20000)
+    assert tab.text_content("#email") == "alice@example.com"
+    assert tab.text_content("#username") == "Alice Example"
+    assert tab.text_content("#error-message") == ""
+    user = AppUser.objects.get(app=teams_app)
+    assert Account.objects.get(user=user).account_type == "primary"
+
+
+def test_teams_sample_shows_the_details_of_a_failure(broker, teams_app, chromium):
+    """A refused sign-in ends on the callback page with ``status=error``: the sample passes
+    ``details`` to ``notifyFailure``, and the tab shows it."""
+    tab = chromium.new_page()
+    tab.goto(f"{broker.url}/msteams/index.html?clientId={teams_app.client_id}")
+    with tab.expect_popup() as opened:
+        tab.click("#authorize")
+    popup = opened.value
+    popup.wait_for_selector("#id_username")
+    # The user declines at the provider: it sends the browser back with OAuth's error for the
+    # broker's state (read off the sign-in page's "next", the authorize request).
+    authorize = parse_qs(urlsplit(popup.url).query)["next"][0]
+    state = parse_qs(urlsplit(authorize).query)["state"][0]
+    # (navigated by the page, as a provider's redirect is: a browser-initiated navigation to
+    # another site would give the popup a new browsing instance without its opener)
+    popup.evaluate(
+        "(url) => { location.href = url; }",
+        f"{broker.url}/v1/auth/callback?error=access_denied&state={state}",
+    )
+    tab.wait_for_function(
+        "document.getElementById('error-message').textContent.startsWith('failure: ')",
+        timeout=20000,
+    )
+    shown = tab.text_content("#error-message")
+    assert shown != "failure: null" and len(shown) > len("failure: ") + 5
+    assert not AppUser.objects.filter(app=teams_app).exists()
