@@ -27,6 +27,7 @@ urlpatterns = [
     path(
         "v1/auth/password/<str:state>", guarded(views.password_view, browser=True), name="password"
     ),
+    path("v1/auth/done", guarded(views.done_view, browser=True), name="done"),
     path("v1/auth/prepare", guarded(api.PrepareAuthView.as_view()), name="prepare"),
     path("v1/auth/token/<str:code>", guarded(api.TokenExchangeView.as_view()), name="token"),
     path("v1/user", guarded(lean_user_view(user_views.UserView)), name="user"),

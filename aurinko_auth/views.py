@@ -22,7 +22,7 @@ from aurinko_auth.flows import daemon as daemon_flow
 from aurinko_auth.flows import password as password_flow
 from aurinko_auth.flows import state as flow_state
 from aurinko_auth.flows import user as user_flow
-from aurinko_auth.security import returnurls
+from aurinko_auth.security import origins, returnurls
 
 logger = logging.getLogger("aurinko_auth.flows")
 
@@ -224,4 +224,26 @@ def password_view(request: HttpRequest, state: str) -> HttpResponse:
     # same-origin, not no-referrer: with no-referrer Chromium sends "Origin: null" on the
     # POST and Django's CSRF check refuses it; the state never leaves our origin either way.
     response["Referrer-Policy"] = "same-origin"
+    return response
+
+
+DONE_FIELDS = ("status", "error", "message", "details", "state", "code")
+
+
+@never_cache
+@require_GET
+def done_view(request: HttpRequest) -> HttpResponse:
+    """``GET /v1/auth/done``: where a prepared sign-in without returnUrl ends (Aurinko's add-in
+    popup): the outcome is posted to ``window.opener``, to the app's own origins only."""
+    try:
+        app = common.resolve_app(request.GET.get("clientId", ""))
+    except AurinkoError as exc:
+        return error_page(request, exc)
+    outcome = {k: request.GET[k] for k in DONE_FIELDS if request.GET.get(k)}
+    response = render(
+        request,
+        "aurinko_auth/done.html",
+        {"outcome": outcome, "origins": sorted(origins.app_origins(app))},
+    )
+    response["Referrer-Policy"] = "no-referrer"
     return response

@@ -8,6 +8,7 @@ import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlencode
 
 from oauthlib.oauth2.rfc6749.clients.base import Client as OAuthClient
 
@@ -112,9 +113,17 @@ def resolve_app(client_id: str) -> App:
     return app
 
 
+def done_url(client_id: str) -> str:
+    """The broker's own closing page (``/v1/auth/done``): where a prepared sign-in without a
+    returnUrl ends, posting the outcome to the add-in that opened the popup."""
+    return f"{aurinko_settings.url('done')}?{urlencode({'clientId': client_id})}"
+
+
 def resolve_target(req: AuthorizeRequest) -> App:
     """The app and its validated returnUrl. Failures here show a 400 page, never a redirect."""
     app = resolve_app(req.client_id)
+    if req.return_url == done_url(req.client_id):
+        return app  # our own page, which posts to the app's origins only
     try:
         returnurls.match(
             req.return_url, app.return_urls, max_length=aurinko_settings.MAX_RETURN_URL_LENGTH

@@ -74,6 +74,8 @@ def start(
     client: ClientInfo,
 ) -> common.Started:
     """Validate a User-flow request and send the browser to the provider."""
+    if req.extra.get("token") and not req.return_url:  # Aurinko's add-in popup: our page
+        req = dataclasses.replace(req, return_url=common.done_url(req.client_id))
     app = common.resolve_target(req)  # InvalidClient / InvalidReturnUrl: a 400 page
     try:
         provider, unified = common.check_common(req, app)

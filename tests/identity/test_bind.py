@@ -3,10 +3,14 @@ identity (recorded the first time, required to match afterwards)."""
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from django.test import Client
 
+from aurinko_auth.conf import aurinko_settings
 from aurinko_auth.models import AppUser, HostIdentity, PreparedAuth
+from aurinko_auth.security import origins
 from tests.identity.issuer import TENANT
 from tests.user.conftest import query_of
 
@@ -92,3 +96,45 @@ def test_token_binds_primary_sign_ins_only(sign_in, addin, issuer):
     )
     assert final is None and query_of(start["Location"])["error"] == "request.invalid"
     assert PreparedAuth.objects.get().used_at is None  # not spent by a refused request
+
+
+def test_without_return_url_the_flow_ends_on_the_broker_page_posting_to_the_app(
+    client, sign_in, addin, issuer
+):
+    _, final = addin_sign_in(sign_in, addin, prepare(issuer, addin), sub="o-1", returnUrl=None)
+    location = final["Location"]
+    assert location.startswith(aurinko_settings.url("done") + f"?clientId={addin.client_id}&")
+    location = location[location.index("/v1/auth/done") :]
+    assert query_of(location)["status"] == "success"
+    page = client.get(location)
+    assert page.status_code == 200
+    assert page["Cross-Origin-Opener-Policy"] == "unsafe-none"  # the popup keeps its opener
+    html = page.content.decode()
+    marker = '<script id="aurinko-origins" type="application/json">'
+    posted_to = json.loads(html.split(marker)[1].split("<")[0])
+    assert "https://app.example.com" in posted_to
+    assert set(posted_to) == origins.app_origins(addin)  # the app's origins, never "*"
+    assert '"status": "success"' in html and "window.opener.postMessage(outcome, origin)" in html
+    # A mismatch ends there too, with the error for the add-in.
+    _, failed = addin_sign_in(
+        sign_in, addin, prepare(issuer, addin), sub="o-2", email="m@example.com", returnUrl=None
+    )
+    failed_at = failed["Location"][failed["Location"].index("/v1/auth/done") :]
+    assert query_of(failed_at)["error"] == "identity.mismatch"
+    assert "identity.mismatch" in client.get(failed_at).content.decode()
+
+
+def test_done_page_of_an_unknown_app_is_an_error_page(client):
+    page = client.get("/v1/auth/done", {"clientId": "nope", "status": "success"})
+    assert page.status_code == 400 and b"client.invalid" in page.content
+
+
+def test_without_token_a_missing_return_url_is_still_refused(sign_in, addin):
+    start, final = sign_in(
+        addin,
+        service_type="Office365",
+        path="/v1/auth/authorize",
+        userAccount="primary",
+        returnUrl=None,
+    )
+    assert final is None and start.status_code == 400
