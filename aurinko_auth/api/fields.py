@@ -10,7 +10,9 @@ from rest_framework import serializers as s
 from rest_framework.fields import SkipField
 
 from aurinko_auth import inputs
+from aurinko_auth.exceptions import UnsupportedServiceType
 from aurinko_auth.models import Account
+from aurinko_auth.providers.registry import get_provider
 
 
 def isoformat(value: datetime | None) -> str | None:
@@ -72,6 +74,23 @@ class AccountTypeField(s.ChoiceField):
     def __init__(self, **kwargs: Any) -> None:
         choices = [value for value in Account.Type.values if value]
         super().__init__(choices=choices, **kwargs)
+
+
+class ServiceProviderField(s.CharField):
+    """``serviceProvider``: Aurinko's ServiceProvider of the account's provider (the provider's
+    ``service_provider``); left out for a provider outside that enum or no longer configured."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(source="service_type", required=False, **kwargs)
+
+    def get_attribute(self, instance: Any) -> str:
+        try:
+            name = get_provider(super().get_attribute(instance)).service_provider
+        except UnsupportedServiceType:
+            raise SkipField from None
+        if not name:
+            raise SkipField
+        return name
 
 
 class ScopeListField(s.ListField):

@@ -21,6 +21,7 @@ from aurinko_auth.api.fields import (
     FlagField,
     OmitEmptyMixin,
     ScopeListField,
+    ServiceProviderField,
     TimestampField,
     non_negative,
     parse_id,  # noqa: F401 (the views parse ids with it)
@@ -112,6 +113,7 @@ class AccountSerializer(CompiledSerializer):
 
     id = s.IntegerField(source="pk")
     serviceType = s.CharField(source="service_type")
+    serviceProvider = ServiceProviderField()
     type = AccountKindField(source="daemon", help_text="personal, daemon or managed.")
     daemon = s.BooleanField()
     active = s.BooleanField()
@@ -123,14 +125,23 @@ class AccountSerializer(CompiledSerializer):
     authUserId = s.CharField(source="auth_user_id")
     authOrgId = AbsentCharField(source="auth_org_id")
     clientOrgId = AbsentCharField(source="client_org_id", help_text="The app's own org id.")
+    userId = AbsentCharField(source="user_id", help_text="The app user it belongs to (User flow).")
     authObtainedAt = AbsentTimestampField(source="auth_obtained_at")
+    authExpiresAt = AbsentTimestampField(
+        source="access_token_expires_at", help_text="When the provider's access token expires."
+    )
     scopes = ScopeListField(help_text="Granted scopes (= grantedScopes).")
     requestedScopes = ScopeListField(source="requested_scopes")
     grantedScopes = ScopeListField(source="scopes")
+    # Aurinko's names: the granted unified scopes and the provider's own granted scopes.
+    authScopes = ScopeListField(source="scopes")
+    authNativeScopes = ScopeListField(source="native_scopes")
     missingScopes = s.SerializerMethodField(
         help_text="Required by the app, not granted (docs/scopes.md)."
     )
     tokenStatus = s.CharField(source="public_token_status")
+    createdAt = TimestampField(source="created_at")
+    updatedAt = TimestampField(source="updated_at")
 
     @extend_schema_field(s.ListField(child=s.CharField()))
     def get_missingScopes(self, account: Account) -> list[str]:  # noqa: N802 (the JSON name)
@@ -156,7 +167,12 @@ ACCOUNT_JSON_FIELDS = (
     "auth_obtained_at",
     "scopes",
     "requested_scopes",
+    "native_scopes",
     "token_status",
+    "user",
+    "access_token_expires_at",
+    "created_at",
+    "updated_at",
 )
 ACCOUNT_JSON_APP_FIELDS = ("id", "required_scopes", "active")
 

@@ -49,7 +49,7 @@ def _path_id(raw: str) -> int:
     return found
 
 
-_USER_ACCOUNTS = ChainQuery([(Account, (*ACCOUNT_JSON_FIELDS, "user", "app"))], where="user")
+_USER_ACCOUNTS = ChainQuery([(Account, (*ACCOUNT_JSON_FIELDS, "app"))], where="user")
 
 
 class UserView(UserAPIView):

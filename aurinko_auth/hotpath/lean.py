@@ -147,7 +147,7 @@ USER_QUERY = ChainQuery(
     ["user", "app"],
     where="token_hash",
     statement="aurinko_user",
-    many=(Account, (*ACCOUNT_JSON_FIELDS, "user", "app"), "user"),
+    many=(Account, (*ACCOUNT_JSON_FIELDS, "app"), "user"),
 )
 
 

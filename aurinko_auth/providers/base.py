@@ -155,6 +155,9 @@ class Provider:
     """Base of every provider. ``id`` is the canonical ``serviceType``."""
 
     id: ClassVar[str] = ""
+    # Aurinko's ServiceProvider name (its OpenAPI enum) of this provider, ``serviceProvider``
+    # in the account JSON; empty: none (a provider outside that enum), the field is left out.
+    service_provider: ClassVar[str] = ""
     name: ClassVar[str] = ""
     kind: ClassVar[str] = ""
     # Unified scope -> native scopes. A unified scope missing here is unsupported.

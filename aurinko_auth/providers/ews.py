@@ -253,6 +253,7 @@ def _endpoint(url: str) -> str:
 
 class EWSProvider(PasswordProvider):
     id = "EWS"
+    service_provider = "EWS"
     name = "Exchange (EWS)"
     form_fields: ClassVar[tuple[str, ...]] = ("login", "password", "serverUrl")
     form_template = "aurinko_auth/password_fields/ews.html"

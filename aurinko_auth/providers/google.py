@@ -13,6 +13,7 @@ _G = "https://www.googleapis.com/auth/"
 
 class GoogleProvider(GoogleServiceAccounts, OAuth2Provider):
     id = "Google"
+    service_provider = "Google"
     name = "Google"
     endpoints = {
         "authorize": "https://accounts.google.com/o/oauth2/v2/auth",

@@ -24,6 +24,7 @@ _APP_ERRORS = ("BAD_CLIENT_ID", "BAD_CLIENT_SECRET", "BAD_REDIRECT_URI", "invali
 
 class HubSpotProvider(OAuth2Provider):
     id = "Hubspot"  # Aurinko's spelling (OpenAPI ServiceType enum, seed 001)
+    service_provider = "Hubspot"
     name = "HubSpot"
     endpoints = {
         "authorize": "https://app.hubspot.com/oauth/authorize",

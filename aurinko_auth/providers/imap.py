@@ -64,6 +64,7 @@ def _login(client: imaplib.IMAP4, login: str, password: str) -> None:
 
 class IMAPProvider(PasswordProvider):
     id = "IMAP"
+    service_provider = "IMAP"
     name = "IMAP"
     form_fields: ClassVar[tuple[str, ...]] = (
         "login",

@@ -18,6 +18,7 @@ GRAPH_VERSIONS = ("v1.0", "beta")
 
 class Office365Provider(Office365ServiceAccounts, OAuth2Provider):
     id = "Office365"
+    service_provider = "Office365"
     name = "Office 365"
     default_tenant = "common"
     endpoints = {

@@ -15,6 +15,7 @@ SANDBOX_LOGIN = "https://test.salesforce.com/services/oauth2/"
 
 class SalesforceProvider(OAuth2Provider):
     id = "Salesforce"
+    service_provider = "Salesforce"
     name = "Salesforce"
     api_from_server_url = True
     endpoints = {

@@ -79,6 +79,7 @@ def normalize_server_url(url: str) -> str:
 
 class SugarCRMProvider(FormSignIn, OAuth2Provider):
     id = "SugarCRM"
+    service_provider = "SugarCRM"
     name = "SugarCRM"
     kind = "password"
     form_fields: ClassVar[tuple[str, ...]] = ("serverUrl", "login", "password")

@@ -51,6 +51,7 @@ def accounts_server(value: str) -> str:
 
 class ZohoProvider(OAuth2Provider):
     id = "Zoho"
+    service_provider = "Zoho"
     name = "Zoho"
     api_from_server_url = True
     endpoints = {

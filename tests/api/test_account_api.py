@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from urllib.parse import parse_qs
 
 import pytest
 import responses as responses_lib
 from django.utils import timezone
 
-from aurinko_auth.models import Account, AccountToken
+from aurinko_auth.models import Account, AccountToken, AppUser
 
 REVOKE_URL = "https://oauth2.googleapis.com/revoke"
 
@@ -28,6 +29,7 @@ def google_account(app_with_account, provider_config_factory):
 ALWAYS_SENT = {
     "id",
     "serviceType",
+    "serviceProvider",
     "type",
     "daemon",
     "active",
@@ -41,32 +43,68 @@ ALWAYS_SENT = {
     "requestedScopes",
     "grantedScopes",
     "missingScopes",
+    # Aurinko's names of the granted scopes, and when the account was first linked
+    "authScopes",
+    "authNativeScopes",
+    "createdAt",
+    "updatedAt",
 }
 # Left out while unknown, never null (Aurinko's schema has non-nullable strings).
-SENT_WHEN_KNOWN = {"serverUrl", "authOrgId", "clientOrgId", "authObtainedAt"}
+SENT_WHEN_KNOWN = {
+    "serverUrl",
+    "authOrgId",
+    "clientOrgId",
+    "authObtainedAt",
+    "authExpiresAt",
+    "userId",
+}
 
 
 def test_account_json_shape(client, google_account):
-    _, _, account, token, _ = google_account
+    app, _, account, token, _ = google_account
     Account.objects.filter(pk=account.pk).update(
-        server_url="", auth_org_id="", client_org_id="", auth_obtained_at=None
+        server_url="",
+        auth_org_id="",
+        client_org_id="",
+        auth_obtained_at=None,
+        access_token_expires_at=None,
     )
     body = client.get("/v1/account", HTTP_AUTHORIZATION=f"Bearer {token}").json()
     assert set(body) == ALWAYS_SENT
     assert body["serviceType"] == "Google" and body["scopes"] == ["Mail.Read"]
     assert body["type"] == "personal"
     assert "provider-rt" not in str(body) and "provider-at" not in str(body)
+    assert body["serviceProvider"] == "Google" and body["authScopes"] == ["Mail.Read"]
+    assert body["authNativeScopes"] == []
+    user = AppUser.objects.create(app=app, email="alice@example.com")
     Account.objects.filter(pk=account.pk).update(
         server_url="https://mail.example.com",
         auth_org_id="example.com",
         client_org_id="tenant-a",
         auth_obtained_at=timezone.now(),
+        access_token_expires_at=datetime(2026, 11, 24, 9, 4, 57, tzinfo=UTC),
         daemon=True,
+        user=user,
+        native_scopes=["https://www.googleapis.com/auth/gmail.readonly"],
     )
     body = client.get("/v1/account", HTTP_AUTHORIZATION=f"Bearer {token}").json()
     assert set(body) == ALWAYS_SENT | SENT_WHEN_KNOWN
     assert body["type"] == "daemon" and body["clientOrgId"] == "tenant-a"
+    assert body["userId"] == str(user.pk)
+    assert body["authNativeScopes"] == ["https://www.googleapis.com/auth/gmail.readonly"]
+    assert body["createdAt"].endswith("Z") and body["updatedAt"].endswith("Z")
+    assert body["authExpiresAt"] == "2026-11-24T09:04:57.000Z"
     assert None not in body.values()
+
+
+def test_service_provider_left_out_for_a_provider_outside_aurinkos_enum(client, google_account):
+    from aurinko_auth.providers import registry
+
+    _, _, account, token, _ = google_account
+    Account.objects.filter(pk=account.pk).update(service_type="Retired")
+    body = client.get("/v1/account", HTTP_AUTHORIZATION=f"Bearer {token}").json()
+    assert body["serviceType"] == "Retired" and "serviceProvider" not in body
+    assert registry.get_provider("Google").service_provider == "Google"
 
 
 def test_revoke_token(client, google_account, mocked):
