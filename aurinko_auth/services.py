@@ -76,6 +76,8 @@ def create_app(
     aurinko_signatures: bool = False,
     public_client: bool = False,
     token_response: bool = False,
+    cookie_partitioned: bool = False,
+    cookie_host_prefix: bool = False,
 ) -> tuple[App, str]:
     """Register an app. Returns it and its client secret (the only time it is shown).
     Moving from Aurinko: ``client_id`` and ``client_secret`` keep the app's credentials
@@ -94,6 +96,8 @@ def create_app(
         aurinko_signatures=aurinko_signatures,
         public_client=public_client,
         token_response=token_response,
+        cookie_partitioned=cookie_partitioned,
+        cookie_host_prefix=cookie_host_prefix,
     )
     if client_id is not None:
         app.client_id = validate_client_id(client_id)
@@ -166,6 +170,20 @@ def set_client_type(
     if token_response is not None:
         app.token_response = token_response
     app.save(update_fields=["public_client", "token_response", "updated_at"])
+    return app
+
+
+@transaction.atomic
+def set_session_cookie(
+    app: App, *, partitioned: bool | None = None, host_prefix: bool | None = None
+) -> App:
+    """The app's session cookie: ``Partitioned`` (CHIPS) and/or named ``__Host-...``
+    (docs/add-ins.md); None keeps a setting as it is."""
+    if partitioned is not None:
+        app.cookie_partitioned = partitioned
+    if host_prefix is not None:
+        app.cookie_host_prefix = host_prefix
+    app.save(update_fields=["cookie_partitioned", "cookie_host_prefix", "updated_at"])
     return app
 
 

@@ -30,6 +30,7 @@ urlpatterns = [
     path("v1/auth/done", guarded(views.done_view, browser=True), name="done"),
     path("v1/auth/prepare", guarded(api.PrepareAuthView.as_view()), name="prepare"),
     path("v1/auth/token/<str:code>", guarded(api.TokenExchangeView.as_view()), name="token"),
+    path("v1/auth/cookie", guarded(user_views.SessionCookieView.as_view()), name="cookie"),
     path("v1/user", guarded(lean_user_view(user_views.UserView)), name="user"),
     path("v1/user/logout", guarded(user_views.LogoutView.as_view()), name="user-logout"),
     path("v1/user/accounts", guarded(user_views.UserAccountsView.as_view()), name="user-accounts"),

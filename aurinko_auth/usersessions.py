@@ -13,6 +13,7 @@ import re
 from collections.abc import Callable, Iterable, Mapping
 from datetime import timedelta
 from functools import lru_cache
+from http.cookies import Morsel
 from typing import Any
 
 from django.db import router, transaction
@@ -180,53 +181,112 @@ def purge_expired() -> int:
 
 
 # --- the cookie ------------------------------------------------------------------------------
+#
+# ``AUR{appId}`` by default (SESSION_COOKIE_NAME), scoped to the mount point. Per app
+# (docs/add-ins.md): ``cookie_host_prefix`` names it ``__Host-AUR{appId}`` (then Path=/ and no
+# Domain, as the prefix requires), ``cookie_partitioned`` adds ``Partitioned`` (CHIPS: Secure
+# and SameSite=None too), for add-ins whose iframe sets the cookie in its own partition.
+
+HOST_PREFIX = "__Host-"
 
 
-def cookie_name(app_id: int) -> str:
-    return str(aurinko_settings.SESSION_COOKIE_NAME).format(app_id=app_id)
+class PartitionedMorsel(Morsel):
+    """A cookie Morsel that knows the ``Partitioned`` flag: Python's has it from 3.14 only, and
+    Django's ``set_cookie`` has no argument for it (5.2 to 6.1)."""
+
+    _reserved = {**Morsel._reserved, "partitioned": "Partitioned"}
+    _flags = Morsel._flags | {"partitioned"}
+
+
+def cookie_name(app: App | int, *, host_prefix: bool | None = None) -> str:
+    """The session cookie's name for ``app`` (an App, or an app id with the default naming
+    unless ``host_prefix``)."""
+    if host_prefix is None:
+        host_prefix = isinstance(app, App) and app.cookie_host_prefix
+    app_id = app.pk if isinstance(app, App) else app
+    name = str(aurinko_settings.SESSION_COOKIE_NAME).format(app_id=app_id)
+    return HOST_PREFIX + name if host_prefix else name
 
 
 @lru_cache(maxsize=8)
 def _name_pattern(template: str) -> re.Pattern[str]:
     before, _, after = template.partition("{app_id}")
-    return re.compile(re.escape(before) + r"([0-9]{1,18})" + re.escape(after))
+    return re.compile(
+        f"(?:{re.escape(HOST_PREFIX)})?" + re.escape(before) + r"([0-9]{1,18})" + re.escape(after)
+    )
 
 
-def session_cookies(cookies: Mapping[str, str]) -> dict[int, str]:
-    """``{app_id: token}`` for every session cookie the browser sent (at most a few)."""
+def session_cookies(cookies: Mapping[str, str]) -> dict[str, int]:
+    """``{token: app_id}`` for every session cookie the browser sent (at most a few), under
+    either name: :func:`sent_by_name` tells whether a session came under its app's name."""
     pattern = _name_pattern(str(aurinko_settings.SESSION_COOKIE_NAME))
-    found: dict[int, str] = {}
+    found: dict[str, int] = {}
     for name, value in cookies.items():
         match = pattern.fullmatch(name)
         if match and looks_like_token(value):
-            found[int(match.group(1))] = value
+            found[value] = int(match.group(1))
         if len(found) >= 10:
             break
     return found
 
 
-def set_cookie(response: HttpResponse, app_id: int, token: str) -> None:
+def sent_by_name(session: UserSession, cookies: Mapping[str, str]) -> bool:
+    """Whether ``cookies`` hold ``session``'s token under the name its app uses now (an app
+    that names its cookie ``__Host-...`` accepts no other, which any host could have set)."""
+    sent = cookies.get(cookie_name(session.user.app))
+    return bool(sent) and crypto.check_token(sent, session.token_hash)
+
+
+def _attributes(app: App | int) -> dict[str, Any]:
+    partitioned = isinstance(app, App) and app.cookie_partitioned
+    host = isinstance(app, App) and app.cookie_host_prefix
+    return {
+        "path": "/" if host else aurinko_settings.mount_path,
+        "domain": None if host else aurinko_settings.SESSION_COOKIE_DOMAIN,
+        "secure": bool(aurinko_settings.SESSION_COOKIE_SECURE) or partitioned or host,
+        "samesite": "None" if partitioned else aurinko_settings.SESSION_COOKIE_SAMESITE,
+    }
+
+
+def _partition(response: HttpResponse, name: str) -> None:
+    morsel = response.cookies[name]
+    if not morsel.isReservedKey("partitioned"):  # Python < 3.14
+        upgraded = PartitionedMorsel()
+        upgraded.update(dict(morsel))
+        upgraded.set(morsel.key, morsel.value, morsel.coded_value)
+        response.cookies[name] = upgraded
+    response.cookies[name]["partitioned"] = True
+
+
+def set_cookie(response: HttpResponse, app: App | int, token: str) -> None:
+    """Set ``app``'s session cookie (an app id: the default attributes)."""
+    name = cookie_name(app)
     response.set_cookie(
-        cookie_name(app_id),
+        name,
         token,
         max_age=int(aurinko_settings.SESSION_LIFETIME),
-        path=aurinko_settings.mount_path,
-        domain=aurinko_settings.SESSION_COOKIE_DOMAIN,
-        secure=bool(aurinko_settings.SESSION_COOKIE_SECURE),
         httponly=True,
-        samesite=aurinko_settings.SESSION_COOKIE_SAMESITE,
+        **_attributes(app),
     )
+    if isinstance(app, App) and app.cookie_partitioned:
+        _partition(response, name)
 
 
-def clear_cookie(response: HttpResponse, app_id: int) -> None:
+def clear_cookie(response: HttpResponse, app: App | int) -> None:
+    """Delete ``app``'s session cookie: with the attributes it was set with (a partitioned
+    cookie is only replaced by a partitioned one, in the same partition)."""
+    name = cookie_name(app)
+    attributes = _attributes(app)
     response.delete_cookie(
-        cookie_name(app_id),
-        path=aurinko_settings.mount_path,
-        domain=aurinko_settings.SESSION_COOKIE_DOMAIN,
-        samesite=aurinko_settings.SESSION_COOKIE_SAMESITE,
+        name,
+        path=attributes["path"],
+        domain=attributes["domain"],
+        samesite=attributes["samesite"],
     )
     # delete_cookie sets Secure only for __Secure-/__Host- names or SameSite=None; keep the
     # attributes of the cookie it replaces so browsers accept the deletion.
-    if aurinko_settings.SESSION_COOKIE_SECURE:
-        response.cookies[cookie_name(app_id)]["secure"] = True
-    response.cookies[cookie_name(app_id)]["httponly"] = True
+    if attributes["secure"]:
+        response.cookies[name]["secure"] = True
+    response.cookies[name]["httponly"] = True
+    if isinstance(app, App) and app.cookie_partitioned:
+        _partition(response, name)

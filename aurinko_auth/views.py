@@ -124,8 +124,8 @@ def finish_flow(result: common.Completed) -> HttpResponse:
     """The response that ends a flow: a redirect to the app, with the session cookie when the
     flow signed a user in. Password forms (EWS, IMAP) end with this too."""
     response = redirect(result.redirect_url)
-    if result.session_token and result.app_id is not None:
-        usersessions.set_cookie(response, result.app_id, result.session_token)
+    if result.session_token and result.app is not None:
+        usersessions.set_cookie(response, result.app, result.session_token)
     return response
 
 

@@ -108,6 +108,7 @@ class AppAdmin(AppPagesMixin, AppScopedAdminMixin, admin.ModelAdmin):
             ]
         settings = ["name", "active", "return_urls", "allowed_scopes", "required_scopes"]
         settings += ["public_client", "token_response"]
+        cookie = ["cookie_partitioned", "cookie_host_prefix"]
         credentials = ["client_id", "client_secret_hint", "aurinko_signatures"]
         if self.has_change_permission(request, obj):
             credentials.append("current_client_secret")
@@ -118,6 +119,14 @@ class AppAdmin(AppPagesMixin, AppScopedAdminMixin, admin.ModelAdmin):
         return [
             ("Credentials", {"fields": credentials}),
             ("Settings", {"fields": settings}),
+            (
+                "Session cookie",
+                {
+                    "fields": cookie,
+                    "description": "For add-ins in iframes on other sites: docs/add-ins.md, "
+                    '"Partitioned cookies (CHIPS)".',
+                },
+            ),
             ("Record", {"fields": ["created_at", "updated_at"], "classes": ["collapse"]}),
         ]
 

@@ -116,6 +116,8 @@ class AppForm(forms.ModelForm):
             "aurinko_signatures",
             "public_client",
             "token_response",
+            "cookie_partitioned",
+            "cookie_host_prefix",
         ]
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:

@@ -7,7 +7,9 @@ from typing import Any
 
 from django.db.models import Q
 from django.utils import timezone
+from drf_spectacular.utils import inline_serializer
 from rest_framework import serializers as s
+from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -27,6 +29,8 @@ from aurinko_auth.api.serializers import (
 from aurinko_auth.api.views import AurinkoAPIView, document, errors, ok
 from aurinko_auth.errorcodes import Code
 from aurinko_auth.exceptions import InvalidRequest, NotFound
+from aurinko_auth.flows import codes
+from aurinko_auth.flows.state import ClientInfo
 from aurinko_auth.hotpath import sessions
 from aurinko_auth.hotpath.rowquery import ChainQuery
 from aurinko_auth.models import Account, UserSession
@@ -38,7 +42,7 @@ class UserAPIView(AurinkoAPIView):
     def ended(self, response: Response) -> Response:
         """Clear the cookie when the request's own session just ended."""
         if self.principal.from_cookie:
-            usersessions.clear_cookie(response, self.principal.app.pk)
+            usersessions.clear_cookie(response, self.principal.app)
         return response
 
 
@@ -235,4 +239,39 @@ class SessionView(UserAPIView):
         response = ok()
         if self.principal.session is not None and session.pk == self.principal.session.pk:
             return self.ended(response)
+        return response
+
+
+class SessionCookieView(AurinkoAPIView):
+    """``POST /v1/auth/cookie`` with ``sessionCode``: the page itself (an add-in's iframe,
+    ``fetch(..., {credentials: "include"})`` from one of the app's origins) turns the code its
+    sign-in returned into the session cookie, set in that page's own partition (apps with
+    partitioned cookies, docs/add-ins.md)."""
+
+    authentication_classes: list[type] = []
+    permission_classes = [AllowAny]
+
+    @document(
+        summary="Set the session cookie from a sessionCode (partitioned cookies)",
+        request=inline_serializer("SessionCodeRequest", {"sessionCode": s.CharField()}),
+        responses={
+            200: inline_serializer("SessionCookieSet", {"userId": s.UUIDField()}),
+            **errors(400, 401, 403),
+        },
+    )
+    def post(self, request: Request) -> Response:
+        code = request.data.get("sessionCode") if hasattr(request.data, "get") else None
+        if not isinstance(code, str) or not code:
+            raise InvalidRequest("Send the sessionCode of the sign-in.")
+        meta = request.META
+        app, user, token = codes.redeem_session_code(
+            code,
+            origin=meta.get("HTTP_ORIGIN"),
+            client=ClientInfo(
+                user_agent=meta.get("HTTP_USER_AGENT", ""), ip=meta.get("REMOTE_ADDR")
+            ),
+            cookies=request.COOKIES,
+        )
+        response = Response({"userId": str(user.pk)})
+        usersessions.set_cookie(response, app, token)
         return response

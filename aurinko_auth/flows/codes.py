@@ -1,4 +1,5 @@
-"""Redeeming one-time codes: ``POST /v1/auth/token/{code}``."""
+"""Redeeming one-time codes: ``POST /v1/auth/token/{code}`` (the app's backend, with its
+client credentials) and ``POST /v1/auth/cookie`` (a ``sessionCode``, by the page itself)."""
 
 from __future__ import annotations
 
@@ -7,11 +8,13 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
-from aurinko_auth import crypto
+from aurinko_auth import crypto, usersessions
 from aurinko_auth.errorcodes import Code
-from aurinko_auth.exceptions import AurinkoError, InvalidCode
+from aurinko_auth.exceptions import AurinkoError, AuthenticationFailed, CsrfFailed, InvalidCode
 from aurinko_auth.flows import pkce, user
-from aurinko_auth.models import AccountToken, App, AuthCode, FlowKind
+from aurinko_auth.flows.state import ClientInfo
+from aurinko_auth.models import AccountToken, App, AppUser, AuthCode, FlowKind
+from aurinko_auth.security import origins
 
 
 def redeem(
@@ -42,6 +45,8 @@ def redeem(
         if claimed != 1:
             raise InvalidCode()
         row = AuthCode.objects.select_related("account").get(code_hash=code_hash)
+        if row.payload.get("purpose") == user.COOKIE_PURPOSE:
+            raise InvalidCode("A sessionCode is redeemed by the page (POST /v1/auth/cookie).")
         refusal = _pkce_refusal(row, verifier, secret_checked=secret_checked)
         if refusal is None:
             return _redeemed(row)
@@ -71,6 +76,47 @@ def _redeemed(row: AuthCode) -> dict[str, Any]:
     }
     result.update(_flow_extras(row))
     return result
+
+
+def redeem_session_code(
+    code: str, *, origin: str | None, client: ClientInfo, cookies: dict[str, str]
+) -> tuple[App, AppUser, str]:
+    """A ``sessionCode`` (User flow, app with partitioned cookies) -> a new session, for the
+    page on one of the app's origins that redeems it: returns the app, the user and the
+    session token (for the cookie, set in that page's partition). Single use, like every
+    code; the browser's earlier session of the app (its cookie) ends with it."""
+    if not code or len(code) > 200 or not code.startswith(crypto.PREFIX_CODE):
+        raise InvalidCode()
+    code_hash = crypto.hash_token(code)
+    now = timezone.now()
+    row = (
+        AuthCode.objects.select_related("app")
+        .filter(code_hash=code_hash, used_at__isnull=True, expires_at__gt=now)
+        .first()
+    )
+    if row is None or row.payload.get("purpose") != user.COOKIE_PURPOSE:
+        raise InvalidCode()
+    app = row.app
+    if not origins.is_allowed_for_app(origin, app):
+        raise CsrfFailed(
+            "A sessionCode is redeemed from one of the app's origins.",
+            code=Code.ORIGIN_NOT_ALLOWED,
+        )
+    if not app.active:
+        raise AuthenticationFailed("The app is disabled.", code=Code.CLIENT_INACTIVE)
+    with transaction.atomic():
+        claimed = AuthCode.objects.filter(pk=row.pk, used_at__isnull=True).update(used_at=now)
+        if claimed != 1:
+            raise InvalidCode()
+        app_user = AppUser.objects.filter(pk=row.payload.get("userId"), app=app).first()
+        if app_user is None:
+            raise InvalidCode("The user of this code no longer exists.")
+        earlier = cookies.get(usersessions.cookie_name(app))
+        if earlier and usersessions.looks_like_token(earlier):
+            # No fixation: the session this partition had ends with the new sign-in.
+            usersessions.revoke_where(token_hash=crypto.hash_token(earlier), user__app=app)
+        token = usersessions.start(app_user, user_agent=client.user_agent, ip=client.ip)
+    return app, app_user, token
 
 
 def _flow_extras(row: AuthCode) -> dict[str, Any]:

@@ -92,11 +92,11 @@ class Started:
 class Completed:
     """What every completion returns (callback or password form, every flow): send the
     browser to ``redirect_url``; when a User flow signed someone in, the view first sets the
-    session cookie ``session_token`` for ``app_id``."""
+    session cookie ``session_token`` of ``app``."""
 
     redirect_url: str
     session_token: str | None = None
-    app_id: int | None = None
+    app: App | None = None
 
 
 def new_pkce_pair() -> tuple[str, str]:

@@ -61,6 +61,9 @@ PRIMARY = Account.Type.PRIMARY
 SECONDARY = Account.Type.SECONDARY
 ROLES = (PRIMARY, SECONDARY)
 RESPONSE_TYPES = ("cookie", "code", "none")
+# The payload ``purpose`` of a code that only the page itself redeems, for its session cookie
+# (``sessionCode``: apps with partitioned cookies), never the app's backend.
+COOKIE_PURPOSE = "cookie"
 # Query parameters of the User flow besides the Account flow's.
 EXTRA_PARAMS = ("accountRole", "userAccount", "userId", "timestamp", "userSignature", "token")
 
@@ -165,7 +168,7 @@ def begin(
 
 
 def _cookie_session(app: App, cookies: Mapping[str, str]) -> UserSession | None:
-    token = cookies.get(usersessions.cookie_name(app.pk))
+    token = cookies.get(usersessions.cookie_name(app))
     found = [s for s in usersessions.find([token] if token else []) if s.user.app_id == app.pk]
     return found[0] if found else None
 
@@ -309,13 +312,28 @@ def complete_linked(
                 **pkce.payload(flow.code_challenge),
             )
             return common.Completed(common.success_url(flow, code=code))
+        if response_type == "cookie" and role == PRIMARY and app.cookie_partitioned:
+            # A cookie set here (the popup, a top-level page) would land in the broker's own
+            # partition: the page that asked redeems this code itself (POST /v1/auth/cookie),
+            # so that the cookie is set in its partition.
+            code = AuthCode.issue(
+                app,
+                account,
+                aurinko_settings.CODE_TTL,
+                kind=FlowKind.USER,
+                purpose=COOKIE_PURPOSE,
+                userId=str(user.pk),
+                startSession=True,
+                client=client.as_dict(),
+            )
+            return common.Completed(common.success_url(flow, sessionCode=code))
         if response_type == "cookie" and role == PRIMARY:
             replaced = flow.replaces_session
             if replaced:
                 # No fixation: the browser's earlier session ends with this sign-in.
                 usersessions.revoke_where(pk=replaced)
             token = usersessions.start(user, user_agent=client.user_agent, ip=client.ip)
-            return common.Completed(common.success_url(flow), session_token=token, app_id=app.pk)
+            return common.Completed(common.success_url(flow), session_token=token, app=app)
         return common.Completed(common.success_url(flow))
 
 

@@ -9,7 +9,7 @@ from typing import Any
 
 from django.db import router
 
-from aurinko_auth import crypto, usersessions
+from aurinko_auth import usersessions
 from aurinko_auth.errorcodes import Code
 from aurinko_auth.exceptions import AuthenticationFailed, CsrfFailed, InvalidRequest
 from aurinko_auth.hotpath import channel
@@ -42,14 +42,11 @@ def user_from_session(
         if not found:
             raise AuthenticationFailed("Invalid session.", code=Code.SESSION_INVALID)
         return _valid_principal(found[0], from_cookie=False)
-    by_app = usersessions.session_cookies(cookies)
-    if not by_app:
+    sent = usersessions.session_cookies(cookies)
+    if not sent:
         return None
-    candidates = [
-        s
-        for s in find(by_app.values())
-        if by_app.get(s.user.app_id) and crypto.check_token(by_app[s.user.app_id], s.token_hash)
-    ]
+    # Each session counts only under its own app's cookie name (never another app's).
+    candidates = [s for s in find(sent) if usersessions.sent_by_name(s, cookies)]
     if client_id:
         candidates = [s for s in candidates if s.user.app.client_id == client_id]
     if origin:

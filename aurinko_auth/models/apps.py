@@ -72,6 +72,19 @@ class App(models.Model):
         help_text="Discouraged: the account token travels in the return URL. Prefer a code "
         "(with PKCE for public clients).",
     )
+    # The User flow's session cookie (docs/add-ins.md, "Partitioned cookies (CHIPS)").
+    cookie_partitioned = models.BooleanField(
+        "partitioned session cookie (CHIPS)",
+        default=False,
+        help_text="For add-ins in iframes on other sites: the session cookie is Partitioned "
+        "(Secure, SameSite=None), set by the iframe itself from a one-time sessionCode.",
+    )
+    cookie_host_prefix = models.BooleanField(
+        "__Host- cookie name",
+        default=False,
+        help_text="Prefix the session cookie's name with __Host- (__Host-AUR{appId}): "
+        "Secure, Path=/ and no Domain, so no other host can set or shadow it.",
+    )
     active = models.BooleanField(default=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)

@@ -26,7 +26,7 @@ RESPONSE_PARAMS = frozenset(
     name.lower()
     for name in (
         "status", "state", "code", "error", "message", "details", "requestId",
-        "accessToken", "accountId", "userId", "userSession",
+        "accessToken", "accountId", "userId", "userSession", "sessionCode",
     )
 )  # fmt: skip
 

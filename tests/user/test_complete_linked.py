@@ -65,7 +65,7 @@ def test_password_sign_in_primary_then_secondary(app_factory):
         profile=profile,
         credentials={"password": "pw"},
     )
-    assert done.session_token and done.app_id == app.pk
+    assert done.session_token and done.app == app
     response = views.finish_flow(done)
     assert response.status_code == 302 and response["Location"].startswith(RETURN_URL)
     assert response.cookies[usersessions.cookie_name(app.pk)]["httponly"]

@@ -4,6 +4,7 @@ manage.py aurinko_app create --name NAME --return-url URL [--return-url URL ...]
                              [--scopes "Mail.Read Mail.Send"] [--required-scopes "Mail.Read"]
                              [--owner USERNAME]
                              [--client-id ID --client-secret SECRET|-] [--aurinko-signatures]
+                             [--partitioned-cookie] [--host-cookie]
 manage.py aurinko_app provider CLIENT_ID SERVICE_TYPE --oauth-client-id ID
                              --oauth-client-secret SECRET [--tenant T]
                              [--service-account-key FILE] [--endpoint NAME=URL ...]
@@ -15,6 +16,12 @@ manage.py aurinko_app signatures CLIENT_ID --aurinko|--derived --client-secret S
 manage.py aurinko_app trust CLIENT_ID TYPE --audience A [--audience B ...] [--tenant T ...]
                              [--issuer URL] [--jwks URL]
 manage.py aurinko_app untrust CLIENT_ID TYPE
+manage.py aurinko_app cookie CLIENT_ID [--partitioned|--unpartitioned]
+                             [--host-prefix|--aurinko-name]
+
+``cookie`` makes the User flow's session cookie ``Partitioned`` (CHIPS, for add-ins in iframes
+on other sites; the page sets it from a ``sessionCode``) and/or names it ``__Host-AUR{appId}``
+(docs/add-ins.md), printing the result as JSON.
 
 ``trust`` makes the app accept host identity tokens of TYPE (``exchangeIdToken``,
 ``entraIdToken``, ``googleIdToken``) on ``/v1/auth/prepare`` and the session API
@@ -34,7 +41,7 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
 
-from aurinko_auth import services
+from aurinko_auth import services, usersessions
 from aurinko_auth.exceptions import AurinkoError
 from aurinko_auth.models import App, IdentityTokenType
 
@@ -78,6 +85,21 @@ class Command(BaseCommand):
             action="store_true",
             help="Allow responseType=token (discouraged: the account token goes in the URL).",
         )
+        create.add_argument(
+            "--partitioned-cookie", action="store_true", help="A Partitioned session cookie."
+        )
+        create.add_argument(
+            "--host-cookie", action="store_true", help="Name the session cookie __Host-..."
+        )
+
+        cookie = sub.add_parser("cookie", help="Partitioned and/or __Host- session cookie.")
+        cookie.add_argument("client_id")
+        partition = cookie.add_mutually_exclusive_group()
+        partition.add_argument("--partitioned", action="store_true", default=None)
+        partition.add_argument("--unpartitioned", action="store_false", dest="partitioned")
+        naming = cookie.add_mutually_exclusive_group()
+        naming.add_argument("--host-prefix", action="store_true", default=None)
+        naming.add_argument("--aurinko-name", action="store_false", dest="host_prefix")
 
         signatures = sub.add_parser(
             "signatures", help="Choose how userSignature is keyed (needs the client secret)."
@@ -191,6 +213,8 @@ class Command(BaseCommand):
             aurinko_signatures=options["aurinko_signatures"],
             public_client=options["public_client"],
             token_response=options["token_response"],
+            cookie_partitioned=options["partitioned_cookie"],
+            cookie_host_prefix=options["host_cookie"],
         )
         self.emit({"clientId": app.client_id, "clientSecret": secret})
 
@@ -227,6 +251,21 @@ class Command(BaseCommand):
             {
                 "clientId": app.client_id,
                 "userSignature": "aurinko" if app.aurinko_signatures else "derived",
+            }
+        )
+
+    def handle_cookie(self, options: dict[str, Any]) -> None:
+        app = services.set_session_cookie(
+            self.get_app(options["client_id"]),
+            partitioned=options["partitioned"],
+            host_prefix=options["host_prefix"],
+        )
+        self.emit(
+            {
+                "clientId": app.client_id,
+                "partitioned": app.cookie_partitioned,
+                "hostPrefix": app.cookie_host_prefix,
+                "cookieName": usersessions.cookie_name(app),
             }
         )
 
