@@ -72,8 +72,9 @@ def _embedded_add_in(chromium, outer_site, addin, broker, app):
     popup.wait_for_selector("#id_username")
     popup.fill("#id_username", "alice")
     popup.fill("#id_password", "alice-pw")
-    popup.click("button[type=submit]")
-    popup.wait_for_event("close")
+    # The return page closes itself: listen before the click (it may close at once).
+    with popup.expect_event("close"):
+        popup.click("button[type=submit]")
     return page, frame
 
 
