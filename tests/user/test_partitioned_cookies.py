@@ -183,7 +183,7 @@ def test_session_code_from_another_origin_is_refused_and_not_spent(
 def test_bad_session_codes_are_clear_json_errors(chips_app, body):
     refused = Client().post("/v1/auth/cookie", body, HTTP_ORIGIN=ORIGIN)
     assert refused.status_code == 400
-    assert set(refused.json()) == {"code", "message"}
+    assert {"code", "message"} <= set(refused.json())
     assert not UserSession.objects.exists()
 
 
