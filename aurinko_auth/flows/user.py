@@ -61,8 +61,7 @@ PRIMARY = Account.Type.PRIMARY
 SECONDARY = Account.Type.SECONDARY
 ROLES = (PRIMARY, SECONDARY)
 RESPONSE_TYPES = ("cookie", "code", "none")
-# The payload ``purpose`` of a code that only the page itself redeems, for its session cookie
-# (``sessionCode``: apps with partitioned cookies), never the app's backend.
+# The ``purpose`` of a sessionCode (partitioned cookies): the page redeems it, not a backend.
 COOKIE_PURPOSE = "cookie"
 # Query parameters of the User flow besides the Account flow's.
 EXTRA_PARAMS = ("accountRole", "userAccount", "userId", "timestamp", "userSignature", "token")
@@ -300,7 +299,10 @@ def complete_linked(
             user = _sign_in_primary(app, account, provider, profile)
             if flow.prepared_id:
                 prepared.record(app, flow.prepared_id, user)
-        if response_type == "code":
+        # A partitioned cookie set here (the popup) would land in the broker's own partition:
+        # the page redeems a sessionCode itself (POST /v1/auth/cookie), in its partition.
+        session_code = response_type == "cookie" and role == PRIMARY and app.cookie_partitioned
+        if response_type == "code" or session_code:
             code = AuthCode.issue(
                 app,
                 account,
@@ -309,24 +311,11 @@ def complete_linked(
                 userId=str(user.pk),
                 startSession=role == PRIMARY,
                 client=client.as_dict(),
+                **({"purpose": COOKIE_PURPOSE} if session_code else {}),
                 **pkce.payload(flow.code_challenge),
             )
-            return common.Completed(common.success_url(flow, code=code))
-        if response_type == "cookie" and role == PRIMARY and app.cookie_partitioned:
-            # A cookie set here (the popup, a top-level page) would land in the broker's own
-            # partition: the page that asked redeems this code itself (POST /v1/auth/cookie),
-            # so that the cookie is set in its partition.
-            code = AuthCode.issue(
-                app,
-                account,
-                aurinko_settings.CODE_TTL,
-                kind=FlowKind.USER,
-                purpose=COOKIE_PURPOSE,
-                userId=str(user.pk),
-                startSession=True,
-                client=client.as_dict(),
-            )
-            return common.Completed(common.success_url(flow, sessionCode=code))
+            name = "sessionCode" if session_code else "code"
+            return common.Completed(common.success_url(flow, **{name: code}))
         if response_type == "cookie" and role == PRIMARY:
             replaced = flow.replaces_session
             if replaced:
