@@ -6,6 +6,7 @@ import base64
 
 import jsonschema
 import pytest
+from django.utils import timezone
 from drf_spectacular.validation import validate_schema
 from referencing import Registry, Resource
 
@@ -28,15 +29,19 @@ def check(schema: dict, path: str, method: str, response) -> None:
         assert not response.content
         return
     body_schema = spec["content"]["application/json"]["schema"]
-    registry = Registry().with_resource("urn:schema", Resource.opaque(schema))
 
     def resolve(node):  # point local refs at the whole document
         if isinstance(node, dict):
-            return {k: ("urn:schema" + v if k == "$ref" else resolve(v)) for k, v in node.items()}
+            out = {k: ("urn:schema" + v if k == "$ref" else resolve(v)) for k, v in node.items()}
+            if "properties" in out:  # every field we send is described (GET /v1/schema)
+                out.setdefault("additionalProperties", False)
+            return out
         if isinstance(node, list):
             return [resolve(v) for v in node]
         return node
 
+    described = resolve(schema)
+    registry = Registry().with_resource("urn:schema", Resource.opaque(described))
     jsonschema.Draft202012Validator(resolve(body_schema), registry=registry).validate(
         response.json()
     )
@@ -118,3 +123,43 @@ def test_values_left_out_when_unknown_are_optional_in_the_schema(schema):
     assert schemas["AccountType"]["enum"] == ["personal", "daemon", "managed"]  # Aurinko's names
     assert schemas["UserAccountType"]["enum"] == ["primary", "secondary"]
     assert "done" in schemas["AccountPage"]["required"]
+
+
+def test_every_field_served_is_described_and_what_is_left_out_is_optional(
+    schema, client, app_factory, account_factory, account_token_factory
+):
+    """The fields Aurinko's contract has that we send only when known (serverUrl, userId,
+    authExpiresAt...) are in /v1/schema and not required; check() refuses undescribed ones."""
+    app, secret = app_factory()
+    user = AppUser.objects.create(app=app, email="ann@example.com", auth_org_id="example.com")
+    bare = account_factory(app)
+    full = account_factory(
+        app,
+        user=user,
+        account_type="primary",
+        name="Ann",
+        server_url="https://mail.example.com",
+        auth_org_id="example.com",
+        client_org_id="tenant-a",
+        auth_obtained_at=timezone.now(),
+        access_token_expires_at=timezone.now(),
+        native_scopes=["https://mail.google.com/"],
+    )
+    basic = {
+        "HTTP_AUTHORIZATION": "Basic "
+        + base64.b64encode(f"{app.client_id}:{secret}".encode()).decode()
+    }
+    for account in (bare, full):
+        bearer = {"HTTP_AUTHORIZATION": f"Bearer {account_token_factory(account)}"}
+        check(schema, "/v1/account", "get", client.get("/v1/account", **bearer))
+        path = f"/v1/am/accounts/{account.pk}"
+        check(schema, "/v1/am/accounts/{account_id}", "get", client.get(path, **basic))
+    assert set(client.get(path, **basic).json()) >= {"userId", "authExpiresAt", "serverUrl"}
+    check(schema, "/v1/am/accounts", "get", client.get("/v1/am/accounts", **basic))
+    header = {"HTTP_X_AURINKO_SESSION": usersessions.start(user)}
+    body = client.get("/v1/user", **header)
+    assert {"name", "authOrgId"} <= set(body.json())
+    check(schema, "/v1/user", "get", body)
+    check(schema, "/v1/user/accounts", "get", client.get("/v1/user/accounts", **header))
+    response = client.delete(f"/v1/am/accounts/{bare.pk}", **basic)
+    check(schema, "/v1/am/accounts/{account_id}", "delete", response)

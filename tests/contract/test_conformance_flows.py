@@ -52,7 +52,10 @@ def test_service_account_flow_token_exchange_conforms(conforms, client, daemon_a
     )
     code = query_of(r["Location"])["code"]
     r = client.post(f"/v1/auth/token/{code}", HTTP_AUTHORIZATION=basic(app.client_id, secret))
-    assert conforms(r)["accountId"] == Account.objects.get(daemon=True).pk
+    token = conforms(r)["accessToken"]
+    account = conforms(client.get("/v1/account", HTTP_AUTHORIZATION=f"Bearer {token}"))
+    assert account["daemon"] is True and account["type"] == "daemon"
+    assert account["id"] == Account.objects.get(daemon=True).pk
 
 
 @pytest.mark.parametrize(
