@@ -23,10 +23,19 @@ UNKNOWN_TOKEN = "aat_" + "x" * 43
 # --- token exchange, each flow ----------------------------------------------------------------
 
 
-def test_account_flow_token_exchange_conforms(conforms, google_app):
-    result = google_app.complete(google_app.start())
-    body = conforms(google_app.redeem(result["code"]))
+@pytest.mark.parametrize("method", ["post", "get"])  # GET: deprecated, seed 002
+def test_account_flow_token_exchange_conforms(conforms, google_app, method):
+    code = google_app.complete(google_app.start())["code"]
+    app = google_app.app
+    r = getattr(google_app.client, method)(
+        f"/v1/auth/token/{code}", HTTP_AUTHORIZATION=basic(app.client_id, google_app.secret)
+    )
+    body = conforms(r)
     assert body["accountId"] == Account.objects.get().pk and body["accessToken"]
+    again = getattr(google_app.client, method)(
+        f"/v1/auth/token/{code}", HTTP_AUTHORIZATION=basic(app.client_id, google_app.secret)
+    )
+    assert again.status_code >= 400 and conforms(again)["code"]
 
 
 def test_user_flow_token_exchange_conforms(
@@ -346,3 +355,20 @@ def test_user_conforms(conforms, signed_in):
 def test_user_by_session_header_conforms(conforms, client, signed_in):
     _, _, token, _ = signed_in(accounts=0)
     assert conforms(client.get("/v1/user", HTTP_X_AURINKO_SESSION=token))["accounts"]
+
+
+def test_user_settings_and_managed_refusals_conform(conforms, signed_in):
+    _, user, _, browser = signed_in(accounts=1)
+    secondary = user.accounts.get(account_type="secondary").pk
+    for method, path in (
+        ("patch", "/v1/user/settings"),
+        ("post", f"/v1/user/accounts/{secondary}/managed"),
+    ):
+        r = getattr(browser, method)(
+            path, {}, content_type="application/json", HTTP_ORIGIN=APP_ORIGIN
+        )
+        assert r.status_code == 400, r.content
+        assert conforms(r)["code"]
+        r = getattr(Client(), method)(path, {}, content_type="application/json")
+        assert r.status_code == 401
+        assert conforms(r)["code"]
