@@ -1,0 +1,138 @@
+"""Aurinko's Outlook sample's sequence (``yoxel/aurinko-workplace-apps``, ``outlook/
+sample-office.js``) against the broker in a real Chromium, Office.js stubbed (issue 17,
+done-when): the add-in asks Office for its Exchange identity token, sends it to
+``POST /v1/auth/prepare`` (``X-Aurinko-AuthType: exchangeIdToken``, ``Authorization: Bearer``,
+``X-Aurinko-ClientId``), opens ``/v1/auth/authorize?token=...&userAccount=primary`` (no
+returnUrl) in a popup, waits for the broker page's message, then reads ``GET /v1/user`` with
+the identity headers only (no cookie is sent: ``credentials: "omit"``)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from django.core.cache import cache
+from django.http import HttpResponse
+from django.urls import include, path
+
+from aurinko_auth.identity import keys
+from aurinko_auth.models import AppUser, HostIdentity, IdentityTrust
+from tests.identity.issuer import Issuer
+
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
+TOKEN: dict[str, str] = {}
+
+OFFICE_JS = """
+window.Office = {
+  onReady(callback) { callback({ host: "Outlook" }); },
+  context: { mailbox: {
+    getUserIdentityTokenAsync(callback) {
+      callback({ status: "succeeded", value: %s });
+    },
+  } },
+};
+"""
+
+ADDIN = """<!doctype html><html><head><meta charset="utf-8"><title>add-in</title>
+<script src="/outlook/office.js"></script></head><body>
+<button id="signin">Sign in</button>
+<p id="error"></p><p id="email"></p><p id="trusted"></p>
+<script>
+const api = window.location.origin + "/v1";
+const clientId = new URLSearchParams(location.search).get("clientId");
+function identityHeaders(token) {
+  return { "X-Aurinko-AuthType": "exchangeIdToken", "Authorization": "Bearer " + token,
+           "X-Aurinko-ClientId": clientId };
+}
+Office.onReady(() => {
+  document.getElementById("signin").onclick = () => {
+    Office.context.mailbox.getUserIdentityTokenAsync(async (result) => {
+      const idToken = result.value;
+      const prepared = await fetch(api + "/auth/prepare", {
+        method: "POST", headers: identityHeaders(idToken), credentials: "omit" });
+      if (!prepared.ok) { document.getElementById("error").textContent = "prepare " + prepared.status; return; }
+      const { token } = await prepared.json();
+      const popup = window.open(api + "/auth/authorize?clientId=" + clientId +
+        "&serviceType=Office365&scopes=Mail.Read&userAccount=primary&token=" + token, "auth");
+      window.addEventListener("message", async function onMessage(event) {
+        if (event.source !== popup) return;
+        window.removeEventListener("message", onMessage);
+        if (event.data.status !== "success") {
+          document.getElementById("error").textContent = event.data.error; return;
+        }
+        const me = await fetch(api + "/user", { headers: identityHeaders(idToken), credentials: "omit" });
+        const user = await me.json();
+        document.getElementById("email").textContent = user.email;
+        document.getElementById("trusted").textContent = String(user.trustedIdentity);
+      });
+    });
+  };
+});
+</script></body></html>"""
+
+
+def sample_page(request, name: str) -> HttpResponse:
+    if name == "office.js":
+        response = HttpResponse(OFFICE_JS % json.dumps(TOKEN["value"]), "text/javascript")
+    else:
+        response = HttpResponse(ADDIN, content_type="text/html")
+    response["Cross-Origin-Opener-Policy"] = "unsafe-none"
+    return response
+
+
+urlpatterns = [
+    path("outlook/<str:name>", sample_page),
+    path("", include("project.urls")),
+]
+
+
+@pytest.fixture
+def issuer():
+    keys.clear()
+    cache.clear()
+    served = Issuer()
+    yield served
+    served.close()
+    keys.clear()
+    cache.clear()
+
+
+@pytest.fixture
+def outlook_app(broker, oauth_peer, app_factory, provider_config_factory, settings, issuer):
+    settings.ROOT_URLCONF = __name__
+    addin_url = broker.url + "/outlook/index.html"
+    app, _secret = app_factory(return_urls=[addin_url], scopes="Mail.Read")
+    client_id, client_secret = oauth_peer.add_client(broker.url + "/v1/auth/callback")
+    provider_config_factory(
+        app,
+        "Office365",
+        client_id=client_id,
+        client_secret=client_secret,
+        endpoints=oauth_peer.endpoints(),
+    )
+    IdentityTrust.objects.create(app=app, token_type="exchangeIdToken", audiences=[addin_url])
+    TOKEN["value"] = issuer.exchange(aud=addin_url)
+    return app
+
+
+def test_outlook_sample_signs_in_with_the_identity_token_and_reads_the_user(
+    broker, outlook_app, chromium
+):
+    page = chromium.new_page()
+    page.goto(f"{broker.url}/outlook/index.html?clientId={outlook_app.client_id}")
+    with page.expect_popup() as opened:
+        page.click("#signin")
+    popup = opened.value
+    popup.wait_for_selector("#id_username")
+    popup.fill("#id_username", "alice")
+    popup.fill("#id_password", "alice-pw")
+    popup.click("button[type=submit]")
+    page.wait_for_function(
+        "document.getElementById('email').textContent || document.getElementById('error').textContent",
+        timeout=20000,
+    )
+    assert page.text_content("#error") == ""
+    assert page.text_content("#email") == "alice@example.com"
+    assert page.text_content("#trusted") == "true"
+    user = AppUser.objects.get(app=outlook_app)
+    assert HostIdentity.objects.get(app=outlook_app).user == user
