@@ -3,6 +3,7 @@ keys cached, one indexed query for the host identity and its user."""
 
 from __future__ import annotations
 
+import json
 import time
 
 import pytest
@@ -79,3 +80,14 @@ def test_untrusting_takes_effect_at_once(signed_in, issuer):
 def test_logout_with_identity_headers_answers_ok(signed_in, issuer):
     response = Client().post("/v1/user/logout", **headers(issuer, signed_in))
     assert response.status_code == 200, response.content
+
+
+def test_direct_api_with_identity_headers(signed_in, issuer):
+    account = Account.objects.get()
+    meta = headers(issuer, signed_in)
+    with responses.RequestsMock() as mocked:
+        mocked.get("https://graph.microsoft.com/v1.0/me", json={"id": "o-1"})
+        response = Client().get("/v1/direct/me", HTTP_X_AURINKO_ACCOUNTID=str(account.pk), **meta)
+        assert response.status_code == 200
+        assert json.loads(b"".join(response.streaming_content)) == {"id": "o-1"}
+        assert mocked.calls[0].request.headers["Authorization"] == "Bearer eyJ.o-1"
