@@ -46,7 +46,8 @@ class _Redirect(HttpResponseRedirect):
 
 
 def redirect(url: str) -> HttpResponseRedirect:
-    response = _Redirect(url)
+    # 303 See Other, as Aurinko's OpenAPI says for the flows (a browser treats 302 the same).
+    response = _Redirect(url, status=303)
     # The URL may carry a code or token: never leak it to the next page's Referer.
     response["Referrer-Policy"] = "no-referrer"
     return response

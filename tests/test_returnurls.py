@@ -137,7 +137,7 @@ def authorize(client, app_factory, provider_config_factory):
 
 def test_authorize_valid_redirects_to_provider(authorize):
     r = authorize()
-    assert r.status_code == 302
+    assert r.status_code == 303
     assert urlsplit(r["Location"]).netloc == "accounts.google.com"
 
 
@@ -167,7 +167,7 @@ def test_authorize_unknown_client_is_400_page(authorize):
 )
 def test_after_valid_return_url_errors_redirect(authorize, over, error):
     r = authorize(**over)
-    assert r.status_code == 302, r.content
+    assert r.status_code == 303, r.content
     loc = urlsplit(r["Location"])
     assert f"{loc.scheme}://{loc.netloc}{loc.path}" == RETURN_URL
     q = parse_qs(loc.query)

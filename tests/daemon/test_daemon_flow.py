@@ -52,7 +52,7 @@ def basic(app, secret):
 def test_office365_redirects_admin_to_adminconsent(client, daemon_app):
     app, _, _ = daemon_app("Office365")
     r = start(client, app)
-    assert r.status_code == 302, r.content
+    assert r.status_code == 303, r.content
     loc = urlsplit(r["Location"])
     assert (loc.netloc, loc.path) == (
         "login.microsoftonline.com",
@@ -116,7 +116,7 @@ def test_office365_consent_creates_daemon_account_code(client, daemon_app):
         "/v1/auth/callback",
         {"tenant": TENANT, "admin_consent": "True", "state": state, "scope": ".default"},
     )
-    assert r.status_code == 302, r.content
+    assert r.status_code == 303, r.content
     q = query_of(r["Location"])
     assert q["status"] == "success" and q["state"] == "app-state", q
     body = parse_qs(responses.calls[0].request.body)
@@ -319,7 +319,7 @@ def google(
 
 def start_google(client, app, **extra):
     r = start(client, app, "Google", scopes="Mail.Read Calendar.Read", **extra)
-    assert r.status_code == 302, r.content
+    assert r.status_code == 303, r.content
     return r
 
 

@@ -165,7 +165,7 @@ def test_a_certificate_replaces_the_secret_for_the_daemon_flow(client, daemon_ap
             "state": "s",
         },
     )
-    assert r.status_code == 302
+    assert r.status_code == 303
     assert r["Location"].startswith("https://login.microsoftonline.com/"), r["Location"]
 
 

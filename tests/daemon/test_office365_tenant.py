@@ -47,7 +47,7 @@ def callback(client, state: str, tenant: str):
 
 
 def refused(r) -> dict[str, str]:
-    assert r.status_code == 302 and r["Location"].startswith(RETURN_URL), r.content
+    assert r.status_code == 303 and r["Location"].startswith(RETURN_URL), r.content
     q = query_of(r["Location"])
     assert q["status"] == "error" and q["state"] == "app-state", q
     assert q["error"] == "tenant.mismatch", q

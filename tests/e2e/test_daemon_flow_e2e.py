@@ -174,7 +174,7 @@ def forged_callback(broker, app, forged_tenant, **extra) -> str:
     assert query["admin_consent"] == "True" and query["tenant"] == SANDBOX_TENANT_ID
     forged = parts._replace(query=requests.compat.urlencode({**query, "tenant": forged_tenant}))
     answer = browser.get(forged.geturl(), allow_redirects=False, timeout=10)
-    assert answer.status_code == 302, answer.text[:300]
+    assert answer.status_code == 303, answer.text[:300]
     return answer.headers["Location"]
 
 

@@ -49,7 +49,7 @@ def open_form(broker, app, browser: requests.Session) -> str:
             "state": "s-sugar",
         },
     )
-    assert start.status_code == 302, start.text[:500]
+    assert start.status_code == 303, start.text[:500]
     form_url = requests.compat.urljoin(start.url, start.headers["Location"])
     assert urlsplit(form_url).path.startswith("/v1/auth/password/")
     return form_url
@@ -70,7 +70,7 @@ def link_through_the_form(broker, app, secret, instance, browser=None) -> tuple[
     form_url = open_form(broker, app, browser)
     browser.get(form_url, timeout=10)
     done = submit(browser, form_url, serverUrl=instance + "/", login="alice", password=PASSWORD)
-    assert done.status_code == 302, done.text[:800]
+    assert done.status_code == 303, done.text[:800]
     back = parse_qs(urlsplit(done.headers["Location"]).query)
     assert back["status"] == ["success"], back
     exchanged = requests.post(
@@ -107,7 +107,7 @@ def test_account_flow_through_the_form(broker, oauth_peer, sugar):
     assert not Account.objects.exists() and AuthState.objects.get().used_at is None
 
     done = submit(browser, form_url, serverUrl=instance + "/", login="alice", password=PASSWORD)
-    assert done.status_code == 302 and done.headers["Location"].startswith(RETURN_URL)
+    assert done.status_code == 303 and done.headers["Location"].startswith(RETURN_URL)
     back = parse_qs(urlsplit(done.headers["Location"]).query)
     assert back["status"] == ["success"] and back["state"] == ["s-sugar"]
     token = requests.post(
@@ -264,11 +264,11 @@ def test_user_flow_signs_the_user_in_with_sugar(broker, oauth_peer, sugar):
             "state": "u-1",
         },
     )
-    assert start.status_code == 302, start.text[:500]
+    assert start.status_code == 303, start.text[:500]
     form_url = requests.compat.urljoin(start.url, start.headers["Location"])
     browser.get(form_url, timeout=10)
     done = submit(browser, form_url, serverUrl=instance, login="bob", password="bob-pw")
-    assert done.status_code == 302, done.text[:800]
+    assert done.status_code == 303, done.text[:800]
     back = parse_qs(urlsplit(done.headers["Location"]).query)
     assert back["status"] == ["success"] and back["state"] == ["u-1"]
     assert browser.cookies.get(usersessions.cookie_name(app.pk))  # the User-flow session

@@ -69,7 +69,7 @@ class GoogleApp:
     def start(self, **params: str) -> str:
         """Start a flow; returns the provider-side state."""
         response = self.authorize(**params)
-        assert response.status_code == 302, response.content
+        assert response.status_code == 303, response.content
         return query_of(response["Location"])["state"]
 
     def callback(self, **params: str) -> Any:
@@ -82,7 +82,7 @@ class GoogleApp:
         self.http.post(GOOGLE_TOKEN, json=token or GOOGLE_TOKEN_RESPONSE)
         self.http.get(GOOGLE_USERINFO, json=userinfo or GOOGLE_USERINFO_RESPONSE)
         response = self.callback(state=state, code="4/0AeaYSHprovider-code")
-        assert response.status_code == 302, response.content
+        assert response.status_code == 303, response.content
         assert response["Location"].startswith(RETURN_URL)
         return query_of(response["Location"])
 

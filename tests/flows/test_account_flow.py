@@ -108,7 +108,7 @@ def test_return_url_query_may_be_extended(google_app, app_factory, provider_conf
     google_app.app.return_urls = [RETURN_URL + "?tenant=a"]
     google_app.app.save()
     ok = google_app.authorize(returnUrl=RETURN_URL + "?tenant=a&extra=1")
-    assert ok.status_code == 302
+    assert ok.status_code == 303
     assert google_app.authorize(returnUrl=RETURN_URL + "?extra=1").status_code == 400
     assert google_app.authorize(returnUrl=RETURN_URL + "?tenant=b").status_code == 400
 
@@ -116,8 +116,8 @@ def test_return_url_query_may_be_extended(google_app, app_factory, provider_conf
 def test_loopback_http_return_url_is_allowed(google_app):
     google_app.app.return_urls = ["http://127.0.0.1:5000/cb", "http://localhost:5000/cb"]
     google_app.app.save()
-    assert google_app.authorize(returnUrl="http://127.0.0.1:5000/cb").status_code == 302
-    assert google_app.authorize(returnUrl="http://localhost:5000/cb").status_code == 302
+    assert google_app.authorize(returnUrl="http://127.0.0.1:5000/cb").status_code == 303
+    assert google_app.authorize(returnUrl="http://localhost:5000/cb").status_code == 303
     assert google_app.authorize(returnUrl="http://127.0.0.1:5001/cb").status_code == 400
 
 
@@ -152,7 +152,7 @@ def test_inactive_app_gets_a_page(google_app):
 )
 def test_invalid_request_redirects_with_error(google_app, params, error):
     response = google_app.authorize(**params)
-    assert response.status_code == 302
+    assert response.status_code == 303
     assert response["Location"].startswith(RETURN_URL + "?")
     back = query_of(response["Location"])
     assert back["status"] == "error" and back["error"] == error and back["message"]
@@ -167,7 +167,7 @@ def test_scopes_are_case_insensitive_and_comma_separated(google_app):
     google_app.app.allowed_scopes = ["Mail.Read", "Calendar.Read"]
     google_app.app.save()
     response = google_app.authorize(scopes="mail.read,CALENDAR.READ")
-    assert response.status_code == 302
+    assert response.status_code == 303
     assert "calendar.readonly" in query_of(response["Location"])["scope"]
 
 
@@ -176,12 +176,12 @@ def test_mail_all_and_mail_readonly_are_asked_of_the_provider(google_app):
     google_app.app.allowed_scopes = ["Mail.Read", "Mail.All"]
     google_app.app.save()
     response = google_app.authorize(scopes="Mail.All Mail.ReadOnly")
-    assert response.status_code == 302, response.content
+    assert response.status_code == 303, response.content
     scope = query_of(response["Location"])["scope"].split()
     assert "https://mail.google.com/" in scope
     assert "https://www.googleapis.com/auth/gmail.readonly" in scope
     refused = google_app.authorize(scopes="Mail.All Calendar.Read")
-    assert refused.status_code == 302 and query_of(refused["Location"])["error"] == "scope.invalid"
+    assert refused.status_code == 303 and query_of(refused["Location"])["error"] == "scope.invalid"
 
 
 # --- the callback: state bound to one browser, single use, expiring ------------------------
@@ -268,7 +268,7 @@ def test_token_endpoint_failures(google_app, mock, error):
     state = google_app.start()
     google_app.http.post(GOOGLE_TOKEN, **mock)
     response = google_app.callback(state=state, code="4/code")
-    assert response.status_code == 302
+    assert response.status_code == 303
     back = query_of(response["Location"])
     assert back["status"] == "error", back
     assert back["error"] == error, back

@@ -24,7 +24,7 @@ UNMAPPED = "https://www.googleapis.com/auth/drive.readonly"
 
 def redirected_error(response) -> dict[str, str]:
     """The error redirect to the returnUrl of a refused start."""
-    assert response.status_code in (302, 303), response.content
+    assert response.status_code == 303, response.content
     assert response["Location"].startswith(RETURN_URL)
     back = query_of(response["Location"])
     assert back["status"] == "error"
@@ -33,7 +33,7 @@ def redirected_error(response) -> dict[str, str]:
 
 def provider_query(google_app, **params: str) -> dict[str, str]:
     response = google_app.authorize(**params)
-    assert response.status_code in (302, 303), response.content
+    assert response.status_code == 303, response.content
     assert response["Location"].startswith("https://accounts.google.com/")
     return query_of(response["Location"])
 

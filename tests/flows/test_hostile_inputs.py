@@ -121,7 +121,7 @@ def test_no_store_headers_are_djangos(rf):
 @pytest.mark.parametrize("value", ["²", "١", "9" * 40, "-1"])
 def test_unicode_account_id_in_authorize_is_a_clear_error(google_app, value):
     response = google_app.authorize(accountId=value)
-    assert response.status_code in (302, 400)
+    assert response.status_code in (303, 400)
     assert b"accountId must be a number" in response.content or "accountId" in response.get(
         "Location", ""
     )
@@ -133,7 +133,7 @@ def test_unicode_account_id_in_authorize_is_a_clear_error(google_app, value):
 
 def test_token_exchange_and_flow_redirects_are_no_store(google_app):
     start = google_app.authorize()
-    assert start.status_code == 302 and no_store(start)
+    assert start.status_code == 303 and no_store(start)
     state = start["Location"].split("state=")[1].split("&")[0]
     google_app.http.post(
         "https://oauth2.googleapis.com/token",
@@ -144,7 +144,7 @@ def test_token_exchange_and_flow_redirects_are_no_store(google_app):
         json={"sub": "1", "email": "alice@example.com", "email_verified": True},
     )
     back = google_app.callback(state=state, code="4/code")
-    assert back.status_code == 302 and "code=" in back["Location"] and no_store(back)
+    assert back.status_code == 303 and "code=" in back["Location"] and no_store(back)
     code = back["Location"].split("code=")[1].split("&")[0]
     redeemed = google_app.redeem(code)
     assert redeemed.status_code == 200 and "accessToken" in redeemed.json()

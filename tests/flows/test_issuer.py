@@ -34,7 +34,7 @@ def test_callback_with_another_iss_is_refused(google_app, iss):
     state = google_app.start()
     token = google_app.http.post(GOOGLE_TOKEN, json={"access_token": "a", "expires_in": 3599})
     back = google_app.callback(state=state, code="4/x", iss=iss)
-    assert back.status_code == 302
+    assert back.status_code == 303
     query = query_of(back["Location"])
     assert query["status"] == "error" and query["error"] == "state.issuer_mismatch"
     assert query["state"] == "app-state"

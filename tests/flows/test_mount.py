@@ -62,7 +62,7 @@ def test_flow_under_a_prefix(mounted, google_app):
             "state": "s",
         },
     )
-    assert response.status_code == 302, response.content
+    assert response.status_code == 303, response.content
     provider = query_of(response["Location"])
     assert provider["redirect_uri"] == "https://a.example/broker/v1/auth/callback"
     cookie = response.cookies[aurinko_settings.FLOW_COOKIE_NAME]
@@ -77,7 +77,7 @@ def test_flow_under_a_prefix(mounted, google_app):
     google_app.http.post(GOOGLE_TOKEN, json=GOOGLE_TOKEN_RESPONSE)
     google_app.http.get(GOOGLE_USERINFO, json=GOOGLE_USERINFO_RESPONSE)
     back = client.get("/broker/v1/auth/callback", {"state": provider["state"], "code": "4/x"})
-    assert back.status_code == 302, back.content
+    assert back.status_code == 303, back.content
     assert query_of(back["Location"])["status"] == "success"
 
 

@@ -21,12 +21,12 @@ def test_every_step_of_a_flow_keeps_the_opener(google_app):
     """The authorize redirect, the callback's redirect to the return URL: one COOP other than
     unsafe-none anywhere on the way severs the opener for good."""
     response = google_app.authorize()
-    assert response.status_code == 302 and response[COOP] == "unsafe-none"
+    assert response.status_code == 303 and response[COOP] == "unsafe-none"
     state = query_of(response["Location"])["state"]
     google_app.http.post(GOOGLE_TOKEN, json=GOOGLE_TOKEN_RESPONSE)
     google_app.http.get(GOOGLE_USERINFO, json=GOOGLE_USERINFO_RESPONSE)
     back = google_app.callback(state=state, code="4/x")
-    assert back.status_code == 302 and back["Location"].startswith(RETURN_URL)
+    assert back.status_code == 303 and back["Location"].startswith(RETURN_URL)
     assert back[COOP] == "unsafe-none"
 
 

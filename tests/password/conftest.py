@@ -52,7 +52,7 @@ def account_of(client, app, secret: str, done, state: str) -> dict:
     from tests.conftest import RETURN_URL
     from tests.flows.conftest import basic, query_of
 
-    assert done.status_code == 302 and done["Location"].startswith(RETURN_URL)
+    assert done.status_code == 303 and done["Location"].startswith(RETURN_URL)
     back = query_of(done["Location"])
     assert back["status"] == "success" and back["state"] == state
     token = client.post(

@@ -211,7 +211,7 @@ def test_autodiscover_when_the_server_url_is_blank(ews_factory, monkeypatch, cli
         monkeypatch.setattr(netguard, "_getaddrinfo", dns)
         app, secret = app_factory(scopes="Mail.Read Calendar.Read")
         done = client.post(start(client, app), form(""))
-    assert done.status_code == 302 and query_of(done["Location"])["status"] == "success"
+    assert done.status_code == 303 and query_of(done["Location"])["status"] == "success"
     account = Account.objects.get()
     assert account.server_url == server.httpd.ews_url
     assert account.credentials["serverUrl"] == server.httpd.ews_url
@@ -355,7 +355,7 @@ def start(client, app):
             "state": "s-ews",
         },
     )
-    assert response.status_code == 302
+    assert response.status_code == 303
     assert "/v1/auth/password/ast_" in response["Location"]
     return "/" + response["Location"].split("://", 1)[1].split("/", 1)[1]
 
@@ -397,7 +397,7 @@ def test_account_flow_through_the_form(client, app_factory, ews_factory, caplog,
     # The used form cannot be replayed; signing in again updates the same account.
     assert client.post(path, {**data, "password": ALICE.password}).status_code == 400
     again = client.post(start(client, app), {**data, "password": ALICE.password})
-    assert again.status_code == 302
+    assert again.status_code == 303
     assert Account.objects.get().pk == account.pk
     logged = "\n".join(r.getMessage() for r in caplog.records)
     assert all(s not in logged for s in secrets_of(ALICE) + ("wrong-pass-123",))
@@ -425,10 +425,10 @@ def test_user_flow_primary_through_the_form(client, app_factory, ews_factory):
             "accountRole": "primary",
         },
     )
-    assert response.status_code == 302 and "/v1/auth/password/ast_" in response["Location"]
+    assert response.status_code == 303 and "/v1/auth/password/ast_" in response["Location"]
     path = "/" + response["Location"].split("://", 1)[1].split("/", 1)[1]
     done = client.post(path, form(server.url))
-    assert done.status_code == 302
+    assert done.status_code == 303
     assert query_of(done["Location"]) == {"status": "success", "state": "s-user"}
     account = Account.objects.get()
     assert account.account_type == "primary" and account.user is not None

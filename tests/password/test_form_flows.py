@@ -37,7 +37,7 @@ def open_form(client, app, *, path="/v1/auth/authorize", **params):
         **params,
     }
     response = client.get(path, query)
-    assert response.status_code == 302, response.content
+    assert response.status_code == 303, response.content
     location = response["Location"]
     assert "/v1/auth/password/ast_" in location
     return "/" + location.split("://", 1)[1].split("/", 1)[1]
@@ -106,7 +106,7 @@ def test_user_flow_primary_then_secondary_through_the_form(client, imap_app):
     app, dovecot = imap_app
     primary = open_form(client, app, path="/v1/auth/authorizeUser", accountRole="primary")
     done = client.post(primary, form(dovecot=dovecot))
-    assert done.status_code == 302 and query_of(done["Location"])["status"] == "success"
+    assert done.status_code == 303 and query_of(done["Location"])["status"] == "success"
     cookie = done.cookies[usersessions.cookie_name(app.pk)]
     assert cookie["httponly"] and UserSession.objects.count() == 1
     user = AppUser.objects.get()
@@ -119,7 +119,7 @@ def test_user_flow_primary_then_secondary_through_the_form(client, imap_app):
     # A second mailbox, linked to the signed-in user as a secondary account.
     secondary = open_form(client, app, path="/v1/auth/authorizeUser", accountRole="secondary")
     done = client.post(secondary, form(login="bob", dovecot=dovecot))
-    assert done.status_code == 302 and query_of(done["Location"])["status"] == "success"
+    assert done.status_code == 303 and query_of(done["Location"])["status"] == "success"
     bob = Account.objects.get(login_string="bob")
     assert bob.user_id == user.pk and bob.account_type == "secondary"
     me = client.get("/v1/user")
@@ -146,7 +146,7 @@ def test_secondary_after_sign_out_ends_at_the_app_with_an_error(client, imap_app
     path = open_form(client, app, path="/v1/auth/authorizeUser", accountRole="secondary")
     UserSession.objects.update(revoked_at="2026-01-01T00:00:00Z")  # signed out meanwhile
     done = client.post(path, form(login="bob", dovecot=dovecot))
-    assert done.status_code == 302
+    assert done.status_code == 303
     back = query_of(done["Location"])
     assert back["status"] == "error" and back["state"] == "s-form"
     assert not Account.objects.filter(login_string="bob").exists()
@@ -185,7 +185,7 @@ def test_failed_sign_ins_are_limited_per_ip(client, imap_app, settings):
     done = client.post(
         path, form(login="carol@example.com", dovecot=dovecot), REMOTE_ADDR="192.0.2.10"
     )
-    assert done.status_code == 302
+    assert done.status_code == 303
 
 
 def test_successful_sign_ins_are_not_counted(client, imap_app, settings):
@@ -193,7 +193,7 @@ def test_successful_sign_ins_are_not_counted(client, imap_app, settings):
     settings.AURINKO_AUTH = {**settings.AURINKO_AUTH, "PASSWORD_FAILURE_RATE_LOGIN": "1/h"}
     for _ in range(3):
         done = client.post(open_form(client, app), form(dovecot=dovecot))
-        assert done.status_code == 302
+        assert done.status_code == 303
     assert Account.objects.count() == 1
 
 
@@ -211,7 +211,7 @@ def test_sugarcrm_needs_the_apps_configuration(client, app_factory):
             "state": "s-sugar",
         },
     )
-    assert response.status_code == 302
+    assert response.status_code == 303
     back = query_of(response["Location"])
     assert back["status"] == "error" and back["error"] == "provider.not_configured"
     assert not AuthState.objects.exists()

@@ -210,7 +210,7 @@ def start(client, app):
             "state": "s-imap",
         },
     )
-    assert response.status_code == 302
+    assert response.status_code == 303
     assert "/v1/auth/password/ast_" in response["Location"]
     return response["Location"].split("://", 1)[1].split("/", 1)[1]
 

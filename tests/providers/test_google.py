@@ -67,7 +67,7 @@ def authorize_query(client, config, **over) -> dict[str, list[str]]:
     }
     params.update(over)
     r = client.get("/v1/auth/authorize", params)
-    assert r.status_code == 302, r.content
+    assert r.status_code == 303, r.content
     return parse_qs(urlsplit(r["Location"]).query)
 
 

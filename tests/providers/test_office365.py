@@ -77,7 +77,7 @@ def test_authorization_url(client, config):
             "state": "s",
         },
     )
-    assert r.status_code == 302, r.content
+    assert r.status_code == 303, r.content
     loc = urlsplit(r["Location"])
     assert (loc.netloc, loc.path) == ("login.microsoftonline.com", "/common/oauth2/v2.0/authorize")
     q = parse_qs(loc.query)

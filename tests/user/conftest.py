@@ -84,7 +84,7 @@ def sign_in(client):
         query = {k: v for k, v in query.items() if v is not None}
         start = browser.get(path, query)
         location = start.get("Location", "")
-        if start.status_code != 302 or "app.example.com" in urlsplit(location).netloc:
+        if start.status_code != 303 or "app.example.com" in urlsplit(location).netloc:
             return start, None
         with responses.RequestsMock() as mocked:
             _record(mocked, service_type, sub, email)

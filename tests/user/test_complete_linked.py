@@ -67,7 +67,7 @@ def test_password_sign_in_primary_then_secondary(app_factory):
     )
     assert done.session_token and done.app == app
     response = views.finish_flow(done)
-    assert response.status_code == 302 and response["Location"].startswith(RETURN_URL)
+    assert response.status_code == 303 and response["Location"].startswith(RETURN_URL)
     assert response.cookies[usersessions.cookie_name(app.pk)]["httponly"]
     account = Account.objects.get()
     assert account.account_type == "primary" and account.credentials == {"password": "pw"}

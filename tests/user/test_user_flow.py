@@ -34,8 +34,8 @@ def basic(app, secret):
 def test_primary_cookie_sign_in_sets_session_cookie(client, app_pair, sign_in):
     app, _ = app_pair
     start, final = sign_in(app)
-    assert start.status_code == 302
-    assert final.status_code == 302
+    assert start.status_code == 303
+    assert final.status_code == 303
     back = query_of(final["Location"])
     assert back == {"status": "success", "state": "st-1"}
     morsel = cookie_of(final, app)
