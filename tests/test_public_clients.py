@@ -62,7 +62,7 @@ def test_a_redirect_to_an_extension_page_is_allowed(client, app_factory):
     from aurinko_auth.views import redirect
 
     response = redirect(EXTENSION_URLS[0] + "?code=x")
-    assert response.status_code == 302 and response["Location"].startswith("chrome-extension:")
+    assert response.status_code == 303 and response["Location"].startswith("chrome-extension:")
 
 
 def run(*args: str) -> object:

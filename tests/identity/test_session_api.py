@@ -28,7 +28,7 @@ def headers(issuer, app, **claims) -> dict[str, str]:
 @pytest.fixture
 def signed_in(sign_in, addin, issuer):  # noqa: F811
     _, final = addin_sign_in(sign_in, addin, prepare(issuer, addin), sub="o-1")
-    assert final.status_code == 302
+    assert final.status_code == 303
     return addin
 
 
