@@ -97,7 +97,7 @@ def test_host_prefixed_app_reads_only_its_prefixed_cookie(signed_in):
 def test_partitioned_app_sign_in_returns_a_session_code_not_a_cookie(chips_app, sign_in):
     app, secret = chips_app
     _, final = sign_in(app, responseType="cookie")
-    assert final.status_code == 302
+    assert final.status_code == 303
     back = query_of(final["Location"])
     assert back["status"] == "success" and back["state"] == "st-1"
     assert back["sessionCode"].startswith("acd_")
