@@ -27,9 +27,13 @@ TIMEOUT = (3.05, 5.0)  # connect, read
 MAX_AGE = 6 * 3600
 REFETCH_INTERVAL = 60
 
+MAX_URLS = 256  # documents held per process (the oldest fetched is dropped first)
 Parsed = dict[str, Any]
 # url -> (fetched_at, parsed document); parsing happens once per fetch, not per request.
 _local: dict[str, tuple[float, Parsed]] = {}
+# url -> when a fetch last failed: no second attempt for REFETCH_INTERVAL (a slow or dead key
+# server named by a token costs one fetch a minute, not one per request).
+_failed: dict[str, float] = {}
 _lock = threading.Lock()
 
 
@@ -104,15 +108,31 @@ def document(
         shared = cache.get(_cache_key(url))
         if shared is not None and now - shared[0] < limit:
             fetched_at, raw = shared
+        elif now - _failed.get(url, 0.0) < REFETCH_INTERVAL:
+            if entry is not None and now - entry[0] < MAX_AGE:
+                return entry[1]  # the copy we have, until the server answers again
+            raise unavailable(url, "it failed less than a minute ago")
         else:
-            fetched_at, raw = time.time(), fetch_json(url)
+            try:
+                fetched_at, raw = time.time(), fetch_json(url)
+            except IdentityRefused:
+                _failed[url] = now
+                _trim(_failed)
+                raise
+            _failed.pop(url, None)
             cache.set(_cache_key(url), (fetched_at, raw), MAX_AGE)
         try:
             parsed = parse(raw)
         except (KeyError, TypeError, ValueError) as exc:
             raise unavailable(url, f"unreadable document: {type(exc).__name__}") from None
         _local[url] = (fetched_at, parsed)
+        _trim(_local)
         return parsed
+
+
+def _trim(held: dict) -> None:
+    while len(held) > MAX_URLS:
+        held.pop(next(iter(held)))  # insertion order: the oldest first
 
 
 def key(url: str, kid: str, parse: Callable[[dict], Parsed]) -> tuple[Any, Parsed]:
@@ -132,3 +152,4 @@ def key(url: str, kid: str, parse: Callable[[dict], Parsed]) -> tuple[Any, Parse
 def clear() -> None:
     """Forget every process copy (tests; the shared cache expires on its own)."""
     _local.clear()
+    _failed.clear()

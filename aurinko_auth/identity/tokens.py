@@ -4,8 +4,8 @@ keys, issuer, audience and claims a token must have, and turns PyJWT's refusals 
 
 - ``entraIdToken``: Microsoft identity platform v2.0 tokens (NAA, Office SSO). Issuer
   ``https://login.microsoftonline.com/{tid}/v2.0`` (or the trust's, ``{tid}`` filled in), keys
-  from the issuer's OpenID metadata (or the trust's key set), optional tenant allow-list;
-  subject ``tid:oid``.
+  from Microsoft's common key set (or the trust's key set, or the OpenID metadata of the
+  trust's issuer), optional tenant allow-list; subject ``tid:oid``.
 - ``googleIdToken``: issuer ``accounts.google.com`` or ``https://accounts.google.com``, Google's
   key set; subject ``sub`` (``hd`` kept).
 - ``exchangeIdToken``: legacy Exchange identity tokens. Keys from the ``amurl`` metadata
@@ -35,6 +35,9 @@ MAX_TOKEN_CHARS = 16 * 1024
 LEEWAY = 60  # seconds of clock skew accepted on exp, nbf and iat
 ALGORITHMS = ["RS256"]
 ENTRA_ISSUER = "https://login.microsoftonline.com/{tid}/v2.0"
+# The Microsoft identity platform signs every tenant's tokens with the same published keys: one
+# key set for all tenants, so a token naming a made-up tenant triggers no fetch of its own.
+ENTRA_JWKS = "https://login.microsoftonline.com/common/discovery/v2.0/keys"
 GOOGLE_ISSUERS = ("accounts.google.com", "https://accounts.google.com")
 GOOGLE_JWKS = "https://www.googleapis.com/oauth2/v3/certs"
 TENANT_ID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
@@ -167,7 +170,10 @@ def _entra(trust: IdentityTrust, token: str, header: dict, unverified: dict) -> 
     if trust.tenants and tid not in {str(t).lower() for t in trust.tenants}:
         raise refused("The token's tenant is not one the app allows.", Code.IDENTITY_TENANT)
     issuer = (trust.issuer or ENTRA_ISSUER).replace("{tid}", tid)
-    jwks_url = trust.jwks_url.replace("{tid}", tid) if trust.jwks_url else _jwks_of(issuer)
+    if trust.jwks_url:
+        jwks_url = trust.jwks_url.replace("{tid}", tid)
+    else:  # the issuer's OpenID metadata names its keys; Microsoft's: one set for all
+        jwks_url = _jwks_of(issuer) if trust.issuer else ENTRA_JWKS
     key, _ = keys.key(jwks_url, _kid(header), parse_jwks)
     claims = _decode(
         token,

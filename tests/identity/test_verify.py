@@ -199,13 +199,12 @@ def test_keys_shared_through_the_django_cache(trust_factory, issuer):
 
 def test_unreachable_or_bad_key_server_fails_closed(trust_factory, issuer):
     trust = trust_factory("entraIdToken", jwks_url=issuer.base + "/keys")
-    issuer.routes["/keys"] = (500, b"oops")
-    assert refusal(trust, issuer.entra()) == "identity.keys_unavailable"
-    issuer.routes["/keys"] = (200, b"x" * (keys.MAX_BYTES + 10))
-    assert refusal(trust, issuer.entra()) == "identity.keys_unavailable"
-    issuer.routes["/keys"] = (200, b"[1, 2]")
-    assert refusal(trust, issuer.entra()) == "identity.keys_unavailable"
+    for body in [(500, b"oops"), (200, b"x" * (keys.MAX_BYTES + 10)), (200, b"[1, 2]")]:
+        issuer.routes["/keys"] = body
+        keys.clear()
+        assert refusal(trust, issuer.entra()) == "identity.keys_unavailable", body[1][:10]
     issuer.routes["/keys"] = (200, b'{"keys": 3}')
+    keys.clear()
     assert refusal(trust, issuer.entra()) == "identity.keys_unavailable"
     closed = trust_factory("entraIdToken", jwks_url="http://127.0.0.1:9/keys")
     assert refusal(closed, issuer.entra()) == "identity.keys_unavailable"
@@ -220,3 +219,37 @@ def test_key_server_that_never_answers_times_out(trust_factory, issuer, monkeypa
     assert refusal(trust, issuer.entra()) == "identity.keys_unavailable"
     release.set()
     assert time.monotonic() - started < 3
+
+
+def test_a_failing_key_server_is_asked_once_a_minute(trust_factory, issuer):
+    trust = trust_factory("entraIdToken", jwks_url=issuer.base + "/keys")
+    issuer.routes["/keys"] = (500, b"oops")
+    for _ in range(3):
+        assert refusal(trust, issuer.entra()) == "identity.keys_unavailable"
+    assert issuer.hits["/keys"] == 1
+    issuer.publish()  # the server is back
+    keys._failed[issuer.base + "/keys"] -= keys.REFETCH_INTERVAL + 1
+    assert tokens.verify(trust, issuer.entra()).subject
+    assert issuer.hits["/keys"] == 2
+
+
+def test_default_entra_keys_are_one_set_for_every_tenant(trust_factory, issuer, monkeypatch):
+    """Without overrides, Microsoft's common key set verifies every tenant's tokens: a token
+    naming a made-up tenant costs no fetch of its own."""
+    monkeypatch.setattr(tokens, "ENTRA_JWKS", issuer.base + "/keys")
+    monkeypatch.setattr(tokens, "ENTRA_ISSUER", issuer.base + "/{tid}/v2.0")
+    trust = trust_factory("entraIdToken", issuer="")
+    assert tokens.verify(trust, issuer.entra()).claims["tid"] == TENANT
+    other = "72f988bf-86f1-41af-91ab-2d7cd011db47"
+    verified = tokens.verify(trust, issuer.entra(tid=other, iss=f"{issuer.base}/{other}/v2.0"))
+    assert verified.subject.startswith(other + ":")
+    assert issuer.hits == {"/keys": 1}  # no metadata, no per-tenant fetch
+    # The issuer is still the token's own tenant's.
+    assert refusal(trust, issuer.entra(tid=other)) == "identity.issuer"
+
+
+def test_the_process_holds_a_bounded_number_of_documents(monkeypatch):
+    monkeypatch.setattr(keys, "MAX_URLS", 3)
+    held = {f"u{i}": i for i in range(5)}
+    keys._trim(held)
+    assert list(held) == ["u2", "u3", "u4"]
