@@ -240,3 +240,24 @@ def test_aurinko_app_cookie_command(app_factory):
     )
     created = App.objects.get(client_id=json.loads(out.getvalue())["clientId"])
     assert created.cookie_partitioned and not created.cookie_host_prefix
+
+
+def test_admin_app_page_switches_the_cookie_options(app_factory, client, django_user_model):
+    from django.urls import reverse
+
+    from aurinko_auth.models import AppMembership
+    from tests.admin.conftest import form_data
+
+    app, _ = app_factory()
+    owner = django_user_model.objects.create_user("olivia", password="pw", is_staff=True)
+    AppMembership.objects.create(app=app, user=owner, role="owner")
+    client.force_login(owner)
+    url = reverse("admin:aurinko_auth_app_change", args=[app.pk])
+    page = client.get(url)
+    assert b"Session cookie" in page.content and b"Partitioned session cookie" in page.content
+    data = form_data(page)
+    data.update(cookie_partitioned="on", cookie_host_prefix="on")
+    done = client.post(url, data)
+    assert done.status_code == 302, done.content[:2000]
+    app.refresh_from_db()
+    assert app.cookie_partitioned and app.cookie_host_prefix
