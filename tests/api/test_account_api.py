@@ -9,7 +9,10 @@ import pytest
 import responses as responses_lib
 from django.utils import timezone
 
+from aurinko_auth.conf import DEFAULTS
 from aurinko_auth.models import Account, AccountToken, AppUser
+from aurinko_auth.providers import registry
+from aurinko_auth.providers.google import GoogleProvider
 
 REVOKE_URL = "https://oauth2.googleapis.com/revoke"
 
@@ -97,10 +100,26 @@ def test_account_json_shape(client, google_account):
     assert None not in body.values()
 
 
-def test_service_provider_left_out_for_a_provider_outside_aurinkos_enum(client, google_account):
-    from aurinko_auth.providers import registry
+class AcmeProvider(GoogleProvider):
+    """A provider of the host project's, outside Aurinko's ServiceProvider enum."""
 
+    id = "AcmeCRM"
+    service_provider = ""
+
+
+def test_service_provider_left_out_for_a_provider_outside_aurinkos_enum(
+    client, google_account, settings
+):
     _, _, account, token, _ = google_account
+    settings.AURINKO_AUTH = {
+        **settings.AURINKO_AUTH,
+        "PROVIDERS": [*DEFAULTS["PROVIDERS"], f"{__name__}.AcmeProvider"],
+    }
+    assert registry.get_provider("acmecrm").service_provider == ""
+    Account.objects.filter(pk=account.pk).update(service_type="AcmeCRM")
+    body = client.get("/v1/account", HTTP_AUTHORIZATION=f"Bearer {token}").json()
+    assert body["serviceType"] == "AcmeCRM" and "serviceProvider" not in body
+    # One no longer configured: left out too (never a 500).
     Account.objects.filter(pk=account.pk).update(service_type="Retired")
     body = client.get("/v1/account", HTTP_AUTHORIZATION=f"Bearer {token}").json()
     assert body["serviceType"] == "Retired" and "serviceProvider" not in body
