@@ -15,6 +15,7 @@ from typing import Any
 from django.http import HttpRequest, HttpResponse
 from django.utils.cache import patch_vary_headers
 
+from aurinko_auth import requestids
 from aurinko_auth.conf import aurinko_settings
 from aurinko_auth.security import origins
 
@@ -74,6 +75,8 @@ def allow_origin(response: HttpResponse, origin: str, *, credentials: bool = Tru
     """The headers that let ``origin`` (an allowed one) read ``response``, with credentials
     unless ``credentials`` is false."""
     response["Access-Control-Allow-Origin"] = origin.strip()
+    # A page may read the request id (to quote it to support, as API errors' requestId).
+    response["Access-Control-Expose-Headers"] = requestids.HEADER
     if credentials:
         response["Access-Control-Allow-Credentials"] = "true"
 
