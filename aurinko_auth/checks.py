@@ -175,6 +175,7 @@ def _check_networks_and_rates() -> list[checks.CheckMessage]:
     for name in (
         "PASSWORD_FAILURE_RATE_IP",
         "PASSWORD_FAILURE_RATE_LOGIN",
+        "IDENTITY_FAILURE_RATE_IP",
         "DIRECT_RATE_LIMIT_ACCOUNT",
         "DIRECT_RATE_LIMIT_APP",
         "DIRECT_REFRESH_ON_401",

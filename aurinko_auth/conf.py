@@ -81,6 +81,9 @@ DEFAULTS: dict[str, Any] = {
     # Failed sign-ins on the hosted password form (EWS, IMAP, SugarCRM), per client IP and
     # per login; once used up the form answers 429 until the window ends. None: no limit.
     "PASSWORD_FAILURE_RATE_IP": "30/h",
+    # Refused host identity tokens (POST /v1/auth/prepare, identity-token API calls) per
+    # client IP: each may cost a key fetch; once used up the API answers 429. None: no limit.
+    "IDENTITY_FAILURE_RATE_IP": "60/m",
     "PASSWORD_FAILURE_RATE_LOGIN": "10/h",
     # Failed admin sign-ins per account (username) and per client address; once used up the
     # admin login refuses until the window ends (aurinko_auth.admin.login). None: no limit.

@@ -136,6 +136,7 @@ VALIDATORS: dict[str, Validator] = {
     "PASSWORD_CA_BUNDLE": optional_text,
     "PASSWORD_TIMEOUT": timeout,
     "PASSWORD_FAILURE_RATE_IP": optional_rate,
+    "IDENTITY_FAILURE_RATE_IP": optional_rate,
     "PASSWORD_FAILURE_RATE_LOGIN": optional_rate,
     "AUTH_CACHE": optional_cache_alias,
     "AUTH_CACHE_TIMEOUT": positive,

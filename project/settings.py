@@ -125,6 +125,8 @@ AURINKO_AUTH = {
     "PASSWORD_FAILURE_RATE_IP": env.str("AURINKO_PASSWORD_FAILURE_RATE_IP", default="30/h") or None,
     "PASSWORD_FAILURE_RATE_LOGIN": env.str("AURINKO_PASSWORD_FAILURE_RATE_LOGIN", default="10/h")
     or None,
+    # Refused host identity tokens per client IP (docs/add-ins.md).
+    "IDENTITY_FAILURE_RATE_IP": env.str("AURINKO_IDENTITY_FAILURE_RATE_IP", default="60/m") or None,
     # Refresh provider tokens this many seconds before expiry (at most half their lifetime).
     "REFRESH_LEEWAY": env.int("AURINKO_REFRESH_LEEWAY", default=120),
 }

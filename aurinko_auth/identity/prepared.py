@@ -4,11 +4,13 @@ single-use token that binds the next authorize call to that identity (stored as 
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from aurinko_auth import crypto
+from aurinko_auth.conf import aurinko_settings
 from aurinko_auth.errorcodes import Code
 from aurinko_auth.exceptions import IdentityRefused
 from aurinko_auth.identity import tokens
@@ -20,6 +22,7 @@ from aurinko_auth.models import (
     IdentityTrust,
     PreparedAuth,
 )
+from aurinko_auth.security import ratelimit
 
 TTL = timedelta(minutes=5)
 PREFIX = "aprep_"
@@ -67,6 +70,21 @@ def trust_for(client_id: str, token_type: str) -> IdentityTrust:
     return trust
 
 
+RATE_SCOPE = "idip"
+
+
+def verify(trust: IdentityTrust, token: str, meta: Any) -> tokens.Verified:
+    """:func:`tokens.verify`, with refusals counted per client IP
+    (``IDENTITY_FAILURE_RATE_IP``): past the limit, 429 before anything is looked at."""
+    ip, rate = str(meta.get("REMOTE_ADDR") or "-"), aurinko_settings.IDENTITY_FAILURE_RATE_IP
+    ratelimit.check(RATE_SCOPE, ip, rate)
+    try:
+        return tokens.verify(trust, token)
+    except IdentityRefused:
+        ratelimit.count(RATE_SCOPE, ip, rate)
+        raise
+
+
 def prepare(meta: dict) -> str:
     """Verify the request's identity token and store a prepared sign-in; its token."""
     sent = sent_identity(meta)
@@ -78,7 +96,7 @@ def prepare(meta: dict) -> str:
         )
     client_id, token_type, token = sent
     trust = trust_for(client_id, token_type)
-    verified = tokens.verify(trust, token)
+    verified = verify(trust, token, meta)
     prepared = crypto.new_token(PREFIX)
     PreparedAuth.objects.create(
         token_hash=crypto.hash_token(prepared),

@@ -12,7 +12,7 @@ from django.core.cache import cache
 from aurinko_auth.errorcodes import Code
 from aurinko_auth.exceptions import NotSignedIn
 from aurinko_auth.hotpath.auth import Principal
-from aurinko_auth.identity import prepared, tokens
+from aurinko_auth.identity import prepared
 from aurinko_auth.models import HostIdentity, IdentityTrust
 
 TRUST_TTL = 60  # seconds; saving or deleting a trust or its app forgets it at once
@@ -47,7 +47,7 @@ def principal(meta: Any) -> Principal | None:
         return None
     client_id, token_type, token = sent
     trust = cached_trust(client_id, token_type)
-    verified = tokens.verify(trust, token)
+    verified = prepared.verify(trust, token, meta)
     identity = (
         HostIdentity.objects.select_related("user")
         .filter(app_id=trust.app_id, token_type=verified.token_type, subject=verified.subject)

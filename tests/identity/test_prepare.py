@@ -115,3 +115,22 @@ def test_cors_preflight_allows_the_identity_headers(client, trust_factory):
         HTTP_ACCESS_CONTROL_REQUEST_HEADERS="x-aurinko-authtype",
     )
     assert "X-Aurinko-AuthType" in response.get("Access-Control-Allow-Headers", "")
+
+
+def test_refusals_are_rate_limited_per_client_ip(client, trust_factory, issuer, settings):
+    settings.AURINKO_AUTH = {**settings.AURINKO_AUTH, "IDENTITY_FAILURE_RATE_IP": "2/m"}
+    trust = trust_factory("entraIdToken")
+    assert post(client, issuer.entra(), trust.app.client_id).status_code == 200  # not counted
+    for _ in range(2):
+        assert post(client, issuer.entra(aud="x"), trust.app.client_id).status_code == 401
+    limited = post(client, issuer.entra(), trust.app.client_id)
+    assert limited.status_code == 429 and limited.json()["code"] == "rate.limited"
+    assert "Retry-After" in limited
+    other_ip = client.post(
+        URL,
+        HTTP_X_AURINKO_AUTHTYPE="entraIdToken",
+        HTTP_AUTHORIZATION=f"Bearer {issuer.entra()}",
+        HTTP_X_AURINKO_CLIENTID=trust.app.client_id,
+        REMOTE_ADDR="198.51.100.7",
+    )
+    assert other_ip.status_code == 200
