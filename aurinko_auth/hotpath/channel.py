@@ -272,6 +272,9 @@ class Listener(threading.Thread):
             except Exception as exc:  # noqa: BLE001  (any failure: reconnect)
                 failure = exc
             finally:
+                # Messages may be missed from now on: drop what was cached while listening
+                # before saying so (a lookup reading "not listening" finds no such entry).
+                self.cache.clear()
                 self.cache.listening = False
                 self.connected.clear()
                 if conn is not None:
@@ -279,7 +282,6 @@ class Listener(threading.Thread):
                         self.channel.close(conn)
             if self.stopping.is_set():
                 break
-            self.cache.clear()
             if not lost:
                 logger.warning(
                     "auth cache: invalidation channel lost (%s); cached lookups live at most "

@@ -271,7 +271,8 @@ def test_lost_channel_falls_back_to_the_short_ttl_logs_it_and_recovers(mode, tok
     account_from_token(plaintext)
     assert len(cache) == 1
     channel.transport().publish([f"a:{account.pk}"])
-    wait_for(lambda: len(cache) == 0, seconds=1.0)
+    # (how fast is bench B5's to measure; a loaded CI machine may take a while)
+    wait_for(lambda: len(cache) == 0, seconds=5.0)
 
 
 def test_while_the_channel_is_down_entries_live_at_most_the_fallback_ttl(token, settings):
