@@ -192,3 +192,33 @@ def configure_addin_app(broker, oauth_peer, addin_site: str, app_factory, provid
         endpoints=sandbox_endpoints(oauth_peer.base_url.replace("127.0.0.1", "localhost")),
     )
     return app, secret
+
+
+def office365_sandbox_app(broker, oauth_peer, app_factory, provider_config_factory, return_url):
+    """An app returning to ``return_url`` whose Office 365 sign-in is the sandbox's (Aurinko's
+    sample add-ins sign in with Office 365)."""
+    app, _secret = app_factory(return_urls=[return_url], scopes="Mail.Read")
+    client_id, client_secret = oauth_peer.add_client(broker.url + "/v1/auth/callback")
+    provider_config_factory(
+        app,
+        "Office365",
+        client_id=client_id,
+        client_secret=client_secret,
+        endpoints=oauth_peer.endpoints(),
+    )
+    return app
+
+
+def open_sign_in_popup(page, selector: str):  # noqa: ANN201  (a playwright Page)
+    """Click ``selector`` on ``page`` and return the popup it opens, at the sandbox's sign-in."""
+    with page.expect_popup() as opened:
+        page.click(selector)
+    popup = opened.value
+    popup.wait_for_selector("#id_username")
+    return popup
+
+
+def sandbox_sign_in(popup, username: str = "alice", password: str = "alice-pw") -> None:
+    popup.fill("#id_username", username)
+    popup.fill("#id_password", password)
+    popup.click("button[type=submit]")

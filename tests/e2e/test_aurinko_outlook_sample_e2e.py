@@ -17,6 +17,7 @@ from django.urls import include, path
 
 from aurinko_auth.identity import keys
 from aurinko_auth.models import AppUser, HostIdentity, IdentityTrust
+from tests.e2e.conftest import office365_sandbox_app, open_sign_in_popup, sandbox_sign_in
 from tests.identity.issuer import Issuer
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
@@ -101,15 +102,7 @@ def issuer():
 def outlook_app(broker, oauth_peer, app_factory, provider_config_factory, settings, issuer):
     settings.ROOT_URLCONF = __name__
     addin_url = broker.url + "/outlook/index.html"
-    app, _secret = app_factory(return_urls=[addin_url], scopes="Mail.Read")
-    client_id, client_secret = oauth_peer.add_client(broker.url + "/v1/auth/callback")
-    provider_config_factory(
-        app,
-        "Office365",
-        client_id=client_id,
-        client_secret=client_secret,
-        endpoints=oauth_peer.endpoints(),
-    )
+    app = office365_sandbox_app(broker, oauth_peer, app_factory, provider_config_factory, addin_url)
     IdentityTrust.objects.create(app=app, token_type="exchangeIdToken", audiences=[addin_url])
     TOKEN["value"] = issuer.exchange(aud=addin_url)
     return app
@@ -120,13 +113,7 @@ def test_outlook_sample_signs_in_with_the_identity_token_and_reads_the_user(
 ):
     page = chromium.new_page()
     page.goto(f"{broker.url}/outlook/index.html?clientId={outlook_app.client_id}")
-    with page.expect_popup() as opened:
-        page.click("#signin")
-    popup = opened.value
-    popup.wait_for_selector("#id_username")
-    popup.fill("#id_username", "alice")
-    popup.fill("#id_password", "alice-pw")
-    popup.click("button[type=submit]")
+    sandbox_sign_in(open_sign_in_popup(page, "#signin"))
     page.wait_for_function(
         "document.getElementById('email').textContent || document.getElementById('error').textContent",
         timeout=20000,

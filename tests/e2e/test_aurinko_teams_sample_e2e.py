@@ -22,6 +22,7 @@ from django.http import HttpResponse
 from django.urls import include, path
 
 from aurinko_auth.models import Account, AppUser
+from tests.e2e.conftest import office365_sandbox_app, open_sign_in_popup, sandbox_sign_in
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -136,18 +137,8 @@ urlpatterns = [
 @pytest.fixture
 def teams_app(broker, oauth_peer, app_factory, provider_config_factory, settings):
     settings.ROOT_URLCONF = __name__
-    app, _secret = app_factory(
-        return_urls=[broker.url + "/msteams/auth_callback.html"], scopes="Mail.Read"
-    )
-    client_id, client_secret = oauth_peer.add_client(broker.url + "/v1/auth/callback")
-    provider_config_factory(
-        app,
-        "Office365",
-        client_id=client_id,
-        client_secret=client_secret,
-        endpoints=oauth_peer.endpoints(),
-    )
-    return app
+    callback = broker.url + "/msteams/auth_callback.html"
+    return office365_sandbox_app(broker, oauth_peer, app_factory, provider_config_factory, callback)
 
 
 def test_teams_sample_signs_in_with_a_popup_and_shows_the_primary_account(
@@ -155,13 +146,7 @@ def test_teams_sample_signs_in_with_a_popup_and_shows_the_primary_account(
 ):
     tab = chromium.new_page()
     tab.goto(f"{broker.url}/msteams/index.html?clientId={teams_app.client_id}")
-    with tab.expect_popup() as opened:
-        tab.click("#authorize")
-    popup = opened.value
-    popup.wait_for_selector("#id_username")
-    popup.fill("#id_username", "alice")
-    popup.fill("#id_password", "alice-pw")
-    popup.click("button[type=submit]")
+    sandbox_sign_in(open_sign_in_popup(tab, "#authorize"))
 
     tab.wait_for_selector("#authorized", state="visible", timeout=20000)
     assert tab.text_content("#email") == "alice@example.com"
@@ -176,10 +161,7 @@ def test_teams_sample_shows_the_details_of_a_failure(broker, teams_app, chromium
     ``details`` to ``notifyFailure``, and the tab shows it."""
     tab = chromium.new_page()
     tab.goto(f"{broker.url}/msteams/index.html?clientId={teams_app.client_id}")
-    with tab.expect_popup() as opened:
-        tab.click("#authorize")
-    popup = opened.value
-    popup.wait_for_selector("#id_username")
+    popup = open_sign_in_popup(tab, "#authorize")
     # The user declines at the provider: it sends the browser back with OAuth's error for the
     # broker's state (read off the sign-in page's "next", the authorize request).
     authorize = parse_qs(urlsplit(popup.url).query)["next"][0]
