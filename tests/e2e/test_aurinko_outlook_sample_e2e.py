@@ -11,14 +11,12 @@ from __future__ import annotations
 import json
 
 import pytest
-from django.core.cache import cache
 from django.http import HttpResponse
 from django.urls import include, path
 
-from aurinko_auth.identity import keys
 from aurinko_auth.models import AppUser, HostIdentity, IdentityTrust
 from tests.e2e.conftest import office365_sandbox_app, open_sign_in_popup, sandbox_sign_in
-from tests.identity.issuer import Issuer
+from tests.identity.conftest import issuer  # noqa: F401  (the local issuer fixture)
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 TOKEN: dict[str, str] = {}
@@ -88,18 +86,7 @@ urlpatterns = [
 
 
 @pytest.fixture
-def issuer():
-    keys.clear()
-    cache.clear()
-    served = Issuer()
-    yield served
-    served.close()
-    keys.clear()
-    cache.clear()
-
-
-@pytest.fixture
-def outlook_app(broker, oauth_peer, app_factory, provider_config_factory, settings, issuer):
+def outlook_app(broker, oauth_peer, app_factory, provider_config_factory, settings, issuer):  # noqa: F811
     settings.ROOT_URLCONF = __name__
     addin_url = broker.url + "/outlook/index.html"
     app = office365_sandbox_app(broker, oauth_peer, app_factory, provider_config_factory, addin_url)
