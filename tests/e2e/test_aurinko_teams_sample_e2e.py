@@ -1,7 +1,7 @@
 """Aurinko's Teams sample (``yoxel/aurinko-workplace-apps``, ``msteams/``) works unchanged against
 the broker (issue 16, done-when), in a real Chromium.
 
-The pages below are ours, written to make the sample's exact sequence: the tab is served on the
+The example of docs/examples/teams (ours, written to make the sample's exact sequence) is served on the
 broker's own origin (the sample computes its API as ``window.location.origin + '/v1'``), asks
 Teams' ``authentication.authenticate`` to open ``/v1/auth/authorize?clientId=..&serviceType=
 Office365&authServiceType=MsTeamsBot&userAccount=primary&returnUrl=<origin>/msteams/
@@ -10,7 +10,8 @@ error) the way the sample does (the first query parameter whose name starts with
 notifies the tab; the tab then calls ``GET /v1/user/accounts`` by XMLHttpRequest with
 ``X-Aurinko-ClientId`` and a JSON content type, and shows the ``name`` and ``email`` of the
 record whose ``userAccountType`` is ``primary``. The Teams SDK is stubbed as it behaves in a
-browser: ``authenticate`` opens a window and waits for the callback page's message.
+browser (its CDN script answered by the test): ``authenticate`` opens a window and waits for
+the callback page's message.
 """
 
 from __future__ import annotations
@@ -18,11 +19,16 @@ from __future__ import annotations
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from django.http import HttpResponse
+from django.http import Http404, HttpResponse
 from django.urls import include, path
 
 from aurinko_auth.models import Account, AppUser
-from tests.e2e.conftest import office365_sandbox_app, open_sign_in_popup, sandbox_sign_in
+from tests.e2e.conftest import (
+    EXAMPLES_DIR,
+    office365_sandbox_app,
+    open_sign_in_popup,
+    sandbox_sign_in,
+)
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -51,76 +57,14 @@ window.microsoftTeams = {
 };
 """
 
-TAB = """<!doctype html><html><head><meta charset="utf-8"><title>tab</title>
-<script src="/msteams/teams-sdk.js"></script></head><body>
-<p id="error-message" style="display:none"></p>
-<div id="unauthorized"><button id="authorize">Authorize</button></div>
-<div id="authorized" style="display:none"><h3 id="username"></h3><p id="email"></p></div>
-<script>
-microsoftTeams.initialize();
-const wlo = window.location.origin;
-function getQueryParam(name) {
-  const entry = window.location.search.substring(1).split("&").find(el => el.startsWith(name));
-  return entry ? entry.split("=")[1] : null;
-}
-const auClientId = getQueryParam("clientId");
-const apiUrl = wlo + "/v1";
-const auHeaders = [["X-Aurinko-ClientId", auClientId], ["Content-Type", "application/json"]];
-function apiRequest(method, path, headers, onSuccess) {
-  const xhr = new XMLHttpRequest();
-  xhr.open(method, apiUrl + path);
-  xhr.responseType = "json";
-  for (const header of headers) xhr.setRequestHeader(...header);
-  xhr.onload = function () {
-    if (xhr.status >= 200 && xhr.status <= 300) onSuccess(xhr.response);
-    else document.getElementById("error-message").textContent = "status " + xhr.status;
-  };
-  xhr.send();
-}
-function showAccInfo() {
-  apiRequest("GET", "/user/accounts", auHeaders, function (response) {
-    const primary = response.records.find(acc => acc.userAccountType == "primary");
-    document.getElementById("username").textContent = primary.name;
-    document.getElementById("email").textContent = primary.email;
-    document.getElementById("authorized").style.display = "block";
-  });
-}
-document.getElementById("authorize").onclick = function () {
-  const url = wlo + "/v1/auth/authorize?clientId=" + auClientId +
-    "&serviceType=Office365&authServiceType=MsTeamsBot&userAccount=primary&returnUrl=" +
-    encodeURIComponent(wlo + "/msteams/auth_callback.html");
-  microsoftTeams.authentication.authenticate({
-    url: url, width: 600, height: 530,
-    successCallback: function () { showAccInfo(); },
-    failureCallback: function (reason) {
-      document.getElementById("error-message").textContent = "failure: " + reason;
-    },
-  });
-};
-</script></body></html>"""
-
-CALLBACK = """<!doctype html><html><head><meta charset="utf-8">
-<script src="/msteams/teams-sdk.js"></script></head><body><script>
-microsoftTeams.initialize();
-function getQueryParam(name) {
-  const entry = window.location.search.substring(1).split("&").find(el => el.startsWith(name));
-  return entry ? entry.split("=")[1] : null;
-}
-if (getQueryParam("status") == "success") microsoftTeams.authentication.notifySuccess();
-else microsoftTeams.authentication.notifyFailure(getQueryParam("details"));
-</script></body></html>"""
-
-
-PAGES = {
-    "index.html": ("text/html", TAB),
-    "auth_callback.html": ("text/html", CALLBACK),
-    "teams-sdk.js": ("text/javascript", TEAMS_SDK),
-}
+EXAMPLE = EXAMPLES_DIR / "teams"
+TEAMS_SDK_URL = "https://statics.teams.cdn.office.net/sdk/v1.6.0/js/MicrosoftTeams.min.js"
 
 
 def sample_page(request, name: str) -> HttpResponse:
-    content_type, body = PAGES[name]
-    response = HttpResponse(body, content_type=content_type)
+    if name not in ("index.html", "auth_callback.html"):
+        raise Http404(name)
+    response = HttpResponse((EXAMPLE / name).read_text(), content_type="text/html")
     # Static pages as the sample's host serves them (no COOP: Django's default same-origin
     # would put the popup of a same-origin-policy page in another browsing context group).
     response["Cross-Origin-Opener-Policy"] = "unsafe-none"
@@ -135,8 +79,13 @@ urlpatterns = [
 
 
 @pytest.fixture
-def teams_app(broker, oauth_peer, app_factory, provider_config_factory, settings):
+def teams_app(broker, oauth_peer, app_factory, provider_config_factory, settings, chromium):
     settings.ROOT_URLCONF = __name__
+    # Teams' SDK, as it behaves in a browser tab (no network: the CDN is answered here).
+    chromium.route(
+        TEAMS_SDK_URL,
+        lambda route: route.fulfill(status=200, content_type="text/javascript", body=TEAMS_SDK),
+    )
     callback = broker.url + "/msteams/auth_callback.html"
     return office365_sandbox_app(broker, oauth_peer, app_factory, provider_config_factory, callback)
 
