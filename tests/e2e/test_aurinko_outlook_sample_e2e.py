@@ -9,10 +9,12 @@ the identity headers only (no cookie is sent: ``credentials: "omit"``)."""
 from __future__ import annotations
 
 import json
+from urllib.parse import urlencode
 
 import pytest
 from django.http import HttpResponse
 from django.urls import include, path
+from django.utils.html import escape
 
 from aurinko_auth.models import AppUser, HostIdentity, IdentityTrust
 from tests.e2e.conftest import office365_sandbox_app, open_sign_in_popup, sandbox_sign_in
@@ -70,12 +72,20 @@ Office.onReady(() => {
 </script></body></html>"""
 
 
+# The host's page (outlook.office.com's role): the add-in in an iframe of another site.
+OUTER = """<!doctype html><html><head><meta charset="utf-8"><title>host</title></head><body>
+<iframe id="addin" src="%s" width="600" height="400"></iframe></body></html>"""
+
+
 def sample_page(request, name: str) -> HttpResponse:
-    if name == "office.js":
+    if name == "outer.html":
+        response = HttpResponse(OUTER % escape(request.GET["src"]), content_type="text/html")
+    elif name == "office.js":
         response = HttpResponse(OFFICE_JS % json.dumps(TOKEN["value"]), "text/javascript")
     else:
         response = HttpResponse(ADDIN, content_type="text/html")
     response["Cross-Origin-Opener-Policy"] = "unsafe-none"
+    response.xframe_options_exempt = True  # an add-in page is framed by its host
     return response
 
 
@@ -110,3 +120,32 @@ def test_outlook_sample_signs_in_with_the_identity_token_and_reads_the_user(
     assert page.text_content("#trusted") == "true"
     user = AppUser.objects.get(app=outlook_app)
     assert HostIdentity.objects.get(app=outlook_app).user == user
+
+
+def test_in_a_third_party_iframe_with_third_party_cookies_blocked(broker, outlook_app, chromium):
+    """Issue 17's done-when: the host's page on one site (``127.0.0.1``) embeds the add-in of
+    another (``localhost``) in a profile that blocks third-party cookies (the ``chromium``
+    fixture's default). The add-in needs no cookie: it signs in with the host's identity token
+    and reads ``/v1/user`` with the identity headers."""
+    addin = f"{broker.url}/outlook/index.html?clientId={outlook_app.client_id}"
+    outer = broker.url.replace("localhost", "127.0.0.1") + "/outlook/outer.html"
+    page = chromium.new_page()
+    page.goto(outer + "?" + urlencode({"src": addin}))
+    frame = page.frame_locator("#addin")
+    with page.expect_popup() as opened:
+        frame.locator("#signin").click()
+    popup = opened.value
+    popup.wait_for_selector("#id_username")
+    sandbox_sign_in(popup)
+    email = frame.locator("#email")
+    frame.locator("#email:not(:empty), #error:not(:empty)").first.wait_for(timeout=20000)
+    assert frame.locator("#error").text_content() == ""
+    assert email.text_content() == "alice@example.com"
+    assert frame.locator("#trusted").text_content() == "true"
+    # The sign-in also left the session cookie, first-party, in the popup's top-level jar: a
+    # tab of the broker reads /v1/user with it, the add-in's iframe cannot (third-party there).
+    fetch_user = """async () => (await fetch("/v1/user", {credentials: "include"})).status"""
+    tab = chromium.new_page()
+    tab.goto(f"{broker.url}/v1/health")
+    assert tab.evaluate(fetch_user) == 200
+    assert frame.locator("body").evaluate(fetch_user) == 401
