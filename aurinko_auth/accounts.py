@@ -197,3 +197,32 @@ def delete_account(account: Account) -> None:
             email=account.email,
         )
         account.delete()
+
+
+def account_page(app: App, params: dict[str, Any], **fixed: Any) -> dict[str, Any]:
+    """One page of the app's accounts for ``/v1/am/accounts`` and ``/v1/am/svc_accounts``:
+    ``params`` is a validated list query (``serviceType``, ``authOrgId``, ``clientOrgId``,
+    ``active``, ``daemon``, ``limit``, ``offset``), ``fixed`` the filters the endpoint itself
+    sets. Two queries (the page, the count) whatever the page size."""
+    qs = Account.objects.filter(app=app, **fixed).order_by("id")
+    if params.get("serviceType"):
+        qs = qs.filter(service_type=params["serviceType"])
+    if "authOrgId" in params:
+        qs = qs.filter(auth_org_id=params["authOrgId"])
+    if "clientOrgId" in params:
+        qs = qs.filter(client_org_id=params["clientOrgId"])
+    for name in ("active", "daemon"):
+        if params.get(name) is not None:
+            qs = qs.filter(**{name: params[name]})
+    limit, offset = params["limit"], params["offset"]
+    records = list(qs[offset : offset + limit])
+    for account in records:
+        account.app = app  # the page's accounts are the app's: no query per account
+    total = qs.count()
+    return {
+        "records": records,
+        "totalSize": total,
+        "offset": offset,
+        "limit": limit,
+        "done": offset + len(records) >= total,
+    }

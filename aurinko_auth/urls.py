@@ -1,7 +1,7 @@
 from django.urls import path, re_path
 
 from aurinko_auth import views
-from aurinko_auth.api import user_views
+from aurinko_auth.api import svc_views, user_views
 from aurinko_auth.api import views as api
 from aurinko_auth.api.direct import DirectAPIView
 from aurinko_auth.api.schema import schema_view
@@ -65,6 +65,11 @@ urlpatterns = [
     ),
     path(
         "v1/am/accounts/<str:account_id>", guarded(api.AmAccountView.as_view()), name="am-account"
+    ),
+    path(
+        "v1/am/svc_accounts",
+        guarded(svc_views.SvcAccountsView.as_view()),
+        name="am-svc-accounts",
     ),
     re_path(
         r"^v1/direct/(?P<path>.*)$", guarded(DirectAPIView.as_view(), body=False), name="direct"

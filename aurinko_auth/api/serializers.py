@@ -26,8 +26,10 @@ from aurinko_auth.api.fields import (
     non_negative,
     parse_id,  # noqa: F401 (the views parse ids with it)
 )
+from aurinko_auth.exceptions import UnsupportedServiceType
 from aurinko_auth.models import Account, App
-from aurinko_auth.providers.registry import canonical_service_type
+from aurinko_auth.providers.registry import all_providers, canonical_service_type, get_provider
+from aurinko_auth.providers.service_accounts import ServiceAccountProvider
 
 
 def missing_scopes(account: Account, app: App) -> list[str]:
@@ -213,8 +215,9 @@ class StrictSerializer(s.Serializer):
         return attrs
 
 
-class AccountListQuery(StrictSerializer):
-    """The query of ``GET /v1/am/accounts``. A parameter it does not know is a 400."""
+class PageQuery(StrictSerializer):
+    """What the account lists of ``/v1/am/*`` share: paging and the org filters. A parameter
+    a list does not know is a 400."""
 
     serviceType = s.CharField(required=False, allow_blank=True)
     authOrgId = s.CharField(required=False, max_length=255, help_text="The provider's org id.")
@@ -225,8 +228,6 @@ class AccountListQuery(StrictSerializer):
         required=False,
         help_text="Aurinko's per-account subscriptions; refused here (webhooks are per app).",
     )
-    active = FlagField(error_messages={"invalid": "active must be true or false."})
-    daemon = FlagField(error_messages={"invalid": "daemon must be true or false."})
     limit = CountField(default=50, maximum=200, minimum=1, error_messages=non_negative("limit"))
     offset = CountField(default=0, maximum=10**9, error_messages=non_negative("offset"))
 
@@ -238,6 +239,29 @@ class AccountListQuery(StrictSerializer):
             "subscriptionId: this broker has no per-account subscriptions (its webhooks are "
             "the app's, docs/webhooks.md); filter by serviceType, authOrgId or clientOrgId."
         )
+
+
+class AccountListQuery(PageQuery):
+    """The query of ``GET /v1/am/accounts``."""
+
+    active = FlagField(error_messages={"invalid": "active must be true or false."})
+    daemon = FlagField(error_messages={"invalid": "daemon must be true or false."})
+
+
+class SvcAccountListQuery(PageQuery):
+    """The query of ``GET /v1/am/svc_accounts`` (Aurinko's ``getSvcAccounts``): a
+    ``serviceType`` must be one with service accounts (``ServiceTypeDaemon``)."""
+
+    def validate_serviceType(self, value: str) -> str | None:  # noqa: N802 (the query name)
+        if not value:
+            return None
+        provider = get_provider(value)
+        if not isinstance(provider, ServiceAccountProvider):
+            daemons = [p.id for p in all_providers() if isinstance(p, ServiceAccountProvider)]
+            raise UnsupportedServiceType(
+                f"{provider.id} has no service accounts here (only {', '.join(daemons)})."
+            )
+        return provider.id
 
 
 class UserAccountSerializer(AccountSerializer):

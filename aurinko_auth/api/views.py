@@ -295,30 +295,7 @@ class AmAccountsView(ClientOnlyView):
     def get(self, request: Request) -> Response:
         query = AccountListQuery(data=request.query_params)
         query.is_valid(raise_exception=True)
-        params = query.validated_data
-        app = self.principal.app
-        qs = Account.objects.filter(app=app).order_by("id")
-        if params.get("serviceType"):
-            qs = qs.filter(service_type=params["serviceType"])
-        if "authOrgId" in params:
-            qs = qs.filter(auth_org_id=params["authOrgId"])
-        if "clientOrgId" in params:
-            qs = qs.filter(client_org_id=params["clientOrgId"])
-        for name in ("active", "daemon"):
-            if params.get(name) is not None:
-                qs = qs.filter(**{name: params[name]})
-        limit, offset = params["limit"], params["offset"]
-        records = list(qs[offset : offset + limit])
-        for account in records:
-            account.app = app  # the page's accounts are the app's: no query per account
-        total = qs.count()
-        page = {
-            "records": records,
-            "totalSize": total,
-            "offset": offset,
-            "limit": limit,
-            "done": offset + len(records) >= total,
-        }
+        page = accounts.account_page(self.principal.app, query.validated_data)
         return Response(AccountPageSerializer(page).data)
 
     @document(
