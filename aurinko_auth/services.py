@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from aurinko_auth import scopes
@@ -175,15 +176,31 @@ def set_client_type(
 
 @transaction.atomic
 def set_session_cookie(
-    app: App, *, partitioned: bool | None = None, host_prefix: bool | None = None
+    app: App,
+    *,
+    partitioned: bool | None = None,
+    host_prefix: bool | None = None,
+    lifetime: int | None = None,
+    idle_timeout: int | None = None,
 ) -> App:
-    """The app's session cookie: ``Partitioned`` (CHIPS) and/or named ``__Host-...``
-    (docs/add-ins.md); None keeps a setting as it is."""
+    """The app's sessions and their cookie: ``Partitioned`` (CHIPS) and/or named
+    ``__Host-...`` (docs/add-ins.md), the sessions' lifetime and idle timeout in seconds (0:
+    the deployment's); None keeps a setting as it is. Applies to sessions started from now."""
     if partitioned is not None:
         app.cookie_partitioned = partitioned
     if host_prefix is not None:
         app.cookie_host_prefix = host_prefix
-    app.save(update_fields=["cookie_partitioned", "cookie_host_prefix", "updated_at"])
+    if lifetime is not None:
+        app.session_lifetime = lifetime or None
+    if idle_timeout is not None:
+        app.session_idle_timeout = idle_timeout or None
+    fields = ["session_lifetime", "session_idle_timeout"]
+    try:
+        app.full_clean(exclude=[f.name for f in app._meta.fields if f.name not in fields])
+    except ValidationError as exc:
+        problems = "; ".join(f"{k}: {' '.join(v)}" for k, v in exc.message_dict.items())
+        raise InvalidRequest(problems) from None
+    app.save(update_fields=["cookie_partitioned", "cookie_host_prefix", *fields, "updated_at"])
     return app
 
 

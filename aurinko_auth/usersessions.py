@@ -35,13 +35,14 @@ def start(user: AppUser, *, user_agent: str = "", ip: str | None = None) -> str:
     """Mint a new session for ``user`` and return its token (shown once, never stored)."""
     token = crypto.new_token(crypto.PREFIX_SESSION)
     now = timezone.now()
+    lifetime, idle_timeout = user.app.session_lifetimes()
     with transaction.atomic():
         session = UserSession.objects.create(
             token_hash=crypto.hash_token(token),
             user=user,
             last_used_at=now,
-            expires_at=now + timedelta(seconds=int(aurinko_settings.SESSION_LIFETIME)),
-            idle_timeout=int(aurinko_settings.SESSION_IDLE_TIMEOUT),
+            expires_at=now + timedelta(seconds=lifetime),
+            idle_timeout=idle_timeout,
             user_agent=(user_agent or "")[:MAX_USER_AGENT],
             ip=clean_ip(ip),
         )
@@ -264,7 +265,9 @@ def set_cookie(response: HttpResponse, app: App | int, token: str) -> None:
     response.set_cookie(
         name,
         token,
-        max_age=int(aurinko_settings.SESSION_LIFETIME),
+        max_age=app.session_lifetimes()[0]
+        if isinstance(app, App)
+        else int(aurinko_settings.SESSION_LIFETIME),
         httponly=True,
         **_attributes(app),
     )

@@ -109,6 +109,7 @@ class AppAdmin(AppPagesMixin, AppScopedAdminMixin, admin.ModelAdmin):
         settings = ["name", "active", "return_urls", "allowed_scopes", "required_scopes"]
         settings += ["public_client", "token_response"]
         cookie = ["cookie_partitioned", "cookie_host_prefix"]
+        cookie += ["session_lifetime", "session_idle_timeout"]
         credentials = ["client_id", "client_secret_hint", "aurinko_signatures"]
         if self.has_change_permission(request, obj):
             credentials.append("current_client_secret")

@@ -118,6 +118,8 @@ class AppForm(forms.ModelForm):
             "token_response",
             "cookie_partitioned",
             "cookie_host_prefix",
+            "session_lifetime",
+            "session_idle_timeout",
         ]
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:

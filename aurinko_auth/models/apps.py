@@ -5,10 +5,15 @@ from __future__ import annotations
 import secrets
 
 from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 
 from aurinko_auth import crypto
+from aurinko_auth.conf import aurinko_settings
 from aurinko_auth.fields import EncryptedTextField
+
+# The longest session lifetime an app may set: ten years ("until the user logs out").
+SESSION_MAX_SECONDS = 10 * 365 * 24 * 3600
 
 
 def generate_client_id() -> str:
@@ -85,6 +90,22 @@ class App(models.Model):
         help_text="Prefix the session cookie's name with __Host- (__Host-AUR{appId}): "
         "Secure, Path=/ and no Domain, so no other host can set or shadow it.",
     )
+    # Session policy (seed 004: "until the user logs out"): the app's own lifetimes of User
+    # flow sessions, else AURINKO_AUTH's SESSION_LIFETIME / SESSION_IDLE_TIMEOUT.
+    session_lifetime = models.PositiveIntegerField(
+        "session lifetime (seconds)",
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(60), MaxValueValidator(SESSION_MAX_SECONDS)],
+        help_text="How long a sign-in lasts at most. Empty: the deployment's SESSION_LIFETIME.",
+    )
+    session_idle_timeout = models.PositiveIntegerField(
+        "session idle timeout (seconds)",
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(60), MaxValueValidator(SESSION_MAX_SECONDS)],
+        help_text="A session unused this long ends. Empty: the deployment's SESSION_IDLE_TIMEOUT.",
+    )
     active = models.BooleanField(default=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -95,6 +116,13 @@ class App(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.client_id})"
+
+    def session_lifetimes(self) -> tuple[int, int]:
+        """``(lifetime, idle timeout)`` of this app's sessions, in seconds."""
+        return (
+            self.session_lifetime or int(aurinko_settings.SESSION_LIFETIME),
+            self.session_idle_timeout or int(aurinko_settings.SESSION_IDLE_TIMEOUT),
+        )
 
     def set_client_secret(self, secret: str | None = None) -> str:
         """Store a client secret's hash (a new random one, or ``secret``: an app imported with

@@ -220,6 +220,8 @@ def test_aurinko_app_cookie_command(app_factory):
         "partitioned": True,
         "hostPrefix": True,
         "cookieName": f"__Host-AUR{app.pk}",
+        "sessionLifetime": 60 * 24 * 3600,  # the deployment's (tests/user/test_session_policy.py)
+        "sessionIdleTimeout": 14 * 24 * 3600,
     }
     app.refresh_from_db()
     assert app.cookie_partitioned and app.cookie_host_prefix

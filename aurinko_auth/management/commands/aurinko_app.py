@@ -18,10 +18,14 @@ manage.py aurinko_app trust CLIENT_ID TYPE --audience A [--audience B ...] [--te
 manage.py aurinko_app untrust CLIENT_ID TYPE
 manage.py aurinko_app cookie CLIENT_ID [--partitioned|--unpartitioned]
                              [--host-prefix|--aurinko-name]
+                             [--session-lifetime SECONDS] [--idle-timeout SECONDS]
 
 ``cookie`` makes the User flow's session cookie ``Partitioned`` (CHIPS, for add-ins in iframes
 on other sites; the page sets it from a ``sessionCode``) and/or names it ``__Host-AUR{appId}``
-(docs/add-ins.md), printing the result as JSON.
+(docs/add-ins.md), and sets how long the app's sessions last (``--session-lifetime``, at most
+ten years, for "signed in until the user logs out") and how long unused (``--idle-timeout``);
+0 means the deployment's ``SESSION_LIFETIME``/``SESSION_IDLE_TIMEOUT``. It prints the result
+as JSON.
 
 ``trust`` makes the app accept host identity tokens of TYPE (``exchangeIdToken``,
 ``entraIdToken``, ``googleIdToken``) on ``/v1/auth/prepare`` and the session API
@@ -100,6 +104,8 @@ class Command(BaseCommand):
         naming = cookie.add_mutually_exclusive_group()
         naming.add_argument("--host-prefix", action="store_true", default=None)
         naming.add_argument("--aurinko-name", action="store_false", dest="host_prefix")
+        cookie.add_argument("--session-lifetime", type=int, metavar="SECONDS")
+        cookie.add_argument("--idle-timeout", type=int, metavar="SECONDS")
 
         signatures = sub.add_parser(
             "signatures", help="Choose how userSignature is keyed (needs the client secret)."
@@ -259,13 +265,18 @@ class Command(BaseCommand):
             self.get_app(options["client_id"]),
             partitioned=options["partitioned"],
             host_prefix=options["host_prefix"],
+            lifetime=options["session_lifetime"],
+            idle_timeout=options["idle_timeout"],
         )
+        lifetime, idle_timeout = app.session_lifetimes()
         self.emit(
             {
                 "clientId": app.client_id,
                 "partitioned": app.cookie_partitioned,
                 "hostPrefix": app.cookie_host_prefix,
                 "cookieName": usersessions.cookie_name(app),
+                "sessionLifetime": lifetime,
+                "sessionIdleTimeout": idle_timeout,
             }
         )
 
