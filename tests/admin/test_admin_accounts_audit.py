@@ -78,6 +78,8 @@ def test_deactivating_revokes_at_the_provider(client, team, account_token_factor
 def test_deleting_accounts_revokes_and_deletes(client, team):
     responses.post(GOOGLE_REVOKE, status=200, body="")
     client.force_login(team.owner)
+    # The action says what deleting an account does.
+    assert b"Delete the selected accounts (revokes at the provider)" in client.get(ACCOUNTS).content
     confirm = client.post(
         ACCOUNTS, {"action": "delete_selected", "_selected_action": [team.account.pk]}
     )
