@@ -99,6 +99,33 @@ def _kid(header: dict, name: str = "kid") -> str:
     return kid
 
 
+# PyJWT's refusals, most specific first, as ours (any other PyJWTError is a malformed token).
+_REFUSALS: tuple[tuple[type[Exception], str, Code], ...] = (
+    (jwt.ExpiredSignatureError, "The identity token has expired.", Code.IDENTITY_EXPIRED),
+    (
+        jwt.ImmatureSignatureError,
+        "The identity token is not valid yet.",
+        Code.IDENTITY_NOT_YET_VALID,
+    ),
+    (
+        jwt.InvalidAudienceError,
+        "The identity token is for another audience than this app's.",
+        Code.IDENTITY_AUDIENCE,
+    ),
+    (jwt.InvalidIssuerError, "The identity token is from another issuer.", Code.IDENTITY_ISSUER),
+    (
+        jwt.InvalidSignatureError,
+        "The identity token's signature is invalid.",
+        Code.IDENTITY_SIGNATURE,
+    ),
+    (
+        jwt.InvalidAlgorithmError,
+        "Identity tokens must be signed with RS256.",
+        Code.IDENTITY_ALGORITHM,
+    ),
+)
+
+
 def _decode(token: str, key: Any, *, audiences: list, issuer: Any, require: list[str]) -> dict:
     try:
         return jwt.decode(
@@ -110,25 +137,10 @@ def _decode(token: str, key: Any, *, audiences: list, issuer: Any, require: list
             leeway=LEEWAY,
             options={"require": require, "strict_aud": False},
         )
-    except jwt.ExpiredSignatureError:
-        raise refused("The identity token has expired.", Code.IDENTITY_EXPIRED) from None
-    except jwt.ImmatureSignatureError:
-        raise refused("The identity token is not valid yet.", Code.IDENTITY_NOT_YET_VALID) from None
-    except jwt.InvalidAudienceError:
-        raise refused(
-            "The identity token is for another audience than this app's.", Code.IDENTITY_AUDIENCE
-        ) from None
-    except jwt.InvalidIssuerError:
-        raise refused("The identity token is from another issuer.", Code.IDENTITY_ISSUER) from None
-    except jwt.InvalidSignatureError:
-        raise refused(
-            "The identity token's signature is invalid.", Code.IDENTITY_SIGNATURE
-        ) from None
-    except jwt.InvalidAlgorithmError:
-        raise refused(
-            "Identity tokens must be signed with RS256.", Code.IDENTITY_ALGORITHM
-        ) from None
     except jwt.PyJWTError as exc:
+        for kind, message, code in _REFUSALS:
+            if isinstance(exc, kind):
+                raise refused(message, code) from None
         raise refused(
             f"The identity token was refused: {type(exc).__name__}.", Code.IDENTITY_MALFORMED
         ) from None
