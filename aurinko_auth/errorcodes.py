@@ -33,6 +33,14 @@ class Code(StrEnum):
     # --- requests ---------------------------------------------------------------------------
     REQUEST_FAILED = "request.failed", 400, "The request could not be processed."
     REQUEST_INVALID = "request.invalid", 400, "A parameter is missing or invalid."
+    REQUEST_MALFORMED = "request.malformed", 400, "The body is not readable JSON or form data."
+    MEDIA_TYPE_UNSUPPORTED = (
+        "request.unsupported_media_type",
+        415,
+        "The body's Content-Type is not one the endpoint reads (JSON, form data).",
+    )
+    NOT_ACCEPTABLE = "request.not_acceptable", 406, "The Accept header excludes JSON."
+    FORBIDDEN = "access.forbidden", 403, "The credentials do not allow this request."
     NOT_FOUND = "resource.not_found", 404, "No such resource (or not one of the caller's)."
     METHOD_NOT_ALLOWED = "method.not_allowed", 405, "The endpoint does not take this method."
     RATE_LIMITED = "rate.limited", 429, "Too many requests; Retry-After says when to retry."

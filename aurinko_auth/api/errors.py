@@ -14,6 +14,24 @@ from aurinko_auth.api.authentication import missing_credentials_message
 from aurinko_auth.errorcodes import Code
 from aurinko_auth.exceptions import AurinkoError, InvalidRequest
 
+# DRF's own exceptions in our catalogue's words (DRF's ``default_code`` values, such as
+# ``parse_error``, are not ours; an APIException outside this table is ``request.failed``).
+DRF_CODES: tuple[tuple[type[drf_exceptions.APIException], Code], ...] = (
+    (drf_exceptions.NotAuthenticated, Code.AUTH_REQUIRED),
+    (drf_exceptions.AuthenticationFailed, Code.AUTH_REQUIRED),
+    (drf_exceptions.MethodNotAllowed, Code.METHOD_NOT_ALLOWED),
+    (drf_exceptions.ParseError, Code.REQUEST_MALFORMED),
+    (drf_exceptions.UnsupportedMediaType, Code.MEDIA_TYPE_UNSUPPORTED),
+    (drf_exceptions.NotAcceptable, Code.NOT_ACCEPTABLE),
+    (drf_exceptions.PermissionDenied, Code.FORBIDDEN),
+    (drf_exceptions.NotFound, Code.NOT_FOUND),
+    (drf_exceptions.Throttled, Code.RATE_LIMITED),
+)
+
+
+def drf_code(exc: drf_exceptions.APIException) -> Code:
+    return next((code for cls, code in DRF_CODES if isinstance(exc, cls)), Code.REQUEST_FAILED)
+
 
 def first_message(detail: Any) -> str:
     """The first message of a DRF ``ValidationError`` detail (a dict, list or string)."""
@@ -33,11 +51,7 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         body, status = {"code": InvalidRequest.code, "message": first_message(exc.detail)}, 400
     elif isinstance(exc, drf_exceptions.APIException):
         status = exc.status_code
-        code = exc.default_code
-        if isinstance(exc, drf_exceptions.NotAuthenticated):
-            code = Code.AUTH_REQUIRED
-        elif isinstance(exc, drf_exceptions.MethodNotAllowed):
-            code = Code.METHOD_NOT_ALLOWED
+        code = drf_code(exc)
         detail = exc.detail if isinstance(exc.detail, str) else str(exc.default_detail)
         view, request = context.get("view"), context.get("request")
         if isinstance(exc, drf_exceptions.NotAuthenticated) and view is not None and request:

@@ -13,6 +13,9 @@ from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.views import SpectacularAPIView
 from rest_framework.metadata import SimpleMetadata
 from rest_framework.negotiation import DefaultContentNegotiation
+from rest_framework.renderers import JSONRenderer
+from rest_framework.request import Request
+from rest_framework.response import Response
 
 from aurinko_auth.api.errors import exception_handler
 
@@ -109,6 +112,16 @@ class SchemaView(SpectacularAPIView):
 
     def get_exception_handler(self) -> Any:
         return exception_handler
+
+    def finalize_response(self, request: Request, response: Any, *args: Any, **kwargs: Any) -> Any:
+        # Errors are JSON like every API error, also when Accept asked for YAML or for
+        # something we cannot serve (DRF would render a 406 with the first renderer: YAML).
+        if isinstance(response, Response) and response.exception:
+            request.accepted_renderer, request.accepted_media_type = (
+                JSONRenderer(),
+                "application/json",
+            )
+        return super().finalize_response(request, response, *args, **kwargs)
 
 
 schema_view = SchemaView.as_view()
