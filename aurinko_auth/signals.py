@@ -4,7 +4,8 @@ rotated), announces the change (:func:`aurinko_auth.hotpath.channel.announce`): 
 commits, the shared cache's entries are tombstoned and every worker drops its own.
 
 Writes that bypass signals (``QuerySet.update``) announce themselves where they revoke
-(:func:`aurinko_auth.usersessions.revoke` and its peers)."""
+(:func:`aurinko_auth.usersessions.revoke` and its peers); the refresher's ``tokenStatus`` and
+``active`` changes are announced here, on the lifecycle events that go with them."""
 
 from __future__ import annotations
 
@@ -14,9 +15,10 @@ from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 
 from aurinko_auth.hotpath.cache import auth_cache
-from aurinko_auth.hotpath.channel import announce
+from aurinko_auth.hotpath.channel import announce, announce_account
 from aurinko_auth.identity import principals as identity_principals
 from aurinko_auth.models import Account, AccountToken, App, AppUser, IdentityTrust, UserSession
+from aurinko_auth.webhooks import events
 
 
 def _hashes_where(**lookup: Any) -> list[str]:
@@ -40,7 +42,7 @@ def _account_saved(
     if created:
         announce(tags, using=using)
         return
-    announce([f"a:{instance.pk}", *tags], _hashes_where(account_id=instance.pk), using=using)
+    announce_account(instance.pk, instance.user_id, using=using)
 
 
 @receiver(post_delete, sender=Account, dispatch_uid="aurinko_account_deleted")
@@ -58,6 +60,21 @@ def _app_saved(sender: Any, instance: App, created: bool, using: str, **kwargs: 
 @receiver(post_delete, sender=App, dispatch_uid="aurinko_app_deleted")
 def _app_deleted(sender: Any, instance: App, using: str, **kwargs: Any) -> None:
     announce([f"p:{instance.pk}"], using=using)
+
+
+@receiver(events.account_refresh_failed, dispatch_uid="aurinko_account_refresh_failed")
+@receiver(events.account_needs_reauth, dispatch_uid="aurinko_account_needs_reauth")
+@receiver(events.account_recovered, dispatch_uid="aurinko_account_recovered")
+def _token_status_changed(sender: Any, account: Account | int | None, **kwargs: Any) -> None:
+    """The refresher writes ``tokenStatus`` and ``active`` with ``QuerySet.update`` (no model
+    signal); these events go with each change from or to healthy, so the account's cached
+    ``GET /v1/account`` bodies and its user's account list go once it commits, instead of
+    being shown up to ``AUTH_CACHE_TIMEOUT`` later."""
+    if isinstance(account, Account):
+        announce_account(account.pk, account.user_id)
+    elif account is not None:
+        user_id = Account.objects.filter(pk=account).values_list("user_id", flat=True).first()
+        announce_account(account, user_id)
 
 
 @receiver(post_save, sender=AppUser, dispatch_uid="aurinko_user_saved")

@@ -113,6 +113,18 @@ def announce(
     transaction.on_commit(send, using=using)
 
 
+def announce_account(account_id: int, user_id: int | None, using: str | None = None) -> None:
+    """Announce a change to one account: its token lookups (which carry the rendered
+    ``GET /v1/account`` body) and its user's account list. For writes that bypass the model
+    signals (``QuerySet.update``) but change what the API shows, such as the refresher's
+    ``tokenStatus`` and ``active``: one query for the token hashes when a shared cache is on."""
+    hashes: list[str] = []
+    if shared_cache.auth_cache() is not None:
+        tokens = AccountToken.objects.db_manager(using) if using else AccountToken.objects
+        hashes = list(tokens.filter(account_id=account_id).values_list("token_hash", flat=True))
+    announce([f"a:{account_id}", *([f"u:{user_id}"] if user_id else [])], hashes, using=using)
+
+
 def payloads(tags: list[str]) -> Iterator[str]:
     """Space-separated tags in messages of at most MAX_PAYLOAD bytes."""
     batch: list[str] = []

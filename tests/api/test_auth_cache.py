@@ -168,3 +168,34 @@ def test_cached_body_follows_the_app(cached, client, token_for, django_capture_o
         app.required_scopes = ["Mail.Read"]
         app.save()
     assert get_account(client, token).json()["missingScopes"] == ["Mail.Read"]
+
+
+@pytest.mark.parametrize(
+    ("failure", "code"),
+    [("terminal_user", "invalid_grant"), ("transient", "temporarily_unavailable")],
+)
+def test_refresher_status_change_is_seen_at_once(
+    cached, client, token_for, django_capture_on_commit_callbacks, failure, code
+):
+    """The refresher writes tokenStatus/active with QuerySet.update (no model signal): the
+    lifecycle event that goes with the change drops the cached body once it commits."""
+    from aurinko_auth.lifecycle.failures import record_failure
+    from aurinko_auth.providers.base import ProviderCallError
+
+    _, account, token = token_for()
+    before = get_account(client, token)
+    assert before.status_code == 200 and before.json()["tokenStatus"] == "active"
+    with django_capture_on_commit_callbacks(execute=True):
+        record_failure(
+            Account.objects.get(pk=account.pk),
+            None,
+            ProviderCallError("refused", code=code, failure=failure),
+            timezone.now(),
+        )
+    after = get_account(client, token)
+    stored = Account.objects.get(pk=account.pk)
+    assert stored.public_token_status != "active"
+    if after.status_code == 200:
+        assert after.json()["tokenStatus"] == stored.public_token_status
+    else:
+        assert after.json()["code"] == "token.dead" and not stored.active
