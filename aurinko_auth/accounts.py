@@ -169,14 +169,24 @@ def revoke_grant(account: Account) -> bool:
                     "Revocation of account %s at %s failed: %s", account.pk, provider.id, exc.code
                 )
     with transaction.atomic():
-        Account.objects.filter(pk=account.pk).update(
-            credentials={},
-            active=False,
-            token_status=TokenStatus.REVOKED,
-            credential_version=models.F("credential_version") + 1,
-            access_token_expires_at=None,
-            updated_at=timezone.now(),
+        # A model save (not QuerySet.update): its post_save announces the change, so the
+        # user's cached account list shows the revocation at once (signals.py).
+        account.credentials = {}
+        account.active = False
+        account.token_status = TokenStatus.REVOKED
+        account.credential_version = models.F("credential_version") + 1
+        account.access_token_expires_at = None
+        account.save(
+            update_fields=[
+                "credentials",
+                "active",
+                "token_status",
+                "credential_version",
+                "access_token_expires_at",
+                "updated_at",
+            ]
         )
+        account.refresh_from_db(fields=["credential_version"])
         account.tokens.all().delete()
     return confirmed
 

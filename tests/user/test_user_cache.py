@@ -65,3 +65,22 @@ def test_revoked_session_and_account_changes_show_at_once(
         usersessions.revoke(usersessions.find([token])[0])
     response = browser.get("/v1/user")
     assert response.status_code == 401 and response.json()["code"] == "session.revoked"
+
+
+def test_revoked_grant_shows_at_once(local, signed_in, django_capture_on_commit_callbacks):
+    """accounts.revoke_grant (the admin's action, DELETE /v1/account/token...) marks the
+    account revoked: the user's cached account list follows on commit."""
+    from aurinko_auth import accounts
+
+    app, user, token, browser = signed_in(accounts=1)
+    secondary = Account.objects.filter(user=user, account_type=Account.Type.SECONDARY).get()
+    listed = {a["id"]: a for a in browser.get("/v1/user").json()["accounts"]}
+    assert listed[secondary.pk]["tokenStatus"] == "active"
+    with django_capture_on_commit_callbacks(execute=True):
+        accounts.revoke_grant(secondary)
+    listed = {a["id"]: a for a in browser.get("/v1/user").json()["accounts"]}
+    assert (
+        listed[secondary.pk]["tokenStatus"]
+        == Account.objects.get(pk=secondary.pk).public_token_status
+    )
+    assert listed[secondary.pk]["tokenStatus"] != "active"
