@@ -1,5 +1,5 @@
-"""The admin of the User flow's app users: their linked accounts and sessions, and an action
-that ends their sessions."""
+"""The admin of the User flow's app users: their linked accounts, sessions and host identities,
+and an action that ends their sessions."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from django.http import HttpRequest
 
 from aurinko_auth import usersessions
 from aurinko_auth.admin.scoping import AppScopedAdminMixin, Role, ScopedAppFilter
-from aurinko_auth.models import Account, AppUser, UserSession
+from aurinko_auth.models import Account, AppUser, HostIdentity, UserSession
 
 
 class UserAccountInline(admin.TabularInline):
@@ -37,6 +37,22 @@ class UserSessionInline(admin.TabularInline):
         return False
 
 
+class HostIdentityInline(admin.TabularInline):
+    """The host identities (identity tokens: docs/add-ins.md) that sign this user in: which
+    token type and subject (Entra ``tid:oid``, Google ``sub``, Exchange ``amurl|msexchuid``),
+    recorded by a prepared sign-in. Read-only: deleting the user removes them."""
+
+    model = HostIdentity
+    fields = ["token_type", "subject", "created_at"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+    verbose_name_plural = "host identities (identity-token sign-in)"
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
 @admin.register(AppUser)
 class AppUserAdmin(AppScopedAdminMixin, admin.ModelAdmin):
     list_display = ["id", "app", "email", "trusted_identity", "created_at"]
@@ -52,7 +68,7 @@ class AppUserAdmin(AppScopedAdminMixin, admin.ModelAdmin):
         "created_at",
         "updated_at",
     ]
-    inlines = [UserAccountInline, UserSessionInline]
+    inlines = [UserAccountInline, UserSessionInline, HostIdentityInline]
     actions = ["end_sessions"]
 
     def has_add_permission(self, request: HttpRequest, *args: Any) -> bool:

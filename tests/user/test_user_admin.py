@@ -46,3 +46,22 @@ def test_app_user_admin_is_scoped_and_ends_sessions(
     )
     assert response.status_code == 302
     assert UserSession.objects.get().revoked_at is not None
+
+
+def test_app_user_admin_shows_host_identities_read_only(
+    client, app_factory, user_factory, staff_factory
+):
+    from aurinko_auth.models import HostIdentity
+
+    app, _ = app_factory()
+    user = user_factory(app, email="addin@example.com")
+    HostIdentity.objects.create(
+        app=app, user=user, token_type="entraIdToken", subject="tid-1:oid-1"
+    )
+    client.force_login(staff_factory("root", superuser=True))
+    detail = client.get(f"/admin/aurinko_auth/appuser/{user.pk}/change/")
+    assert detail.status_code == 200
+    assert b"tid-1:oid-1" in detail.content
+    assert b"host identities (identity-token sign-in)" in detail.content.lower()
+    # Read-only: no input of the inline's formset for the subject.
+    assert b'name="host_identities-0-subject"' not in detail.content
