@@ -72,6 +72,17 @@ class AccountImportSerializer(StrictSerializer):
         return canonical_service_type(value)
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        attrs = self.validate_shared(attrs)
+        for ours, theirs in (("accessToken", "authString1"), ("refreshToken", "authString2")):
+            if attrs.get(ours) and attrs.get(theirs) and attrs[ours] != attrs[theirs]:
+                raise s.ValidationError(f"{ours} and {theirs} are the same field: they differ.")
+        if not (attrs.get("loginString") or attrs.get("email")):
+            raise s.ValidationError("Give loginString or email.")
+        return attrs
+
+    def validate_shared(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        """What every ``ApiAccountInDto`` is held to: known fields, ``active``, no sync
+        settings."""
         attrs = super().validate(attrs)
         if attrs.get("active") is False:
             raise s.ValidationError("active: an imported account is active (only true).")
@@ -86,11 +97,6 @@ class AccountImportSerializer(StrictSerializer):
                 f"{refused[0]}: a sync setting of Aurinko's; this broker only authenticates "
                 "(leave it out)."
             )
-        for ours, theirs in (("accessToken", "authString1"), ("refreshToken", "authString2")):
-            if attrs.get(ours) and attrs.get(theirs) and attrs[ours] != attrs[theirs]:
-                raise s.ValidationError(f"{ours} and {theirs} are the same field: they differ.")
-        if not (attrs.get("loginString") or attrs.get("email")):
-            raise s.ValidationError("Give loginString or email.")
         return attrs
 
     def account_import(self) -> AccountImport:
@@ -113,6 +119,55 @@ class AccountImportSerializer(StrictSerializer):
             scopes=tuple(data.get("authScopes") or ()),
             oauth_client_id=data.get("oauthClientId", "").strip(),
         )
+
+
+# What a service account import cannot carry: its grant is the app's provider configuration.
+APP_CREDENTIAL_FIELDS = (
+    "authString1",
+    "accessToken",
+    "authString2",
+    "refreshToken",
+    "authExpiresAt",
+    "authObtainedAt",
+    "password",
+    "serverUrl",
+    "oauthClientId",
+)
+
+
+class ServiceAccountImportSerializer(AccountImportSerializer):
+    """A service (daemon) account as an app imports it (``POST /v1/am/svc_accounts``,
+    Aurinko's ``ApiAccountInDto``): ``serviceType``, ``authOrgId`` (the Office 365 tenant id or
+    domain; the Google Workspace domain), ``authScopes``, for Google the administrator's
+    ``email`` (or ``loginString``), and optionally ``authUserId`` (must be the organisation),
+    ``name`` and ``clientOrgId``. No tokens, secrets or keys: the grant is the app's provider
+    configuration (its client secret, certificate or service-account key), and app-only
+    tokens are fetched, never imported."""
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        attrs = self.validate_shared(attrs)
+        given = [name for name in APP_CREDENTIAL_FIELDS if attrs.get(name)]
+        if given:
+            raise s.ValidationError(
+                f"{given[0]}: a service account's grant is the app's provider configuration "
+                "(client secret, certificate or service-account key: manage.py aurinko_app "
+                "provider ...); its app-only tokens are fetched, not imported."
+            )
+        return attrs
+
+
+class ServiceAccountImportQuery(StrictSerializer):
+    """The query of ``POST /v1/am/svc_accounts``."""
+
+    recycleKeys = s.CharField(required=False, allow_blank=True)
+
+    def validate_recycleKeys(self, value: str) -> str:  # noqa: N802 (the query name)
+        if value:
+            raise s.ValidationError(
+                "recycleKeys: a service account import updates the service account of the "
+                "same organisation (serviceType and authOrgId), and only that."
+            )
+        return value
 
 
 class AccountImportQuery(StrictSerializer):

@@ -8,13 +8,20 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from aurinko_auth import accounts
+from aurinko_auth.api.import_serializers import (
+    AccountSaveResultSerializer,
+    ServiceAccountImportQuery,
+    ServiceAccountImportSerializer,
+)
 from aurinko_auth.api.serializers import AccountPageSerializer, SvcAccountListQuery
 from aurinko_auth.api.views import ClientOnlyView, document, errors
+from aurinko_auth.flows import imports
 
 
 class SvcAccountsView(ClientOnlyView):
     """``GET /v1/am/svc_accounts``: the app's service accounts, paginated (``limit``,
-    ``offset``) and filtered (``serviceType``, ``authOrgId``, ``clientOrgId``)."""
+    ``offset``) and filtered (``serviceType``, ``authOrgId``, ``clientOrgId``); ``POST``:
+    import (upsert) one, proven at the provider with the app's own credentials."""
 
     @document(
         summary="The app's service (daemon) accounts",
@@ -27,3 +34,21 @@ class SvcAccountsView(ClientOnlyView):
         query.is_valid(raise_exception=True)
         page = accounts.account_page(self.principal.app, query.validated_data, daemon=True)
         return Response(AccountPageSerializer(page).data)
+
+    @document(
+        summary="Import (upsert) a service account, proven with the app's own credentials",
+        operation_id="am_svc_accounts_import",
+        parameters=[ServiceAccountImportQuery],
+        request=ServiceAccountImportSerializer,
+        responses={200: AccountSaveResultSerializer, **errors(400, 401, 404, 502, 503)},
+    )
+    def post(self, request: Request) -> Response:
+        query = ServiceAccountImportQuery(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        body = ServiceAccountImportSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        data = body.account_import()
+        app = self.principal.app
+        saved = imports.save(app, data, imports.check_service_account(app, data))
+        result = {"accountId": saved.account.pk, "accessToken": saved.access_token}
+        return Response(AccountSaveResultSerializer(result).data)

@@ -25,20 +25,15 @@ from aurinko_auth.conf import aurinko_settings
 from aurinko_auth.errorcodes import Code
 from aurinko_auth.exceptions import AurinkoError, InvalidRequest
 from aurinko_auth.flows import account as account_flow
-from aurinko_auth.flows import common
+from aurinko_auth.flows import common, imports
 from aurinko_auth.flows import state as flow_state
 from aurinko_auth.models import AuthState, FlowKind
 from aurinko_auth.providers.oauth2 import OAuth2Provider
-from aurinko_auth.providers.registry import all_providers, get_provider
+from aurinko_auth.providers.registry import get_provider
 from aurinko_auth.providers.service_accounts import DaemonGrant, ServiceAccountProvider
 
 # The optional authorize parameters a service-account authorization takes.
 DAEMON_OPTIONS = ("clientOrgId",)
-
-
-def service_types() -> list[str]:
-    """The registered providers with service accounts."""
-    return [p.id for p in all_providers() if isinstance(p, ServiceAccountProvider)]
 
 
 def start(req: common.AuthorizeRequest, browser_id: str) -> common.Started:
@@ -55,7 +50,7 @@ def start(req: common.AuthorizeRequest, browser_id: str) -> common.Started:
             provider, OAuth2Provider
         ):
             raise InvalidRequest(
-                f"Service accounts exist for {' and '.join(service_types())} only.",
+                f"Service accounts exist for {' and '.join(imports.service_types())} only.",
                 code=Code.SERVICETYPE_INVALID,
             )
         native = provider.native_scopes(unified)  # rejects scopes the provider lacks

@@ -1,6 +1,7 @@
 """Accounts brought from elsewhere (Aurinko's ``POST /v1/am/accounts`` and
 ``POST /v1/am/accounts/connect``): provider tokens or password credentials, checked at the
-provider before anything is written.
+provider before anything is written; and service accounts (``POST /v1/am/svc_accounts``,
+:func:`check_service_account`), proven with the app's own credentials.
 
 :func:`check` proves what an import names, unless told not to: tokens by the provider's own
 probe (:meth:`OAuth2Provider.verify_tokens`: a refresh when there is no usable access token,
@@ -21,7 +22,7 @@ from django.db import transaction
 from aurinko_auth import scopes
 from aurinko_auth.accounts import link_account
 from aurinko_auth.errorcodes import Code
-from aurinko_auth.exceptions import InvalidRequest
+from aurinko_auth.exceptions import InvalidRequest, UnsupportedServiceType
 from aurinko_auth.flows import common, password
 from aurinko_auth.flows import options as flow_options
 from aurinko_auth.flows.state import FlowParams
@@ -29,7 +30,8 @@ from aurinko_auth.models import Account, AccountToken, App
 from aurinko_auth.providers.base import Profile, Provider, TokenSet
 from aurinko_auth.providers.forms import FormSignIn, PasswordProvider
 from aurinko_auth.providers.oauth2 import OAuth2Provider
-from aurinko_auth.providers.registry import get_provider
+from aurinko_auth.providers.registry import all_providers, get_provider
+from aurinko_auth.providers.service_accounts import ServiceAccountProvider
 
 # How failed password sign-ins of imports are counted in the audit log (``flow``).
 FLOW = "import"
@@ -71,6 +73,7 @@ class Checked:
     native: list[str]
     tokens: TokenSet | None = None
     credentials: dict[str, Any] | None = field(default=None, repr=False)
+    daemon: bool = False  # a service account (check_service_account)
 
 
 @dataclass
@@ -122,6 +125,44 @@ def check(
             code=Code.ACCOUNT_MISMATCH,
         )
     return checked
+
+
+def check_service_account(app: App, data: AccountImport) -> Checked:
+    """Check a service (daemon) account an app imports (Aurinko's
+    ``upsertServiceAccount``) without writing anything: its grant is the app's own provider
+    configuration (client secret, certificate or service-account key), so the provider proves
+    the organisation the body names (``authOrgId``; Google: with its administrator's
+    ``email``) exactly as the end of the Service Account flow does, with an app-only token
+    (:meth:`ServiceAccountProvider.import_service_account`). Always verified: there is no
+    identity to take on trust."""
+    provider = get_provider(data.service_type)
+    if not isinstance(provider, ServiceAccountProvider) or not isinstance(provider, OAuth2Provider):
+        raise UnsupportedServiceType(
+            f"{provider.id} has no service accounts here (only {', '.join(service_types())})."
+        )
+    unified = scopes.parse_scopes(" ".join(data.scopes))
+    if not unified:
+        raise InvalidRequest("authScopes: name the scopes the service account is for.")
+    scopes.check_allowed(unified, app.allowed_scopes)
+    native = provider.native_scopes(unified)
+    config = common.provider_config(app, provider)
+    provider.check_daemon_config(config)
+    grant = provider.import_service_account(
+        config, org_id=data.auth_org_id.lower(), mailbox=data.login, native=native
+    )
+    profile = grant.profile
+    if data.auth_user_id and data.auth_user_id.lower() != profile.auth_user_id.lower():
+        raise InvalidRequest(
+            "authUserId is not the organisation the provider proved.",
+            code=Code.ACCOUNT_MISMATCH,
+        )
+    profile.name = data.name or profile.name
+    return Checked(provider, profile, unified, native, grant.tokens, grant.credentials, True)
+
+
+def service_types() -> list[str]:
+    """The registered providers with service accounts."""
+    return [p.id for p in all_providers() if isinstance(p, ServiceAccountProvider)]
 
 
 def _check_password(
@@ -220,5 +261,6 @@ def save(app: App, data: AccountImport, checked: Checked) -> Saved:
             requested_native=checked.native,
             client_org_id=data.client_org_id,
             obtained_at=data.obtained_at,
+            daemon=checked.daemon,
         )
         return Saved(account, AccountToken.issue(account), created)

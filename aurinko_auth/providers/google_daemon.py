@@ -15,6 +15,8 @@ from typing import TYPE_CHECKING, Any
 
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
 
 from aurinko_auth.errorcodes import Code
 from aurinko_auth.exceptions import InvalidRequest, ProviderError
@@ -148,6 +150,32 @@ class GoogleServiceAccounts(ServiceAccountProvider):
             extra={"authorizedBy": admin.email},
         )
         return DaemonGrant(profile, {"domain": domain, "default_mailbox": admin.email})
+
+    def import_service_account(
+        self, config: ProviderConfig, *, org_id: str, mailbox: str, native: list[str]
+    ) -> DaemonGrant:
+        """The Workspace domain (``authOrgId``, default the mailbox's) delegated ``native``
+        to the app's service-account key if Google issues a token acting as ``mailbox`` (an
+        administrator's, as the admin sign-in proves it; it is then the default mailbox)."""
+        if not mailbox:
+            raise InvalidRequest(
+                "email: a mailbox of the Workspace domain (the administrator's) proves the "
+                "domain-wide delegation and is the default mailbox."
+            )
+        try:
+            validate_email(mailbox)
+        except ValidationError:
+            raise MailboxError("email is not a mailbox address.") from None
+        domain = (org_id or mailbox.rpartition("@")[2]).strip().lower()
+        if mailbox.rpartition("@")[2].lower() != domain:
+            raise MailboxError(
+                f"The mailbox is outside the Workspace domain {domain} (authOrgId).",
+                code=Code.MAILBOX_OUTSIDE_DOMAIN,
+            )
+        admin = Profile(
+            auth_user_id=mailbox, email=mailbox, login_string=mailbox, auth_org_id=domain
+        )
+        return self.complete_daemon_sign_in(config, admin, native)
 
     def check_mailbox(self, account: Account, mailbox: str) -> None:
         domain = (account.auth_org_id or "").lower()

@@ -163,13 +163,45 @@ class Office365ServiceAccounts(ServiceAccountProvider):
                 else "Microsoft's app-only token names no tenant (tid): the consent is unproven.",
                 code=Code.TENANT_MISMATCH,
             )
-        profile = Profile(
-            auth_user_id=tenant,
-            auth_org_id=tenant,
-            login_string=tenant,
-            name=f"Microsoft 365 tenant {tenant}",
-        )
-        return DaemonGrant(profile, {**tokens.credentials(), "tenant": tenant}, tokens)
+        return tenant_grant(tenant, tokens)
+
+    def import_service_account(
+        self, config: ProviderConfig, *, org_id: str, mailbox: str, native: list[str]
+    ) -> DaemonGrant:
+        """The tenant (``authOrgId``: its id or a verified domain; default the configured
+        tenant when it names one) consented to the app if an app-only token for it is
+        issued, in that tenant (its ``tid``)."""
+        if mailbox:
+            raise InvalidRequest(
+                "email, loginString: an Office 365 service account is the tenant's, not a "
+                "mailbox's; leave them out (a mailbox is a managed account: "
+                "POST /v1/am/svc_accounts/{id}/accounts).",
+            )
+        configured = (config.tenant or "").lower()
+        if not org_id and configured not in ("", "common", "consumers", "organizations"):
+            org_id = configured
+        if not org_id:
+            raise InvalidRequest(
+                "authOrgId: name the tenant (its id or a verified domain name).",
+                code=Code.TENANT_INVALID,
+            )
+        requested = clean_tenant(org_id)
+        if requested == "organizations":
+            raise InvalidRequest(
+                "authOrgId: 'organizations' is no tenant; name the tenant id or a domain name.",
+                code=Code.TENANT_INVALID,
+            )
+        tokens = self.client_credentials_token(config, requested)
+        proven = token_tenant(tokens.access_token)
+        if not proven or (is_tenant_id(requested) and proven != requested):
+            logger.warning("Office 365 service account import refused: app-only token tid")
+            raise InvalidRequest(
+                "Microsoft issued the app-only token in another tenant than authOrgId."
+                if proven
+                else "Microsoft's app-only token names no tenant (tid): the consent is unproven.",
+                code=Code.TENANT_MISMATCH,
+            )
+        return tenant_grant(proven, tokens)
 
     def service_account_token(
         self, config: ProviderConfig, account: Account, mailbox: str | None
@@ -202,6 +234,17 @@ class Office365ServiceAccounts(ServiceAccountProvider):
             scope=[GRAPH_DEFAULT_SCOPE],
             **authentication,
         )
+
+
+def tenant_grant(tenant: str, tokens: TokenSet) -> DaemonGrant:
+    """The daemon account of a proven ``tenant`` and its first app-only ``tokens``."""
+    profile = Profile(
+        auth_user_id=tenant,
+        auth_org_id=tenant,
+        login_string=tenant,
+        name=f"Microsoft 365 tenant {tenant}",
+    )
+    return DaemonGrant(profile, {**tokens.credentials(), "tenant": tenant}, tokens)
 
 
 def token_tenant(access_token: str) -> str:

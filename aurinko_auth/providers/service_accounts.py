@@ -137,6 +137,17 @@ class ServiceAccountProvider:
         scopes (raise :class:`ProviderCallError` when refused) and describe the organisation."""
         raise NotImplementedError
 
+    # --- imports (Aurinko's upsertServiceAccount) -------------------------------------------
+    def import_service_account(
+        self, config: ProviderConfig, *, org_id: str, mailbox: str, native: list[str]
+    ) -> DaemonGrant:
+        """Prove a service account an app imports (``POST /v1/am/svc_accounts``) with the
+        app's own credentials, as the admin authorization's completion does: ``org_id`` is
+        the organisation the body names (``authOrgId``), ``mailbox`` its ``email`` or
+        ``loginString``. Raise :class:`InvalidRequest` for a body the provider cannot use and
+        :class:`ProviderCallError` (or a :class:`ProviderError`) when the provider refuses."""
+        raise NotImplementedError
+
     # --- daemon accounts ---------------------------------------------------------------------
     def service_account_token(
         self, config: ProviderConfig, account: Account, mailbox: str | None

@@ -101,9 +101,9 @@ def test_needs_the_apps_client_credentials(client, svc, account_factory, account
     assert response.status_code == 401 and response.json()["code"]
 
 
-def test_post_is_not_served_yet(client, app_factory):
+def test_other_methods_are_405_json(client, app_factory):
     app, secret = app_factory()
-    response = client.post(
+    response = client.put(
         "/v1/am/svc_accounts",
         {},
         content_type="application/json",

@@ -1,7 +1,10 @@
-"""`GET /v1/am/svc_accounts` (Aurinko's ``getSvcAccounts``) validated against the contract:
-the page after a real Service Account flow, and its refusals."""
+"""`/v1/am/svc_accounts` validated against the contract: ``getSvcAccounts`` (the page after
+a real Service Account flow, and its refusals) and ``upsertServiceAccount`` (an import, and
+its refusals)."""
 
 from __future__ import annotations
+
+import json
 
 import pytest
 import responses
@@ -60,5 +63,57 @@ def test_svc_accounts_refusals_conform(conforms, client, app_with_account, query
 )
 def test_svc_accounts_unauthenticated_conforms(conforms, client, db, headers):
     r = client.get(PATH, **headers)
+    assert r.status_code == 401
+    assert conforms(r)["code"]
+
+
+O365 = {
+    "serviceType": "Office365",
+    "active": True,
+    "authOrgId": TENANT,
+    "authScopes": ["Mail.Read"],
+}
+
+
+@responses.activate
+def test_svc_account_import_conforms(conforms, client, daemon_app):
+    app, secret, _ = daemon_app("Office365")
+    responses.post(MS_TOKEN, json=MS_APP_TOKEN)
+    auth = basic(app.client_id, secret)
+    r = client.post(
+        PATH, json.dumps(O365), content_type="application/json", HTTP_AUTHORIZATION=auth
+    )
+    body = conforms(r)
+    assert body["accountId"] == Account.objects.get(daemon=True).pk and body["accessToken"]
+    page = conforms(client.get(PATH, HTTP_AUTHORIZATION=auth))
+    assert [record["id"] for record in page["records"]] == [body["accountId"]]
+
+
+@pytest.mark.parametrize(
+    ("body", "query"),
+    [
+        ({**O365, "serviceType": "Hubspot"}, ""),
+        ({**O365, "authString1": "x"}, ""),
+        ({**O365, "authOrgId": "common"}, ""),
+        (O365, "?recycleKeys=email"),
+        ([], ""),
+    ],
+    ids=["no service accounts", "a token", "common", "recycleKeys", "not an object"],
+)
+def test_svc_account_import_refusals_conform(conforms, client, daemon_app, body, query):
+    app, secret, _ = daemon_app("Office365")
+    r = client.post(
+        PATH + query,
+        json.dumps(body),
+        content_type="application/json",
+        HTTP_AUTHORIZATION=basic(app.client_id, secret),
+    )
+    assert r.status_code == 400
+    assert conforms(r)["code"]
+    assert not Account.objects.exists()
+
+
+def test_svc_account_import_unauthenticated_conforms(conforms, client, db):
+    r = client.post(PATH, json.dumps(O365), content_type="application/json")
     assert r.status_code == 401
     assert conforms(r)["code"]
