@@ -142,6 +142,11 @@ class Code(StrEnum):
         400,
         "The account that signed in belongs to another user than the host identity's.",
     )
+    IDENTITY_UNKNOWN_USER = (
+        "identity.unknown_user",
+        400,
+        "No user has signed in with this host identity yet (a secondary needs one).",
+    )
     IDENTITY_KEYS_UNAVAILABLE = (
         "identity.keys_unavailable",
         503,

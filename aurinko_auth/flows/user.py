@@ -138,12 +138,16 @@ def begin(
     if req.account_id and not params.recycle:
         raise InvalidRequest("accountId re-authorizes an account: recycle=false contradicts it.")
     select_account = False
+    host_user: AppUser | None = None
     if req.extra.get("token"):
-        if role != PRIMARY:
-            raise InvalidRequest("token= (POST /v1/auth/prepare) binds a primary sign-in only.")
-        params = params.replace(prepared_id=prepared.claim(app, req.extra["token"]).pk)
+        if role == PRIMARY:
+            params = params.replace(prepared_id=prepared.claim(app, req.extra["token"]).pk)
+        else:
+            # A cookie-less add-in links a secondary account: the host identity names the
+            # user (recorded by its first prepared primary sign-in), as a cookie would.
+            host_user = prepared.user_of(app, prepared.claim(app, req.extra["token"]))
     if role == SECONDARY:
-        user, session = signed_in_user(app, req, cookies)
+        user, session = (host_user, None) if host_user else signed_in_user(app, req, cookies)
         params = params.replace(user_id=str(user.pk), session_id=session.pk if session else None)
         if req.account_id:
             # Re-authorizing one of the signed-in user's accounts: the provider is asked for it.

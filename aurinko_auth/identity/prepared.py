@@ -127,6 +127,24 @@ def claim(app: App, token: str) -> PreparedAuth:
         return PreparedAuth.objects.get(token_hash=digest)
 
 
+def user_of(app: App, claimed: PreparedAuth) -> AppUser:
+    """The app user a claimed prepared sign-in's host identity belongs to (a secondary
+    account is linked to them); ``identity.unknown_user`` before its first primary sign-in."""
+    identity = (
+        HostIdentity.objects.select_related("user")
+        .filter(app=app, token_type=claimed.token_type, subject=claimed.subject)
+        .first()
+    )
+    if identity is None:
+        raise IdentityRefused(
+            "No user has signed in with this host identity yet: sign in the primary account "
+            "first (userAccount=primary with a prepare token), then link secondary accounts.",
+            code=Code.IDENTITY_UNKNOWN_USER,
+            status=Code.IDENTITY_UNKNOWN_USER.status,
+        )
+    return identity.user
+
+
 def record(app: App, prepared_id: int, user: AppUser) -> HostIdentity:
     """After a prepared primary sign-in: the host identity is ``user``'s (recorded the first
     time), or the flow fails with ``identity.mismatch`` (the caller's transaction rolls back)."""

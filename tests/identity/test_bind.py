@@ -9,7 +9,7 @@ import pytest
 from django.test import Client
 
 from aurinko_auth.conf import aurinko_settings
-from aurinko_auth.models import AppUser, HostIdentity, PreparedAuth
+from aurinko_auth.models import Account, AppUser, HostIdentity
 from aurinko_auth.security import origins
 from tests.identity.issuer import TENANT
 from tests.user.conftest import query_of
@@ -86,16 +86,60 @@ def test_prepared_token_replayed_or_of_another_app(sign_in, addin, issuer, app_f
     assert HostIdentity.objects.count() == 1
 
 
-def test_token_binds_primary_sign_ins_only(sign_in, addin, issuer):
+def test_token_links_a_secondary_to_the_host_identitys_user_without_a_cookie(
+    sign_in, addin, issuer
+):
+    """A cookie-less add-in (its popup has no session cookie: partitioned, or blocked) links
+    a secondary account with a prepare token: the host identity names the user."""
+
+    addin_sign_in(sign_in, addin, prepare(issuer, addin), sub="o-1")
+    user = AppUser.objects.get()
+    popup = Client()  # a fresh browser: no AUR cookie at all
     start, final = sign_in(
         addin,
         service_type="Office365",
         path="/v1/auth/authorize",
         userAccount="secondary",
         token=prepare(issuer, addin),
+        sub="o-9",
+        email="alice.work@example.com",
+        browser=popup,
     )
-    assert final is None and query_of(start["Location"])["error"] == "request.invalid"
-    assert PreparedAuth.objects.get().used_at is None  # not spent by a refused request
+    assert query_of(final["Location"])["status"] == "success", final["Location"]
+    secondary = Account.objects.get(email="alice.work@example.com")
+    assert secondary.user == user and secondary.account_type == Account.Type.SECONDARY
+    assert AppUser.objects.count() == 1 and HostIdentity.objects.count() == 1
+
+
+def test_secondary_token_before_any_primary_sign_in_is_refused(sign_in, addin, issuer):
+    start, final = sign_in(
+        addin,
+        service_type="Office365",
+        path="/v1/auth/authorize",
+        userAccount="secondary",
+        token=prepare(issuer, addin),
+        browser=Client(),
+    )
+    assert final is None
+    assert query_of(start["Location"])["error"] == "identity.unknown_user"
+    assert AppUser.objects.count() == 0 and HostIdentity.objects.count() == 0
+
+
+def test_secondary_token_of_another_app_or_replayed_is_refused(sign_in, addin, issuer):
+    addin_sign_in(sign_in, addin, prepare(issuer, addin), sub="o-1")
+    token = prepare(issuer, addin)
+    link = {
+        "service_type": "Office365",
+        "path": "/v1/auth/authorize",
+        "userAccount": "secondary",
+        "token": token,
+        "sub": "o-9",
+        "email": "w@example.com",
+        "browser": Client(),
+    }
+    assert query_of(sign_in(addin, **link)[1]["Location"])["status"] == "success"
+    replay, _ = sign_in(addin, **{**link, "browser": Client()})
+    assert query_of(replay["Location"])["error"] == "identity.prepared_invalid"
 
 
 def test_without_return_url_the_flow_ends_on_the_broker_page_posting_to_the_app(
