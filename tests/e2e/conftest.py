@@ -3,6 +3,7 @@ Chromium profile, and static pages served from another origin (the add-in exampl
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import hashlib
 import hmac
@@ -133,9 +134,22 @@ def chromium(request, monkeypatch):
     """A Chromium context with a regular profile in a temp dir. Indirect parameter: whether
     the profile allows third-party cookies (default: blocked, as the user's setting "Block
     third-party cookies" in chrome://settings/cookies, written explicitly)."""
+    allow_third_party = bool(getattr(request, "param", False))
+    with chromium_context(monkeypatch, allow_third_party=allow_third_party) as context:
+        yield context
+
+
+@contextlib.contextmanager
+def chromium_context(
+    monkeypatch, *, allow_third_party: bool = False, extension: Path | None = None
+) -> Iterator:
+    """A persistent Chromium context (see :func:`chromium`); with ``extension``, that
+    unpacked extension loaded (and no other): Chromium's new headless mode runs extensions."""
     from playwright.sync_api import sync_playwright
 
-    allow_third_party = bool(getattr(request, "param", False))
+    args = list(CHROMIUM_ARGS)
+    if extension is not None:
+        args += [f"--disable-extensions-except={extension}", f"--load-extension={extension}"]
     # The sync playwright API runs an event loop in this thread; the test's ORM calls are
     # still plain synchronous code.
     monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
@@ -156,7 +170,7 @@ def chromium(request, monkeypatch):
                 str(home / "profile"),
                 executable_path=CHROMIUM,
                 headless=True,
-                args=CHROMIUM_ARGS,
+                args=args,
                 env=env,
             )
             context.set_default_timeout(20_000)
