@@ -50,6 +50,7 @@ from aurinko_auth.exceptions import InvalidRequest, NotFound
 from aurinko_auth.flows import codes, imports
 from aurinko_auth.hotpath.auth import Principal
 from aurinko_auth.identity import prepared
+from aurinko_auth.identity import principals as identity_principals
 from aurinko_auth.lifecycle import daemon_tokens
 from aurinko_auth.models import Account
 from aurinko_auth.security import origins
@@ -217,18 +218,29 @@ class TokenExchangeView(ClientOnlyView):
 
 class PrepareAuthView(AurinkoAPIView):
     """``POST /v1/auth/prepare``: authenticated by the host identity token itself
-    (``X-Aurinko-AuthType``, ``Authorization: Bearer``, ``X-Aurinko-ClientId``)."""
+    (``X-Aurinko-AuthType``, ``Authorization: Bearer``, ``X-Aurinko-ClientId``), or by a
+    signed-in user's session (``X-Aurinko-Session``, or the session cookie from one of the
+    app's origins): then the token links a secondary account to that user."""
 
     authentication_classes: list[Any] = []
     permission_classes: list[Any] = []
 
     @document(
-        summary="Prepare a sign-in bound to a host identity token",
+        summary="Prepare a sign-in bound to a host identity token or to the signed-in user",
         request=None,
-        responses={200: PreparedAuthSerializer, **errors(401, 503)},
+        responses={200: PreparedAuthSerializer, **errors(401, 403, 503)},
     )
     def post(self, request: Request) -> Response:
-        return Response(PreparedAuthSerializer({"token": prepared.prepare(request.META)}).data)
+        if identity_principals.has_identity_headers(request.META):
+            token = prepared.prepare(request.META)
+        else:
+            principal = UserSessionAuthentication.principal(request)
+            token = (
+                prepared.prepare_for_user(principal.user)
+                if principal is not None
+                else prepared.prepare(request.META)  # says what to send
+            )
+        return Response(PreparedAuthSerializer({"token": token}).data)
 
 
 class AccountView(AurinkoAPIView):

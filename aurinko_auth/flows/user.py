@@ -16,19 +16,13 @@ here, password forms (EWS, IMAP) call it with their verified Profile and credent
 
 from __future__ import annotations
 
-import base64
-import binascii
 import dataclasses
-import hashlib
-import hmac
-import time
-import uuid
 from collections.abc import Mapping
 from typing import Any
 
 from django.db import transaction
 
-from aurinko_auth import audit, inputs, usersessions
+from aurinko_auth import audit, usersessions
 from aurinko_auth.accounts import link_account
 from aurinko_auth.conf import aurinko_settings
 from aurinko_auth.errorcodes import Code
@@ -38,7 +32,7 @@ from aurinko_auth.exceptions import (
     InvalidRequest,
     NotSignedIn,
 )
-from aurinko_auth.flows import common, password, pkce
+from aurinko_auth.flows import common, password, pkce, signatures
 from aurinko_auth.flows import options as flow_options
 from aurinko_auth.flows import state as flow_state
 from aurinko_auth.flows.state import ClientInfo, FlowParams
@@ -141,7 +135,13 @@ def begin(
     host_user: AppUser | None = None
     if req.extra.get("token"):
         if role == PRIMARY:
-            params = params.replace(prepared_id=prepared.claim(app, req.extra["token"]).pk)
+            claimed = prepared.claim(app, req.extra["token"])
+            if claimed.user_id is not None:
+                raise InvalidRequest(
+                    "A prepare token of a signed-in session links secondary accounts only "
+                    "(userAccount=secondary); a primary sign-in needs no prepare token."
+                )
+            params = params.replace(prepared_id=claimed.pk)
         else:
             # A cookie-less add-in links a secondary account: the host identity names the
             # user (recorded by its first prepared primary sign-in), as a cookie would.
@@ -183,7 +183,7 @@ def signed_in_user(
     ``userSignature`` when given, else from the app's session cookie."""
     extra = req.extra
     if extra.get("userSignature") or extra.get("userId") or extra.get("timestamp"):
-        user_id = verify_signature(
+        user_id = signatures.verify(
             app, extra.get("userId", ""), extra.get("timestamp", ""), extra.get("userSignature", "")
         )
         user = AppUser.objects.filter(app=app, pk=user_id).first()
@@ -199,60 +199,6 @@ def signed_in_user(
     if not session.is_valid():
         raise NotSignedIn("The user's session has ended: sign in with the primary account again.")
     return session.user, session
-
-
-def signature(key: str, user_id: str, timestamp: str) -> str:
-    """Hex HMAC-SHA256 of ``userId + timestamp`` keyed with the app's user-signing key."""
-    return hmac.new(key.encode(), f"{user_id}{timestamp}".encode(), hashlib.sha256).hexdigest()
-
-
-def _decode_signature(value: str) -> bytes | None:
-    value = value.strip()
-    if len(value) == 64:
-        try:
-            return bytes.fromhex(value)
-        except ValueError:
-            pass
-    try:
-        padded = value + "=" * (-len(value) % 4)
-        raw = base64.b64decode(padded.replace("-", "+").replace("_", "/"), validate=True)
-    except (binascii.Error, ValueError):
-        return None
-    return raw if len(raw) == 32 else None
-
-
-def verify_signature(app: App, user_id: str, timestamp: str, user_signature: str) -> uuid.UUID:
-    """Check ``userSignature`` (hex or base64 HMAC-SHA256 over ``userId + timestamp``) and the
-    timestamp's age (Unix seconds or milliseconds). Returns the user id."""
-    if not (user_id and timestamp and user_signature):
-        raise NotSignedIn(
-            "userId, timestamp and userSignature go together.", code=Code.SIGNATURE_INVALID
-        )
-    try:
-        parsed_id = uuid.UUID(user_id)
-    except ValueError:
-        raise NotSignedIn("userId is not a user id.", code=Code.SIGNATURE_INVALID) from None
-    number = inputs.decimal(timestamp, maximum=10**16 - 1)
-    if number is None:
-        raise NotSignedIn(
-            "timestamp must be Unix time in seconds or milliseconds.", code=Code.SIGNATURE_INVALID
-        )
-    seconds = number / (1000 if len(timestamp) >= 13 else 1)
-    if abs(time.time() - seconds) > int(aurinko_settings.USER_SIGNATURE_MAX_AGE):
-        raise NotSignedIn(
-            "The userSignature timestamp is too old (or in the future).",
-            code=Code.SIGNATURE_EXPIRED,
-        )
-    if not app.user_signing_key:
-        raise NotSignedIn(
-            "This app's client secret predates userSignature: rotate it.",
-            code=Code.SIGNATURE_UNAVAILABLE,
-        )
-    provided = _decode_signature(user_signature)
-    expected = bytes.fromhex(signature(app.user_signing_key, user_id, timestamp))
-    if provided is None or not hmac.compare_digest(provided, expected):
-        raise NotSignedIn("userSignature does not match.", code=Code.SIGNATURE_INVALID)
-    return parsed_id
 
 
 def complete(pending: AuthState, query: Mapping[str, str], browser_id: str) -> common.Completed:

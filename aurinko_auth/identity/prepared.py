@@ -97,14 +97,25 @@ def prepare(meta: dict) -> str:
     client_id, token_type, token = sent
     trust = trust_for(client_id, token_type)
     verified = verify(trust, token, meta)
-    prepared = crypto.new_token(PREFIX)
-    PreparedAuth.objects.create(
-        token_hash=crypto.hash_token(prepared),
+    return _store(
         app=trust.app,
         token_type=verified.token_type,
         subject=verified.subject,
         claims=verified.claims,
-        expires_at=timezone.now() + TTL,
+    )
+
+
+def prepare_for_user(user: AppUser) -> str:
+    """A prepared sign-in for a signed-in user (their session authenticated the request):
+    the popup links a secondary account to them without seeing the session cookie (a
+    partitioned cookie lives in the iframe's partition, not the popup's)."""
+    return _store(app=user.app, user=user)
+
+
+def _store(**fields: Any) -> str:
+    prepared = crypto.new_token(PREFIX)
+    PreparedAuth.objects.create(
+        token_hash=crypto.hash_token(prepared), expires_at=timezone.now() + TTL, **fields
     )
     return prepared
 
@@ -124,12 +135,15 @@ def claim(app: App, token: str) -> PreparedAuth:
                 "call POST /v1/auth/prepare again.",
                 code=Code.IDENTITY_PREPARED_INVALID,
             )
-        return PreparedAuth.objects.get(token_hash=digest)
+        return PreparedAuth.objects.select_related("user").get(token_hash=digest)
 
 
 def user_of(app: App, claimed: PreparedAuth) -> AppUser:
-    """The app user a claimed prepared sign-in's host identity belongs to (a secondary
-    account is linked to them); ``identity.unknown_user`` before its first primary sign-in."""
+    """The app user a claimed prepared sign-in is for (a secondary account is linked to them):
+    the session's user, or whom its host identity belongs to (``identity.unknown_user`` before
+    that identity's first primary sign-in)."""
+    if claimed.user_id is not None:
+        return claimed.user  # type: ignore[return-value]
     identity = (
         HostIdentity.objects.select_related("user")
         .filter(app=app, token_type=claimed.token_type, subject=claimed.subject)
@@ -148,7 +162,7 @@ def user_of(app: App, claimed: PreparedAuth) -> AppUser:
 def record(app: App, prepared_id: int, user: AppUser) -> HostIdentity:
     """After a prepared primary sign-in: the host identity is ``user``'s (recorded the first
     time), or the flow fails with ``identity.mismatch`` (the caller's transaction rolls back)."""
-    found = PreparedAuth.objects.filter(pk=prepared_id, app=app).first()
+    found = PreparedAuth.objects.filter(pk=prepared_id, app=app, user__isnull=True).first()
     if found is None:
         raise IdentityRefused(
             "The prepared sign-in expired meanwhile.", code=Code.IDENTITY_PREPARED_INVALID

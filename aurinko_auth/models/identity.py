@@ -97,12 +97,18 @@ class HostIdentity(models.Model):
 
 class PreparedAuth(models.Model):
     """``POST /v1/auth/prepare``'s token: single use, short-lived, binding the next
-    authorize call to one app and one verified host identity (stored as SHA-256 only)."""
+    authorize call to one app and one verified host identity, or to one signed-in user
+    (stored as SHA-256 only)."""
 
     token_hash = models.CharField(max_length=64, unique=True, editable=False)
     app = models.ForeignKey(App, on_delete=models.CASCADE, related_name="+")
-    token_type = models.CharField(max_length=32, choices=IdentityTokenType.choices)
-    subject = models.CharField(max_length=500)
+    # Prepared with a host identity token: its type and subject. Prepared by a signed-in
+    # user's session instead (the iframe's partitioned cookie): ``user``, type and subject empty.
+    token_type = models.CharField(max_length=32, choices=IdentityTokenType.choices, blank=True)
+    subject = models.CharField(max_length=500, blank=True)
+    user = models.ForeignKey(
+        "AppUser", on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
     # What the verified token said besides the subject (tid, oid, sub, hd, email): no secret.
     claims = models.JSONField(default=dict, blank=True)
     expires_at = models.DateTimeField()

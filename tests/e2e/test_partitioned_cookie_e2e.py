@@ -26,7 +26,7 @@ from urllib.parse import urlencode
 import pytest
 
 from aurinko_auth import usersessions
-from aurinko_auth.models import App, AppUser, UserSession
+from aurinko_auth.models import Account, App, AppUser, UserSession
 from tests.e2e.conftest import configure_addin_app
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
@@ -62,7 +62,14 @@ def outer_site() -> Iterator[str]:
 
 def _embedded_add_in(chromium, outer_site, addin, broker, app):
     page = chromium.new_page()
-    query = urlencode({"broker": broker.url, "clientId": app.client_id, "primary": "Google"})
+    query = urlencode(
+        {
+            "broker": broker.url,
+            "clientId": app.client_id,
+            "primary": "Google",
+            "secondary": "Office365",
+        }
+    )
     page.goto(f"{outer_site}/host.html?" + urlencode({"addin": f"{addin}/index.html?{query}"}))
     frame = page.frame_locator("#addin")
     frame.locator("#status[data-state=signed-out]").wait_for()
@@ -106,6 +113,21 @@ def test_partitioned_cookie_signs_in_an_iframe_on_another_site(
     assert '"auth.required"' in top.text_content("body")
     top.close()
     assert name in {c["name"] for c in chromium.cookies(broker.url)}
+
+    # Link a secondary account: the popup has no cookie of the iframe's partition, so the
+    # iframe asks POST /v1/auth/prepare (its partitioned cookie) for a token naming the user.
+    with page.expect_popup() as opened:
+        frame.locator("#link").click()
+    popup = opened.value
+    popup.wait_for_selector("#id_username")
+    popup.fill("#id_username", "bob")
+    popup.fill("#id_password", "bob-pw")
+    with popup.expect_event("close"):
+        popup.click("button[type=submit]")
+    frame.locator("#status:has-text('2 accounts')").wait_for()
+    linked = Account.objects.get(user=user, account_type=Account.Type.SECONDARY)
+    assert (linked.service_type, linked.email) == ("Office365", "bob@example.com")
+    assert AppUser.objects.count() == 1
 
 
 def test_unpartitioned_cookie_fails_in_the_same_page(
