@@ -86,6 +86,11 @@ class Code(StrEnum):
         400,
         "responseType=token is off for the app (an opt-in; use a code).",
     )
+    RESPONSETYPE_TOKEN_UNTRUSTED = (
+        "responsetype.token_untrusted",
+        400,
+        "responseType=token goes only to a return URL on one of the app's trusted domains.",
+    )
     # --- accounts, tokens, sessions ---------------------------------------------------------
     TOKEN_INVALID = "token.invalid", 401, "Unknown, expired or revoked account token."
     TOKEN_NO_REFRESH = "token.no_refresh_token", 401, "The provider issued no refresh token."

@@ -16,7 +16,7 @@ from aurinko_auth.providers.base import Provider
 from aurinko_auth.providers.oauth2 import OAuth2Provider
 from aurinko_auth.providers.registry import all_providers, get_provider
 from aurinko_auth.providers.service_accounts import ServiceAccountProvider
-from aurinko_auth.security import returnurls
+from aurinko_auth.security import origins, returnurls
 from aurinko_auth.security.transport import is_secure_or_loopback
 
 
@@ -79,13 +79,14 @@ def create_app(
     token_response: bool = False,
     cookie_partitioned: bool = False,
     cookie_host_prefix: bool = False,
+    trusted_domains: list[str] | None = None,
 ) -> tuple[App, str]:
     """Register an app. Returns it and its client secret (the only time it is shown).
     Moving from Aurinko: ``client_id`` and ``client_secret`` keep the app's credentials
     (add-in manifests and the app's configuration stay valid); ``aurinko_signatures`` makes
     ``userSignature`` Aurinko's (keyed with the client secret itself). ``public_client``:
     flows need PKCE and codes are redeemed without the secret; ``token_response`` lets
-    ``responseType=token`` put the account token in the return URL (docs/add-ins.md)."""
+    ``responseType=token`` put the account token in a return URL on a trusted domain."""
     if not name.strip():
         raise InvalidRequest("An app needs a name.")
     allowed = scopes_list(scopes)
@@ -99,6 +100,7 @@ def create_app(
         token_response=token_response,
         cookie_partitioned=cookie_partitioned,
         cookie_host_prefix=cookie_host_prefix,
+        trusted_domains=origins.validate_trusted_list(trusted_domains or []),
     )
     if client_id is not None:
         app.client_id = validate_client_id(client_id)

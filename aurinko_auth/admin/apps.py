@@ -53,6 +53,7 @@ class AppAdmin(AppPagesMixin, AppScopedAdminMixin, admin.ModelAdmin):
         "created_at",
         "updated_at",
         "return_url_list",
+        "trusted_domain_list",
         "scope_list",
         "required_scope_list",
         "signature_mode",
@@ -91,7 +92,7 @@ class AppAdmin(AppPagesMixin, AppScopedAdminMixin, admin.ModelAdmin):
     def get_fieldsets(self, request: HttpRequest, obj: App | None = None) -> Any:
         if obj is None:
             return [
-                (None, {"fields": ["name", "return_urls", "allowed_scopes"]}),
+                (None, {"fields": ["name", "return_urls", "trusted_domains", "allowed_scopes"]}),
                 ("Public clients", {"fields": ["public_client", "token_response"]}),
                 (
                     "Moving from Aurinko",
@@ -106,16 +107,16 @@ class AppAdmin(AppPagesMixin, AppScopedAdminMixin, admin.ModelAdmin):
                     },
                 ),
             ]
-        settings = ["name", "active", "return_urls", "allowed_scopes", "required_scopes"]
-        settings += ["public_client", "token_response"]
+        settings = ["name", "active", "return_urls", "trusted_domains", "allowed_scopes"]
+        settings += ["required_scopes", "public_client", "token_response"]
         cookie = ["cookie_partitioned", "cookie_host_prefix"]
         cookie += ["session_lifetime", "session_idle_timeout"]
         credentials = ["client_id", "client_secret_hint", "aurinko_signatures"]
         if self.has_change_permission(request, obj):
             credentials.append("current_client_secret")
         else:
-            settings = ["name", "active", "return_url_list", "scope_list", "required_scope_list"]
-            settings += ["public_client", "token_response"]
+            settings = ["name", "active", "return_url_list", "trusted_domain_list", "scope_list"]
+            settings += ["required_scope_list", "public_client", "token_response"]
             credentials = ["client_id", "client_secret_hint", "signature_mode"]
         return [
             ("Credentials", {"fields": credentials}),
@@ -137,6 +138,11 @@ class AppAdmin(AppPagesMixin, AppScopedAdminMixin, admin.ModelAdmin):
     @admin.display(description="authorized return URLs")
     def return_url_list(self, obj: App) -> str:
         return format_html_join(mark_safe("<br>"), "{}", ((u,) for u in obj.return_urls)) or "none"
+
+    @admin.display(description="trusted domains")
+    def trusted_domain_list(self, obj: App) -> str:
+        origins = ((o,) for o in obj.trusted_domains)
+        return format_html_join(mark_safe("<br>"), "{}", origins) or "none"
 
     @admin.display(description="allowed scopes")
     def scope_list(self, obj: App) -> str:
@@ -182,6 +188,7 @@ class AppAdmin(AppPagesMixin, AppScopedAdminMixin, admin.ModelAdmin):
                 aurinko_signatures=obj.aurinko_signatures,
                 public_client=obj.public_client,
                 token_response=obj.token_response,
+                trusted_domains=obj.trusted_domains,
             )
             # The admin goes on with `obj` (log entry, redirect): make it the saved row.
             for field in App._meta.concrete_fields:

@@ -21,6 +21,7 @@ from aurinko_auth.admin.provider_forms import (  # noqa: F401 (re-exported)
 )
 from aurinko_auth.exceptions import AurinkoError
 from aurinko_auth.models import App, AppMembership
+from aurinko_auth.security import origins
 
 SCOPE_HELP = {
     "Mail.Read": "read mail",
@@ -41,6 +42,17 @@ def _lines(value: str) -> list[str]:
     return [line.strip() for line in (value or "").splitlines() if line.strip()]
 
 
+class LinesField(forms.CharField):
+    """A list edited as one item per line: shown joined, cleaned into its non-empty lines (so
+    an unchanged list is not a change)."""
+
+    def prepare_value(self, value: Any) -> Any:
+        return "\n".join(value) if isinstance(value, list | tuple) else value
+
+    def to_python(self, value: Any) -> list[str]:  # type: ignore[override]
+        return _lines(super().to_python(value))
+
+
 class AppForm(forms.ModelForm):
     """Name, return URLs (one per line) and allowed scopes (checkboxes)."""
 
@@ -58,6 +70,22 @@ class AppForm(forms.ModelForm):
         help_text="One URL per line, matched exactly (a trailing slash differs). https, or "
         "http on loopback hosts (localhost, 127.0.0.1) for development. No fragment, "
         "no wildcard.",
+    )
+    trusted_domains = LinesField(
+        label="Trusted domains",
+        required=False,
+        widget=forms.Textarea(
+            attrs={
+                "rows": 3,
+                "cols": 80,
+                "spellcheck": "false",
+                "placeholder": "https://addin.example.com",
+            }
+        ),
+        help_text="One origin per line (scheme://host[:port], no path, no wildcard): pages "
+        "there may use the session API with the user's cookie (CORS), and only return URLs "
+        "there receive responseType=token. They are not return URLs: those are registered "
+        "above. https, or http on loopback hosts; chrome-extension://ID for an extension.",
     )
     allowed_scopes = forms.MultipleChoiceField(
         label="Allowed scopes",
@@ -111,6 +139,7 @@ class AppForm(forms.ModelForm):
             "name",
             "active",
             "return_urls",
+            "trusted_domains",
             "allowed_scopes",
             "required_scopes",
             "aurinko_signatures",
@@ -164,6 +193,21 @@ class AppForm(forms.ModelForm):
         if errors:
             raise ValidationError(errors)
         return services.validate_return_urls(lines, public_client=True)
+
+    def clean_trusted_domains(self) -> list[str]:
+        lines = self.cleaned_data["trusted_domains"]
+        errors = []
+        for origin in lines:
+            try:
+                origins.validate_trusted(origin)
+            except AurinkoError as exc:
+                errors.append(ValidationError(exc.message, code=exc.code))
+        if errors:
+            raise ValidationError(errors)
+        try:
+            return origins.validate_trusted_list(lines)
+        except AurinkoError as exc:
+            raise ValidationError(exc.message, code=exc.code) from None
 
     def clean_allowed_scopes(self) -> list[str]:
         try:

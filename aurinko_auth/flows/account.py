@@ -32,7 +32,7 @@ def start(req: common.AuthorizeRequest, browser_id: str) -> common.Started:
         response_type = (req.response_type or "code").lower()
         if response_type not in RESPONSE_TYPES:
             raise InvalidRequest("responseType must be 'code' or 'token'.")
-        common.check_response_type(app, response_type)
+        common.check_response_type(app, response_type, req.return_url)
         provider, unified = common.check_common(req, app)
         params = common.flow_params(req, app, provider, response_type=response_type)
         if req.account_id and not params.recycle:

@@ -33,7 +33,7 @@ from aurinko_auth.models import Account, App, AuthState, ProviderConfig
 from aurinko_auth.providers.base import Provider
 from aurinko_auth.providers.oauth2 import OAuth2Provider
 from aurinko_auth.providers.registry import get_provider
-from aurinko_auth.security import returnurls
+from aurinko_auth.security import origins, returnurls
 
 logger = logging.getLogger("aurinko_auth.flows")
 
@@ -177,9 +177,12 @@ def flow_params(req: AuthorizeRequest, app: App, provider: Provider, **fields: A
     )
 
 
-def check_response_type(app: App, response_type: str) -> None:
+def check_response_type(app: App, response_type: str, return_url: str) -> None:
     """``responseType=token`` puts an account token in a URL: an app must opt in to it
-    (``App.token_response``), and a public client never gets it (its return URL is a page)."""
+    (``App.token_response``), a public client never gets it (its return URL is a page), and
+    it goes only to a return URL on one of the app's trusted domains (Aurinko's rule: "the
+    implicit grant flow is secured by the trusted domains setting"; the return URL must be
+    registered as well)."""
     if response_type != "token":
         return
     if not app.token_response or app.public_client:
@@ -188,6 +191,13 @@ def check_response_type(app: App, response_type: str) -> None:
             + (" (a public client redeems a code with PKCE)." if app.public_client else ": ")
             + ("" if app.public_client else "use responseType=code, or turn it on for the app."),
             code=Code.RESPONSETYPE_TOKEN_DISABLED,
+        )
+    if not origins.is_trusted_domain(return_url, app):
+        raise InvalidRequest(
+            f"responseType=token goes only to a return URL on one of the app's trusted "
+            f"domains; {returnurls.origin(return_url)} is not one of them (add it, or use "
+            "responseType=code).",
+            code=Code.RESPONSETYPE_TOKEN_UNTRUSTED,
         )
 
 

@@ -44,7 +44,7 @@ def start(req: common.AuthorizeRequest, browser_id: str) -> common.Started:
         response_type = (req.response_type or "code").lower()
         if response_type not in account_flow.RESPONSE_TYPES:
             raise InvalidRequest("responseType must be 'code' or 'token'.")
-        common.check_response_type(app, response_type)
+        common.check_response_type(app, response_type, req.return_url)
         provider, unified = common.check_common(req, app)
         if not isinstance(provider, ServiceAccountProvider) or not isinstance(
             provider, OAuth2Provider

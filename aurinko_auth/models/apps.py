@@ -40,6 +40,16 @@ class App(models.Model):
         blank=True,
         help_text="Exact URLs; https, or http on loopback hosts.",
     )
+    # Aurinko's "trusted domains": origins beyond the return URLs' that may use the session
+    # API (CORS with credentials, the cookie) and whose return URLs receive responseType=token
+    # (docs/user-flow.md "Trusted domains"). Stored as browsers send Origin
+    # (security/origins.validate_trusted); they are not return URLs.
+    trusted_domains = models.JSONField(
+        "trusted domains",
+        default=list,
+        blank=True,
+        help_text="Origins (scheme://host[:port]), matched exactly.",
+    )
     allowed_scopes = models.JSONField("allowed scopes", default=list, blank=True)
     # Unified scopes the app needs now; an account that has not granted one of them lists it
     # in `missingScopes` (docs/scopes.md). Empty: what each account last requested.

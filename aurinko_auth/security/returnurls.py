@@ -92,6 +92,11 @@ def validate_registered(url: str, *, public_client: bool = False) -> str:
     return url
 
 
+def is_extension_id(value: str) -> bool:
+    """Whether ``value`` is a Chromium extension id (32 letters a-p)."""
+    return bool(_EXTENSION_ID.match(value))
+
+
 def is_extension(url: str) -> bool:
     return urlsplit(url).scheme.lower() in EXTENSION_SCHEMES
 

@@ -142,6 +142,7 @@ def test_office365_consent_creates_daemon_account_code(client, daemon_app):
 def test_office365_consent_again_updates_same_account_token_response(client, daemon_app):
     app, _, _ = daemon_app("Office365")
     app.token_response = True  # an opt-in (issue 17 item 3)
+    app.trusted_domains = ["https://app.example.com"]  # the return URL's origin
     app.save()
     responses.post(MS_TOKEN, json=MS_APP_TOKEN)
     first = client.get(

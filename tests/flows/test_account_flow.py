@@ -41,6 +41,7 @@ def test_code_flow_end_to_end(google_app):
 
 def test_token_response_type_returns_token_and_account_id(google_app):
     google_app.app.token_response = True  # an opt-in (issue 17 item 3)
+    google_app.app.trusted_domains = ["https://app.example.com"]  # the return URL's origin
     google_app.app.save()
     back = google_app.complete(google_app.start(responseType="token"))
     assert back["status"] == "success"

@@ -188,6 +188,7 @@ def test_token_response_is_an_opt_in(google_app):
     assert back["status"] == "error" and back["error"] == "responsetype.token_disabled"
     assert "responseType=code" in back["message"]
     google_app.app.token_response = True
+    google_app.app.trusted_domains = ["https://app.example.com"]
     google_app.app.save()
     assert "accessToken" in google_app.complete(google_app.start(responseType="token"))
 

@@ -16,6 +16,7 @@ manage.py aurinko_app signatures CLIENT_ID --aurinko|--derived --client-secret S
 manage.py aurinko_app trust CLIENT_ID TYPE --audience A [--audience B ...] [--tenant T ...]
                              [--issuer URL] [--jwks URL]
 manage.py aurinko_app untrust CLIENT_ID TYPE
+manage.py aurinko_app origins CLIENT_ID [--add ORIGIN ...] [--remove ORIGIN ...] [--clear]
 manage.py aurinko_app cookie CLIENT_ID [--partitioned|--unpartitioned]
                              [--host-prefix|--aurinko-name]
                              [--session-lifetime SECONDS] [--idle-timeout SECONDS]
@@ -26,6 +27,9 @@ on other sites; the page sets it from a ``sessionCode``) and/or names it ``__Hos
 ten years, for "signed in until the user logs out") and how long unused (``--idle-timeout``);
 0 means the deployment's ``SESSION_LIFETIME``/``SESSION_IDLE_TIMEOUT``. It prints the result
 as JSON.
+
+``origins`` lists or changes the app's trusted domains (docs/user-flow.md "Trusted domains"),
+printing them as JSON.
 
 ``trust`` makes the app accept host identity tokens of TYPE (``exchangeIdToken``,
 ``entraIdToken``, ``googleIdToken``) on ``/v1/auth/prepare`` and the session API
@@ -48,6 +52,7 @@ from django.db import transaction
 from aurinko_auth import services, usersessions
 from aurinko_auth.exceptions import AurinkoError
 from aurinko_auth.models import App, IdentityTokenType
+from aurinko_auth.security import origins
 
 
 class Command(BaseCommand):
@@ -89,6 +94,7 @@ class Command(BaseCommand):
             action="store_true",
             help="Allow responseType=token (discouraged: the account token goes in the URL).",
         )
+        create.add_argument("--trusted-domain", action="append", dest="trusted_domains")
         create.add_argument(
             "--partitioned-cookie", action="store_true", help="A Partitioned session cookie."
         )
@@ -106,6 +112,12 @@ class Command(BaseCommand):
         naming.add_argument("--aurinko-name", action="store_false", dest="host_prefix")
         cookie.add_argument("--session-lifetime", type=int, metavar="SECONDS")
         cookie.add_argument("--idle-timeout", type=int, metavar="SECONDS")
+
+        trusted = sub.add_parser("origins", help="List or change the app's trusted domains.")
+        trusted.add_argument("client_id")
+        trusted.add_argument("--add", action="append", default=[], metavar="ORIGIN")
+        trusted.add_argument("--remove", action="append", default=[], metavar="ORIGIN")
+        trusted.add_argument("--clear", action="store_true", help="Remove them all first.")
 
         signatures = sub.add_parser(
             "signatures", help="Choose how userSignature is keyed (needs the client secret)."
@@ -221,6 +233,7 @@ class Command(BaseCommand):
             token_response=options["token_response"],
             cookie_partitioned=options["partitioned_cookie"],
             cookie_host_prefix=options["host_cookie"],
+            trusted_domains=options["trusted_domains"],
         )
         self.emit({"clientId": app.client_id, "clientSecret": secret})
 
@@ -246,6 +259,15 @@ class Command(BaseCommand):
                 "tokenResponse": app.token_response,
             }
         )
+
+    def handle_origins(self, options: dict[str, Any]) -> None:
+        app, clear = self.get_app(options["client_id"]), options["clear"]
+        if options["add"] or options["remove"] or clear:
+            replace = [] if clear else None
+            app = origins.set_trusted_domains(
+                app, add=options["add"], remove=options["remove"], replace=replace
+            )
+        self.emit({"clientId": app.client_id, "trustedDomains": app.trusted_domains})
 
     def handle_signatures(self, options: dict[str, Any]) -> None:
         app = services.set_aurinko_signatures(
@@ -364,6 +386,7 @@ class Command(BaseCommand):
                     "userSignature": "aurinko" if a.aurinko_signatures else "derived",
                     "publicClient": a.public_client,
                     "tokenResponse": a.token_response,
+                    "trustedDomains": a.trusted_domains,
                     "providers": sorted(c.service_type for c in a.provider_configs.all()),
                 }
                 for a in apps
