@@ -7,7 +7,7 @@ from aurinko_auth.api.direct import DirectAPIView
 from aurinko_auth.api.schema import schema_view
 from aurinko_auth.guards import guarded, not_found
 from aurinko_auth.health import health_view
-from aurinko_auth.hotpath.lean import lean_account_view, lean_user_view
+from aurinko_auth.api.lean import lean_account_view, lean_user_view
 
 app_name = "aurinko_auth"
 

@@ -1,4 +1,4 @@
-"""Comparing a lean view (aurinko_auth/hotpath/lean.py) with the DRF view it stands in for:
+"""Comparing a lean view (aurinko_auth/api/lean.py) with the DRF view it stands in for:
 the same request to both, and the two responses alike to the byte."""
 
 from __future__ import annotations

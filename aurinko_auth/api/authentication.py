@@ -35,7 +35,7 @@ class AccountTokenAuthentication(authentication.BaseAuthentication):
             return None
         if identity_principals.has_identity_headers(request.META):
             return None  # a host identity token: UserSessionAuthentication's
-        # The lean GET /v1/account (hotpath/lean.py) may have looked this token up already.
+        # The lean GET /v1/account (api/lean.py) may have looked this token up already.
         refused = getattr(request, _REFUSED, None)  # DRF's Request reads the HttpRequest's
         if refused is not None and refused[0] == value:
             raise refused[1]
@@ -109,7 +109,7 @@ class UserSessionAuthentication(authentication.BaseAuthentication):
     )
 
     def authenticate(self, request: Request) -> tuple[auth.Principal, Any] | None:
-        # The lean GET /v1/user (hotpath/lean.py) may have looked this request's session up.
+        # The lean GET /v1/user (api/lean.py) may have looked this request's session up.
         refused = getattr(request, _REFUSED_SESSION, None)
         if refused is not None:
             raise refused

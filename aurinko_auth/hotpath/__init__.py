@@ -12,6 +12,8 @@ any view (and the benchmarks) can use them:
   per-process level in front of it and its invalidation channel (``AUTH_LOCAL_CACHE``);
 * :mod:`~aurinko_auth.hotpath.rowquery`: the one SQL compiler of these lookups, and
   :mod:`~aurinko_auth.hotpath.prepared`: how its hot reads use the connection
-  (``AUTH_PREPARED_QUERY``);
-* :mod:`~aurinko_auth.hotpath.lean`: the lean ``GET /v1/account``.
+  (``AUTH_PREPARED_QUERY``).
+
+The lean views that answer the hottest requests without DRF on top of these lookups are API
+views: :mod:`aurinko_auth.api.lean`.
 """

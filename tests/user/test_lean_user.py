@@ -1,4 +1,4 @@
-"""The lean ``GET /v1/user`` (hotpath/lean.py) answers exactly what the DRF view answers, in
+"""The lean ``GET /v1/user`` (api/lean.py) answers exactly what the DRF view answers, in
 one query (session -> user -> app and the accounts), and hands every other case to the DRF
 view without a second session lookup."""
 
@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from aurinko_auth import usersessions
 from aurinko_auth.api.user_views import UserView
-from aurinko_auth.hotpath.lean import lean_user_view
+from aurinko_auth.api.lean import lean_user_view
 from aurinko_auth.models import Account, AppUser, UserSession
 from tests.lean_compare import assert_same, call_both
 from tests.user.conftest import APP_ORIGIN
