@@ -4,10 +4,10 @@ from aurinko_auth import views
 from aurinko_auth.api import svc_views, user_views
 from aurinko_auth.api import views as api
 from aurinko_auth.api.direct import DirectAPIView
+from aurinko_auth.api.lean import lean_account_view, lean_user_view
 from aurinko_auth.api.schema import schema_view
 from aurinko_auth.guards import guarded, not_found
 from aurinko_auth.health import health_view
-from aurinko_auth.api.lean import lean_account_view, lean_user_view
 
 app_name = "aurinko_auth"
 

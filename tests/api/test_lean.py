@@ -11,10 +11,10 @@ from django.core.cache import caches
 from django.test import RequestFactory
 from django.urls import resolve
 
+from aurinko_auth.api.lean import JSON_COLUMNS, lean_account_view
 from aurinko_auth.api.serializers import account_json
 from aurinko_auth.api.views import AccountView
 from aurinko_auth.hotpath import tokens
-from aurinko_auth.api.lean import JSON_COLUMNS, lean_account_view
 from aurinko_auth.models import Account
 from tests.lean_compare import assert_same, call_both
 

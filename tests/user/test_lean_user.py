@@ -13,8 +13,8 @@ from django.urls import resolve
 from django.utils import timezone
 
 from aurinko_auth import usersessions
-from aurinko_auth.api.user_views import UserView
 from aurinko_auth.api.lean import lean_user_view
+from aurinko_auth.api.user_views import UserView
 from aurinko_auth.models import Account, AppUser, UserSession
 from tests.lean_compare import assert_same, call_both
 from tests.user.conftest import APP_ORIGIN
