@@ -266,7 +266,42 @@ def check_admin_mfa(app_configs: Any = None, **kwargs: Any) -> list[checks.Check
                 id="aurinko_auth.E051",
             )
         ]
+    if apps.is_installed("django_otp_webauthn"):
+        return _passkey_relying_party()
     return []
+
+
+def _passkey_relying_party() -> list[checks.CheckMessage]:
+    """Passkeys sign in only where the browser's origin is allowed and its host is the RP ID
+    or under it (WebAuthn); the admin is served at PUBLIC_URL."""
+    import ipaddress
+    from urllib.parse import urlsplit
+
+    public = urlsplit(aurinko_settings.public_url)
+    origin = f"{public.scheme}://{public.netloc}"
+    host = (public.hostname or "").lower()
+    rp_id = str(getattr(settings, "OTP_WEBAUTHN_RP_ID", "") or "").lower()
+    origins = list(getattr(settings, "OTP_WEBAUTHN_ALLOWED_ORIGINS", None) or [])
+    problems = []
+    try:
+        ipaddress.ip_address(rp_id)
+    except ValueError:
+        if rp_id and host != rp_id and not host.endswith("." + rp_id):
+            problems.append(f"OTP_WEBAUTHN_RP_ID {rp_id!r} is not {host!r} nor a parent domain")
+    else:
+        problems.append(f"OTP_WEBAUTHN_RP_ID {rp_id!r} is an IP address (browsers refuse one)")
+    if origin not in origins:
+        problems.append(f"OTP_WEBAUTHN_ALLOWED_ORIGINS {origins!r} lacks {origin!r}")
+    if not problems:
+        return []
+    return [
+        checks.Warning(
+            "Staff passkeys will not work at PUBLIC_URL: " + "; ".join(problems) + ".",
+            hint="Serve the admin at a host name and set AURINKO_WEBAUTHN_RP_ID / "
+            "AURINKO_WEBAUTHN_ORIGINS (README: Admin sign-in).",
+            id="aurinko_auth.W052",
+        )
+    ]
 
 
 @checks.register(checks.Tags.caches)

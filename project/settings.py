@@ -106,6 +106,19 @@ SECURE_PROXY_SSL_HEADER = (
 SESSION_COOKIE_SECURE = PUBLIC_URL.startswith("https://")
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 
+# Staff passkeys (django-otp-webauthn, used when "django_otp_webauthn" is installed and
+# AURINKO_AUTH["ADMIN_MFA"] = "required"): bound to the public URL's host by default. A passkey
+# is registered for its RP ID and works on that host and its subdomains only; changing it later
+# strands every registered passkey.
+_public_parts = urlsplit(PUBLIC_URL)
+OTP_WEBAUTHN_RP_ID = env.str("AURINKO_WEBAUTHN_RP_ID", default=_public_host)
+OTP_WEBAUTHN_RP_NAME = env.str("AURINKO_WEBAUTHN_RP_NAME", default="Aurinko auth broker")
+OTP_WEBAUTHN_ALLOWED_ORIGINS = env.list(
+    "AURINKO_WEBAUTHN_ORIGINS", default=[f"{_public_parts.scheme}://{_public_parts.netloc}"]
+)
+# A passkey is a second factor after the password here, never a sign-in on its own.
+OTP_WEBAUTHN_ALLOW_PASSWORDLESS_LOGIN = False
+
 AURINKO_AUTH = {
     "PUBLIC_URL": PUBLIC_URL,
     "ENCRYPTION_KEYS": env.list("AURINKO_ENCRYPTION_KEYS", default=[]),

@@ -17,6 +17,7 @@ INSTALLED_APPS += [  # noqa: F405
     "django_otp",
     "django_otp.plugins.otp_totp",
     "django_otp.plugins.otp_static",
+    "django_otp_webauthn",
 ]
 LOGGING["loggers"]["aurinko_auth"]["level"] = "DEBUG"  # noqa: F405  (tests assert no secrets)
 # The test peers (tests/peers/) serve on loopback: app endpoint overrides point there.

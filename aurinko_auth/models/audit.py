@@ -19,6 +19,8 @@ class AuditEvent(models.Model):
     class Type(models.TextChoices):
         ADMIN_SIGN_IN = "admin.signin", "Admin sign-in"
         ADMIN_SIGN_IN_FAILED = "admin.signin_failed", "Admin sign-in failed"
+        ADMIN_PASSKEY_ADDED = "admin.passkey_added", "Admin passkey registered"
+        ADMIN_PASSKEY_REMOVED = "admin.passkey_removed", "Admin passkey removed"
         USER_SIGN_IN = "user.signin", "User sign-in"
         USER_SIGN_IN_FAILED = "user.signin_failed", "User sign-in failed"
         SESSION_REVOKED = "user.session_revoked", "User session revoked"

@@ -30,6 +30,20 @@ def staff_factory(db, django_user_model):
 
 
 @pytest.fixture
+def mfa_required(settings):
+    """The default admin site as ``ADMIN_MFA = "required"`` makes it at start-up."""
+    from django.contrib import admin
+
+    from aurinko_auth.admin import mfa
+
+    saved = {"login_form": admin.site.login_form, "login_template": admin.site.login_template}
+    settings.AURINKO_AUTH = {**settings.AURINKO_AUTH, "ADMIN_MFA": "required"}
+    mfa.install(admin.site)
+    yield
+    mfa.uninstall(admin.site, saved)
+
+
+@pytest.fixture
 def member_factory(db):
     def make(app: Any, user: Any, role: str = AppMembership.Role.OWNER) -> AppMembership:
         return AppMembership.objects.create(app=app, user=user, role=role)

@@ -104,7 +104,8 @@ def test_a_staff_user_without_apps_sees_only_the_app_list_and_may_create_one(cli
     index = client.get(reverse("admin:index"))
     assert index.status_code == 200
     models = [m["object_name"] for a in index.context["app_list"] for m in a["models"]]
-    assert models == ["App", "AuditEvent"]
+    # Their own passkeys too (tests/settings.py installs django-otp-webauthn).
+    assert models == ["App", "AuditEvent", "WebAuthnCredential"]
     assert client.get(reverse("admin:aurinko_auth_app_changelist")).context["cl"].result_count == 0
     assert client.get(reverse("admin:aurinko_auth_app_add")).status_code == 200
     assert client.get(reverse("admin:aurinko_auth_account_changelist")).status_code == 403

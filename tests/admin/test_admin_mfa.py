@@ -19,16 +19,6 @@ LOGIN = "/admin/login/?next=/admin/"
 
 
 @pytest.fixture
-def mfa_required():
-    """The default admin site as ``ADMIN_MFA = "required"`` makes it at start-up."""
-    saved = {"login_form": admin.site.login_form, "login_template": admin.site.login_template}
-    with override_settings(AURINKO_AUTH={"ADMIN_MFA": "required"}):
-        mfa.install(admin.site)
-        yield
-    mfa.uninstall(admin.site, saved)
-
-
-@pytest.fixture
 def olivia(staff_factory):
     user = staff_factory("olivia")
     device = TOTPDevice.objects.create(user=user, name="phone", confirmed=True)
