@@ -19,6 +19,10 @@ INSTALLED_APPS += [  # noqa: F405
     "django_otp.plugins.otp_static",
     "django_otp_webauthn",
 ]
+# Passkeys need a host name (not the default public URL's 127.0.0.1: django-otp-webauthn's check
+# otp_webauthn.E031 refuses it); the passkey tests set the relying party they serve.
+OTP_WEBAUTHN_RP_ID = "localhost"
+OTP_WEBAUTHN_ALLOWED_ORIGINS = ["http://localhost:8000"]
 LOGGING["loggers"]["aurinko_auth"]["level"] = "DEBUG"  # noqa: F405  (tests assert no secrets)
 # The test peers (tests/peers/) serve on loopback: app endpoint overrides point there.
 AURINKO_AUTH["ALLOW_LOOPBACK_ENDPOINTS"] = True  # noqa: F405
