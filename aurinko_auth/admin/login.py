@@ -36,6 +36,11 @@ def check(username: str, ip: str) -> None:
     ratelimit.check(
         SCOPE_ACCOUNT, _account_key(username), aurinko_settings.ADMIN_LOGIN_RATE_ACCOUNT
     )
+    check_address(ip)
+
+
+def check_address(ip: str) -> None:
+    """Raise :class:`RateLimited` while the address is locked out (whatever the account)."""
     ratelimit.check(SCOPE_IP, ip or "-", aurinko_settings.ADMIN_LOGIN_RATE_IP)
 
 

@@ -45,8 +45,10 @@ from webauthn.helpers.exceptions import WebAuthnException
 from webauthn.helpers.structs import ResidentKeyRequirement
 
 from aurinko_auth import audit
+from aurinko_auth.admin import login
 from aurinko_auth.admin.verification import session_verified
 from aurinko_auth.conf import aurinko_settings
+from aurinko_auth.exceptions import RateLimited
 
 # The pending sign-in challenge, in the (not yet signed-in) browser's Django session.
 CHALLENGE_SESSION_KEY = "aurinko_admin_passkey_challenge"
@@ -221,9 +223,15 @@ class PasskeyAdmin(admin.ModelAdmin):
 
     def sign_in_options(self, request: HttpRequest) -> HttpResponse:
         """``POST``: a sign-in challenge for the login page (anonymous; 404 while the admin
-        does not require MFA)."""
+        does not require MFA, 429 while the client's address is locked out)."""
         if not enabled():
             return JsonResponse({"detail": "Passkeys are not enabled."}, status=404)
+        try:  # a locked-out address gets no challenge (nor a session to hold one)
+            login.check_address(audit.client_ip(request))
+        except RateLimited as exc:
+            response = JsonResponse({"detail": str(exc), "code": exc.code}, status=429)
+            response["Retry-After"] = str(exc.retry_after or 60)
+            return response
         return JsonResponse(begin_sign_in(request))
 
     def get_urls(self) -> list[URLPattern]:

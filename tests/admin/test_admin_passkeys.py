@@ -202,6 +202,17 @@ def test_wrong_passkeys_count_as_failed_sign_ins(client, registered):
     assert not signed_in(client)
 
 
+def test_a_locked_out_address_gets_no_challenge(client, registered, settings):
+    settings.AURINKO_AUTH = {**settings.AURINKO_AUTH, "ADMIN_LOGIN_RATE_IP": "2/15m"}
+    key, _ = registered
+    for username in ("nobody-1", "nobody-2"):
+        client.post(LOGIN, {"username": username, "password": "wrong"})
+    response = client.post(OPTIONS)
+    assert response.status_code == 429 and response["Retry-After"]
+    assert response.json()["code"] == "rate.limited"
+    assert "aurinko_admin_passkey_challenge" not in client.session
+
+
 def test_registration_needs_a_session_a_device_verified(client, mfa_required, olivia):
     TOTPDevice.objects.create(user=olivia, name="phone", confirmed=True)
     client.force_login(olivia)  # the password only (e.g. from before MFA was required)
