@@ -8,6 +8,7 @@ once per ``SESSION_TOUCH_INTERVAL`` so most reads write nothing.
 
 from __future__ import annotations
 
+import hashlib
 import ipaddress
 import re
 from collections.abc import Callable, Iterable, Mapping
@@ -23,6 +24,7 @@ from django.utils import timezone
 from aurinko_auth import crypto
 from aurinko_auth.conf import aurinko_settings
 from aurinko_auth.errorcodes import Code
+from aurinko_auth.exceptions import InvalidRequest
 from aurinko_auth.hotpath import channel
 from aurinko_auth.hotpath.rowquery import ChainQuery
 from aurinko_auth.models import Account, App, AppUser, UserSession
@@ -187,6 +189,11 @@ def purge_expired() -> int:
 # (docs/add-ins.md): ``cookie_host_prefix`` names it ``__Host-AUR{appId}`` (then Path=/ and no
 # Domain, as the prefix requires), ``cookie_partitioned`` adds ``Partitioned`` (CHIPS: Secure
 # and SameSite=None too), for add-ins whose iframe sets the cookie in its own partition.
+#
+# ``mailboxInfo`` (Aurinko's multi-client setups: several mailboxes of one app signed in in one
+# browser, e.g. an Outlook user's shared mailboxes) gives one cookie per mailbox:
+# ``AUR{appId}_<16 hex of SHA-256 of the lowercased mailboxInfo>``, read when the request says
+# which mailbox (``X-Aurinko-Mailbox-Info``); a request without it reads the plain name only.
 
 HOST_PREFIX = "__Host-"
 
@@ -199,13 +206,38 @@ class PartitionedMorsel(Morsel):
     _flags = Morsel._flags | {"partitioned"}
 
 
-def cookie_name(app: App | int, *, host_prefix: bool | None = None) -> str:
+MAILBOX_INFO_MAX = 320
+MAILBOX_INFO_HEADER = "HTTP_X_AURINKO_MAILBOX_INFO"
+
+
+def checked_mailbox_info(value: str | None) -> str:
+    """A ``mailboxInfo`` (query) or ``X-Aurinko-Mailbox-Info`` (header) value, stripped;
+    ``request.invalid`` when it is longer than an address can be or holds control characters."""
+    info = (value or "").strip()
+    if len(info) > MAILBOX_INFO_MAX or any(ord(c) < 32 or ord(c) == 127 for c in info):
+        raise InvalidRequest(
+            f"mailboxInfo (X-Aurinko-Mailbox-Info) must be at most {MAILBOX_INFO_MAX} "
+            "printable characters (commonly the mailbox's address)."
+        )
+    return info
+
+
+def mailbox_key(mailbox_info: str) -> str:
+    """The cookie-name suffix of a ``mailboxInfo`` ("" for none): a digest, so that the name
+    holds no address and only cookie-safe characters."""
+    info = mailbox_info.strip().lower()
+    return hashlib.sha256(info.encode()).hexdigest()[:16] if info else ""
+
+
+def cookie_name(app: App | int, *, host_prefix: bool | None = None, mailbox_info: str = "") -> str:
     """The session cookie's name for ``app`` (an App, or an app id with the default naming
-    unless ``host_prefix``)."""
+    unless ``host_prefix``), and for one mailbox of a multi-client setup (``mailboxInfo``)."""
     if host_prefix is None:
         host_prefix = isinstance(app, App) and app.cookie_host_prefix
     app_id = app.pk if isinstance(app, App) else app
     name = str(aurinko_settings.SESSION_COOKIE_NAME).format(app_id=app_id)
+    key = mailbox_key(mailbox_info)
+    name = f"{name}_{key}" if key else name
     return HOST_PREFIX + name if host_prefix else name
 
 
@@ -213,7 +245,11 @@ def cookie_name(app: App | int, *, host_prefix: bool | None = None) -> str:
 def _name_pattern(template: str) -> re.Pattern[str]:
     before, _, after = template.partition("{app_id}")
     return re.compile(
-        f"(?:{re.escape(HOST_PREFIX)})?" + re.escape(before) + r"([0-9]{1,18})" + re.escape(after)
+        f"(?:{re.escape(HOST_PREFIX)})?"
+        + re.escape(before)
+        + r"([0-9]{1,18})"
+        + re.escape(after)
+        + "(?:_[0-9a-f]{16})?"
     )
 
 
@@ -231,10 +267,11 @@ def session_cookies(cookies: Mapping[str, str]) -> dict[str, int]:
     return found
 
 
-def sent_by_name(session: UserSession, cookies: Mapping[str, str]) -> bool:
+def sent_by_name(session: UserSession, cookies: Mapping[str, str], mailbox_info: str = "") -> bool:
     """Whether ``cookies`` hold ``session``'s token under the name its app uses now (an app
-    that names its cookie ``__Host-...`` accepts no other, which any host could have set)."""
-    sent = cookies.get(cookie_name(session.user.app))
+    that names its cookie ``__Host-...`` accepts no other, which any host could have set), for
+    the request's mailbox (``X-Aurinko-Mailbox-Info``; none: the plain name)."""
+    sent = cookies.get(cookie_name(session.user.app, mailbox_info=mailbox_info))
     return bool(sent) and crypto.check_token(sent, session.token_hash)
 
 
@@ -259,9 +296,9 @@ def _partition(response: HttpResponse, name: str) -> None:
     response.cookies[name]["partitioned"] = True
 
 
-def set_cookie(response: HttpResponse, app: App | int, token: str) -> None:
-    """Set ``app``'s session cookie (an app id: the default attributes)."""
-    name = cookie_name(app)
+def set_cookie(response: HttpResponse, app: App | int, token: str, mailbox_info: str = "") -> None:
+    """Set ``app``'s session cookie (an app id: the default attributes), of one mailbox."""
+    name = cookie_name(app, mailbox_info=mailbox_info)
     response.set_cookie(
         name,
         token,
@@ -275,10 +312,10 @@ def set_cookie(response: HttpResponse, app: App | int, token: str) -> None:
         _partition(response, name)
 
 
-def clear_cookie(response: HttpResponse, app: App | int) -> None:
-    """Delete ``app``'s session cookie: with the attributes it was set with (a partitioned
-    cookie is only replaced by a partitioned one, in the same partition)."""
-    name = cookie_name(app)
+def clear_cookie(response: HttpResponse, app: App | int, mailbox_info: str = "") -> None:
+    """Delete ``app``'s session cookie (of one mailbox): with the attributes it was set with (a
+    partitioned cookie is only replaced by a partitioned one, in the same partition)."""
+    name = cookie_name(app, mailbox_info=mailbox_info)
     attributes = _attributes(app)
     response.delete_cookie(
         name,

@@ -126,7 +126,7 @@ def finish_flow(result: common.Completed) -> HttpResponse:
     flow signed a user in. Password forms (EWS, IMAP) end with this too."""
     response = redirect(result.redirect_url)
     if result.session_token and result.app is not None:
-        usersessions.set_cookie(response, result.app, result.session_token)
+        usersessions.set_cookie(response, result.app, result.session_token, result.mailbox_info)
     return response
 
 

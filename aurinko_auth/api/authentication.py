@@ -143,6 +143,9 @@ class UserSessionAuthentication(authentication.BaseAuthentication):
             origin=meta.get("HTTP_ORIGIN"),
             client_id=client_id,
             find=find,
+            mailbox_info=usersessions.checked_mailbox_info(
+                meta.get(usersessions.MAILBOX_INFO_HEADER)
+            ),
         )
         if principal is None:
             return None

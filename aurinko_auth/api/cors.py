@@ -31,6 +31,7 @@ ALLOW_HEADERS = ", ".join(
         "X-Aurinko-Client-Id",
         "X-Aurinko-AuthType",
         "X-Aurinko-Auth-Type",
+        "X-Aurinko-Mailbox-Info",
     )
 )
 

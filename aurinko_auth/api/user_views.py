@@ -42,7 +42,13 @@ class UserAPIView(AurinkoAPIView):
     def ended(self, response: Response) -> Response:
         """Clear the cookie when the request's own session just ended."""
         if self.principal.from_cookie:
-            usersessions.clear_cookie(response, self.principal.app)
+            usersessions.clear_cookie(
+                response,
+                self.principal.app,
+                usersessions.checked_mailbox_info(
+                    self.request.META.get(usersessions.MAILBOX_INFO_HEADER)
+                ),
+            )
         return response
 
 
@@ -264,6 +270,7 @@ class SessionCookieView(AurinkoAPIView):
         if not isinstance(code, str) or not code:
             raise InvalidRequest("Send the sessionCode of the sign-in.")
         meta = request.META
+        mailbox = usersessions.checked_mailbox_info(meta.get(usersessions.MAILBOX_INFO_HEADER))
         app, user, token = codes.redeem_session_code(
             code,
             origin=meta.get("HTTP_ORIGIN"),
@@ -271,7 +278,8 @@ class SessionCookieView(AurinkoAPIView):
                 user_agent=meta.get("HTTP_USER_AGENT", ""), ip=meta.get("REMOTE_ADDR")
             ),
             cookies=request.COOKIES,
+            mailbox_info=mailbox,
         )
         response = Response({"userId": str(user.pk)})
-        usersessions.set_cookie(response, app, token)
+        usersessions.set_cookie(response, app, token, mailbox)
         return response

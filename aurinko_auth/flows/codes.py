@@ -79,12 +79,18 @@ def _redeemed(row: AuthCode) -> dict[str, Any]:
 
 
 def redeem_session_code(
-    code: str, *, origin: str | None, client: ClientInfo, cookies: dict[str, str]
+    code: str,
+    *,
+    origin: str | None,
+    client: ClientInfo,
+    cookies: dict[str, str],
+    mailbox_info: str = "",
 ) -> tuple[App, AppUser, str]:
     """A ``sessionCode`` (User flow, app with partitioned cookies) -> a new session, for the
     page on one of the app's origins that redeems it: returns the app, the user and the
     session token (for the cookie, set in that page's partition). Single use, like every
-    code; the browser's earlier session of the app (its cookie) ends with it."""
+    code; the browser's earlier session of the app (its cookie, of ``mailbox_info``'s mailbox)
+    ends with it."""
     if not code or len(code) > 200 or not code.startswith(crypto.PREFIX_CODE):
         raise InvalidCode()
     code_hash = crypto.hash_token(code)
@@ -111,7 +117,7 @@ def redeem_session_code(
         app_user = AppUser.objects.filter(pk=row.payload.get("userId"), app=app).first()
         if app_user is None:
             raise InvalidCode("The user of this code no longer exists.")
-        earlier = cookies.get(usersessions.cookie_name(app))
+        earlier = cookies.get(usersessions.cookie_name(app, mailbox_info=mailbox_info))
         if earlier and usersessions.looks_like_token(earlier):
             # No fixation: the session this partition had ends with the new sign-in.
             usersessions.revoke_where(token_hash=crypto.hash_token(earlier), user__app=app)

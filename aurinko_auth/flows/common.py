@@ -97,6 +97,7 @@ class Completed:
     redirect_url: str
     session_token: str | None = None
     app: App | None = None
+    mailbox_info: str = ""  # the cookie of this mailbox (User flow's ``mailboxInfo``)
 
 
 def new_pkce_pair() -> tuple[str, str]:

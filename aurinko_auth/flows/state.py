@@ -82,6 +82,8 @@ class FlowParams:
     user_id: str | None = field(default=None, metadata=_key("userId"))
     session_id: int | None = field(default=None, metadata=_key("sessionId"))
     replaces_session: int | None = field(default=None, metadata=_key("replacesSession"))
+    # Multi-client setups: the mailbox whose session cookie this sign-in reads and sets.
+    mailbox_info: str = field(default="", metadata=_key("mailboxInfo"))
     # A primary sign-in bound to a host identity (POST /v1/auth/prepare's token, claimed).
     prepared_id: int | None = field(default=None, metadata=_key("preparedAuth"))
     # Service accounts: the Office 365 tenant asked for; Google's delegated scopes (the

@@ -58,7 +58,15 @@ RESPONSE_TYPES = ("cookie", "code", "none")
 # The ``purpose`` of a sessionCode (partitioned cookies): the page redeems it, not a backend.
 COOKIE_PURPOSE = "cookie"
 # Query parameters of the User flow besides the Account flow's.
-EXTRA_PARAMS = ("accountRole", "userAccount", "userId", "timestamp", "userSignature", "token")
+EXTRA_PARAMS = (
+    "accountRole",
+    "userAccount",
+    "userId",
+    "timestamp",
+    "userSignature",
+    "token",
+    "mailboxInfo",
+)
 
 
 def start(
@@ -126,8 +134,15 @@ def begin(
     response_type = (req.response_type or "cookie").lower()
     if response_type not in RESPONSE_TYPES:
         raise InvalidRequest("responseType must be 'cookie', 'code' or 'none'.")
+    mailbox = usersessions.checked_mailbox_info(req.extra.get("mailboxInfo"))
     params = common.flow_params(
-        req, app, provider, response_type=response_type, role=role, client=client
+        req,
+        app,
+        provider,
+        response_type=response_type,
+        role=role,
+        client=client,
+        mailbox_info=mailbox,
     )
     if req.account_id and not params.recycle:
         raise InvalidRequest("accountId re-authorizes an account: recycle=false contradicts it.")
@@ -164,14 +179,16 @@ def begin(
                 )
             params = params.replace(account_id=account.pk)
         if response_type == "cookie":
-            replaced = _cookie_session(app, cookies)
+            replaced = _cookie_session(app, cookies, mailbox)
             if replaced is not None:
                 params = params.replace(replaces_session=replaced.pk)
     return params, select_account
 
 
-def _cookie_session(app: App, cookies: Mapping[str, str]) -> UserSession | None:
-    token = cookies.get(usersessions.cookie_name(app))
+def _cookie_session(
+    app: App, cookies: Mapping[str, str], mailbox_info: str = ""
+) -> UserSession | None:
+    token = cookies.get(usersessions.cookie_name(app, mailbox_info=mailbox_info))
     found = [s for s in usersessions.find([token] if token else []) if s.user.app_id == app.pk]
     return found[0] if found else None
 
@@ -190,7 +207,9 @@ def signed_in_user(
         if user is None:
             raise NotSignedIn("userId is not a user of this app.")
         return user, None
-    session = _cookie_session(app, cookies)
+    session = _cookie_session(
+        app, cookies, usersessions.checked_mailbox_info(extra.get("mailboxInfo"))
+    )
     if session is None:
         raise NotSignedIn(
             "No user is signed in: sign in with a primary account first, or "
@@ -272,7 +291,12 @@ def complete_linked(
                 # No fixation: the browser's earlier session ends with this sign-in.
                 usersessions.revoke_where(pk=replaced)
             token = usersessions.start(user, user_agent=client.user_agent, ip=client.ip)
-            return common.Completed(common.success_url(flow), session_token=token, app=app)
+            return common.Completed(
+                common.success_url(flow),
+                session_token=token,
+                app=app,
+                mailbox_info=flow.mailbox_info,
+            )
         return common.Completed(common.success_url(flow))
 
 

@@ -26,6 +26,7 @@ def user_from_session(
     origin: str | None,
     client_id: str | None = None,
     find: Callable[[Iterable[str]], list[UserSession]] = usersessions.find,
+    mailbox_info: str = "",
 ) -> Principal | None:
     """The signed-in app user, from ``X-Aurinko-Session`` (``header``) or a session cookie.
     Returns None when the request carries neither; raises AuthenticationFailed (401) for a
@@ -35,7 +36,8 @@ def user_from_session(
     only counts when the request's ``Origin`` (if any) is one of its app's origins, so one
     app's page can never read another app's user. ``client_id`` picks one app when a browser
     holds sessions of several. ``find`` looks the sessions up (the lean ``GET /v1/user``
-    passes one that reads the user's accounts in the same query)."""
+    passes one that reads the user's accounts in the same query). ``mailbox_info`` (the
+    request's ``X-Aurinko-Mailbox-Info``) picks that mailbox's cookie of a multi-client setup."""
     if header is not None:
         header = header.strip()
         found = find([header])
@@ -46,7 +48,7 @@ def user_from_session(
     if not sent:
         return None
     # Each session counts only under its own app's cookie name (never another app's).
-    candidates = [s for s in find(sent) if usersessions.sent_by_name(s, cookies)]
+    candidates = [s for s in find(sent) if usersessions.sent_by_name(s, cookies, mailbox_info)]
     if client_id:
         candidates = [s for s in candidates if s.user.app.client_id == client_id]
     if origin:

@@ -40,6 +40,7 @@ def _everything_set() -> FlowParams:
         prompt="consent",
         server_url="https://mail.example.com/EWS/Exchange.asmx",
         prepared_id=5,
+        mailbox_info="shared@example.com",
         code_challenge="E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM",
     )
 
@@ -71,6 +72,7 @@ def test_create_and_params_of_round_trip_in_aurinko_keys(app_factory):
         "userId": "3df3ce21-07c0-4cec-a8de-ed4c570ee15c",
         "sessionId": 11,
         "replacesSession": 12,
+        "mailboxInfo": "shared@example.com",
         "preparedAuth": 5,
         "tenant": "contoso.onmicrosoft.com",
         "daemonScopes": ["Mail.Read"],
