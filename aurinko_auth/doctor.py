@@ -7,14 +7,17 @@ from dataclasses import dataclass
 
 import requests
 
+from aurinko_auth.conf import aurinko_settings
 from aurinko_auth.exceptions import AurinkoError
 from aurinko_auth.models import App, ProviderConfig
 from aurinko_auth.providers.oauth2 import OAuth2Provider
 from aurinko_auth.providers.registry import get_provider
+from aurinko_auth.security.returnurls import validate_redirect_page
 from aurinko_auth.security.transport import is_secure_or_loopback
 
 ERROR = "error"
 WARNING = "warning"
+INFO = "info"
 
 
 @dataclass
@@ -42,6 +45,18 @@ def check_config(config: ProviderConfig, *, probe: bool = True) -> list[Finding]
             add(ERROR, f"endpoint {name!r} ({url}) must use https (http only on loopback)")
     if not isinstance(provider, OAuth2Provider):
         return found
+    if config.redirect_page:
+        try:
+            validate_redirect_page(config.redirect_page)
+        except AurinkoError as exc:
+            add(ERROR, exc.message)
+        else:
+            add(
+                INFO,
+                f"redirect URI sent to the provider: {config.redirect_page} (the app's redirect "
+                f"page: register it there; it must forward its query to "
+                f"{aurinko_settings.callback_url})",
+            )
     if provider.requires_client_credentials and not config.client_id:
         add(ERROR, "missing OAuth client id")
     if provider.requires_client_credentials and not config.client_secret:

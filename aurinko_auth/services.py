@@ -251,6 +251,7 @@ def validate_service_account_key(provider: Any, key: str) -> str:
     return key
 
 
+@transaction.atomic  # a refused value writes nothing
 def configure_provider(
     app: App,
     service_type: str,
@@ -261,26 +262,11 @@ def configure_provider(
     service_account_key: str | None = None,
     endpoints: dict[str, str] | None = None,
     options: dict[str, str] | None = None,
+    redirect_page: str | None = None,
 ) -> ProviderConfig:
     """Create or update an app's configuration for one provider. A secret left as None keeps
-    the stored one (write-only)."""
+    the stored one (write-only); so does a ``redirect_page`` left as None ("" removes it)."""
     provider = get_provider(service_type)
-    with transaction.atomic():  # a refused value writes nothing
-        return _configure(
-            app, provider, client_id, client_secret, tenant, service_account_key, endpoints, options
-        )
-
-
-def _configure(
-    app: App,
-    provider: Provider,
-    client_id: str,
-    client_secret: str | None,
-    tenant: str,
-    service_account_key: str | None,
-    endpoints: dict[str, str] | None,
-    options: dict[str, str] | None,
-) -> ProviderConfig:
     if (
         isinstance(provider, OAuth2Provider)
         and provider.requires_client_credentials
@@ -301,6 +287,8 @@ def _configure(
         config.endpoints = {**(config.endpoints or {}), **validate_endpoints(provider, endpoints)}
     if options:
         config.options = {**(config.options or {}), **validate_options(provider, options)}
+    if redirect_page is not None:
+        config.redirect_page = provider.check_redirect_page(redirect_page)
     config.save()
     return config
 

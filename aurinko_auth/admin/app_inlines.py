@@ -59,6 +59,7 @@ class ProviderConfigInline(AppScopedInlineMixin, admin.StackedInline):
         "tenant",
         "options",
         ("key_file", "clear_service_account_key"),
+        "redirect_page",
         "endpoints",
         "refresh_state",
     ]
@@ -70,6 +71,7 @@ class ProviderConfigInline(AppScopedInlineMixin, admin.StackedInline):
         "tenant",
         "options",
         "key_status",
+        "redirect_page",
         "endpoint_list",
         "refresh_state",
     ]

@@ -121,7 +121,12 @@ class ProviderConfigForm(forms.ModelForm):
 
     class Meta:
         model = ProviderConfig
-        fields = ["service_type", "client_id", "tenant", "options", "endpoints"]
+        fields = ["service_type", "client_id", "tenant", "options", "redirect_page", "endpoints"]
+        widgets = {
+            "redirect_page": forms.URLInput(
+                attrs={"size": 80, "placeholder": "https://app.example.com/aurinko/redirect"}
+            )
+        }
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -192,6 +197,11 @@ class ProviderConfigForm(forms.ModelForm):
                 services.validate_endpoints(provider, data["endpoints"])
             except AurinkoError as exc:
                 self.add_error("endpoints", exc.message)
+        if data.get("redirect_page"):
+            try:
+                data["redirect_page"] = provider.check_redirect_page(data["redirect_page"])
+            except AurinkoError as exc:
+                self.add_error("redirect_page", exc.message)
         options = data.get("options")
         if options:
             try:

@@ -265,14 +265,14 @@ def start_oauth(
         app=app,
         kind=kind,
         service_type=provider.id,
-        params=params.replace(scopes=unified, native=native),
+        params=params.replace(scopes=unified, native=native, redirect_uri=config.redirect_uri),
         secrets={"code_verifier": verifier},
         browser_id=browser_id,
     )
     url = provider.authorization_url(
         config,
         state=state,
-        redirect_uri=aurinko_settings.callback_url,
+        redirect_uri=config.redirect_uri,
         scopes=native,
         code_challenge=challenge,
         login_hint=login_hint or params.auth_email,
@@ -317,11 +317,17 @@ def complete_oauth(pending: AuthState, query: Mapping[str, str]) -> OAuthResult:
     tokens = provider.exchange_code(
         config,
         code=code,
-        redirect_uri=aurinko_settings.callback_url,
+        redirect_uri=redirect_uri_of(pending),
         code_verifier=pending.secrets.get("code_verifier"),
     )
     profile = provider.fetch_profile(config, tokens)
     return OAuthResult(pending, provider, config, tokens, profile)
+
+
+def redirect_uri_of(pending: AuthState) -> str:
+    """The ``redirect_uri`` a pending authorization sent the provider (the app's redirect page
+    or our callback), which its token request must repeat."""
+    return flow_state.params_of(pending).redirect_uri or aurinko_settings.callback_url
 
 
 def check_outcome(result: OAuthResult) -> None:

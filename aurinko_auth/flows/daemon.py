@@ -21,7 +21,6 @@ from collections.abc import Mapping
 from django.db import transaction
 
 from aurinko_auth.accounts import link_account
-from aurinko_auth.conf import aurinko_settings
 from aurinko_auth.errorcodes import Code
 from aurinko_auth.exceptions import AurinkoError, InvalidRequest
 from aurinko_auth.flows import account as account_flow
@@ -82,13 +81,15 @@ def start(req: common.AuthorizeRequest, browser_id: str) -> common.Started:
             app=app,
             kind=FlowKind.DAEMON,
             service_type=provider.id,
-            params=params.replace(scopes=unified, native=native, **consent),
+            params=params.replace(
+                scopes=unified, native=native, redirect_uri=config.redirect_uri, **consent
+            ),
             secrets={},
             browser_id=browser_id,
         )
         return common.Started(
             provider.daemon_consent_url(
-                config, consent, state=state, redirect_uri=aurinko_settings.callback_url
+                config, consent, state=state, redirect_uri=config.redirect_uri
             )
         )
     except AurinkoError as exc:

@@ -93,6 +93,9 @@ class FlowParams:
     daemon_native: list[str] = field(default_factory=list, metadata=_key("daemonNative"))
     # The app's PKCE challenge (S256, flows/pkce.py): not a secret; its code carries it.
     code_challenge: str = field(default="", metadata=_key("codeChallenge"))
+    # The redirect_uri the provider was sent (the app's redirect page, or our callback): the
+    # token request repeats it exactly (RFC 6749 4.1.3), even if the page changed meanwhile.
+    redirect_uri: str = field(default="", metadata=_key("redirectUri"))
 
     def replace(self, **changes: Any) -> FlowParams:
         return dataclasses.replace(self, **changes)

@@ -197,6 +197,17 @@ class ProviderConfig(models.Model):
         help_text='Settings of this provider, e.g. SugarCRM: {"platform": "acme_sync"}.',
     )
     service_account_key = EncryptedTextField("service-account key", blank=True)
+    # The app's own redirect page (issue 16 item 5, docs/providers.md "Your own redirect
+    # page"): registered at the provider and sent as redirect_uri instead of our callback; it
+    # forwards the provider's query to /v1/auth/callback unchanged.
+    redirect_page = models.CharField(
+        "redirect page",
+        max_length=500,
+        blank=True,
+        help_text="Your page registered at the provider as its redirect URI, forwarding the "
+        "query to this broker's /v1/auth/callback. https (http only on loopback). Empty: the "
+        "broker's callback is the redirect URI.",
+    )
     endpoints = models.JSONField(
         "endpoint overrides",
         default=dict,
@@ -220,6 +231,12 @@ class ProviderConfig(models.Model):
 
     def __str__(self) -> str:
         return f"{self.service_type} for {self.app.name}"
+
+    @property
+    def redirect_uri(self) -> str:
+        """What the provider is sent as ``redirect_uri`` (authorization, admin consent and
+        token requests alike): the app's redirect page, else the broker's callback."""
+        return self.redirect_page or aurinko_settings.callback_url
 
     @property
     def refresh_blocked(self) -> bool:

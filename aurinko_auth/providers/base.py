@@ -21,8 +21,14 @@ from django.utils import timezone
 
 from aurinko_auth import inputs
 from aurinko_auth.errorcodes import Code
-from aurinko_auth.exceptions import ProviderError, ProviderNotConfigured, UnsupportedScope
+from aurinko_auth.exceptions import (
+    InvalidRequest,
+    ProviderError,
+    ProviderNotConfigured,
+    UnsupportedScope,
+)
 from aurinko_auth.security import netguard
+from aurinko_auth.security.returnurls import validate_redirect_page
 from aurinko_auth.security.transport import is_secure_or_loopback
 
 if TYPE_CHECKING:
@@ -171,6 +177,19 @@ class Provider:
     placeholders: ClassVar[dict[str, str]] = {"{tenant}": "tenant"}
     # Names of the provider options (``ProviderConfig.options``) it reads, with their meaning.
     option_names: ClassVar[dict[str, str]] = {}
+    # Its sign-in sends the browser back to a redirect URI, which may then be the app's own
+    # redirect page (``ProviderConfig.redirect_page``); our hosted form's sign-ins do not.
+    redirects_browser: ClassVar[bool] = True
+
+    def check_redirect_page(self, url: str) -> str:
+        """An app's own redirect page for this provider, checked
+        (:func:`~aurinko_auth.security.returnurls.validate_redirect_page`); "" removes it."""
+        url = validate_redirect_page(url)
+        if url and not self.redirects_browser:
+            raise InvalidRequest(
+                f"{self.id} signs in on the broker's own form: it takes no redirect page."
+            )
+        return url
 
     def example_endpoint(self, url: str) -> str:
         """``url`` with this provider's placeholders filled with their example values."""

@@ -46,6 +46,8 @@ class FormSignIn:
     # Whether the broker keeps the password (EWS, IMAP) or only what the sign-in returned
     # (SugarCRM's tokens): the form tells the user which.
     keeps_password: ClassVar[bool] = True
+    # The browser never leaves our form for the provider: no redirect page.
+    redirects_browser: ClassVar[bool] = False
 
     def clean(self, data: Mapping[str, str]) -> dict[str, Any]:
         """The form's values, validated; raise InvalidRequest with a message for the user."""

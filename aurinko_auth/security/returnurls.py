@@ -1,5 +1,6 @@
 """Authorized return URLs: validation of registered URLs, exact matching of requested ones,
-and building the redirect back to the app."""
+and building the redirect back to the app; and the check of an app's own redirect page (the
+provider's redirect URI when the app names one)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import re
 from collections.abc import Iterable
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-from aurinko_auth.exceptions import InvalidReturnUrl
+from aurinko_auth.exceptions import InvalidRequest, InvalidReturnUrl
 from aurinko_auth.security.transport import is_loopback_host
 
 _DEFAULT_PORTS = {"http": 80, "https": 443}
@@ -95,6 +96,46 @@ def validate_registered(url: str, *, public_client: bool = False) -> str:
 def is_extension_id(value: str) -> bool:
     """Whether ``value`` is a Chromium extension id (32 letters a-p)."""
     return bool(_EXTENSION_ID.match(value))
+
+
+MAX_REDIRECT_PAGE_LENGTH = 500
+
+
+def validate_redirect_page(url: str) -> str:
+    """An app's own redirect page (``ProviderConfig.redirect_page``): the URL registered at
+    the provider and sent there as ``redirect_uri``, which forwards the provider's query to our
+    callback. Absolute https (http only on loopback), no credentials, no fragment (a browser
+    never sends it), no query (the provider's parameters arrive there), no path tricks. An
+    empty value is returned as it is: no page, the broker's callback is the redirect URI."""
+    url = (url or "").strip()
+    if not url:
+        return ""
+
+    def refused(why: str) -> InvalidRequest:
+        return InvalidRequest(f"The redirect page {why}.")
+
+    if len(url) > MAX_REDIRECT_PAGE_LENGTH:
+        raise refused(f"is longer than {MAX_REDIRECT_PAGE_LENGTH} characters")
+    if not url.isascii() or any(c in _FORBIDDEN_CHARS or ord(c) < 0x20 for c in url):
+        raise refused("contains characters that are not allowed (percent-encode them)")
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018  (raises ValueError on a bad port)
+    except ValueError:
+        raise refused("is not a valid URL") from None
+    if parts.scheme not in _DEFAULT_PORTS or not parts.hostname:
+        raise refused("must be an absolute https URL")
+    if parts.scheme == "http" and not is_loopback_host(parts.hostname):
+        raise refused("must use https (http only on loopback hosts)")
+    if "@" in parts.netloc or parts.username or parts.password:
+        raise refused("must not contain credentials")
+    if "#" in url:
+        raise refused("must not contain a fragment")
+    if "?" in url:
+        raise refused("must not contain a query (the provider's parameters arrive there)")
+    if any(s in ("..", ".") for s in parts.path.split("/")) or "%2e" in parts.path.lower():
+        raise refused("path is not allowed")
+    return url
 
 
 def is_extension(url: str) -> bool:

@@ -42,6 +42,7 @@ def _everything_set() -> FlowParams:
         prepared_id=5,
         mailbox_info="shared@example.com",
         code_challenge="E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM",
+        redirect_uri="https://app.example.com/aurinko/redirect",
     )
 
 
@@ -86,6 +87,7 @@ def test_create_and_params_of_round_trip_in_aurinko_keys(app_factory):
         "prompt": "consent",
         "serverUrl": "https://mail.example.com/EWS/Exchange.asmx",
         "codeChallenge": "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM",
+        "redirectUri": "https://app.example.com/aurinko/redirect",
     }
 
 

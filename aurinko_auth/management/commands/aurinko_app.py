@@ -8,6 +8,7 @@ manage.py aurinko_app create --name NAME --return-url URL [--return-url URL ...]
 manage.py aurinko_app provider CLIENT_ID SERVICE_TYPE --oauth-client-id ID
                              --oauth-client-secret SECRET [--tenant T]
                              [--service-account-key FILE] [--endpoint NAME=URL ...]
+                             [--redirect-page URL]
 manage.py aurinko_app scopes CLIENT_ID [--allowed "Mail.Read Mail.Send"]
                              [--required "Mail.Read"]
 manage.py aurinko_app list
@@ -30,6 +31,10 @@ as JSON.
 
 ``origins`` lists or changes the app's trusted domains (docs/user-flow.md "Trusted domains"),
 printing them as JSON.
+
+``provider --redirect-page URL`` names the app's own redirect page (registered at the provider
+instead of the broker's callback, forwarding the query to ``/v1/auth/callback``; ``''``
+removes it); the JSON printed says which ``redirectUri`` the provider is sent.
 
 ``trust`` makes the app accept host identity tokens of TYPE (``exchangeIdToken``,
 ``entraIdToken``, ``googleIdToken``) on ``/v1/auth/prepare`` and the session API
@@ -161,6 +166,13 @@ class Command(BaseCommand):
             help="A provider option, e.g. SugarCRM's platform=acme_sync.",
         )
         provider.add_argument("--service-account-key", default=None)
+        provider.add_argument(
+            "--redirect-page",
+            default=None,
+            metavar="URL",
+            help="Your own page registered at the provider, sent as redirect_uri; it "
+            "forwards the query to /v1/auth/callback ('' removes it).",
+        )
         provider.add_argument(
             "--endpoint", action="append", default=[], dest="endpoints", metavar="NAME=URL"
         )
@@ -343,6 +355,7 @@ class Command(BaseCommand):
                 service_account_key=key,
                 endpoints=endpoints,
                 options=provider_options,
+                redirect_page=options["redirect_page"],
             )
         self.emit(
             {
@@ -352,6 +365,8 @@ class Command(BaseCommand):
                 "tenant": config.tenant or None,
                 "endpoints": config.endpoints,
                 "options": config.options,
+                "redirectPage": config.redirect_page or None,
+                "redirectUri": config.redirect_uri,
             }
         )
 

@@ -1,0 +1,198 @@
+"""The app's own redirect page (issue 16 item 5) in a real Chromium: the sandbox OAuth2 server
+(django-oauth-toolkit, which checks the redirect URI against the client's registered ones, at
+the authorization and again at the token request) knows only the app's page, served from its
+own loopback origin (http://127.0.0.1:<port>, the broker being http://localhost:<port>); the page
+of docs/examples/redirect-page forwards the provider's query to the broker's callback and the
+flow completes, for the Account flow and for the Service Account flow's admin consent."""
+
+from __future__ import annotations
+
+import functools
+import threading
+from collections.abc import Iterator
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qs, urlencode, urlsplit
+
+import pytest
+import requests
+
+from aurinko_auth import services
+from aurinko_auth.models import Account
+from tests.e2e.conftest import EXAMPLES_DIR
+
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
+
+SANDBOX_TENANT_ID = "5a9b1c2d-0000-4000-8000-5a4db0c5a4db"  # project/sandbox/validators.py
+
+
+class _AppSite(SimpleHTTPRequestHandler):
+    """The app's site: the example redirect page as it is, its config.js naming this broker's
+    callback (what an app owner writes there), and the app's return page."""
+
+    def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+        pass
+
+    def do_GET(self) -> None:  # noqa: N802
+        path = urlsplit(self.path).path
+        if path in ("/config.js", "/done"):
+            body = (
+                f"window.AURINKO_CALLBACK = {self.server.callback!r};"  # type: ignore[attr-defined]
+                if path == "/config.js"
+                else "<!doctype html><title>done</title><p>done</p>"
+            ).encode()
+            self.send_response(200)
+            kind = "text/javascript" if path == "/config.js" else "text/html"
+            self.send_header("Content-Type", kind + "; charset=utf-8")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+            return
+        super().do_GET()
+
+
+@pytest.fixture
+def app_site(broker) -> Iterator[str]:
+    handler = functools.partial(_AppSite, directory=str(EXAMPLES_DIR / "redirect-page"))
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    server.callback = broker.url + "/v1/auth/callback"  # type: ignore[attr-defined]
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()
+
+
+def watch(page) -> list[str]:  # noqa: ANN001  (a playwright Page)
+    """The URLs of the page's top-level navigations, in order."""
+    seen: list[str] = []
+    page.on("request", lambda r: seen.append(r.url) if r.is_navigation_request() else None)
+    return seen
+
+
+def redeem(broker, app, secret, code: str) -> dict:
+    exchanged = requests.post(
+        f"{broker.url}/v1/auth/token/{code}", auth=(app.client_id, secret), timeout=10
+    )
+    assert exchanged.status_code == 200, exchanged.text
+    token = exchanged.json()["accessToken"]
+    return requests.get(
+        f"{broker.url}/v1/account", headers={"Authorization": f"Bearer {token}"}, timeout=10
+    ).json()
+
+
+def test_account_flow_through_the_apps_redirect_page(
+    broker, oauth_peer, app_site, chromium, app_factory
+):
+    page_url = app_site + "/index.html"
+    app, secret = app_factory(return_urls=[app_site + "/done"], scopes="Mail.Read")
+    # The provider knows the app's page only: the broker's callback would be refused there.
+    client_id, client_secret = oauth_peer.add_client(page_url)
+    services.configure_provider(
+        app,
+        "Google",
+        client_id=client_id,
+        client_secret=client_secret,
+        endpoints=oauth_peer.endpoints(),
+        redirect_page=page_url,
+    )
+    page = chromium.new_page()
+    seen = watch(page)
+    query = {
+        "clientId": app.client_id,
+        "serviceType": "Google",
+        "scopes": "Mail.Read",
+        "returnUrl": app_site + "/done",
+        "state": "rp-1",
+    }
+    page.goto(f"{broker.url}/v1/auth/authorize?{urlencode(query)}")
+    page.wait_for_selector("#id_username")
+    page.fill("#id_username", "alice")
+    page.fill("#id_password", "alice-pw")
+    page.click("button[type=submit]")
+    page.wait_for_url(app_site + "/done?*")
+    back = parse_qs(urlsplit(page.url).query)
+    assert back["status"] == ["success"], back
+    assert back["state"] == ["rp-1"]
+
+    # The provider sent the browser to the page, which forwarded the same query to the broker.
+    (at_page,) = [u for u in seen if u.startswith(page_url + "?")]
+    (at_callback,) = [u for u in seen if u.startswith(broker.url + "/v1/auth/callback?")]
+    assert urlsplit(at_callback).query == urlsplit(at_page).query
+    assert {"code", "state"} <= set(parse_qs(urlsplit(at_page).query))
+    authorize = [u for u in seen if urlsplit(u).path == "/sandbox/o/authorize/"]
+    assert authorize and all(
+        parse_qs(urlsplit(u).query)["redirect_uri"] == [page_url] for u in authorize
+    )
+
+    # The token request repeated the page (django-oauth-toolkit refuses another redirect_uri).
+    me = redeem(broker, app, secret, back["code"][0])
+    assert me["email"] == "alice@example.com" and me["serviceType"] == "Google"
+    assert Account.objects.get().credentials["refresh_token"]
+
+
+def test_without_the_page_configured_the_provider_refuses_the_broker_callback(
+    broker, oauth_peer, app_site, chromium, app_factory
+):
+    """The same provider registration with no redirect page on the configuration: the broker
+    sends its own callback, which the provider does not know (the check above is real)."""
+    app, _ = app_factory(return_urls=[app_site + "/done"], scopes="Mail.Read")
+    client_id, client_secret = oauth_peer.add_client(app_site + "/index.html")
+    services.configure_provider(
+        app,
+        "Google",
+        client_id=client_id,
+        client_secret=client_secret,
+        endpoints=oauth_peer.endpoints(),
+    )
+    page = chromium.new_page()
+    query = {
+        "clientId": app.client_id,
+        "serviceType": "Google",
+        "scopes": "Mail.Read",
+        "returnUrl": app_site + "/done",
+    }
+    page.goto(f"{broker.url}/v1/auth/authorize?{urlencode(query)}")
+    page.wait_for_selector("#id_username")
+    page.fill("#id_username", "alice")
+    page.fill("#id_password", "alice-pw")
+    page.click("button[type=submit]")
+    page.wait_for_load_state()
+    assert "Mismatching redirect URI" in page.inner_text("body")
+    assert not page.url.startswith(app_site)
+    assert not Account.objects.exists()
+
+
+def test_office365_admin_consent_through_the_apps_redirect_page(
+    broker, oauth_peer, app_site, chromium, app_factory
+):
+    page_url = app_site + "/index.html"
+    app, secret = app_factory(return_urls=[app_site + "/done"])
+    client_id, client_secret = oauth_peer.add_client(page_url, grant="client-credentials")
+    services.configure_provider(
+        app,
+        "Office365",
+        client_id=client_id,
+        client_secret=client_secret,
+        endpoints=oauth_peer.daemon_endpoints("Office365"),
+        redirect_page=page_url,
+    )
+    page = chromium.new_page()
+    seen = watch(page)
+    query = {
+        "clientId": app.client_id,
+        "serviceType": "Office365",
+        "scopes": "Mail.Read",
+        "returnUrl": app_site + "/done",
+        "state": "d-1",
+    }
+    page.goto(f"{broker.url}/v1/auth/authorizeDaemon?{urlencode(query)}")
+    page.wait_for_url(app_site + "/done?*")
+    back = parse_qs(urlsplit(page.url).query)
+    assert back["status"] == ["success"], back
+    (at_page,) = [u for u in seen if u.startswith(page_url + "?")]
+    forwarded = parse_qs(urlsplit(at_page).query)
+    assert forwarded["tenant"] == [SANDBOX_TENANT_ID] and forwarded["admin_consent"] == ["True"]
+    (consent,) = [u for u in seen if "/sandbox/adminconsent/" in u]
+    assert parse_qs(urlsplit(consent).query)["redirect_uri"] == [page_url]
+    me = redeem(broker, app, secret, back["code"][0])
+    assert me["daemon"] is True and me["authOrgId"] == SANDBOX_TENANT_ID
