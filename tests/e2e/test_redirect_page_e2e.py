@@ -3,7 +3,8 @@
 the authorization and again at the token request) knows only the app's page, served from its
 own loopback origin (http://127.0.0.1:<port>, the broker being http://localhost:<port>); the page
 of docs/examples/redirect-page forwards the provider's query to the broker's callback and the
-flow completes, for the Account flow and for the Service Account flow's admin consent."""
+flow completes, for the Account and User flows and for the Service Account flow's admin
+consent."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 import pytest
 import requests
 
-from aurinko_auth import services
+from aurinko_auth import services, usersessions
 from aurinko_auth.models import Account
 from tests.e2e.conftest import EXAMPLES_DIR
 
@@ -128,6 +129,59 @@ def test_account_flow_through_the_apps_redirect_page(
     me = redeem(broker, app, secret, back["code"][0])
     assert me["email"] == "alice@example.com" and me["serviceType"] == "Google"
     assert Account.objects.get().credentials["refresh_token"]
+
+
+def test_user_flow_through_the_page_completes_in_the_starting_browser_only(
+    broker, oauth_peer, app_site, chromium, app_factory
+):
+    """The User flow through the page; the forwarded callback replayed from another browser
+    (no flow cookie) on its way is refused, and the starting browser still completes, once."""
+    page_url = app_site + "/index.html"
+    app, _ = app_factory(return_urls=[app_site + "/done"], scopes="Mail.Read")
+    client_id, client_secret = oauth_peer.add_client(page_url)
+    services.configure_provider(
+        app,
+        "Office365",
+        client_id=client_id,
+        client_secret=client_secret,
+        endpoints=oauth_peer.endpoints(),
+        redirect_page=page_url,
+    )
+    page = chromium.new_page()
+    replayed: list[requests.Response] = []
+
+    def replay_elsewhere(route) -> None:  # noqa: ANN001  (a playwright Route)
+        replayed.append(requests.get(route.request.url, allow_redirects=False, timeout=10))
+        route.continue_()
+
+    page.route(broker.url + "/v1/auth/callback?*", replay_elsewhere)
+    query = {
+        "clientId": app.client_id,
+        "serviceType": "Office365",
+        "scopes": "Mail.Read",
+        "returnUrl": app_site + "/done",
+        "accountRole": "primary",
+        "state": "u-1",
+    }
+    page.goto(f"{broker.url}/v1/auth/authorizeUser?{urlencode(query)}")
+    page.wait_for_selector("#id_username")
+    page.fill("#id_username", "bob")
+    page.fill("#id_password", "bob-pw")
+    page.click("button[type=submit]")
+    page.wait_for_url(app_site + "/done?*")
+    back = parse_qs(urlsplit(page.url).query)
+    assert back["status"] == ["success"] and back["state"] == ["u-1"], back
+    (other,) = replayed
+    assert other.status_code == 400 and "state.browser_mismatch" in other.text
+    # The session the flow set in the starting browser (the broker's origin) is bob's.
+    name = usersessions.cookie_name(app)
+    cookie = {c["name"]: c["value"] for c in chromium.cookies(broker.url)}[name]
+    me = requests.get(f"{broker.url}/v1/user", cookies={name: cookie}, timeout=10)
+    assert me.status_code == 200, me.text
+    assert Account.objects.get().email == "bob@example.com"
+    # The same forwarded callback again, in the starting browser: used up.
+    again = page.goto(replayed[0].request.url)
+    assert again is not None and again.status == 400 and "state.used" in page.content()
 
 
 def test_without_the_page_configured_the_provider_refuses_the_broker_callback(
