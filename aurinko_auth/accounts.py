@@ -21,10 +21,18 @@ logger = logging.getLogger("aurinko_auth.accounts")
 
 
 def find_identity(
-    app: App, service_type: str, auth_user_id: str, *, daemon: bool = False, lock: bool = False
+    app: App,
+    service_type: str,
+    auth_user_id: str,
+    *,
+    daemon: bool = False,
+    lock: bool = False,
+    parent: Account | None = None,
 ) -> Account | None:
+    """The account of an identity: a personal or service account, or with ``parent`` the
+    managed account of that mailbox of the service account (never one of the others)."""
     qs = Account.objects.filter(
-        app=app, service_type=service_type, auth_user_id=auth_user_id, daemon=daemon
+        app=app, service_type=service_type, auth_user_id=auth_user_id, daemon=daemon, parent=parent
     )
     if lock:
         qs = qs.select_for_update()
@@ -67,12 +75,14 @@ def link_account(
     client_org_id: str = "",
     recycle: bool = True,
     obtained_at: datetime | None = None,
+    parent: Account | None = None,
 ) -> tuple[Account, bool]:
     """Create the account for this remote identity, or update the one that exists (same id):
     the same identity authorized again in the same app never duplicates. ``client_org_id``
     (the app's own org id) is set when given; ``recycle=False`` refuses an identity that has
     an account already (:class:`AccountExists`) instead of updating it. ``obtained_at``: when
-    the grant was obtained, if not now (an imported account's)."""
+    the grant was obtained, if not now (an imported account's). ``parent``: the service
+    account of a managed mailbox account (its identity is then the mailbox within it)."""
     now = timezone.now()
     new_credentials = credentials if credentials is not None else tokens.credentials()
     native = tokens.scope if tokens and tokens.scope is not None else requested_native
@@ -100,7 +110,9 @@ def link_account(
     if client_org_id:
         fields["client_org_id"] = client_org_id
     for attempt in range(2):
-        account = find_identity(app, provider.id, profile.auth_user_id, daemon=daemon, lock=True)
+        account = find_identity(
+            app, provider.id, profile.auth_user_id, daemon=daemon, lock=True, parent=parent
+        )
         if account is not None:
             if not recycle:
                 raise AccountExists(
@@ -114,6 +126,8 @@ def link_account(
             account.credentials = merge_credentials(account.credentials, new_credentials)
             account.credential_version += 1
             account.save()
+            if daemon:
+                mirror_to_managed(account)  # a working grant again: its mailboxes too
             _audit_linked(app, account, created=False)
             payload = events.account_payload(account)
             events.emit(app, "account.reauthorized", payload, account=account)
@@ -132,6 +146,7 @@ def link_account(
                     service_type=provider.id,
                     auth_user_id=profile.auth_user_id,
                     daemon=daemon,
+                    parent=parent,
                     account_type=account_type,
                     credentials=new_credentials,
                     credential_version=1,
@@ -148,9 +163,26 @@ def link_account(
     raise AssertionError("unreachable")
 
 
+def mirror_to_managed(parent: Account) -> None:
+    """A service account's token status, given to its managed accounts that are still active:
+    their tokens are its grant (a revoked managed account stays revoked). One query, and a
+    save per managed account whose status differs (its post_save drops its cached bodies)."""
+    stale = Account.objects.filter(parent=parent, active=True).exclude(
+        token_status=parent.token_status, last_error=parent.last_error
+    )
+    for managed in stale:
+        managed.token_status, managed.last_error = parent.token_status, parent.last_error
+        managed.save(update_fields=["token_status", "last_error", "updated_at"])
+
+
 def revoke_grant(account: Account) -> bool:
     """Revoke the provider grant (RFC 7009 where the provider has it), forget the provider
-    tokens and mark the account revoked. Returns whether the provider confirmed."""
+    tokens and mark the account revoked. Returns whether the provider confirmed. A service
+    account's managed accounts are revoked with it (their tokens were its grant); a managed
+    account's own revocation leaves its service account alone (it holds no provider token)."""
+    if account.daemon:
+        for managed in Account.objects.filter(parent_id=account.pk, active=True):
+            revoke_grant(managed)
     provider = get_provider(account.service_type)
     credentials = account.credentials
     confirmed = False
@@ -192,21 +224,29 @@ def revoke_grant(account: Account) -> bool:
 
 
 def delete_account(account: Account) -> None:
-    """Revoke at the provider when possible, then delete the account and its tokens."""
+    """Revoke at the provider when possible, then delete the account and its tokens. A
+    service account's managed accounts are deleted with it, each with its own event."""
     if account.credentials:
         revoke_grant(account)
     with transaction.atomic():
-        events.emit(
-            account.app_id, "account.deleted", events.account_payload(account), account=account.pk
-        )
-        audit.record(
-            audit.Event.ACCOUNT_UNLINKED,
-            app=account.app_id,
-            accountId=account.pk,
-            serviceType=account.service_type,
-            email=account.email,
-        )
-        account.delete()
+        if account.daemon:
+            for managed in Account.objects.filter(parent_id=account.pk):
+                _deleted(managed)
+        _deleted(account)
+
+
+def _deleted(account: Account) -> None:
+    events.emit(
+        account.app_id, "account.deleted", events.account_payload(account), account=account.pk
+    )
+    audit.record(
+        audit.Event.ACCOUNT_UNLINKED,
+        app=account.app_id,
+        accountId=account.pk,
+        serviceType=account.service_type,
+        email=account.email,
+    )
+    account.delete()
 
 
 def account_page(app: App, params: dict[str, Any], **fixed: Any) -> dict[str, Any]:

@@ -214,6 +214,11 @@ class Code(StrEnum):
     # --- the Direct API ---------------------------------------------------------------------
     DIRECT_INVALID_PATH = "direct.invalid_path", 400, "The path is not a provider API path."
     DIRECT_UNSUPPORTED = "direct.unsupported", 400, "This account has no Direct API."
+    DIRECT_OUTSIDE_MAILBOX = (
+        "direct.outside_mailbox",
+        403,
+        "A managed account's calls stay in its own mailbox.",
+    )
     DIRECT_REQUEST_TOO_LARGE = "direct.request_too_large", 413, "The request body is too large."
     DIRECT_RESPONSE_TOO_LARGE = "direct.response_too_large", 502, "The answer was too large."
     DIRECT_LENGTH_REQUIRED = (

@@ -71,6 +71,11 @@ urlpatterns = [
         guarded(svc_views.SvcAccountsView.as_view()),
         name="am-svc-accounts",
     ),
+    path(
+        "v1/am/svc_accounts/<str:acc_id>/accounts",
+        guarded(svc_views.ManagedAccountsView.as_view()),
+        name="am-svc-managed-accounts",
+    ),
     re_path(
         r"^v1/direct/(?P<path>.*)$", guarded(DirectAPIView.as_view(), body=False), name="direct"
     ),

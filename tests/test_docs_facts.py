@@ -27,7 +27,7 @@ def test_the_readme_account_example_has_every_field_the_api_returns():
     assert left_out <= {name for name, f in fields.items() if getattr(f, "omit_empty", False)}
     note = body[body.index("}") :].split("\n\n")[1]  # the paragraph after the example
     assert all(f"`{name}`" in note for name in left_out), left_out
-    assert example["type"] in ("personal", "daemon")
+    assert example["type"] in ("personal", "daemon", "managed")
 
 
 def test_token_statuses_in_the_docs_are_the_apis():

@@ -114,6 +114,8 @@ class AccountAdmin(AppScopedAdminMixin, admin.ModelAdmin):
         # Account-flow accounts belong to no user: they have no primary/secondary type.
         if obj.daemon:
             return "service account"
+        if obj.parent_id is not None:
+            return f"managed mailbox (of service account #{obj.parent_id})"
         if obj.account_type:
             return f"{Account.Type(obj.account_type).label} (of a user)"
         return "Account flow (no user)"

@@ -38,6 +38,7 @@ from aurinko_auth.lifecycle import tokens
 from aurinko_auth.models import ProviderConfig
 from aurinko_auth.providers.oauth2 import OAuth2Provider
 from aurinko_auth.providers.registry import get_provider
+from aurinko_auth.providers.service_accounts import ServiceAccountProvider
 from aurinko_auth.security import ratelimit
 
 logger = logging.getLogger("aurinko_auth.direct")
@@ -235,6 +236,17 @@ class DirectAPIView(AurinkoAPIView):
                 f"The Direct API does not serve {provider.id} accounts.",
                 code=Code.DIRECT_UNSUPPORTED,
             )
+        if account.parent_id is not None and isinstance(provider, ServiceAccountProvider):
+            # A managed account: its service account's token, its own mailbox only.
+            confined = provider.managed_direct_path(target, account.email)
+            if confined is None:
+                raise AurinkoError(
+                    f"A managed account reaches its own mailbox only ({provider.id}: "
+                    "me/... or users/{its mailbox}/...).",
+                    code=Code.DIRECT_OUTSIDE_MAILBOX,
+                    status=403,
+                )
+            target = confined
         config = ProviderConfig.objects.filter(
             app_id=account.app_id, service_type=account.service_type
         ).first()
@@ -252,7 +264,11 @@ class DirectAPIView(AurinkoAPIView):
             url += "?" + query
         headers = forwarded_headers(django_request)
         upstream = self.send(provider, account, request.method, url, headers, body, access_token)
-        if upstream.status_code == 401 and not account.daemon and self.may_refresh_on_401(account):
+        if (
+            upstream.status_code == 401
+            and account.kind == "personal"
+            and self.may_refresh_on_401(account)
+        ):
             # The provider refused a token we held for valid: replace it once and retry (the
             # body is in memory, so the retry sends the same request).
             replacement = tokens.replace_rejected_token(account, access_token)

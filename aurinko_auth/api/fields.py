@@ -52,20 +52,24 @@ class AbsentTimestampField(OmitEmptyMixin, TimestampField):
     pass
 
 
+class AbsentIntegerField(OmitEmptyMixin, s.IntegerField):
+    pass
+
+
 # Aurinko's AccountType of an account (/v1/account, /v1/am/*): what kind of grant it is.
 ACCOUNT_KINDS = ("personal", "daemon", "managed")
 
 
 class AccountKindField(s.ChoiceField):
-    """``type`` in /v1/account and /v1/am/*: ``daemon`` for a daemon (service) account, else
-    ``personal`` (``managed``, mailboxes of a service account, is not issued yet); never
-    ``null``. Its source is ``Account.daemon``."""
+    """``type`` in /v1/account and /v1/am/*: ``daemon`` for a daemon (service) account,
+    ``managed`` for a mailbox of one, else ``personal``; never ``null``. Its source is
+    ``Account.kind``."""
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(choices=ACCOUNT_KINDS, **kwargs)
 
-    def to_representation(self, value: bool) -> str:
-        return "daemon" if value else "personal"
+    def to_representation(self, value: str) -> str:
+        return value
 
 
 class AccountTypeField(s.ChoiceField):

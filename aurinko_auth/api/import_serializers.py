@@ -103,7 +103,7 @@ class AccountImportSerializer(StrictSerializer):
         """The validated body as the import flow's :class:`AccountImport`."""
         data = {k: ("" if v is None else v) for k, v in self.validated_data.items()}
         return AccountImport(
-            service_type=data["serviceType"],
+            service_type=data.get("serviceType", ""),
             email=data.get("email", "").strip(),
             login_string=data.get("loginString", "").strip(),
             name=data.get("name", ""),
@@ -168,6 +168,57 @@ class ServiceAccountImportQuery(StrictSerializer):
                 "same organisation (serviceType and authOrgId), and only that."
             )
         return value
+
+
+class ManagedAccountImportSerializer(ServiceAccountImportSerializer):
+    """A managed mailbox account of a service account
+    (``POST /v1/am/svc_accounts/{accId}/accounts``, Aurinko's ``ApiAccountInDto``): the
+    mailbox as ``email`` (or ``loginString``), optionally ``name``, ``clientOrgId`` (default:
+    the service account's), ``authScopes`` (default and at most: the service account's) and
+    ``serviceType`` (only the service account's). No tokens, secrets or keys: its tokens are
+    the service account's grant."""
+
+    serviceType = s.CharField(max_length=40, required=False)
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        attrs = super().validate(attrs)
+        if attrs.get("authOrgId"):
+            raise s.ValidationError(
+                "authOrgId: a managed account is of its service account's organisation."
+            )
+        if not (attrs.get("loginString") or attrs.get("email")):
+            raise s.ValidationError("email: the mailbox the managed account acts for.")
+        return attrs
+
+
+class ManagedAccountQuery(StrictSerializer):
+    """The query of ``POST /v1/am/svc_accounts/{accId}/accounts``."""
+
+    ensureAccess = FlagField(
+        help_text="Probe the mailbox's Email, Calendar, Contacts, Tasks of authScopes first.",
+        error_messages={"invalid": "ensureAccess must be true or false."},
+    )
+    userAccount = s.ChoiceField(
+        choices=["primary", "secondary"],
+        required=False,
+        error_messages={"invalid_choice": "userAccount must be primary or secondary."},
+    )
+    userId = s.CharField(required=False, allow_blank=True)
+    recycleKeys = s.CharField(required=False, allow_blank=True)
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        attrs = super().validate(attrs)
+        if attrs.get("userAccount") or attrs.get("userId"):
+            raise s.ValidationError(
+                "userAccount, userId: managed accounts are the app's, not attached to users "
+                "here; a user signs in with the User flow (docs/service-accounts.md)."
+            )
+        if attrs.get("recycleKeys"):
+            raise s.ValidationError(
+                "recycleKeys: a managed account is upserted by its mailbox within its service "
+                "account, and only that."
+            )
+        return attrs
 
 
 class AccountImportQuery(StrictSerializer):

@@ -14,6 +14,7 @@ from rest_framework.fields import Field, SkipField
 
 from aurinko_auth.api.fields import (
     AbsentCharField,
+    AbsentIntegerField,
     AbsentTimestampField,
     AccountKindField,
     AccountTypeField,
@@ -116,8 +117,14 @@ class AccountSerializer(CompiledSerializer):
     id = s.IntegerField(source="pk")
     serviceType = s.CharField(source="service_type")
     serviceProvider = ServiceProviderField()
-    type = AccountKindField(source="daemon", help_text="personal, daemon or managed.")
+    type = AccountKindField(source="kind", help_text="personal, daemon or managed.")
     daemon = s.BooleanField()
+    parentId = AbsentIntegerField(
+        source="parent_id", help_text="A managed account's service account."
+    )
+    mailboxAddress = AbsentCharField(
+        source="mailbox_address", help_text="The mailbox a managed account acts for."
+    )
     active = s.BooleanField()
     loginString = s.CharField(source="login_string", allow_blank=True)
     email = s.CharField(allow_blank=True)
@@ -158,6 +165,7 @@ ACCOUNT_JSON_FIELDS = (
     "service_type",
     "account_type",
     "daemon",
+    "parent",
     "active",
     "login_string",
     "email",

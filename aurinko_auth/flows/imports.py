@@ -1,7 +1,9 @@
 """Accounts brought from elsewhere (Aurinko's ``POST /v1/am/accounts`` and
 ``POST /v1/am/accounts/connect``): provider tokens or password credentials, checked at the
-provider before anything is written; and service accounts (``POST /v1/am/svc_accounts``,
-:func:`check_service_account`), proven with the app's own credentials.
+provider before anything is written; service accounts (``POST /v1/am/svc_accounts``,
+:func:`check_service_account`), proven with the app's own credentials; and managed mailbox
+accounts of a service account (``POST /v1/am/svc_accounts/{id}/accounts``,
+:func:`check_managed`), whose tokens are the service account's.
 
 :func:`check` proves what an import names, unless told not to: tokens by the provider's own
 probe (:meth:`OAuth2Provider.verify_tokens`: a refresh when there is no usable access token,
@@ -22,10 +24,16 @@ from django.db import transaction
 from aurinko_auth import scopes
 from aurinko_auth.accounts import link_account
 from aurinko_auth.errorcodes import Code
-from aurinko_auth.exceptions import InvalidRequest, UnsupportedServiceType
+from aurinko_auth.exceptions import (
+    AccessUnavailable,
+    InvalidRequest,
+    InvalidScope,
+    UnsupportedServiceType,
+)
 from aurinko_auth.flows import common, password
 from aurinko_auth.flows import options as flow_options
 from aurinko_auth.flows.state import FlowParams
+from aurinko_auth.lifecycle import daemon_tokens
 from aurinko_auth.models import Account, AccountToken, App
 from aurinko_auth.providers.base import Profile, Provider, TokenSet
 from aurinko_auth.providers.forms import FormSignIn, PasswordProvider
@@ -74,6 +82,7 @@ class Checked:
     tokens: TokenSet | None = None
     credentials: dict[str, Any] | None = field(default=None, repr=False)
     daemon: bool = False  # a service account (check_service_account)
+    parent: Account | None = None  # a managed account's service account (check_managed)
 
 
 @dataclass
@@ -158,6 +167,56 @@ def check_service_account(app: App, data: AccountImport) -> Checked:
         )
     profile.name = data.name or profile.name
     return Checked(provider, profile, unified, native, grant.tokens, grant.credentials, True)
+
+
+def check_managed(
+    app: App, parent: Account, data: AccountImport, *, ensure_access: bool = False
+) -> Checked:
+    """Check a managed mailbox account (Aurinko's ``upsertManagedAccount``) of the service
+    account ``parent`` without writing anything: its mailbox (``email`` or ``loginString``,
+    held to the provider's rules for the service account's mailboxes), its scopes (default:
+    the service account's; never more), and a token for the mailbox from the service account's
+    grant, fetched as ``X-Aurinko-Mailbox`` fetches one (a dead service account answers as it
+    would; Google proves the mailbox exists). ``ensure_access``: the provider's access probes
+    for that mailbox must reach what the scopes name."""
+    provider = get_provider(parent.service_type)
+    if not isinstance(provider, ServiceAccountProvider) or not isinstance(provider, OAuth2Provider):
+        raise UnsupportedServiceType(f"{provider.id} has no service accounts here.")
+    if data.service_type and data.service_type != provider.id:
+        raise InvalidRequest(
+            f"serviceType: a managed account is of its service account's ({provider.id})."
+        )
+    if not data.login:
+        raise InvalidRequest("email: the mailbox the managed account acts for.")
+    mailbox = daemon_tokens.clean_mailbox(parent, data.login)
+    granted = list(parent.scopes or [])
+    unified = scopes.parse_scopes(" ".join(data.scopes)) if data.scopes else granted
+    beyond = [scope for scope in unified if scope not in granted]
+    if beyond:
+        raise InvalidScope(f"authScopes: the service account was not granted {', '.join(beyond)}.")
+    if not unified:
+        raise InvalidRequest("authScopes: the service account was granted no scopes.")
+    native = provider.native_scopes(unified)
+    token = daemon_tokens.daemon_access_token(parent, mailbox)
+    if ensure_access:
+        if not provider.access_probes:
+            raise InvalidRequest(f"ensureAccess is not supported for {provider.id}.")
+        config = provider.resolve(common.provider_config(app, provider), account=parent)
+        probes = {f: provider.mailbox_probe(p, mailbox) for f, p in provider.access_probes.items()}
+        unreachable = provider.check_access(config, TokenSet(access_token=token), unified, probes)
+        if unreachable:
+            raise AccessUnavailable(
+                f"Not reachable for {mailbox} with the service account's grant: "
+                f"{', '.join(unreachable)}."
+            )
+    profile = Profile(
+        auth_user_id=mailbox.lower(),
+        email=mailbox,
+        login_string=mailbox,
+        name=data.name,
+        auth_org_id=parent.auth_org_id,
+    )
+    return Checked(provider, profile, unified, native, credentials={}, parent=parent)
 
 
 def service_types() -> list[str]:
@@ -259,8 +318,10 @@ def save(app: App, data: AccountImport, checked: Checked) -> Saved:
             credentials=checked.credentials,
             requested_scopes=checked.unified,
             requested_native=checked.native,
-            client_org_id=data.client_org_id,
+            client_org_id=data.client_org_id
+            or (checked.parent.client_org_id if checked.parent else ""),
             obtained_at=data.obtained_at,
             daemon=checked.daemon,
+            parent=checked.parent,
         )
         return Saved(account, AccountToken.issue(account), created)

@@ -29,6 +29,7 @@ from django.db import models
 from django.utils import timezone
 
 from aurinko_auth import crypto
+from aurinko_auth.accounts import mirror_to_managed
 from aurinko_auth.conf import aurinko_settings
 from aurinko_auth.errorcodes import Code
 from aurinko_auth.exceptions import (
@@ -47,7 +48,14 @@ from aurinko_auth.providers.service_accounts import (
     UnknownMailbox,
 )
 
-__all__ = ["MAILBOX_HEADER", "MailboxError", "clean_mailbox", "daemon_access_token"]
+__all__ = [
+    "MAILBOX_HEADER",
+    "MailboxError",
+    "clean_mailbox",
+    "daemon_access_token",
+    "managed_access_token",
+    "service_access_token",
+]
 
 MAILBOX_HEADER = "HTTP_X_AURINKO_MAILBOX"
 
@@ -158,6 +166,7 @@ def _mark(account: Account, status: str, error: str = "") -> None:
         token_status=status, last_error=error[:255], updated_at=timezone.now()
     )
     account.token_status, account.last_error = status, error[:255]
+    mirror_to_managed(account)  # its managed accounts' tokens are this grant
 
 
 def daemon_access_token(account: Account, mailbox: str | None = None) -> str:
@@ -171,10 +180,13 @@ def daemon_access_token(account: Account, mailbox: str | None = None) -> str:
     :class:`MailboxError` and leaves the account alone."""
     if not account.daemon:
         raise InvalidRequest("Not a service (daemon) account.", code=Code.ACCOUNT_NOT_DAEMON)
-    if account.token_status == TokenStatus.REVOKED or not account.active:
+    dead = TokenStatus.public(account.token_status) == "dead"
+    if dead or not account.active:
         # The same answers as every inactive account (tokens.ensure_usable).
-        if TokenStatus.public(account.token_status) == "dead":
-            raise TokenDead("The service account's grant was revoked; authorize it again.")
+        if dead:
+            raise TokenDead(
+                "The service account's grant is dead (revoked, or refused by the provider); authorize it again."
+            )
         raise AccountInactive("The service account is inactive; authorize it again.")
     provider = get_provider(account.service_type)
     if not isinstance(provider, ServiceAccountProvider):
@@ -199,3 +211,32 @@ def daemon_access_token(account: Account, mailbox: str | None = None) -> str:
     if account.token_status != TokenStatus.HEALTHY:
         _mark(account, TokenStatus.HEALTHY)
     return token
+
+
+def managed_access_token(account: Account) -> str:
+    """A provider access token for a managed mailbox account (``account.parent``): its
+    service account's, for its mailbox, through :func:`daemon_access_token` exactly as
+    ``X-Aurinko-Mailbox`` gets one. The service account's state decides: a dead or inactive
+    one answers as it would (401 ``token.dead`` / ``account.inactive``), a provider failure
+    marks it and, through :func:`mirror_to_managed`, its managed accounts. One query for the
+    service account."""
+    if not account.active:
+        raise AccountInactive("The managed account was revoked; upsert it again.")
+    parent = Account.objects.filter(pk=account.parent_id, daemon=True).first()
+    if parent is None:
+        raise AccountInactive("The managed account's service account no longer exists.")
+    try:
+        return daemon_access_token(parent, account.email)
+    finally:
+        if (account.token_status, account.last_error) != (parent.token_status, parent.last_error):
+            # This account's answers follow its service account's, even when the service
+            # account's status was written by someone else meanwhile (a refresh job).
+            account.token_status, account.last_error = parent.token_status, parent.last_error
+            account.save(update_fields=["token_status", "last_error", "updated_at"])
+
+
+def service_access_token(account: Account, mailbox: str | None = None) -> str:
+    """The provider token of a service account (for ``mailbox``) or of a managed account."""
+    if account.daemon:
+        return daemon_access_token(account, mailbox)
+    return managed_access_token(account)

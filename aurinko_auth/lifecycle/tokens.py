@@ -60,7 +60,7 @@ from aurinko_auth.exceptions import (
     ProviderUnavailable,
     TokenDead,
 )
-from aurinko_auth.lifecycle.daemon_tokens import daemon_access_token
+from aurinko_auth.lifecycle.daemon_tokens import service_access_token
 from aurinko_auth.lifecycle.failures import Outcome, record_failure
 from aurinko_auth.models import Account, ProviderConfig, TokenStatus
 from aurinko_auth.providers import base
@@ -119,25 +119,25 @@ def needs_refresh(account: Account, horizon: datetime | None = None) -> bool:
 
 def ensure_usable(account: Account) -> None:
     """Refuse accounts whose provider token cannot be used: 401 ``token.dead`` when the grant
-    is dead (``tokenStatus`` ``dead``), else 401 ``account.inactive``."""
-    if not account.active or TokenStatus.public(account.token_status) == "dead":
+    is dead (a managed account's: asked with its token), else 401 ``account.inactive``."""
+    dead = account.parent_id is None and TokenStatus.public(account.token_status) == "dead"
+    if not account.active or dead:
         raise _inactive_error(account)
 
 
 def fresh_access_token(account: Account, mailbox: str | None = None) -> str:
     """The account's provider access token, refreshed first when expired or expiring within
     ``REFRESH_LEEWAY``. Safe to call from any number of threads, workers and machines at
-    once: one of them refreshes, the others wait and reuse its token. Daemon (service)
-    accounts have no refresh token: their app-only or per-``mailbox`` token comes from their
-    provider's service-account grant (:func:`~aurinko_auth.lifecycle.daemon_tokens.daemon_access_token`).
+    once: one of them refreshes, the others wait and reuse its token. Service and managed
+    accounts have no refresh token (:func:`.daemon_tokens.service_access_token`, ``mailbox``).
 
     Raises :class:`AccountInactive` (401) for inactive accounts and when the refresh token was
     revoked, :class:`ProviderUnavailable` (503, with ``retry_after``) while the provider is
     failing or backing off, and :class:`ProviderError` (502) when the app's provider
     configuration is broken. ``account`` is updated in place."""
     ensure_usable(account)
-    if account.daemon:
-        return daemon_access_token(account, mailbox)
+    if account.daemon or account.parent_id is not None:
+        return service_access_token(account, mailbox)
     if not needs_refresh(account):
         return account.credentials["access_token"]
     outcome = refresh_account(account, seen_version=account.credential_version)

@@ -44,6 +44,16 @@ class Account(models.Model):
         "type", max_length=16, choices=Type.choices, blank=True, default=Type.NONE
     )
     daemon = models.BooleanField(default=False)
+    # A managed mailbox account (Aurinko's ``type: managed``): one mailbox of this service
+    # (daemon) account, whose provider tokens are the parent's app-only grant.
+    parent = models.ForeignKey(
+        "self",
+        on_delete=models.CASCADE,
+        related_name="managed_accounts",
+        null=True,
+        blank=True,
+        verbose_name="service account",
+    )
     active = models.BooleanField(default=True)
     login_string = models.CharField(max_length=320, blank=True)
     email = models.CharField(max_length=320, blank=True)
@@ -82,7 +92,14 @@ class Account(models.Model):
         constraints = [
             models.UniqueConstraint(
                 fields=["app", "service_type", "auth_user_id", "daemon"],
+                condition=models.Q(parent__isnull=True),
                 name="aurinko_account_identity_unique",
+            ),
+            # A managed account's identity is its mailbox, within its service account.
+            models.UniqueConstraint(
+                fields=["parent", "auth_user_id"],
+                condition=models.Q(parent__isnull=False),
+                name="aurinko_account_managed_unique",
             ),
             models.UniqueConstraint(
                 fields=["user"],
@@ -102,6 +119,19 @@ class Account(models.Model):
     @property
     def public_token_status(self) -> str:
         return TokenStatus.public(self.token_status)
+
+    @property
+    def kind(self) -> str:
+        """Aurinko's ``AccountType``: ``daemon`` (a service account), ``managed`` (a mailbox of
+        one) or ``personal``."""
+        if self.daemon:
+            return "daemon"
+        return "managed" if self.parent_id is not None else "personal"
+
+    @property
+    def mailbox_address(self) -> str:
+        """The mailbox a managed account acts for (empty for the others)."""
+        return self.email if self.parent_id is not None else ""
 
 
 class AccountToken(models.Model):

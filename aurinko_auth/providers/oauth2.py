@@ -35,6 +35,7 @@ if TYPE_CHECKING:
     from aurinko_auth.models import Account, ProviderConfig
 
 logger = logging.getLogger("aurinko_auth.providers")
+Probes = Mapping[str, str] | None
 
 
 class OAuth2Provider(ProviderResponses, Provider):
@@ -46,8 +47,7 @@ class OAuth2Provider(ProviderResponses, Provider):
     base_scopes: ClassVar[tuple[str, ...]] = ()
     scope_delimiter: ClassVar[str] = " "
     pkce: ClassVar[bool] = True
-    # How the client authenticates at the token endpoint: "client_secret_post" or
-    # "client_secret_basic".
+    # Client authentication at the token endpoint: "client_secret_post" or "client_secret_basic".
     token_auth_method: ClassVar[str] = "client_secret_post"
     # The authorization server's issuer identifier (RFC 9207), where the provider sends ``iss``
     # on its callback; "" when it declares none (then the authorize endpoint's origin).
@@ -91,18 +91,17 @@ class OAuth2Provider(ProviderResponses, Provider):
         """The URL of an ``access_probes`` path."""
         return self.endpoint("api", config).rstrip("/") + path
 
-    def check_access(self, config: Any, tokens: TokenSet, unified: list[str]) -> list[str]:
-        """``ensureAccess``: GET each probe of the families in ``unified`` with the new access
-        token; returns the families the token does not reach (401, 403, 404). A provider
-        failure (5xx, timeout) raises :class:`ProviderCallError` like any call."""
-        families = [f for f in dict.fromkeys(s.split(".")[0] for s in unified)]
+    def check_access(
+        self, config: Any, tokens: TokenSet, unified: list[str], probes: Probes = None
+    ) -> list[str]:
+        """``ensureAccess``: GET each probe (default ``access_probes``) of the families in
+        ``unified`` with ``tokens``; the families not reached (401, 403, 404) are returned. A
+        provider failure (5xx, timeout) raises :class:`ProviderCallError` like any call."""
+        probes = self.access_probes if probes is None else probes
         unreachable = []
         headers = {**self.api_auth_headers(tokens.access_token), "Accept": "application/json"}
-        for family in families:
-            path = self.access_probes.get(family)
-            if not path:
-                continue
-            url = self.access_url(config, path)
+        for family in [f for f in dict.fromkeys(s.split(".")[0] for s in unified) if f in probes]:
+            url = self.access_url(config, probes[family])
             with self.http_session(url) as session:
                 response = self.call(
                     "access check",

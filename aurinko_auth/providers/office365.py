@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from typing import Any
+from urllib.parse import quote, unquote
 
 import jwt
 
@@ -90,6 +91,27 @@ class Office365Provider(Office365ServiceAccounts, OAuth2Provider):
         # The probes name their Graph version; the api endpoint may name one too.
         base = self.endpoint("api", config).rstrip("/").removesuffix("/v1.0")
         return base + path
+
+    def managed_direct_path(self, path: str, mailbox: str) -> str | None:
+        # The app-only token reaches every mailbox of the tenant: a managed account's calls
+        # stay in its own, /me/... being /users/{mailbox}/... (Graph has no /me app-only).
+        version, _, rest = path.partition("/")
+        if version not in GRAPH_VERSIONS:
+            version, rest = "", path
+        first, _, tail = rest.partition("/")
+        if first == "me":
+            rest = f"users/{quote(mailbox, safe='@')}" + (f"/{tail}" if tail else "")
+        elif first == "users":
+            user = tail.partition("/")[0]
+            if unquote(user).lower() != mailbox.lower():
+                return None
+        else:
+            return None
+        return f"{version}/{rest}" if version else rest
+
+    def mailbox_probe(self, path: str, mailbox: str) -> str:
+        # An app-only Graph token has no /me: the mailbox is the user of the path.
+        return path.replace("/me/", f"/users/{quote(mailbox, safe='@')}/", 1)
 
     def config_warnings(self, config: Any) -> list[str]:
         return [

@@ -170,6 +170,18 @@ class ServiceAccountProvider:
         """Provider rules for a mailbox the daemon ``account`` acts for (a valid address
         already): raise :class:`MailboxError`. Default: any address."""
 
+    def mailbox_probe(self, path: str, mailbox: str) -> str:
+        """An ``access_probes`` path for one ``mailbox`` (a managed account's
+        ``ensureAccess``). Default: the path itself, for per-mailbox tokens, which act as the
+        mailbox; an app-only token names it in the path."""
+        return path
+
+    def managed_direct_path(self, path: str, mailbox: str) -> str | None:
+        """The Direct API path (relative to the ``api`` endpoint, percent-encoded) a managed
+        account of ``mailbox`` may reach for ``path``, or None when ``path`` is outside that
+        mailbox. Default (per-mailbox tokens, which reach that mailbox only): ``path``."""
+        return path
+
     def default_mailbox(self, account: Account) -> str:
         """The mailbox a per-mailbox token acts as when the caller names none."""
         return str((account.credentials or {}).get("default_mailbox") or "")

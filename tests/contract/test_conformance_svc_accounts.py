@@ -117,3 +117,78 @@ def test_svc_account_import_unauthenticated_conforms(conforms, client, db):
     r = client.post(PATH, json.dumps(O365), content_type="application/json")
     assert r.status_code == 401
     assert conforms(r)["code"]
+
+
+@pytest.fixture
+def service_account(daemon_app, account_factory):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    app, secret, _ = daemon_app("Office365")
+    parent = account_factory(
+        app,
+        "Office365",
+        daemon=True,
+        auth_user_id=TENANT,
+        auth_org_id=TENANT,
+        scopes=["Mail.Read"],
+        credentials={"access_token": MS_APP_TOKEN["access_token"], "tenant": TENANT},
+        access_token_expires_at=timezone.now() + timedelta(minutes=30),
+    )
+    return app, secret, parent
+
+
+def test_managed_account_upsert_and_its_account_conform(conforms, client, service_account):
+    app, secret, parent = service_account
+    auth = basic(app.client_id, secret)
+    r = client.post(
+        f"{PATH}/{parent.pk}/accounts",
+        json.dumps({"email": "bob@contoso.com", "active": True}),
+        content_type="application/json",
+        HTTP_AUTHORIZATION=auth,
+    )
+    saved = conforms(r)
+    mine = conforms(client.get("/v1/account", HTTP_AUTHORIZATION=f"Bearer {saved['accessToken']}"))
+    assert mine["type"] == "managed" and mine["parentId"] == parent.pk
+    one = conforms(client.get(f"/v1/am/accounts/{saved['accountId']}", HTTP_AUTHORIZATION=auth))
+    assert one["type"] == "managed" and one["mailboxAddress"] == "bob@contoso.com"
+    page = conforms(client.get("/v1/am/accounts", HTTP_AUTHORIZATION=auth))
+    assert {r["type"] for r in page["records"]} == {"daemon", "managed"}
+
+
+@pytest.mark.parametrize(
+    ("target", "query", "body", "status"),
+    [
+        ("parent", "?userAccount=tertiary", {"email": "bob@contoso.com"}, 400),
+        ("parent", "", {"email": "bob@contoso.com", "authString1": "x"}, 400),
+        ("parent", "", {}, 400),
+        ("missing", "", {"email": "bob@contoso.com"}, 404),
+        ("personal", "", {"email": "bob@contoso.com"}, 404),
+    ],
+)
+def test_managed_account_refusals_conform(
+    conforms, client, service_account, account_factory, target, query, body, status
+):
+    app, secret, parent = service_account
+    acc_id = {
+        "parent": parent.pk,
+        "missing": parent.pk + 1000,
+        "personal": account_factory(app, "Office365").pk,
+    }[target]
+    r = client.post(
+        f"{PATH}/{acc_id}/accounts{query}",
+        json.dumps(body),
+        content_type="application/json",
+        HTTP_AUTHORIZATION=basic(app.client_id, secret),
+    )
+    assert r.status_code == status
+    assert conforms(r)["code"]
+    assert not Account.objects.filter(parent__isnull=False).exists()
+
+
+def test_managed_account_unauthenticated_conforms(conforms, client, service_account):
+    _, _, parent = service_account
+    r = client.post(f"{PATH}/{parent.pk}/accounts", "{}", content_type="application/json")
+    assert r.status_code == 401
+    assert conforms(r)["code"]
