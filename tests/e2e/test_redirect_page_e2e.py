@@ -3,8 +3,8 @@
 the authorization and again at the token request) knows only the app's page, served from its
 own loopback origin (http://127.0.0.1:<port>, the broker being http://localhost:<port>); the page
 of docs/examples/redirect-page forwards the provider's query to the broker's callback and the
-flow completes, for the Account and User flows and for the Service Account flow's admin
-consent."""
+flow completes, for the Account and User flows and for both shapes of the Service Account flow
+(Office 365's admin consent, the Google Workspace admin's sign-in)."""
 
 from __future__ import annotations
 
@@ -19,11 +19,13 @@ import requests
 
 from aurinko_auth import services, usersessions
 from aurinko_auth.models import Account
+from tests.daemon.keys import make_service_account_key
 from tests.e2e.conftest import EXAMPLES_DIR
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 SANDBOX_TENANT_ID = "5a9b1c2d-0000-4000-8000-5a4db0c5a4db"  # project/sandbox/validators.py
+GMAIL = "https://www.googleapis.com/auth/gmail.readonly"
 
 
 class _AppSite(SimpleHTTPRequestHandler):
@@ -250,3 +252,46 @@ def test_office365_admin_consent_through_the_apps_redirect_page(
     assert parse_qs(urlsplit(consent).query)["redirect_uri"] == [page_url]
     me = redeem(broker, app, secret, back["code"][0])
     assert me["daemon"] is True and me["authOrgId"] == SANDBOX_TENANT_ID
+
+
+def test_google_workspace_admin_sign_in_through_the_apps_redirect_page(
+    broker, oauth_peer, app_site, chromium, app_factory
+):
+    """The Service Account flow's other shape: the Workspace admin signs in with Google's
+    OAuth (sent to the page, the token request repeating it), then the delegation is proven."""
+    page_url = app_site + "/index.html"
+    app, secret = app_factory(return_urls=[app_site + "/done"])
+    key = make_service_account_key()
+    oauth_peer.add_service_account(
+        key.client_email, key.key_id, key.public_pem, domain="example.com", scopes=[GMAIL]
+    )
+    client_id, client_secret = oauth_peer.add_client(page_url)
+    services.configure_provider(
+        app,
+        "Google",
+        client_id=client_id,
+        client_secret=client_secret,
+        service_account_key=key.json_text,
+        endpoints=oauth_peer.daemon_endpoints("Google"),
+        redirect_page=page_url,
+    )
+    page = chromium.new_page()
+    seen = watch(page)
+    query = {
+        "clientId": app.client_id,
+        "serviceType": "Google",
+        "scopes": "Mail.Read",
+        "returnUrl": app_site + "/done",
+    }
+    page.goto(f"{broker.url}/v1/auth/authorizeDaemon?{urlencode(query)}")
+    page.wait_for_selector("#id_username")
+    page.fill("#id_username", "alice")
+    page.fill("#id_password", "alice-pw")
+    page.click("button[type=submit]")
+    page.wait_for_url(app_site + "/done?*")
+    back = parse_qs(urlsplit(page.url).query)
+    assert back["status"] == ["success"], back
+    assert any(u.startswith(page_url + "?") for u in seen)
+    me = redeem(broker, app, secret, back["code"][0])
+    assert me["daemon"] is True and me["authOrgId"] == "example.com"
+    assert me["email"] == "alice@example.com"
