@@ -99,9 +99,10 @@ def check_config(config: ProviderConfig, *, probe: bool = True) -> list[Finding]
 
 
 def _accounts_without(config: ProviderConfig, scope: str) -> int:
-    """Active, non-daemon accounts of the config's app and provider whose granted native
-    scopes are known and lack ``scope`` (scanned in Python: JSON containment differs between
-    databases, and the doctor is an occasional admin command)."""
+    """Active personal accounts (no service or managed account: no refresh token of their
+    own) of the config's app and provider whose granted native scopes are known and lack
+    ``scope`` (scanned in Python: JSON containment differs between databases, and the doctor
+    is an occasional admin command)."""
     from aurinko_auth.models import Account
 
     granted = Account.objects.filter(
@@ -109,6 +110,7 @@ def _accounts_without(config: ProviderConfig, scope: str) -> int:
         service_type=config.service_type,
         active=True,
         daemon=False,
+        parent__isnull=True,
     ).values_list("native_scopes", flat=True)
     return sum(1 for scopes in granted.iterator(chunk_size=2000) if scopes and scope not in scopes)
 

@@ -202,5 +202,8 @@ class AccountAdmin(AppScopedAdminMixin, admin.ModelAdmin):
         accounts.delete_account(obj)
 
     def delete_queryset(self, request: HttpRequest, queryset: QuerySet) -> None:
-        for account in queryset:
-            self.delete_model(request, account)
+        selected = list(queryset)
+        services = {account.pk for account in selected if account.daemon}
+        for account in selected:
+            if account.parent_id not in services:  # else deleted with its service account
+                self.delete_model(request, account)

@@ -210,7 +210,10 @@ def account_by_id(
     account_id = inputs.object_id(raw)
     if account_id is None:
         raise InvalidRequest("accountId must be a number.")
-    qs = Account.objects.filter(app=app, service_type=provider.id, daemon=daemon)
+    # Managed accounts are upserted with their service account, never re-authorized.
+    qs = Account.objects.filter(
+        app=app, service_type=provider.id, daemon=daemon, parent__isnull=True
+    )
     if user is not None:
         qs = qs.filter(user=user)
     account = qs.filter(pk=account_id).first()
@@ -231,7 +234,9 @@ def check_reauthorized(flow: FlowParams, account: Account) -> None:
 
 def existing_account_for(app: App, provider: Provider, req: AuthorizeRequest) -> Account | None:
     """The account a re-authorization is about: ``accountId``, else the ``loginHint`` email."""
-    qs = Account.objects.filter(app=app, service_type=provider.id, daemon=False)
+    qs = Account.objects.filter(
+        app=app, service_type=provider.id, daemon=False, parent__isnull=True
+    )
     if req.account_id:
         return account_by_id(app, provider, req.account_id)
     if req.login_hint:

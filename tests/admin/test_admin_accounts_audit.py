@@ -264,3 +264,26 @@ def test_dashboard_queries_do_not_grow_with_accounts(client, team, account_facto
             account_factory(team.app, service_type, token_status="retrying", last_error="e")
     after, _ = _count_queries(client, url)
     assert after == before
+
+
+def test_deleting_a_service_account_with_its_managed_accounts_selected(
+    client, team, account_factory
+):
+    """Deleting a service account deletes its managed accounts: selected together, the
+    admin's deletion is the service account's, and each account is unlinked once."""
+    parent = account_factory(team.app, "Office365", daemon=True, auth_user_id="t", credentials={})
+    managed = [
+        account_factory(team.app, "Office365", parent=parent, credentials={}) for _ in range(2)
+    ]
+    client.force_login(team.owner)
+    selected = [managed[0].pk, parent.pk]
+    client.post(
+        ACCOUNTS, {"action": "delete_selected", "_selected_action": selected, "post": "yes"}
+    )
+    assert not Account.objects.filter(pk__in=[parent.pk, *(m.pk for m in managed)]).exists()
+    deleted = AuditEvent.objects.get(event="account.deleted", app=team.app)
+    assert deleted.details["accountId"] == parent.pk
+    unlinked = AuditEvent.objects.filter(event="account.unlinked", app=team.app)
+    assert sorted(e.details["accountId"] for e in unlinked) == sorted(
+        [parent.pk, *(m.pk for m in managed)]
+    )

@@ -454,3 +454,26 @@ def test_linking_and_failures_go_to_the_audit_log(google_app):
     failed = AuditEvent.objects.get(event="auth.failed")
     assert failed.details["error"] == "invalid_grant" and failed.app_id == google_app.app.pk
     assert "4/x" not in str(failed.details)
+
+
+def test_a_managed_account_is_not_reauthorized_by_the_account_flow(google_app, account_factory):
+    """A managed mailbox account is upserted with its service account; accountId or a
+    loginHint naming it never turns the Account flow's grant into it."""
+    app = google_app.app
+    parent = account_factory(app, "Google", daemon=True, auth_user_id="example.com")
+    managed = account_factory(
+        app,
+        "Google",
+        parent=parent,
+        auth_user_id="alice@example.com",
+        email="alice@example.com",
+        credentials={},
+    )
+    back = query_of(google_app.authorize(accountId=str(managed.pk))["Location"])
+    assert back["status"] == "error" and back["error"] == "request.invalid"
+    back = google_app.complete(google_app.start(loginHint="alice@example.com"))
+    assert back["status"] == "success"
+    personal = Account.objects.get(parent__isnull=True, daemon=False)
+    assert personal.pk != managed.pk
+    managed.refresh_from_db()
+    assert managed.parent_id == parent.pk and managed.credentials == {}

@@ -80,6 +80,9 @@ def test_accounts_without_offline_scope_are_reported(
             native_scopes=["openid", "https://graph.microsoft.com/Mail.Read"],
         )
     account_factory(app, service_type="Office365", native_scopes=["openid"], active=False)
+    # Service accounts and their managed mailboxes have no refresh token of their own.
+    parent = account_factory(app, "Office365", daemon=True, native_scopes=["Mail.Read"])
+    account_factory(app, "Office365", parent=parent, native_scopes=["Mail.Read"])
     call_command("aurinko_doctor", app.client_id, "--no-probe")
     assert "2 active account(s) were granted no 'offline_access'" in capsys.readouterr().out
 
