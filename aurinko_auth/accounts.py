@@ -104,6 +104,7 @@ def link_account(
         "refresh_failures": 0,
         "refresh_retry_at": None,
         "access_token_expires_at": tokens.expires_at if tokens else None,
+        "access_token_issued_at": tokens.issued_at if tokens else None,
     }
     if profile.extra:
         fields["extra_data"] = profile.extra
@@ -207,7 +208,7 @@ def revoke_grant(account: Account) -> bool:
         account.active = False
         account.token_status = TokenStatus.REVOKED
         account.credential_version = models.F("credential_version") + 1
-        account.access_token_expires_at = None
+        account.access_token_expires_at = account.access_token_issued_at = None
         account.save(
             update_fields=[
                 "credentials",
@@ -215,6 +216,7 @@ def revoke_grant(account: Account) -> bool:
                 "token_status",
                 "credential_version",
                 "access_token_expires_at",
+                "access_token_issued_at",
                 "updated_at",
             ]
         )

@@ -90,6 +90,7 @@ class AccountAdmin(AppScopedAdminMixin, admin.ModelAdmin):
             {
                 "fields": [
                     "auth_obtained_at",
+                    "access_token_issued_at",
                     "access_token_expires_at",
                     "requested_scopes",
                     "scopes",

@@ -44,6 +44,17 @@ class OmitEmptyMixin:
         return value
 
 
+class LastActivityField(OmitEmptyMixin, TimestampField):
+    """EndUserDto ``lastActivity``: ``context["last_activity"]``, left out without one. The
+    views add it per request (serializers.with_last_activity): the rest of the body is cached."""
+
+    def get_attribute(self, instance: Any) -> Any:
+        value = self.parent.context.get("last_activity")
+        if value is None:
+            raise SkipField
+        return value
+
+
 class AbsentCharField(OmitEmptyMixin, s.CharField):
     pass
 

@@ -45,6 +45,7 @@ from aurinko_auth.api.serializers import (
     ACCOUNT_JSON_FIELDS,
     account_json,
     user_json,
+    with_last_activity,
 )
 from aurinko_auth.api.user_views import UserView
 from aurinko_auth.api.views import ACCOUNT_ID_HEADERS, JSON, AccountView
@@ -151,6 +152,13 @@ USER_QUERY = ChainQuery(
 )
 
 
+def _with_last_activity(body: bytes, session: UserSession) -> bytes:
+    """The cached ``body`` (a rendered JSON object) with ``lastActivity`` added last: the bytes
+    the DRF view renders from :func:`~aurinko_auth.api.serializers.with_last_activity`."""
+    added = JSON.render(with_last_activity({}, session))  # {"lastActivity": ...}
+    return body[:-1] + (b"," if JSON.compact else b", ") + added[1:]
+
+
 def _user_body(session: UserSession, accounts: list[Account]) -> bytes:
     """The response body: a function of the session's user, its app and accounts alone, so
     the session cache keeps it with them (and drops it with them)."""
@@ -187,7 +195,8 @@ def lean_user_view(view_class: type[UserView] = UserView) -> Callable[..., HttpR
             # identity-token user UserSessionAuthentication found (kept on the request).
             return drf_view(request)
         request.user = principal  # as DRF would set it
-        response = HttpResponse(bodies[principal.session.pk], content_type=content_type)
+        body = _with_last_activity(bodies[principal.session.pk], principal.session)
+        response = HttpResponse(body, content_type=content_type)
         response["Allow"] = state["allow"]
         add_cors_headers(response, request.META.get("HTTP_ORIGIN"))
         return response

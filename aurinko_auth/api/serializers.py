@@ -20,10 +20,12 @@ from aurinko_auth.api.fields import (
     AccountTypeField,
     CountField,
     FlagField,
+    LastActivityField,
     OmitEmptyMixin,
     ScopeListField,
     ServiceProviderField,
     TimestampField,
+    isoformat,
     non_negative,
     parse_id,  # noqa: F401 (the views parse ids with it)
 )
@@ -136,6 +138,10 @@ class AccountSerializer(CompiledSerializer):
     clientOrgId = AbsentCharField(source="client_org_id", help_text="The app's own org id.")
     userId = AbsentCharField(source="user_id", help_text="The app user it belongs to (User flow).")
     authObtainedAt = AbsentTimestampField(source="auth_obtained_at")
+    tokenIssuedAt = AbsentTimestampField(
+        source="access_token_issued_at",
+        help_text="When the provider issued the access token held now (left out while unknown).",
+    )
     authExpiresAt = AbsentTimestampField(
         source="access_token_expires_at", help_text="When the provider's access token expires."
     )
@@ -181,6 +187,7 @@ ACCOUNT_JSON_FIELDS = (
     "token_status",
     "user",
     "access_token_expires_at",
+    "access_token_issued_at",
     "created_at",
     "updated_at",
 )
@@ -329,6 +336,12 @@ class UserSerializer(CompiledSerializer):
     trustedIdentity = s.BooleanField(source="trusted_identity")
     accounts = s.SerializerMethodField()
 
+    # Last, where with_last_activity puts it.
+    lastActivity = LastActivityField(
+        help_text="The user's latest activity: this session's last recorded use (this request "
+        "included), precise to SESSION_TOUCH_INTERVAL. Left out without a session."
+    )
+
     @extend_schema_field(UserAccountSerializer(many=True))
     def get_accounts(self, user: Any) -> list[dict[str, Any]]:
         return [user_account_json(a, user.app) for a in primary_first(self.context["accounts"])]
@@ -338,6 +351,15 @@ def user_json(user: Any, accounts: list[Account]) -> dict[str, Any]:
     """GET /v1/user's body: ``user`` (with its app) and ``accounts``, all of them (the DRF
     view and the lean one both render this)."""
     return UserSerializer(user, context={"accounts": accounts}).data
+
+
+def with_last_activity(body: dict[str, Any], session: Any) -> dict[str, Any]:
+    """``user_json``'s ``body`` with ``lastActivity`` (last): ``session``'s last use, touched
+    for this request already (usersessions.touch). The body without it is cached, the same
+    for every request; None (an identity-token request) leaves it out."""
+    if session is None:
+        return body
+    return {**body, "lastActivity": isoformat(session.last_used_at)}
 
 
 class SessionSerializer(CompiledSerializer):

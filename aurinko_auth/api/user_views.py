@@ -25,6 +25,7 @@ from aurinko_auth.api.serializers import (
     primary_first,
     user_account_json,
     user_json,
+    with_last_activity,
 )
 from aurinko_auth.api.views import AurinkoAPIView, document, errors, ok
 from aurinko_auth.errorcodes import Code
@@ -74,7 +75,7 @@ class UserView(UserAPIView):
         user = self.principal.user
         # Only what the JSON shows (SQL compiled once): provider credentials are never read.
         _accounts, body = sessions.user_accounts(user, _USER_ACCOUNTS, user_json)
-        return Response(body)
+        return Response(with_last_activity(body, self.principal.session))
 
 
 class LogoutView(UserAPIView):

@@ -124,10 +124,12 @@ def _organisation_token(account: Account, provider: ServiceAccountProvider) -> s
     Account.objects.filter(pk=account.pk).update(
         credentials=credentials,
         access_token_expires_at=tokens.expires_at,
+        access_token_issued_at=tokens.issued_at,
         credential_version=models.F("credential_version") + 1,
         updated_at=timezone.now(),
     )
     account.credentials, account.access_token_expires_at = credentials, tokens.expires_at
+    account.access_token_issued_at = tokens.issued_at
     return tokens.access_token
 
 

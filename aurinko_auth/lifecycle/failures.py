@@ -56,6 +56,30 @@ class Outcome:
     account: Account | None = None
     error: AurinkoError | None = None
 
+    def apply_to(self, account: Account) -> None:
+        """Copy the attempt's account state (refreshed, or as re-read under the lock) onto the
+        caller's instance of the account, updated in place."""
+        if self.account is None or self.account is account:
+            return
+        for name in STATE_FIELDS:
+            setattr(account, name, getattr(self.account, name))
+
+
+# The account fields a refresh attempt may change (Outcome.apply_to copies them).
+STATE_FIELDS = (
+    "credentials",
+    "credential_version",
+    "access_token_expires_at",
+    "access_token_issued_at",
+    "token_status",
+    "active",
+    "last_error",
+    "refresh_failures",
+    "refresh_retry_at",
+    "scopes",
+    "native_scopes",
+)
+
 
 def record_failure(
     row: Account,

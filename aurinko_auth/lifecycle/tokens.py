@@ -141,8 +141,7 @@ def fresh_access_token(account: Account, mailbox: str | None = None) -> str:
     if not needs_refresh(account):
         return account.credentials["access_token"]
     outcome = refresh_account(account, seen_version=account.credential_version)
-    if outcome.account is not None:
-        _copy_state(outcome.account, account)
+    outcome.apply_to(account)
     if outcome.error is not None and not _still_valid(account):
         raise outcome.error
     ensure_usable(account)
@@ -159,8 +158,7 @@ def replace_rejected_token(account: Account, rejected: str) -> str | None:
     there is none. Raises like :func:`fresh_access_token` when the refresh fails."""
     ensure_usable(account)
     outcome = refresh_account(account, rejected=rejected)
-    if outcome.account is not None:
-        _copy_state(outcome.account, account)
+    outcome.apply_to(account)
     if outcome.error is not None:
         raise outcome.error
     ensure_usable(account)
@@ -323,6 +321,7 @@ def _refresh_locked(
             # response without a refresh token keeps the old one.
             "credentials": {**old, **merge_credentials(old, tokens.credentials())},
             "access_token_expires_at": tokens.expires_at,
+            "access_token_issued_at": tokens.issued_at,
             "token_status": TokenStatus.HEALTHY,
             "last_error": "",
             "refresh_failures": 0,
@@ -377,24 +376,3 @@ def _still_valid(account: Account) -> bool:
         and bool((account.credentials or {}).get("access_token"))
         and (expires is None or expires > timezone.now())
     )
-
-
-_STATE_FIELDS = (
-    "credentials",
-    "credential_version",
-    "access_token_expires_at",
-    "token_status",
-    "active",
-    "last_error",
-    "refresh_failures",
-    "refresh_retry_at",
-    "scopes",
-    "native_scopes",
-)
-
-
-def _copy_state(source: Account, target: Account) -> None:
-    if source is target:
-        return
-    for name in _STATE_FIELDS:
-        setattr(target, name, getattr(source, name))

@@ -77,6 +77,10 @@ class Account(models.Model):
     # Incremented on every credential write; guards concurrent refreshes.
     credential_version = models.PositiveIntegerField(default=0)
     access_token_expires_at = models.DateTimeField(null=True, blank=True)
+    # When the provider issued the access token held now (Aurinko's ``tokenIssuedAt``): set by
+    # every sign-in and refresh; empty for password accounts and for an imported token until
+    # its first refresh (when it was issued is not known).
+    access_token_issued_at = models.DateTimeField(null=True, blank=True)
     last_error = models.CharField(max_length=255, blank=True)
     # Transient refresh failures in a row, and when the next refresh may be tried (backoff,
     # or the provider's Retry-After).

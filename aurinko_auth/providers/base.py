@@ -115,6 +115,9 @@ class TokenSet:
     scope: list[str] | None = None  # native scopes granted, when the provider says
     id_token: str = ""
     extra: dict[str, Any] = field(default_factory=dict)
+    # When the provider issued the access token: now for a token response, unknown (None)
+    # for tokens obtained elsewhere (an import).
+    issued_at: datetime | None = None
 
     def credentials(self) -> dict[str, Any]:
         data: dict[str, Any] = {"access_token": self.access_token, "token_type": self.token_type}

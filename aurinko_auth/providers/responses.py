@@ -67,6 +67,7 @@ class ProviderResponses:
             scope=list(scope) if scope else None,
             id_token=token.get("id_token") or "",
             extra={k: v for k, v in token.items() if k not in known},
+            issued_at=timezone.now(),
         )
 
     def classify_oauth_error(self, error: str, description: str) -> str:

@@ -59,6 +59,7 @@ SENT_WHEN_KNOWN = {
     "clientOrgId",
     "authObtainedAt",
     "authExpiresAt",
+    "tokenIssuedAt",
     "userId",
 }
 
@@ -71,6 +72,7 @@ def test_account_json_shape(client, google_account):
         client_org_id="",
         auth_obtained_at=None,
         access_token_expires_at=None,
+        access_token_issued_at=None,
     )
     body = client.get("/v1/account", HTTP_AUTHORIZATION=f"Bearer {token}").json()
     assert set(body) == ALWAYS_SENT
@@ -86,6 +88,7 @@ def test_account_json_shape(client, google_account):
         client_org_id="tenant-a",
         auth_obtained_at=timezone.now(),
         access_token_expires_at=datetime(2026, 11, 24, 9, 4, 57, tzinfo=UTC),
+        access_token_issued_at=datetime(2026, 11, 24, 8, 4, 58, 562000, tzinfo=UTC),
         daemon=True,
         user=user,
         native_scopes=["https://www.googleapis.com/auth/gmail.readonly"],
@@ -97,6 +100,7 @@ def test_account_json_shape(client, google_account):
     assert body["authNativeScopes"] == ["https://www.googleapis.com/auth/gmail.readonly"]
     assert body["createdAt"].endswith("Z") and body["updatedAt"].endswith("Z")
     assert body["authExpiresAt"] == "2026-11-24T09:04:57.000Z"
+    assert body["tokenIssuedAt"] == "2026-11-24T08:04:58.562Z"
     assert None not in body.values()
 
 

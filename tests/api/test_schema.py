@@ -143,6 +143,7 @@ def test_every_field_served_is_described_and_what_is_left_out_is_optional(
         client_org_id="tenant-a",
         auth_obtained_at=timezone.now(),
         access_token_expires_at=timezone.now(),
+        access_token_issued_at=timezone.now(),
         native_scopes=["https://mail.google.com/"],
     )
     basic = {
@@ -154,11 +155,12 @@ def test_every_field_served_is_described_and_what_is_left_out_is_optional(
         check(schema, "/v1/account", "get", client.get("/v1/account", **bearer))
         path = f"/v1/am/accounts/{account.pk}"
         check(schema, "/v1/am/accounts/{account_id}", "get", client.get(path, **basic))
-    assert set(client.get(path, **basic).json()) >= {"userId", "authExpiresAt", "serverUrl"}
+    served = set(client.get(path, **basic).json())
+    assert served >= {"userId", "authExpiresAt", "tokenIssuedAt", "serverUrl"}
     check(schema, "/v1/am/accounts", "get", client.get("/v1/am/accounts", **basic))
     header = {"HTTP_X_AURINKO_SESSION": usersessions.start(user)}
     body = client.get("/v1/user", **header)
-    assert {"name", "authOrgId"} <= set(body.json())
+    assert {"name", "authOrgId", "lastActivity"} <= set(body.json())
     check(schema, "/v1/user", "get", body)
     check(schema, "/v1/user/accounts", "get", client.get("/v1/user/accounts", **header))
     response = client.delete(f"/v1/am/accounts/{bare.pk}", **basic)

@@ -79,12 +79,15 @@ def test_office365_expired_token_is_fetched_again(office_account):
     responses.post(
         MS_TOKEN, json={"token_type": "Bearer", "expires_in": 3599, "access_token": "app-token-2"}
     )
+    before = timezone.now()
     assert daemon_access_token(account) == "app-token-2"
+    assert before <= account.access_token_issued_at <= timezone.now()  # tokenIssuedAt
     body = parse_qs(responses.calls[0].request.body)
     assert body["grant_type"] == ["client_credentials"]
     fresh = Account.objects.get(pk=account.pk)
     assert fresh.credentials["access_token"] == "app-token-2"
     assert fresh.access_token_expires_at > timezone.now() + timedelta(minutes=50)
+    assert fresh.access_token_issued_at == account.access_token_issued_at
     assert fresh.credential_version == account.credential_version + 1
     # Now cached in the account row: no second call.
     assert daemon_access_token(fresh) == "app-token-2"

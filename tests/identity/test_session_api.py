@@ -39,6 +39,7 @@ def test_user_and_accounts_with_identity_headers(signed_in, issuer, django_asser
     assert me.status_code == 200, me.content
     body = me.json()
     assert body["trustedIdentity"] is True and body["email"] == "alice@example.com"
+    assert "lastActivity" not in body  # no session: nothing records its use
     accounts = api.get("/v1/user/accounts", **headers(issuer, app))
     assert accounts.status_code == 200 and accounts.json()["totalSize"] == 1
     account = Account.objects.get()

@@ -35,7 +35,15 @@ def test_user_by_cookie_and_by_header(signed_in):
     assert by_header.json() == by_cookie.json()
     body = by_header.json()
     # Aurinko's EndUserDto; name and authOrgId left out while unknown (never null).
-    assert set(body) == {"id", "appId", "email", "createdAt", "trustedIdentity", "accounts"}
+    assert set(body) == {
+        "id",
+        "appId",
+        "email",
+        "createdAt",
+        "trustedIdentity",
+        "accounts",
+        "lastActivity",
+    }
     created = datetime.fromisoformat(body["createdAt"].replace("Z", "+00:00"))
     assert body["createdAt"].endswith("Z") and abs(created - user.created_at) < timedelta(seconds=1)
     assert [a["type"] for a in body["accounts"]] == ["primary", "secondary", "secondary"]
