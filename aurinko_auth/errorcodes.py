@@ -137,6 +137,7 @@ class Code(StrEnum):
     IDENTITY_AUDIENCE = "identity.audience", 401, "The identity token is for another audience."
     IDENTITY_ISSUER = "identity.issuer", 401, "The identity token is from another issuer."
     IDENTITY_TENANT = "identity.tenant", 401, "The identity token's tenant is not allowed."
+    IDENTITY_NONCE = "identity.nonce", 401, "The ID token's nonce is not this sign-in's."
     IDENTITY_PREPARED_INVALID = (
         "identity.prepared_invalid",
         401,
@@ -185,6 +186,16 @@ class Code(StrEnum):
     ADMIN_CONSENT_MISSING = "admin_consent.missing", 400, "The administrator did not consent."
     TENANT_INVALID = "tenant.invalid", 400, "Not a tenant id or domain."
     TENANT_MISMATCH = "tenant.mismatch", 400, "Consent came from another tenant."
+    TENANT_UNPROVEN = (
+        "tenant.unproven",
+        400,
+        "No administrator's sign-in proved the tenant of the consent.",
+    )
+    DAEMON_NOT_ADMIN = (
+        "daemon.not_admin",
+        400,
+        "The signed-in user is not an administrator who can consent.",
+    )
     SERVICE_ACCOUNT_KEY_INVALID = (
         "service_account_key.invalid",
         400,

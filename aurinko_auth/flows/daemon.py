@@ -6,7 +6,11 @@ shapes:
 
 * admin consent (Office 365): the provider's consent page -> ``/v1/auth/callback`` without a
   code (Microsoft: ``tenant`` and ``admin_consent``) -> the provider checks it and fetches an
-  app-only token -> a daemon account for the organisation (``authOrgId`` = tenant id);
+  app-only token -> a daemon account for the organisation (``authOrgId`` = tenant id). When
+  the consent names no organisation yet (``organizations``), the admin signs in with OpenID
+  Connect first: ``/v1/auth/callback`` with a code -> the ID token, verified against the
+  provider's keys (:func:`aurinko_auth.identity.tokens.verify_id_token`), proves the tenant
+  and the admin's role -> a new pending authorization for that proven tenant -> its consent;
 * admin sign-in (Google Workspace): the admin signs in with the provider's OAuth (who
   authorizes, which organisation) -> the provider proves the delegation with a token for the
   admin's own mailbox -> a daemon account for the domain.
@@ -16,6 +20,7 @@ The result reaches the returnUrl like the Account flow's (``code`` or ``token``)
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Mapping
 
 from django.db import transaction
@@ -26,7 +31,9 @@ from aurinko_auth.exceptions import AurinkoError, InvalidRequest
 from aurinko_auth.flows import account as account_flow
 from aurinko_auth.flows import common, imports
 from aurinko_auth.flows import state as flow_state
-from aurinko_auth.models import AuthState, FlowKind
+from aurinko_auth.flows.state import FlowParams
+from aurinko_auth.identity import tokens as id_tokens
+from aurinko_auth.models import App, AuthState, FlowKind, ProviderConfig
 from aurinko_auth.providers.oauth2 import OAuth2Provider
 from aurinko_auth.providers.registry import get_provider
 from aurinko_auth.providers.service_accounts import DaemonGrant, ServiceAccountProvider
@@ -77,23 +84,73 @@ def start(req: common.AuthorizeRequest, browser_id: str) -> common.Started:
                 login_hint=req.login_hint,
             )
         consent = provider.daemon_consent(config, req.extra)
-        state = flow_state.create(
-            app=app,
-            kind=FlowKind.DAEMON,
-            service_type=provider.id,
-            params=params.replace(
-                scopes=unified, native=native, redirect_uri=config.redirect_uri, **consent
-            ),
-            secrets={},
-            browser_id=browser_id,
+        params = params.replace(
+            scopes=unified, native=native, redirect_uri=config.redirect_uri, **consent
         )
-        return common.Started(
-            provider.daemon_consent_url(
-                config, consent, state=state, redirect_uri=config.redirect_uri
-            )
-        )
+        if provider.daemon_sign_in_first(consent):
+            return _start_sign_in(app, provider, config, consent, params, browser_id)
+        return common.Started(_consent_redirect(app, provider, config, consent, params, browser_id))
     except AurinkoError as exc:
         raise common.redirect_error(req.return_url, req.state)(exc) from None
+
+
+def _start_sign_in(
+    app: App,
+    provider: ServiceAccountProvider,
+    config: ProviderConfig,
+    consent: Mapping[str, str],
+    params: FlowParams,
+    browser_id: str,
+) -> common.Started:
+    """The admin's OpenID Connect sign-in that proves which organisation consents."""
+    verifier, challenge = common.new_pkce_pair()
+    nonce = secrets.token_urlsafe(32)
+    state = flow_state.create(
+        app=app,
+        kind=FlowKind.DAEMON,
+        service_type=provider.id,
+        params=params,
+        secrets={"code_verifier": verifier, "nonce": nonce},
+        browser_id=browser_id,
+    )
+    return common.Started(
+        provider.daemon_sign_in_url(
+            config,
+            consent,
+            state=state,
+            redirect_uri=params.redirect_uri,
+            code_challenge=challenge,
+            nonce=nonce,
+        )
+    )
+
+
+def _consent_redirect(
+    app: App,
+    provider: ServiceAccountProvider,
+    config: ProviderConfig,
+    consent: Mapping[str, str],
+    params: FlowParams,
+    browser_id: str,
+) -> str:
+    """A pending authorization for the consent, and the provider's consent URL."""
+    state = flow_state.create(
+        app=app,
+        kind=FlowKind.DAEMON,
+        service_type=provider.id,
+        params=params,
+        secrets={},
+        browser_id=browser_id,
+    )
+    return provider.daemon_consent_url(
+        config, consent, state=state, redirect_uri=params.redirect_uri
+    )
+
+
+def _consent_of(flow: FlowParams) -> dict[str, str]:
+    """The consent parameters a pending authorization carries (see ``daemon_consent``)."""
+    consent = {"tenant": flow.tenant, "proven_tenant": flow.proven_tenant}
+    return {k: v for k, v in consent.items() if v}
 
 
 def complete(pending: AuthState, query: Mapping[str, str], browser_id: str) -> common.Completed:
@@ -110,15 +167,51 @@ def complete(pending: AuthState, query: Mapping[str, str], browser_id: str) -> c
         grant = provider.complete_daemon_sign_in(result.config, result.profile, native)
         return _finish(pending, result.provider, grant, flow.daemon_scopes, native)
     config = common.provider_config(pending.app, provider)
-    grant = provider.complete_daemon_consent(
-        config, {"tenant": flow.tenant} if flow.tenant else {}, query
-    )
+    consent = _consent_of(flow)
+    if provider.daemon_sign_in_first(consent):
+        return _signed_in(pending, provider, config, consent, query, browser_id)
+    grant = provider.complete_daemon_consent(config, consent, query)
     return _finish(
         pending,
         provider,
         grant,
         flow.scopes,
         flow.native,
+    )
+
+
+def _signed_in(
+    pending: AuthState,
+    provider: ServiceAccountProvider,
+    config: ProviderConfig,
+    consent: Mapping[str, str],
+    query: Mapping[str, str],
+    browser_id: str,
+) -> common.Completed:
+    """The admin's sign-in came back: redeem its code, verify the ID token (signature, issuer,
+    audience, expiry, this flow's nonce), let the provider read the proven organisation and
+    the admin's role from it, then send the admin to the consent for exactly that
+    organisation (a new pending authorization: this one is used up)."""
+    tokens = provider.redeem_daemon_sign_in(
+        config,
+        consent,
+        query,
+        redirect_uri=common.redirect_uri_of(pending),
+        code_verifier=pending.secrets.get("code_verifier", ""),
+    )
+    rules = provider.daemon_id_token_rules(config)
+    claims = id_tokens.verify_id_token(
+        tokens.id_token or "",
+        jwks_url=rules.jwks_url,
+        issuer=rules.issuer,
+        audience=rules.audience,
+        nonce=pending.secrets.get("nonce", ""),
+    )
+    proven = provider.daemon_signed_in(config, claims)
+    flow = flow_state.params_of(pending)
+    flow = flow.replace(redirect_uri=flow.redirect_uri or config.redirect_uri, **proven)
+    return common.Completed(
+        _consent_redirect(pending.app, provider, config, proven, flow, browser_id)
     )
 
 

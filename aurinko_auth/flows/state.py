@@ -86,9 +86,11 @@ class FlowParams:
     mailbox_info: str = field(default="", metadata=_key("mailboxInfo"))
     # A primary sign-in bound to a host identity (POST /v1/auth/prepare's token, claimed).
     prepared_id: int | None = field(default=None, metadata=_key("preparedAuth"))
-    # Service accounts: the Office 365 tenant asked for; Google's delegated scopes (the
-    # admin's own sign-in asks for identity only).
+    # Service accounts: the Office 365 tenant asked for, and the tenant id the admin's
+    # verified OpenID sign-in proved (an "organizations" consent is then asked for exactly
+    # that tenant); Google's delegated scopes (the admin's own sign-in asks for identity only).
     tenant: str = field(default="", metadata=_key("tenant"))
+    proven_tenant: str = field(default="", metadata=_key("provenTenant"))
     daemon_scopes: list[str] = field(default_factory=list, metadata=_key("daemonScopes"))
     daemon_native: list[str] = field(default_factory=list, metadata=_key("daemonNative"))
     # The app's PKCE challenge (S256, flows/pkce.py): not a secret; its code carries it.

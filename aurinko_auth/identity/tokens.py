@@ -17,6 +17,7 @@ keys, issuer, audience and claims a token must have, and turns PyJWT's refusals 
 from __future__ import annotations
 
 import base64
+import hmac
 import json
 import re
 from dataclasses import dataclass, field
@@ -251,3 +252,34 @@ def _exchange(trust: IdentityTrust, token: str, header: dict, unverified: dict) 
         raise refused("The token's issuer is not its Exchange server's.", Code.IDENTITY_ISSUER)
     kept = {"msexchuid": msexchuid, "amurl": amurl}
     return Verified(trust.token_type, f"{amurl}|{msexchuid}", int(claims["exp"]), kept)
+
+
+def verify_id_token(
+    token: str, *, jwks_url: str, issuer: str, audience: str, nonce: str
+) -> dict[str, Any]:
+    """An OpenID Connect ID token the broker redeemed itself (the daemon flow's admin sign-in,
+    docs/security.md): RS256 with a key of ``jwks_url`` (fetched and cached like every issuer's
+    keys), ``iss`` exactly ``issuer`` (``{tid}`` filled with the token's tenant id: Microsoft's
+    issuer names the tenant), ``aud`` our client id, unexpired, and the ``nonce`` this sign-in
+    sent. Its claims, or :class:`IdentityRefused`. Verified even though it came from the token
+    endpoint over TLS: its ``tid`` and ``wids`` then rest on the issuer's signature, not on the
+    transport alone (an endpoint override, a proxy)."""
+    if not token:
+        raise refused("The provider returned no ID token.", Code.IDENTITY_MALFORMED)
+    header, unverified = _unverified(token)
+    if "{tid}" in issuer:
+        tid = str(unverified.get("tid") or "").lower()
+        if not TENANT_ID.fullmatch(tid):
+            raise refused("The ID token names no tenant (tid).", Code.IDENTITY_MALFORMED)
+        issuer = issuer.replace("{tid}", tid)
+    key, _ = keys.key(jwks_url, _kid(header), parse_jwks)
+    claims = _decode(
+        token,
+        key,
+        audiences=[audience],
+        issuer=issuer,
+        require=["exp", "iat", "iss", "aud", "nonce"],
+    )
+    if not nonce or not hmac.compare_digest(str(claims["nonce"]), nonce):
+        raise refused("The ID token was issued for another sign-in (nonce).", Code.IDENTITY_NONCE)
+    return claims

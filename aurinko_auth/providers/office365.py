@@ -30,6 +30,8 @@ class Office365Provider(Office365ServiceAccounts, OAuth2Provider):
         "api": "https://graph.microsoft.com/v1.0",
         # Admin consent for the daemon flow; "common" is not accepted there.
         "adminconsent": "https://login.microsoftonline.com/{tenant}/v2.0/adminconsent",
+        # The keys of every tenant's ID tokens (the daemon flow's admin sign-in verifies one).
+        "jwks": "https://login.microsoftonline.com/common/discovery/v2.0/keys",
     }
     base_scopes = ("openid", "email", "profile", "offline_access", "User.Read")
     offline_scope = "offline_access"

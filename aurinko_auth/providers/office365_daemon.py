@@ -4,9 +4,18 @@
 (``adminconsent``, tenant from the request's ``tenant``, default the configured tenant or
 ``organizations``); the callback names the consented tenant, and an app-only Microsoft Graph
 token for it (client credentials, scope ``https://graph.microsoft.com/.default``) proves the
-consent: it is asked for the tenant the flow started for (a domain name resolves there; for
-``organizations``, the callback's), and its ``tid`` claim must be the callback's tenant.
+consent: it is asked for the tenant the consent was asked for (a domain name resolves there),
+and its ``tid`` claim must be the callback's tenant.
 One token serves every mailbox of the tenant; there is no refresh token.
+
+For ``organizations`` no tenant is known in advance, and the consent callback's ``tenant`` is
+only a claim of the redirect. So the admin first signs in with OpenID Connect on the
+``organizations`` authority (authorization code with PKCE and a nonce, scopes ``openid
+profile``), as Microsoft advises for multi-tenant admin consent: the verified ID token's
+``tid`` is the tenant and its ``wids`` must hold a role that can consent
+(``office365_tenants.CONSENT_ROLES``).
+The admin is then sent to ``/{tid}/v2.0/adminconsent`` of that proven tenant, and its
+callback must name exactly that tenant, like the app-only token's ``tid``.
 
 The app authenticates with its client secret or, when the configuration holds a certificate
 credential (``service_account_key``: a PEM file with the private key and the certificate
@@ -18,21 +27,27 @@ secret when both are stored.
 from __future__ import annotations
 
 import logging
-import re
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-import jwt
 from oauthlib.common import add_params_to_uri
 from oauthlib.oauth2 import BackendApplicationClient
 
 from aurinko_auth.errorcodes import Code
 from aurinko_auth.exceptions import AccessDenied, InvalidRequest, ProviderError
 from aurinko_auth.providers.base import Profile, TokenSet
+from aurinko_auth.providers.office365_tenants import (
+    clean_tenant,
+    is_domain,
+    is_tenant_id,
+    signed_in_tenant,
+    token_tenant,
+)
 from aurinko_auth.providers.service_accounts import (
     CLIENT_ASSERTION_TYPE,
     CertificateCredential,
     DaemonGrant,
+    IdTokenRules,
     InvalidServiceAccountKey,
     ServiceAccountProvider,
     not_configured,
@@ -46,32 +61,10 @@ if TYPE_CHECKING:
 logger = logging.getLogger("aurinko_auth.daemon")
 
 GRAPH_DEFAULT_SCOPE = "https://graph.microsoft.com/.default"
-
-_GUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$", re.I)
-_DOMAIN = re.compile(r"^(?=.{1,253}$)(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$", re.I)
-
-
-def is_tenant_id(value: str) -> bool:
-    return bool(_GUID.match(value or ""))
-
-
-def clean_tenant(value: str) -> str:
-    """A tenant an admin may consent for: a tenant id (GUID), a verified domain name, or
-    ``organizations``. ``common`` and ``consumers`` are refused: personal Microsoft accounts
-    cannot give admin consent, and client credentials need a concrete tenant."""
-    value = (value or "").strip().lower()
-    if value in ("common", "consumers"):
-        raise InvalidRequest(
-            f"tenant {value!r} cannot give admin consent: use the tenant id, the tenant's "
-            "domain name or 'organizations'.",
-            code=Code.TENANT_INVALID,
-        )
-    if value == "organizations" or is_tenant_id(value) or _DOMAIN.match(value):
-        return value
-    raise InvalidRequest(
-        "tenant must be a tenant id (GUID), a domain name or 'organizations'.",
-        code=Code.TENANT_INVALID,
-    )
+# The admin's sign-in before an ``organizations`` consent asks for identity only.
+SIGN_IN_SCOPES = ("openid", "profile")
+# Microsoft's issuer of v2.0 ID tokens; ``{tid}`` is the token's tenant.
+ID_TOKEN_ISSUER = "https://login.microsoftonline.com/{tid}/v2.0"
 
 
 class Office365ServiceAccounts(ServiceAccountProvider):
@@ -143,17 +136,27 @@ class Office365ServiceAccounts(ServiceAccountProvider):
         if not is_tenant_id(tenant):
             raise InvalidRequest("Microsoft returned no tenant id.", code=Code.TENANT_INVALID)
         requested = consent.get("tenant", "organizations")
+        if not is_tenant_id(requested) and not is_domain(requested):
+            # "organizations" names no tenant: only the admin's sign-in proves one (a state
+            # from before that step existed, or any path around it, ends here).
+            raise InvalidRequest(
+                "The consent names no tenant the administrator's sign-in proved.",
+                code=Code.TENANT_UNPROVEN,
+            )
         if is_tenant_id(requested) and requested != tenant:
             raise InvalidRequest(
-                "The consent was given for another tenant than the one asked.",
+                "The consent was given for another tenant than the one asked"
+                + (
+                    " (the one the administrator signed in to)."
+                    if consent.get("proven_tenant")
+                    else "."
+                ),
                 code=Code.TENANT_MISMATCH,
             )
         # The redirect's tenant is only a claim. The app-only token is asked for the tenant the
-        # flow started for (a domain name resolves there) or, for "organizations", for the
-        # claimed one; the tenant Microsoft issued it in (its tid) must be the claimed one.
-        tokens = self.client_credentials_token(
-            config, tenant if requested == "organizations" else requested
-        )
+        # consent was asked for (a domain name resolves there; after the admin's sign-in, the
+        # proven tenant id); the tenant Microsoft issued it in (its tid) must be the claimed one.
+        tokens = self.client_credentials_token(config, requested)
         proven = token_tenant(tokens.access_token)
         if proven != tenant:
             logger.warning("Office 365 admin consent refused: app-only token tid mismatch")
@@ -203,6 +206,90 @@ class Office365ServiceAccounts(ServiceAccountProvider):
             )
         return tenant_grant(proven, tokens)
 
+    # --- the admin's OpenID sign-in for "organizations" --------------------------------------
+    def daemon_sign_in_first(self, consent: Mapping[str, str]) -> bool:
+        return consent.get("tenant") == "organizations" and not consent.get("proven_tenant")
+
+    def daemon_sign_in_url(
+        self,
+        config: ProviderConfig,
+        consent: Mapping[str, str],
+        *,
+        state: str,
+        redirect_uri: str,
+        code_challenge: str,
+        nonce: str,
+    ) -> str:
+        provider: Any = self
+        session = provider.oauth_session(
+            config, scope=list(SIGN_IN_SCOPES), state=state, redirect_uri=redirect_uri
+        )
+        url, _ = session.authorization_url(
+            provider.endpoint("authorize", config, tenant=consent["tenant"]),
+            code_challenge=code_challenge,
+            code_challenge_method="S256",
+            nonce=nonce,
+            # The admin picks the account that administers the tenant, not whichever is open.
+            prompt="select_account",
+        )
+        return url
+
+    def redeem_daemon_sign_in(
+        self,
+        config: ProviderConfig,
+        consent: Mapping[str, str],
+        query: Mapping[str, str],
+        *,
+        redirect_uri: str,
+        code_verifier: str,
+    ) -> TokenSet:
+        provider: Any = self
+        provider.check_issuer(config, query.get("iss"))
+        error = query.get("error")
+        if error:
+            if error == "access_denied":
+                raise AccessDenied("The administrator did not sign in.")
+            raise ProviderError(
+                f"Microsoft returned an error: {error[:64]}.", code=error[:64], status=400
+            )
+        code = query.get("code")
+        if not code:
+            # The answer of a consent page where the sign-in belongs: its tenant is a claim.
+            raise InvalidRequest(
+                "The administrator's sign-in is missing: a consent callback cannot name the "
+                "tenant of an 'organizations' authorization; start again from the app.",
+                code=Code.TENANT_UNPROVEN,
+            )
+        if len(code) > 4096:
+            raise InvalidRequest("The provider returned no usable code.")
+        url = provider.endpoint("token", config, tenant=consent["tenant"])
+        session = provider.http_session(
+            url, provider.oauth_session(config, redirect_uri=redirect_uri)
+        )
+        kwargs = {
+            "code": code,
+            "code_verifier": code_verifier,
+            "include_client_id": True,
+            "timeout": provider.timeout(),
+            **self.client_authentication(config, url),
+        }
+        return provider.parse_token(
+            provider.call("token exchange", lambda: session.fetch_token(url, **kwargs))
+        )
+
+    def daemon_id_token_rules(self, config: ProviderConfig) -> IdTokenRules:
+        provider: Any = self
+        overrides = config.endpoints or {}
+        return IdTokenRules(
+            jwks_url=provider.endpoint("jwks", config),
+            issuer=overrides.get("issuer") or ID_TOKEN_ISSUER,
+            audience=config.client_id,
+        )
+
+    def daemon_signed_in(self, config: ProviderConfig, claims: Mapping[str, Any]) -> dict[str, str]:
+        tid = signed_in_tenant(claims)
+        return {"tenant": tid, "proven_tenant": tid}
+
     def service_account_token(
         self, config: ProviderConfig, account: Account, mailbox: str | None
     ) -> TokenSet:
@@ -212,19 +299,12 @@ class Office365ServiceAccounts(ServiceAccountProvider):
         """An app-only Microsoft Graph token for ``tenant`` (client credentials grant),
         the app authenticated by its certificate when one is stored, else by its secret."""
         self.check_daemon_config(config)
-        if not is_tenant_id(tenant) and not _DOMAIN.match(tenant or ""):
+        if not is_tenant_id(tenant) and not is_domain(tenant or ""):
             raise InvalidRequest(
                 "Client credentials need a concrete tenant.", code=Code.TENANT_INVALID
             )
         provider: Any = self
         url = provider.endpoint("token", config, tenant=tenant)
-        if config.service_account_key:
-            authentication = {
-                "client_assertion_type": CLIENT_ASSERTION_TYPE,
-                "client_assertion": certificate_of(config).client_assertion(config.client_id, url),
-            }
-        else:
-            authentication = {"client_secret": config.client_secret}
         session = OAuth2Session(client=BackendApplicationClient(client_id=config.client_id))
         return self.fetch_app_token(
             session,
@@ -232,8 +312,18 @@ class Office365ServiceAccounts(ServiceAccountProvider):
             client_id=config.client_id,
             include_client_id=True,
             scope=[GRAPH_DEFAULT_SCOPE],
-            **authentication,
+            **self.client_authentication(config, url),
         )
+
+    def client_authentication(self, config: ProviderConfig, url: str) -> dict[str, str]:
+        """How the app authenticates at the token endpoint ``url``: a client assertion signed
+        with its certificate when one is stored, else its secret (token request parameters)."""
+        if config.service_account_key:
+            return {
+                "client_assertion_type": CLIENT_ASSERTION_TYPE,
+                "client_assertion": certificate_of(config).client_assertion(config.client_id, url),
+            }
+        return {"client_secret": config.client_secret}
 
 
 def tenant_grant(tenant: str, tokens: TokenSet) -> DaemonGrant:
@@ -245,24 +335,6 @@ def tenant_grant(tenant: str, tokens: TokenSet) -> DaemonGrant:
         name=f"Microsoft 365 tenant {tenant}",
     )
     return DaemonGrant(profile, {**tokens.credentials(), "tenant": tenant}, tokens)
-
-
-def token_tenant(access_token: str) -> str:
-    """The tenant id (``tid``) of a Microsoft app-only access token, lower-cased; empty when
-    the token carries none.
-
-    The signature is not verified, deliberately (docs/security.md, "Office 365 admin
-    consent"): the token is the answer to our own client-authenticated request, read from
-    Microsoft's token endpoint over a TLS connection we opened (OpenID Connect Core 3.1.3.7
-    allows TLS server authentication in place of the signature for exactly this case), and
-    Microsoft Graph tokens are not verifiable by a client anyway (their header's ``nonce`` is
-    hashed before signing; only Graph checks them)."""
-    try:
-        claims = jwt.decode(access_token, options={"verify_signature": False})
-    except jwt.PyJWTError:
-        return ""
-    tid = claims.get("tid")
-    return tid.strip().lower() if isinstance(tid, str) and is_tenant_id(tid.strip()) else ""
 
 
 def certificate_of(config: ProviderConfig) -> CertificateCredential:

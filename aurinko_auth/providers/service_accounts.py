@@ -10,7 +10,11 @@ never ask which provider it is.
 Two shapes of admin authorization exist (``admin_signs_in``):
 
 * admin consent (False): the provider's consent page; its callback carries no code but names
-  the organisation, and one app-only token serves all of its mailboxes (client credentials);
+  the organisation, and one app-only token serves all of its mailboxes (client credentials).
+  When the consent would not name one organisation in advance (Office 365's
+  ``organizations``), the admin first signs in with OpenID Connect (``daemon_sign_in_first``):
+  the verified ID token proves the organisation and the admin's role, and the consent is then
+  asked for exactly that organisation;
 * admin sign-in (True): the administrator signs in with the provider's ordinary OAuth
   (identity only); the broker then proves the delegation with a token for the admin's own
   mailbox, and tokens are issued per mailbox (``token_per_mailbox``, the JWT bearer grant).
@@ -72,6 +76,16 @@ def not_configured(message: str) -> ProviderNotConfigured:
     return ProviderNotConfigured(message, code=Code.DAEMON_NOT_CONFIGURED)
 
 
+@dataclass(frozen=True)
+class IdTokenRules:
+    """What the ID token of a daemon flow's admin sign-in must satisfy: signed by a key of
+    ``jwks_url``, issued by ``issuer`` (``{tid}``: the token's tenant id), for ``audience``."""
+
+    jwks_url: str
+    issuer: str
+    audience: str
+
+
 @dataclass
 class DaemonGrant:
     """What a completed admin authorization proved: the organisation (one daemon account per
@@ -127,6 +141,49 @@ class ServiceAccountProvider:
         self, config: ProviderConfig, consent: Mapping[str, str], query: Mapping[str, str]
     ) -> DaemonGrant:
         """Check the consent callback's ``query`` and fetch the first app-only token."""
+        raise NotImplementedError
+
+    # --- the admin's OpenID sign-in before a consent (admin_signs_in False) ----------------
+    def daemon_sign_in_first(self, consent: Mapping[str, str]) -> bool:
+        """Whether ``consent`` needs the admin's OpenID Connect sign-in first, to prove which
+        organisation consents (it names none yet). Default: never."""
+        return False
+
+    def daemon_sign_in_url(
+        self,
+        config: ProviderConfig,
+        consent: Mapping[str, str],
+        *,
+        state: str,
+        redirect_uri: str,
+        code_challenge: str,
+        nonce: str,
+    ) -> str:
+        """The authorization URL of the admin's sign-in (identity scopes only, PKCE, nonce)."""
+        raise NotImplementedError
+
+    def redeem_daemon_sign_in(
+        self,
+        config: ProviderConfig,
+        consent: Mapping[str, str],
+        query: Mapping[str, str],
+        *,
+        redirect_uri: str,
+        code_verifier: str,
+    ) -> TokenSet:
+        """Check the sign-in callback's ``query`` and redeem its code (the tokens carry the
+        ID token). A callback without a code (a consent answer where the sign-in belongs) is
+        ``tenant.unproven``."""
+        raise NotImplementedError
+
+    def daemon_id_token_rules(self, config: ProviderConfig) -> IdTokenRules:
+        """Where the sign-in's ID token keys are, its issuer and audience."""
+        raise NotImplementedError
+
+    def daemon_signed_in(self, config: ProviderConfig, claims: Mapping[str, Any]) -> dict[str, str]:
+        """The verified ID token's ``claims``: refuse a user who cannot consent
+        (``daemon.not_admin``) and return the consent for the proven organisation (flow
+        parameters, like :meth:`daemon_consent`'s)."""
         raise NotImplementedError
 
     # --- admin sign-in (admin_signs_in True) -----------------------------------------------

@@ -4,7 +4,9 @@
   client and its registered redirect URI like Microsoft does, then redirects back with
   ``tenant`` (the tenant id; the sandbox's own for ``organizations``), ``admin_consent=True``, ``state`` and ``scope``.
 * ``t/<tenant>/token/``: the token endpoint of one tenant (id or verified domain,
-  ``graph_tokens.TENANTS``); an unknown tenant is refused (AADSTS90002). Client credentials
+  ``tenants.TENANTS``); an unknown tenant is refused (AADSTS90002). ``organizations`` and
+  ``common`` take the code grant only (the daemon flow's admin sign-in), never client
+  credentials, as at Microsoft. Client credentials
   get a Microsoft Graph-like JWT naming the tenant in ``tid`` (``graph_tokens``). A client that authenticates with a client assertion (Microsoft's certificate
   credentials, RFC 7523) is checked here: the certificate named by ``x5t#S256`` or ``x5t``
   must be registered for the client, the signature (PS256 or RS256) must verify with its
@@ -47,9 +49,9 @@ from oauth2_provider.settings import oauth2_settings
 from oauth2_provider.views import TokenView
 from oauthlib.common import add_params_to_uri
 
-from project.sandbox.graph_tokens import graph_app_token, tenant_id
+from project.sandbox.graph_tokens import graph_app_token
 from project.sandbox.models import UsedAssertion
-from project.sandbox.validators import SANDBOX_TENANT_ID
+from project.sandbox.tenants import SANDBOX_TENANT_ID, tenant_id
 
 JWT_BEARER = "urn:ietf:params:oauth:grant-type:jwt-bearer"
 CLIENT_ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
@@ -95,6 +97,19 @@ _token_view = TokenView.as_view()
 @csrf_exempt
 @require_POST
 def tenant_token(request: HttpRequest, tenant: str) -> HttpResponse:
+    if tenant.lower() in ("organizations", "common"):
+        if request.POST.get("grant_type") == "client_credentials":
+            return _error(
+                "invalid_request",
+                "AADSTS90002: client credentials need a tenant-specific endpoint "
+                "(the sandbox's stand-in for Microsoft's refusal).",
+            )
+        if "client_assertion" in request.POST:
+            return _error(
+                "invalid_client",
+                "The sandbox checks certificate credentials for client credentials only.",
+            )
+        return _token_view(request)
     if tenant_id(tenant) is None:
         return JsonResponse(
             {"error": "invalid_request", "error_description": "AADSTS90002: tenant not found."},

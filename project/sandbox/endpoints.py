@@ -18,6 +18,9 @@ def sandbox_daemon_endpoints(base_url: str, service_type: str) -> dict[str, str]
         return {
             "adminconsent": root + "adminconsent/{tenant}/",
             "token": root + "t/{tenant}/token/",
+            # The admin's sign-in for "organizations": ID tokens of django-oauth-toolkit.
+            "issuer": root + "o",
+            "jwks": root + "o/.well-known/jwks.json",
         }
     return {"jwtbearer": root + "jwt/token/"}
 

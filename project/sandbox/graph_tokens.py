@@ -8,8 +8,7 @@ sandbox issues the same shape, signed RS256 with its OpenID Connect key (the ``k
 (django-oauth-toolkit's token endpoint, through ``ACCESS_TOKEN_GENERATOR``) and a
 certificate (``daemon._certificate_token``).
 
-Sandbox tenants: ``TENANTS`` maps each tenant id to its verified domains; a token endpoint
-or consent for a domain name resolves to its tenant, as at Microsoft.
+Sandbox tenants and their verified domains: ``tenants.py``.
 """
 
 from __future__ import annotations
@@ -26,25 +25,10 @@ from oauth2_provider.settings import oauth2_settings
 from oauth2_provider.utils import jwk_from_pem
 from oauthlib.oauth2.rfc6749.tokens import random_token_generator
 
-from project.sandbox.validators import SANDBOX_TENANT_ID
+from project.sandbox.tenants import tenant_id
 
-# A second tenant that consented to every sandbox client: the "victim" of a forged callback.
-SECOND_TENANT_ID = "6b0c2d3e-0000-4000-8000-6b5ec0a46b5e"
-TENANTS = {
-    SANDBOX_TENANT_ID: ("example.com",),
-    SECOND_TENANT_ID: ("northwind.example",),
-}
 GRAPH = "https://graph.microsoft.com"
 _TENANT_PATH = re.compile(r"/t/([^/]+)/token/$")
-
-
-def tenant_id(name: str) -> str | None:
-    """The tenant a token or consent request names (tenant id or verified domain)."""
-    name = (name or "").lower()
-    for tid, domains in TENANTS.items():
-        if name == tid or name in domains:
-            return tid
-    return None
 
 
 def graph_app_token(client_id: str, tid: str, seconds: int) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import models
 
 
@@ -41,3 +42,24 @@ class UsedAssertion(models.Model):
 
     def __str__(self) -> str:
         return f"assertion {self.jti}"
+
+
+class DirectoryRole(models.Model):
+    """A Microsoft Entra directory role of a sandbox user (its role template id, as ID tokens
+    name it in ``wids``): the Office 365 daemon flow's admin sign-in checks for one that can
+    give admin consent."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="sandbox_directory_roles"
+    )
+    role_template_id = models.CharField(max_length=36)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "role_template_id"], name="sandbox_directory_role_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} holds {self.role_template_id}"

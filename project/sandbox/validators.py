@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
+from urllib.parse import urlsplit
 
 from oauth2_provider.oauth2_validators import OAuth2Validator
 
+from project.sandbox.tenants import directory_roles, tenant_of
+
 CONSUMER_DOMAINS = ("gmail.com", "googlemail.com")
-SANDBOX_TENANT_ID = "5a9b1c2d-0000-4000-8000-5a4db0c5a4db"
+# Microsoft's per-tenant token endpoints (project/sandbox/daemon.py).
+_TENANT_TOKEN_PATH = re.compile(r"/t/[^/]+/token/$")
 
 
 class SandboxValidator(OAuth2Validator):
@@ -22,6 +27,19 @@ class SandboxValidator(OAuth2Validator):
             token, scopes, request
         ) or self.validate_bearer_token(token, scopes, request)
 
+    def validate_grant_type(
+        self, client_id: str, grant_type: str, client: Any, request: Any, *args: Any, **kwargs: Any
+    ) -> bool:
+        # A Microsoft app registration (a confidential web app) signs admins in with the code
+        # grant and takes client credentials at a tenant's token endpoint alike.
+        if (
+            grant_type == "client_credentials"
+            and client.client_type == client.CLIENT_CONFIDENTIAL
+            and _TENANT_TOKEN_PATH.search(urlsplit(request.uri or "").path)
+        ):
+            return True
+        return super().validate_grant_type(client_id, grant_type, client, request, *args, **kwargs)
+
     def get_additional_claims(self, request: Any) -> dict[str, Any]:
         user = request.user
         email = user.email or f"{user.get_username()}@example.com"
@@ -31,8 +49,9 @@ class SandboxValidator(OAuth2Validator):
             "email_verified": True,
             "name": user.get_full_name() or user.get_username(),
             "preferred_username": email,
-            "tid": SANDBOX_TENANT_ID,  # Microsoft tenant id
+            "tid": tenant_of(email),  # Microsoft tenant id
             "oid": f"00000000-0000-4000-8000-{user.pk:012d}",  # Microsoft object id
+            "wids": directory_roles(user),  # Microsoft directory roles (their template ids)
             # Salesforce's userinfo names the user and the org.
             "user_id": f"005SANDBOX{user.pk:08d}",
             "organization_id": "00DSANDBOX00000001",

@@ -50,14 +50,13 @@ def basic(app, secret):
 
 
 def test_office365_redirects_admin_to_adminconsent(client, daemon_app):
+    # A tenant named: straight to its consent (organizations signs the admin in first,
+    # tests/daemon/test_office365_admin_sign_in.py).
     app, _, _ = daemon_app("Office365")
-    r = start(client, app)
+    r = start(client, app, tenant=TENANT)
     assert r.status_code == 303, r.content
     loc = urlsplit(r["Location"])
-    assert (loc.netloc, loc.path) == (
-        "login.microsoftonline.com",
-        "/organizations/v2.0/adminconsent",
-    )
+    assert (loc.netloc, loc.path) == ("login.microsoftonline.com", f"/{TENANT}/v2.0/adminconsent")
     q = query_of(r["Location"])
     assert q["client_id"] == "provider-client-id"
     assert q["scope"] == "https://graph.microsoft.com/.default"
@@ -65,7 +64,7 @@ def test_office365_redirects_admin_to_adminconsent(client, daemon_app):
     assert q["state"].startswith("ast_")
     assert "prompt" not in q and "client_secret" not in r["Location"]
     pending = AuthState.objects.get()
-    assert pending.kind == "daemon" and pending.params["tenant"] == "organizations"
+    assert pending.kind == "daemon" and pending.params["tenant"] == TENANT
 
 
 def test_office365_tenant_from_request(client, daemon_app):
@@ -103,7 +102,8 @@ def test_unknown_return_url_is_a_page_not_a_redirect(client, daemon_app):
 
 
 def consent(client, app, **extra):
-    r = start(client, app, **extra)
+    """A consent for TENANT (the specific-tenant flow: no sign-in before the consent)."""
+    r = start(client, app, **{"tenant": TENANT, **extra})
     return query_of(r["Location"])["state"]
 
 
@@ -399,7 +399,8 @@ def test_office365_configured_tenant_is_the_default(client, daemon_app):
     app, _, _ = daemon_app("Office365", tenant=TENANT)
     assert urlsplit(start(client, app)["Location"]).path == f"/{TENANT}/v2.0/adminconsent"
     app, _, _ = daemon_app("Office365", tenant="common")  # multi-tenant Account-flow setting
-    assert urlsplit(start(client, app)["Location"]).path == "/organizations/v2.0/adminconsent"
+    # organizations: the admin's OpenID sign-in comes first.
+    assert urlsplit(start(client, app)["Location"]).path == "/organizations/oauth2/v2.0/authorize"
 
 
 def test_response_type_cookie_is_refused(client, daemon_app):

@@ -1,6 +1,7 @@
 """Office 365 admin consent bound to the tenant Microsoft proves (issue 19 item 6): the
 callback's ``tenant`` is a claim of the redirect; the app-only token fetched right after is
-asked for the tenant the flow started for, and its ``tid`` must be the claimed tenant.
+asked for the tenant the flow started for, and its ``tid`` must be the claimed tenant (for
+``organizations``, the tenant of the admin's sign-in: test_office365_admin_sign_in.py).
 Microsoft's token endpoint mocked with ``responses`` in its shapes (tests/daemon/graph.py)."""
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ import pytest
 import responses
 
 from aurinko_auth.models import Account
-from aurinko_auth.providers.office365_daemon import token_tenant
+from aurinko_auth.providers.office365_tenants import token_tenant
 from tests.conftest import RETURN_URL
 from tests.daemon.graph import graph_app_token, ms_app_token_response
 
@@ -78,12 +79,12 @@ def test_domain_flow_ends_on_the_tenant_microsoft_names(client, daemon_app):
 
 
 @responses.activate
-def test_organizations_flow_refuses_a_token_of_another_tenant(client, daemon_app):
+def test_tenant_id_flow_refuses_a_token_of_another_tenant(client, daemon_app):
     # The token endpoint answered for another tenant than the callback claims (an endpoint
     # override, a directory alias): the account would be bound to a tenant nobody proved.
     app, _, _ = daemon_app("Office365")
     responses.post(token_url(TENANT), json=ms_app_token_response(VICTIM))
-    refused(callback(client, consent(client, app), TENANT))
+    refused(callback(client, consent(client, app, tenant=TENANT), TENANT))
 
 
 @pytest.mark.parametrize(
@@ -98,7 +99,7 @@ def test_a_token_without_a_tenant_proves_nothing(client, daemon_app, access_toke
         token_url(TENANT),
         json={"token_type": "Bearer", "expires_in": 3599, "access_token": access_token},
     )
-    q = refused(callback(client, consent(client, app), TENANT))
+    q = refused(callback(client, consent(client, app, tenant=TENANT), TENANT))
     assert "names no tenant" in q["message"]
 
 

@@ -1,7 +1,9 @@
 """The Service Account flow end to end: broker (live server) <-> the sandbox in its own
-process: django-oauth-toolkit for client credentials and the admin's Google sign-in, the
-sandbox's admin-consent stand-in (approves at once and redirects back with the real state),
-and its Google JWT bearer endpoint (verifies the assertion with the public key)."""
+process: django-oauth-toolkit for client credentials and the admins' OpenID sign-ins (Google;
+Office 365 for ``organizations``: ID tokens with ``tid`` and ``wids``, verified against the
+sandbox's JWKS), the sandbox's admin-consent stand-in (approves at once and redirects back with
+the real state), and its Google JWT bearer endpoint (verifies the assertion with the public
+key)."""
 
 from __future__ import annotations
 
@@ -25,7 +27,8 @@ pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 RETURN_URL = "https://app.example.com/aurinko/daemon"
 SANDBOX_TENANT_ID = "5a9b1c2d-0000-4000-8000-5a4db0c5a4db"  # project/sandbox/validators.py
-SECOND_TENANT_ID = "6b0c2d3e-0000-4000-8000-6b5ec0a46b5e"  # project/sandbox/graph_tokens.py
+SECOND_TENANT_ID = "6b0c2d3e-0000-4000-8000-6b5ec0a46b5e"  # project/sandbox/tenants.py
+GLOBAL_ADMINISTRATOR = "62e90394-69f5-4237-9190-012177145e10"  # a role template id (wids)
 GMAIL = "https://www.googleapis.com/auth/gmail.readonly"
 CALENDAR = "https://www.googleapis.com/auth/calendar.readonly"
 
@@ -74,10 +77,11 @@ def redeem(broker, app, secret, code) -> dict:
 
 @pytest.fixture
 def office_app(broker, oauth_peer, app_factory):
+    """An app whose Office 365 registration at the sandbox signs admins in (code grant) and
+    takes client credentials; alice administers the sandbox's tenant, bob is a member."""
+    oauth_peer.add_role("alice", GLOBAL_ADMINISTRATOR)
     app, secret = app_factory(return_urls=[RETURN_URL])
-    client_id, client_secret = oauth_peer.add_client(
-        broker.url + "/v1/auth/callback", grant="client-credentials"
-    )
+    client_id, client_secret = oauth_peer.add_client(broker.url + "/v1/auth/callback")
     services.configure_provider(
         app,
         "Office365",
@@ -89,8 +93,12 @@ def office_app(broker, oauth_peer, app_factory):
 
 
 def test_office365_daemon_flow(broker, oauth_peer, office_app):
+    """``organizations``: alice signs in at the sandbox (OpenID Connect), her verified ID
+    token proves the tenant and her role, the consent is asked for that tenant."""
     app, secret, client_id = office_app
-    query = run_flow(broker, oauth_peer, authorize_daemon(broker, app, "Office365"))
+    query = run_flow(
+        broker, oauth_peer, authorize_daemon(broker, app, "Office365"), "alice", "alice-pw"
+    )
     assert query["status"] == ["success"], query
     assert query["state"] == ["d-1"]
     me = redeem(broker, app, secret, query["code"][0])
@@ -121,9 +129,7 @@ def test_office365_daemon_flow(broker, oauth_peer, office_app):
     assert second != first
 
     # The app's secret changed at the provider: the account says so, and nothing is lost.
-    oauth_peer.add_client(
-        broker.url + "/v1/auth/callback", grant="client-credentials", client_id=client_id
-    )
+    oauth_peer.add_client(broker.url + "/v1/auth/callback", client_id=client_id)
     Account.objects.filter(pk=account.pk).update(access_token_expires_at=None)
     account.refresh_from_db()
     with pytest.raises(ProviderCallError) as info:
@@ -150,7 +156,11 @@ def test_office365_consent_for_unknown_tenant(broker, oauth_peer, office_app):
 def test_office365_consent_replayed_state(broker, oauth_peer, office_app):
     app, _, _ = office_app
     browser = requests.Session()
-    r = browser.get(authorize_daemon(broker, app, "Office365"), allow_redirects=False, timeout=10)
+    r = browser.get(
+        authorize_daemon(broker, app, "Office365", tenant="example.com"),
+        allow_redirects=False,
+        timeout=10,
+    )
     consent_page = browser.get(r.headers["Location"], allow_redirects=False, timeout=10)
     callback = consent_page.headers["Location"]
     assert parse_qs(urlsplit(callback).query)["admin_consent"] == ["True"]
@@ -198,13 +208,92 @@ def test_office365_forged_tenant_is_refused(broker, oauth_peer, office_app):
     assert redeem(broker, app, secret, query["code"][0])["authOrgId"] == SANDBOX_TENANT_ID
 
 
+def consent_answer(broker, oauth_peer, browser, url, username, password) -> str:
+    """Follow a browser from ``url`` (signing in at the sandbox) until the consent page answers
+    the broker's callback; that callback URL, not followed."""
+    for _ in range(12):
+        parts = urlsplit(url)
+        if parts.path == "/v1/auth/callback" and "admin_consent" in parse_qs(parts.query):
+            return url
+        if "/sandbox/login/" in url:
+            response = oauth_peer.login(browser, url, username, password)
+        else:
+            response = browser.get(url, allow_redirects=False, timeout=15)
+        assert response.status_code in (302, 303), (url, response.text[:300])
+        url = requests.compat.urljoin(url, response.headers["Location"])
+    raise AssertionError("no consent answer")
+
+
+def with_tenant(url: str, tenant: str) -> str:
+    parts = urlsplit(url)
+    query = {k: v[0] for k, v in parse_qs(parts.query).items()}
+    return parts._replace(query=requests.compat.urlencode({**query, "tenant": tenant})).geturl()
+
+
+def test_office365_organizations_forged_callbacks_are_refused(broker, oauth_peer, office_app):
+    """The attack of issue 19 item 6, for ``organizations``: whoever starts the flow forges the
+    callback with another tenant that consented to the app (SECOND_TENANT_ID)."""
+    app, secret, _ = office_app
+    # Straight from the start: the first step is the admin's sign-in, not a consent.
+    browser = requests.Session()
+    start = browser.get(authorize_daemon(broker, app, "Office365"), allow_redirects=False)
+    sign_in = parse_qs(urlsplit(start.headers["Location"]).query)
+    assert sign_in["scope"] == ["openid profile"] and sign_in["nonce"]
+    forged = browser.get(
+        broker.url
+        + "/v1/auth/callback?"
+        + requests.compat.urlencode(
+            {"tenant": SECOND_TENANT_ID, "admin_consent": "True", "state": sign_in["state"][0]}
+        ),
+        allow_redirects=False,
+        timeout=10,
+    )
+    query = parse_qs(urlsplit(forged.headers["Location"]).query)
+    assert query["status"] == ["error"] and query["error"] == ["tenant.unproven"], query
+    assert query["state"] == ["d-1"]
+
+    # After alice's sign-in (her tenant proven): the consent must come back for that tenant.
+    browser = requests.Session()
+    answer = consent_answer(
+        broker, oauth_peer, browser, authorize_daemon(broker, app, "Office365"), "alice", "alice-pw"
+    )
+    assert parse_qs(urlsplit(answer).query)["tenant"] == [SANDBOX_TENANT_ID]
+    refused = browser.get(with_tenant(answer, SECOND_TENANT_ID), allow_redirects=False)
+    query = parse_qs(urlsplit(refused.headers["Location"]).query)
+    assert query["status"] == ["error"] and query["error"] == ["tenant.mismatch"], query
+    assert not Account.objects.exists()
+
+
+def test_office365_member_cannot_authorize(broker, oauth_peer, office_app):
+    app, _, _ = office_app
+    query = run_flow(
+        broker, oauth_peer, authorize_daemon(broker, app, "Office365"), "bob", "bob-pw"
+    )
+    assert query["status"] == ["error"] and query["error"] == ["daemon.not_admin"], query
+    assert "cannot give admin consent" in query["message"][0]
+    assert not Account.objects.exists()
+
+
+def test_office365_admin_of_another_tenant_gets_that_tenant(broker, oauth_peer, office_app):
+    """The tenant is the one the admin's ID token names: an admin of northwind.example ends
+    on its tenant, though the flow named none."""
+    oauth_peer.add_user("nadia", "nadia-pw", "nadia@northwind.example", "Nadia Northwind")
+    oauth_peer.add_role("nadia", "158c047a-c907-4556-b7ef-446551a6b5f7")  # Cloud App Admin
+    app, secret, _ = office_app
+    query = run_flow(
+        broker, oauth_peer, authorize_daemon(broker, app, "Office365"), "nadia", "nadia-pw"
+    )
+    assert query["status"] == ["success"], query
+    assert redeem(broker, app, secret, query["code"][0])["authOrgId"] == SECOND_TENANT_ID
+
+
 def test_office365_daemon_flow_with_a_certificate(broker, oauth_peer, app_factory):
     """The app authenticates with its certificate, no secret stored: the sandbox's token
-    endpoint verifies each client assertion with the registered certificate."""
+    endpoint verifies each client assertion with the registered certificate. (A tenant named:
+    the sandbox checks certificates for client credentials only, not for the code an
+    ``organizations`` sign-in redeems; tests/daemon covers that redemption's assertion.)"""
     app, secret = app_factory(return_urls=[RETURN_URL])
-    client_id, _ = oauth_peer.add_client(
-        broker.url + "/v1/auth/callback", grant="client-credentials"
-    )
+    client_id, _ = oauth_peer.add_client(broker.url + "/v1/auth/callback")
     credential = make_app_certificate()
     oauth_peer.add_app_certificate(client_id, credential.certificate_pem)
     services.configure_provider(
@@ -214,7 +303,9 @@ def test_office365_daemon_flow_with_a_certificate(broker, oauth_peer, app_factor
         service_account_key=credential.bundle,
         endpoints=oauth_peer.daemon_endpoints("Office365"),
     )
-    query = run_flow(broker, oauth_peer, authorize_daemon(broker, app, "Office365"))
+    query = run_flow(
+        broker, oauth_peer, authorize_daemon(broker, app, "Office365", tenant="example.com")
+    )
     assert query["status"] == ["success"], query
     me = redeem(broker, app, secret, query["code"][0])
     assert me["daemon"] is True and me["authOrgId"] == SANDBOX_TENANT_ID

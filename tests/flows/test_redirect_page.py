@@ -129,7 +129,7 @@ def test_user_flow_token_request_carries_the_page(client, app_factory, provider_
 # --- the Service Account flow ---------------------------------------------------------------
 
 
-def daemon_start(client, app, service_type="Office365"):
+def daemon_start(client, app, service_type="Office365", **extra):
     return client.get(
         "/v1/auth/authorizeDaemon",
         {
@@ -138,6 +138,7 @@ def daemon_start(client, app, service_type="Office365"):
             "scopes": "Mail.Read",
             "returnUrl": RETURN_URL,
             "state": "d-1",
+            **extra,
         },
     )
 
@@ -148,7 +149,8 @@ def test_office365_admin_consent_goes_through_the_page(
 ):
     app, _ = app_factory()
     provider_config_factory(app, "Office365", redirect_page=PAGE)
-    sent = query_of(daemon_start(client, app)["Location"])
+    # A named tenant: straight to its consent (organizations: test_office365_admin_sign_in).
+    sent = query_of(daemon_start(client, app, tenant=TENANT)["Location"])
     assert sent["redirect_uri"] == PAGE
     responses.post(
         f"https://login.microsoftonline.com/{TENANT}/oauth2/v2.0/token",

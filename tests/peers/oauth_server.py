@@ -3,6 +3,7 @@
 
     peer = OAuthPeer.start(tmp_path)      # migrates, serves on a free port
     peer.add_user("alice", "pw")
+    peer.add_role("alice", role_template_id)              # a directory role, in wids
     client_id, secret = peer.add_client(redirect_uri)
     peer.add_app_certificate(client_id, certificate_pem)   # certificate credentials
     peer.endpoints()                      # endpoint overrides for a ProviderConfig
@@ -136,6 +137,10 @@ class OAuthPeer:
 
     def add_user(self, username: str, password: str, email: str = "", name: str = "") -> None:
         self._manage(self.env, "sandbox_seed", "--user", f"{username}:{password}:{email}:{name}")
+
+    def add_role(self, username: str, role_template_id: str) -> None:
+        """Give a user a Microsoft Entra directory role (in their ID tokens' ``wids``)."""
+        self._manage(self.env, "sandbox_seed", "--role", f"{username}:{role_template_id}")
 
     def add_client(
         self, *redirect_uris: str, grant: str = "authorization-code", client_id: str | None = None

@@ -1,6 +1,7 @@
 """Create (or update) sandbox users and OAuth clients. Idempotent.
 
 manage.py sandbox_seed --user alice:alice-demo[:email[:Full Name]] ...
+manage.py sandbox_seed --role alice:62e90394-69f5-4237-9190-012177145e10   # a directory role
 manage.py sandbox_seed --client-id ID --client-secret SECRET --redirect-uri URL ...
                        [--grant authorization-code|client-credentials|password] [--name NAME]
 manage.py sandbox_seed --client-id sugar --public --grant password   # SugarCRM's client
@@ -15,6 +16,8 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from oauth2_provider.models import get_application_model
 
+from project.sandbox.models import DirectoryRole
+
 
 class Command(BaseCommand):
     help = "Create sandbox identity-provider users and OAuth clients."
@@ -22,6 +25,12 @@ class Command(BaseCommand):
     def add_arguments(self, parser: Any) -> None:
         parser.add_argument(
             "--user", action="append", default=[], help="username:password[:email[:full name]]"
+        )
+        parser.add_argument(
+            "--role",
+            action="append",
+            default=[],
+            help="username:role_template_id (a Microsoft Entra directory role, in wids)",
         )
         parser.add_argument("--client-id")
         parser.add_argument("--client-secret")
@@ -54,6 +63,15 @@ class Command(BaseCommand):
             user.set_password(password)
             user.save()
             self.stdout.write(f"user {username}")
+        for spec in options["role"]:
+            username, _, role = spec.partition(":")
+            user = User.objects.filter(username=username).first()
+            if user is None or not role:
+                raise CommandError(
+                    f"--role takes an existing username:role_template_id, got {spec!r}"
+                )
+            DirectoryRole.objects.get_or_create(user=user, role_template_id=role.lower())
+            self.stdout.write(f"role {role} of {username}")
         if options["client_id"]:
             if not options["client_secret"] and not options["public"]:
                 raise CommandError("--client-secret is required with --client-id")
