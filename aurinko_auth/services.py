@@ -10,7 +10,7 @@ from django.db import transaction
 
 from aurinko_auth import scopes
 from aurinko_auth.errorcodes import Code
-from aurinko_auth.exceptions import AurinkoError, InvalidRequest
+from aurinko_auth.exceptions import InvalidRequest
 from aurinko_auth.models import App, AppMembership, IdentityTokenType, IdentityTrust, ProviderConfig
 from aurinko_auth.providers.base import Provider
 from aurinko_auth.providers.oauth2 import OAuth2Provider
@@ -18,24 +18,6 @@ from aurinko_auth.providers.registry import all_providers, get_provider
 from aurinko_auth.providers.service_accounts import ServiceAccountProvider
 from aurinko_auth.security import origins, returnurls
 from aurinko_auth.security.transport import is_secure_or_loopback
-
-
-def validate_return_urls(urls: list[str], *, public_client: bool = False) -> list[str]:
-    """The registered return URLs, deduplicated; every refused one is named in one error
-    (``public_client``: whether extension pages may be among them)."""
-    cleaned, refused = [], []
-    for url in urls:
-        try:
-            returnurls.validate_registered(url.strip(), public_client=public_client)
-        except AurinkoError as exc:
-            refused.append(f"Return URL {url[:200]!r}: {exc.message}")
-            continue
-        if url.strip() not in cleaned:
-            cleaned.append(url.strip())
-    if refused:
-        raise InvalidRequest(" ".join(refused))
-    return cleaned
-
 
 # An imported app's credentials (its clientId and clientSecret at Aurinko): a client id is
 # what goes into URLs, headers and add-in manifests, a secret must be long enough to be stored
@@ -80,19 +62,26 @@ def create_app(
     cookie_partitioned: bool = False,
     cookie_host_prefix: bool = False,
     trusted_domains: list[str] | None = None,
+    public_return_urls: list[str] = (),
 ) -> tuple[App, str]:
     """Register an app. Returns it and its client secret (the only time it is shown).
     Moving from Aurinko: ``client_id`` and ``client_secret`` keep the app's credentials
     (add-in manifests and the app's configuration stay valid); ``aurinko_signatures`` makes
     ``userSignature`` Aurinko's (keyed with the client secret itself). ``public_client``:
-    flows need PKCE and codes are redeemed without the secret; ``token_response`` lets
-    ``responseType=token`` put the account token in a return URL on a trusted domain."""
+    flows need PKCE and codes are redeemed without the secret (``public_return_urls``: only
+    the flows to these, added as return URLs); ``token_response`` lets ``responseType=token``
+    put the account token in a return URL on a trusted domain."""
     if not name.strip():
         raise InvalidRequest("An app needs a name.")
     allowed = scopes_list(scopes)
+    public_urls = [u.strip() for u in public_return_urls]
+    urls = returnurls.validate_list(
+        [*return_urls, *public_urls], public_client=public_client, public_urls=public_urls
+    )
     app = App(
         name=name.strip(),
-        return_urls=validate_return_urls(return_urls, public_client=public_client),
+        return_urls=urls,
+        public_return_urls=returnurls.validate_public(public_urls, urls),
         allowed_scopes=allowed,
         required_scopes=validate_required_scopes(required_scopes, allowed),
         aurinko_signatures=aurinko_signatures,
@@ -161,18 +150,30 @@ def set_aurinko_signatures(app: App, enabled: bool, client_secret: str = "") -> 
     return app
 
 
+@transaction.atomic
 def set_client_type(
-    app: App, *, public_client: bool | None = None, token_response: bool | None = None
+    app: App,
+    *,
+    public_client: bool | None = None,
+    token_response: bool | None = None,
+    public_urls: list[str] = (),
+    confidential_urls: list[str] = (),
 ) -> App:
-    """Declare an app a public client (PKCE) or not, and allow ``responseType=token`` or not
-    (None keeps a setting). A confidential app may not keep extension return URLs."""
+    """Declare an app a public client (PKCE) or not, allow ``responseType=token`` or not (None
+    keeps a setting), make ``public_urls`` public return URLs (added as return URLs when
+    missing) and ``confidential_urls`` no longer public (extension pages must stay public)."""
     if public_client is not None:
-        if not public_client:
-            validate_return_urls(app.return_urls or [], public_client=False)
         app.public_client = public_client
+    public = [u for u in app.public_return_urls or [] if u not in confidential_urls]
+    public += [u.strip() for u in public_urls]
+    app.return_urls = returnurls.validate_list(
+        [*(app.return_urls or []), *public], public_client=app.public_client, public_urls=public
+    )
+    app.public_return_urls = returnurls.validate_public(public, app.return_urls)
     if token_response is not None:
         app.token_response = token_response
-    app.save(update_fields=["public_client", "token_response", "updated_at"])
+    fields = ["public_client", "token_response", "return_urls", "public_return_urls"]
+    app.save(update_fields=[*fields, "updated_at"])
     return app
 
 

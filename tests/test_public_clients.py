@@ -98,6 +98,7 @@ def test_command_line_switches_an_existing_app(db):
     assert run("client", client_id, "--token-response") == {
         "clientId": client_id,
         "publicClient": True,
+        "publicReturnUrls": [],
         "tokenResponse": True,
     }
     # A confidential app may not keep an extension page as its return URL.
@@ -109,6 +110,7 @@ def test_command_line_switches_an_existing_app(db):
     assert run("client", other, "--confidential", "--no-token-response") == {
         "clientId": other,
         "publicClient": False,
+        "publicReturnUrls": [],
         "tokenResponse": False,
     }
 
@@ -131,3 +133,44 @@ def test_migration_keeps_token_response_for_existing_apps():
     assert new.objects.create(name="New", client_id="new-app-0001").token_response is False
     executor.loader.build_graph()
     executor.migrate(executor.loader.graph.leaf_nodes())
+
+
+def test_command_line_declares_one_return_url_public(db):
+    """A confidential app (its server's URL) with its extension's page as a public return URL
+    (docs/add-ins.md "Public return URLs")."""
+    server = "https://a.example.com/cb"
+    created = run("create", "--name", "Mixed", "--return-url", server)["clientId"]
+    # A chrome-extension page on a confidential app: only as a public return URL.
+    with pytest.raises(CommandError, match="public return URLs"):
+        run("create", "--name", "x", "--return-url", server, "--return-url", EXTENSION_URLS[0])
+    assert run("client", created, "--public-return-url", EXTENSION_URLS[0]) == {
+        "clientId": created,
+        "publicClient": False,
+        "publicReturnUrls": [EXTENSION_URLS[0]],
+        "tokenResponse": False,
+    }
+    app = App.objects.get(client_id=created)
+    assert app.return_urls == [server, EXTENSION_URLS[0]]  # added as a return URL too
+    # It may not stop being public while the app is confidential: nothing is changed.
+    with pytest.raises(CommandError, match="public client"):
+        run("client", created, "--confidential-return-url", EXTENSION_URLS[0])
+    app.refresh_from_db()
+    assert app.public_return_urls == [EXTENSION_URLS[0]]
+    run("client", created, "--public-return-url", EXTENSION_URLS[1])
+    out = run("client", created, "--confidential-return-url", EXTENSION_URLS[1])
+    assert out["publicReturnUrls"] == [EXTENSION_URLS[0]]
+    app.refresh_from_db()
+    assert EXTENSION_URLS[1] in app.return_urls  # still a return URL, no longer public
+    with pytest.raises(CommandError, match="returnUrl"):
+        run("client", created, "--public-return-url", "http://a.example.com/cb")
+    both = run(
+        "create", "--name", "y", "--return-url", server, "--public-return-url", EXTENSION_URLS[0]
+    )
+    listed = {a["clientId"]: a for a in run("list")}
+    assert listed[both["clientId"]]["publicReturnUrls"] == [EXTENSION_URLS[0]]
+    assert listed[both["clientId"]]["returnUrls"] == [server, EXTENSION_URLS[0]]
+
+
+def test_a_public_return_url_is_one_of_the_apps_return_urls(db):
+    with pytest.raises(AurinkoError, match="one of the app's return URLs"):
+        returnurls.validate_public(["https://b.example.com/cb"], ["https://a.example.com/cb"])

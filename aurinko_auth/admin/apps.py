@@ -54,6 +54,7 @@ class AppAdmin(AppPagesMixin, AppScopedAdminMixin, admin.ModelAdmin):
         "updated_at",
         "return_url_list",
         "trusted_domain_list",
+        "public_return_url_list",
         "scope_list",
         "required_scope_list",
         "signature_mode",
@@ -93,7 +94,10 @@ class AppAdmin(AppPagesMixin, AppScopedAdminMixin, admin.ModelAdmin):
         if obj is None:
             return [
                 (None, {"fields": ["name", "return_urls", "trusted_domains", "allowed_scopes"]}),
-                ("Public clients", {"fields": ["public_client", "token_response"]}),
+                (
+                    "Public clients",
+                    {"fields": ["public_client", "public_return_urls", "token_response"]},
+                ),
                 (
                     "Moving from Aurinko",
                     {
@@ -108,7 +112,7 @@ class AppAdmin(AppPagesMixin, AppScopedAdminMixin, admin.ModelAdmin):
                 ),
             ]
         settings = ["name", "active", "return_urls", "trusted_domains", "allowed_scopes"]
-        settings += ["required_scopes", "public_client", "token_response"]
+        settings += ["required_scopes", "public_client", "public_return_urls", "token_response"]
         cookie = ["cookie_partitioned", "cookie_host_prefix"]
         cookie += ["session_lifetime", "session_idle_timeout"]
         credentials = ["client_id", "client_secret_hint", "aurinko_signatures"]
@@ -116,7 +120,8 @@ class AppAdmin(AppPagesMixin, AppScopedAdminMixin, admin.ModelAdmin):
             credentials.append("current_client_secret")
         else:
             settings = ["name", "active", "return_url_list", "trusted_domain_list", "scope_list"]
-            settings += ["required_scope_list", "public_client", "token_response"]
+            settings += ["required_scope_list", "public_client", "public_return_url_list"]
+            settings += ["token_response"]
             credentials = ["client_id", "client_secret_hint", "signature_mode"]
         return [
             ("Credentials", {"fields": credentials}),
@@ -143,6 +148,11 @@ class AppAdmin(AppPagesMixin, AppScopedAdminMixin, admin.ModelAdmin):
     def trusted_domain_list(self, obj: App) -> str:
         origins = ((o,) for o in obj.trusted_domains)
         return format_html_join(mark_safe("<br>"), "{}", origins) or "none"
+
+    @admin.display(description="public return URLs")
+    def public_return_url_list(self, obj: App) -> str:
+        urls = obj.public_return_urls or []
+        return format_html_join(mark_safe("<br>"), "{}", ((u,) for u in urls)) or "none"
 
     @admin.display(description="allowed scopes")
     def scope_list(self, obj: App) -> str:
@@ -189,6 +199,7 @@ class AppAdmin(AppPagesMixin, AppScopedAdminMixin, admin.ModelAdmin):
                 public_client=obj.public_client,
                 token_response=obj.token_response,
                 trusted_domains=obj.trusted_domains,
+                public_return_urls=obj.public_return_urls or [],
             )
             # The admin goes on with `obj` (log entry, redirect): make it the saved row.
             for field in App._meta.concrete_fields:

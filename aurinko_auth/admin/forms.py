@@ -21,7 +21,7 @@ from aurinko_auth.admin.provider_forms import (  # noqa: F401 (re-exported)
 )
 from aurinko_auth.exceptions import AurinkoError
 from aurinko_auth.models import App, AppMembership
-from aurinko_auth.security import origins
+from aurinko_auth.security import origins, returnurls
 
 SCOPE_HELP = {
     "Mail.Read": "read mail",
@@ -87,6 +87,21 @@ class AppForm(forms.ModelForm):
         "there receive responseType=token. They are not return URLs: those are registered "
         "above. https, or http on loopback hosts; chrome-extension://ID for an extension.",
     )
+    public_return_urls = LinesField(
+        label="Public return URLs",
+        required=False,
+        widget=forms.Textarea(
+            attrs={
+                "rows": 2,
+                "cols": 80,
+                "spellcheck": "false",
+                "placeholder": "https://<extension-id>.chromiumapp.org/cb",
+            }
+        ),
+        help_text="For a confidential app: those of its return URLs that belong to a page or "
+        "extension without a backend, one per line. Flows to them need PKCE, and only their "
+        "codes are redeemed without the client secret (docs/add-ins.md).",
+    )
     allowed_scopes = forms.MultipleChoiceField(
         label="Allowed scopes",
         required=False,
@@ -140,6 +155,7 @@ class AppForm(forms.ModelForm):
             "active",
             "return_urls",
             "trusted_domains",
+            "public_return_urls",
             "allowed_scopes",
             "required_scopes",
             "aurinko_signatures",
@@ -187,12 +203,12 @@ class AppForm(forms.ModelForm):
         for url in lines:
             try:
                 # Extension pages are checked against public_client in clean().
-                services.validate_return_urls([url], public_client=True)
+                returnurls.validate_list([url], public_client=True)
             except AurinkoError as exc:
                 errors.append(ValidationError(exc.message, code=exc.code))
         if errors:
             raise ValidationError(errors)
-        return services.validate_return_urls(lines, public_client=True)
+        return returnurls.validate_list(lines, public_client=True)
 
     def clean_trusted_domains(self) -> list[str]:
         lines = self.cleaned_data["trusted_domains"]
@@ -224,9 +240,19 @@ class AppForm(forms.ModelForm):
                 )
             except AurinkoError as exc:
                 self.add_error("required_scopes", exc.message)
+        public_urls = data.get("public_return_urls") or []
+        if "return_urls" in data and public_urls:
+            try:
+                data["public_return_urls"] = returnurls.validate_public(
+                    public_urls, data["return_urls"]
+                )
+            except AurinkoError as exc:
+                self.add_error("public_return_urls", exc.message)
         if "return_urls" in data and not data.get("public_client"):
             try:
-                services.validate_return_urls(data["return_urls"], public_client=False)
+                returnurls.validate_list(
+                    data["return_urls"], public_client=False, public_urls=public_urls
+                )
             except AurinkoError as exc:
                 self.add_error("return_urls", exc.message)
         if not self.instance.pk:

@@ -136,6 +136,9 @@ def finish(pending: AuthState, account: Account) -> common.Completed:
             common.success_url(flow, accountId=str(account.pk), accessToken=token)
         )
     code = AuthCode.issue(
-        pending.app, account, aurinko_settings.CODE_TTL, **pkce.payload(flow.code_challenge)
+        pending.app,
+        account,
+        aurinko_settings.CODE_TTL,
+        **pkce.payload(flow.code_challenge, public=flow.public_client),
     )
     return common.Completed(common.success_url(flow, code=code))

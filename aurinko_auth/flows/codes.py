@@ -24,10 +24,10 @@ def redeem(
     redemptions wins: the claim is a single conditional UPDATE, atomic on every database.
 
     ``secret_checked``: the caller proved the app's client secret; without it the app must be
-    a public client. A code whose flow sent a PKCE challenge needs ``verifier`` (whatever the
+    a public client, or the code one of a flow to its public return URLs. A code whose flow sent a PKCE challenge needs ``verifier`` (whatever the
     client), a code without one is refused with a verifier (OAuth 2.1) or without a secret. A
     failed PKCE check uses the code up (single use: one attempt, RFC 6749 4.1.2)."""
-    if not secret_checked and not app.public_client:
+    if not secret_checked and not app.public_client and not _public_code(app, code):
         raise AurinkoError(
             "This app is not a public client: redeem codes with its client secret "
             "(Authorization: Basic, or X-Aurinko-ClientId and X-Aurinko-ClientSecret).",
@@ -52,6 +52,25 @@ def redeem(
             return _redeemed(row)
     # Outside the transaction: the claim stays committed, the code is used up.
     raise AurinkoError(refusal, code=Code.PKCE_VERIFIER_INVALID)
+
+
+def _public_code(app: App, code: str) -> bool:
+    """Whether ``code`` (unused, unexpired) was issued to a flow to one of the confidential
+    ``app``'s public return URLs. Looked at before it is claimed: any other code stays usable
+    for the app's server. No query for an app without public return URLs."""
+    if not app.public_return_urls or not code or len(code) > 200:
+        return False
+    payload = (
+        AuthCode.objects.filter(
+            code_hash=crypto.hash_token(code),
+            app=app,
+            used_at__isnull=True,
+            expires_at__gt=timezone.now(),
+        )
+        .values_list("payload", flat=True)
+        .first()
+    )
+    return isinstance(payload, dict) and payload.get(pkce.PUBLIC_KEY) is True
 
 
 def _pkce_refusal(row: AuthCode, verifier: str | None, *, secret_checked: bool) -> str | None:

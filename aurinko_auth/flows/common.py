@@ -168,11 +168,13 @@ def flow_params(req: AuthorizeRequest, app: App, provider: Provider, **fields: A
     (flows/options.py) and PKCE challenge (flows/pkce.py), each checked (an unusable value
     raises, never ignored)."""
     parsed = flow_options.parse(req.options, provider, app, server=req.server_url)
-    challenge = pkce.parse_challenge(app, req.code_challenge, req.code_challenge_method)
+    public = pkce.is_public(app, req.return_url)
+    challenge = pkce.parse_challenge(req.code_challenge, req.code_challenge_method, public=public)
     return FlowParams(
         return_url=req.return_url,
         state=req.state,
         code_challenge=challenge,
+        public_client=public,
         **parsed,
         **fields,
     )
@@ -180,17 +182,18 @@ def flow_params(req: AuthorizeRequest, app: App, provider: Provider, **fields: A
 
 def check_response_type(app: App, response_type: str, return_url: str) -> None:
     """``responseType=token`` puts an account token in a URL: an app must opt in to it
-    (``App.token_response``), a public client never gets it (its return URL is a page), and
-    it goes only to a return URL on one of the app's trusted domains (Aurinko's rule: "the
-    implicit grant flow is secured by the trusted domains setting"; the return URL must be
-    registered as well)."""
+    (``App.token_response``), a public client never gets it (its return URL is a page), nor
+    a flow to a public return URL, and it goes only to a return URL on one of the app's
+    trusted domains (Aurinko's rule: "the implicit grant flow is secured by the trusted
+    domains setting"; the return URL must be registered as well)."""
     if response_type != "token":
         return
-    if not app.token_response or app.public_client:
+    public = pkce.is_public(app, return_url)
+    if not app.token_response or public:
         raise InvalidRequest(
             "responseType=token is off for this app"
-            + (" (a public client redeems a code with PKCE)." if app.public_client else ": ")
-            + ("" if app.public_client else "use responseType=code, or turn it on for the app."),
+            + (" (a public client redeems a code with PKCE)." if public else ": ")
+            + ("" if public else "use responseType=code, or turn it on for the app."),
             code=Code.RESPONSETYPE_TOKEN_DISABLED,
         )
     if not origins.is_trusted_domain(return_url, app):

@@ -98,6 +98,9 @@ class FlowParams:
     # The redirect_uri the provider was sent (the app's redirect page, or our callback): the
     # token request repeats it exactly (RFC 6749 4.1.3), even if the page changed meanwhile.
     redirect_uri: str = field(default="", metadata=_key("redirectUri"))
+    # A public client's flow (flows/pkce.py ``is_public``): its code is redeemed without the
+    # client secret.
+    public_client: bool = field(default=False, metadata=_key("publicClient"))
 
     def replace(self, **changes: Any) -> FlowParams:
         return dataclasses.replace(self, **changes)

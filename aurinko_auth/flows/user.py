@@ -281,7 +281,7 @@ def complete_linked(
                 startSession=role == PRIMARY,
                 client=client.as_dict(),
                 **({"purpose": COOKIE_PURPOSE} if session_code else {}),
-                **pkce.payload(flow.code_challenge),
+                **pkce.payload(flow.code_challenge, public=flow.public_client),
             )
             name = "sessionCode" if session_code else "code"
             return common.Completed(common.success_url(flow, **{name: code}))

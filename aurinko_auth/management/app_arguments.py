@@ -3,9 +3,16 @@ the command's handlers in ``management/commands/aurinko_app.py``."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.core.management.base import CommandParser
 
 from aurinko_auth.models import IdentityTokenType
+
+
+def _urls(parser: Any, flag: str, dest: str, text: str) -> None:
+    """A repeatable return-URL option (a public return URL, docs/add-ins.md)."""
+    parser.add_argument(flag, action="append", default=[], dest=dest, metavar="URL", help=text)
 
 
 def add_arguments(parser: CommandParser) -> None:
@@ -37,6 +44,7 @@ def add_arguments(parser: CommandParser) -> None:
         help="A page or extension without a backend: flows need PKCE (S256), codes are "
         "redeemed with code_verifier and no secret; chrome-extension return URLs allowed.",
     )
+    _urls(create, "--public-return-url", "public_return_urls", "Public for its flows only.")
     create.add_argument(
         "--token-response",
         action="store_true",
@@ -86,6 +94,8 @@ def add_arguments(parser: CommandParser) -> None:
     token = client.add_mutually_exclusive_group()
     token.add_argument("--token-response", action="store_true", dest="token_on")
     token.add_argument("--no-token-response", action="store_true", dest="token_off")
+    _urls(client, "--public-return-url", "public_urls", "PKCE, no secret for its codes.")
+    _urls(client, "--confidential-return-url", "confidential_urls", "No longer public.")
 
     scopes = sub.add_parser("scopes", help="Change an app's allowed or required scopes.")
     scopes.add_argument("client_id")

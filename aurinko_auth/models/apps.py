@@ -79,6 +79,17 @@ class App(models.Model):
         help_text="Pages and extensions without a backend: every flow needs code_challenge "
         "(S256), the code is redeemed with code_verifier and no client secret.",
     )
+    # Return URLs declared public on a confidential app (docs/add-ins.md "Public return
+    # URLs"): a flow returning to one needs PKCE, and only its codes are redeemed without the
+    # secret (the app's server keeps redeeming the others with it). Each is one of
+    # ``return_urls``.
+    public_return_urls = models.JSONField(
+        "public return URLs",
+        default=list,
+        blank=True,
+        help_text="Return URLs of pages or extensions without a backend (PKCE, no secret); "
+        "each must also be an authorized return URL.",
+    )
     # responseType=token puts an account token in a URL (RFC 9700 says not to): opt-in, off
     # for new apps; apps created before it existed keep it (migration 0010).
     token_response = models.BooleanField(

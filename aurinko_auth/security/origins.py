@@ -193,14 +193,18 @@ def is_allowed(origin: str | None) -> bool:
 
 
 def public_client_origins() -> set[str]:
-    """The return-URL origins of every active public client (cached like :func:`all_allowed`):
-    the pages that may redeem a code with PKCE from the browser."""
+    """The return-URL origins of every active public client and the origins of confidential
+    apps' public return URLs (cached like :func:`all_allowed`): the pages that may redeem a
+    code with PKCE from the browser."""
     cached = cache.get(_PUBLIC_CACHE_KEY)
     if cached is None:
         cached = set()
-        apps = App.objects.filter(active=True, public_client=True)
-        for urls in apps.values_list("return_urls", flat=True):
-            cached |= {normalize(returnurls.origin(u)) for u in urls or []}
+        apps = App.objects.filter(active=True)
+        for public, urls, public_urls in apps.values_list(
+            "public_client", "return_urls", "public_return_urls"
+        ):
+            chosen = urls if public else public_urls
+            cached |= {normalize(returnurls.origin(u)) for u in chosen or []}
         cached.discard("")
         cache.set(_PUBLIC_CACHE_KEY, cached, _CACHE_SECONDS)
     return set(cached)

@@ -83,12 +83,14 @@ def _parse(url: str, *, max_length: int) -> tuple:
 
 def validate_registered(url: str, *, public_client: bool = False) -> str:
     """Validate a return URL an app owner registers (no wildcard, no fragment, https; an
-    extension's own page only for a public client)."""
+    extension's own page only for a public client, or as a public return URL:
+    ``public_client`` says whether either holds)."""
     _parse(url, max_length=2048)
     if not public_client and is_extension(url):
         raise InvalidReturnUrl(
             "chrome-extension return URLs are for public clients (an extension keeps no "
-            "secret): declare the app a public client (PKCE)."
+            "secret): declare the app a public client (PKCE), or this URL one of its public "
+            "return URLs."
         )
     return url
 
@@ -138,6 +140,41 @@ def validate_redirect_page(url: str) -> str:
     return url
 
 
+def validate_list(
+    urls: list[str], *, public_client: bool = False, public_urls: list[str] = ()
+) -> list[str]:
+    """An app's registered return URLs, deduplicated; every refused one is named in one error
+    (``public_client``: whether extension pages may be among them; else only among the
+    ``public_urls``, a confidential app's public return URLs)."""
+    cleaned, refused = [], []
+    for url in urls:
+        try:
+            validate_registered(
+                url.strip(), public_client=public_client or url.strip() in public_urls
+            )
+        except InvalidReturnUrl as exc:
+            refused.append(f"Return URL {url[:200]!r}: {exc.message}")
+            continue
+        if url.strip() not in cleaned:
+            cleaned.append(url.strip())
+    if refused:
+        raise InvalidRequest(" ".join(refused))
+    return cleaned
+
+
+def validate_public(public_urls: list[str], return_urls: list[str]) -> list[str]:
+    """A confidential app's public return URLs (docs/add-ins.md "Public return URLs"),
+    deduplicated: each one of its ``return_urls``, exactly."""
+    cleaned = list(dict.fromkeys(u.strip() for u in public_urls if u.strip()))
+    outside = [u for u in cleaned if u not in return_urls]
+    if outside:
+        raise InvalidRequest(
+            f"A public return URL must be one of the app's return URLs: {outside[0][:200]!r} "
+            "is not."
+        )
+    return cleaned
+
+
 def is_extension(url: str) -> bool:
     return urlsplit(url).scheme.lower() in EXTENSION_SCHEMES
 
@@ -162,6 +199,15 @@ def match(url: str, registered: Iterable[str], *, max_length: int = 2048) -> str
             return url
         candidates.append((candidate, c_parsed))
     raise InvalidReturnUrl(mismatch_message(url, parsed, candidates))
+
+
+def matches_any(url: str, registered: Iterable[str]) -> bool:
+    """Whether ``url`` is one of ``registered`` by :func:`match`'s rule (never raises)."""
+    try:
+        match(url, registered)
+    except InvalidReturnUrl:
+        return False
+    return True
 
 
 def shown(url: str) -> str:

@@ -163,10 +163,10 @@ def test_every_bad_return_url_is_reported(client, staff_factory):
 def test_the_command_line_reports_every_bad_return_url_too():
     import pytest
 
-    from aurinko_auth import services
     from aurinko_auth.exceptions import InvalidRequest
+    from aurinko_auth.security import returnurls
 
     with pytest.raises(InvalidRequest) as refused:
-        services.validate_return_urls(["http://a.example/cb", "https://b.example/cb#x"])
+        returnurls.validate_list(["http://a.example/cb", "https://b.example/cb#x"])
     assert "http://a.example/cb" in refused.value.message
     assert "https://b.example/cb#x" in refused.value.message

@@ -62,3 +62,26 @@ def test_admin_creates_an_app_with_trusted_domains(client, team):
     response = client.post("/admin/aurinko_auth/app/add/", data)
     assert response.status_code == 302, response.context["adminform"].form.errors
     assert App.objects.get(name="Add-in").trusted_domains == ["https://addin.example.com"]
+
+
+def test_admin_declares_one_return_url_public(client, team):
+    client.force_login(team.owner)
+    url = f"/admin/aurinko_auth/app/{team.app.pk}/change/"
+    data = form_data(client.get(url))
+    server = team.app.return_urls[0]
+    data["return_urls"] = f"{server}\n{EXTENSION_URLS[0]}"
+    data["public_return_urls"] = EXTENSION_URLS[1]  # not among the return URLs
+    refused = client.post(url, data)
+    assert refused.status_code == 200
+    errors = refused.context["adminform"].form.errors
+    assert "one of the app's return URLs" in " ".join(errors["public_return_urls"])
+    assert "public client" in " ".join(errors["return_urls"])  # the extension page
+    data["public_return_urls"] = EXTENSION_URLS[0]
+    response = client.post(url, data)
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    team.app.refresh_from_db()
+    assert not team.app.public_client
+    assert team.app.return_urls == [server, EXTENSION_URLS[0]]
+    assert team.app.public_return_urls == [EXTENSION_URLS[0]]
+    page = client.get(url).content.decode()
+    assert EXTENSION_URLS[0] in page

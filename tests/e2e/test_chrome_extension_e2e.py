@@ -10,8 +10,10 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+from io import StringIO
 
 import pytest
+from django.core.management import call_command
 
 from aurinko_auth.models import Account, AccountToken, AuthCode
 from tests.e2e.conftest import EXAMPLES_DIR, chromium_context, sandbox_sign_in
@@ -103,3 +105,25 @@ def test_a_confidential_apps_code_is_not_redeemed_by_the_extension(
     assert result["redeem"] == 401 and result["code"] == "client.secret_required", result
     assert AuthCode.objects.get().used_at is None
     assert not AccountToken.objects.exists()
+
+
+def test_a_confidential_app_with_the_extensions_url_declared_public(
+    broker, oauth_peer, extension_browser, app_factory, provider_config_factory
+):
+    """The app has a server (its confidential return URL) and the extension: only the
+    extension's return URL is public (``aurinko_app client --public-return-url``), and the
+    extension signs in as in the first test."""
+    app = extension_app(broker, oauth_peer, app_factory, provider_config_factory)
+    server, extension = "https://app.example.com/callback", app.return_urls[0]
+    app.return_urls = [server]
+    app.save()
+    out = StringIO()
+    call_command(
+        "aurinko_app", "client", app.client_id, "--public-return-url", extension, stdout=out
+    )
+    assert json.loads(out.getvalue())["publicReturnUrls"] == [extension]
+    app.refresh_from_db()
+    assert not app.public_client and app.return_urls == [server, extension]
+    result, _redeems = sign_in(extension_browser, broker, app)
+    assert result["account"]["email"] == "alice@example.com", result
+    assert AuthCode.objects.get().payload["publicClient"] is True

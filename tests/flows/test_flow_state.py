@@ -44,6 +44,7 @@ def _everything_set() -> FlowParams:
         mailbox_info="shared@example.com",
         code_challenge="E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM",
         redirect_uri="https://app.example.com/aurinko/redirect",
+        public_client=True,
     )
 
 
@@ -90,6 +91,7 @@ def test_create_and_params_of_round_trip_in_aurinko_keys(app_factory):
         "serverUrl": "https://mail.example.com/EWS/Exchange.asmx",
         "codeChallenge": "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM",
         "redirectUri": "https://app.example.com/aurinko/redirect",
+        "publicClient": True,
     }
 
 

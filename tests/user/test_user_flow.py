@@ -501,3 +501,29 @@ def test_public_client_user_flow_redeems_with_pkce(app_pair, sign_in):
     assert set(body) == {"accountId", "accessToken", "userId", "userSession"}
     me = Client().get("/v1/user", HTTP_X_AURINKO_SESSION=body["userSession"])
     assert me.status_code == 200 and me.json()["id"] == body["userId"]
+
+
+def test_user_flow_to_a_public_return_url_redeems_with_pkce(app_pair, sign_in):
+    """A confidential app's public return URL (flows/test_public_return_urls.py) in the User
+    flow's code mode: PKCE required, the code redeemed without the secret."""
+    from aurinko_auth import services
+    from tests.flows.test_pkce import CHALLENGE, VERIFIER
+
+    app, _ = app_pair
+    public_url = "https://app.example.com/extension"
+    services.set_client_type(app, public_urls=[public_url])
+    refused, _ = sign_in(app, responseType="code", returnUrl=public_url)
+    assert query_of(refused["Location"])["error"] == "pkce.required"
+    _, final = sign_in(
+        app,
+        responseType="code",
+        returnUrl=public_url,
+        code_challenge=CHALLENGE,
+        code_challenge_method="S256",
+    )
+    back = query_of(final["Location"])
+    r = Client().post(
+        f"/v1/auth/token/{back['code']}", {"clientId": app.client_id, "code_verifier": VERIFIER}
+    )
+    assert r.status_code == 200, r.content
+    assert set(r.json()) == {"accountId", "accessToken", "userId", "userSession"}

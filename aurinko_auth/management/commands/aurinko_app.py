@@ -2,7 +2,7 @@
 
 manage.py aurinko_app create --name NAME --return-url URL [--return-url URL ...]
                              [--scopes "Mail.Read Mail.Send"] [--required-scopes "Mail.Read"]
-                             [--owner USERNAME]
+                             [--owner USERNAME] [--public-client] [--public-return-url URL ...]
                              [--client-id ID --client-secret SECRET|-] [--aurinko-signatures]
                              [--partitioned-cookie] [--host-cookie]
 manage.py aurinko_app provider CLIENT_ID SERVICE_TYPE --oauth-client-id ID
@@ -18,6 +18,9 @@ manage.py aurinko_app trust CLIENT_ID TYPE --audience A [--audience B ...] [--te
                              [--issuer URL] [--jwks URL]
 manage.py aurinko_app untrust CLIENT_ID TYPE
 manage.py aurinko_app origins CLIENT_ID [--add ORIGIN ...] [--remove ORIGIN ...] [--clear]
+manage.py aurinko_app client CLIENT_ID [--public|--confidential]
+                             [--token-response|--no-token-response]
+                             [--public-return-url URL ...] [--confidential-return-url URL ...]
 manage.py aurinko_app cookie CLIENT_ID [--partitioned|--unpartitioned]
                              [--host-prefix|--aurinko-name]
                              [--session-lifetime SECONDS] [--idle-timeout SECONDS]
@@ -35,6 +38,9 @@ printing them as JSON.
 ``provider --redirect-page URL`` names the app's own redirect page (registered at the provider
 instead of the broker's callback, forwarding the query to ``/v1/auth/callback``; ``''``
 removes it); the JSON printed says which ``redirectUri`` the provider is sent.
+
+``client`` declares the app a public client (PKCE, no secret), or only some of its return
+URLs (``--public-return-url``, added as return URLs when missing), docs/add-ins.md.
 
 ``trust`` makes the app accept host identity tokens of TYPE (``exchangeIdToken``,
 ``entraIdToken``, ``googleIdToken``) on ``/v1/auth/prepare`` and the session API
@@ -107,6 +113,7 @@ class Command(BaseCommand):
             cookie_partitioned=options["partitioned_cookie"],
             cookie_host_prefix=options["host_cookie"],
             trusted_domains=options["trusted_domains"],
+            public_return_urls=options["public_return_urls"],
         )
         self.emit({"clientId": app.client_id, "clientSecret": secret})
 
@@ -124,11 +131,14 @@ class Command(BaseCommand):
             self.get_app(options["client_id"]),
             public_client=choice(options["public"], options["confidential"]),
             token_response=choice(options["token_on"], options["token_off"]),
+            public_urls=options["public_urls"],
+            confidential_urls=options["confidential_urls"],
         )
         self.emit(
             {
                 "clientId": app.client_id,
                 "publicClient": app.public_client,
+                "publicReturnUrls": app.public_return_urls,
                 "tokenResponse": app.token_response,
             }
         )
@@ -261,6 +271,7 @@ class Command(BaseCommand):
                     "requiredScopes": a.required_scopes,
                     "userSignature": "aurinko" if a.aurinko_signatures else "derived",
                     "publicClient": a.public_client,
+                    "publicReturnUrls": a.public_return_urls,
                     "tokenResponse": a.token_response,
                     "trustedDomains": a.trusted_domains,
                     "providers": sorted(c.service_type for c in a.provider_configs.all()),
