@@ -103,7 +103,7 @@ class Code(StrEnum):
     ACCOUNT_COPY_UNSUPPORTED = (
         "account.copy_unsupported",
         400,
-        "Accounts are not copied as managed ones: authorize the managed account.",
+        "Accounts are not copied as managed ones: create it under its service account.",
     )
     USER_SETTINGS_UNSUPPORTED = (
         "user.settings_unsupported",

@@ -133,6 +133,10 @@ APP_CREDENTIAL_FIELDS = (
     "serverUrl",
     "oauthClientId",
 )
+REFUSED_HERE = (
+    "Refused here (400): a service account's grant is the app's provider configuration, "
+    "and its app-only tokens are fetched, never imported."
+)
 
 
 class ServiceAccountImportSerializer(AccountImportSerializer):
@@ -143,6 +147,17 @@ class ServiceAccountImportSerializer(AccountImportSerializer):
     ``name`` and ``clientOrgId``. No tokens, secrets or keys: the grant is the app's provider
     configuration (its client secret, certificate or service-account key), and app-only
     tokens are fetched, never imported."""
+
+    # Aurinko's ApiAccountInDto has them: described as refused here (/v1/schema says so).
+    authString1 = text(MAX_PROVIDER_TOKEN, REFUSED_HERE)
+    accessToken = text(MAX_PROVIDER_TOKEN, REFUSED_HERE)
+    authString2 = text(MAX_PROVIDER_TOKEN, REFUSED_HERE)
+    refreshToken = text(MAX_PROVIDER_TOKEN, REFUSED_HERE)
+    authExpiresAt = s.DateTimeField(required=False, allow_null=True, help_text=REFUSED_HERE)
+    authObtainedAt = s.DateTimeField(required=False, allow_null=True, help_text=REFUSED_HERE)
+    password = text(1024, REFUSED_HERE)
+    serverUrl = text(2048, REFUSED_HERE)
+    oauthClientId = text(255, REFUSED_HERE)
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         attrs = self.validate_shared(attrs)

@@ -175,7 +175,7 @@ class UserAccountManagedView(UserAccountView):
     http_method_names = ["post", "options"]
 
     @document(
-        summary="Copy an account as managed (refused: authorize it with the Account flow)",
+        summary="Copy an account as managed (refused: create it under its service account)",
         operation_id="copyAsManaged",
         request=None,
         responses=errors(400, 401, 403, 404),
@@ -184,8 +184,8 @@ class UserAccountManagedView(UserAccountView):
         self.user_account(account_id)  # another user's account stays a 404
         raise InvalidRequest(
             "Accounts are not copied as managed ones here (two accounts would refresh one "
-            "provider grant); authorize the managed account with /v1/auth/authorize and "
-            "clientOrgId instead.",
+            "provider grant): a managed mailbox account is created under its service account "
+            "with POST /v1/am/svc_accounts/{accId}/accounts (the app's client credentials).",
             code=Code.ACCOUNT_COPY_UNSUPPORTED,
         )
 

@@ -117,7 +117,7 @@ def test_copy_as_managed_is_refused_clearly(signed_in, user_factory, conforms):
     )
     assert response.status_code == 400
     assert conforms(response)["code"] == "account.copy_unsupported"
-    assert "clientOrgId" in response.json()["message"]
+    assert "/v1/am/svc_accounts/{accId}/accounts" in response.json()["message"]
     assert Account.objects.filter(app=app).count() == 2  # nothing copied
     other = user_factory(app).accounts.get()
     foreign = Client().post(f"/v1/user/accounts/{other.pk}/managed", HTTP_X_AURINKO_SESSION=token)
