@@ -262,7 +262,7 @@ def check_admin_mfa(app_configs: Any = None, **kwargs: Any) -> list[checks.Check
                 'AURINKO_AUTH["ADMIN_MFA"] = "required" needs django-otp: '
                 f"{', '.join(missing)} missing from INSTALLED_APPS.",
                 hint='pip install "aurinko-auth[mfa]" and add them to INSTALLED_APPS '
-                "(README: Admin sign-in).",
+                "(README: Staff MFA).",
                 id="aurinko_auth.E051",
             )
         ]
@@ -284,6 +284,13 @@ def _passkey_relying_party() -> list[checks.CheckMessage]:
     origins = list(getattr(settings, "OTP_WEBAUTHN_ALLOWED_ORIGINS", None) or [])
     problems = []
     try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        hint = f"Set OTP_WEBAUTHN_RP_ID = {host!r} and OTP_WEBAUTHN_ALLOWED_ORIGINS = [{origin!r}]"
+    else:
+        hint = "Serve the admin at a host name (PUBLIC_URL), then set OTP_WEBAUTHN_RP_ID and "
+        hint += "OTP_WEBAUTHN_ALLOWED_ORIGINS to its host and origin"
+    try:
         ipaddress.ip_address(rp_id)
     except ValueError:
         if rp_id and host != rp_id and not host.endswith("." + rp_id):
@@ -297,8 +304,8 @@ def _passkey_relying_party() -> list[checks.CheckMessage]:
     return [
         checks.Warning(
             "Staff passkeys will not work at PUBLIC_URL: " + "; ".join(problems) + ".",
-            hint="Serve the admin at a host name and set AURINKO_WEBAUTHN_RP_ID / "
-            "AURINKO_WEBAUTHN_ORIGINS (README: Admin sign-in).",
+            hint=hint + " (this repository's project: AURINKO_WEBAUTHN_RP_ID, "
+            "AURINKO_WEBAUTHN_ORIGINS; README: Staff MFA).",
             id="aurinko_auth.W052",
         )
     ]

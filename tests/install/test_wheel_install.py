@@ -104,8 +104,10 @@ def fill(text: str, placeholder: str, value: str) -> str:
 
 
 def extend_lists(snippet: str) -> str:
-    """``NAME = [..., x]`` in the README means "add x to the project's NAME"."""
-    return re.sub(r"^(\w+) = \[\.\.\., ", r"\1 = [*\1, ", snippet, flags=re.M)
+    """``NAME = [..., x]`` in the README means "add x to the project's NAME", and
+    ``NAME = {..., k: v}`` "add k to the project's NAME"."""
+    snippet = re.sub(r"^(\w+) = \[\.\.\., ", r"\1 = [*\1, ", snippet, flags=re.M)
+    return re.sub(r"^(\w+) = \{\.\.\., ", r"\1 = {**\1, ", snippet, flags=re.M)
 
 
 # --- the build and the user's virtualenv ---------------------------------------------------
@@ -630,6 +632,89 @@ def test_keygen_before_a_key_is_configured(keys, host, readme):
         assert 'AURINKO_AUTH["ENCRYPTION_KEYS"]' in deploy.stderr, deploy.stderr
         assert "AURINKO_ENCRYPTION_KEYS" not in deploy.stderr + deploy.stdout
         assert "aurinko_auth.W010" in deploy.stderr  # PUBLIC_URL on loopback
+
+
+# --- staff MFA with passkeys, as the README's block sets it ---------------------------------
+
+
+def readme_pip_line(block: str) -> list[str]:
+    """The ``# pip install ...`` comment that opens a settings block, as arguments."""
+    match = re.match(r"# pip install (\S+)", block)
+    if not match:
+        raise ReadmeError("the block does not open with a `# pip install ...` line")
+    return ["install", "-q", *shlex.split(match.group(1))]
+
+
+def test_staff_mfa_with_passkeys_in_a_host_project(user_venv, readme, tmp_path):
+    """The README's MFA block in a startproject host served at ``http://localhost:PORT``: its
+    pip line installs the extra beside the wheel, ``check`` passes with the relying-party
+    settings the block tells a host to set (django-otp-webauthn has no defaults: E010, E011,
+    E030), the login page offers a passkey with a challenge for PUBLIC_URL's host, and the
+    README's enrolment path (a recovery code from ``addstatictoken``) opens the admin."""
+    block = readme_block(readme, "mfa")
+    run(
+        [user_venv.python, "-m", "pip", *readme_pip_line(block)],
+        cwd=tmp_path,
+        env=user_venv.env,
+        timeout=300,
+    )
+    host = Host.create(user_venv, tmp_path / "mfa-host")
+    host.port = free_port()
+    host.public_url = f"http://localhost:{host.port}"
+    wire_from_readme(host, readme, public_url=host.public_url)
+    set_key(host)
+    mfa = fill(block, '"auth.example.com"', '"localhost"')
+    mfa = fill(mfa, '"https://auth.example.com"', repr(host.public_url))
+    host.append(host.settings_py, extend_lists(mfa) + 'ALLOWED_HOSTS = ["localhost"]\n')
+    checked = host.manage("check", check=False)
+    assert checked.returncode == 0, checked.stderr[-3000:]
+    assert "otp_webauthn." not in checked.stderr and "W052" not in checked.stderr, checked.stderr
+    host.manage("migrate", "--noinput")
+    password = {"DJANGO_SUPERUSER_PASSWORD": SUPERUSER_PASSWORD}
+    host.manage(
+        "createsuperuser",
+        "--username",
+        "admin",
+        "--email",
+        "owner@example.com",
+        "--noinput",
+        env=password,
+    )
+    recovery = host.manage("addstatictoken", "admin").stdout.strip()
+    host.serve({})
+    try:
+        browser = requests.Session()
+        login_url = f"{host.public_url}/admin/login/?next=/admin/"
+        page = browser.get(login_url, timeout=15)
+        assert page.status_code == 200 and "Log in with a passkey" in page.text, page_text(page)
+        csrf = {"X-CSRFToken": browser.cookies["csrftoken"]}
+        options = browser.post(
+            f"{host.public_url}/admin/django_otp_webauthn/webauthncredential/passkey-options/",
+            headers=csrf,
+            timeout=15,
+        )
+        assert options.status_code == 200, page_text(options)
+        assert options.json()["rpId"] == "localhost"
+        form = {"username": "admin", "password": SUPERUSER_PASSWORD, "next": "/admin/"}
+        form["csrfmiddlewaretoken"] = browser.cookies["csrftoken"]
+        asked = browser.post(login_url, data=form, allow_redirects=False, timeout=15)
+        assert asked.status_code == 200, asked.status_code  # the password alone opens nothing
+        devices = re.findall(r'<option value="(otp_static[^"]+)"', asked.text)
+        assert len(devices) == 1, page_text(asked)
+        form.update(otp_device=devices[0], otp_token=recovery)
+        form["csrfmiddlewaretoken"] = browser.cookies["csrftoken"]
+        signed_in = browser.post(login_url, data=form, allow_redirects=False, timeout=15)
+        assert signed_in.status_code == 302, page_text(signed_in)
+        assert signed_in.headers["Location"] == "/admin/"
+        passkeys = browser.get(
+            f"{host.public_url}/admin/django_otp_webauthn/webauthncredential/", timeout=15
+        )
+        assert passkeys.status_code == 200 and "Register a passkey" in passkeys.text
+    except AssertionError as exc:
+        host.stop()
+        raise AssertionError(f"{exc}\n--- server output ---\n{host.output()[-6000:]}") from None
+    finally:
+        host.stop()
 
 
 # --- gunicorn, as the README serves it ----------------------------------------------------
