@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import io
 import json
 import re
+import shlex
 from pathlib import Path
 
 import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
 
 from aurinko_auth.api.serializers import AccountSerializer
 
@@ -58,3 +62,137 @@ def test_every_aurinko_app_create_example_names_an_owner():
 def test_the_install_line_is_no_placeholder():
     block = re.search(r"<!-- install:pip -->\n(.*?)<!-- /install:pip -->", README, re.S).group(1)
     assert "..." not in block and "git+https://" not in block
+
+
+DOCS = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
+
+
+def fenced_and_prose(text: str) -> tuple[list[str], str]:
+    """The fenced code blocks of a Markdown text, and the rest with each inline code span on
+    one line (a span may wrap in the source)."""
+    blocks = re.findall(r"^```[^\n]*\n(.*?)^```", text, re.S | re.M)
+    prose = re.sub(r"^```[^\n]*\n.*?^```", "", text, flags=re.S | re.M)
+    prose = re.sub(r"`[^`]+`", lambda m: m.group(0).replace("\n", " "), prose)
+    return blocks, prose
+
+
+def documented_app_commands() -> list[tuple[str, str]]:
+    """Every ``manage.py aurinko_app ...`` the docs show: (file, arguments after it)."""
+    found = []
+    for path in DOCS:
+        blocks, prose = fenced_and_prose(path.read_text().replace("\\\n", " "))
+        for text in [*blocks, prose]:
+            for args in re.findall(r"manage\.py aurinko_app ([^\n`]*)", text):
+                found.append((path.name, re.sub(r"\s+#.*$", "", args).strip()))
+    return found
+
+
+def app_command_parser():
+    from aurinko_auth.management.commands.aurinko_app import Command
+
+    return Command().create_parser("manage.py", "aurinko_app")
+
+
+def subcommands(parser) -> dict:
+    import argparse
+
+    action = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    return action.choices
+
+
+def test_every_aurinko_app_command_in_the_docs_parses():
+    """What the docs tell an owner to run is accepted by the command: subcommand, options and
+    arguments (``[...]`` marks an optional part; ``...`` alone abbreviates a command, whose
+    named options must still exist)."""
+    commands = documented_app_commands()
+    assert len(commands) > 20
+    for name, args in commands:
+        words = shlex.split(re.sub(r"\[([^\[\]]*)\]", r"\1", args))
+        if "..." in words:  # an abbreviation: the subcommand and the options it names
+            sub = subcommands(app_command_parser())
+            assert words[0] in sub, (name, args)
+            known = {o for a in sub[words[0]]._actions for o in a.option_strings}
+            named = {w.split("=", 1)[0] for w in words if w.startswith("--")}
+            assert named <= known, (name, args, named - known)
+            continue
+        try:
+            app_command_parser().parse_args(words)
+        except (SystemExit, CommandError) as exc:
+            raise AssertionError(f"{name}: aurinko_app {args} is refused: {exc}") from None
+
+
+def test_the_readme_lists_every_aurinko_app_subcommand():
+    listed = re.search(r"\*\*Commands\.\*\* `aurinko_app ([a-z|-]+)`", README)
+    assert listed, "the README's Commands paragraph"
+    assert set(listed.group(1).split("|")) == set(subcommands(app_command_parser()))
+
+
+def documented_app_outputs() -> list[tuple[str, list[list[str]], dict]]:
+    """Commands shown with what they print, in the docs' indented code blocks: (file, the
+    block's ``aurinko_app`` commands up to the output, the JSON output, which may wrap)."""
+    found = []
+    for path in DOCS:
+        text = path.read_text().replace("\\\n", " ")
+        for block in re.findall(r"((?:^ {4}[^\n]*\n)+)", text, re.M):
+            lines = [line.strip() for line in block.splitlines()]
+            commands: list[list[str]] = []
+            for at, line in enumerate(lines):
+                if "manage.py aurinko_app " in line:
+                    args = re.sub(r"\s+#.*$", "", line.split("manage.py aurinko_app ", 1)[1])
+                    commands.append(shlex.split(args))
+                elif line.startswith("{") and commands and "aurinko_app" in lines[at - 1]:
+                    end = next(
+                        e for e in range(at + 1, len(lines) + 1) if parses(" ".join(lines[at:e]))
+                    )
+                    found.append((path.name, list(commands), json.loads(" ".join(lines[at:end]))))
+    return found
+
+
+def parses(text: str) -> bool:
+    try:
+        json.loads(text)
+    except ValueError:
+        return False
+    return True
+
+
+@pytest.mark.django_db
+def test_documented_aurinko_app_output_is_what_the_command_prints():
+    """A command shown with its output (``"..."`` standing for any value): run with the
+    commands before it in its block, on a fresh app holding the return URLs they name, it
+    prints those keys and values."""
+    from aurinko_auth import services
+
+    outputs = [o for o in documented_app_outputs() if o[1][-1][0] != "create"]
+    assert len(outputs) >= 3  # create prints a new secret: tests/install checks its keys
+    for name, commands, sample in outputs:
+        urls = [w for c in commands for w in c if w.startswith("https://")]
+        app, _ = services.create_app(
+            name="Docs", return_urls=["https://app.example.com/cb", *urls], scopes="Mail.Read"
+        )
+        for words in commands:
+            out = io.StringIO()
+            call_command(
+                "aurinko_app",
+                *[app.client_id if w == "CLIENT_ID" else w for w in words],
+                stdout=out,
+            )
+        printed = json.loads(out.getvalue())
+        assert set(printed) == set(sample), (name, sample, printed)
+        for key, value in sample.items():
+            if value != "...":
+                assert printed[key] == value, (name, sample, printed)
+
+
+def test_error_codes_the_docs_name_with_a_status_are_the_catalogues():
+    """`403 origin.not_allowed` and the like: a code the docs give with its status is one the
+    broker answers (docs/user-flow.md once said `origin_not_allowed`)."""
+    from aurinko_auth.errorcodes import Code
+
+    named = [
+        (path.name, code)
+        for path in DOCS
+        for code in re.findall(r"`[1-5]\d\d ([a-z][a-z_.]*)`", path.read_text())
+    ]
+    assert len(named) > 20
+    assert [n for n in named if n[1] not in {c.value for c in Code}] == []

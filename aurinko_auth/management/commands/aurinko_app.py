@@ -4,11 +4,12 @@ manage.py aurinko_app create --name NAME --return-url URL [--return-url URL ...]
                              [--scopes "Mail.Read Mail.Send"] [--required-scopes "Mail.Read"]
                              [--owner USERNAME] [--public-client] [--public-return-url URL ...]
                              [--client-id ID --client-secret SECRET|-] [--aurinko-signatures]
+                             [--token-response] [--trusted-domain ORIGIN ...]
                              [--partitioned-cookie] [--host-cookie]
 manage.py aurinko_app provider CLIENT_ID SERVICE_TYPE --oauth-client-id ID
                              --oauth-client-secret SECRET [--tenant T]
                              [--service-account-key FILE] [--endpoint NAME=URL ...]
-                             [--redirect-page URL]
+                             [--redirect-page URL] [--option NAME=VALUE ...]
 manage.py aurinko_app scopes CLIENT_ID [--allowed "Mail.Read Mail.Send"]
                              [--required "Mail.Read"]
 manage.py aurinko_app list
