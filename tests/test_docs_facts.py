@@ -196,3 +196,13 @@ def test_error_codes_the_docs_name_with_a_status_are_the_catalogues():
     ]
     assert len(named) > 20
     assert [n for n in named if n[1] not in {c.value for c in Code}] == []
+
+
+def test_the_readme_lists_the_statuses_errors_are_answered_with():
+    from aurinko_auth.errorcodes import Code
+
+    listed = re.search(
+        r"with their code's status in \[docs/errors\.md\]\S*\s+\(([\d, ]+)\)", README
+    )
+    assert listed, "the README's sentence on API errors"
+    assert [int(n) for n in listed.group(1).split(", ")] == sorted({c.status for c in Code})
