@@ -6,7 +6,8 @@
 * ``t/<tenant>/token/``: the token endpoint of one tenant (id or verified domain,
   ``tenants.TENANTS``); an unknown tenant is refused (AADSTS90002). ``organizations`` and
   ``common`` take the code grant only (the daemon flow's admin sign-in), never client
-  credentials, as at Microsoft. Client credentials
+  credentials, as at Microsoft; its client authenticates with a secret or with a client
+  assertion (checked here, then django-oauth-toolkit redeems the code for that client). Client credentials
   get a Microsoft Graph-like JWT naming the tenant in ``tid`` (``graph_tokens``). A client that authenticates with a client assertion (Microsoft's certificate
   credentials, RFC 7523) is checked here: the certificate named by ``x5t#S256`` or ``x5t``
   must be registered for the client, the signature (PS256 or RS256) must verify with its
@@ -52,6 +53,7 @@ from oauthlib.common import add_params_to_uri
 from project.sandbox.graph_tokens import graph_app_token
 from project.sandbox.models import UsedAssertion
 from project.sandbox.tenants import SANDBOX_TENANT_ID, tenant_id
+from project.sandbox.validators import ASSERTED_CLIENT
 
 JWT_BEARER = "urn:ietf:params:oauth:grant-type:jwt-bearer"
 CLIENT_ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
@@ -104,11 +106,13 @@ def tenant_token(request: HttpRequest, tenant: str) -> HttpResponse:
                 "AADSTS90002: client credentials need a tenant-specific endpoint "
                 "(the sandbox's stand-in for Microsoft's refusal).",
             )
-        if "client_assertion" in request.POST:
-            return _error(
-                "invalid_client",
-                "The sandbox checks certificate credentials for client credentials only.",
-            )
+        if "client_assertion" in request.POST or "client_assertion_type" in request.POST:
+            app, refusal = _asserted_client(request)
+            if refusal is not None:
+                return refusal
+            # django-oauth-toolkit redeems the code for the client the assertion proved (a
+            # server-side environ key: no client-sent header can set it, see validators.py).
+            request.META[ASSERTED_CLIENT] = app.client_id
         return _token_view(request)
     if tenant_id(tenant) is None:
         return JsonResponse(
@@ -136,20 +140,42 @@ def _certificate_token(request: HttpRequest, tid: str) -> HttpResponse:
     """Client credentials, the client authenticated by a certificate (Microsoft's rules)."""
     if request.POST.get("grant_type") != "client_credentials":
         return _error("unsupported_grant_type", "AADSTS70003: unsupported grant type.")
+    app, refusal = _asserted_client(request)
+    if refusal is not None:
+        return refusal
+    seconds = oauth2_settings.ACCESS_TOKEN_EXPIRE_SECONDS
+    token = get_access_token_model().objects.create(
+        application=app,
+        token=graph_app_token(app.client_id, tid, seconds),
+        expires=timezone.now() + timedelta(seconds=seconds),
+        scope=request.POST.get("scope", ""),
+    )
+    return JsonResponse(
+        {"access_token": token.token, "token_type": "Bearer", "expires_in": seconds}
+    )
+
+
+def _asserted_client(request: HttpRequest) -> tuple[Any, JsonResponse | None]:
+    """The client a certificate-signed client assertion authenticates (Microsoft's rules),
+    or the refusal to answer."""
     if request.POST.get("client_assertion_type") != CLIENT_ASSERTION_TYPE:
-        return _error("invalid_request", "AADSTS50027: invalid client_assertion_type.")
+        return None, _error("invalid_request", "AADSTS50027: invalid client_assertion_type.")
     if "client_secret" in request.POST:
-        return _error("invalid_request", "AADSTS50027: a secret and an assertion were both sent.")
+        return None, _error(
+            "invalid_request", "AADSTS50027: a secret and an assertion were both sent."
+        )
     assertion = request.POST.get("client_assertion", "")
     try:
         header = jwt.get_unverified_header(assertion)
         unverified = jwt.decode(assertion, options={"verify_signature": False})
     except jwt.PyJWTError:
-        return _error("invalid_client", "AADSTS50027: JWT token is invalid or malformed.", 401)
+        return None, _error(
+            "invalid_client", "AADSTS50027: JWT token is invalid or malformed.", 401
+        )
     client_id = request.POST.get("client_id") or str(unverified.get("iss", ""))
     app = get_application_model().objects.filter(client_id=client_id).first()
     if app is None:
-        return _error("unauthorized_client", "AADSTS700016: application not found.")
+        return None, _error("unauthorized_client", "AADSTS700016: application not found.")
     names = {header.get("x5t#S256"), header.get("x5t")} - {None}
     certificate = next(
         (
@@ -164,7 +190,7 @@ def _certificate_token(request: HttpRequest, tid: str) -> HttpResponse:
         None,
     )
     if certificate is None:
-        return _error(
+        return None, _error(
             "invalid_client",
             "AADSTS700027: the certificate used to sign the client assertion is not "
             "registered on the application.",
@@ -181,27 +207,20 @@ def _certificate_token(request: HttpRequest, tid: str) -> HttpResponse:
             options={"require": ["aud", "iss", "sub", "exp", "nbf", "jti"]},
         )
     except jwt.InvalidSignatureError:
-        return _error("invalid_client", "AADSTS7000274: invalid client assertion signature.", 401)
+        return None, _error(
+            "invalid_client", "AADSTS7000274: invalid client assertion signature.", 401
+        )
     except jwt.PyJWTError as exc:
-        return _error(
+        return None, _error(
             "invalid_client", f"AADSTS700024: invalid assertion ({type(exc).__name__}).", 401
         )
     if claims["sub"] != client_id:
-        return _error("invalid_client", "AADSTS700021: sub is not the client id.", 401)
+        return None, _error("invalid_client", "AADSTS700021: sub is not the client id.", 401)
     try:
         UsedAssertion.objects.create(jti=str(claims["jti"])[:255])
     except IntegrityError:
-        return _error("invalid_client", "AADSTS700025: the assertion was already used.", 401)
-    seconds = oauth2_settings.ACCESS_TOKEN_EXPIRE_SECONDS
-    token = get_access_token_model().objects.create(
-        application=app,
-        token=graph_app_token(client_id, tid, seconds),
-        expires=timezone.now() + timedelta(seconds=seconds),
-        scope=request.POST.get("scope", ""),
-    )
-    return JsonResponse(
-        {"access_token": token.token, "token_type": "Bearer", "expires_in": seconds}
-    )
+        return None, _error("invalid_client", "AADSTS700025: the assertion was already used.", 401)
+    return app, None
 
 
 def _registry() -> dict[str, Any]:

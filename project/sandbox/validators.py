@@ -6,11 +6,14 @@ import re
 from typing import Any
 from urllib.parse import urlsplit
 
+from oauth2_provider.models import get_application_model
 from oauth2_provider.oauth2_validators import OAuth2Validator
 
 from project.sandbox.tenants import directory_roles, tenant_of
 
 CONSUMER_DOMAINS = ("gmail.com", "googlemail.com")
+# Set by project/sandbox/daemon.py once a client assertion verified: the client it proved.
+ASSERTED_CLIENT = "sandbox.asserted_client"
 # Microsoft's per-tenant token endpoints (project/sandbox/daemon.py).
 _TENANT_TOKEN_PATH = re.compile(r"/t/[^/]+/token/$")
 
@@ -26,6 +29,19 @@ class SandboxValidator(OAuth2Validator):
         return super().validate_jwt_bearer_token(
             token, scopes, request
         ) or self.validate_bearer_token(token, scopes, request)
+
+    def authenticate_client(self, request: Any, *args: Any, **kwargs: Any) -> bool:
+        # A code redeemed with a certificate-signed client assertion at a tenant's token
+        # endpoint: daemon.tenant_token verified it and named the client in an environ key
+        # of its own (not HTTP_*: no header a client sends can set it).
+        asserted = (request.headers or {}).get(ASSERTED_CLIENT)
+        if asserted:
+            client = get_application_model().objects.filter(client_id=asserted).first()
+            if client is None:
+                return False
+            request.client = client
+            return True
+        return super().authenticate_client(request, *args, **kwargs)
 
     def validate_grant_type(
         self, client_id: str, grant_type: str, client: Any, request: Any, *args: Any, **kwargs: Any

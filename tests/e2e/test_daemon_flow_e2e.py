@@ -289,9 +289,9 @@ def test_office365_admin_of_another_tenant_gets_that_tenant(broker, oauth_peer, 
 
 def test_office365_daemon_flow_with_a_certificate(broker, oauth_peer, app_factory):
     """The app authenticates with its certificate, no secret stored: the sandbox's token
-    endpoint verifies each client assertion with the registered certificate. (A tenant named:
-    the sandbox checks certificates for client credentials only, not for the code an
-    ``organizations`` sign-in redeems; tests/daemon covers that redemption's assertion.)"""
+    endpoint verifies each client assertion with the registered certificate, the one that
+    redeems the ``organizations`` sign-in's code and each client credentials grant."""
+    oauth_peer.add_role("alice", GLOBAL_ADMINISTRATOR)
     app, secret = app_factory(return_urls=[RETURN_URL])
     client_id, _ = oauth_peer.add_client(broker.url + "/v1/auth/callback")
     credential = make_app_certificate()
@@ -304,7 +304,7 @@ def test_office365_daemon_flow_with_a_certificate(broker, oauth_peer, app_factor
         endpoints=oauth_peer.daemon_endpoints("Office365"),
     )
     query = run_flow(
-        broker, oauth_peer, authorize_daemon(broker, app, "Office365", tenant="example.com")
+        broker, oauth_peer, authorize_daemon(broker, app, "Office365"), "alice", "alice-pw"
     )
     assert query["status"] == ["success"], query
     me = redeem(broker, app, secret, query["code"][0])
