@@ -240,6 +240,9 @@ def test_office365_admin_consent_through_the_apps_redirect_page(
         "scopes": "Mail.Read",
         "returnUrl": app_site + "/done",
         "state": "d-1",
+        # A named tenant: straight to its consent (without one, the admin's OpenID sign-in
+        # comes first: tests/e2e/test_daemon_flow_e2e.py).
+        "tenant": "example.com",
     }
     page.goto(f"{broker.url}/v1/auth/authorizeDaemon?{urlencode(query)}")
     page.wait_for_url(app_site + "/done?*")
