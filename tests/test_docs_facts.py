@@ -77,11 +77,17 @@ def fenced_and_prose(text: str) -> tuple[list[str], str]:
 
 
 def documented_app_commands() -> list[tuple[str, str]]:
-    """Every ``manage.py aurinko_app ...`` the docs show: (file, arguments after it)."""
+    """Every ``manage.py aurinko_app ...`` the docs and their examples show: (file, arguments
+    after it)."""
     found = []
     for path in DOCS:
         blocks, prose = fenced_and_prose(path.read_text().replace("\\\n", " "))
         for text in [*blocks, prose]:
+            for args in re.findall(r"manage\.py aurinko_app ([^\n`]*)", text):
+                found.append((path.name, re.sub(r"\s+#.*$", "", args).strip()))
+    for path in sorted((ROOT / "docs" / "examples").rglob("*")):
+        if path.is_file():
+            text = path.read_text(errors="replace")
             for args in re.findall(r"manage\.py aurinko_app ([^\n`]*)", text):
                 found.append((path.name, re.sub(r"\s+#.*$", "", args).strip()))
     return found
