@@ -14,8 +14,11 @@ from aurinko_auth import scopes, services
 from aurinko_auth.admin.provider_forms import (  # noqa: F401 (re-exported)
     MAX_KEY_FILE_BYTES,
     IdentityTrustForm,
+    LinesField,
     OptionsField,
     ProviderConfigForm,
+    lines_widget,
+    split_lines,
     stored_key_label,
     validate_service_account_key,
 )
@@ -38,35 +41,13 @@ SCOPE_HELP = {
 }
 
 
-def _lines(value: str) -> list[str]:
-    return [line.strip() for line in (value or "").splitlines() if line.strip()]
-
-
-class LinesField(forms.CharField):
-    """A list edited as one item per line: shown joined, cleaned into its non-empty lines (so
-    an unchanged list is not a change)."""
-
-    def prepare_value(self, value: Any) -> Any:
-        return "\n".join(value) if isinstance(value, list | tuple) else value
-
-    def to_python(self, value: Any) -> list[str]:  # type: ignore[override]
-        return _lines(super().to_python(value))
-
-
 class AppForm(forms.ModelForm):
     """Name, return URLs (one per line) and allowed scopes (checkboxes)."""
 
     return_urls = forms.CharField(
         label="Authorized return URLs",
         required=False,
-        widget=forms.Textarea(
-            attrs={
-                "rows": 4,
-                "cols": 80,
-                "spellcheck": "false",
-                "placeholder": "https://app.example.com/aurinko/callback",
-            }
-        ),
+        widget=lines_widget(4, "https://app.example.com/aurinko/callback"),
         help_text="One URL per line, matched exactly (a trailing slash differs). https, or "
         "http on loopback hosts (localhost, 127.0.0.1) for development. No fragment, "
         "no wildcard.",
@@ -74,14 +55,7 @@ class AppForm(forms.ModelForm):
     trusted_domains = LinesField(
         label="Trusted domains",
         required=False,
-        widget=forms.Textarea(
-            attrs={
-                "rows": 3,
-                "cols": 80,
-                "spellcheck": "false",
-                "placeholder": "https://addin.example.com",
-            }
-        ),
+        widget=lines_widget(3, "https://addin.example.com"),
         help_text="One origin per line (scheme://host[:port], no path, no wildcard): pages "
         "there may use the session API with the user's cookie (CORS), and only return URLs "
         "there receive responseType=token. They are not return URLs: those are registered "
@@ -90,14 +64,7 @@ class AppForm(forms.ModelForm):
     public_return_urls = LinesField(
         label="Public return URLs",
         required=False,
-        widget=forms.Textarea(
-            attrs={
-                "rows": 2,
-                "cols": 80,
-                "spellcheck": "false",
-                "placeholder": "https://<extension-id>.chromiumapp.org/cb",
-            }
-        ),
+        widget=lines_widget(2, "https://<extension-id>.chromiumapp.org/cb"),
         help_text="For a confidential app: those of its return URLs that belong to a page or "
         "extension without a backend, one per line. Flows to them need PKCE, and only their "
         "codes are redeemed without the client secret (docs/add-ins.md).",
@@ -198,7 +165,7 @@ class AppForm(forms.ModelForm):
 
     def clean_return_urls(self) -> list[str]:
         # Every refused URL is reported, one error each (not only the first).
-        lines = _lines(self.cleaned_data["return_urls"])
+        lines = split_lines(self.cleaned_data["return_urls"])
         errors = []
         for url in lines:
             try:

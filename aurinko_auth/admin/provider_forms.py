@@ -16,10 +16,19 @@ from aurinko_auth.providers.oauth2 import OAuth2Provider
 from aurinko_auth.providers.registry import all_providers, get_provider
 from aurinko_auth.providers.service_accounts import ServiceAccountProvider
 
+
+def lines_widget(rows: int = 2, placeholder: str = "") -> forms.Textarea:
+    """The admin's textarea of one value per line (URLs, origins, ``name = URL``)."""
+    attrs: dict[str, Any] = {"rows": rows, "cols": 80, "spellcheck": "false"}
+    if placeholder:
+        attrs["placeholder"] = placeholder
+    return forms.Textarea(attrs=attrs)
+
+
 MAX_KEY_FILE_BYTES = 64 * 1024
 
 
-def _lines(value: str) -> list[str]:
+def split_lines(value: str) -> list[str]:
     return [line.strip() for line in (value or "").splitlines() if line.strip()]
 
 
@@ -99,14 +108,7 @@ class ProviderConfigForm(forms.ModelForm):
     endpoints = forms.CharField(
         label="Endpoint overrides",
         required=False,
-        widget=forms.Textarea(
-            attrs={
-                "rows": 3,
-                "cols": 80,
-                "spellcheck": "false",
-                "placeholder": "token = https://login.example.com/token",
-            }
-        ),
+        widget=lines_widget(3, "token = https://login.example.com/token"),
         help_text="One per line: name = URL. Names: authorize, token, userinfo, revoke, api "
         "(and the provider's own). A URL may contain {tenant}. https, or http on "
         "loopback.",
@@ -166,7 +168,7 @@ class ProviderConfigForm(forms.ModelForm):
 
     def clean_endpoints(self) -> dict[str, str]:
         endpoints: dict[str, str] = {}
-        for line in _lines(self.cleaned_data.get("endpoints", "")):
+        for line in split_lines(self.cleaned_data.get("endpoints", "")):
             name, sep, url = line.partition("=")
             if not sep or not name.strip() or not url.strip():
                 raise ValidationError(f"Write each override as name = URL (got {line[:80]!r}).")
@@ -277,12 +279,16 @@ class ProviderConfigForm(forms.ModelForm):
 
 
 class LinesField(forms.CharField):
-    """A list of strings written one per line."""
+    """A list edited as one item per line: shown joined, cleaned into its non-empty lines (so
+    an unchanged list is not a change)."""
 
-    widget = forms.Textarea(attrs={"rows": 2, "cols": 80, "spellcheck": "false"})
+    widget = lines_widget()
 
-    def to_python(self, value: Any) -> list[str]:
-        return _lines(super().to_python(value))
+    def prepare_value(self, value: Any) -> Any:
+        return "\n".join(value) if isinstance(value, list | tuple) else value
+
+    def to_python(self, value: Any) -> list[str]:  # type: ignore[override]
+        return split_lines(super().to_python(value))
 
 
 class IdentityTrustForm(forms.ModelForm):
