@@ -236,3 +236,29 @@ def sandbox_sign_in(popup, username: str = "alice", password: str = "alice-pw") 
     popup.fill("#id_username", username)
     popup.fill("#id_password", password)
     popup.click("button[type=submit]")
+
+
+# The host's page (outlook.office.com's role) for add-in samples: the add-in in an iframe.
+ADDIN_HOST_PAGE = """<!doctype html><html><head><meta charset="utf-8"><title>host</title></head><body>
+<iframe id="addin" src="%s" width="600" height="400"></iframe></body></html>"""
+
+
+def addin_sample_view(addin_html: str, office_js: str, token: dict[str, str]):  # noqa: ANN201
+    """A view serving an add-in sample on the broker's origin, as Aurinko's samples expect:
+    ``outer.html?src=`` (the host framing it), ``office.js`` (Office.js stubbed, handing out
+    ``token["value"]``) and the add-in page itself; none severs a popup's opener."""
+    from django.http import HttpResponse
+    from django.utils.html import escape
+
+    def view(request, name: str) -> HttpResponse:  # noqa: ANN001
+        if name == "outer.html":
+            response = HttpResponse(ADDIN_HOST_PAGE % escape(request.GET["src"]), "text/html")
+        elif name == "office.js":
+            response = HttpResponse(office_js % json.dumps(token["value"]), "text/javascript")
+        else:
+            response = HttpResponse(addin_html, content_type="text/html")
+        response["Cross-Origin-Opener-Policy"] = "unsafe-none"
+        response.xframe_options_exempt = True  # an add-in page is framed by its host
+        return response
+
+    return view

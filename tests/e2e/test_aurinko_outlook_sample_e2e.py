@@ -8,16 +8,18 @@ the identity headers only (no cookie is sent: ``credentials: "omit"``)."""
 
 from __future__ import annotations
 
-import json
 from urllib.parse import urlencode
 
 import pytest
-from django.http import HttpResponse
 from django.urls import include, path
-from django.utils.html import escape
 
 from aurinko_auth.models import AppUser, HostIdentity, IdentityTrust
-from tests.e2e.conftest import office365_sandbox_app, open_sign_in_popup, sandbox_sign_in
+from tests.e2e.conftest import (
+    addin_sample_view,
+    office365_sandbox_app,
+    open_sign_in_popup,
+    sandbox_sign_in,
+)
 from tests.identity.conftest import issuer  # noqa: F401  (the local issuer fixture)
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
@@ -72,21 +74,8 @@ Office.onReady(() => {
 </script></body></html>"""
 
 
-# The host's page (outlook.office.com's role): the add-in in an iframe of another site.
-OUTER = """<!doctype html><html><head><meta charset="utf-8"><title>host</title></head><body>
-<iframe id="addin" src="%s" width="600" height="400"></iframe></body></html>"""
-
-
-def sample_page(request, name: str) -> HttpResponse:
-    if name == "outer.html":
-        response = HttpResponse(OUTER % escape(request.GET["src"]), content_type="text/html")
-    elif name == "office.js":
-        response = HttpResponse(OFFICE_JS % json.dumps(TOKEN["value"]), "text/javascript")
-    else:
-        response = HttpResponse(ADDIN, content_type="text/html")
-    response["Cross-Origin-Opener-Policy"] = "unsafe-none"
-    response.xframe_options_exempt = True  # an add-in page is framed by its host
-    return response
+# outer.html (the host framing the add-in), the stubbed office.js and the add-in page.
+sample_page = addin_sample_view(ADDIN, OFFICE_JS, TOKEN)
 
 
 urlpatterns = [

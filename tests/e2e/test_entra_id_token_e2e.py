@@ -16,12 +16,10 @@ from urllib.parse import urlencode
 
 import pytest
 from django.core.management import call_command
-from django.http import HttpResponse
 from django.urls import include, path
-from django.utils.html import escape
 
 from aurinko_auth.models import AppUser, HostIdentity
-from tests.e2e.conftest import office365_sandbox_app, sandbox_sign_in
+from tests.e2e.conftest import addin_sample_view, office365_sandbox_app, sandbox_sign_in
 from tests.identity.conftest import issuer  # noqa: F401  (the local issuer fixture)
 from tests.identity.issuer import ENTRA_AUDIENCE, TENANT
 
@@ -69,20 +67,7 @@ Office.onReady(() => {
 });
 </script></body></html>"""
 
-OUTER = """<!doctype html><html><head><meta charset="utf-8"><title>host</title></head><body>
-<iframe id="addin" src="%s" width="600" height="400"></iframe></body></html>"""
-
-
-def sample_page(request, name: str) -> HttpResponse:
-    if name == "outer.html":
-        response = HttpResponse(OUTER % escape(request.GET["src"]), content_type="text/html")
-    elif name == "office.js":
-        response = HttpResponse(OFFICE_JS % json.dumps(TOKEN["value"]), "text/javascript")
-    else:
-        response = HttpResponse(ADDIN, content_type="text/html")
-    response["Cross-Origin-Opener-Policy"] = "unsafe-none"
-    response.xframe_options_exempt = True  # an add-in page is framed by its host
-    return response
+sample_page = addin_sample_view(ADDIN, OFFICE_JS, TOKEN)
 
 
 urlpatterns = [
