@@ -23,7 +23,8 @@ from aurinko_auth.providers.registry import get_provider
 from tests.conftest import RETURN_URL
 from tests.daemon.graph import ms_app_token_response
 from tests.daemon.keys import make_app_certificate
-from tests.identity.issuer import Issuer, Key
+from tests.identity.conftest import issuer  # noqa: F401  (the local issuer fixture)
+from tests.identity.issuer import Key
 
 TENANT = "72f988bf-86f1-41af-91ab-2d7cd011db47"  # the admin's tenant
 VICTIM = "0c3b1a7e-1111-4222-8333-444455556666"  # another tenant that consented to the app
@@ -42,15 +43,9 @@ def query_of(url: str) -> dict[str, str]:
 
 
 @pytest.fixture
-def ms_keys():
+def ms_keys(issuer):  # noqa: F811
     """Microsoft's key set, served on loopback (the app's ``jwks`` endpoint override)."""
-    keys.clear()
-    cache.clear()
-    served = Issuer()
-    yield served
-    served.close()
-    keys.clear()
-    cache.clear()
+    return issuer
 
 
 @pytest.fixture
