@@ -20,7 +20,7 @@ import requests
 from aurinko_auth import services, usersessions
 from aurinko_auth.models import Account
 from tests.daemon.keys import make_service_account_key
-from tests.e2e.conftest import EXAMPLES_DIR
+from tests.e2e.conftest import EXAMPLES_DIR, sandbox_sign_in
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -83,37 +83,76 @@ def redeem(broker, app, secret, code: str) -> dict:
     ).json()
 
 
+def page_app(
+    app_site,
+    oauth_peer,
+    app_factory,
+    service_type: str,
+    endpoints: dict,
+    *,
+    page: bool = True,
+    scopes: str | None = "Mail.Read",
+    grant: str | None = None,
+    **config,
+):
+    """An app returning to the app site's ``/done`` (allowed ``scopes``; None: the factory's),
+    whose ``service_type`` configuration is a sandbox client (of ``grant``) registered with
+    the app's redirect page only, and names that page unless ``page=False``. Returns
+    ``(app, secret, page_url)``; ``config`` goes to the configuration."""
+    page_url = app_site + "/index.html"
+    app, secret = app_factory(
+        return_urls=[app_site + "/done"], **({"scopes": scopes} if scopes else {})
+    )
+    client_id, client_secret = oauth_peer.add_client(
+        page_url, **({"grant": grant} if grant else {})
+    )
+    services.configure_provider(
+        app,
+        service_type,
+        client_id=client_id,
+        client_secret=client_secret,
+        endpoints=endpoints,
+        **({"redirect_page": page_url} if page else {}),
+        **config,
+    )
+    return app, secret, page_url
+
+
+def start(page, broker, app_site, path: str, app, service_type: str, **query: str) -> None:  # noqa: ANN001
+    """Open the broker's ``path`` (authorize, authorizeUser, authorizeDaemon) for ``app``."""
+    query = {
+        "clientId": app.client_id,
+        "serviceType": service_type,
+        "scopes": "Mail.Read",
+        "returnUrl": app_site + "/done",
+        **query,
+    }
+    page.goto(f"{broker.url}/v1/auth/{path}?{urlencode(query)}")
+
+
+def sign_in(page, username: str = "alice", password: str = "alice-pw") -> None:  # noqa: ANN001
+    page.wait_for_selector("#id_username")
+    sandbox_sign_in(page, username, password)
+
+
+def returned(page, app_site) -> dict[str, list[str]]:  # noqa: ANN001
+    """The query the flow returned with to the app's ``/done``."""
+    page.wait_for_url(app_site + "/done?*")
+    return parse_qs(urlsplit(page.url).query)
+
+
 def test_account_flow_through_the_apps_redirect_page(
     broker, oauth_peer, app_site, chromium, app_factory
 ):
-    page_url = app_site + "/index.html"
-    app, secret = app_factory(return_urls=[app_site + "/done"], scopes="Mail.Read")
     # The provider knows the app's page only: the broker's callback would be refused there.
-    client_id, client_secret = oauth_peer.add_client(page_url)
-    services.configure_provider(
-        app,
-        "Google",
-        client_id=client_id,
-        client_secret=client_secret,
-        endpoints=oauth_peer.endpoints(),
-        redirect_page=page_url,
+    app, secret, page_url = page_app(
+        app_site, oauth_peer, app_factory, "Google", oauth_peer.endpoints()
     )
     page = chromium.new_page()
     seen = watch(page)
-    query = {
-        "clientId": app.client_id,
-        "serviceType": "Google",
-        "scopes": "Mail.Read",
-        "returnUrl": app_site + "/done",
-        "state": "rp-1",
-    }
-    page.goto(f"{broker.url}/v1/auth/authorize?{urlencode(query)}")
-    page.wait_for_selector("#id_username")
-    page.fill("#id_username", "alice")
-    page.fill("#id_password", "alice-pw")
-    page.click("button[type=submit]")
-    page.wait_for_url(app_site + "/done?*")
-    back = parse_qs(urlsplit(page.url).query)
+    start(page, broker, app_site, "authorize", app, "Google", state="rp-1")
+    sign_in(page)
+    back = returned(page, app_site)
     assert back["status"] == ["success"], back
     assert back["state"] == ["rp-1"]
 
@@ -138,17 +177,7 @@ def test_user_flow_through_the_page_completes_in_the_starting_browser_only(
 ):
     """The User flow through the page; the forwarded callback replayed from another browser
     (no flow cookie) on its way is refused, and the starting browser still completes, once."""
-    page_url = app_site + "/index.html"
-    app, _ = app_factory(return_urls=[app_site + "/done"], scopes="Mail.Read")
-    client_id, client_secret = oauth_peer.add_client(page_url)
-    services.configure_provider(
-        app,
-        "Office365",
-        client_id=client_id,
-        client_secret=client_secret,
-        endpoints=oauth_peer.endpoints(),
-        redirect_page=page_url,
-    )
+    app, _, _ = page_app(app_site, oauth_peer, app_factory, "Office365", oauth_peer.endpoints())
     page = chromium.new_page()
     replayed: list[requests.Response] = []
 
@@ -157,21 +186,18 @@ def test_user_flow_through_the_page_completes_in_the_starting_browser_only(
         route.continue_()
 
     page.route(broker.url + "/v1/auth/callback?*", replay_elsewhere)
-    query = {
-        "clientId": app.client_id,
-        "serviceType": "Office365",
-        "scopes": "Mail.Read",
-        "returnUrl": app_site + "/done",
-        "accountRole": "primary",
-        "state": "u-1",
-    }
-    page.goto(f"{broker.url}/v1/auth/authorizeUser?{urlencode(query)}")
-    page.wait_for_selector("#id_username")
-    page.fill("#id_username", "bob")
-    page.fill("#id_password", "bob-pw")
-    page.click("button[type=submit]")
-    page.wait_for_url(app_site + "/done?*")
-    back = parse_qs(urlsplit(page.url).query)
+    start(
+        page,
+        broker,
+        app_site,
+        "authorizeUser",
+        app,
+        "Office365",
+        accountRole="primary",
+        state="u-1",
+    )
+    sign_in(page, "bob", "bob-pw")
+    back = returned(page, app_site)
     assert back["status"] == ["success"] and back["state"] == ["u-1"], back
     (other,) = replayed
     assert other.status_code == 400 and "state.browser_mismatch" in other.text
@@ -191,27 +217,12 @@ def test_without_the_page_configured_the_provider_refuses_the_broker_callback(
 ):
     """The same provider registration with no redirect page on the configuration: the broker
     sends its own callback, which the provider does not know (the check above is real)."""
-    app, _ = app_factory(return_urls=[app_site + "/done"], scopes="Mail.Read")
-    client_id, client_secret = oauth_peer.add_client(app_site + "/index.html")
-    services.configure_provider(
-        app,
-        "Google",
-        client_id=client_id,
-        client_secret=client_secret,
-        endpoints=oauth_peer.endpoints(),
+    app, _, _ = page_app(
+        app_site, oauth_peer, app_factory, "Google", oauth_peer.endpoints(), page=False
     )
     page = chromium.new_page()
-    query = {
-        "clientId": app.client_id,
-        "serviceType": "Google",
-        "scopes": "Mail.Read",
-        "returnUrl": app_site + "/done",
-    }
-    page.goto(f"{broker.url}/v1/auth/authorize?{urlencode(query)}")
-    page.wait_for_selector("#id_username")
-    page.fill("#id_username", "alice")
-    page.fill("#id_password", "alice-pw")
-    page.click("button[type=submit]")
+    start(page, broker, app_site, "authorize", app, "Google")
+    sign_in(page)
     page.wait_for_load_state()
     assert "Mismatching redirect URI" in page.inner_text("body")
     assert not page.url.startswith(app_site)
@@ -221,32 +232,30 @@ def test_without_the_page_configured_the_provider_refuses_the_broker_callback(
 def test_office365_admin_consent_through_the_apps_redirect_page(
     broker, oauth_peer, app_site, chromium, app_factory
 ):
-    page_url = app_site + "/index.html"
-    app, secret = app_factory(return_urls=[app_site + "/done"])
-    client_id, client_secret = oauth_peer.add_client(page_url, grant="client-credentials")
-    services.configure_provider(
-        app,
+    app, secret, page_url = page_app(
+        app_site,
+        oauth_peer,
+        app_factory,
         "Office365",
-        client_id=client_id,
-        client_secret=client_secret,
-        endpoints=oauth_peer.daemon_endpoints("Office365"),
-        redirect_page=page_url,
+        oauth_peer.daemon_endpoints("Office365"),
+        scopes=None,
+        grant="client-credentials",
     )
     page = chromium.new_page()
     seen = watch(page)
-    query = {
-        "clientId": app.client_id,
-        "serviceType": "Office365",
-        "scopes": "Mail.Read",
-        "returnUrl": app_site + "/done",
-        "state": "d-1",
-        # A named tenant: straight to its consent (without one, the admin's OpenID sign-in
-        # comes first: tests/e2e/test_daemon_flow_e2e.py).
-        "tenant": "example.com",
-    }
-    page.goto(f"{broker.url}/v1/auth/authorizeDaemon?{urlencode(query)}")
-    page.wait_for_url(app_site + "/done?*")
-    back = parse_qs(urlsplit(page.url).query)
+    # A named tenant: straight to its consent (without one, the admin's OpenID sign-in comes
+    # first: tests/e2e/test_daemon_flow_e2e.py).
+    start(
+        page,
+        broker,
+        app_site,
+        "authorizeDaemon",
+        app,
+        "Office365",
+        state="d-1",
+        tenant="example.com",
+    )
+    back = returned(page, app_site)
     assert back["status"] == ["success"], back
     (at_page,) = [u for u in seen if u.startswith(page_url + "?")]
     forwarded = parse_qs(urlsplit(at_page).query)
@@ -262,37 +271,24 @@ def test_google_workspace_admin_sign_in_through_the_apps_redirect_page(
 ):
     """The Service Account flow's other shape: the Workspace admin signs in with Google's
     OAuth (sent to the page, the token request repeating it), then the delegation is proven."""
-    page_url = app_site + "/index.html"
-    app, secret = app_factory(return_urls=[app_site + "/done"])
     key = make_service_account_key()
     oauth_peer.add_service_account(
         key.client_email, key.key_id, key.public_pem, domain="example.com", scopes=[GMAIL]
     )
-    client_id, client_secret = oauth_peer.add_client(page_url)
-    services.configure_provider(
-        app,
+    app, secret, page_url = page_app(
+        app_site,
+        oauth_peer,
+        app_factory,
         "Google",
-        client_id=client_id,
-        client_secret=client_secret,
+        oauth_peer.daemon_endpoints("Google"),
+        scopes=None,
         service_account_key=key.json_text,
-        endpoints=oauth_peer.daemon_endpoints("Google"),
-        redirect_page=page_url,
     )
     page = chromium.new_page()
     seen = watch(page)
-    query = {
-        "clientId": app.client_id,
-        "serviceType": "Google",
-        "scopes": "Mail.Read",
-        "returnUrl": app_site + "/done",
-    }
-    page.goto(f"{broker.url}/v1/auth/authorizeDaemon?{urlencode(query)}")
-    page.wait_for_selector("#id_username")
-    page.fill("#id_username", "alice")
-    page.fill("#id_password", "alice-pw")
-    page.click("button[type=submit]")
-    page.wait_for_url(app_site + "/done?*")
-    back = parse_qs(urlsplit(page.url).query)
+    start(page, broker, app_site, "authorizeDaemon", app, "Google")
+    sign_in(page)
+    back = returned(page, app_site)
     assert back["status"] == ["success"], back
     assert any(u.startswith(page_url + "?") for u in seen)
     me = redeem(broker, app, secret, back["code"][0])
