@@ -69,12 +69,9 @@ def _token_status_changed(sender: Any, account: Account | int | None, **kwargs: 
     """The refresher writes ``tokenStatus`` and ``active`` with ``QuerySet.update`` (no model
     signal); these events go with each change from or to healthy, so the account's cached
     ``GET /v1/account`` bodies and its user's account list go once it commits, instead of
-    being shown up to ``AUTH_CACHE_TIMEOUT`` later."""
+    being shown up to ``AUTH_CACHE_TIMEOUT`` later. The lifecycle emits them with the row."""
     if isinstance(account, Account):
         announce_account(account.pk, account.user_id)
-    elif account is not None:
-        user_id = Account.objects.filter(pk=account).values_list("user_id", flat=True).first()
-        announce_account(account, user_id)
 
 
 @receiver(post_save, sender=AppUser, dispatch_uid="aurinko_user_saved")
